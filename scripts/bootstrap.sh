@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs what the console and its tests need; safe to run any number of times.
+#   scripts/bootstrap.sh          runtime (Python venv + requirements, redis-server)
+#   scripts/bootstrap.sh --dev    also test tools and Debian's Chromium for browser tests
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+dev=0
+[ "${1:-}" = "--dev" ] && dev=1
+
+need_apt=()
+command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
+if [ "$dev" = 1 ]; then
+  [ -x /usr/bin/chromium ] || need_apt+=(chromium)
+  command -v pg_ctlcluster >/dev/null 2>&1 || need_apt+=(postgresql)
+fi
+if [ ${#need_apt[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "bootstrap: installing Debian packages: ${need_apt[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+  else
+    echo "bootstrap: please install these Debian packages (as root): ${need_apt[*]}" >&2
+  fi
+fi
+
+python=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  echo "bootstrap: creating .venv"
+  "$python" -m venv .venv
+fi
+req=requirements.txt
+[ "$dev" = 1 ] && req=requirements-dev.txt
+stamp=.venv/.installed-$(cat requirements.txt "$req" | sha256sum | cut -c1-16)
+if [ ! -f "$stamp" ]; then
+  echo "bootstrap: installing Python packages from $req"
+  .venv/bin/python -m pip install -q --disable-pip-version-check -r "$req"
+  rm -f .venv/.installed-*
+  touch "$stamp"
+fi
+mkdir -p data
