@@ -1,0 +1,112 @@
+"""The only module that touches RQ: the `imports` queue, enqueueing parts, the worker.
+
+An RQ job carries only (job_id, project): the worker looks everything else up in the store,
+secrets included (by reference), so nothing sensitive sits in Redis.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import uuid
+from datetime import timedelta
+
+import redis
+from rq import Queue, Worker
+from rq.registry import ScheduledJobRegistry, StartedJobRegistry
+
+from importers.errors import ConfigError
+
+log = logging.getLogger(__name__)
+QUEUE_NAME = "imports"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+def redis_url() -> str:
+    return os.environ.get("REDIS_URL") or DEFAULT_REDIS_URL
+
+
+_connections: dict[str, redis.Redis] = {}
+
+
+def connection() -> redis.Redis:
+    """A pooled connection to REDIS_URL (one pool per URL and process)."""
+    url = redis_url()
+    if url not in _connections:
+        try:
+            _connections[url] = redis.Redis.from_url(url, socket_connect_timeout=3, socket_timeout=10,
+                                                     health_check_interval=30)
+        except ValueError as exc:
+            raise ConfigError(f"REDIS_URL is not a Redis URL ({exc}): use redis://host:6379/0") from None
+    return _connections[url]
+
+
+def ping() -> None:
+    """Raise a one-line ConfigError when Redis cannot be reached."""
+    try:
+        connection().ping()
+    except redis.RedisError as exc:
+        raise ConfigError(f"cannot reach Redis at {redis_url()} ({exc.__class__.__name__}): "
+                          f"start redis-server or fix REDIS_URL") from None
+
+
+def import_queue() -> Queue:
+    return Queue(QUEUE_NAME, connection=connection())
+
+
+def _prefix(job_id: str, part_id: int) -> str:
+    return f"imp-{job_id}-{part_id}-"
+
+
+def enqueue_part(job_id: str, project: str, part_id: int, delay: timedelta | None = None) -> str:
+    queue = import_queue()
+    rq_id = _prefix(job_id, part_id) + uuid.uuid4().hex[:6]
+    kwargs = dict(job_id=rq_id, job_timeout=-1, result_ttl=86_400, failure_ttl=7 * 86_400,
+                  description=f"import {job_id} / {project}")
+    if delay:
+        queue.enqueue_in(delay, "jobs.tasks.run_part", job_id, project, **kwargs)
+    else:
+        queue.enqueue("jobs.tasks.run_part", job_id, project, **kwargs)
+    return rq_id
+
+
+def enqueue_schedule(schedule_id: str, delay: timedelta) -> None:
+    import_queue().enqueue_in(delay, "jobs.tasks.run_schedule", schedule_id,
+                              job_id=f"sched-{schedule_id}-{uuid.uuid4().hex[:6]}", result_ttl=86_400)
+
+
+def live_part_ids() -> set[str]:
+    """Prefixes `imp-<job>-<part>-` of every RQ job that is queued, scheduled or running."""
+    queue = import_queue()
+    ids = set(queue.get_job_ids())
+    ids.update(StartedJobRegistry(queue=queue).get_job_ids())
+    ids.update(ScheduledJobRegistry(queue=queue).get_job_ids())
+    return {i.rsplit("-", 1)[0] + "-" for i in ids if i.startswith("imp-")}
+
+
+def has_live_rq_job(live: set[str], job_id: str, part_id: int) -> bool:
+    return _prefix(job_id, part_id) in live
+
+
+class ImportWorker(Worker):
+    """An RQ worker that also resumes imports whose worker died, at start and periodically."""
+
+    def run_maintenance_tasks(self):
+        super().run_maintenance_tasks()
+        from .tasks import recover_stale_parts
+
+        try:
+            recover_stale_parts()
+        except Exception:  # maintenance must never kill the worker
+            log.exception("recovering stale imports failed")
+
+
+def run_worker(burst: bool = False, name: str | None = None) -> bool:
+    ping()
+    from .tasks import recover_stale_parts
+
+    recover_stale_parts()
+    interval = int(os.environ.get("IMPORT_MAINTENANCE_INTERVAL", 30))
+    worker = ImportWorker([import_queue()], connection=connection(), maintenance_interval=interval,
+                          name=name or f"imports-{socket.gethostname()}-{os.getpid()}")
+    return worker.work(burst=burst, with_scheduler=True, logging_level=os.environ.get("LOG_LEVEL", "INFO"))

@@ -1,0 +1,80 @@
+"""Opens the workspace database and keeps its schema current.
+
+SQLite (a file under data/, WAL mode, so the console reads while a worker writes) unless
+DATABASE_URL names PostgreSQL; `postgresql://` URLs are sent through psycopg 3.
+"""
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event, inspect, select
+from sqlalchemy.exc import ArgumentError
+
+from importers.errors import ConfigError
+
+from .schema import SCHEMA_VERSION, metadata, schema_info
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SQLITE = ROOT / "data" / "workspace.db"
+
+
+def database_url(url: str | None = None) -> str:
+    url = (url or os.environ.get("DATABASE_URL") or "").strip()
+    if not url:
+        DEFAULT_SQLITE.parent.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{DEFAULT_SQLITE}"
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+@lru_cache(maxsize=8)
+def engine_for(url: str | None = None) -> Engine:
+    """One engine (connection pool) per database URL and process, schema ensured once."""
+    resolved = database_url(url)
+    try:
+        if resolved.startswith("sqlite"):
+            path = resolved.split("///", 1)[-1]
+            if path and path != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            engine = create_engine(resolved, connect_args={"timeout": 30})
+            event.listen(engine, "connect", _sqlite_pragmas)
+        else:
+            engine = create_engine(resolved, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    except (ArgumentError, ImportError) as exc:
+        raise ConfigError(f"DATABASE_URL is not a usable database URL: {exc}") from None
+    migrate(engine)
+    return engine
+
+
+def migrate(engine: Engine) -> None:
+    """Create missing tables and record the schema version (future versions add steps here)."""
+    from sqlalchemy.exc import OperationalError
+
+    try:
+        with engine.begin() as conn:
+            if engine.dialect.name == "postgresql":  # several workers may start at once
+                conn.exec_driver_sql("SELECT pg_advisory_xact_lock(424242)")
+            metadata.create_all(conn, checkfirst=True)
+            current = conn.execute(select(schema_info.c.version)).scalar()
+            if current is None:
+                conn.execute(schema_info.insert().values(version=SCHEMA_VERSION))
+    except OperationalError as exc:
+        raise ConfigError(f"cannot open the workspace database ({engine.url.render_as_string(hide_password=True)}): "
+                          f"{str(exc.orig).strip().splitlines()[0]}; check DATABASE_URL") from None
+
+
+def table_names(engine: Engine) -> list[str]:
+    return inspect(engine).get_table_names()
