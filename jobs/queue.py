@@ -12,7 +12,7 @@ import uuid
 from datetime import timedelta
 
 import redis
-from rq import Queue, Worker
+from rq import Queue, SimpleWorker, Worker
 from rq.registry import ScheduledJobRegistry, StartedJobRegistry
 
 from importers.errors import ConfigError
@@ -88,8 +88,8 @@ def has_live_rq_job(live: set[str], job_id: str, part_id: int) -> bool:
     return _prefix(job_id, part_id) in live
 
 
-class ImportWorker(Worker):
-    """An RQ worker that also resumes imports whose worker died, at start and periodically."""
+class _RecoveringMixin:
+    """Also resumes imports whose worker died, at start and at every maintenance round."""
 
     def run_maintenance_tasks(self):
         super().run_maintenance_tasks()
@@ -101,12 +101,21 @@ class ImportWorker(Worker):
             log.exception("recovering stale imports failed")
 
 
-def run_worker(burst: bool = False, name: str | None = None) -> bool:
+class ImportWorker(_RecoveringMixin, Worker):
+    """Forks a work horse per job: memory is returned after every part."""
+
+
+class InProcessImportWorker(_RecoveringMixin, SimpleWorker):
+    """Runs jobs in its own process (tests, debugging)."""
+
+
+def run_worker(burst: bool = False, name: str | None = None, in_process: bool = False) -> bool:
     ping()
     from .tasks import recover_stale_parts
 
     recover_stale_parts()
     interval = int(os.environ.get("IMPORT_MAINTENANCE_INTERVAL", 30))
-    worker = ImportWorker([import_queue()], connection=connection(), maintenance_interval=interval,
-                          name=name or f"imports-{socket.gethostname()}-{os.getpid()}")
-    return worker.work(burst=burst, with_scheduler=True, logging_level=os.environ.get("LOG_LEVEL", "INFO"))
+    cls = InProcessImportWorker if in_process else ImportWorker
+    worker = cls([import_queue()], connection=connection(), maintenance_interval=interval,
+                 name=name or f"imports-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:4]}")
+    return worker.work(burst=burst, with_scheduler=not burst, logging_level=os.environ.get("LOG_LEVEL", "WARNING"))

@@ -6,7 +6,6 @@ DATABASE_URL names PostgreSQL; `postgresql://` URLs are sent through psycopg 3.
 from __future__ import annotations
 
 import os
-from functools import lru_cache
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, inspect, select
@@ -40,10 +39,18 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
-@lru_cache(maxsize=8)
+_ENGINES: dict[str, Engine] = {}
+
+
 def engine_for(url: str | None = None) -> Engine:
     """One engine (connection pool) per database URL and process, schema ensured once."""
     resolved = database_url(url)
+    if resolved not in _ENGINES:
+        _ENGINES[resolved] = _create(resolved)
+    return _ENGINES[resolved]
+
+
+def _create(resolved: str) -> Engine:
     try:
         if resolved.startswith("sqlite"):
             path = resolved.split("///", 1)[-1]
@@ -78,3 +85,10 @@ def migrate(engine: Engine) -> None:
 
 def table_names(engine: Engine) -> list[str]:
     return inspect(engine).get_table_names()
+
+
+def dispose_all() -> None:
+    """Close every pooled connection (tests, and workers after a fork)."""
+    for engine in list(_ENGINES.values()):
+        engine.dispose()
+    _ENGINES.clear()
