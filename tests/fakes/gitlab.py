@@ -1,0 +1,364 @@
+"""A fake GitLab REST API (v4) serving a seeded dataset the way gitlab.com does.
+
+Shapes follow the real API for the fields python-gitlab and our connector read: issues with
+embedded users (no emails, as on gitlab.com), labels, milestones, incidents with severity,
+notes including system notes, `user_notes_count`. Paging is GitLab's: keyset (`pagination=keyset`,
+`cursor`, only a `Link: rel="next"` header) when asked for, else offset with X-Page / X-Per-Page /
+X-Next-Page / X-Prev-Page / X-Total / X-Total-Pages, the totals omitted above 10,000 items.
+Errors carry GitLab's bodies (`{"message": "401 Unauthorized"}`, `404 Project Not Found`) and
+429s GitLab's `Retry-After` / `RateLimit-*` headers.
+
+Each issue is generated with an intended ACGS2 status and GitLab state/labels that express it,
+so `expected()` is ground truth independent of the connector's mapping table.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import random
+import socket
+import time
+from datetime import datetime, timedelta, timezone
+from email.utils import formatdate
+from typing import Any
+from urllib.parse import quote, unquote, urlencode
+
+from .server import FakeServer, Request, Response
+
+WEB = "https://gitlab.example.com"
+TOTAL_CAP = 10_000
+DEFAULT_PROJECTS = {"acme/web-app": 250, "acme/ops": 40, "mobile/ios-app": 12}
+
+NAMES = [
+    ("alice", "Alice Example", "alice@example.com"), ("bob", "Bob Builder", ""),
+    ("zoe", "Zoë Ångström", "zoe@example.org"), ("kenji", "山田 健二", ""),
+    ("omar", "Omar Haddad", "omar@example.net"), ("priya", "Priya Raman", ""),
+    ("lena", "Lena Müller", "lena@example.de"), ("sam", "Sam O'Neil", ""),
+]
+TITLES = [
+    "Fix checkout timeout", "Add dark mode", "<script>alert(1)</script> in search box",
+    "Unicode ✓ 日本語 titles break export 🚀", "**Bold** `code` and _markdown_ in title",
+    "Speed up CI pipeline", "Crash when uploading a PDF", "Rename API field `user_id`",
+]
+DESCRIPTIONS = [
+    "Steps:\n\n1. Open the page\n2. Click **Save**\n\n- [x] reproduced\n- [ ] fixed",
+    "See the log: [trace.log](/uploads/0a1b2c3d4e/trace.log) and ![shot](/uploads/ffee0011/screen%20shot.png)",
+    "<script>alert(1)</script> should be escaped, `inline code` kept.",
+    None,
+    "",
+]
+# intended ACGS2 status -> (GitLab state, workflow labels that express it)
+WORKFLOWS = {
+    "todo": ("opened", [[]]),
+    "in_progress": ("opened", [["doing"], ["workflow::in progress"]]),
+    "backlog": ("opened", [["backlog"]]),
+    "done": ("closed", [[]]),
+    "cancelled": ("closed", [["wontfix"], ["won't do"], ["duplicate"]]),
+}
+WORKFLOW_LABELS = {label for _, options in WORKFLOWS.values() for labels in options for label in labels}
+OTHER_LABELS = ["frontend", "backend", "bug", "priority::high", "p3", "customer", "ux"]
+
+
+def stamp(when: datetime) -> str:
+    """GitLab's timestamp format: UTC with milliseconds."""
+    return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def parse_time(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+class FakeGitLab(FakeServer):
+    def __init__(self, projects: dict[str, int] | None = None, token: str = "glpat-good-token", *,
+                 keyset: bool = True, seed: int = 7, retry_after: int = 0, **kwargs: Any):
+        self.token = token
+        self.keyset = keyset  # False: an older server that ignores pagination=keyset for issues
+        self.retry_after = retry_after
+        self.seed = seed
+        self.now = datetime.now(timezone.utc).replace(microsecond=0)
+        self.users = [self._user(i, *entry) for i, entry in enumerate(NAMES)]
+        self.projects: dict[str, dict] = {}
+        self.issues: dict[str, list[dict]] = {}
+        self.notes: dict[tuple[str, int], list[dict]] = {}
+        self.truth: dict[str, dict[int, str]] = {}  # project -> iid -> intended status
+        self._note_id = 500_000
+        self._last_touch = self.now
+        for index, (path, size) in enumerate((projects or DEFAULT_PROJECTS).items()):
+            self._generate(index, path, size)
+        super().__init__(seed=seed, **kwargs)
+
+    # -- dataset -------------------------------------------------------------------------
+    @staticmethod
+    def _user(index: int, username: str, name: str, email: str) -> dict:
+        return {"id": 100 + index, "username": username, "name": name, "state": "active", "locked": False,
+                "avatar_url": f"{WEB}/uploads/-/system/user/avatar/{100 + index}/avatar.png",
+                "web_url": f"{WEB}/{username}", "public_email": email}
+
+    def _embedded(self, user: dict) -> dict:
+        """Users inside issues and notes: GitLab's UserBasic, which has no email."""
+        return {k: v for k, v in user.items() if k != "public_email"}
+
+    def _generate(self, index: int, path: str, size: int) -> None:
+        namespace, name = path.rsplit("/", 1)
+        pid = 1000 + index
+        self.projects[path] = {
+            "id": pid, "name": name, "name_with_namespace": f"{namespace} / {name}", "path": name,
+            "path_with_namespace": path, "description": f"The {name} project", "web_url": f"{WEB}/{path}",
+            "default_branch": "main", "created_at": stamp(self.now - timedelta(days=500)),
+            "last_activity_at": stamp(self.now - timedelta(days=1)),
+        }
+        self.issues[path], self.truth[path] = [], {}
+        start = self.now - timedelta(days=400)
+        for iid in range(1, size + 1):
+            rng = random.Random(f"{self.seed}:{path}:{iid}")
+            intended = rng.choice(list(WORKFLOWS))
+            state, options = WORKFLOWS[intended]
+            labels = sorted(set(rng.choice(options) + rng.sample(OTHER_LABELS, rng.randint(0, 2))))
+            created = start + timedelta(minutes=37 * iid)
+            updated = min(created + timedelta(hours=rng.randint(0, 2000)), self.now - timedelta(days=1))
+            assignees = [self._embedded(u) for u in rng.sample(self.users, rng.choice((0, 1, 1, 2)))]
+            incident = rng.random() < 0.1
+            description = "Very long body. " * 12_000 if iid == 3 else rng.choice(DESCRIPTIONS)
+            issue = {
+                "id": pid * 100_000 + iid, "iid": iid, "project_id": pid,
+                "title": f"{rng.choice(TITLES)} #{iid}", "description": description, "state": state,
+                "created_at": stamp(created), "updated_at": stamp(updated),
+                "closed_at": stamp(updated) if state == "closed" else None,
+                "closed_by": self._embedded(self.users[0]) if state == "closed" else None,
+                "labels": labels, "milestone": self._milestone(pid, rng), "assignees": assignees,
+                "assignee": assignees[0] if assignees else None,
+                "author": self._embedded(rng.choice(self.users)),
+                "type": "INCIDENT" if incident else "ISSUE", "issue_type": "incident" if incident else "issue",
+                "severity": rng.choice(("CRITICAL", "HIGH", "LOW")) if incident else "UNKNOWN",
+                "user_notes_count": 0, "merge_requests_count": 0, "upvotes": 0, "downvotes": 0,
+                "due_date": None, "confidential": False, "discussion_locked": None,
+                "web_url": f"{WEB}/{path}/-/issues/{iid}",
+                "references": {"short": f"#{iid}", "relative": f"#{iid}", "full": f"{path}#{iid}"},
+                "task_completion_status": {"count": 2, "completed_count": 1},
+                "epic": {"id": 9, "iid": 4, "title": "Q3 launch", "url": f"/groups/{namespace}/-/epics/4",
+                         "group_id": 77} if rng.random() < 0.1 else None,
+                "has_tasks": False, "time_stats": {"time_estimate": 0, "total_time_spent": 0},
+            }
+            self.issues[path].append(issue)
+            self.truth[path][iid] = intended
+            count = 130 if iid == 5 else rng.choice((0, 0, 0, 1, 1, 2, 3))
+            self.notes[(path, iid)] = self._notes(issue, count, rng)
+
+    def _milestone(self, pid: int, rng: random.Random) -> dict | None:
+        if rng.random() < 0.6:
+            return None
+        number = rng.randint(1, 3)
+        return {"id": pid * 10 + number, "iid": number, "project_id": pid, "title": f"v1.{number}",
+                "description": "", "state": "active", "due_date": None, "web_url": f"{WEB}/milestones/{number}"}
+
+    def _notes(self, issue: dict, count: int, rng: random.Random) -> list[dict]:
+        notes, created = [], parse_time(issue["created_at"])
+        for n in range(count + rng.choice((0, 1))):  # sometimes one more: a system note
+            system = n == count
+            self._note_id += 1
+            when = stamp(created + timedelta(minutes=n + 1))
+            notes.append({
+                "id": self._note_id, "type": None, "attachment": None, "system": system,
+                "body": "changed the description" if system else f"Comment {n} with **markdown** ✓ on #{issue['iid']}",
+                "author": self._embedded(rng.choice(self.users)), "created_at": when, "updated_at": when,
+                "noteable_id": issue["id"], "noteable_type": "Issue", "noteable_iid": issue["iid"],
+                "resolvable": False, "confidential": False, "internal": False,
+            })
+        issue["user_notes_count"] = count
+        return notes
+
+    # -- helpers for tests ---------------------------------------------------------------
+    def expected(self, path: str) -> dict[str, dict]:
+        """Ground truth by item key: external id, intended status, title and comment count."""
+        return {
+            f"{path}#{i['iid']}": {"external_id": str(i["id"]), "status": self.truth[path][i["iid"]],
+                                   "title": i["title"], "comments": i["user_notes_count"]}
+            for i in self.issues[path]
+        }
+
+    def ground_truth(self, path: str) -> dict[str, int]:
+        issues = self.issues[path]
+        return {"items": len(issues), "comments": sum(i["user_notes_count"] for i in issues),
+                "with_comments": sum(1 for i in issues if i["user_notes_count"]),
+                "note_pages": sum(-(-i["user_notes_count"] // 100) for i in issues)}
+
+    def touch(self, n: int, path: str | None = None) -> list[str]:
+        """Edit n issues now (new title, reopened or closed); returns their keys."""
+        path = path or next(iter(self.issues))
+        when = max(datetime.now(timezone.utc), self._last_touch + timedelta(milliseconds=1))
+        when += timedelta(microseconds=-when.microsecond % 1000)  # GitLab keeps milliseconds: round up
+        self._last_touch = when
+        chosen = random.Random(f"touch:{self.seed}:{path}:{n}").sample(self.issues[path], n)
+        with self._lock:
+            for issue in chosen:
+                reopen = issue["state"] == "closed"
+                issue["state"] = "opened" if reopen else "closed"
+                issue["closed_at"] = None if reopen else stamp(when)
+                issue["labels"] = [label for label in issue["labels"] if label not in WORKFLOW_LABELS]
+                issue["title"] = issue["title"] + " (edited)"
+                issue["updated_at"] = stamp(when)
+                self.truth[path][issue["iid"]] = "todo" if reopen else "done"
+        return [f"{path}#{i['iid']}" for i in chosen]
+
+    def corrupt(self, path: str, iid: int) -> str:
+        """Blank an issue's title, as legacy imports into GitLab sometimes leave; returns its id."""
+        issue = self.issues[path][iid - 1]
+        issue["title"] = ""
+        return str(issue["id"])
+
+    def rate_limit_headers(self, seconds: int) -> dict[str, str]:
+        reset = int(time.time()) + seconds
+        return {"Retry-After": str(seconds), "RateLimit-Name": "throttle_authenticated_api",
+                "RateLimit-Limit": "2000", "RateLimit-Observed": "2001", "RateLimit-Remaining": "0",
+                "RateLimit-Reset": str(reset), "RateLimit-ResetTime": formatdate(reset, usegmt=True)}
+
+    def rate_limited_response(self) -> Response:
+        return Response(429, "Retry later\n", self.rate_limit_headers(self.retry_after), "text/plain")
+
+    def start(self) -> "FakeGitLab":
+        """Start, with Nagle off on accepted sockets (Linux inherits it from the listener).
+
+        The base handler writes headers and body in two sends; with Nagle on, every small JSON
+        answer waits ~40 ms for the client's delayed ACK, which no real GitLab does.
+        """
+        super().start()
+        self._server.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return self
+
+    # -- routes --------------------------------------------------------------------------
+    def setup_routes(self) -> None:
+        project = r"/api/v4/projects/(?P<pid>[^/]+)"
+        self.route("GET", r"/api/v4/user", "user", self._current_user)
+        self.route("GET", r"/api/v4/projects", "projects", self._list_projects)
+        self.route("GET", project, "project", self._get_project)
+        self.route("GET", project + r"/issues", "issues", self._list_issues)
+        self.route("GET", project + r"/issues_statistics", "issues_statistics", self._statistics)
+        self.route("GET", project + r"/issues/(?P<iid>\d+)/notes", "notes", self._list_notes)
+
+    def _ok(self, body: Any, headers: dict[str, str] | None = None) -> Response:
+        reset = int(time.time()) + 60
+        base = {"RateLimit-Limit": "2000", "RateLimit-Observed": "1", "RateLimit-Remaining": "1999",
+                "RateLimit-Reset": str(reset), "RateLimit-ResetTime": formatdate(reset, usegmt=True)}
+        return Response(200, body, {**base, **(headers or {})})
+
+    def _denied(self, request: Request) -> Response | None:
+        sent = {k.lower(): v for k, v in request.headers.items()}
+        token = sent.get("private-token") or sent.get("authorization", "").removeprefix("Bearer ")
+        return None if token == self.token else Response(401, {"message": "401 Unauthorized"})
+
+    def _project(self, pid: str) -> str | None:
+        key = unquote(pid)
+        for path, meta in self.projects.items():
+            if key in (path, str(meta["id"])):
+                return path
+        return None
+
+    def _current_user(self, request: Request) -> Response:
+        user = {**self.users[0], "email": self.users[0]["public_email"], "is_admin": False}
+        return self._denied(request) or self._ok(user)
+
+    def _get_project(self, request: Request, pid: str) -> Response:
+        path = self._project(pid)
+        if denied := self._denied(request):
+            return denied
+        return self._ok(self.projects[path]) if path else Response(404, {"message": "404 Project Not Found"})
+
+    def _list_projects(self, request: Request) -> Response:
+        if denied := self._denied(request):
+            return denied
+        rows = sorted(self.projects.values(), key=lambda p: p["id"])
+        if request.arg("pagination") == "keyset":
+            after = int(request.arg("id_after", "0"))
+            rows = [p for p in rows if p["id"] > after]
+            size = self._per_page(request)
+            chunk, more = rows[:size], len(rows) > size
+            link = self._link(request, {"id_after": chunk[-1]["id"]}) if more else None
+            return self._ok(chunk, {"Link": f'<{link}>; rel="next"'} if link else {})
+        return self._offset(request, rows)
+
+    def _filtered(self, request: Request, path: str) -> list[dict]:
+        issues = self.issues[path]
+        if since := request.arg("updated_after"):
+            floor = parse_time(since)
+            issues = [i for i in issues if parse_time(i["updated_at"]) >= floor]
+        return issues
+
+    def _list_issues(self, request: Request, pid: str) -> Response:
+        if denied := self._denied(request):
+            return denied
+        path = self._project(pid)
+        if path is None:
+            return Response(404, {"message": "404 Project Not Found"})
+        with self._lock:
+            issues = [dict(i) for i in self._filtered(request, path)]
+        order = request.arg("order_by", "created_at")
+        descending = request.arg("sort", "desc") == "desc"
+        issues.sort(key=lambda i: (i[order], i["id"]), reverse=descending)
+        if self.keyset and request.arg("pagination") == "keyset":
+            return self._keyset(request, issues, order, descending)
+        return self._offset(request, issues)
+
+    def _keyset(self, request: Request, rows: list[dict], order: str, descending: bool) -> Response:
+        if cursor := request.arg("cursor"):
+            last = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+            mark = (last[order], last["id"])
+            rows = [r for r in rows if ((r[order], r["id"]) < mark if descending else (r[order], r["id"]) > mark)]
+        size = self._per_page(request)
+        chunk = rows[:size]
+        if len(rows) <= size:
+            return self._ok(chunk)
+        token = base64.urlsafe_b64encode(json.dumps({order: chunk[-1][order], "id": chunk[-1]["id"]}).encode())
+        return self._ok(chunk, {"Link": f'<{self._link(request, {"cursor": token.decode()})}>; rel="next"'})
+
+    def _statistics(self, request: Request, pid: str) -> Response:
+        if denied := self._denied(request):
+            return denied
+        path = self._project(pid)
+        if path is None:
+            return Response(404, {"message": "404 Project Not Found"})
+        issues = self._filtered(request, path)
+        closed = sum(1 for i in issues if i["state"] == "closed")
+        return self._ok({"statistics": {"counts": {"all": len(issues), "closed": closed,
+                                                   "opened": len(issues) - closed}}})
+
+    def _list_notes(self, request: Request, pid: str, iid: str) -> Response:
+        if denied := self._denied(request):
+            return denied
+        path = self._project(pid)
+        if path is None:
+            return Response(404, {"message": "404 Project Not Found"})
+        notes = self.notes.get((path, int(iid)))
+        if notes is None:
+            return Response(404, {"message": "404 Issue Not Found"})
+        rows = sorted(notes, key=lambda n: (n["created_at"], n["id"]), reverse=request.arg("sort", "desc") == "desc")
+        return self._offset(request, rows)
+
+    # -- paging --------------------------------------------------------------------------
+    @staticmethod
+    def _per_page(request: Request) -> int:
+        return max(1, min(int(request.arg("per_page", "20")), 100))
+
+    def _link(self, request: Request, changes: dict[str, Any]) -> str:
+        query = {k: v[0] for k, v in request.query.items()}
+        query.update({k: str(v) for k, v in changes.items()})
+        host = {k.lower(): v for k, v in request.headers.items()}.get("host", "127.0.0.1")
+        return f"http://{host}{quote(request.path, safe='/%')}?{urlencode(query)}"
+
+    def _offset(self, request: Request, rows: list[dict]) -> Response:
+        """Offset paging with GitLab's headers; totals are omitted above 10,000 rows."""
+        size, page = self._per_page(request), max(1, int(request.arg("page", "1")))
+        pages = max(1, -(-len(rows) // size))
+        chunk = rows[(page - 1) * size: page * size]
+        headers = {"X-Page": str(page), "X-Per-Page": str(size),
+                   "X-Next-Page": str(page + 1) if page < pages else "",
+                   "X-Prev-Page": str(page - 1) if page > 1 else ""}
+        links = {"first": 1}
+        if page < pages:
+            links["next"] = page + 1
+        if page > 1:
+            links["prev"] = page - 1
+        if len(rows) <= TOTAL_CAP:
+            headers.update({"X-Total": str(len(rows)), "X-Total-Pages": str(pages)})
+            links["last"] = pages
+        headers["Link"] = ", ".join(f'<{self._link(request, {"page": n})}>; rel="{rel}"' for rel, n in links.items())
+        return self._ok(chunk, headers)

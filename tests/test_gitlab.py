@@ -1,0 +1,291 @@
+"""The GitLab connector against a fake GitLab over real HTTP, through python-gitlab.
+
+Nothing is mocked: the fake answers like gitlab.com (shapes, paging headers, error bodies,
+rate-limit headers) and every assertion is about what a user would see: the account named,
+the exact items and comments imported, one-line errors naming the setting to fix, the
+number of requests a full read costs.
+"""
+from __future__ import annotations
+
+import re
+import socket
+import time
+from datetime import datetime, timezone
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from importers.errors import AuthError, ConfigError, NetworkError, NotFoundError, RateLimitedError
+from importers.gitlab import GitLabSource
+from importers.gitlab.mapping import map_issue
+from importers.model import ItemFailure, WorkItem
+from tests.fakes.gitlab import FakeGitLab
+
+TOKEN = "glpat-good-token"
+PROJECT = "acme/web-app"  # 250 issues: 3 pages of 100
+
+
+@pytest.fixture(autouse=True)
+def _env(monkeypatch):
+    monkeypatch.setenv("ALLOW_LOOPBACK_URLS", "1")
+    monkeypatch.setenv("IMPORT_RETRY_BASE_SECONDS", "0.01")
+
+
+@pytest.fixture
+def fake():
+    server = FakeGitLab().start()
+    yield server
+    server.stop()
+
+
+def make_source(url: str, token: str = TOKEN, on_wait=None) -> GitLabSource:
+    return GitLabSource({"token": token, "url": url}, on_wait=on_wait)
+
+
+@pytest.fixture
+def source(fake):
+    src = make_source(fake.url)
+    yield src
+    src.close()
+
+
+def read_all(src, project=PROJECT, **kwargs):
+    pages = list(src.read(project, **kwargs))
+    items = {i.key: i for p in pages for i in p.items}
+    comments = [c for p in pages for c in p.comments]
+    return pages, items, comments
+
+
+def assert_matches_truth(fake, items, comments, project=PROJECT):
+    expected = fake.expected(project)
+    assert set(items) == set(expected)
+    assert {k: i.status.value for k, i in items.items()} == {k: e["status"] for k, e in expected.items()}
+    assert {k: i.external_id for k, i in items.items()} == {k: e["external_id"] for k, e in expected.items()}
+    per_item: dict[str, int] = {}
+    for c in comments:
+        per_item[c.item_external_id] = per_item.get(c.item_external_id, 0) + 1
+    assert {k: per_item.get(e["external_id"], 0) for k, e in expected.items()} == \
+        {k: e["comments"] for k, e in expected.items()}
+    assert len({c.external_id for c in comments}) == len(comments) == fake.ground_truth(project)["comments"]
+
+
+# -- connection check ----------------------------------------------------------------------
+def test_check_names_the_account(source, fake):
+    assert source.check() == f"alice (Alice Example) on {fake.url}"
+
+
+def test_check_with_a_bad_token_names_the_setting_and_hides_the_token(fake):
+    src = make_source(fake.url, token="glpat-wrong-secret")
+    with pytest.raises(AuthError) as err:
+        src.check()
+    assert "GITLAB_TOKEN" in str(err.value) and "401" in str(err.value)
+    assert "glpat-wrong-secret" not in str(err.value)
+
+
+def test_missing_token_is_a_config_error():
+    with pytest.raises(ConfigError, match="GITLAB_TOKEN"):
+        GitLabSource({"url": "https://gitlab.example.com"}).check()
+
+
+def test_malformed_url_is_a_one_line_config_error():
+    with pytest.raises(ConfigError, match="GITLAB_URL") as err:
+        make_source("gitlab dot com").check()
+    assert "\n" not in str(err.value)
+
+
+def test_url_without_a_gitlab_api_says_so(fake):
+    with pytest.raises(NotFoundError, match="GITLAB_URL"):
+        make_source(f"{fake.url}/not-gitlab").check()
+
+
+def test_unreachable_server_fails_fast_naming_the_url():
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    started = time.monotonic()
+    with pytest.raises(NetworkError, match="GITLAB_URL"):
+        make_source(f"http://127.0.0.1:{port}").check()
+    assert time.monotonic() - started < 2
+
+
+# -- projects and estimates ----------------------------------------------------------------
+def test_projects_are_the_memberships_keyed_by_path(source):
+    assert [p.key for p in source.projects()] == ["acme/web-app", "acme/ops", "mobile/ios-app"]
+    assert source.project("acme/ops").name == "acme / ops"
+
+
+def test_unknown_project_is_a_clear_not_found(source):
+    with pytest.raises(NotFoundError, match="'nope/missing'"):
+        source.project("nope/missing")
+    with pytest.raises(NotFoundError, match="'nope/missing'"):
+        next(source.read("nope/missing"))
+
+
+def test_estimate_reads_x_total_with_one_request(source, fake):
+    assert source.estimate(PROJECT) == 250
+    assert fake.requests["issues"] == 1 and fake.total_requests == 1
+
+
+def test_estimate_above_ten_thousand_falls_back_to_issue_statistics():
+    with FakeGitLab({"big/monorepo": 10_001}) as fake:
+        src = make_source(fake.url)
+        assert src.estimate("big/monorepo") == 10_001
+        assert fake.requests["issues_statistics"] == 1
+        src.close()
+
+
+# -- preview -------------------------------------------------------------------------------
+def test_preview_is_one_fast_request_with_the_wizard_fields(source, fake):
+    started = time.monotonic()
+    items = source.preview(PROJECT, limit=20)
+    assert time.monotonic() - started < 1
+    assert len(items) == 20 and fake.total_requests == 1
+    expected = fake.expected(PROJECT)
+    for item in items:
+        assert item.title == expected[item.key]["title"]
+        assert item.status.value == expected[item.key]["status"]
+        assert item.created_at.tzinfo and item.updated_at >= item.created_at
+    assert any(i.assignee and i.assignee.display_name for i in items)
+    assert any(i.assignee is None for i in items)
+
+
+# -- full read -----------------------------------------------------------------------------
+def test_full_read_yields_ground_truth_with_the_minimum_requests(source, fake):
+    pages, items, comments = read_all(source)
+    truth = fake.ground_truth(PROJECT)
+    assert len(pages) == 3 and not any(p.failures for p in pages)
+    assert_matches_truth(fake, items, comments)
+    # one request per 100 issues, one per 100 notes of each issue that has user notes, nothing else
+    assert dict(fake.requests) == {"issues": 3, "notes": truth["note_pages"]}
+    assert truth["note_pages"] == truth["with_comments"] + 1  # issue #5 has 130 notes: two pages
+
+
+def test_mapped_fields_keep_what_the_user_wrote(source, fake):
+    _, items, comments = read_all(source)
+    long_body = items[f"{PROJECT}#3"]
+    assert len(long_body.description) == len("Very long body. ") * 12_000
+    hostile = [i for i in items.values() if "<script>" in i.title]
+    assert hostile and all(i.title.startswith("<script>alert(1)</script>") for i in hostile)
+    busy = items[f"{PROJECT}#5"]
+    thread = [c for c in comments if c.item_external_id == busy.external_id]
+    assert len(thread) == 130 and [c.created_at for c in thread] == sorted(c.created_at for c in thread)
+    assert not any(c.body == "changed the description" for c in comments)  # system notes stay out
+    closed = [i for i in items.values() if i.source_status == "closed"]
+    assert closed and all(i.closed_at for i in closed)
+    assert any(label.startswith("milestone::") for i in items.values() for label in i.labels)
+    with_files = [i for i in items.values() if i.attachments]
+    assert with_files and with_files[0].attachments[0].file_name == "trace.log"
+
+
+def test_offset_paging_servers_give_the_same_result():
+    with FakeGitLab(keyset=False) as fake:
+        src = make_source(fake.url)
+        pages, items, comments = read_all(src)
+        assert "page" in pages[0].cursor["next"]
+        assert_matches_truth(fake, items, comments)
+        assert fake.requests["issues"] == 3
+        src.close()
+
+
+def test_resume_from_a_cursor_yields_exactly_the_rest(source, fake):
+    first = next(source.read(PROJECT))
+    rest = make_source(fake.url)
+    pages, items, comments = read_all(rest, cursor=first.cursor)
+    done = {i.key for i in first.items}
+    assert len(done) == 100 and not done & set(items)
+    assert done | set(items) == set(fake.expected(PROJECT))
+    assert pages[-1].cursor == {"next": None}
+    assert list(rest.read(PROJECT, cursor=pages[-1].cursor)) == []
+    rest.close()
+
+
+def test_since_yields_only_the_touched_items(source, fake):
+    since = datetime.now(timezone.utc)
+    touched = fake.touch(5)
+    _, items, _ = read_all(source, since=since)
+    assert sorted(items) == sorted(touched)
+    expected = fake.expected(PROJECT)
+    assert all(i.title.endswith("(edited)") and i.status.value == expected[k]["status"] for k, i in items.items())
+    assert source.estimate(PROJECT, since=since) == 5
+
+
+def test_an_unmappable_issue_is_reported_and_retried(source, fake):
+    bad_id = fake.corrupt(PROJECT, 7)
+    pages, items, _ = read_all(source)
+    failures = [f for p in pages for f in p.failures]
+    assert [(f.external_id, f.key) for f in failures] == [(bad_id, f"{PROJECT}#7")]
+    assert "title" in failures[0].reason and len(items) == 249
+    fake.issues[PROJECT][6]["title"] = "Fixed at the source"
+    retried = list(source.fetch(PROJECT, [bad_id]))
+    assert [i.title for p in retried for i in p.items] == ["Fixed at the source"]
+
+
+# -- retries and rate limits ---------------------------------------------------------------
+def test_429_and_a_503_burst_are_retried_and_counts_stay_exact(source, fake):
+    fake.fail_next(r"/issues\?", 429, headers=fake.rate_limit_headers(0), body="Retry later\n")
+    fake.fail_next(r"/notes", 503, times=3)
+    _, items, comments = read_all(source)
+    assert_matches_truth(fake, items, comments)
+    assert fake.injected == {429: 1, 503: 3}
+    assert fake.requests["issues"] == 3 + 1
+
+
+def test_retry_after_is_honoured_and_reported(fake):
+    waits = []
+    src = make_source(fake.url, on_wait=lambda until, reason: waits.append((until, reason)))
+    fake.fail_next(r"/user", 429, headers=fake.rate_limit_headers(1))
+    started = time.monotonic()
+    assert src.check().startswith("alice")
+    assert time.monotonic() - started >= 0.9
+    assert waits[0][1] == "GitLab rate limit (HTTP 429)" and waits[-1] == (None, "")
+    src.close()
+
+
+def test_a_long_rate_limit_stops_with_the_time_to_resume(source, fake, monkeypatch):
+    monkeypatch.setenv("IMPORT_MAX_RATE_LIMIT_WAIT", "1")
+    src = make_source(fake.url)
+    fake.fail_next(r"/issues\?", 429, headers=fake.rate_limit_headers(3600))
+    with pytest.raises(RateLimitedError) as err:
+        list(src.read(PROJECT))
+    resume = err.value.until.astimezone()
+    assert re.fullmatch(r"rate limited by GitLab until \d\d:\d\d; retry the import then", str(err.value))
+    assert f"{resume:%H:%M}" in str(err.value) and 3590 < (err.value.until - datetime.now(timezone.utc)).total_seconds()
+    src.close()
+
+
+# -- the mapping never raises ----------------------------------------------------------------
+_fake_for_mapping = FakeGitLab({"g/p": 6})
+VALID = _fake_for_mapping.issues["g/p"]
+NOTES = [n for (_, iid), notes in _fake_for_mapping.notes.items() for n in notes]
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=20),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3),
+    max_leaves=10,
+)
+
+
+@st.composite
+def mangled_issue(draw):
+    issue = dict(draw(st.sampled_from(VALID)))
+    for field in draw(st.lists(st.sampled_from(sorted(issue)), max_size=4)):
+        if draw(st.booleans()):
+            issue.pop(field, None)
+        else:
+            issue[field] = draw(json_values)
+    return issue
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(raw=mangled_issue() | json_values, notes=st.lists(st.sampled_from(NOTES) | json_values, max_size=3))
+def test_mapping_any_json_gives_an_item_or_a_failure(raw, notes):
+    result, comments = map_issue(raw, "g/p", notes)
+    assert isinstance(result, (WorkItem, ItemFailure))
+    if isinstance(result, ItemFailure):
+        assert result.reason and comments == []
+
+
+def test_mapping_valid_issues_gives_items():
+    for raw in VALID:
+        result, _ = map_issue(raw, "g/p", [])
+        assert isinstance(result, WorkItem), result
