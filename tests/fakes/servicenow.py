@@ -1,0 +1,321 @@
+"""A fake ServiceNow instance: the Table API over a seeded dataset, answering like the real one.
+
+What it reproduces, because the connector depends on it: Basic auth with ServiceNow's 401 body;
+`sysparm_query` encoded queries (`=`, `>=`, `IN`, `ORDERBY`, `^^` escapes); `sysparm_fields`
+with dot-walked columns (`assigned_to.email`); `sysparm_display_value` false/true/all and
+`sysparm_exclude_reference_link`; offset paging with `X-Total-Count` and a `Link` header; a
+400 "Invalid table" body; 429 with `Retry-After` and an epoch `X-RateLimit-Reset`. Access
+control is simulated by hiding some tickets after the window is cut, so pages come back
+short in the middle of a table, exactly as ACLs do on a real instance.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import random
+import re
+import time
+from datetime import datetime, timedelta, timezone
+from typing import Any
+from urllib.parse import urlencode
+
+from .server import FakeServer, Request, Response
+
+FORMAT = "%Y-%m-%d %H:%M:%S"
+EPOCH = datetime(2024, 3, 4, 8, 0, tzinfo=timezone.utc)
+MAX_LIMIT = 10000
+UNAUTHENTICATED = {
+    "error": {"message": "User Not Authenticated", "detail": "Required to provide Auth information"},
+    "status": "failure",
+}
+
+STATES = {
+    "incident": {"1": "New", "2": "In Progress", "3": "On Hold", "6": "Resolved", "7": "Closed", "8": "Canceled"},
+    "problem": {"101": "New", "102": "Assess", "103": "Root Cause Analysis", "104": "Fix in Progress",
+                "106": "Resolved", "107": "Closed"},
+    "change_request": {"-5": "New", "-4": "Assess", "-3": "Authorize", "-2": "Scheduled", "-1": "Implement",
+                       "0": "Review", "3": "Closed", "4": "Canceled"},
+}
+CLOSED_STATES = {"6", "7", "8", "106", "107", "3", "4"}
+PREFIX = {"incident": "INC", "problem": "PRB", "change_request": "CHG"}
+REPORTER = {"incident": "caller_id", "problem": "opened_by", "change_request": "requested_by"}
+PRIORITIES = {"1": "1 - Critical", "2": "2 - High", "3": "3 - Moderate", "4": "4 - Low", "5": "5 - Planning"}
+REFERENCES = {  # reference column -> table it points at
+    "assigned_to": "sys_user", "caller_id": "sys_user", "opened_by": "sys_user", "requested_by": "sys_user",
+    "parent_incident": "incident", "problem_id": "problem", "rfc": "change_request",
+}
+PEOPLE = (
+    ("beth.anglin", "Beth Anglin", "beth.anglin@example.com"),
+    ("david.loo", "David Loo", "david.loo@example.com"),
+    ("fred.luddy", "Fred Luddy", ""),
+    ("zoë.ångström", "Zoë Ångström", "zoe@example.com"),
+    ("abel.tuter", "Abel Tuter", "abel.tuter@example.com"),
+    ("itil", "ITIL User", ""),
+    ("don.goodliffe", "Don Goodliffe", "don.goodliffe@example.com"),
+    ("luke.wilson", "Luke Wilson", "luke.wilson@example.com"),
+    ("bow.ruggeri", "Bow Ruggeri", "bow.ruggeri@example.com"),
+    ("christen.mitchum", "Christen Mitchum", "christen.mitchum@example.com"),
+)
+# journal authors with no sys_user row (scripts, deleted users)
+GHOST_AUTHORS = ("system", "integration.bot")
+TITLES = (
+    "Email server is down", "Unable to connect to VPN", "SAP sales app is slow", "Printer jams on floor 3",
+    "Réinitialiser le mot de passe — écran bloqué", "<script>alert(1)</script> in the portal search",
+    "**Bold** claim: `rm -rf` in a _runbook_", "网络连接失败", "Laptop battery swelling 🔋",
+)
+DESCRIPTIONS = (
+    "User reports the issue since this morning.\nSteps:\n1. Log in\n2. Open the app",
+    "<b>HTML</b> pasted from Outlook <script>alert(1)</script>",
+    "",
+    "See KB0010012. Affects *all* users in EMEA.",
+)
+COMMENTS = (
+    "Looking into it.", "Restarted the service, please retry.", "Customer confirmed the fix 👍",
+    "[code]<p>Escalated to <b>network</b> team</p>[/code]", "Waiting for the vendor's patch.",
+)
+CATEGORIES = ("inquiry", "software", "hardware", "network", "database", "")
+
+
+def sys_id(*parts: Any) -> str:
+    return hashlib.md5(":".join(map(str, parts)).encode()).hexdigest()
+
+
+def _split(query: str) -> list[str]:
+    """Encoded-query conditions; `^^` is an escaped caret inside a value."""
+    return [part.replace("\0", "^") for part in query.replace("^^", "\0").split("^") if part]
+
+
+_CONDITION = re.compile(r"^([A-Za-z_.]+?)(IN|>=|<=|!=|>|<|=)(.*)$", re.DOTALL)
+
+
+class FakeServiceNow(FakeServer):
+    """Serves incident, problem, change_request, sys_user and sys_journal_field tables."""
+
+    def __init__(self, sizes: dict[str, int] | None = None, username: str = "svc.import",
+                 password: str = "s3cret!", hide_every: int = 11, seed: int = 7, **kwargs: Any):
+        self.username, self.password = username, password
+        self.data: dict[str, list[dict[str, Any]]] = {}
+        self._index: dict[str, dict[str, Any]] = {}
+        super().__init__(seed=seed, **kwargs)
+        self._shape = (sizes or {"incident": 130, "problem": 40, "change_request": 30}, hide_every, seed)
+        self.reset()
+
+    def reset(self) -> None:
+        """Fresh dataset, counters and faults, so one running server can serve many tests."""
+        with self._lock:
+            self.requests.clear()
+            self.log.clear()
+            self.injected.clear()
+            self._faults.clear()
+        self.rate_limit_seconds = 1
+        self._build(*self._shape)
+
+    # -- dataset -------------------------------------------------------------------------
+    def _build(self, sizes: dict[str, int], hide_every: int, seed: int) -> None:
+        rng = random.Random(seed)
+        users = [{"sys_id": sys_id("user", u), "user_name": u, "name": n, "email": e} for u, n, e in PEOPLE]
+        users.append({"sys_id": sys_id("user", self.username), "user_name": self.username,
+                      "name": "Import Service", "email": ""})
+        self.data = {"sys_user": users, "sys_journal_field": []}
+        authors = [u for u, _, _ in PEOPLE] + list(GHOST_AUTHORS)
+        for table in ("change_request", "problem", "incident"):  # incidents refer to the others
+            rows = []
+            for index in range(sizes.get(table, 0)):
+                created = EPOCH + timedelta(minutes=37 * index)
+                updated = created + timedelta(hours=rng.randrange(0, 300), seconds=rng.randrange(60))
+                if index % 9 == 4 and rows:  # same second as another ticket: sys_id breaks the tie
+                    updated = datetime.strptime(rows[-1]["sys_updated_on"], FORMAT).replace(tzinfo=timezone.utc)
+                state = rng.choice(list(STATES[table]))
+                row = {
+                    "sys_id": sys_id(table, index),
+                    "number": f"{PREFIX[table]}{10001 + index:07d}",
+                    "short_description": "" if index == 7 else f"{rng.choice(TITLES)} #{index}",
+                    "description": ("Very long log:\n" + "x" * 120_000) if index == 3 else rng.choice(DESCRIPTIONS),
+                    "state": state,
+                    "priority": rng.choice(list(PRIORITIES)),
+                    "urgency": str(rng.randint(1, 3)),
+                    "category": rng.choice(CATEGORIES),
+                    "assigned_to": rng.choice(users)["sys_id"] if rng.random() < 0.7 else "",
+                    REPORTER[table]: rng.choice(users)["sys_id"],
+                    "sys_created_on": created.strftime(FORMAT),
+                    "sys_updated_on": updated.strftime(FORMAT),
+                    "closed_at": updated.strftime(FORMAT) if state in CLOSED_STATES else "",
+                    "_hidden": hide_every > 0 and index % hide_every == hide_every - 1,
+                }
+                if table == "incident":
+                    row["parent_incident"] = rows[index - index % 10]["sys_id"] if index % 10 == 3 else ""
+                    problems = self.data.get("problem") or []
+                    row["problem_id"] = problems[index % len(problems)]["sys_id"] if problems and index % 6 == 0 else ""
+                rows.append(row)
+                for n in range(rng.choice((0, 0, 1, 1, 2, 3))):
+                    self.data["sys_journal_field"].append({
+                        "sys_id": sys_id("journal", table, index, n),
+                        "element_id": row["sys_id"],
+                        "name": table,
+                        "element": "work_notes" if n == 2 else "comments",
+                        "value": rng.choice(COMMENTS),
+                        "sys_created_on": (created + timedelta(minutes=5 + n)).strftime(FORMAT),
+                        "sys_created_by": rng.choice(authors),
+                    })
+            self.data[table] = rows
+        self._index = {row["sys_id"]: row for rows in self.data.values() for row in rows}
+
+    # -- ground truth for tests ------------------------------------------------------------
+    def visible(self, table: str) -> list[dict[str, Any]]:
+        """Tickets the integration user can see, in the API's order."""
+        return [r for r in self._ordered(table, self.data[table]) if not r.get("_hidden")]
+
+    def comments_of(self, table: str) -> list[dict[str, Any]]:
+        ids = {r["sys_id"] for r in self.visible(table)}
+        return [j for j in self.data["sys_journal_field"] if j["element_id"] in ids]
+
+    def ground_truth(self, table: str) -> dict[str, int]:
+        return {"items": len(self.visible(table)), "comments": len(self.comments_of(table)),
+                "total": len(self.data[table])}
+
+    def record(self, sys_id_: str) -> dict[str, Any] | None:
+        return self._index.get(sys_id_)
+
+    def touch(self, table: str, n: int) -> list[str]:
+        """Edit n visible tickets (title, state, newer sys_updated_on); returns their numbers."""
+        rows = self.visible(table)
+        step = max(len(rows) // max(n, 1), 1)
+        latest = max(datetime.strptime(r["sys_updated_on"], FORMAT) for r in self.data[table])
+        touched = []
+        for i, row in enumerate(rows[::step][:n]):
+            row["short_description"] = f"{row['short_description'] or 'untitled'} (edited)"
+            row["state"] = "7" if table == "incident" else list(STATES[table])[-2]
+            stamp = (latest + timedelta(days=1, seconds=i)).strftime(FORMAT)
+            row["sys_updated_on"] = row["closed_at"] = stamp
+            touched.append(row["number"])
+        return touched
+
+    def rate_limited_response(self, seconds: int | None = None) -> Response:
+        seconds = self.rate_limit_seconds if seconds is None else seconds
+        headers = {
+            "Retry-After": str(seconds),
+            "X-RateLimit-Limit": "5000",
+            "X-RateLimit-Remaining": "0",
+            "X-RateLimit-Reset": str(int(time.time()) + seconds),
+            "X-RateLimit-Rule": sys_id("rate-rule"),
+        }
+        body = {"error": {"message": "Too Many Requests",
+                          "detail": "Rate limit exceeded for the rule 'Import API limit'"}, "status": "failure"}
+        return Response(429, body, headers)
+
+    def limit_next(self, pattern: str, seconds: int, times: int = 1) -> None:
+        """The next matching requests are rate limited for `seconds`."""
+        self.answer_next(pattern, self.rate_limited_response(seconds), times)
+
+    # -- routes ----------------------------------------------------------------------------
+    def setup_routes(self) -> None:
+        for table in ("incident", "problem", "change_request", "sys_user", "sys_journal_field"):
+            self.route("GET", f"/api/now/table/{table}", table, self._table_route(table))
+        self.route("GET", r"/api/now/table/(?P<table>[^/]+)", "unknown_table", self._unknown_table)
+
+    def _authorized(self, request: Request) -> bool:
+        expected = base64.b64encode(f"{self.username}:{self.password}".encode()).decode()
+        return request.headers.get("Authorization", "") == f"Basic {expected}"
+
+    def _unknown_table(self, request: Request, table: str) -> Response:
+        if not self._authorized(request):
+            return Response(401, UNAUTHENTICATED)
+        return Response(400, {"error": {"message": f"Invalid table {table}", "detail": None}, "status": "failure"})
+
+    def _table_route(self, table: str):
+        def handler(request: Request) -> Response:
+            if not self._authorized(request):
+                return Response(401, UNAUTHENTICATED)
+            return self._query(table, request)
+        return handler
+
+    def _ordered(self, table: str, rows: list[dict[str, Any]], query: str = "") -> list[dict[str, Any]]:
+        orders: list[tuple[str, bool]] = []
+        for part in _split(query):
+            if part.startswith("ORDERBYDESC"):
+                orders.append((part[len("ORDERBYDESC"):], True))
+            elif part.startswith("ORDERBY"):
+                orders.append((part[len("ORDERBY"):], False))
+            elif (condition := self._condition(rows, part)) is not None:
+                name, test = condition
+                rows = [r for r in rows if test(str(r.get(name, "")))]
+        for name, desc in reversed(orders or [("sys_updated_on", False), ("sys_id", False)]):
+            rows = sorted(rows, key=lambda r: str(r.get(name, "")), reverse=desc)
+        return rows
+
+    @staticmethod
+    def _condition(rows: list[dict[str, Any]], condition: str):
+        """(field, test on its value), or None for a part ServiceNow would ignore (unknown field)."""
+        match = _CONDITION.match(condition)
+        if not match or (rows and match.group(1) not in rows[0]):
+            return None
+        name, op, wanted = match.groups()
+        if op == "IN":
+            return name, set(wanted.split(",")).__contains__
+        return name, {
+            "=": lambda have: have == wanted, "!=": lambda have: have != wanted,
+            ">=": lambda have: have >= wanted, "<=": lambda have: have <= wanted,
+            ">": lambda have: have > wanted, "<": lambda have: have < wanted,
+        }[op]
+
+    def _query(self, table: str, request: Request) -> Response:
+        rows = self._ordered(table, self.data[table], request.arg("sysparm_query", "") or "")
+        limit = min(int(request.arg("sysparm_limit") or MAX_LIMIT), MAX_LIMIT)
+        offset = int(request.arg("sysparm_offset") or 0)
+        window = [r for r in rows[offset:offset + limit] if not r.get("_hidden")]  # ACLs apply after the cut
+        fields = [f for f in (request.arg("sysparm_fields") or "").split(",") if f]
+        mode = (request.arg("sysparm_display_value") or "false").lower()
+        exclude = (request.arg("sysparm_exclude_reference_link") or "false").lower() == "true"
+        result = [self._render(table, row, fields, mode, exclude) for row in window]
+        headers = {"X-Total-Count": str(len(rows))}
+        if (request.arg("sysparm_suppress_pagination_header") or "false").lower() != "true":
+            headers["Link"] = self._link(request, table, offset, limit, len(rows))
+        return Response(200, {"result": result}, headers)
+
+    def _link(self, request: Request, table: str, offset: int, limit: int, total: int) -> str:
+        def url(at: int) -> str:
+            query = {k: v[0] for k, v in request.query.items()} | {"sysparm_offset": str(at)}
+            return f"<{self.url}/api/now/table/{table}?{urlencode(query)}>"
+        links = [f'{url(0)};rel="first"']
+        if offset > 0:
+            links.append(f'{url(max(offset - limit, 0))};rel="prev"')
+        if offset + limit < total:
+            links.append(f'{url(offset + limit)};rel="next"')
+        links.append(f'{url(max((total - 1) // limit * limit, 0))};rel="last"')
+        return ",".join(links)
+
+    def _display(self, table: str, name: str, raw: str) -> str:
+        if name == "state" and table in STATES:
+            return STATES[table].get(raw, raw)
+        if name == "priority":
+            return PRIORITIES.get(raw, raw)
+        if name == "category":
+            return raw.capitalize()
+        if name in REFERENCES and raw:
+            row = self._index.get(raw)
+            return (row.get("name") or row.get("number") or "") if row else ""
+        return raw
+
+    def _render(self, table: str, row: dict[str, Any], fields: list[str], mode: str, exclude: bool) -> dict:
+        out: dict[str, Any] = {}
+        for name in fields or [k for k in row if not k.startswith("_")]:
+            if "." in name:
+                ref, column = name.split(".", 1)
+                linked = self._index.get(row.get(ref) or "") if ref in REFERENCES else None
+                raw = str((linked or {}).get(column, ""))
+                shown = raw
+            else:
+                raw = str(row.get(name, ""))
+                shown = self._display(table, name, raw)
+            link = REFERENCES.get(name) and raw and not exclude
+            if mode == "all":
+                out[name] = {"display_value": shown, "value": raw}
+            elif mode == "true":
+                out[name] = shown
+            else:
+                out[name] = raw
+            if link:
+                url = f"{self.url}/api/now/table/{REFERENCES[name]}/{raw}"
+                out[name] = ({**out[name], "link": url} if isinstance(out[name], dict)
+                             else {"link": url, "value": out[name]})
+        return out

@@ -1,0 +1,322 @@
+"""The ServiceNow connector against a fake instance, through pysnow's real session over HTTP."""
+from __future__ import annotations
+
+import math
+import re
+import socket
+import time
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from importers.errors import AuthError, ConfigError, NetworkError, NotFoundError, RateLimitedError
+from importers.model import ItemFailure, Priority, Status, WorkItem
+from importers.servicenow import ServiceNowSource
+from importers.servicenow.mapping import map_ticket
+from importers.servicenow.settings import TABLES, ticket_fields
+from tests.fakes.servicenow import FORMAT, GHOST_AUTHORS, FakeServiceNow
+
+PAGE = 40  # 130 incidents (119 visible) -> 4 windows, the last one short
+INCIDENT_STATUS = {"1": Status.TODO, "2": Status.IN_PROGRESS, "3": Status.IN_PROGRESS,
+                   "6": Status.DONE, "7": Status.DONE, "8": Status.CANCELLED}
+
+
+@pytest.fixture(autouse=True)
+def _env(monkeypatch):
+    monkeypatch.setenv("ALLOW_LOOPBACK_URLS", "1")
+    monkeypatch.setenv("IMPORT_RETRY_BASE_SECONDS", "0.01")
+
+
+@pytest.fixture(scope="module")
+def _server():
+    server = FakeServiceNow().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def fake(_server):
+    _server.reset()
+    return _server
+
+
+def make_source(fake, **overrides) -> ServiceNowSource:
+    config = {"instance": fake.url, "username": fake.username, "password": fake.password, **overrides}
+    source = ServiceNowSource(config)
+    source.page_size = PAGE
+    return source
+
+
+@pytest.fixture
+def source(fake):
+    src = make_source(fake)
+    yield src
+    src.close()
+
+
+def by_key(pages):
+    return {item.key: item for page in pages for item in page.items}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# -- connection test ---------------------------------------------------------------------------
+def test_check_names_the_account_and_instance(source, fake):
+    assert source.check() == f"svc.import (Import Service) on {fake.url}"
+
+
+def test_bad_password_is_an_auth_error_naming_the_settings_without_the_secret(fake):
+    source = make_source(fake, password="wrong-Pa55")
+    with pytest.raises(AuthError) as err:
+        source.check()
+    message = str(err.value)
+    assert "SERVICENOW_PASSWORD" in message and "HTTP 401" in message
+    assert "wrong-Pa55" not in message and "\n" not in message
+
+
+def test_unreachable_instance_fails_at_once_naming_the_instance_setting():
+    source = ServiceNowSource({"instance": f"http://127.0.0.1:{free_port()}", "username": "u", "password": "p"})
+    started = time.monotonic()
+    with pytest.raises(NetworkError, match="SERVICENOW_INSTANCE"):
+        source.check()
+    assert time.monotonic() - started < 2
+
+
+def test_url_that_is_not_a_servicenow_instance(fake):
+    source = make_source(fake, instance=f"{fake.url}/not-servicenow")
+    with pytest.raises(NotFoundError, match=r"has no ServiceNow Table API: check SERVICENOW_INSTANCE"):
+        source.check()
+
+
+@pytest.mark.parametrize("instance", ["not an instance!", "ftp://acme.example.com", "http://169.254.169.254",
+                                      "https://admin:pw@acme.service-now.com"])
+def test_malformed_instance_is_a_one_line_config_error(instance):
+    source = ServiceNowSource({"instance": instance, "username": "u", "password": "p"})
+    with pytest.raises(ConfigError, match="SERVICENOW_INSTANCE") as err:
+        source.check()
+    assert "pw" not in str(err.value)
+
+
+@pytest.mark.parametrize("instance, url", [("acme", "https://acme.service-now.com"),
+                                           ("dev12345.service-now.com", "https://dev12345.service-now.com")])
+def test_instance_name_becomes_the_service_now_url(instance, url):
+    source = ServiceNowSource({"instance": instance, "username": "u", "password": "p"})
+    assert source.client.url == url
+    assert source.projects()[0].url == f"{url}/incident_list.do"
+
+
+def test_unknown_table_lists_the_importable_ones(source):
+    with pytest.raises(NotFoundError, match="incident, problem, change_request"):
+        source.estimate("sys_properties")
+    assert [p.key for p in source.projects()] == ["incident", "problem", "change_request"]
+
+
+# -- preview and estimate ----------------------------------------------------------------------
+def test_preview_is_one_fast_request_with_the_table_fields(source, fake):
+    started = time.monotonic()
+    items = source.preview("incident", limit=15)
+    assert time.monotonic() - started < 1
+    assert len(items) == 15
+    expected = fake.visible("incident")[:15]
+    assert [i.key for i in items] == [r["number"] for r in expected]
+    for item, row in zip(items, expected):
+        assert item.status == INCIDENT_STATUS[row["state"]] and item.source_status
+        assert item.created_at.tzinfo is not None and item.updated_at >= item.created_at
+        assert item.url.endswith(f"/nav_to.do?uri=incident.do?sys_id={row['sys_id']}")
+    assert fake.requests == {"incident": 1}  # no journal, no user lookups for a preview
+
+
+def test_estimate_reads_the_total_count_header(source, fake):
+    assert source.estimate("incident") == fake.ground_truth("incident")["total"] == 130
+    assert source.estimate("problem") == 40
+    assert fake.requests == {"incident": 1, "problem": 1}
+
+
+# -- full reads ------------------------------------------------------------------------------
+def test_full_read_yields_exactly_the_visible_tickets_and_comments(source, fake):
+    pages = list(source.read("incident"))
+    assert len(pages) >= 3
+    assert any(len(p.items) < PAGE for p in pages[:-1])  # short pages mid-table did not end the read
+    keys = [i.key for p in pages for i in p.items]
+    visible = fake.visible("incident")
+    assert keys == [r["number"] for r in visible]
+    assert {i.key: i.status for p in pages for i in p.items} == {
+        r["number"]: INCIDENT_STATUS[r["state"]] for r in visible}
+    comments = [c for p in pages for c in p.comments]
+    assert sorted(c.external_id for c in comments) == sorted(j["sys_id"] for j in fake.comments_of("incident"))
+    for page in pages:
+        ids = {i.external_id for i in page.items}
+        assert all(c.item_external_id in ids for c in page.comments)  # tied to an item of the same page
+        assert not page.failures
+    truth = fake.ground_truth("incident")
+    assert (len(keys), len(comments)) == (truth["items"], truth["comments"])
+
+
+@pytest.mark.parametrize("table", ["problem", "change_request"])
+def test_other_tables_map_every_state(fake, table):
+    source = make_source(fake)
+    items = [i for p in source.read(table) for i in p.items]
+    assert [i.key for i in items] == [r["number"] for r in fake.visible(table)]
+    assert {i.type for i in items} == {TABLES[table].type}
+    assert all(i.source_status and not i.source_status.lstrip("-").isdigit() for i in items)
+    assert {i.status for i in items} >= {Status.TODO, Status.IN_PROGRESS, Status.DONE}
+
+
+def test_mapped_fields_people_and_comments(source, fake):
+    pages = list(source.read("incident"))
+    items = by_key(pages)
+    rows = {r["number"]: r for r in fake.visible("incident")}
+    untitled = items["INC0010008"]  # empty short_description
+    assert untitled.title == "INC0010008 (no short description)"
+    assert len(items["INC0010004"].description) > 100_000
+    assert any("<script>alert(1)</script>" in i.title for i in items.values())  # kept verbatim, never rendered
+    child = items["INC0010014"]
+    assert child.parent_key == "INC0010011"
+    linked = items["INC0010001"]
+    assert [(link.kind, link.target_key[:3]) for link in linked.links] == [("problem", "PRB")]
+    for key, item in items.items():
+        row = rows[key]
+        assert item.labels == ([row["category"].capitalize()] if row["category"] else [])
+        assert item.priority == {"1": Priority.URGENT, "2": Priority.HIGH, "3": Priority.MEDIUM,
+                                 "4": Priority.LOW, "5": Priority.NONE}[row["priority"]]
+        assert (item.closed_at is not None) == bool(row["closed_at"])
+        user = fake.record(row["assigned_to"]) if row["assigned_to"] else None
+        if user is None:
+            assert item.assignee is None
+        else:
+            assert (item.assignee.external_id, item.assignee.username) == (user["sys_id"], user["user_name"])
+            assert item.assignee.email == (user["email"] or None)
+            assert item.assignee.display_name == user["name"]
+        assert item.reporter is not None and item.reporter.external_id == row["caller_id"]
+    comments = [c for p in pages for c in p.comments]
+    journal = {j["sys_id"]: j for j in fake.comments_of("incident")}
+    for comment in comments:
+        entry = journal[comment.external_id]
+        assert comment.author.username == entry["sys_created_by"]
+        assert comment.body.startswith("**Work note:** ") == (entry["element"] == "work_notes")
+        assert "[code]" not in comment.body and "<b>" not in comment.body
+    emails = {c.author.username: c.author.email for c in comments}
+    assert emails["beth.anglin"] == "beth.anglin@example.com"  # looked up in sys_user, matched by email
+    assert all(emails.get(ghost, None) is None for ghost in GHOST_AUTHORS)
+
+
+def expected_user_lookups(fake, table: str) -> int:
+    """Pages on which some comment author was not yet known from tickets or earlier lookups."""
+    reporter = TABLES[table].reporter
+    rows = fake._ordered(table, fake.data[table])
+    known: set[str] = set()
+    lookups = 0
+    for start in range(0, len(rows), PAGE):
+        window = [r for r in rows[start:start + PAGE] if not r["_hidden"]]
+        for row in window:
+            known |= {fake.record(row[f])["user_name"] for f in ("assigned_to", reporter) if row[f]}
+        ids = {r["sys_id"] for r in window}
+        authors = {j["sys_created_by"] for j in fake.data["sys_journal_field"] if j["element_id"] in ids}
+        lookups += bool(authors - known)
+        known |= authors
+    return lookups
+
+
+def test_full_read_uses_the_minimum_number_of_requests(source, fake):
+    list(source.read("incident"))
+    windows = math.ceil(fake.ground_truth("incident")["total"] / PAGE)
+    assert fake.requests["incident"] == windows + 1  # + the empty page that ends the table
+    assert fake.requests["sys_journal_field"] == windows  # one bulk journal request per page
+    assert fake.requests["sys_user"] == expected_user_lookups(fake, "incident") <= windows
+    assert fake.total_requests == windows * 2 + 1 + fake.requests["sys_user"]
+    journal_queries = [path for _, path, _ in fake.log if "sys_journal_field" in path]
+    assert all("element_idIN" in path for path in journal_queries)
+
+
+def test_resume_from_a_cursor_yields_exactly_the_rest(source, fake):
+    pages = list(source.read("incident"))
+    rest = list(make_source(fake).read("incident", cursor=pages[1].cursor))
+    assert [i.key for p in rest for i in p.items] == [i.key for p in pages[2:] for i in p.items]
+    assert sorted(c.external_id for p in rest for c in p.comments) == sorted(
+        c.external_id for p in pages[2:] for c in p.comments)
+
+
+def test_since_yields_only_the_touched_tickets(source, fake):
+    latest = max(datetime.strptime(r["sys_updated_on"], FORMAT) for r in fake.data["incident"])
+    touched = fake.touch("incident", 5)
+    since = (latest + timedelta(seconds=1)).replace(tzinfo=timezone.utc)
+    assert source.estimate("incident", since=since) == 5
+    items = [i for p in source.read("incident", since=since) for i in p.items]
+    assert [i.key for i in items] == touched
+    assert all(i.title.endswith("(edited)") and i.status == Status.DONE for i in items)
+
+
+def test_fetch_rereads_only_the_given_tickets(source, fake):
+    wanted = [r["sys_id"] for r in fake.visible("incident")[5:8]]
+    pages = list(source.fetch("incident", wanted + ["(no sys_id)"]))
+    assert sorted(i.external_id for p in pages for i in p.items) == sorted(wanted)
+    assert {c.item_external_id for p in pages for c in p.comments} <= set(wanted)
+    assert all(p.cursor is None for p in pages)
+
+
+# -- rate limits and faults ---------------------------------------------------------------------
+def test_429_and_a_503_burst_are_retried_and_counts_stay_exact(source, fake):
+    waits = []
+    source.set_wait_listener(lambda until, reason: waits.append(reason) if until else None)
+    fake.limit_next(r"/api/now/table/incident\?", seconds=1)
+    fake.fail_next("sys_journal_field", 503, times=3)
+    started = time.monotonic()
+    pages = list(source.read("incident"))
+    assert time.monotonic() - started >= 0.9  # Retry-After was honoured
+    assert [i.key for p in pages for i in p.items] == [r["number"] for r in fake.visible("incident")]
+    assert sum(len(p.comments) for p in pages) == fake.ground_truth("incident")["comments"]
+    assert fake.injected == {429: 1, 503: 3}
+    assert "ServiceNow rate limit (HTTP 429)" in waits and waits.count("ServiceNow answered HTTP 503") == 3
+
+
+def test_long_rate_limit_stops_with_the_time_to_retry(source, fake, monkeypatch):
+    monkeypatch.setenv("IMPORT_MAX_RATE_LIMIT_WAIT", "1")
+    source = make_source(fake)  # the policy reads its limits when the source is made
+    fake.limit_next(r"/api/now/table/incident\?", seconds=3600)
+    with pytest.raises(RateLimitedError) as err:
+        list(source.read("incident"))
+    until = (datetime.now(timezone.utc) + timedelta(seconds=3600)).astimezone()
+    assert re.search(r"rate limited by ServiceNow until \d\d:\d\d", str(err.value))
+    assert abs((err.value.until.astimezone() - until).total_seconds()) < 60
+    assert f"{err.value.until.astimezone():%H:%M}" in str(err.value)
+    assert fake.requests["incident"] == 1  # gave up without hammering the instance
+
+
+# -- mapping never raises ---------------------------------------------------------------------
+_SAMPLE = FakeServiceNow()
+_ROWS = [_SAMPLE._render("incident", r, ticket_fields(TABLES["incident"]), "all", True)
+         for r in _SAMPLE.data["incident"][:20]]
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=30),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=10), children, max_size=3),
+    max_leaves=8,
+)
+
+
+@st.composite
+def mangled_rows(draw):
+    row = dict(draw(st.sampled_from(_ROWS)))
+    for name in draw(st.lists(st.sampled_from(sorted(row)), max_size=4)):
+        if draw(st.booleans()):
+            row.pop(name, None)
+        else:
+            row[name] = draw(_json | st.fixed_dictionaries({"value": _json, "display_value": _json}))
+    return row
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(mangled_rows(), _json))
+def test_mapping_turns_any_row_into_an_item_or_a_failure(row):
+    result = map_ticket("incident", row, "https://acme.service-now.com")
+    assert isinstance(result, (WorkItem, ItemFailure))
+    if isinstance(result, ItemFailure):
+        assert result.reason
+
+
+def test_unmangled_rows_all_map():
+    assert all(isinstance(map_ticket("incident", row, "https://x") , WorkItem) for row in _ROWS)
