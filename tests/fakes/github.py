@@ -1,0 +1,385 @@
+"""A fake GitHub REST API serving a seeded dataset the way api.github.com does.
+
+What it reproduces, because the connector depends on it: `state` defaulting to "open" and
+`per_page` to 30 (max 100); pull requests mixed into the issues listing; issue listings paged
+by opaque `after=` cursors in `Link` headers pointing at `/repositories/{id}/...`, and 422 for
+`page>=100`; repo-wide comment listings paged by page number; `since` filtering on update
+time; the search API's `total_count`; `X-RateLimit-*` headers on every answer, 403 with
+remaining 0 and an epoch reset when rate-limited; GitHub's JSON error bodies.
+"""
+from __future__ import annotations
+
+import base64
+import copy
+import json
+import math
+import random
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+from typing import Any
+from urllib.parse import urlencode
+
+from .server import FakeServer, Request, Response
+
+T0 = datetime(2024, 1, 1, tzinfo=timezone.utc)
+API = "https://api.github.com"  # what the generated JSON's own URLs point at, as on github.com
+DOCS = "https://docs.github.com/rest"
+PAGE_LIMIT_MESSAGE = ("Pagination with the page parameter is not supported for large datasets, "
+                      "please use cursor based pagination (after/before)")
+LONG_BODY = ("## Logs\n\n```\n" + "Traceback (most recent call last): line 42 in handler\n" * 1500 + "```\n")
+
+USERS = (  # (id, login, name, email): list responses carry name/email only for some accounts
+    (1, "octocat", "The Octocat", None),
+    (583231, "ada-l", "Ada Lovelace", "ada@acme.example"),
+    (9919, "grace-h", None, None),
+    (71234, "jose-nunez", "José Núñez", None),
+    (4410, "mei-chen", "陈美", "mei@acme.example"),
+    (88001, "dependabot[bot]", None, None),
+)
+TITLES = (
+    "Checkout hangs after submitting the form",
+    "<script>alert(1)</script> rendered in the issue title",
+    "Ünïcödé 🚀 crash on 日本語 input",
+    "**Markdown** title with `code` and [a link](https://example.com)",
+    "Search ranking ignores recent items",
+    "Flaky test in CI: test_rate_limiter",
+    "Add dark mode",
+    "Document the CSV import",
+)
+BODIES = (
+    None,
+    "",
+    "Steps:\n\n1. open the page\n2. click **Save**\n\n- [ ] covered by tests",
+    "<b>HTML</b> body with <script>alert(1)</script> and <img src=x onerror=alert(2)>",
+    "Plain text body.",
+)
+LABELS = (
+    ("bug", "d73a4a", "Something isn't working"),
+    ("enhancement", "a2eeef", "New feature or request"),
+    ("documentation", "0075ca", "Improvements or additions to documentation"),
+    ("P1", "b60205", None),
+    ("in progress", "fbca04", None),
+    ("good first issue", "7057ff", "Good for newcomers"),
+)
+COMMENT_BODIES = ("I can reproduce this.", "Fixed in #12, please verify.", "👍 LGTM",
+                  "<script>alert('c')</script> in a comment", "Closing as not planned.")
+
+
+def _ts(when: datetime) -> str:
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _parse_ts(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def _encode_cursor(key: tuple[str, int]) -> str:
+    return base64.urlsafe_b64encode(b"cursor:v2:" + json.dumps(list(key)).encode()).decode().rstrip("=")
+
+
+def _decode_cursor(value: str) -> tuple[str, int]:
+    raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+    if not raw.startswith(b"cursor:v2:"):
+        raise ValueError(value)
+    ts, ident = json.loads(raw[len(b"cursor:v2:"):])
+    return str(ts), int(ident)
+
+
+class GitHubFake(FakeServer):
+    """`sizes` maps "owner/name" to how many numbers (issues and pull requests) it holds."""
+
+    def __init__(self, sizes: dict[str, int] | None = None, token: str = "ghp_fake_token_0123456789",
+                 pr_every: int = 5, reset_in: float = 1.0, seed: int = 7, **kwargs):
+        self.sizes = sizes or {"acme/web": 260, "acme/api": 45, "octo/empty": 0}
+        self.token = token
+        self.pr_every = pr_every
+        self.reset_in = reset_in
+        self.remaining = 5000
+        self._data = threading.RLock()
+        super().__init__(seed=seed, **kwargs)
+        self.repos: dict[str, dict] = {}
+        self.issues: dict[str, list[dict]] = {}
+        self.comments: dict[str, list[dict]] = {}
+        self.corrupted: set[tuple[str, int]] = set()
+        self._generate(random.Random(seed))
+
+    # -- dataset -------------------------------------------------------------------------
+    def _user(self, index: int) -> dict:
+        uid, login, name, email = USERS[index % len(USERS)]
+        user = {"login": login, "id": uid, "node_id": f"U_{uid}", "type": "Bot" if "[bot]" in login else "User",
+                "avatar_url": f"https://avatars.example/u/{uid}", "html_url": f"https://github.com/{login}",
+                "url": f"{API}/users/{login}", "site_admin": False}
+        if name:
+            user["name"] = name
+        if email:
+            user["email"] = email
+        return user
+
+    def _generate(self, rng: random.Random) -> None:
+        comment_id = 9_000_000
+        for r, (full_name, size) in enumerate(self.sizes.items()):
+            owner, name = full_name.split("/")
+            rid = 1000 + r
+            self.repos[full_name] = {
+                "id": rid, "node_id": f"R_{rid}", "name": name, "full_name": full_name, "private": r % 2 == 1,
+                "owner": {"login": owner, "id": 500 + r, "type": "Organization"},
+                "html_url": f"https://github.com/{full_name}", "description": f"The {name} repository",
+                "open_issues_count": 0, "has_issues": True,
+            }
+            issues, comments = [], []
+            for number in range(1, size + 1):
+                issue = self._issue(rng, full_name, rid, number)
+                issues.append(issue)
+                for k in range(rng.choice((0, 0, 1, 1, 2, 3, 5))):
+                    comment_id += 1
+                    comments.append(self._comment(rng, full_name, number, comment_id,
+                                                  _parse_ts(issue["created_at"]) + timedelta(minutes=30 * (k + 1))))
+            self.issues[full_name] = issues
+            self.comments[full_name] = comments
+            self.repos[full_name]["open_issues_count"] = sum(i["state"] == "open" for i in issues)
+        latest = max((i["updated_at"] for rows in self.issues.values() for i in rows), default=_ts(T0))
+        self._clock = _parse_ts(latest)  # touch() moves past every generated update
+
+    def _issue(self, rng: random.Random, repo: str, rid: int, number: int) -> dict:
+        created = T0 + timedelta(hours=number)
+        updated = created + timedelta(hours=rng.randrange(0, 3000), seconds=number % 60)
+        state, reason = rng.choice((("open", None), ("open", None), ("open", "reopened"), ("closed", "completed"),
+                                    ("closed", "completed"), ("closed", "not_planned"), ("closed", None)))
+        assignees = [self._user(rng.randrange(len(USERS))) for _ in range(rng.choice((0, 0, 1, 1, 2)))]
+        api = f"{API}/repos/{repo}/issues/{number}"
+        issue = {
+            "id": rid * 1_000_000 + number, "node_id": f"I_{rid}_{number}", "number": number,
+            "url": api, "repository_url": f"{API}/repos/{repo}", "comments_url": f"{api}/comments",
+            "html_url": f"https://github.com/{repo}/issues/{number}",
+            "title": f"{rng.choice(TITLES)} ({number})", "body": LONG_BODY if number == 3 else rng.choice(BODIES),
+            "user": self._user(rng.randrange(len(USERS))),
+            "labels": [{"id": 7000 + i, "name": n, "color": c, "description": d, "default": i < 3}
+                       for i, (n, c, d) in enumerate(LABELS) if rng.random() < 0.25],
+            "state": state, "state_reason": reason, "locked": False,
+            "assignee": assignees[0] if assignees else None, "assignees": assignees,
+            "milestone": ({"id": 42, "number": 1, "title": "v1.0", "state": "open"} if rng.random() < 0.3 else None),
+            "comments": 0, "created_at": _ts(created), "updated_at": _ts(updated),
+            "closed_at": _ts(updated) if state == "closed" else None, "author_association": "MEMBER",
+        }
+        if number % 11 == 0:
+            issue["type"] = {"id": 3, "name": "Bug", "description": "An unexpected problem"}
+        if number % 13 == 0 and number > 1:
+            issue["parent_issue_url"] = f"{API}/repos/{repo}/issues/{number - 1}"
+        if self.pr_every and number % self.pr_every == 0:
+            issue["pull_request"] = {"url": f"{API}/repos/{repo}/pulls/{number}",
+                                     "html_url": f"https://github.com/{repo}/pull/{number}", "merged_at": None}
+            issue["html_url"] = f"https://github.com/{repo}/pull/{number}"
+        return issue
+
+    def _comment(self, rng: random.Random, repo: str, number: int, cid: int, created: datetime) -> dict:
+        return {"id": cid, "node_id": f"IC_{cid}", "url": f"{API}/repos/{repo}/issues/comments/{cid}",
+                "html_url": f"https://github.com/{repo}/issues/{number}#issuecomment-{cid}",
+                "issue_url": f"{API}/repos/{repo}/issues/{number}", "user": self._user(rng.randrange(len(USERS))),
+                "body": rng.choice(COMMENT_BODIES), "created_at": _ts(created), "updated_at": _ts(created),
+                "author_association": "CONTRIBUTOR"}
+
+    # -- helpers for tests ---------------------------------------------------------------
+    def ground_truth(self, repo: str) -> dict[str, Any]:
+        """What a full read must yield: issue keys -> (state, state_reason, labels), comment
+        ids, the keys of corrupted issues (failures) and the listing's size (issues + PRs)."""
+        with self._data:
+            imported = {i["number"]: i for i in self.issues[repo]
+                        if "pull_request" not in i and (repo, i["number"]) not in self.corrupted}
+            return {
+                "items": {f"{repo}#{n}": (i["state"], i["state_reason"], {label["name"] for label in i["labels"]})
+                          for n, i in imported.items()},
+                "ids": {str(i["id"]) for i in imported.values()},
+                "comments": {str(c["id"]) for c in self.comments[repo]
+                             if int(c["issue_url"].rsplit("/", 1)[1]) in imported},
+                "failures": {f"{repo}#{n}" for r, n in self.corrupted if r == repo},
+                "listed": len(self.issues[repo]),
+                "listed_comments": len(self.comments[repo]),
+            }
+
+    def touch(self, repo: str, n: int) -> tuple[datetime, list[str]]:
+        """Edit n issues (not PRs): new title, state flipped, updated after everything else.
+        Returns the time the edits happened (a `since` that selects exactly them) and their keys."""
+        with self._data:
+            self._clock += timedelta(days=1)
+            since = self._clock
+            candidates = [i for i in self.issues[repo] if "pull_request" not in i][::3][:n]
+            for k, issue in enumerate(candidates):
+                issue["title"] = f"Edited: {issue['title']}"
+                closed = issue["state"] == "open"
+                issue["state"], issue["state_reason"] = ("closed", "completed") if closed else ("open", "reopened")
+                issue["updated_at"] = _ts(since + timedelta(seconds=k))
+                issue["closed_at"] = issue["updated_at"] if closed else None
+            return since, [f"{repo}#{i['number']}" for i in candidates]
+
+    def corrupt(self, repo: str, number: int, **fields: Any) -> None:
+        """Give one issue fields the connector cannot map (e.g. created_at="yesterday")."""
+        with self._data:
+            self.issues[repo][number - 1].update(fields)
+            self.corrupted.add((repo, number))
+
+    def rate_limited_response(self, reset_in: float | None = None) -> Response:
+        """GitHub's primary rate limit: 403, remaining 0, reset as Unix epoch seconds."""
+        reset = math.ceil(time.time() + (self.reset_in if reset_in is None else reset_in))
+        return Response(403, {"message": "API rate limit exceeded for user ID 1. If you reach out to GitHub Support "
+                                         "for help, please include the request ID ABCD:1234.",
+                              "documentation_url": f"{DOCS}/overview/rate-limits-for-the-rest-api", "status": "403"},
+                        {"X-RateLimit-Limit": "5000", "X-RateLimit-Remaining": "0", "X-RateLimit-Used": "5000",
+                         "X-RateLimit-Reset": str(reset), "X-RateLimit-Resource": "core"})
+
+    def secondary_limit_response(self, retry_after: int = 1) -> Response:
+        """GitHub's secondary (abuse) limit: 403 with Retry-After, remaining not zero."""
+        return Response(403, {"message": "You have exceeded a secondary rate limit. Please wait a few minutes before "
+                                         "you try again. If you reach out to GitHub Support for help, please include "
+                                         "the request ID ABCD:5678.",
+                              "documentation_url": f"{DOCS}/overview/rate-limits-for-the-rest-api", "status": "403"},
+                        {"Retry-After": str(retry_after)})
+
+    # -- routes --------------------------------------------------------------------------
+    def setup_routes(self) -> None:
+        repo = r"/repos/(?P<owner>[^/]+)/(?P<name>[^/]+)"
+        by_id = r"/repositories/(?P<rid>\d+)"
+        self.route("GET", "/user", "user", self._get_user)
+        self.route("GET", "/user/repos", "user_repos", self._list_repos)
+        self.route("GET", "/search/issues", "search", self._search)
+        self.route("GET", f"{repo}/issues/comments", "comments", self._list_comments)
+        self.route("GET", f"{by_id}/issues/comments", "comments", self._list_comments)
+        self.route("GET", f"{repo}/issues", "issues", self._list_issues)
+        self.route("GET", f"{by_id}/issues", "issues", self._list_issues)
+        self.route("GET", repo, "repo", self._get_repo)
+
+    def _dispatch(self, method: str, raw_path: str, headers: dict[str, str], body: bytes) -> Response:
+        """Every answer, faults included, carries GitHub's rate-limit headers."""
+        response = super()._dispatch(method, raw_path, headers, body)
+        with self._lock:
+            self.remaining = max(self.remaining - 1, 1)
+            remaining = self.remaining
+        defaults = {"X-RateLimit-Limit": "5000", "X-RateLimit-Remaining": str(remaining),
+                    "X-RateLimit-Used": str(5000 - remaining), "X-RateLimit-Reset": str(int(time.time()) + 3600),
+                    "X-RateLimit-Resource": "search" if raw_path.startswith("/search") else "core",
+                    "X-GitHub-Api-Version-Selected": "2022-11-28"}
+        return Response(response.status, response.body, {**defaults, **response.headers},
+                        "application/json; charset=utf-8")
+
+    def _authorized(self, request: Request) -> bool:
+        value = {k.lower(): v for k, v in request.headers.items()}.get("authorization", "")
+        scheme, _, token = value.partition(" ")
+        return scheme.lower() in ("token", "bearer") and token == self.token
+
+    @staticmethod
+    def _error(status: int, message: str, doc: str = "") -> Response:
+        return Response(status, {"message": message, "documentation_url": f"{DOCS}{doc}", "status": str(status)})
+
+    def _guard(self, request: Request, owner: str | None = None, name: str | None = None,
+               rid: str | None = None) -> tuple[Response | None, str | None]:
+        """(error response, repo full name): 401 before anything, 404 for unknown repos."""
+        if not self._authorized(request):
+            return self._error(401, "Bad credentials"), None
+        if owner is None and rid is None:
+            return None, None
+        full = f"{owner}/{name}" if owner else next((k for k, v in self.repos.items() if str(v["id"]) == rid), None)
+        if full not in self.repos:
+            return Response(404, {"message": "Not Found", "documentation_url": f"{DOCS}/issues/issues",
+                                  "status": "404"}), None
+        return None, full
+
+    def _get_user(self, request: Request) -> Response:
+        error, _ = self._guard(request)
+        if error:
+            return error
+        uid, login, name, _ = USERS[0]
+        return Response(200, {"login": login, "id": uid, "name": name, "email": "octocat@github.example",
+                              "type": "User", "html_url": f"https://github.com/{login}"})
+
+    def _get_repo(self, request: Request, owner: str, name: str) -> Response:
+        error, full = self._guard(request, owner, name)
+        return error or Response(200, self.repos[full])
+
+    def _paged(self, request: Request, path: str, rows: list, default_per_page: int = 30) -> Response:
+        """Page-number paging with `next`/`last` links (repos, comments)."""
+        per_page = max(1, min(int(request.arg("per_page", str(default_per_page))), 100))
+        page = max(1, int(request.arg("page", "1")))
+        start = (page - 1) * per_page
+        chunk = rows[start:start + per_page]
+        last = max(1, math.ceil(len(rows) / per_page))
+        params = {k: v[0] for k, v in request.query.items() if k != "page"}
+        links = []
+        if page < last:
+            links.append(f'<{self.url}{path}?{urlencode({**params, "page": page + 1})}>; rel="next"')
+            links.append(f'<{self.url}{path}?{urlencode({**params, "page": last})}>; rel="last"')
+        return Response(200, chunk, {"Link": ", ".join(links)} if links else {})
+
+    def _list_repos(self, request: Request) -> Response:
+        error, _ = self._guard(request)
+        if error:
+            return error
+        with self._data:
+            repos = sorted(copy.deepcopy(list(self.repos.values())), key=lambda r: r["full_name"])
+        return self._paged(request, "/user/repos", repos)
+
+    def _list_comments(self, request: Request, owner=None, name=None, rid=None) -> Response:
+        error, full = self._guard(request, owner, name, rid)
+        if error:
+            return error
+        field = "updated_at" if request.arg("sort") == "updated" else "created_at"
+        since = request.arg("since")
+        with self._data:
+            rows = [c for c in self.comments[full] if not since or _parse_ts(c["updated_at"]) >= _parse_ts(since)]
+            rows = copy.deepcopy(sorted(rows, key=lambda c: (c[field], c["id"]),
+                                        reverse=request.arg("direction", "asc") == "desc"))
+        return self._paged(request, f"/repositories/{self.repos[full]['id']}/issues/comments", rows)
+
+    def _list_issues(self, request: Request, owner=None, name=None, rid=None) -> Response:
+        error, full = self._guard(request, owner, name, rid)
+        if error:
+            return error
+        if int(request.arg("page", "1") or 1) >= 100:
+            return self._error(422, PAGE_LIMIT_MESSAGE, "/issues/issues#list-repository-issues")
+        state = request.arg("state", "open")
+        since = request.arg("since")
+        field = "updated_at" if request.arg("sort") == "updated" else "created_at"
+        desc = request.arg("direction", "desc") == "desc"
+        with self._data:
+            rows = [i for i in self.issues[full] if state in ("all", i["state"])
+                    and (not since or _parse_ts(i["updated_at"]) >= _parse_ts(since))]
+            rows = sorted(rows, key=lambda i: (i[field], i["id"]), reverse=desc)
+            if request.arg("page"):
+                return self._paged(request, f"/repositories/{self.repos[full]['id']}/issues", copy.deepcopy(rows))
+            after = request.arg("after")
+            if after:
+                try:
+                    key = _decode_cursor(after)
+                except ValueError:
+                    return self._error(422, "Invalid cursor", "/issues/issues#list-repository-issues")
+                rows = [i for i in rows if ((i[field], i["id"]) < key if desc else (i[field], i["id"]) > key)]
+            per_page = max(1, min(int(request.arg("per_page", "30")), 100))
+            chunk = copy.deepcopy(rows[:per_page])
+        headers = {}
+        if len(rows) > per_page:
+            params = {k: v[0] for k, v in request.query.items() if k != "after"}
+            params["after"] = _encode_cursor((chunk[-1][field], chunk[-1]["id"]))
+            path = f"/repositories/{self.repos[full]['id']}/issues"
+            headers["Link"] = f'<{self.url}{path}?{urlencode(params)}>; rel="next"'
+        return Response(200, chunk, headers)
+
+    def _search(self, request: Request) -> Response:
+        error, _ = self._guard(request)
+        if error:
+            return error
+        terms = (request.arg("q") or "").split()
+        repo = next((t[5:] for t in terms if t.startswith("repo:")), None)
+        if repo not in self.repos:
+            return Response(422, {"message": "Validation Failed", "errors": [{
+                "message": "The listed users and repositories cannot be searched either because the resources do "
+                           "not exist or you do not have permission to view them.",
+                "resource": "Search", "field": "q", "code": "invalid"}],
+                "documentation_url": f"{DOCS}/search/search#search-issues-and-pull-requests", "status": "422"})
+        since = next((_parse_ts(t[10:]) for t in terms if t.startswith("updated:>=")), None)
+        with self._data:
+            rows = [i for i in self.issues[repo]
+                    if ("is:issue" not in terms or "pull_request" not in i)
+                    and ("is:pr" not in terms or "pull_request" in i)
+                    and (since is None or _parse_ts(i["updated_at"]) >= since)]
+            per_page = max(1, min(int(request.arg("per_page", "30")), 100))
+            return Response(200, {"total_count": len(rows), "incomplete_results": False,
+                                  "items": copy.deepcopy(rows[:per_page])})
