@@ -1,0 +1,424 @@
+"""A fake JIRA (Cloud or Server/Data Center) answering the REST routes our connector reads.
+
+Shapes follow the real APIs: Cloud's enhanced search with nextPageToken (and 410 on the removed
+/search), v3 bodies in Atlassian Document Format and v2 bodies in wiki markup, 20 comments
+embedded per search hit, startAt/total paging on Server, JIRA's error bodies, and Cloud's 429
+with Retry-After plus an ISO-8601 X-RateLimit-Reset. The dataset is generated from a seed;
+tests read the ground truth from the same records.
+"""
+from __future__ import annotations
+
+import base64
+import random
+import re
+import secrets
+from datetime import datetime, timedelta, timezone
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from .server import FakeServer, Request, Response
+
+USER_TZ = "America/New_York"  # JQL dates and returned timestamps are in the user's zone
+EPOCH = datetime(2025, 1, 6, 14, 0, tzinfo=timezone.utc)
+EMBEDDED_COMMENTS = 20
+CLOUD_AUTH = ("alice@example.com", "cloud-api-token")
+SERVER_AUTH = ("alice", "server-password")
+SERVER_PAT = "server-personal-access-token"
+
+PEOPLE = (  # (display name, username, email or None when the profile hides it)
+    ("Alice Admin", "alice", "alice@example.com"),
+    ("Bob Builder", "bob", "Bob@Example.com"),
+    ("Chloé Zhang", "chloe", "chloe@example.com"),
+    ("Dmitri Ivanov", "dmitri", None),
+    ("Eve Operator", "eve", None),
+    ("Frank Ünicode", "frank", "frank@example.com"),
+)
+STATUSES = (  # name, category key, resolution when done
+    ("Backlog", "new", None), ("To Do", "new", None), ("In Progress", "indeterminate", None),
+    ("In Review", "indeterminate", None), ("Done", "done", "Done"), ("Done", "done", "Duplicate"),
+    ("Won't Do", "done", "Won't Do"),
+)
+CATEGORY_IDS = {"new": 2, "indeterminate": 4, "done": 3}
+PRIORITIES = {True: ("Highest", "High", "Medium", "Low", "Lowest"),
+              False: ("Blocker", "Critical", "Major", "Minor", "Trivial")}
+TYPES = ("Bug", "Story", "Task", "Task", "Epic")
+LABELS = ("backend", "frontend", "api", "security", "ux", "tech-debt", "customer", "perf")
+TITLES = ("Fix checkout flow", "Add dark mode", "<script>alert(1)</script> in the search box",
+          "Ünïcödé ✓ 日本語 🚀 support", "**not bold** _markdown_ `title`", "Speed up CSV import",
+          "Harden SSO with Okta", "Document the API pagination")
+LINK_TYPES = {"Blocks": ("blocks", "is blocked by"), "Relates": ("relates to", "relates to")}
+
+
+def jira_time(value: datetime) -> str:
+    local = value.astimezone(ZoneInfo(USER_TZ))
+    return f"{local:%Y-%m-%dT%H:%M:%S}.{local.microsecond // 1000:03d}{local:%z}"
+
+
+def _error(status: int, *messages: str, headers: dict | None = None) -> Response:
+    return Response(status, {"errorMessages": list(messages), "errors": {}}, headers or {})
+
+
+class FakeJira(FakeServer):
+    """`cloud=True` answers like Jira Cloud, `False` like Server (or `data_center=True`)."""
+
+    def __init__(self, cloud: bool = True, size: int = 120, seed: int = 7, page_cap: int = 100,
+                 comment_cap: int = 100, broken: int = 0, data_center: bool = False, **kwargs):
+        self.cloud = cloud
+        self.data_center = data_center
+        self.page_cap = page_cap
+        self.comment_cap = comment_cap
+        self.retry_after = 1
+        self._tokens: dict[str, tuple[str, int]] = {}
+        self.projects = {"ACME": "Acme web app", "OPS": "Operations", "EMPTY": "Nothing yet"}
+        rng = random.Random(seed)
+        self.issues: dict[str, list[dict[str, Any]]] = {}
+        self._next_id = 10000
+        self._next_comment = 50000
+        for key, count in (("ACME", size), ("OPS", max(size // 5, 3)), ("EMPTY", 0)):
+            self.issues[key] = [self._issue(rng, key, n) for n in range(count)]
+        for issue in rng.sample(self.issues["ACME"], min(broken, size)):
+            issue["broken"] = True
+        super().__init__(seed=seed, **kwargs)
+
+    # -- dataset -------------------------------------------------------------------------
+    def _issue(self, rng: random.Random, project: str, n: int) -> dict[str, Any]:
+        self._next_id += 1
+        created = EPOCH + timedelta(hours=5 * n, milliseconds=rng.randrange(1000))
+        parent = f"{project}-{n - n % 5 + 1}" if n % 5 and rng.random() < 0.3 else None
+        status = STATUSES[rng.randrange(len(STATUSES))]
+        heavy = {3: 25, 7: 45, 11: 130}  # threads longer than the 20 JIRA embeds
+        comment_count = heavy.get(n, rng.choice((0, 0, 1, 1, 2, 3, 5))) if project == "ACME" else rng.choice((0, 1))
+        issue = {
+            "id": str(self._next_id), "key": f"{project}-{n + 1}", "project": project,
+            "summary": TITLES[n % len(TITLES)] + f" #{n + 1}",
+            "status": status, "priority": rng.choice(PRIORITIES[self.cloud] + (None,)),
+            "type": "Sub-task" if parent else rng.choice(TYPES), "parent": parent,
+            "labels": sorted(rng.sample(LABELS, rng.randint(0, 3))),
+            "assignee": rng.choice((None, 0, 1, 2, 3, 4, 5)), "reporter": rng.randrange(len(PEOPLE)),
+            "created": created, "updated": created + timedelta(hours=rng.randrange(1, 48)),
+            "description": self._body(rng, long=n == 5),
+            "links": [(rng.choice(list(LINK_TYPES)), rng.random() < 0.5, f"{project}-{rng.randint(1, n)}")]
+            if n and rng.random() < 0.25 else [],
+            "attachments": [{"filename": f"screenshot-{n}.png", "size": 1000 + n}] if rng.random() < 0.2 else [],
+            "comments": [],
+        }
+        for c in range(comment_count):
+            self._next_comment += 1
+            issue["comments"].append({"id": str(self._next_comment), "author": rng.randrange(len(PEOPLE)),
+                                      "body": self._body(rng) or [("p", [("t", "+1")])],
+                                      "created": created + timedelta(minutes=10 * (c + 1))})
+        return issue
+
+    @staticmethod
+    def _body(rng: random.Random, long: bool = False) -> list | None:
+        """A body as neutral blocks, rendered to ADF (Cloud v3) or wiki markup (v2) on demand."""
+        if long:
+            return [("p", [("t", f"Paragraph {i}: " + "lorem ipsum dolor sit amet " * 20)]) for i in range(120)]
+        return rng.choice((
+            None,
+            [("h", 2, "Steps"), ("ol", ["open the page", "click Save"]),
+             ("p", [("t", "It "), ("b", "hangs"), ("t", " for "), ("m", 1), ("t", ", see "),
+                    ("a", "the doc", "https://docs.example.com/x")])],
+            [("p", [("t", "Run "), ("c", "make test"), ("t", " and "), ("i", "watch")]),
+             ("code", "python", "print('<b>hi</b>')"), ("ul", ["one", "two"])],
+            [("p", [("t", "Plain text with <html> & unicode ✓")])],
+        ))
+
+    # -- rendering -----------------------------------------------------------------------
+    def user(self, index: int | None) -> dict[str, Any] | None:
+        if index is None:
+            return None
+        name, username, email = PEOPLE[index]
+        user: dict[str, Any] = {"displayName": name, "active": True, "timeZone": USER_TZ}
+        if self.cloud:
+            user.update(accountId=f"5b10a2844c20165700ede{index:03d}", accountType="atlassian",
+                        self=f"{self.url}/rest/api/2/user?accountId=5b10a2844c20165700ede{index:03d}")
+        else:
+            user.update(name=username, key=f"JIRAUSER{10100 + index}", self=f"{self.url}/rest/api/2/user?username={username}")
+        if email:
+            user["emailAddress"] = email
+        return user
+
+    def _wiki(self, body: list | None) -> str | None:
+        if body is None:
+            return None
+        inline = {"t": "{}", "b": "*{}*", "i": "_{}_", "c": "{{{{{}}}}}"}
+        out = []
+        for block in body:
+            if block[0] == "p":
+                parts = []
+                for kind, *args in block[1]:
+                    if kind == "a":
+                        parts.append(f"[{args[0]}|{args[1]}]")
+                    elif kind == "m":
+                        parts.append(f"[~{PEOPLE[args[0]][1]}]")
+                    else:
+                        parts.append(inline[kind].format(args[0]))
+                out.append("".join(parts))
+            elif block[0] == "h":
+                out.append(f"h{block[1]}. {block[2]}")
+            elif block[0] in ("ul", "ol"):
+                out.append("\n".join(("* " if block[0] == "ul" else "# ") + i for i in block[1]))
+            elif block[0] == "code":
+                out.append(f"{{code:{block[1]}}}\n{block[2]}\n{{code}}")
+        return "\n\n".join(out)
+
+    def _adf(self, body: list | None) -> dict | None:
+        if body is None:
+            return None
+        marks = {"b": "strong", "i": "em", "c": "code"}
+
+        def text(value: str) -> dict:
+            return {"type": "text", "text": value}
+
+        def para(items: list) -> dict:
+            content = []
+            for kind, *args in items:
+                if kind == "m":
+                    user = self.user(args[0])
+                    content.append({"type": "mention", "attrs": {"id": user["accountId"], "text": "@" + user["displayName"]}})
+                elif kind == "a":
+                    content.append({**text(args[0]), "marks": [{"type": "link", "attrs": {"href": args[1]}}]})
+                else:
+                    content.append({**text(args[0]), **({"marks": [{"type": marks[kind]}]} if kind in marks else {})})
+            return {"type": "paragraph", "content": content}
+
+        content = []
+        for block in body:
+            if block[0] == "p":
+                content.append(para(block[1]))
+            elif block[0] == "h":
+                content.append({"type": "heading", "attrs": {"level": block[1]}, "content": [text(block[2])]})
+            elif block[0] in ("ul", "ol"):
+                content.append({"type": "bulletList" if block[0] == "ul" else "orderedList", "content": [
+                    {"type": "listItem", "content": [para([("t", i)])]} for i in block[1]]})
+            elif block[0] == "code":
+                content.append({"type": "codeBlock", "attrs": {"language": block[1]}, "content": [text(block[2])]})
+        return {"type": "doc", "version": 1, "content": content}
+
+    def _render_body(self, body: list | None, version: str) -> Any:
+        return self._adf(body) if version == "3" else self._wiki(body)
+
+    def _comment(self, comment: dict, issue: dict, version: str) -> dict[str, Any]:
+        author = self.user(comment["author"])
+        return {"self": f"{self.url}/rest/api/{version}/issue/{issue['id']}/comment/{comment['id']}",
+                "id": comment["id"], "author": author, "updateAuthor": author,
+                "body": self._render_body(comment["body"], version),
+                "created": jira_time(comment["created"]), "updated": jira_time(comment["created"])}
+
+    def _fields(self, issue: dict, version: str) -> dict[str, Any]:
+        name, category, resolution = issue["status"]
+        done = resolution is not None
+        links = []
+        for n, (kind, outward, target) in enumerate(issue["links"]):
+            words = LINK_TYPES[kind]
+            links.append({"id": f"{issue['id']}{n}", "type": {"name": kind, "outward": words[0], "inward": words[1]},
+                          ("outwardIssue" if outward else "inwardIssue"): {"key": target}})
+        comments = issue["comments"]
+        fields = {
+            "summary": issue["summary"],
+            "status": {"name": name, "id": str(STATUSES.index(issue["status"]) + 1),
+                       "statusCategory": {"key": category, "id": CATEGORY_IDS[category], "name": category.title()}},
+            "resolution": {"name": resolution} if done else None,
+            "resolutiondate": jira_time(issue["updated"]) if done else None,
+            "priority": {"name": issue["priority"]} if issue["priority"] else None,
+            "issuetype": {"name": issue["type"], "subtask": issue["type"] == "Sub-task"},
+            "labels": issue["labels"], "assignee": self.user(issue["assignee"]),
+            "reporter": self.user(issue["reporter"]),
+            "created": jira_time(issue["created"]), "updated": jira_time(issue["updated"]),
+            "parent": {"key": issue["parent"], "id": "1"} if issue["parent"] else None,
+            "issuelinks": links,
+            "attachment": [{**a, "content": f"{self.url}/secure/attachment/{issue['id']}/{a['filename']}",
+                            "mimeType": "image/png"} for a in issue["attachments"]],
+            "description": self._render_body(issue["description"], version),
+            "comment": {"comments": [self._comment(c, issue, version) for c in comments[:EMBEDDED_COMMENTS]],
+                        "maxResults": min(len(comments), EMBEDDED_COMMENTS), "total": len(comments), "startAt": 0},
+        }
+        if issue.get("broken"):
+            fields["created"] = "last tuesday"  # what a broken custom script might leave behind
+            fields["status"] = "Done"
+        return fields
+
+    def _issue_json(self, issue: dict, version: str, wanted: list[str]) -> dict[str, Any]:
+        fields = self._fields(issue, version)
+        if not ({"*all", "*navigable"} & set(wanted)):
+            fields = {k: v for k, v in fields.items() if k in wanted}
+        return {"id": issue["id"], "key": issue["key"], "self": f"{self.url}/rest/api/{version}/issue/{issue['id']}",
+                "fields": fields}
+
+    # -- for tests -----------------------------------------------------------------------
+    @property
+    def credentials(self) -> tuple[str, str]:
+        return CLOUD_AUTH if self.cloud else SERVER_AUTH
+
+    def ground_truth(self, project: str) -> dict[str, Any]:
+        """What a full read of `project` must yield: mapped issues and their comments."""
+        good = [i for i in self.issues[project] if not i.get("broken")]
+        return {"items": len(good), "comments": sum(len(i["comments"]) for i in good),
+                "failures": sorted(i["id"] for i in self.issues[project] if i.get("broken")),
+                "keys": sorted(i["key"] for i in good), "comment_counts": {i["key"]: len(i["comments"]) for i in good},
+                "statuses": {i["key"]: i["status"] for i in good}}
+
+    def touch(self, n: int, project: str = "ACME", at: datetime | None = None) -> list[str]:
+        """Edit n issues spread over the project (title and status) as of `at` (default now)."""
+        issues = self.issues[project]
+        at = at or datetime.now(timezone.utc)
+        at += timedelta(microseconds=(1000 - at.microsecond % 1000) % 1000)  # JIRA keeps milliseconds
+        touched = issues[:: max(len(issues) // n, 1)][:n]
+        for issue in touched:
+            issue["summary"] += " (edited)"
+            issue["status"] = STATUSES[2]
+            issue["updated"] = at
+        return [i["key"] for i in touched]
+
+    def expire_tokens(self) -> None:
+        self._tokens.clear()
+
+    def rate_limited_response(self, seconds: int | None = None) -> Response:
+        seconds = self.retry_after if seconds is None else seconds
+        reset = (datetime.now(timezone.utc) + timedelta(seconds=seconds)).isoformat(timespec="seconds")
+        return Response(429, {"errorMessages": ["Rate limit exceeded."], "errors": {}}, {
+            "Retry-After": str(seconds), "X-RateLimit-Limit": "350", "X-RateLimit-Remaining": "0",
+            "X-RateLimit-Reset": reset.replace("+00:00", "Z"), "RateLimit-Reason": "jira-quota-tenant-based"})
+
+    # -- routes --------------------------------------------------------------------------
+    def setup_routes(self) -> None:
+        api = r"/rest/api/(?P<version>2|3|latest)"
+        self.route("GET", f"{api}/serverInfo", "serverInfo", self._authed(self._server_info, anonymous=True))
+        self.route("GET", f"{api}/myself", "myself", self._authed(lambda r, version: Response(200, self.user(0))))
+        self.route("GET", f"{api}/project", "projects", self._authed(self._project_list))
+        self.route("GET", f"{api}/project/search", "project_search", self._authed(self._project_search))
+        self.route("GET", f"{api}/project/(?P<key>[^/]+)", "project", self._authed(self._project))
+        self.route("GET", f"{api}/search", "search", self._authed(self._search))
+        self.route("POST", f"{api}/search", "search", self._authed(self._search))
+        self.route("GET", f"{api}/search/jql", "search_jql", self._authed(self._search_jql))
+        self.route("POST", f"{api}/search/approximate-count", "approximate_count", self._authed(self._count))
+        self.route("GET", f"{api}/issue/(?P<key>[^/]+)/comment", "comments", self._authed(self._comments))
+
+    def _authed(self, handler, anonymous: bool = False):
+        """Bad credentials get 401 everywhere, as in JIRA; v3 exists only on Cloud."""
+        def wrapped(request: Request, version: str, **kwargs) -> Response:
+            if version == "3" and not self.cloud:
+                return _error(404, f"null for uri: {self.url}{request.path}")
+            header = next((v for k, v in request.headers.items() if k.lower() == "authorization"), "")
+            if header or not anonymous:
+                if not self._valid(header):
+                    extra = {} if self.cloud else {"X-Seraph-LoginReason": "AUTHENTICATED_FAILED"}
+                    return _error(401, "Client must be authenticated to access this resource.", headers=extra)
+            return handler(request, version=version, **kwargs)
+        return wrapped
+
+    def _valid(self, header: str) -> bool:
+        if header.startswith("Bearer "):
+            return not self.cloud and header[7:] == SERVER_PAT
+        try:
+            user, _, password = base64.b64decode(header.removeprefix("Basic ")).decode().partition(":")
+        except ValueError:
+            return False
+        return (user, password) == self.credentials
+
+    def _server_info(self, request: Request, version: str) -> Response:
+        kind = "Cloud" if self.cloud else ("DataCenter" if self.data_center else "Server")
+        number = [1001, 0, 0] if self.cloud else [9, 12, 2]
+        return Response(200, {"baseUrl": self.url, "version": ".".join(map(str, number)) + ("-SNAPSHOT" if self.cloud else ""),
+                              "versionNumbers": number, "deploymentType": kind, "buildNumber": 100280,
+                              "serverTime": jira_time(datetime.now(timezone.utc)), "serverTitle": "Jira"})
+
+    def _project_json(self, key: str) -> dict[str, Any]:
+        return {"id": str(10000 + list(self.projects).index(key)), "key": key, "name": self.projects[key],
+                "projectTypeKey": "software", "self": f"{self.url}/rest/api/2/project/{key}"}
+
+    def _project_list(self, request: Request, version: str) -> Response:
+        return Response(200, [self._project_json(k) for k in self.projects])
+
+    def _project_search(self, request: Request, version: str) -> Response:
+        if not self.cloud:
+            return _error(404, f"null for uri: {self.url}{request.path}")
+        start, limit = int(request.arg("startAt", "0")), min(int(request.arg("maxResults", "50")), 2)
+        keys = list(self.projects)[start:start + limit]
+        return Response(200, {"startAt": start, "maxResults": limit, "total": len(self.projects),
+                              "isLast": start + len(keys) >= len(self.projects),
+                              "values": [self._project_json(k) for k in keys]})
+
+    def _project(self, request: Request, version: str, key: str) -> Response:
+        if key not in self.projects:
+            return _error(404, f"No project could be found with key '{key}'.")
+        return Response(200, self._project_json(key))
+
+    def _query(self, jql: str) -> list[dict] | Response:
+        """The issues matching the little JQL our connector writes; 400 like JIRA otherwise."""
+        split = re.search(r"\s+ORDER\s+BY\s+", jql, flags=re.I)
+        where, order = (jql[:split.start()], jql[split.end():]) if split else (jql, "")
+        if order and order.strip().lower() not in ("key asc", "key"):
+            return _error(400, f"The fake only orders by key, not {order!r}")
+        found: list[dict] | None = None
+        tests = []
+        for clause in re.split(r"\s+AND\s+", where.strip(), flags=re.I):
+            if m := re.fullmatch(r'project\s*=\s*"?([^"]+?)"?', clause):
+                if m.group(1) not in self.issues:
+                    return _error(400, f"The value '{m.group(1)}' does not exist for the field 'project'.")
+                found = self.issues[m.group(1)]
+            elif m := re.fullmatch(r'updated\s*>=\s*"(\d{4}[/-]\d\d[/-]\d\d \d\d:\d\d)"', clause):
+                at = datetime.strptime(m.group(1).replace("-", "/"), "%Y/%m/%d %H:%M").replace(tzinfo=ZoneInfo(USER_TZ))
+                tests.append(lambda i, at=at: i["updated"] >= at)
+            elif m := re.fullmatch(r'key\s*>\s*"?([A-Z][A-Z0-9_]*)-(\d+)"?', clause):
+                tests.append(lambda i, p=m.group(1), n=int(m.group(2)): (i["project"], int(i["key"].rsplit("-", 1)[1])) > (p, n))
+            elif m := re.fullmatch(r"id\s+in\s*\(([\d,\s]*)\)", clause):
+                tests.append(lambda i, ids=set(re.findall(r"\d+", m.group(1))): i["id"] in ids)
+            else:
+                return _error(400, f"Error in the JQL Query: the fake cannot read {clause!r}.")
+        if found is None:
+            return _error(400, "The fake needs a project clause.")
+        return [i for i in found if all(t(i) for t in tests)]
+
+    def _search(self, request: Request, version: str) -> Response:
+        if self.cloud:
+            return _error(410, "The requested API has been removed. Please migrate to the /rest/api/3/search/jql API. "
+                               "A full migration guideline is available at https://developer.atlassian.com/changelog/#CHANGE-2046")
+        matches = self._query(request.arg("jql", ""))
+        if isinstance(matches, Response):
+            return matches
+        start = int(request.arg("startAt", "0"))
+        limit = min(int(request.arg("maxResults", "50")), self.page_cap)
+        wanted = (request.arg("fields") or "*navigable").split(",")
+        return Response(200, {"expand": "names,schema", "startAt": start, "maxResults": limit, "total": len(matches),
+                              "issues": [self._issue_json(i, version, wanted) for i in matches[start:start + limit]]})
+
+    def _search_jql(self, request: Request, version: str) -> Response:
+        if not self.cloud:
+            return _error(404, f"null for uri: {self.url}{request.path}")
+        jql = request.arg("jql", "")
+        start = 0
+        if token := request.arg("nextPageToken"):
+            if self._tokens.get(token, ("",))[0] != jql:
+                return _error(400, "The provided next page token is invalid or expired.")
+            start = self._tokens[token][1]
+        matches = self._query(jql)
+        if isinstance(matches, Response):
+            return matches
+        limit = min(int(request.arg("maxResults", "50")), self.page_cap)
+        wanted = (request.arg("fields") or "id").split(",")
+        body: dict[str, Any] = {"issues": [self._issue_json(i, version, wanted) for i in matches[start:start + limit]]}
+        if start + limit < len(matches):
+            token = secrets.token_urlsafe(24)
+            self._tokens[token] = (jql, start + limit)
+            body.update(nextPageToken=token, isLast=False)
+        else:
+            body["isLast"] = True
+        return Response(200, body)
+
+    def _count(self, request: Request, version: str) -> Response:
+        if not self.cloud:
+            return _error(404, f"null for uri: {self.url}{request.path}")
+        matches = self._query((request.json() or {}).get("jql", ""))
+        return matches if isinstance(matches, Response) else Response(200, {"count": len(matches)})
+
+    def _comments(self, request: Request, version: str, key: str) -> Response:
+        issue = next((i for issues in self.issues.values() for i in issues if key in (i["key"], i["id"])), None)
+        if issue is None:
+            return _error(404, "Issue does not exist or you do not have permission to see it.")
+        start = int(request.arg("startAt", "0"))
+        limit = min(int(request.arg("maxResults", "5000")), self.comment_cap)
+        page = issue["comments"][start:start + limit]
+        return Response(200, {"startAt": start, "maxResults": limit, "total": len(issue["comments"]),
+                              "comments": [self._comment(c, issue, version) for c in page]})
