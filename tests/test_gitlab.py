@@ -26,12 +26,6 @@ TOKEN = "glpat-good-token"
 PROJECT = "acme/web-app"  # 250 issues: 3 pages of 100
 
 
-@pytest.fixture(autouse=True)
-def _env(monkeypatch):
-    monkeypatch.setenv("ALLOW_LOOPBACK_URLS", "1")
-    monkeypatch.setenv("IMPORT_RETRY_BASE_SECONDS", "0.01")
-
-
 @pytest.fixture
 def fake():
     server = FakeGitLab().start()
@@ -195,9 +189,27 @@ def test_resume_from_a_cursor_yields_exactly_the_rest(source, fake):
     done = {i.key for i in first.items}
     assert len(done) == 100 and not done & set(items)
     assert done | set(items) == set(fake.expected(PROJECT))
-    assert pages[-1].cursor == {"next": None}
+    assert pages[-1].cursor == {"project": PROJECT, "next": None}
     assert list(rest.read(PROJECT, cursor=pages[-1].cursor)) == []
     rest.close()
+
+
+def test_a_checkpoint_of_another_project_is_refused(source, fake):
+    first = next(source.read(PROJECT))
+    before = fake.total_requests
+    with pytest.raises(ConfigError, match="'acme/ops'"):
+        list(source.read("acme/ops", cursor=first.cursor))
+    with pytest.raises(ConfigError):
+        list(source.read(PROJECT, cursor={"project": PROJECT, "next": "https://evil.example/"}))
+    assert fake.total_requests == before
+
+
+def test_an_empty_project_reads_nothing():
+    with FakeGitLab({"acme/empty": 0}) as fake:
+        src = make_source(fake.url)
+        _, items, comments = read_all(src, project="acme/empty")
+        assert not items and not comments and src.estimate("acme/empty") == 0
+        src.close()
 
 
 def test_since_yields_only_the_touched_items(source, fake):
@@ -289,3 +301,27 @@ def test_mapping_valid_issues_gives_items():
     for raw in VALID:
         result, _ = map_issue(raw, "g/p", [])
         assert isinstance(result, WorkItem), result
+
+
+# -- through the store and the job runner ----------------------------------------------------
+def test_import_rerun_and_incremental_run_through_the_store(fake, run_import, engine):
+    from store.queries import items as stored_items, stats
+
+    config = {"token": TOKEN, "url": fake.url}
+    truth, expected = fake.ground_truth(PROJECT), fake.expected(PROJECT)
+    first = run_import("gitlab", [PROJECT], config=config)
+    assert (first["status"], first["created"], first["failed"]) == ("succeeded", truth["items"], 0), first["error"]
+    rows = stored_items(engine, source="gitlab", project=PROJECT, limit=1000)
+    assert {r["key"]: r["status"] for r in rows} == {k: e["status"] for k, e in expected.items()}
+    assert stats(engine)["comments"] == truth["comments"]
+
+    again = run_import("gitlab", [PROJECT], config=config, incremental=False)
+    assert (again["created"], again["skipped"]) == (0, truth["items"])
+
+    touched = fake.touch(5)
+    later = run_import("gitlab", [PROJECT], config=config, duplicates="update")
+    assert (later["status"], later["created"], later["updated"]) == ("succeeded", 0, 5)
+    assert later["processed"] <= 6  # the touched items, and at most the one at the high-water mark
+    rows = {r["key"]: r for r in stored_items(engine, source="gitlab", project=PROJECT, limit=1000)}
+    assert all(rows[k]["title"].endswith("(edited)") for k in touched) and len(rows) == truth["items"]
+    assert stats(engine)["comments"] == truth["comments"]

@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from typing import Any, Iterable, Iterator
 
 from ..base import Cursor, Setting, Source
-from ..errors import NetworkError, NotFoundError
+from ..errors import ConfigError, NetworkError, NotFoundError
 from ..model import ItemFailure, Page, Project, WorkItem
 from ..urls import check_url
 from .client import GitLabClient, Query, project_path
@@ -25,6 +25,11 @@ from .settings import DEFAULT_URL, ISSUE_QUERY, NOTE_QUERY, NOTE_WORKERS, PAGE_S
 def _iso(since: datetime) -> str:
     aware = since if since.tzinfo else since.replace(tzinfo=timezone.utc)
     return aware.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _issue_query(since: datetime | None) -> Query:
+    """The first issue page's query; `updated_after` is inclusive, as incremental runs need."""
+    return {**ISSUE_QUERY, **({"updated_after": _iso(since)} if since else {})}
 
 
 class GitLabSource(Source):
@@ -151,12 +156,18 @@ class GitLabSource(Source):
 
     def read(self, project: str, cursor: Cursor | None = None, since: datetime | None = None) -> Iterator[Page]:
         """Pages of issues with their comments; `cursor["next"]` is the next page's query."""
-        if cursor and "next" in cursor:
-            query = cursor["next"]  # None: the previous run read the last page
-        else:
-            query = {**ISSUE_QUERY, **({"updated_after": _iso(since)} if since else {})}
+        query = self._resume(project, cursor) if cursor else _issue_query(since)
         for raws, following in self._issue_pages(project, query):
-            yield self._page(project, raws, {"next": following})
+            yield self._page(project, raws, {"project": project, "next": following})
+
+    @staticmethod
+    def _resume(project: str, cursor: Cursor) -> Query | None:
+        """The query a checkpoint resumes with (None: the last page was read), checked first."""
+        query = cursor.get("next", False)
+        if cursor.get("project") != project or not (query is None or isinstance(query, dict)):
+            raise ConfigError(f"GitLab: this checkpoint does not belong to project {project!r}; "
+                              f"start the import of {project!r} afresh")
+        return query
 
     def fetch(self, project: str, external_ids: Iterable[str]) -> Iterator[Page]:
         """Re-read failed items: scan issue pages (no notes), fetch notes only for the wanted ones.
@@ -165,11 +176,11 @@ class GitLabSource(Source):
         the scan is the cheapest exact way; it stops as soon as every id was seen.
         """
         wanted = set(external_ids)
-        for raws, following in self._issue_pages(project, dict(ISSUE_QUERY)):
+        for raws, following in self._issue_pages(project, _issue_query(None)):
             hits = [raw for raw in raws if isinstance(raw, dict) and str(raw.get("id")) in wanted]
             if hits:
                 wanted -= {str(raw.get("id")) for raw in hits}
-                yield self._page(project, hits, {"next": following})
+                yield self._page(project, hits, {"project": project, "next": following})
             if not wanted:
                 return
 
@@ -177,7 +188,7 @@ class GitLabSource(Source):
         """One request of `limit` issues, without comments: the wizard shows items only."""
         if limit > PAGE_SIZE:
             return super().preview(project, limit, since)
-        query = {**ISSUE_QUERY, "per_page": max(limit, 1), **({"updated_after": _iso(since)} if since else {})}
+        query = {**_issue_query(since), "per_page": max(limit, 1)}
         raws, _ = self.client.page(f"{project_path(project)}/issues", query, f"project {project!r}")
         mapped = (map_issue(raw, project, [])[0] for raw in raws)
         return [item for item in mapped if isinstance(item, WorkItem)][:limit]

@@ -246,22 +246,23 @@ class FakeGitLab(FakeServer):
         token = sent.get("private-token") or sent.get("authorization", "").removeprefix("Bearer ")
         return None if token == self.token else Response(401, {"message": "401 Unauthorized"})
 
-    def _project(self, pid: str) -> str | None:
+    def _project(self, request: Request, pid: str) -> str | Response:
+        """The project path a route names (numeric id or URL-encoded path), or GitLab's error."""
+        if denied := self._denied(request):
+            return denied
         key = unquote(pid)
         for path, meta in self.projects.items():
             if key in (path, str(meta["id"])):
                 return path
-        return None
+        return Response(404, {"message": "404 Project Not Found"})
 
     def _current_user(self, request: Request) -> Response:
         user = {**self.users[0], "email": self.users[0]["public_email"], "is_admin": False}
         return self._denied(request) or self._ok(user)
 
     def _get_project(self, request: Request, pid: str) -> Response:
-        path = self._project(pid)
-        if denied := self._denied(request):
-            return denied
-        return self._ok(self.projects[path]) if path else Response(404, {"message": "404 Project Not Found"})
+        path = self._project(request, pid)
+        return path if isinstance(path, Response) else self._ok(self.projects[path])
 
     def _list_projects(self, request: Request) -> Response:
         if denied := self._denied(request):
@@ -284,11 +285,9 @@ class FakeGitLab(FakeServer):
         return issues
 
     def _list_issues(self, request: Request, pid: str) -> Response:
-        if denied := self._denied(request):
-            return denied
-        path = self._project(pid)
-        if path is None:
-            return Response(404, {"message": "404 Project Not Found"})
+        path = self._project(request, pid)
+        if isinstance(path, Response):
+            return path
         with self._lock:
             issues = [dict(i) for i in self._filtered(request, path)]
         order = request.arg("order_by", "created_at")
@@ -311,22 +310,18 @@ class FakeGitLab(FakeServer):
         return self._ok(chunk, {"Link": f'<{self._link(request, {"cursor": token.decode()})}>; rel="next"'})
 
     def _statistics(self, request: Request, pid: str) -> Response:
-        if denied := self._denied(request):
-            return denied
-        path = self._project(pid)
-        if path is None:
-            return Response(404, {"message": "404 Project Not Found"})
+        path = self._project(request, pid)
+        if isinstance(path, Response):
+            return path
         issues = self._filtered(request, path)
         closed = sum(1 for i in issues if i["state"] == "closed")
         return self._ok({"statistics": {"counts": {"all": len(issues), "closed": closed,
                                                    "opened": len(issues) - closed}}})
 
     def _list_notes(self, request: Request, pid: str, iid: str) -> Response:
-        if denied := self._denied(request):
-            return denied
-        path = self._project(pid)
-        if path is None:
-            return Response(404, {"message": "404 Project Not Found"})
+        path = self._project(request, pid)
+        if isinstance(path, Response):
+            return path
         notes = self.notes.get((path, int(iid)))
         if notes is None:
             return Response(404, {"message": "404 Issue Not Found"})
