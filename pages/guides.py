@@ -1,0 +1,32 @@
+"""Guides: the pitch, pilot and migration guides (Markdown under guides/), one tab each."""
+import streamlit as st
+
+from console import help as guides
+from console import state
+
+st.title("Guides")
+wanted = st.query_params.get("guide") or "pitch"
+if wanted not in guides.BY_KEY:
+    wanted = "pitch"
+titles = {j.key: f"{j.title} ({j.fits})" for j in guides.JOURNEYS}
+picked = st.segmented_control("Journey", list(titles), default=wanted, format_func=titles.get, key="guide_pick",
+                              label_visibility="collapsed") or wanted
+if picked != st.query_params.get("guide"):
+    st.query_params["guide"] = picked
+
+journey = guides.BY_KEY[picked]
+body = guides.guide_text(picked)
+left, right = st.columns([3, 1])
+with left:
+    if body:
+        st.markdown(body)
+    else:
+        st.warning(f"The {journey.title.lower()} guide is missing (guides/{picked}.md).")
+with right:
+    with st.container(border=True):
+        st.markdown(f"**{journey.title}**")
+        st.caption(journey.summary)
+        if st.button(f"Start a {journey.title.lower()} import", type="primary", icon=journey.icon, width="stretch"):
+            state.begin(picked, demo=picked == "pitch")
+            st.switch_page("pages/import_wizard.py")
+        st.markdown(f"Questions? [Contact us](mailto:{guides.support_email()})")

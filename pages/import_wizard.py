@@ -1,0 +1,309 @@
+"""Import wizard at /import: choose a source, configure and test it, preview, start."""
+from datetime import date, datetime, timezone
+
+import pandas as pd
+import streamlit as st
+
+from console import components, help as guides, signin, state
+from importers import source_class
+from importers.errors import SourceError
+from jobs import api
+from store import credentials
+
+DESCRIPTIONS = {
+    "jira": "Issues, comments, people and links from Jira Cloud, Server or Data Center.",
+    "servicenow": "Incidents and tasks with their work notes and assignees.",
+    "github": "Issues (not pull requests), labels, assignees and comments of a repository.",
+    "gitlab": "Issues, labels, assignees and notes of a project.",
+    "demo": "Realistic sample projects with people and comments. No credentials needed.",
+}
+DEMO_SIZES = {"small": "Small: 50 items", "medium": "Medium: 1,500 items", "large": "Large: 100,000 items"}
+
+wizard = state.wizard()
+st.title("Import data")
+if wizard.journey:
+    chosen = guides.BY_KEY[wizard.journey]
+    st.caption(f"Journey: {chosen.title} ({chosen.fits})")
+components.step_indicator(wizard.step)
+
+
+def header(title: str, where: str) -> None:
+    left, right = st.columns([12, 1], vertical_alignment="bottom")
+    left.subheader(title)
+    with right:
+        guides.help_button(wizard.size, where)
+
+
+def go(step: int) -> None:
+    wizard.step = step
+    st.rerun()
+
+
+# -- 1. choose source ----------------------------------------------------------------------
+def choose_source() -> None:
+    header("1. Choose where your data comes from", "source")
+    try:
+        found = api.sources()
+    except SourceError as exc:
+        st.error(str(exc))
+        return
+    order = ["demo"] + [s.name for s in found if s.name != "demo"]
+    by_name = {s.name: s for s in found}
+    cols = st.columns(3)
+    for index, name in enumerate(order):
+        info = by_name[name]
+        label, color = components.AUTH_LABELS.get(info.auth, (info.auth, "gray"))
+        with cols[index % 3].container(border=True, height="stretch"):
+            st.markdown(f"#### {info.label}")
+            st.badge(label, color=color)
+            st.caption(DESCRIPTIONS.get(name, ""))
+            primary = name == "demo" or (wizard.source == name)
+            if st.button(f"Choose {info.label}", key=f"choose_{name}", type="primary" if primary else "secondary",
+                         width="stretch"):
+                wizard.choose(name)
+                st.rerun()
+
+
+# -- 2. configure --------------------------------------------------------------------------
+def test_connection(config: dict[str, str]) -> None:
+    wizard.config = {k: v for k, v in config.items() if v}
+    wizard.forget_connection()
+    wizard.saved_note = None
+    with st.spinner(f"Connecting to {source_class(wizard.source).label}..."):
+        try:
+            wizard.account = api.check(wizard.source, wizard.config)
+            wizard.check_error = None
+        except SourceError as exc:
+            wizard.check_error = str(exc)
+
+
+def credential_form(cls) -> None:
+    env = cls.config_from_env()
+    is_demo = wizard.source == "demo"
+    with st.form("credentials", border=True, clear_on_submit=True):
+        values: dict[str, str] = {}
+        for setting in cls.settings:
+            key = f"cred_{wizard.source}_{setting.name}"
+            if is_demo and setting.name == "size":
+                current = wizard.config.get("size") or "small"
+                options = list(DEMO_SIZES) + ["custom"]
+                choice = st.radio("How much demo data?", options, horizontal=True,
+                                  index=options.index(current) if current in DEMO_SIZES else len(options) - 1,
+                                  format_func=lambda v: DEMO_SIZES.get(v, "A number of items"), key=key)
+                custom = st.text_input("Number of items a project (for a custom size)",
+                                       value="" if current in DEMO_SIZES else current, key=f"{key}_custom")
+                values["size"] = custom.strip() if choice == "custom" else choice
+            elif setting.secret:
+                have = bool(wizard.config.get(setting.name)) or bool(env.get(setting.name))
+                hint = " (leave empty to keep the one already entered)" if have else ""
+                values[setting.name] = st.text_input(
+                    setting.label + hint, type="password", key=key, help=setting.help or None,
+                    placeholder="set from the environment" if env.get(setting.name) else None,
+                ) or wizard.config.get(setting.name, "")
+            else:
+                default = wizard.config.get(setting.name) or env.get(setting.name) or ""
+                values[setting.name] = st.text_input(setting.label + ("" if setting.required else " (optional)"),
+                                                     value=default, key=key, help=setting.help or None,
+                                                     placeholder=setting.default or None)
+        has_secrets = any(s.secret for s in cls.settings)
+        save = False
+        if has_secrets:
+            if credentials.can_save():
+                save = st.checkbox("Save these credentials (encrypted) for later imports", key="save_credentials")
+            else:
+                st.caption(":material/lock: Credentials cannot be saved on this server: CREDENTIAL_ENCRYPTION_KEY "
+                           "is not set. They are used for this import only.")
+        submitted = st.form_submit_button("Test connection", type="primary", icon=":material/cable:")
+    if submitted:
+        test_connection(values)
+        if wizard.connected and save:
+            try:
+                _, secrets = api.split_config(wizard.source, wizard.config)
+                api.save_credentials(wizard.source, wizard.config)
+                wizard.saved_note = "Credentials saved, encrypted." if secrets else None
+            except SourceError as exc:
+                wizard.saved_note = f"Not saved: {exc}"
+
+
+def configure() -> None:
+    cls = source_class(wizard.source)
+    header(f"2. Configure {cls.label}", "configure")
+    if wizard.source == "demo" and not wizard.connected and not wizard.check_error:
+        test_connection(wizard.config)  # nothing to enter: test right away
+    credential_form(cls)
+    if wizard.check_error:
+        st.error(f"Connection failed: {wizard.check_error}", icon=":material/error:")
+        st.caption("Fix the settings above and test again. Preview stays locked until the connection works.")
+    elif wizard.connected:
+        st.success("Connected", icon=":material/check_circle:")
+        st.text(f"Account reached: {wizard.account}")
+    else:
+        st.info("Enter the settings and press Test connection.", icon=":material/info:")
+    if wizard.saved_note:
+        st.caption(wizard.saved_note)
+
+    if wizard.connected:
+        st.markdown("##### What to import")
+        try:
+            projects = api.list_projects(wizard.source, wizard.config)
+        except SourceError as exc:
+            projects = []
+            st.error(f"Could not list projects: {exc}")
+        keys = [p.key for p in projects]
+        names = {p.key: p.name for p in projects}
+        preferred = wizard.project or cls.default_project() or wizard.config.get("default_project")
+        if keys:
+            wizard.project = st.selectbox("Project", keys, index=keys.index(preferred) if preferred in keys else 0,
+                                          format_func=lambda k: f"{k}: {names.get(k, '')}".rstrip(": "),
+                                          key="project")
+        else:
+            wizard.project = st.text_input("Project key", value=preferred or "", key="project_typed") or None
+        policies = {"skip": "Skip items that already exist", "update": "Update items that already exist"}
+        wizard.duplicates = st.radio("Items already in the workspace", list(policies), horizontal=True,
+                                     index=list(policies).index(wizard.duplicates), format_func=policies.get,
+                                     key="duplicates")
+        only_since = st.checkbox("Only items updated since a date", value=bool(wizard.since), key="use_since")
+        if only_since:
+            picked = st.date_input("Updated since", value=date.fromisoformat(wizard.since) if wizard.since
+                                   else date.today().replace(day=1), max_value=date.today(), key="since")
+            wizard.since = picked.isoformat() if picked else None
+        else:
+            wizard.since = None
+
+    back, _, nxt = st.columns([1, 4, 1])
+    if back.button("Back", icon=":material/arrow_back:", width="stretch"):
+        go(1)
+    ready = wizard.connected and bool(wizard.project)
+    if nxt.button("Next", type="primary", disabled=not ready, icon=":material/arrow_forward:", width="stretch",
+                  key="next_configure", help=None if ready else "Test the connection first"):
+        go(3)
+
+
+# -- 3. preview ----------------------------------------------------------------------------
+def load_preview() -> None:
+    key = (wizard.source, wizard.project, wizard.since, tuple(sorted(wizard.config.items())))
+    if wizard.preview_key == key and (wizard.preview is not None or wizard.preview_error):
+        return
+    wizard.preview, wizard.preview_error, wizard.preview_key = None, None, key
+    with st.spinner("Loading a preview from the source..."):
+        try:
+            wizard.preview = api.preview(wizard.source, wizard.project, wizard.config, limit=20, since=wizard.since)
+        except SourceError as exc:
+            wizard.preview_error = str(exc)
+
+
+@st.fragment(run_every="1s")
+def dry_run_status(job_id: str) -> None:
+    try:
+        doc = api.status(job_id)
+    except SourceError as exc:
+        st.error(str(exc))
+        return
+    if doc["status"] in ("queued", "running"):
+        st.progress(doc["percentage"] / 100, text=f"Dry run: {doc['processed']:,} / {doc['total']:,} checked")
+        return
+    would = f"would create {doc['created']:,}, update {doc['updated']:,}, skip {doc['skipped']:,}"
+    if doc["status"] == "succeeded":
+        st.success(f"Dry run passed: {doc['processed']:,} items checked; the import {would}. Nothing was written.")
+    else:
+        st.warning(f"Dry run ended {doc['status']}: {doc['failed']:,} items would fail; the import {would}. "
+                   f"Nothing was written.")
+        if doc.get("error"):
+            st.text(doc["error"])
+        failures = api.failures(job_id, limit=50)
+        if failures:
+            st.dataframe(pd.DataFrame(failures), hide_index=True, width="stretch")
+
+
+def preview_step() -> None:
+    load_preview()
+    header(f"3. Preview {source_class(wizard.source).label} / {wizard.project}", "preview")
+    if wizard.preview_error:
+        st.error(f"Preview failed: {wizard.preview_error}", icon=":material/error:")
+        if st.button("Try again", icon=":material/refresh:"):
+            wizard.preview_key = None
+            st.rerun()
+    elif wizard.preview is not None:
+        result = wizard.preview
+        st.caption("A sample of what will be imported. Nothing has been written yet.")
+        a, b, c, d = st.columns(4)
+        a.metric("Estimated total", "unknown" if result.estimated_total is None else f"{result.estimated_total:,}")
+        b.metric("Already in the workspace", f"{result.already_imported:,}",
+                 help="Items of this source and project imported before")
+        c.metric("Of these samples, already imported", f"{result.existing} / {len(result.items)}")
+        d.metric("Preview loaded in", f"{result.seconds:.1f}s")
+        frame = components.preview_frame(result.items)
+        left, right = st.columns([3, 1])
+        with left:
+            st.dataframe(frame, hide_index=True, width="stretch", column_config={
+                "created": st.column_config.DatetimeColumn("created", format="YYYY-MM-DD HH:mm"),
+                "updated": st.column_config.DatetimeColumn("updated", format="YYYY-MM-DD HH:mm"),
+            })
+        with right:
+            counts = frame.groupby("status").size().reset_index(name="items")
+            components.bar_chart(counts, "status", title="Status in the sample", height=260)
+        if result.already_imported and wizard.duplicates == "skip":
+            st.info("Items already imported will be skipped (no duplicates). Choose \"update\" in step 2 to "
+                    "refresh them instead.", icon=":material/info:")
+        if not result.items:
+            st.warning("The source returned no items for this project (and date filter).")
+        with st.expander("Dry run: check the whole import without writing anything"):
+            st.caption("Reads every item and validates it, then reports what the import would create, update, "
+                       "skip or fail. Needs a running worker.")
+            if st.button("Start dry run", icon=":material/fact_check:"):
+                try:
+                    wizard.dry_run_job = api.start_import(
+                        wizard.source, [wizard.project], config=wizard.config, duplicates=wizard.duplicates,
+                        since=wizard.since, dry_run=True, requested_by=signin.current_user() or "console")
+                except SourceError as exc:
+                    st.error(str(exc))
+            if wizard.dry_run_job:
+                dry_run_status(wizard.dry_run_job)
+    back, _, nxt = st.columns([1, 4, 1])
+    if back.button("Back", icon=":material/arrow_back:", width="stretch"):
+        go(2)
+    if nxt.button("Next", type="primary", disabled=wizard.preview is None, icon=":material/arrow_forward:",
+                  width="stretch", key="next_preview"):
+        go(4)
+
+
+# -- 4. start ------------------------------------------------------------------------------
+def start_step() -> None:
+    header("4. Start the import", "start")
+    cls = source_class(wizard.source)
+    total = wizard.size
+    with st.container(border=True):
+        st.markdown("**Ready to import**")
+        st.text(f"Source: {cls.label}    Project: {wizard.project}")
+        st.text(f"Items: about {total:,}" if total is not None else "Items: unknown until the import has read them")
+        st.text("Existing items: " + ("skipped" if wizard.duplicates == "skip" else "updated"))
+        st.text(f"Only items updated since {wizard.since}" if wizard.since else "All items (later runs of the same "
+                "import bring only what changed)")
+        if total and total > guides.PILOT_MAX:
+            st.caption("Large imports run in batches that are committed as they go: you can leave this page, "
+                       "and a crashed worker resumes where it stopped.")
+    back, _, go_col = st.columns([1, 3, 2])
+    if back.button("Back", icon=":material/arrow_back:", width="stretch"):
+        go(3)
+    if go_col.button("Start import", type="primary", icon=":material/rocket_launch:", width="stretch",
+                     key="start_import"):
+        try:
+            job_id = api.start_import(wizard.source, [wizard.project], config=wizard.config,
+                                      duplicates=wizard.duplicates, since=wizard.since,
+                                      requested_by=signin.current_user() or "console")
+        except SourceError as exc:
+            st.error(f"The import could not start: {exc}")
+            return
+        state.reset()  # the typed secrets go: the job holds an encrypted reference
+        st.session_state["started_job"] = job_id
+        st.switch_page("pages/progress.py", query_params={"job": job_id})
+
+
+if wizard.step == 1 or not wizard.source:
+    choose_source()
+elif wizard.step == 2:
+    configure()
+elif wizard.step == 3:
+    preview_step()
+else:
+    start_step()

@@ -1,0 +1,114 @@
+"""Workspace: the imported data, filtered, charted, and one item with its comments.
+
+Everything here came from a source, so it is drawn as text (dataframes, st.text, charts):
+a title such as `<script>` or a Markdown image stays inert.
+"""
+import pandas as pd
+import streamlit as st
+
+from console import components
+from importers.errors import SourceError
+from store import queries
+from store.db import engine_for
+
+LIMIT = 500
+
+st.title("Workspace")
+try:
+    engine = engine_for()
+    totals = queries.stats(engine)
+    values = queries.filter_values(engine)
+except SourceError as exc:
+    st.error(str(exc))
+    st.stop()
+
+if not totals["items"]:
+    st.info("The workspace is empty: nothing has been imported yet. The demo import fills it in about a minute.",
+            icon=":material/inbox:")
+    st.page_link("pages/import_wizard.py", label="Import data", icon=":material/upload:")
+    st.stop()
+
+a, b, c = st.columns(3)
+a.metric("Work items", f"{totals['items']:,}")
+b.metric("Comments", f"{totals['comments']:,}")
+c.metric("People", f"{totals['people']:,}")
+
+
+def choice(label: str, options: list[str], key: str):
+    wanted = st.query_params.get(key)  # e.g. ?source=demo from the progress page
+    index = options.index(wanted) + 1 if wanted in options else 0
+    picked = st.selectbox(label, ["All"] + options, index=index, key=f"filter_{key}")
+    return None if picked == "All" else picked
+
+
+with st.container(border=True):
+    cols = st.columns([1, 1, 1, 1, 2])
+    with cols[0]:
+        source = choice("Source", values["source"], "source")
+    with cols[1]:
+        project = choice("Project", values["project"], "project")
+    with cols[2]:
+        status = choice("Status", values["status"], "status")
+    with cols[3]:
+        assignee = choice("Assignee", values["assignee"], "assignee")
+    with cols[4]:
+        text = st.text_input("Search title or key", key="filter_text", placeholder="e.g. checkout or ACME-12")
+
+rows = queries.items(engine, source=source, project=project, status=status, assignee=assignee,
+                     text=text.strip() or None, limit=LIMIT)
+frame = pd.DataFrame(rows, columns=["id", "source", "project", "key", "title", "status", "source_status", "priority",
+                                    "type", "assignee", "reporter", "labels", "created_at", "updated_at"])
+frame["labels"] = frame["labels"].map(lambda v: ", ".join(v or []))
+st.caption(f"{len(frame):,} item(s) shown" + (f" (the first {LIMIT})" if len(frame) == LIMIT else "")
+           + ". Select a row to see the item and its comments.")
+if frame.empty:
+    st.warning("No item matches these filters.")
+selection = st.dataframe(frame.drop(columns=["id"]), hide_index=True, width="stretch", on_select="rerun",
+                         selection_mode="single-row", key="items_table", column_config={
+                             "created_at": st.column_config.DatetimeColumn("created", format="YYYY-MM-DD"),
+                             "updated_at": st.column_config.DatetimeColumn("updated", format="YYYY-MM-DD"),
+                         })
+
+left, right = st.columns(2)
+with left:
+    by_source = pd.DataFrame(totals["by_source"])
+    components.bar_chart(by_source, "source", title="Items by source", height=160)
+with right:
+    by_status = pd.DataFrame(totals["by_status"])
+    if not by_status.empty:
+        by_status = by_status.groupby("status", as_index=False)["items"].sum()
+    components.bar_chart(by_status, "status", title="Items by status", height=160)
+
+st.subheader("Item detail")
+picked_rows = selection.selection.rows if selection else []
+keys = dict(zip(frame["id"], frame["source"] + " / " + frame["key"]))
+default = int(frame["id"].iloc[picked_rows[0]]) if picked_rows else None
+ids = list(keys)
+item_id = st.selectbox("Item", ids, index=ids.index(default) if default in ids else None, format_func=keys.get,
+                       placeholder="Choose an item, or select a row above", key="item")
+if item_id is not None:
+    item = queries.item_detail(engine, int(item_id))
+    if item is None:
+        st.warning("This item is no longer in the workspace (the import was undone?).")
+    else:
+        with st.container(border=True):
+            st.text(f"{item['key']}  ·  {item['source']} / {item['project']}")
+            st.text(item["title"])  # as text: never Markdown or HTML
+            meta = st.columns(4)
+            meta[0].text(f"Status: {item['status']} ({item['source_status'] or '-'})")
+            meta[1].text(f"Priority: {item['priority']}")
+            meta[2].text(f"Type: {item['type']}")
+            meta[3].text(f"Labels: {', '.join(item['labels'] or []) or '-'}")
+            if item.get("url"):
+                st.text(f"In the source: {item['url']}")
+            st.markdown("**Description**")
+            st.code(item["description"] or "(no description)", language=None, wrap_lines=True)
+            st.markdown(f"**Comments ({len(item['comments'])})**")
+            if not item["comments"]:
+                st.caption("No comments.")
+            for comment in item["comments"]:
+                with st.container(border=True):
+                    when = comment["created_at"]
+                    st.text(f"{comment['author'] or 'unknown'}  ·  {when:%Y-%m-%d %H:%M}" if when else
+                            (comment["author"] or "unknown"))
+                    st.code(comment["body"] or "", language=None, wrap_lines=True)
