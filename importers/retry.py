@@ -49,7 +49,7 @@ class RetryPolicy:
         self.max_attempts = int(_env_float("IMPORT_RETRY_ATTEMPTS", 8))
         self.max_total_wait = _env_float("IMPORT_MAX_RATE_LIMIT_WAIT", 300.0)
         self.base = _env_float("IMPORT_RETRY_BASE_SECONDS", 0.5)
-        self._backoff = wait_exponential_jitter(initial=self.base, max=30, jitter=self.base)
+        self._backoff = wait_exponential_jitter(multiplier=self.base, max=30, jitter=self.base)
 
     def _wait_seconds(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None

@@ -1,4 +1,4 @@
-"""Fixtures over real services: a flushed Redis database, a fresh SQLite file or PostgreSQL
+"""Fixtures over real services: a Redis server of the session's own, flushed per test, a fresh SQLite file or PostgreSQL
 schema per test, in-process RQ workers (SimpleWorker, burst) and a CLI runner.
 
 Every test gets an isolated environment: vendor credentials from the developer's shell never
@@ -8,8 +8,10 @@ back off in milliseconds.
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -24,13 +26,58 @@ VENDOR_ENV_PREFIXES = ("JIRA_", "SERVICENOW_", "GITHUB_", "GITLAB_", "DEMO_", "I
                        "CREDENTIAL_ENCRYPTION_KEY", "AUDIT_LOG_PATH", "CONSOLE_", "SUPPORT_EMAIL")
 
 
-def _redis_db() -> int:
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
-    return 1 + int(worker[2:]) if worker.startswith("gw") else 15
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class RedisServer:
+    """A redis-server owned by the test session (or by one test), on its own port."""
+
+    def __init__(self, directory: Path, port: int | None = None):
+        self.port = port or free_port()
+        self.directory = directory
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> "RedisServer":
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--dir", str(self.directory)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        client = redis_lib.Redis(port=self.port)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                client.ping()
+                break
+            except redis_lib.ConnectionError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.02)
+        client.close()
+        return self
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory):
+    """Each test session (each xdist worker) gets its own Redis, so parallel runs never collide."""
+    server = RedisServer(tmp_path_factory.mktemp("redis")).start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture(autouse=True)
-def isolated_env(monkeypatch, tmp_path):
+def isolated_env(monkeypatch, tmp_path, redis_server):
     """A clean environment for every test; Redis and the store are chosen by other fixtures."""
     for name in list(os.environ):
         if name.startswith(VENDOR_ENV_PREFIXES):
@@ -41,7 +88,7 @@ def isolated_env(monkeypatch, tmp_path):
     monkeypatch.setenv("CREDENTIAL_ENCRYPTION_KEY", TEST_KEY)
     monkeypatch.setenv("AUDIT_LOG_PATH", str(tmp_path / "audit.jsonl"))
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'workspace.db'}")
-    monkeypatch.setenv("REDIS_URL", f"redis://127.0.0.1:6379/{_redis_db()}")
+    monkeypatch.setenv("REDIS_URL", redis_server.url)
     monkeypatch.setenv("CONSOLE_OPEN_DEMO", "1")
     yield
     from store.db import dispose_all
@@ -51,7 +98,7 @@ def isolated_env(monkeypatch, tmp_path):
 
 @pytest.fixture(autouse=True)
 def redis_client(isolated_env):
-    """The test's own Redis database, flushed before and after."""
+    """The session's Redis, flushed before and after each test."""
     client = redis_lib.Redis.from_url(os.environ["REDIS_URL"])
     client.flushdb()
     yield client

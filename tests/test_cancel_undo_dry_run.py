@@ -1,0 +1,75 @@
+"""Cancel stops after the current batch, undo removes what a job created, dry run writes nothing."""
+from sqlalchemy import func, select
+
+from jobs import api
+from store.schema import comments, work_items
+
+from .helpers import kill_hard, start_worker, wait_for
+
+
+def _count(engine, table=work_items):
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(table)).scalar()
+
+
+def test_cancel_before_a_worker_starts_writes_nothing(run_worker, engine):
+    job_id = api.start_import("demo", ["ACME"], config={"size": "500"})
+    assert api.cancel(job_id)["status"] == "cancelled"
+    run_worker()
+
+    assert api.status(job_id)["status"] == "cancelled"
+    assert _count(engine) == 0
+
+
+def test_cancel_mid_import_stops_after_the_current_batch(engine):
+    job_id = api.start_import("demo", ["ACME"], config={"size": "30000"}, batch_size=200)
+    worker = start_worker({"DEMO_PAGE_SIZE": "50"})
+    try:
+        wait_for(lambda: api.status(job_id)["processed"] >= 600)
+        api.cancel(job_id)
+        doc = wait_for(lambda: (d := api.status(job_id))["status"] == "cancelled" and d)
+    finally:
+        worker.wait(timeout=60) if worker.poll() is None else None
+        kill_hard(worker)
+
+    assert 600 <= doc["processed"] < 30_000
+    assert doc["processed"] % 200 == 0  # whole batches only
+    assert _count(engine) == doc["created"]
+
+
+def test_undo_removes_only_what_the_job_created(run_import, engine, monkeypatch):
+    first = run_import("demo", ["ACME"], config={"size": "200"})
+    monkeypatch.setenv("DEMO_REVISION", "1")
+    second = run_import("demo", ["ACME", "OPS"], config={"size": "200"}, duplicates="update")
+    assert second["created"] == 197 and second["updated"] > 0  # OPS created, ACME revised items updated
+
+    result = api.undo(second["job_id"])
+
+    assert result["items_removed"] == 197
+    with engine.connect() as conn:
+        projects = set(conn.execute(select(work_items.c.project).distinct()).scalars())
+        assert projects == {"ACME"}
+        assert conn.execute(select(func.count()).select_from(work_items)).scalar() == first["created"]
+    assert api.status(second["job_id"])["undone_at"]
+
+
+def test_undo_twice_is_refused(run_import):
+    doc = run_import("demo", ["ACME"], config={"size": "60"})
+    api.undo(doc["job_id"])
+    try:
+        api.undo(doc["job_id"])
+    except api.SourceError as exc:
+        assert "already undone" in str(exc)
+    else:
+        raise AssertionError("a second undo must be refused")
+
+
+def test_dry_run_reports_without_writing(run_import, engine):
+    run_import("demo", ["ACME"], config={"size": "100"})
+    before = (_count(engine), _count(engine, comments))
+
+    doc = run_import("demo", ["ACME", "OPS"], config={"size": "100"}, dry_run=True)
+
+    assert doc["dry_run"] and doc["status"] == "partial"
+    assert doc["created"] == 97 and doc["skipped"] == 97 and doc["failed"] == 6
+    assert (_count(engine), _count(engine, comments)) == before

@@ -1,0 +1,53 @@
+"""A demo import end to end: RQ job, Redis progress document, exact store contents."""
+import json
+
+from sqlalchemy import func, select
+
+from importers.demo import DemoSource
+from jobs import api
+from store.schema import comments, people, work_items
+
+PROGRESS_FIELDS = {"job_id", "source", "projects", "status", "total", "processed", "created", "updated", "skipped",
+                   "failed", "percentage", "items_per_second", "eta_seconds", "started_at", "updated_at",
+                   "finished_at", "error"}
+
+
+def _count(engine, table):
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(table)).scalar()
+
+
+def test_demo_import_of_5000_items_lands_exactly(store_backend, run_import, redis_client, engine, monkeypatch):
+    monkeypatch.setenv("DEMO_INVALID_ITEMS", "0")
+    truth = DemoSource({"size": "5000"}).ground_truth("ACME")
+
+    doc = run_import("demo", ["ACME"], config={"size": "5000"})
+
+    assert doc["status"] == "succeeded", doc
+    assert (doc["total"], doc["processed"], doc["created"], doc["failed"]) == (5000, 5000, 5000, 0)
+    assert doc["percentage"] == 100.0 and doc["finished_at"]
+    raw = redis_client.get(f"import:job:{doc['job_id']}")
+    stored = json.loads(raw)
+    assert PROGRESS_FIELDS <= set(stored)
+    assert stored["status"] == "succeeded" and stored["processed"] == 5000
+    assert 0 < redis_client.ttl(f"import:job:{doc['job_id']}") <= 86_400
+    assert _count(engine, work_items) == truth["items"] == 5000
+    assert _count(engine, comments) == truth["comments"]
+    assert _count(engine, people) == truth["people"]
+
+
+def test_several_projects_split_into_parts_whose_counts_add_up(run_import, engine):
+    doc = run_import("demo", ["ACME", "OPS", "MOBILE"], config={"size": "120"})
+
+    assert [p["project"] for p in doc["parts"]] == ["ACME", "OPS", "MOBILE"]
+    assert all(p["processed"] == 120 for p in doc["parts"])
+    assert doc["processed"] == 360 == doc["created"] + doc["failed"]
+    assert _count(engine, work_items) == doc["created"]
+
+
+def test_people_are_matched_across_projects_by_email(run_import, engine):
+    run_import("demo", ["ACME"], config={"size": "200"})
+    before = _count(engine, people)
+    run_import("demo", ["OPS"], config={"size": "200"})
+
+    assert _count(engine, people) == before  # same demo people, same emails: nobody twice

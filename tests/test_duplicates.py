@@ -1,0 +1,53 @@
+"""Re-runs never duplicate: skip creates nothing, update merges only what changed."""
+from sqlalchemy import func, select
+
+from store.schema import comments, work_items
+
+
+def _items(engine):
+    with engine.connect() as conn:
+        return {r.external_id: (r.id, r.title, r.created_by_job, r.updated_by_job)
+                for r in conn.execute(select(work_items))}
+
+
+def test_rerun_with_skip_creates_nothing(store_backend, run_import, engine):
+    first = run_import("demo", ["ACME"], config={"size": "600"})
+    second = run_import("demo", ["ACME"], config={"size": "600"}, incremental=False)
+
+    assert first["created"] == 597 and first["failed"] == 3
+    assert second["created"] == 0 and second["updated"] == 0
+    assert second["skipped"] == 597 and second["failed"] == 3
+    assert len(_items(engine)) == 597
+
+
+def test_rerun_with_update_merges_changed_items_and_keeps_local_ids(store_backend, run_import, engine, monkeypatch):
+    monkeypatch.setenv("DEMO_INVALID_ITEMS", "0")
+    first = run_import("demo", ["ACME"], config={"size": "700"})
+    before = _items(engine)
+    with engine.connect() as conn:
+        comment_count = conn.execute(select(func.count()).select_from(comments)).scalar()
+
+    monkeypatch.setenv("DEMO_REVISION", "2")  # the source changes every 7th item
+    second = run_import("demo", ["ACME"], config={"size": "700"}, duplicates="update", incremental=False)
+
+    changed = [i for i in range(700) if i % 7 == 2]
+    assert second["created"] == 0
+    assert second["updated"] == len(changed) == 100
+    assert second["skipped"] == 600
+    after = _items(engine)
+    assert {k: v[0] for k, v in after.items()} == {k: v[0] for k, v in before.items()}  # local ids kept
+    revised = after[f"acme-{changed[0] + 1}"]
+    assert revised[1].endswith("(revised r2)") and revised[2] == first["job_id"] and revised[3] == second["job_id"]
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(comments)).scalar() == comment_count
+
+
+def test_repeated_import_brings_only_what_changed_since_the_last_success(run_import, monkeypatch):
+    monkeypatch.setenv("DEMO_INVALID_ITEMS", "0")
+    run_import("demo", ["ACME"], config={"size": "350"})
+    monkeypatch.setenv("DEMO_REVISION", "3")
+
+    again = run_import("demo", ["ACME"], config={"size": "350"}, duplicates="update")
+
+    assert again["since"] is None and again["updated"] == 50
+    assert again["processed"] <= 51  # the changed items, plus at most the last one seen before
