@@ -208,7 +208,7 @@ def test_mapped_fields_people_and_comments(source, fake):
 def expected_user_lookups(fake, table: str) -> int:
     """Pages on which some comment author was not yet known from tickets or earlier lookups."""
     reporter = TABLES[table].reporter
-    rows = fake._ordered(table, fake.data[table])
+    rows = fake.ordered(table)
     known: set[str] = set()
     lookups = 0
     for start in range(0, len(rows), PAGE):
@@ -259,6 +259,31 @@ def test_fetch_rereads_only_the_given_tickets(source, fake):
     assert all(p.cursor is None for p in pages)
 
 
+# -- full imports through the jobs API, the worker and the store ------------------------------------
+def test_import_rerun_and_incremental_run_through_the_store(fake, run_import, engine):
+    from store.queries import items as stored_items, stats
+
+    config = {"instance": fake.url, "username": fake.username, "password": fake.password}
+    truth = fake.ground_truth("incident")
+    first = run_import("servicenow", ["incident"], config=config)
+    assert (first["status"], first["created"], first["failed"]) == ("succeeded", truth["items"], 0), first["error"]
+    rows = stored_items(engine, source="servicenow", project="incident", limit=1000)
+    assert {r["key"]: r["status"] for r in rows} == {
+        r["number"]: INCIDENT_STATUS[r["state"]].value for r in fake.visible("incident")}
+    assert stats(engine)["comments"] == truth["comments"]
+
+    again = run_import("servicenow", ["incident"], config=config, incremental=False)
+    assert (again["created"], again["skipped"]) == (0, truth["items"])
+
+    touched = fake.touch("incident", 5)
+    later = run_import("servicenow", ["incident"], config=config, duplicates="update")
+    assert (later["status"], later["created"], later["updated"]) == ("succeeded", 0, 5)
+    assert later["processed"] <= 6  # the touched tickets, and at most the one at the high-water mark
+    rows = {r["key"]: r for r in stored_items(engine, source="servicenow", project="incident", limit=1000)}
+    assert all(rows[k]["title"].endswith("(edited)") and rows[k]["status"] == "done" for k in touched)
+    assert len(rows) == truth["items"] and stats(engine)["comments"] == truth["comments"]
+
+
 # -- rate limits and faults ---------------------------------------------------------------------
 def test_429_and_a_503_burst_are_retried_and_counts_stay_exact(source, fake):
     waits = []
@@ -288,9 +313,7 @@ def test_long_rate_limit_stops_with_the_time_to_retry(source, fake, monkeypatch)
 
 
 # -- mapping never raises ---------------------------------------------------------------------
-_SAMPLE = FakeServiceNow()
-_ROWS = [_SAMPLE._render("incident", r, ticket_fields(TABLES["incident"]), "all", True)
-         for r in _SAMPLE.data["incident"][:20]]
+_ROWS = FakeServiceNow().api_rows("incident", ticket_fields(TABLES["incident"]), 20)
 _json = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=30),
     lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=10), children, max_size=3),
@@ -319,4 +342,4 @@ def test_mapping_turns_any_row_into_an_item_or_a_failure(row):
 
 
 def test_unmangled_rows_all_map():
-    assert all(isinstance(map_ticket("incident", row, "https://x") , WorkItem) for row in _ROWS)
+    assert all(isinstance(map_ticket("incident", row, "https://x"), WorkItem) for row in _ROWS)

@@ -20,6 +20,7 @@ from .settings import PRIORITY_MAP, TABLES, TIME_FORMAT, WORK_NOTE_PREFIX
 SOURCE = "servicenow"
 MAPPING_ERRORS = (ValidationError, KeyError, TypeError, ValueError, AttributeError)
 
+_TIME = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d")
 _CODE_BLOCK = re.compile(r"\[code\](.*?)\[/code\]", re.DOTALL | re.IGNORECASE)
 _TAG = re.compile(r"<[^>]*>")
 _BREAK = re.compile(r"<\s*(br|/p|/div|/li)\b[^>]*>", re.IGNORECASE)
@@ -43,9 +44,17 @@ def display(row: dict[str, Any], name: str) -> str:
 
 
 def parse_time(text: str) -> datetime | None:
-    """ServiceNow's API times are "YYYY-MM-DD HH:MM:SS" in UTC; empty means not set."""
+    """ServiceNow's API times are "YYYY-MM-DD HH:MM:SS" in UTC; empty means not set.
+
+    fromisoformat is ~50x faster than strptime (three times per ticket adds up); the shape
+    check keeps it as strict as TIME_FORMAT.
+    """
     text = text.strip()
-    return datetime.strptime(text, TIME_FORMAT).replace(tzinfo=timezone.utc) if text else None
+    if not text:
+        return None
+    if not _TIME.fullmatch(text):
+        raise ValueError(f"time {text[:40]!r} is not in ServiceNow's YYYY-MM-DD HH:MM:SS form")
+    return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
 
 
 def format_time(moment: datetime) -> str:

@@ -161,9 +161,17 @@ class FakeServiceNow(FakeServer):
         self._index = {row["sys_id"]: row for rows in self.data.values() for row in rows}
 
     # -- ground truth for tests ------------------------------------------------------------
+    def ordered(self, table: str) -> list[dict[str, Any]]:
+        """Every ticket, hidden ones included, in the API's default order."""
+        return self._ordered(table, self.data[table])
+
     def visible(self, table: str) -> list[dict[str, Any]]:
         """Tickets the integration user can see, in the API's order."""
-        return [r for r in self._ordered(table, self.data[table]) if not r.get("_hidden")]
+        return [r for r in self.ordered(table) if not r.get("_hidden")]
+
+    def api_rows(self, table: str, fields: list[str], count: int) -> list[dict[str, Any]]:
+        """The first `count` rows as the API returns them with display_value=all (for mapping tests)."""
+        return [self._render(table, row, fields, "all", True) for row in self.data[table][:count]]
 
     def comments_of(self, table: str) -> list[dict[str, Any]]:
         ids = {r["sys_id"] for r in self.visible(table)}
