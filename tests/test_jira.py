@@ -92,13 +92,13 @@ def test_server_accepts_a_personal_access_token_without_username():
         assert len(read_all(src)[0].items) == 5
 
 
-def test_unreachable_url_fails_fast_naming_the_setting(fake):
+def test_unreachable_url_fails_fast_naming_the_setting():
     closed = FakeJira(size=1).start()
-    url = closed.url
+    settings_ = config(closed)
     closed.stop()
     started = time.monotonic()
     with pytest.raises(NetworkError, match="JIRA_BASE_URL"):
-        make_source("jira", config(fake, base_url=url)).check()
+        make_source("jira", settings_).check()
     assert time.monotonic() - started < 5
 
 
@@ -108,14 +108,14 @@ def test_url_that_is_not_jira_is_a_clear_error(fake):
 
 
 @pytest.mark.parametrize("url", ["ftp://jira.example.com", "not a url", "http://169.254.169.254"])
-def test_malformed_url_is_a_config_error_naming_the_setting(fake, url):
+def test_malformed_url_is_a_config_error_naming_the_setting(url):
     with pytest.raises(ConfigError, match="JIRA_BASE_URL"):
-        make_source("jira", config(fake, base_url=url)).check()
+        make_source("jira", {"base_url": url, "user_email": "a@example.com", "api_token": "t"}).check()
 
 
-def test_missing_token_names_the_env_var(fake):
+def test_missing_token_names_the_env_var():
     with pytest.raises(ConfigError, match="JIRA_API_TOKEN"):
-        make_source("jira", config(fake, api_token="")).check()
+        make_source("jira", {"base_url": "https://acme.atlassian.net", "user_email": "a@example.com"}).check()
 
 
 def test_default_project_comes_from_the_environment():
@@ -397,3 +397,28 @@ def test_adf_becomes_markdown(adf, markdown):
 
 def test_status_mapping_table_covers_every_fake_status():
     assert {(name, res) for name, _, res in STATUSES} == set(EXPECTED_STATUS)
+
+
+# -- through the store and RQ --------------------------------------------------------------
+def test_import_rerun_and_incremental_run_through_the_store(fake, run_import, engine):
+    from store.queries import items as stored_items, stats
+
+    truth = fake.ground_truth("ACME")
+    first = run_import("jira", ["ACME"], config=config(fake))
+    assert (first["status"], first["created"], first["failed"]) == ("partial", truth["items"], 2), first
+    rows = {r["key"]: r for r in stored_items(engine, source="jira", project="ACME", limit=1000)}
+    assert sorted(rows) == truth["keys"]
+    assert all(rows[k]["status"] == EXPECTED_STATUS[(n, res)].value for k, (n, _, res) in truth["statuses"].items())
+    assert stats(engine)["comments"] == truth["comments"]
+
+    again = run_import("jira", ["ACME"], config=config(fake), incremental=False)
+    assert (again["created"], again["skipped"]) == (0, truth["items"]), again
+    assert stats(engine)["comments"] == truth["comments"]
+
+    touched = [k for k in fake.touch(6) if k in truth["keys"]]
+    later = run_import("jira", ["ACME"], config=config(fake), duplicates="update")
+    assert (later["created"], later["updated"]) == (0, len(touched)) and len(touched) >= 5, later
+    rows = {r["key"]: r for r in stored_items(engine, source="jira", project="ACME", limit=1000)}
+    assert len(rows) == truth["items"]
+    assert all(rows[k]["title"].endswith("(edited)") and rows[k]["status"] == "in_progress" for k in touched)
+    assert stats(engine)["comments"] == truth["comments"]

@@ -294,6 +294,7 @@ class FakeJira(FakeServer):
         self.route("GET", f"{api}/search/jql", "search_jql", self._authed(self._search_jql))
         self.route("POST", f"{api}/search/approximate-count", "approximate_count", self._authed(self._count))
         self.route("GET", f"{api}/issue/(?P<key>[^/]+)/comment", "comments", self._authed(self._comments))
+        self.route("GET", f"{api}/field", "field", self._authed(self._field_list))
 
     def _authed(self, handler, anonymous: bool = False):
         """Bad credentials get 401 everywhere, as in JIRA; v3 exists only on Cloud."""
@@ -323,6 +324,13 @@ class FakeJira(FakeServer):
         return Response(200, {"baseUrl": self.url, "version": ".".join(map(str, number)) + ("-SNAPSHOT" if self.cloud else ""),
                               "versionNumbers": number, "deploymentType": kind, "buildNumber": 100280,
                               "serverTime": jira_time(datetime.now(timezone.utc)), "serverTitle": "Jira"})
+
+    def _field_list(self, request: Request, version: str) -> Response:
+        """The system fields, which the bare library asks for before its first search."""
+        names = ("summary", "status", "resolution", "resolutiondate", "priority", "issuetype", "labels", "assignee",
+                 "reporter", "created", "updated", "parent", "issuelinks", "attachment", "description", "comment")
+        return Response(200, [{"id": n, "key": n, "name": n.title(), "custom": False, "navigable": True,
+                               "searchable": True, "clauseNames": [n]} for n in names])
 
     def _project_json(self, key: str) -> dict[str, Any]:
         return {"id": str(10000 + list(self.projects).index(key)), "key": key, "name": self.projects[key],
