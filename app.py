@@ -5,6 +5,8 @@ Run it with `./start.sh` (Redis, a worker and this console), or `streamlit run c
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 from dotenv import load_dotenv
 
@@ -12,7 +14,8 @@ load_dotenv()
 
 from console import auth, signin  # noqa: E402  (after .env is loaded)
 
-st.set_page_config(page_title="ACGS2 Import Console", page_icon=":material/move_to_inbox:", layout="wide")
+ICON = Path(__file__).resolve().parent / "console" / "assets" / "icon.png"
+st.set_page_config(page_title="ACGS2 Import Console", page_icon=str(ICON), layout="wide")
 
 user = signin.require_sign_in()
 

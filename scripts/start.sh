@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# Starts everything the console needs and the console itself, on http://localhost:3000.
+#   ./start.sh                 Redis (unless one answers at REDIS_URL), one import worker, the console
+#   CONSOLE_PORT=3001 ./start.sh
+# Ctrl-C (or SIGTERM) stops the console, the worker and the Redis this script started.
+#
+# Sign-in: with no sign-in configured (no admin password, no [auth] in .streamlit/secrets.toml),
+# the console starts in open demo mode, reachable from this machine only (127.0.0.1), with a
+# banner saying so. Set an admin password with `.venv/bin/python -m console.auth set-password`
+# to require a sign-in and listen on every address; CONSOLE_OPEN_DEMO=1 forces open demo mode.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { echo "start: $*"; }
+PORT=${CONSOLE_PORT:-3000}
+
+port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+if port_busy "$PORT"; then
+  say "port $PORT is already in use: the console is probably running already (open http://localhost:$PORT)."
+  say "stop it first, or choose another port: CONSOLE_PORT=3001 ./start.sh"
+  exit 1
+fi
+
+scripts/bootstrap.sh
+
+# .env holds this install's settings (created here on first run, never committed).
+touch .env && chmod 600 .env
+set -a
+# shellcheck disable=SC1091
+. ./.env
+set +a
+
+if [ -z "${CREDENTIAL_ENCRYPTION_KEY:-}" ]; then
+  key=$(.venv/bin/python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')
+  printf "CREDENTIAL_ENCRYPTION_KEY='%s'\n" "$key" >> .env
+  export CREDENTIAL_ENCRYPTION_KEY=$key
+  say "generated CREDENTIAL_ENCRYPTION_KEY in .env (saved credentials are encrypted with it: back it up)"
+fi
+
+REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379/0}
+export REDIS_URL
+redis_pid=""
+worker_pid=""
+console_pid=""
+
+stop_all() {
+  trap - INT TERM EXIT
+  say "stopping..."
+  [ -n "$console_pid" ] && kill -TERM "$console_pid" 2>/dev/null || true
+  if [ -n "$worker_pid" ] && kill -0 "$worker_pid" 2>/dev/null; then
+    # RQ: a first TERM finishes the current batch's job warmly; a second stops it at once.
+    # Either way the import resumes from its last committed batch when a worker runs again.
+    kill -TERM "$worker_pid" 2>/dev/null || true
+    for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$worker_pid" 2>/dev/null || break; sleep 0.5; done
+    kill -TERM "$worker_pid" 2>/dev/null || true
+    for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$worker_pid" 2>/dev/null || break; sleep 0.5; done
+    kill -KILL "$worker_pid" 2>/dev/null || true
+  fi
+  [ -n "$console_pid" ] && wait "$console_pid" 2>/dev/null || true
+  if [ -n "$redis_pid" ]; then
+    kill -TERM "$redis_pid" 2>/dev/null || true  # redis-server saves its append-only file and exits
+    wait "$redis_pid" 2>/dev/null || true
+  fi
+  say "stopped"
+}
+trap stop_all INT TERM EXIT
+
+if redis-cli -u "$REDIS_URL" ping >/dev/null 2>&1; then
+  say "using the Redis at $REDIS_URL"
+else
+  hostport=${REDIS_URL#redis://}
+  hostport=${hostport#*@}
+  hostport=${hostport%%/*}
+  host=${hostport%%:*}
+  port=${hostport##*:}
+  [ "$port" = "$hostport" ] && port=6379
+  case "$host" in
+    127.0.0.1|localhost) ;;
+    *) say "cannot reach Redis at $REDIS_URL: start it, or unset REDIS_URL to run a local one"; exit 1 ;;
+  esac
+  command -v redis-server >/dev/null || { say "redis-server is not installed (scripts/bootstrap.sh installs it as root)"; exit 1; }
+  mkdir -p data/redis
+  redis-server --bind 127.0.0.1 --port "$port" --dir "$PWD/data/redis" --appendonly yes --save "" \
+    --daemonize no --loglevel warning --logfile "$PWD/data/redis/redis.log" &
+  redis_pid=$!
+  for _ in $(seq 50); do redis-cli -u "$REDIS_URL" ping >/dev/null 2>&1 && break; sleep 0.1; done
+  redis-cli -u "$REDIS_URL" ping >/dev/null 2>&1 || { say "redis-server did not start: see data/redis/redis.log"; exit 1; }
+  say "started redis-server on 127.0.0.1:$port (data in data/redis)"
+fi
+
+address_args=()
+sign_in=$(.venv/bin/python -c 'from console import auth; print("oidc" if auth.oidc_configured() else "password" if auth.admin_hash() else "none")' 2>/dev/null || echo none)
+if [ "${CONSOLE_OPEN_DEMO:-}" = 1 ]; then
+  say "open demo mode (CONSOLE_OPEN_DEMO=1): no sign-in"
+elif [ "$sign_in" = none ]; then
+  export CONSOLE_OPEN_DEMO=1
+  address_args=(--server.address 127.0.0.1)
+  say "no sign-in configured: open demo mode, reachable from this machine only."
+  say "to require a sign-in: .venv/bin/python -m console.auth set-password, then restart"
+else
+  say "sign-in required ($sign_in)"
+fi
+
+.venv/bin/python cli.py worker &
+worker_pid=$!
+say "started one import worker (pid $worker_pid)"
+
+say "console on http://localhost:$PORT  (Ctrl-C stops everything)"
+.venv/bin/streamlit run console/server.py --server.port "$PORT" "${address_args[@]}" &
+console_pid=$!
+wait "$console_pid" || true
