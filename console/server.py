@@ -16,6 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
 from starlette.middleware import Middleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -65,5 +66,9 @@ class BaseUrlMiddleware:
 
         await self.app(scope, receive, capture)
 
+
+# Never run a file of pages/ on its own (Streamlit's legacy multipage mode, on until a run reaches
+# st.navigation): every page goes through app.py and its sign-in (see console/signin.py).
+PagesManager.uses_pages_directory = False
 
 app = st.App(APP_SCRIPT, middleware=[Middleware(BaseUrlMiddleware)])

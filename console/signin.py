@@ -1,4 +1,12 @@
-"""The sign-in gate the router runs before any page: open demo mode, OIDC, or the admin password."""
+"""The sign-in gate: open demo mode, OIDC, or the admin password.
+
+app.py runs it before any page, and every page runs it again first thing. The second check is
+not redundant: because a `pages/` folder sits next to app.py, Streamlit starts each process in
+its legacy multipage mode (PagesManager.uses_pages_directory) until some run reaches
+st.navigation, and in that mode a request for /workspace executes pages/workspace.py without
+app.py. Signed out, app.py stops before st.navigation, so that mode would last. console/server.py
+also switches the legacy mode off at startup.
+"""
 from __future__ import annotations
 
 import streamlit as st

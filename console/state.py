@@ -30,6 +30,7 @@ class Wizard:
     preview_key: tuple | None = None
     preview_error: str | None = None
     dry_run_job: str | None = None
+    form_generation: int = 0  # bumped after each connection test: the credential form starts afresh
 
     @property
     def connected(self) -> bool:

@@ -1,8 +1,10 @@
 """Guides: the pitch, pilot and migration guides (Markdown under guides/), one tab each."""
 import streamlit as st
 
-from console import help as guides
+from console import help as guides, signin
 from console import state
+
+signin.require_sign_in()  # also when Streamlit runs this page without app.py (see console/signin.py)
 
 st.title("Guides")
 wanted = st.query_params.get("guide") or "pitch"

@@ -10,6 +10,8 @@ from importers.errors import SourceError
 from jobs import api
 from store import credentials
 
+signin.require_sign_in()  # also when Streamlit runs this page without app.py (see console/signin.py)
+
 DESCRIPTIONS = {
     "jira": "Issues, comments, people and links from Jira Cloud, Server or Data Center.",
     "servicenow": "Incidents and tasks with their work notes and assignees.",
@@ -80,10 +82,10 @@ def test_connection(config: dict[str, str]) -> None:
 def credential_form(cls) -> None:
     env = cls.config_from_env()
     is_demo = wizard.source == "demo"
-    with st.form("credentials", border=True, clear_on_submit=True):
+    with st.form("credentials", border=True):
         values: dict[str, str] = {}
         for setting in cls.settings:
-            key = f"cred_{wizard.source}_{setting.name}"
+            key = f"cred_{wizard.source}_{setting.name}_{wizard.form_generation}"
             if is_demo and setting.name == "size":
                 current = wizard.config.get("size") or "small"
                 options = list(DEMO_SIZES) + ["custom"]
@@ -123,6 +125,10 @@ def credential_form(cls) -> None:
                 wizard.saved_note = "Credentials saved, encrypted." if secrets else None
             except SourceError as exc:
                 wizard.saved_note = f"Not saved: {exc}"
+        # Draw the form again under new widget keys: the password fields come back empty and the
+        # typed secrets leave the widget state (they stay only in the wizard until the job starts).
+        wizard.form_generation += 1
+        st.rerun()
 
 
 def configure() -> None:

@@ -7,6 +7,8 @@ from importers import source_class
 from importers.errors import SourceError
 from jobs import api
 
+signin.require_sign_in()  # also when Streamlit runs this page without app.py (see console/signin.py)
+
 st.title("Imports")
 try:
     docs = api.jobs(100)

@@ -14,6 +14,8 @@ from console import components, signin
 from importers.errors import SourceError
 from jobs import api
 
+signin.require_sign_in()  # also when Streamlit runs this page without app.py (see console/signin.py)
+
 MAX_SAMPLES = 300
 FINISHED = {"succeeded", "partial", "failed", "cancelled"}
 

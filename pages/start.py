@@ -1,10 +1,12 @@
 """Start: what the console does, the quickest way in (the demo), and the three journeys."""
 import streamlit as st
 
-from console import help as guides
+from console import help as guides, signin
 from console import state
 from jobs import api
 from importers.errors import SourceError
+
+signin.require_sign_in()  # also when Streamlit runs this page without app.py (see console/signin.py)
 
 
 def begin(journey: str | None, demo: bool) -> None:

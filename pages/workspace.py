@@ -6,10 +6,12 @@ a title such as `<script>` or a Markdown image stays inert.
 import pandas as pd
 import streamlit as st
 
-from console import components
+from console import components, signin
 from importers.errors import SourceError
 from store import queries
 from store.db import engine_for
+
+signin.require_sign_in()  # also when Streamlit runs this page without app.py (see console/signin.py)
 
 LIMIT = 500
 
@@ -81,11 +83,12 @@ with right:
 
 st.subheader("Item detail")
 picked_rows = selection.selection.rows if selection else []
-keys = dict(zip(frame["id"], frame["source"] + " / " + frame["key"]))
-default = int(frame["id"].iloc[picked_rows[0]]) if picked_rows else None
-ids = list(keys)
-item_id = st.selectbox("Item", ids, index=ids.index(default) if default in ids else None, format_func=keys.get,
-                       placeholder="Choose an item, or select a row above", key="item")
+ids_by_label = dict(zip(frame["source"] + " / " + frame["key"], frame["id"]))
+labels = list(ids_by_label)
+default = labels[picked_rows[0]] if picked_rows else None
+label = st.selectbox("Item", labels, index=labels.index(default) if default in labels else None,
+                     placeholder="Choose an item, or select a row above", key="item")
+item_id = ids_by_label.get(label) if label else None
 if item_id is not None:
     item = queries.item_detail(engine, int(item_id))
     if item is None:

@@ -1,0 +1,124 @@
+"""Sign-in: required unless in open demo mode; admin password as a salted scrypt hash, compared in
+constant time, with a lockout after repeated failures; `python -m console.auth set-password`."""
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from console import auth
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "app.py")
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def signed_out(monkeypatch):
+    """Not in open demo mode, with an admin password configured; the lockout starts clear."""
+    monkeypatch.delenv("CONSOLE_OPEN_DEMO", raising=False)
+    monkeypatch.setenv("CONSOLE_ADMIN_PASSWORD_HASH", auth.hash_password(PASSWORD))
+    auth.LOCKOUT.clear()
+    yield
+    auth.LOCKOUT.clear()
+
+
+def try_password(at: AppTest, password: str) -> AppTest:
+    at.text_input(key="sign_in_password").input(password)
+    at.button[0].click().run()
+    return at
+
+
+def test_hash_is_salted_and_verifies():
+    first, second = auth.hash_password(PASSWORD), auth.hash_password(PASSWORD)
+    assert first != second and first.startswith("scrypt$")
+    assert PASSWORD not in first
+    assert auth.verify_password(PASSWORD, first) and auth.verify_password(PASSWORD, second)
+    assert not auth.verify_password("wrong", first)
+    assert not auth.verify_password(PASSWORD, "not-a-hash")
+
+
+PAGES = ("pages/start.py", "pages/import_wizard.py", "pages/progress.py", "pages/jobs.py", "pages/workspace.py",
+         "pages/guides.py")
+
+
+@pytest.mark.parametrize("first_run", [True, False])
+def test_every_page_requires_sign_in(signed_out, first_run, monkeypatch):
+    """Also on a process's first run, when Streamlit's legacy multipage mode runs pages/<file>.py
+    without app.py (switch_page before any run takes that path in AppTest)."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    for path in PAGES:
+        if first_run:  # as in a fresh process: the mode is decided again from the pages/ folder
+            monkeypatch.setattr(PagesManager, "uses_pages_directory", None)
+        at = AppTest.from_file(APP, default_timeout=30)
+        if not first_run:
+            at.run()
+        at.switch_page(path).run()
+        assert not at.exception
+        assert [t.value for t in at.title] == ["Sign in to the ACGS2 Import Console"], path
+        assert not at.dataframe and not at.metric
+
+
+def test_wrong_then_right_password(signed_out):
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    try_password(at, "nope")
+    assert [e.value for e in at.error] == ["Wrong password."]
+    try_password(at, PASSWORD)
+    assert not at.exception
+    assert [t.value for t in at.title] == ["Import your data into ACGS2"]
+    assert "Signed in as admin" in [t.value for t in at.sidebar.text]
+    at.sidebar.button[0].click().run()  # Sign out
+    assert [t.value for t in at.title] == ["Sign in to the ACGS2 Import Console"]
+
+
+def test_lockout_after_repeated_failures_holds_for_every_session(signed_out):
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    for _ in range(auth.MAX_FAILURES):
+        try_password(at, "guess")
+    assert "locked" in at.error[0].value
+    fresh = AppTest.from_file(APP, default_timeout=30).run()  # a new browser session gains nothing
+    try_password(fresh, PASSWORD)
+    assert "locked" in fresh.error[0].value
+    assert [t.value for t in fresh.title] == ["Sign in to the ACGS2 Import Console"]
+
+
+def test_lockout_expires():
+    lockout = auth.Lockout(max_failures=2, seconds=0.2)
+    stored = auth.hash_password(PASSWORD)
+    assert not auth.sign_in("a", stored, lockout).ok
+    assert "locked" in auth.sign_in("b", stored, lockout).message
+    assert not auth.sign_in(PASSWORD, stored, lockout).ok  # right password, still locked
+    import time
+
+    time.sleep(0.25)
+    assert auth.sign_in(PASSWORD, stored, lockout).ok
+
+
+def test_no_sign_in_configured_explains_the_choices(monkeypatch):
+    monkeypatch.delenv("CONSOLE_OPEN_DEMO", raising=False)
+    monkeypatch.setenv("CONSOLE_ADMIN_PASSWORD_HASH", "")
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    assert [t.value for t in at.title] == ["Sign in to the ACGS2 Import Console"]
+    assert "set-password" in at.markdown[-1].value
+
+
+def test_open_demo_mode_shows_a_banner():
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    assert any("Open demo mode" in w.value for w in at.sidebar.warning)
+
+
+def test_set_password_command_writes_only_a_hash(tmp_path):
+    env_file = tmp_path / ".env"
+    env_file.write_text("OTHER=1\n")
+    done = subprocess.run([sys.executable, "-m", "console.auth", "set-password", "--env-file", str(env_file)],
+                          input=PASSWORD + "\n", capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert done.returncode == 0, done.stderr
+    text = env_file.read_text()
+    assert PASSWORD not in text and "OTHER=1" in text
+    stored = next(line for line in text.splitlines() if line.startswith(auth.HASH_ENV)).split("=", 1)[1].strip("'")
+    assert auth.verify_password(PASSWORD, stored)
+    short = subprocess.run([sys.executable, "-m", "console.auth", "set-password", "--env-file", str(env_file)],
+                           input="short\n", capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert short.returncode == 2 and "at least" in short.stderr
