@@ -90,8 +90,8 @@ class RetryPolicy:
             result = retrying(fn, *args, **kwargs)
         except Transient as exc:
             raise self._give_up(exc, exc.until) from None
-        if self.on_wait is not None:
-            self.on_wait(None, "")
+        if self.on_wait is not None and retrying.statistics.get("attempt_number", 1) > 1:
+            self.on_wait(None, "")  # the wait is over: clear it from the progress view
         return result
 
 

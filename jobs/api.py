@@ -167,6 +167,7 @@ def start_import(source: str, projects: list[str] | None = None, *, config: dict
     if not projects[0]:
         raise ConfigError(f"{cls.label}: choose a project to import (--project)")
     when = parse_since(since)
+    make_source(source, effective_config(source, config)).close()  # settings errors surface now, not in the worker
     queue.ping()
     engine = engine_for()
     public, secrets = split_config(source, config or {})
