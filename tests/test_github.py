@@ -1,4 +1,7 @@
-"""The GitHub connector against a fake GitHub over real HTTP, through PyGithub's own requester."""
+"""The GitHub connector against a fake GitHub over real HTTP, through PyGithub's own requester.
+
+tests/conftest.py sets ALLOW_LOOPBACK_URLS=1 and IMPORT_RETRY_BASE_SECONDS=0.01 for every test.
+"""
 from __future__ import annotations
 
 import math
@@ -20,12 +23,6 @@ from importers.model import ItemFailure, Status, WorkItem
 from tests.fakes.github import GitHubFake
 
 REPO = "acme/web"
-
-
-@pytest.fixture(autouse=True)
-def fast_env(monkeypatch):
-    monkeypatch.setenv("ALLOW_LOOPBACK_URLS", "1")
-    monkeypatch.setenv("IMPORT_RETRY_BASE_SECONDS", "0.01")
 
 
 @pytest.fixture
@@ -139,7 +136,13 @@ def test_preview_is_one_fast_request_with_the_fields_the_console_shows(source, f
 
 def test_estimate_counts_issues_without_pull_requests_in_one_request(source, fake):
     assert source.estimate(REPO) == len(fake.ground_truth(REPO)["items"])
-    assert fake.requests["search"] == 1
+    assert fake.total_requests == fake.requests["search"] == 1
+
+
+def test_estimate_without_a_search_api_is_unknown_not_an_error(source, fake):
+    fake.fail_next(r"/search/issues", 404, body={"message": "Not Found"})  # GHE with search disabled
+    assert source.estimate(REPO) is None
+    assert fake.requests["repo"] == 1  # told apart from a missing repository by one lookup
 
 
 # -- full read -------------------------------------------------------------------------------
@@ -310,3 +313,30 @@ def test_any_issue_json_maps_or_fails_but_never_raises(raw, mangled, dropped):
     assert isinstance(result, (WorkItem, ItemFailure))
     if isinstance(result, ItemFailure):
         assert result.reason.startswith("GitHub issue could not be mapped")
+
+
+# -- through the store and the job runner ----------------------------------------------------
+def test_import_rerun_and_incremental_run_through_the_store(fake, run_import, engine):
+    from store.queries import items as stored_items, stats
+
+    config = {"token": fake.token, "api_url": fake.url}
+    truth = fake.ground_truth(REPO)
+    first = run_import("github", [REPO], config=config)
+    assert (first["status"], first["created"], first["failed"]) == ("succeeded", len(truth["items"]), 0), first
+    rows = stored_items(engine, source="github", project=REPO, limit=1000)
+    assert {r["key"]: r["status"] for r in rows} == {k: expected_status(*v).value for k, v in truth["items"].items()}
+    assert stats(engine)["comments"] == len(truth["comments"])
+
+    again = run_import("github", [REPO], config=config, incremental=False)
+    assert (again["created"], again["skipped"]) == (0, len(truth["items"]))
+    assert stats(engine)["comments"] == len(truth["comments"])
+
+    _, touched = fake.touch(REPO, 5)
+    later = run_import("github", [REPO], config=config, duplicates="update")
+    assert (later["status"], later["created"], later["updated"]) == ("succeeded", 0, 5), later
+    assert later["processed"] <= 6  # the touched issues, and at most the one at the high-water mark
+    rows = {r["key"]: r for r in stored_items(engine, source="github", project=REPO, limit=1000)}
+    assert len(rows) == len(truth["items"]) and all(rows[k]["title"].startswith("Edited: ") for k in touched)
+    truth = fake.ground_truth(REPO)["items"]
+    assert all(rows[k]["status"] == expected_status(*truth[k]).value for k in touched)
+    assert stats(engine)["comments"] == len(fake.ground_truth(REPO)["comments"])

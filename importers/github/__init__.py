@@ -16,7 +16,7 @@ from typing import Any, Iterator
 from urllib.parse import urlencode
 
 from ..base import Cursor, Setting, Source
-from ..errors import ConfigError, NetworkError, NotFoundError
+from ..errors import AuthError, ConfigError, NetworkError, NotFoundError, RateLimitedError, SourceError
 from ..model import Comment, ItemFailure, Page, Project, WorkItem
 from ..urls import check_url
 from .client import TOOL, URL_ENV, GitHubClient
@@ -83,7 +83,9 @@ class GitHubSource(Source):
         return f"{user['login']} ({who}) on {url}" if who else f"{user['login']} on {url}"
 
     @staticmethod
-    def _project(raw: dict) -> Project:
+    def _project(raw: Any) -> Project:
+        if not isinstance(raw, dict) or not raw.get("full_name"):
+            raise NetworkError(f"{TOOL} answered something that is not a repository: check {URL_ENV}")
         return Project(source="github", key=raw["full_name"], name=raw["full_name"],
                        url=raw.get("html_url"), description=raw.get("description") or "")
 
@@ -98,13 +100,21 @@ class GitHubSource(Source):
         return self._project(raw)
 
     def estimate(self, project: str, since: datetime | None = None) -> int | None:
-        """One search request: `total_count` of the repository's issues (open_issues_count
-        would count open issues and pull requests only)."""
+        """One search request: `total_count` of the repository's issues (`open_issues_count`
+        would count open issues and pull requests only). None when search is unavailable."""
         repo = self._repo(project)
         query = f"repo:{repo}" + ("" if self.include_pull_requests else " is:issue")
         if since is not None:
             query += f" updated:>={_iso(since)}"
-        _, data = self.client.get("/search/issues", {"q": query, "per_page": 1}, what=f"repository {repo!r}")
+        try:
+            _, data = self.client.get("/search/issues", {"q": query, "per_page": 1}, what="the search API")
+        except (AuthError, ConfigError, RateLimitedError):
+            raise
+        except SourceError:
+            # a missing repository (search answers 422) or a search API that is off or failing
+            # (some GitHub Enterprise servers): tell the first apart, let the second show no total
+            self.project(repo)
+            return None
         count = data.get("total_count") if isinstance(data, dict) else None
         return count if isinstance(count, int) else None
 

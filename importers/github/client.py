@@ -14,7 +14,7 @@ import requests
 from github import Auth, Github, GithubException, RateLimitExceededException
 
 from .. import ratelimit
-from ..errors import NetworkError, NotFoundError, SourceError
+from ..errors import NetworkError, SourceError
 from ..retry import RetryPolicy, Transient, check_status
 from .settings import PAGE_SIZE, TIMEOUT_SECONDS, USER_AGENT
 
@@ -69,6 +69,8 @@ class GitHubClient:
                 raise Transient(message) from None
             except ValueError:  # a truncated or garbled JSON body: worth another try
                 raise Transient(f"{TOOL} answered with a body that is not valid JSON") from None
+            except RuntimeError as exc:  # PyGithub refuses redirects to another scheme or host
+                raise NetworkError(f"{exc}: check {URL_ENV}") from None
 
         return self.retry.call(attempt)
 
@@ -81,9 +83,6 @@ class GitHubClient:
             # primary limit (remaining 0, reset epoch) or secondary limit (Retry-After)
             return Transient(f"{TOOL} rate limit (HTTP {exc.status})",
                              ratelimit.wait_until(headers, limited=True), rate_limited=True)
-        if exc.status == 422 and "do not exist" in str(exc.data):
-            # the search API's answer for a repository that is missing or hidden from the token
-            return NotFoundError(f"{TOOL} has no {what} (HTTP 422), or the account cannot see it")
         try:
             check_status(TOOL, exc.status, headers, credentials_hint=TOKEN_ENV, what=what)
         except (Transient, SourceError) as translated:

@@ -10,6 +10,7 @@ remaining 0 and an epoch reset when rate-limited; GitHub's JSON error bodies.
 from __future__ import annotations
 
 import base64
+import bisect
 import copy
 import json
 import math
@@ -97,6 +98,8 @@ class GitHubFake(FakeServer):
         self.reset_in = reset_in
         self.remaining = 5000
         self._data = threading.RLock()
+        self._version = 0  # bumped by every change, to drop cached orderings
+        self._order: dict[tuple, tuple[list[dict], list[tuple[str, int]]]] = {}
         super().__init__(seed=seed, **kwargs)
         self.repos: dict[str, dict] = {}
         self.issues: dict[str, list[dict]] = {}
@@ -210,6 +213,7 @@ class GitHubFake(FakeServer):
                 issue["state"], issue["state_reason"] = ("closed", "completed") if closed else ("open", "reopened")
                 issue["updated_at"] = _ts(since + timedelta(seconds=k))
                 issue["closed_at"] = issue["updated_at"] if closed else None
+            self._version += 1
             return since, [f"{repo}#{i['number']}" for i in candidates]
 
     def corrupt(self, repo: str, number: int, **fields: Any) -> None:
@@ -217,6 +221,7 @@ class GitHubFake(FakeServer):
         with self._data:
             self.issues[repo][number - 1].update(fields)
             self.corrupted.add((repo, number))
+            self._version += 1
 
     def rate_limited_response(self, reset_in: float | None = None) -> Response:
         """GitHub's primary rate limit: 403, remaining 0, reset as Unix epoch seconds."""
@@ -300,7 +305,7 @@ class GitHubFake(FakeServer):
         per_page = max(1, min(int(request.arg("per_page", str(default_per_page))), 100))
         page = max(1, int(request.arg("page", "1")))
         start = (page - 1) * per_page
-        chunk = rows[start:start + per_page]
+        chunk = copy.deepcopy(rows[start:start + per_page])  # copies: a later touch() must not alter an answer
         last = max(1, math.ceil(len(rows) / per_page))
         params = {k: v[0] for k, v in request.query.items() if k != "page"}
         links = []
@@ -314,20 +319,37 @@ class GitHubFake(FakeServer):
         if error:
             return error
         with self._data:
-            repos = sorted(copy.deepcopy(list(self.repos.values())), key=lambda r: r["full_name"])
-        return self._paged(request, "/user/repos", repos)
+            return self._paged(request, "/user/repos", sorted(self.repos.values(), key=lambda r: r["full_name"]))
+
+    def _ordered(self, kind: str, repo: str, field: str) -> tuple[list[dict], list[tuple[str, int]]]:
+        """Rows of `kind` sorted ascending by (field, id) and their keys, cached until data changes,
+        so a page costs a bisect rather than a sort (benchmarks read tens of thousands)."""
+        key = (kind, repo, field, self._version)
+        if key not in self._order:
+            rows = sorted(getattr(self, kind)[repo], key=lambda r: (r[field], r["id"]))
+            self._order = {k: v for k, v in self._order.items() if k[3] == self._version}
+            self._order[key] = (rows, [(r[field], r["id"]) for r in rows])
+        return self._order[key]
+
+    @staticmethod
+    def _since(request: Request) -> str | None:
+        """`since` as this dataset's timestamp format, so rows compare as strings."""
+        since = request.arg("since")
+        return _ts(_parse_ts(since).astimezone(timezone.utc)) if since else None
 
     def _list_comments(self, request: Request, owner=None, name=None, rid=None) -> Response:
         error, full = self._guard(request, owner, name, rid)
         if error:
             return error
         field = "updated_at" if request.arg("sort") == "updated" else "created_at"
-        since = request.arg("since")
+        since = self._since(request)
         with self._data:
-            rows = [c for c in self.comments[full] if not since or _parse_ts(c["updated_at"]) >= _parse_ts(since)]
-            rows = copy.deepcopy(sorted(rows, key=lambda c: (c[field], c["id"]),
-                                        reverse=request.arg("direction", "asc") == "desc"))
-        return self._paged(request, f"/repositories/{self.repos[full]['id']}/issues/comments", rows)
+            rows, _ = self._ordered("comments", full, field)
+            if request.arg("direction", "asc") == "desc":
+                rows = rows[::-1]
+            if since:
+                rows = [c for c in rows if c["updated_at"] >= since]
+            return self._paged(request, f"/repositories/{self.repos[full]['id']}/issues/comments", rows)
 
     def _list_issues(self, request: Request, owner=None, name=None, rid=None) -> Response:
         error, full = self._guard(request, owner, name, rid)
@@ -335,27 +357,36 @@ class GitHubFake(FakeServer):
             return error
         if int(request.arg("page", "1") or 1) >= 100:
             return self._error(422, PAGE_LIMIT_MESSAGE, "/issues/issues#list-repository-issues")
-        state = request.arg("state", "open")
-        since = request.arg("since")
+        state, since = request.arg("state", "open"), self._since(request)
         field = "updated_at" if request.arg("sort") == "updated" else "created_at"
         desc = request.arg("direction", "desc") == "desc"
+        per_page = max(1, min(int(request.arg("per_page", "30")), 100))
+        wanted = lambda i: state in ("all", i["state"]) and (not since or i["updated_at"] >= since)  # noqa: E731
         with self._data:
-            rows = [i for i in self.issues[full] if state in ("all", i["state"])
-                    and (not since or _parse_ts(i["updated_at"]) >= _parse_ts(since))]
-            rows = sorted(rows, key=lambda i: (i[field], i["id"]), reverse=desc)
+            rows, keys = self._ordered("issues", full, field)
             if request.arg("page"):
-                return self._paged(request, f"/repositories/{self.repos[full]['id']}/issues", copy.deepcopy(rows))
+                ordered = rows[::-1] if desc else rows
+                return self._paged(request, f"/repositories/{self.repos[full]['id']}/issues",
+                                   [i for i in ordered if wanted(i)])
             after = request.arg("after")
-            if after:
-                try:
-                    key = _decode_cursor(after)
-                except ValueError:
-                    return self._error(422, "Invalid cursor", "/issues/issues#list-repository-issues")
-                rows = [i for i in rows if ((i[field], i["id"]) < key if desc else (i[field], i["id"]) > key)]
-            per_page = max(1, min(int(request.arg("per_page", "30")), 100))
-            chunk = copy.deepcopy(rows[:per_page])
+            try:
+                key = _decode_cursor(after) if after else None
+            except ValueError:
+                return self._error(422, "Invalid cursor", "/issues/issues#list-repository-issues")
+            if desc:
+                start = len(rows) - 1 if key is None else bisect.bisect_left(keys, key) - 1
+                positions = range(start, -1, -1)
+            else:
+                positions = range(0 if key is None else bisect.bisect_right(keys, key), len(rows))
+            chunk = []
+            for position in positions:  # one row past the page tells whether a next page exists
+                if wanted(rows[position]):
+                    chunk.append(rows[position])
+                    if len(chunk) > per_page:
+                        break
+            more, chunk = len(chunk) > per_page, copy.deepcopy(chunk[:per_page])
         headers = {}
-        if len(rows) > per_page:
+        if more:
             params = {k: v[0] for k, v in request.query.items() if k != "after"}
             params["after"] = _encode_cursor((chunk[-1][field], chunk[-1]["id"]))
             path = f"/repositories/{self.repos[full]['id']}/issues"
