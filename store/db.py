@@ -70,17 +70,22 @@ def migrate(engine: Engine) -> None:
     """Create missing tables and record the schema version (future versions add steps here)."""
     from sqlalchemy.exc import OperationalError
 
-    try:
-        with engine.begin() as conn:
-            if engine.dialect.name == "postgresql":  # several workers may start at once
-                conn.exec_driver_sql("SELECT pg_advisory_xact_lock(424242)")
-            metadata.create_all(conn, checkfirst=True)
-            current = conn.execute(select(schema_info.c.version)).scalar()
-            if current is None:
-                conn.execute(schema_info.insert().values(version=SCHEMA_VERSION))
-    except OperationalError as exc:
-        raise ConfigError(f"cannot open the workspace database ({engine.url.render_as_string(hide_password=True)}): "
-                          f"{str(exc.orig).strip().splitlines()[0]}; check DATABASE_URL") from None
+    for attempt in range(5):
+        try:
+            with engine.begin() as conn:
+                if engine.dialect.name == "postgresql":  # several workers may start at once
+                    conn.exec_driver_sql("SELECT pg_advisory_xact_lock(424242)")
+                metadata.create_all(conn, checkfirst=True)
+                if conn.execute(select(schema_info.c.version)).scalar() is None:
+                    conn.execute(schema_info.insert().values(version=SCHEMA_VERSION))
+            return
+        except OperationalError as exc:
+            # Two SQLite processes creating the schema at once: the loser sees "already exists".
+            if "already exists" in str(exc.orig) and attempt < 4:
+                continue
+            raise ConfigError(f"cannot open the workspace database "
+                              f"({engine.url.render_as_string(hide_password=True)}): "
+                              f"{str(exc.orig).strip().splitlines()[0]}; check DATABASE_URL") from None
 
 
 def table_names(engine: Engine) -> list[str]:
