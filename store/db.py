@@ -68,7 +68,7 @@ def _create(resolved: str) -> Engine:
 
 def migrate(engine: Engine) -> None:
     """Create missing tables and record the schema version (future versions add steps here)."""
-    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.exc import IntegrityError, OperationalError
 
     for attempt in range(5):
         try:
@@ -79,6 +79,8 @@ def migrate(engine: Engine) -> None:
                 if conn.execute(select(schema_info.c.version)).scalar() is None:
                     conn.execute(schema_info.insert().values(version=SCHEMA_VERSION))
             return
+        except IntegrityError:
+            continue  # another process recorded the schema version first
         except OperationalError as exc:
             # Two SQLite processes creating the schema at once: the loser sees "already exists".
             if "already exists" in str(exc.orig) and attempt < 4:
@@ -97,3 +99,12 @@ def dispose_all() -> None:
     for engine in list(_ENGINES.values()):
         engine.dispose()
     _ENGINES.clear()
+
+
+def _after_fork_in_child() -> None:
+    """A forked process (RQ's work horse) must not reuse its parent's database connections."""
+    for engine in _ENGINES.values():
+        engine.dispose(close=False)
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
