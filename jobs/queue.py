@@ -116,6 +116,8 @@ def run_worker(burst: bool = False, name: str | None = None, in_process: bool = 
     recover_stale_parts()
     interval = int(os.environ.get("IMPORT_MAINTENANCE_INTERVAL", 30))
     cls = InProcessImportWorker if in_process else ImportWorker
-    worker = cls([import_queue()], connection=connection(), maintenance_interval=interval,
+    # RQ blocks on an empty queue for worker_ttl - 15 s and runs maintenance only between waits:
+    # bound the wait by our interval, or an idle worker would leave a lost import for ~7 minutes.
+    worker = cls([import_queue()], connection=connection(), maintenance_interval=interval, worker_ttl=interval + 15,
                  name=name or f"imports-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:4]}")
     return worker.work(burst=burst, with_scheduler=not burst, logging_level=os.environ.get("LOG_LEVEL", "WARNING"))

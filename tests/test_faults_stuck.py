@@ -1,0 +1,78 @@
+"""A job whose worker died is detected ("worker lost") and resumed: no job stays "running" forever."""
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from jobs import api
+
+from .helpers import kill_hard, start_worker, wait_for
+
+SIZE = 6_000
+TIMEOUT = 2.0
+
+
+@pytest.fixture
+def killed_job(monkeypatch):
+    """An import whose only worker was SIGKILLed mid-run; yields (job_id, seconds since the kill)."""
+    monkeypatch.setenv("IMPORT_HEARTBEAT_TIMEOUT", str(TIMEOUT))
+    job_id = api.start_import("demo", ["ACME"], config={"size": str(SIZE)}, batch_size=200)
+    worker = start_worker()
+    wait_for(lambda: api.status(job_id)["processed"] >= 1000, timeout=60, interval=0.01)
+    kill_hard(worker)
+    killed_at = time.monotonic()
+    return job_id, killed_at
+
+
+def test_worker_lost_shows_within_the_heartbeat_timeout(killed_job, cli):
+    job_id, killed_at = killed_job
+    assert not api.status(job_id)["worker_lost"]  # a fresh heartbeat: still presumed alive
+
+    doc = wait_for(lambda: (d := api.status(job_id))["worker_lost"] and d, timeout=TIMEOUT + 5, interval=0.05)
+    assert time.monotonic() - killed_at <= TIMEOUT + 0.6  # the heartbeat interval is 0.5 s
+    assert doc["status"] == "running" and doc["error"].startswith("worker lost")
+
+    shown = cli("status", job_id)
+    assert shown.returncode == 0 and "worker lost" in shown.stdout and "retry" in shown.stdout
+    listed = json.loads(cli("jobs", "--json").stdout)
+    assert listed[0]["job_id"] == job_id and listed[0]["worker_lost"] is True
+
+
+def test_an_idle_long_running_worker_resumes_the_lost_job_by_itself(killed_job, monkeypatch):
+    """Regression: an idle RQ worker blocked ~7 minutes on the queue before its maintenance looked again."""
+    job_id, _ = killed_job
+    monkeypatch.setenv("IMPORT_MAINTENANCE_INTERVAL", "1")
+    idle = start_worker(burst=False)  # started while the dead worker's heartbeat was still fresh
+    try:
+        doc = wait_for(lambda: (d := api.status(job_id))["status"] != "running" and d, timeout=TIMEOUT + 40,
+                       interval=0.2)
+    finally:
+        kill_hard(idle)
+    assert doc["status"] == "partial" and doc["processed"] == SIZE and doc["created"] == SIZE - 3, doc
+
+
+def test_retry_of_a_lost_job_resumes_it_from_its_checkpoint(killed_job, cli, run_worker):
+    job_id, _ = killed_job
+    wait_for(lambda: api.status(job_id)["worker_lost"], timeout=TIMEOUT + 5)
+    before = api.status(job_id)["processed"]
+
+    retried = cli("retry", job_id)
+    assert retried.returncode == 0, retried.stderr
+    assert api.status(job_id)["status"] == "queued" and api.status(job_id)["processed"] == before
+    run_worker()
+    doc = api.status(job_id)
+    assert (doc["status"], doc["processed"], doc["created"], doc["failed"]) == ("partial", SIZE, SIZE - 3, 3)
+
+
+def test_a_running_job_cannot_be_retried_twice_while_its_worker_lives(run_worker, cli):
+    job_id = api.start_import("demo", ["ACME"], config={"size": str(SIZE)}, batch_size=200)
+    worker = start_worker()
+    try:
+        wait_for(lambda: api.status(job_id)["processed"] >= 200, timeout=60, interval=0.01)
+        refused = cli("retry", job_id)
+    finally:
+        worker.wait(timeout=120)
+    assert refused.returncode == 2 and "still running" in refused.stderr and "Traceback" not in refused.stderr
+    assert api.status(job_id)["processed"] == SIZE
