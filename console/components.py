@@ -53,7 +53,7 @@ def preview_frame(items) -> pd.DataFrame:
 
 
 def bar_chart(frame: pd.DataFrame, category: str, value: str = "items", color: str | None = None,
-              title: str | None = None, height: int = 220) -> None:
+              title: str | None = None, height: int | None = None) -> None:
     """A horizontal bar chart (counts by category), drawn by Vega: labels are text, never HTML."""
     if frame.empty:
         st.caption("Nothing to chart yet.")
@@ -62,8 +62,9 @@ def bar_chart(frame: pd.DataFrame, category: str, value: str = "items", color: s
                     tooltip=[category, value])
     if color:
         encoding["color"] = alt.Color(f"{color}:N")
+    height = height or max(90, 28 * frame[category].nunique())  # every bar gets room for its label
     chart = alt.Chart(frame, title=title or alt.Undefined).mark_bar().encode(**encoding).properties(height=height)
-    st.altair_chart(chart, width="stretch")
+    st.altair_chart(chart, width="stretch", height=height + 70)  # plus title and axis
 
 
 def duration(seconds: float | None) -> str:

@@ -247,7 +247,7 @@ def preview_step() -> None:
             })
         with right:
             counts = frame.groupby("status").size().reset_index(name="items")
-            components.bar_chart(counts, "status", title="Status in the sample", height=260)
+            components.bar_chart(counts, "status", title="Status in the sample")
         if result.already_imported and wizard.duplicates == "skip":
             st.info("Items already imported will be skipped (no duplicates). Choose \"update\" in step 2 to "
                     "refresh them instead.", icon=":material/info:")

@@ -58,14 +58,15 @@ def record_sample(doc: dict) -> list[dict]:
     return samples
 
 
-def throughput_chart(samples: list[dict]) -> None:
-    if len(samples) < 2:
-        st.caption("The throughput chart fills in while the import runs.")
+def throughput_chart(samples: list[dict], running: bool) -> None:
+    if len(samples) < 3:
+        if running:
+            st.caption("The throughput chart fills in while the import runs.")
         return
     frame = pd.DataFrame(samples)
     frame["time"] = pd.to_datetime(frame["t"], unit="s", utc=True)
     chart = (alt.Chart(frame).mark_area(line=True, opacity=0.3)
-             .encode(x=alt.X("time:T", title=None), y=alt.Y("rate:Q", title="items / s"),
+             .encode(x=alt.X("time:T", title=None, axis=alt.Axis(format="%H:%M:%S")), y=alt.Y("rate:Q", title="items / s"),
                      tooltip=[alt.Tooltip("time:T", format="%H:%M:%S"), alt.Tooltip("rate:Q", format=".0f")])
              .properties(height=180))
     st.altair_chart(chart, width="stretch")
@@ -104,7 +105,7 @@ def live_view(doc: dict) -> None:
     elif doc["status"] == "queued":
         st.info("Waiting for a worker to pick the import up. If this lasts, start one with "
                 "`python cli.py worker` (./start.sh starts one).", icon=":material/schedule:")
-    throughput_chart(record_sample(doc))
+    throughput_chart(record_sample(doc), doc["status"] not in FINISHED)
 
 
 started_running = doc["status"] not in FINISHED

@@ -74,12 +74,12 @@ selection = st.dataframe(frame.drop(columns=["id"]), hide_index=True, width="str
 left, right = st.columns(2)
 with left:
     by_source = pd.DataFrame(totals["by_source"])
-    components.bar_chart(by_source, "source", title="Items by source", height=160)
+    components.bar_chart(by_source, "source", title="Items by source")
 with right:
     by_status = pd.DataFrame(totals["by_status"])
     if not by_status.empty:
         by_status = by_status.groupby("status", as_index=False)["items"].sum()
-    components.bar_chart(by_status, "status", title="Items by status", height=160)
+    components.bar_chart(by_status, "status", title="Items by status")
 
 st.subheader("Item detail")
 picked_rows = selection.selection.rows if selection else []
