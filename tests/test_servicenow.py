@@ -5,15 +5,18 @@ import math
 import re
 import socket
 import time
+from collections import Counter
 from datetime import datetime, timedelta, timezone
+from urllib.parse import unquote_plus
 
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from importers.errors import AuthError, ConfigError, NetworkError, NotFoundError, RateLimitedError
+from importers.errors import AuthError, ConfigError, NetworkError, NotFoundError, RateLimitedError, SourceError
 from importers.model import ItemFailure, Priority, Status, WorkItem
 from importers.servicenow import ServiceNowSource
 from importers.servicenow.mapping import map_ticket
+from importers.servicenow.paging import Keyset
 from importers.servicenow.settings import TABLES, ticket_fields
 from tests.fakes.servicenow import FORMAT, GHOST_AUTHORS, FakeServiceNow
 
@@ -205,14 +208,26 @@ def test_mapped_fields_people_and_comments(source, fake):
     assert all(emails.get(ghost, None) is None for ghost in GHOST_AUTHORS)
 
 
+def keyset_windows(fake, table: str) -> list[list[dict]]:
+    """The visible rows of each window a keyset read gets: each starts after the last row read."""
+    rows, start, windows = fake.ordered(table), 0, []
+    while start < len(rows):
+        cut = rows[start:start + PAGE]
+        window = [r for r in cut if not r["_hidden"]]
+        if window:
+            windows.append(window)
+            start = rows.index(window[-1]) + 1
+        else:
+            start += PAGE
+    return windows
+
+
 def expected_user_lookups(fake, table: str) -> int:
     """Pages on which some comment author was not yet known from tickets or earlier lookups."""
     reporter = TABLES[table].reporter
-    rows = fake.ordered(table)
     known: set[str] = set()
     lookups = 0
-    for start in range(0, len(rows), PAGE):
-        window = [r for r in rows[start:start + PAGE] if not r["_hidden"]]
+    for window in keyset_windows(fake, table):
         for row in window:
             known |= {fake.record(row[f])["user_name"] for f in ("assigned_to", reporter) if row[f]}
         ids = {r["sys_id"] for r in window}
@@ -224,7 +239,8 @@ def expected_user_lookups(fake, table: str) -> int:
 
 def test_full_read_uses_the_minimum_number_of_requests(source, fake):
     list(source.read("incident"))
-    windows = math.ceil(fake.ground_truth("incident")["total"] / PAGE)
+    windows = len(keyset_windows(fake, "incident"))
+    assert windows == math.ceil(fake.ground_truth("incident")["total"] / PAGE)  # here as few as offset paging needed
     assert fake.requests["incident"] == windows + 1  # + the empty page that ends the table
     assert fake.requests["sys_journal_field"] == windows  # one bulk journal request per page
     assert fake.requests["sys_user"] == expected_user_lookups(fake, "incident") <= windows
@@ -239,6 +255,57 @@ def test_resume_from_a_cursor_yields_exactly_the_rest(source, fake):
     assert [i.key for p in rest for i in p.items] == [i.key for p in pages[2:] for i in p.items]
     assert sorted(c.external_id for p in rest for c in p.comments) == sorted(
         c.external_id for p in pages[2:] for c in p.comments)
+
+
+def test_tickets_edited_during_a_full_read_are_neither_skipped_nor_stale(source, fake):
+    """Regression: with offset paging, an edit moved a ticket behind the read; the tickets after
+    it slid back into the window already read and were skipped for good (their update times are
+    old, so no incremental run would bring them either)."""
+    visible = [r["number"] for r in fake.visible("incident")]
+    touched: list[str] = []
+    fake.after_request("incident", 1, lambda: touched.extend(fake.touch("incident", 6)))
+    pages = list(source.read("incident"))
+    keys = [i.key for p in pages for i in p.items]
+    assert set(keys) == set(visible)  # nothing skipped
+    edited_after_reading = set(touched) & {i.key for i in pages[0].items}
+    assert len(edited_after_reading) >= 2  # the edit really moved tickets out of a window already read
+    assert sorted(k for k, n in Counter(keys).items() if n > 1) == sorted(edited_after_reading)
+    latest = {i.key: i for p in pages for i in p.items}  # a re-read ticket's later version wins
+    assert all(latest[k].title.endswith("(edited)") and latest[k].status == Status.DONE for k in touched)
+    assert keys[-len(touched):] == touched  # read again at the end, in their new order
+
+
+def test_keyset_windows_repeat_the_since_condition_in_both_groups(source, fake):
+    since = datetime(2024, 3, 10, tzinfo=timezone.utc)
+    items = [i for p in source.read("incident", since=since) for i in p.items]
+    assert [i.key for i in items] == [r["number"] for r in fake.visible("incident")
+                                      if r["sys_updated_on"] >= "2024-03-10 00:00:00"]
+    paged = [unquote_plus(path) for _, path, _ in fake.log if "/incident?" in path and "^NQ" in unquote_plus(path)]
+    assert paged and all(q.count("sys_updated_on>=2024-03-10 00:00:00") == 2 for q in paged)
+
+
+def test_a_window_hidden_entirely_by_access_rules_does_not_end_the_read(source, fake):
+    rows = fake.ordered("incident")
+    for row in rows[PAGE:2 * PAGE + 5]:
+        row["_hidden"] = True
+    after_the_run = [r["number"] for r in rows[2 * PAGE + 5:] if not r["_hidden"]]
+    keys = [i.key for p in source.read("incident") for i in p.items]
+    assert keys == [r["number"] for r in fake.visible("incident")]
+    assert after_the_run and keys[-len(after_the_run):] == after_the_run
+
+
+def test_an_offset_cursor_from_before_keyset_paging_restarts_the_table(source, fake):
+    """Checkpoints written by the offset-paged connector cannot be trusted: re-read, never skip."""
+    keys = [i.key for p in source.read("incident", cursor={"offset": 80}) for i in p.items]
+    assert keys == [r["number"] for r in fake.visible("incident")]
+
+
+def test_rows_that_cannot_be_paged_past_stop_the_read_instead_of_looping():
+    keyset = Keyset(after=("2024-03-04 08:00:00", "0" * 32))
+    with pytest.raises(SourceError, match=r"out of \(sys_updated_on, sys_id\) order"):
+        keyset.advance([{"sys_id": "not-a-sys-id", "sys_updated_on": "yesterday"}])
+    with pytest.raises(SourceError):
+        keyset.advance([{"sys_id": "0" * 32, "sys_updated_on": "2024-03-04 07:59:59"}])  # went backwards
 
 
 def test_since_yields_only_the_touched_tickets(source, fake):

@@ -1,15 +1,15 @@
 """The ServiceNow source: incidents, problems and change requests, with comments and work notes.
 
-A project is a table. Tickets are read with offset paging ordered by (sys_updated_on, sys_id);
-access-control rules may drop rows from a window after the limit is applied, so a short page
-is not the end: only an empty page is. Journal entries (comments and work notes) are read in
-bulk, one `element_idIN...` query per page of tickets (chunked to keep URLs short), while the
-next ticket page loads in parallel; at most two pages are in memory at any time.
+A project is a table. Tickets are read with keyset paging ordered by (sys_updated_on, sys_id)
+(see paging.py: offset paging skipped tickets edited during the read); access-control rules may
+drop rows from a window after the limit is applied, so a short page is not the end: only an
+empty page is. Journal entries (comments and work notes) are read in bulk, one
+`element_idIN...` query per page of tickets (chunked to keep URLs short), while the next ticket
+page loads in parallel; at most two pages are in memory at any time.
 """
 from __future__ import annotations
 
 import logging
-import re
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any, Iterable, Iterator
@@ -27,6 +27,7 @@ from .mapping import (
     unknown_author,
     value,
 )
+from .paging import SYS_ID, Keyset
 from .settings import (
     DEFAULT_TABLE,
     IDS_PER_QUERY,
@@ -34,7 +35,6 @@ from .settings import (
     JOURNAL_ELEMENTS,
     JOURNAL_FIELDS,
     LOOKUP_LIMIT,
-    ORDER,
     PAGE_SIZE,
     PEOPLE_FIELDS,
     TABLES,
@@ -44,7 +44,6 @@ from .settings import (
 )
 
 log = logging.getLogger(__name__)
-_SYS_ID = re.compile(r"[0-9a-f]{32}")
 
 
 def _chunks(values: list[str], size: int) -> Iterator[list[str]]:
@@ -120,22 +119,23 @@ class ServiceNowSource(Source):
         """`X-Total-Count` of a one-row request. It counts rows that access rules may hide."""
         self.project(project)
         _, total = self.client.table(
-            project, {"sysparm_query": self._query(since), "sysparm_limit": 1, "sysparm_fields": "sys_id"},
+            project, {"sysparm_query": Keyset(self._conditions(since)).query(), "sysparm_limit": 1,
+                      "sysparm_fields": "sys_id"},
             what=f"table {project}",
         )
         return total
 
     def read(self, project: str, cursor: Cursor | None = None, since: datetime | None = None) -> Iterator[Page]:
         self.project(project)
-        offset = int((cursor or {}).get("offset", 0))
-        return self._pages(project, self._query(since), offset, resumable=True)
+        return self._pages(project, Keyset.resume(self._conditions(since), cursor), resumable=True)
 
     def fetch(self, project: str, external_ids: Iterable[str]) -> Iterator[Page]:
         """Re-read tickets by sys_id (failed items), a short query per chunk of ids."""
         self.project(project)
-        ids = sorted({i for i in external_ids if _SYS_ID.fullmatch(i)})
+        ids = sorted({i for i in external_ids if SYS_ID.fullmatch(i)})
         for chunk in _chunks(ids, IDS_PER_QUERY):
-            yield from self._pages(project, self._query(None, f"sys_idIN{','.join(chunk)}"), 0, resumable=False)
+            yield from self._pages(project, Keyset(self._conditions(None, f"sys_idIN{','.join(chunk)}")),
+                                   resumable=False)
 
     def preview(self, project: str, limit: int = 20, since: datetime | None = None) -> list[WorkItem]:
         """One request, no comments (the preview does not show them).
@@ -143,8 +143,8 @@ class ServiceNowSource(Source):
         The window is twice `limit` so rows hidden by access rules rarely cost a second request.
         """
         self.project(project)
-        query, items, offset, window = self._query(since), [], 0, 2 * limit
-        while len(items) < limit and (rows := self._tickets(project, query, offset, window)):
+        query, items, offset, window = Keyset(self._conditions(since)).query(), [], 0, 2 * limit
+        while len(items) < limit and (rows := self._tickets(project, query, window, offset)[0]):
             offset += window
             items += [i for i in (map_ticket(project, r, self.client.url) for r in rows) if isinstance(i, WorkItem)]
         return items[:limit]
@@ -156,14 +156,16 @@ class ServiceNowSource(Source):
 
     # -- reading ---------------------------------------------------------------------------
     @staticmethod
-    def _query(since: datetime | None, condition: str = "") -> str:
+    def _conditions(since: datetime | None, condition: str = "") -> tuple[str, ...]:
+        """The AND-ed conditions of a read, before paging adds its own."""
         parts = [condition] if condition else []
         if since is not None:
             parts.append(f"sys_updated_on>={format_time(since)}")
-        return "^".join([*parts, ORDER])
+        return tuple(parts)
 
-    def _tickets(self, table: str, query: str, offset: int, limit: int) -> list[dict[str, Any]]:
-        rows, _ = self.client.table(
+    def _tickets(self, table: str, query: str, limit: int, offset: int = 0) -> tuple[list[dict[str, Any]], int | None]:
+        """A window of tickets and `X-Total-Count`, the rows the query matches before access rules."""
+        return self.client.table(
             table,
             {
                 "sysparm_query": query,
@@ -176,18 +178,31 @@ class ServiceNowSource(Source):
             },
             what=f"table {table}",
         )
-        return rows
 
-    def _pages(self, table: str, query: str, offset: int, resumable: bool) -> Iterator[Page]:
-        """Pages until an empty window; the next window loads while this page's comments do."""
+    def _pages(self, table: str, keyset: Keyset, resumable: bool) -> Iterator[Page]:
+        """Pages until an empty window; the next window loads while this page's comments do.
+
+        A short window is not the end (access rules drop rows after the cut), nor is an empty
+        one that `X-Total-Count` says has rows behind it: a whole window was hidden from us.
+        """
         pool = ThreadPoolExecutor(WORKERS, thread_name_prefix="servicenow")
+
+        def window():
+            return pool.submit(self._tickets, table, keyset.query(), self.page_size, keyset.skip)
+
         try:
-            pending = pool.submit(self._tickets, table, query, offset, self.page_size)
-            while rows := pending.result():
-                offset += self.page_size  # by the window, not by rows: access rules shorten pages
-                pending = pool.submit(self._tickets, table, query, offset, self.page_size)
+            pending = window()
+            while True:
+                rows, total = pending.result()
+                if not rows:
+                    if not keyset.step_over_hidden(total, self.page_size):
+                        return
+                    pending = window()
+                    continue
+                keyset.advance(rows)
+                pending = window()
                 page = self._page(table, rows, pool)
-                page.cursor = {"offset": offset} if resumable else None
+                page.cursor = keyset.cursor if resumable else None
                 yield page
         finally:
             pool.shutdown(wait=False, cancel_futures=True)

@@ -1,12 +1,13 @@
 """A fake ServiceNow instance: the Table API over a seeded dataset, answering like the real one.
 
 What it reproduces, because the connector depends on it: Basic auth with ServiceNow's 401 body;
-`sysparm_query` encoded queries (`=`, `>=`, `IN`, `ORDERBY`, `^^` escapes); `sysparm_fields`
+`sysparm_query` encoded queries (`=`, `>`, `>=`, `IN`, `^NQ` groups, `ORDERBY`, `^^` escapes); `sysparm_fields`
 with dot-walked columns (`assigned_to.email`); `sysparm_display_value` false/true/all and
 `sysparm_exclude_reference_link`; offset paging with `X-Total-Count` and a `Link` header; a
 400 "Invalid table" body; 429 with `Retry-After` and an epoch `X-RateLimit-Reset`. Access
 control is simulated by hiding some tickets after the window is cut, so pages come back
-short in the middle of a table, exactly as ACLs do on a real instance.
+short in the middle of a table, exactly as ACLs do on a real instance. `after_request` runs a
+test's edit between two requests, to change tickets while a connector is reading them.
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ import random
 import re
 import time
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import urlencode
 
 from .server import FakeServer, Request, Response
@@ -80,9 +81,13 @@ def sys_id(*parts: Any) -> str:
     return hashlib.md5(":".join(map(str, parts)).encode()).hexdigest()
 
 
-def _split(query: str) -> list[str]:
-    """Encoded-query conditions; `^^` is an escaped caret inside a value."""
-    return [part.replace("\0", "^") for part in query.replace("^^", "\0").split("^") if part]
+def _groups(query: str) -> list[list[str]]:
+    """Encoded-query groups (split at `^NQ`, OR-ed), each a list of AND-ed conditions.
+
+    `^^` is an escaped caret inside a value, so it never starts `^NQ` nor separates conditions.
+    """
+    escaped = query.replace("^^", "\0")
+    return [[part.replace("\0", "^") for part in group.split("^") if part] for group in escaped.split("^NQ")]
 
 
 _CONDITION = re.compile(r"^([A-Za-z_.]+?)(IN|>=|<=|!=|>|<|=)(.*)$", re.DOTALL)
@@ -96,6 +101,7 @@ class FakeServiceNow(FakeServer):
         self.username, self.password = username, password
         self.data: dict[str, list[dict[str, Any]]] = {}
         self._index: dict[str, dict[str, Any]] = {}
+        self._hooks: dict[tuple[str, int], Callable[[], Any]] = {}
         super().__init__(seed=seed, **kwargs)
         self._shape = (sizes or {"incident": 130, "problem": 40, "change_request": 30}, hide_every, seed)
         self.reset()
@@ -107,6 +113,7 @@ class FakeServiceNow(FakeServer):
             self.log.clear()
             self.injected.clear()
             self._faults.clear()
+            self._hooks.clear()
         self.rate_limit_seconds = 1
         self._build(*self._shape)
 
@@ -198,6 +205,11 @@ class FakeServiceNow(FakeServer):
             touched.append(row["number"])
         return touched
 
+    def after_request(self, table: str, n: int, action: Callable[[], Any]) -> None:
+        """Run `action` once the n-th request to `table` has been answered (its rows already cut)."""
+        with self._lock:
+            self._hooks[(table, n)] = action
+
     def rate_limited_response(self, seconds: int | None = None) -> Response:
         seconds = self.rate_limit_seconds if seconds is None else seconds
         headers = {
@@ -234,19 +246,32 @@ class FakeServiceNow(FakeServer):
         def handler(request: Request) -> Response:
             if not self._authorized(request):
                 return Response(401, UNAUTHENTICATED)
-            return self._query(table, request)
+            response = self._query(table, request)
+            with self._lock:
+                hook = self._hooks.pop((table, self.requests[table]), None)
+            if hook is not None:
+                hook()
+            return response
         return handler
 
     def _ordered(self, table: str, rows: list[dict[str, Any]], query: str = "") -> list[dict[str, Any]]:
+        """Rows matching any `^NQ` group (all of its conditions), sorted by the query's ORDERBYs.
+
+        ORDERBY terms sort the whole result wherever they stand, as on a real instance.
+        """
         orders: list[tuple[str, bool]] = []
-        for part in _split(query):
-            if part.startswith("ORDERBYDESC"):
-                orders.append((part[len("ORDERBYDESC"):], True))
-            elif part.startswith("ORDERBY"):
-                orders.append((part[len("ORDERBY"):], False))
-            elif (condition := self._condition(rows, part)) is not None:
-                name, test = condition
-                rows = [r for r in rows if test(str(r.get(name, "")))]
+        groups: list[list[tuple[str, Callable[[str], bool]]]] = []
+        for parts in _groups(query):
+            tests = []
+            for part in parts:
+                if part.startswith("ORDERBYDESC"):
+                    orders.append((part[len("ORDERBYDESC"):], True))
+                elif part.startswith("ORDERBY"):
+                    orders.append((part[len("ORDERBY"):], False))
+                elif (condition := self._condition(rows, part)) is not None:
+                    tests.append(condition)
+            groups.append(tests)
+        rows = [r for r in rows if any(all(test(str(r.get(name, ""))) for name, test in tests) for tests in groups)]
         for name, desc in reversed(orders or [("sys_updated_on", False), ("sys_id", False)]):
             rows = sorted(rows, key=lambda r: str(r.get(name, "")), reverse=desc)
         return rows
