@@ -8,11 +8,13 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import time
 import uuid
 from datetime import timedelta
 
 import redis
 from rq import Queue, SimpleWorker, Worker
+from rq.exceptions import StopRequested
 from rq.registry import ScheduledJobRegistry, StartedJobRegistry
 
 from importers.errors import ConfigError
@@ -110,14 +112,45 @@ class InProcessImportWorker(_RecoveringMixin, SimpleWorker):
 
 
 def run_worker(burst: bool = False, name: str | None = None, in_process: bool = False) -> bool:
+    """Work the `imports` queue. A long-running worker outlives a Redis restart: RQ's loop quits on
+    a lost connection, so we wait for Redis and start it again; its first maintenance round then
+    re-enqueues the parts whose RQ jobs the restart lost."""
     ping()
     from .tasks import recover_stale_parts
 
     recover_stale_parts()
     interval = int(os.environ.get("IMPORT_MAINTENANCE_INTERVAL", 30))
     cls = InProcessImportWorker if in_process else ImportWorker
-    # RQ blocks on an empty queue for worker_ttl - 15 s and runs maintenance only between waits:
-    # bound the wait by our interval, or an idle worker would leave a lost import for ~7 minutes.
-    worker = cls([import_queue()], connection=connection(), maintenance_interval=interval, worker_ttl=interval + 15,
-                 name=name or f"imports-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:4]}")
-    return worker.work(burst=burst, with_scheduler=not burst, logging_level=os.environ.get("LOG_LEVEL", "WARNING"))
+    while True:
+        # RQ blocks on an empty queue for worker_ttl - 15 s and runs maintenance only between waits:
+        # bound the wait by our interval, or an idle worker would leave a lost import for ~7 minutes.
+        worker = cls([import_queue()], connection=connection(), maintenance_interval=interval,
+                     worker_ttl=interval + 15,
+                     name=name or f"imports-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:4]}")
+        try:
+            worked = worker.work(burst=burst, with_scheduler=not burst,
+                                 logging_level=os.environ.get("LOG_LEVEL", "WARNING"))
+        except redis.RedisError as exc:  # RQ's teardown cannot unregister from a Redis that went away
+            log.warning("worker %s stopped: %s", worker.name, exc)
+            worked = False
+        if burst or getattr(worker, "_stop_requested", True):
+            return worked
+        log.warning("worker %s lost Redis at %s; starting again once it answers", worker.name, redis_url())
+        if not _wait_for_redis():
+            return worked
+
+
+def _wait_for_redis(poll: float = 1.0) -> bool:
+    """Block until Redis answers; False when the worker was asked to stop meanwhile."""
+    while True:
+        try:
+            connection().ping()
+            return True
+        except redis.RedisError:
+            pass
+        except StopRequested:
+            return False
+        try:
+            time.sleep(poll)
+        except StopRequested:
+            return False
