@@ -13,7 +13,7 @@ import queue
 import threading
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable, Iterator
+from typing import Callable, Iterator, TypeVar
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -28,6 +28,7 @@ from store.writer import BatchResult, upsert_project, write_batch
 
 log = logging.getLogger(__name__)
 _DONE = object()
+T = TypeVar("T")
 
 
 def _env_int(name: str, default: int) -> int:
@@ -137,40 +138,51 @@ class PartRunner:
         high_water = max((i.updated_at for p in pages for i in p.items), default=None)
 
         def transaction() -> BatchResult:
+            with self.engine.begin() as conn:
+                if not job_store.owns(conn, r.job_id, r.project, r.lease):
+                    raise LeaseLost()
+                result = write_batch(conn, pages, source=r.source_name, job_id=r.job_id,
+                                     policy=r.policy, dry_run=r.dry_run)
+                if retrying:
+                    fixed = [eid for eid in result.succeeded_ids]
+                    counts = {"created": result.created, "updated": result.updated,
+                              "skipped": result.skipped, "failed": -len(self._known_failed & set(fixed))}
+                else:
+                    fixed = []
+                    counts = {"processed": result.created + result.updated + result.skipped + result.failed,
+                              "created": result.created, "updated": result.updated,
+                              "skipped": result.skipped, "failed": result.failed}
+                extra = {} if retrying else {"cursor": cursor, "done_reading": done}
+                job_store.record_batch(
+                    conn, r.job_id, r.project, cursor=extra.get("cursor", self._cursor),
+                    done_reading=extra.get("done_reading", True), high_water=None if r.dry_run else high_water,
+                    counts=counts, failures=result.failures, fixed_ids=fixed)
+                return result
+
+        result = self._in_store(transaction)  # retried whole, so it changes no state of ours before it commits
+        if retrying:
+            self._known_failed -= set(result.succeeded_ids)
+        else:
+            self._cursor = cursor if cursor is not None else self._cursor
+        self._in_store(self.publish)
+        if self._in_store(self.cancel_requested):
+            raise Stopped()
+        return result
+
+    def _in_store(self, fn: Callable[..., T], *args, **kwargs) -> T:
+        """Call the store, retrying while its connection is dropped or the database is locked.
+
+        A PostgreSQL connection killed mid-statement or a SQLite lock held past busy_timeout is
+        transient: without this, a store call between batches would crash a healthy import."""
+        def attempt() -> T:
             try:
-                with self.engine.begin() as conn:
-                    if not job_store.owns(conn, r.job_id, r.project, r.lease):
-                        raise LeaseLost()
-                    result = write_batch(conn, pages, source=r.source_name, job_id=r.job_id,
-                                         policy=r.policy, dry_run=r.dry_run)
-                    if retrying:
-                        fixed = [eid for eid in result.succeeded_ids]
-                        counts = {"created": result.created, "updated": result.updated,
-                                  "skipped": result.skipped, "failed": -len(self._known_failed & set(fixed))}
-                        self._known_failed -= set(fixed)
-                    else:
-                        fixed = []
-                        counts = {"processed": result.created + result.updated + result.skipped + result.failed,
-                                  "created": result.created, "updated": result.updated,
-                                  "skipped": result.skipped, "failed": result.failed}
-                    extra = {} if retrying else {"cursor": cursor, "done_reading": done}
-                    job_store.record_batch(
-                        conn, r.job_id, r.project, cursor=extra.get("cursor", self._cursor),
-                        done_reading=extra.get("done_reading", True), high_water=None if r.dry_run else high_water,
-                        counts=counts, failures=result.failures, fixed_ids=fixed)
-                    return result
+                return fn(*args, **kwargs)
             except DBAPIError as exc:
                 if not (isinstance(exc, OperationalError) or exc.connection_invalidated):
                     raise
                 raise Transient(f"workspace store unavailable: {str(getattr(exc, 'orig', exc)).strip()[:200]}") from None
 
-        result = self.store_retry.call(transaction)
-        if not retrying:
-            self._cursor = cursor if cursor is not None else self._cursor
-        self.publish()
-        if self.cancel_requested():
-            raise Stopped()
-        return result
+        return self.store_retry.call(attempt)
 
     # -- the run -------------------------------------------------------------------------
     def execute(self, retry_failures: bool = False) -> JobStatus:
@@ -194,20 +206,18 @@ class PartRunner:
         finally:
             self._stop.set()
             self.source.close()
-        job_store.set_part(self.engine, r.job_id, r.project, r.lease, status=status.value, error=error,
-                           finished_at=now(), waiting_until=None, wait_reason=None, lease=None)
+        self._in_store(job_store.set_part, self.engine, r.job_id, r.project, r.lease, status=status.value,
+                       error=error, finished_at=now(), waiting_until=None, wait_reason=None, lease=None)
         return status
 
     def _execute(self, retry_failures: bool) -> JobStatus:
         r = self.run_info
-        with self.engine.connect() as conn:
-            part = job_store.get_part(conn, r.job_id, r.project)
+        part = self._in_store(self._part)
         self._cursor = part.cursor
         self._known_failed: set[str] = set()
         if not r.dry_run:
             project = self.source.project(r.project)
-            with self.engine.begin() as conn:
-                upsert_project(conn, project, r.job_id)
+            self._in_store(self._upsert_project, project)
         if not part.done_reading:
             if not part.total:
                 total = self.source.estimate(r.project, r.since)
@@ -223,9 +233,15 @@ class PartRunner:
                 for pages, _ in self._batches(self.source.fetch(r.project, [f.external_id for f in failed])):
                     if pages:
                         self._commit(pages, True, retrying=True)
+        return JobStatus.PARTIAL if self._in_store(self._part).failed else JobStatus.SUCCEEDED
+
+    def _part(self):
         with self.engine.connect() as conn:
-            part = job_store.get_part(conn, r.job_id, r.project)
-        return JobStatus.PARTIAL if part.failed else JobStatus.SUCCEEDED
+            return job_store.get_part(conn, self.run_info.job_id, self.run_info.project)
+
+    def _upsert_project(self, project) -> None:
+        with self.engine.begin() as conn:
+            upsert_project(conn, project, self.run_info.job_id)
 
 
 def _heartbeat_interval() -> float:

@@ -95,6 +95,7 @@ def _finish(job_id: str, progress: ProgressStore) -> None:
 def recover_stale_parts() -> int:
     """Re-enqueue parts whose worker died (no heartbeat) or whose RQ job vanished (Redis restarted)."""
     engine = engine_for()
+    _finish_orphaned_jobs(engine)
     cutoff = now() - timedelta(seconds=stale_after())
     grace = now() - timedelta(seconds=10)
     live = queue.live_part_ids()
@@ -122,6 +123,19 @@ def recover_stale_parts() -> int:
         log.warning("resuming import %s / %s (%s)", row.job_id, row.project, row.status)
         resumed += 1
     return resumed
+
+
+def _finish_orphaned_jobs(engine) -> None:
+    """Give their final status to jobs whose parts have all ended but whose worker died (or lost the
+    store) before saying so: without this they would show "running" forever."""
+    open_states = [JobStatus.QUEUED.value, JobStatus.RUNNING.value]
+    open_parts = select(import_parts.c.job_id).where(import_parts.c.status.in_(open_states))
+    with engine.connect() as conn:
+        orphans = list(conn.execute(select(import_jobs.c.id).where(and_(
+            import_jobs.c.status.in_(open_states), import_jobs.c.id.not_in(open_parts)))).scalars())
+    for job_id in orphans:
+        log.warning("finishing import %s: its parts ended but its worker did not record the outcome", job_id)
+        _finish(job_id, progress_store())
 
 
 def run_schedule(schedule_id: str) -> str | None:
