@@ -58,7 +58,7 @@ def bar_chart(frame: pd.DataFrame, category: str, value: str = "items", color: s
     if frame.empty:
         st.caption("Nothing to chart yet.")
         return
-    encoding = dict(x=alt.X(f"{value}:Q", title=value), y=alt.Y(f"{category}:N", sort="-x", title=None),
+    encoding = dict(x=alt.X(f"{value}:Q", title=value), y=alt.Y(f"{category}:N", sort="-x", title=None, axis=alt.Axis(labelOverlap=False, labelLimit=160)),
                     tooltip=[category, value])
     if color:
         encoding["color"] = alt.Color(f"{color}:N")

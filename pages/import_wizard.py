@@ -25,7 +25,10 @@ wizard = state.wizard()
 st.title("Import data")
 if wizard.journey:
     chosen = guides.BY_KEY[wizard.journey]
-    st.caption(f"Journey: {chosen.title} ({chosen.fits})")
+    fitting = guides.journey_for_size(wizard.size) if wizard.size is not None else wizard.journey
+    note = "" if fitting == wizard.journey else f": at this size, the {guides.BY_KEY[fitting].title.lower()} " \
+                                                 f"guide fits better (see ?)"
+    st.caption(f"Journey: {chosen.title} ({chosen.fits}){note}")
 components.step_indicator(wizard.step)
 
 
@@ -256,7 +259,7 @@ def preview_step() -> None:
         with st.expander("Dry run: check the whole import without writing anything"):
             st.caption("Reads every item and validates it, then reports what the import would create, update, "
                        "skip or fail. Needs a running worker.")
-            if st.button("Start dry run", icon=":material/fact_check:"):
+            if st.button("Start dry run", icon=":material/fact_check:", key="dry_run"):
                 try:
                     wizard.dry_run_job = api.start_import(
                         wizard.source, [wizard.project], config=wizard.config, duplicates=wizard.duplicates,

@@ -130,3 +130,18 @@ def test_contact_link_follows_support_email(monkeypatch):
 def test_journey_for_size_thresholds():
     assert [guides.journey_for_size(n) for n in (None, 0, 99, 100, 1000, 1001)] == \
         ["pitch", "pitch", "pitch", "pilot", "pilot", "migration"]
+
+
+def test_dry_run_checks_everything_and_writes_nothing(run_worker):
+    from store import queries
+    from store.db import engine_for
+
+    at = open_demo_wizard()
+    at.button(key="next_configure").click().run()
+    at.button(key="dry_run").click().run()
+    run_worker()
+    at.run()
+    assert not at.exception
+    warnings = texts(at, "warning")
+    assert any(w.startswith("Dry run ended partial: 3 items would fail") and "would create 47" in w for w in warnings)
+    assert queries.stats(engine_for())["items"] == 0

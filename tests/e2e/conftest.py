@@ -118,6 +118,7 @@ class Console:
     def settle(self, timeout: float = 15_000) -> None:
         """Wait until the app is connected and no script run is in progress."""
         page = self.page
+        page.wait_for_timeout(300)  # let a click's rerun begin before waiting for it to end
         page.wait_for_selector("[data-testid='stApp'][data-test-connection-state='CONNECTED']"
                                "[data-test-script-state='notRunning']", timeout=timeout)
         page.wait_for_timeout(200)
