@@ -1,0 +1,101 @@
+"""Bad settings typed by a user, for every connector, through the CLI as a script would run it:
+exit code 2, one specific line on stderr naming what to fix, never a traceback, never the secret,
+and nothing written to the store.
+"""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from store.schema import work_items
+
+from tests.fakes.github import GitHubFake
+from tests.fakes.gitlab import FakeGitLab
+from tests.fakes.jira import FakeJira
+from tests.fakes.servicenow import FakeServiceNow
+
+from .conftest import free_port
+
+WRONG = "WRONG-secret-value-123"
+
+
+class Tool:
+    """A fake vendor and the environment that points the CLI at it."""
+
+    def __init__(self, name, fake, project, url_env, secret_env, good_env, wrong_words):
+        self.name, self.fake, self.project = name, fake, project
+        self.url_env, self.secret_env, self.good_env, self.wrong_words = url_env, secret_env, good_env, wrong_words
+
+
+@pytest.fixture(scope="module")
+def tools():
+    jira, github, gitlab, snow = (FakeJira(size=30).start(), GitHubFake(sizes={"acme/web": 30}).start(),
+                                  FakeGitLab(projects={"acme/web": 30}).start(),
+                                  FakeServiceNow(sizes={"incident": 30}).start())
+    user, token = jira.credentials
+    yield {
+        "jira": Tool("jira", jira, "ACME", "JIRA_BASE_URL", "JIRA_API_TOKEN",
+                     {"JIRA_BASE_URL": jira.url, "JIRA_USER_EMAIL": user, "JIRA_API_TOKEN": token},
+                     ("rejected the credentials", "JIRA_API_TOKEN")),
+        "github": Tool("github", github, "acme/web", "GITHUB_API_URL", "GITHUB_TOKEN",
+                       {"GITHUB_API_URL": github.url, "GITHUB_TOKEN": github.token},
+                       ("rejected the credentials", "GITHUB_TOKEN")),
+        "gitlab": Tool("gitlab", gitlab, "acme/web", "GITLAB_URL", "GITLAB_TOKEN",
+                       {"GITLAB_URL": gitlab.url, "GITLAB_TOKEN": gitlab.token},
+                       ("rejected the credentials", "GITLAB_TOKEN")),
+        "servicenow": Tool("servicenow", snow, "incident", "SERVICENOW_INSTANCE", "SERVICENOW_PASSWORD",
+                           {"SERVICENOW_INSTANCE": snow.url, "SERVICENOW_USERNAME": snow.username,
+                            "SERVICENOW_PASSWORD": snow.password},
+                           ("rejected the credentials", "SERVICENOW_PASSWORD")),
+    }
+    for fake in (jira, github, gitlab, snow):
+        fake.stop()
+
+
+def _bad_url(url: str, *words: str):
+    return lambda tool: (("check", tool.name), {tool.url_env: url}, (tool.url_env, *words))
+
+
+CASES = {
+    "wrong credentials": lambda t: (("check", t.name), {t.secret_env: WRONG}, t.wrong_words),
+    "empty credentials": lambda t: (("check", t.name), {t.secret_env: ""}, (t.secret_env, "missing")),
+    "malformed URL": _bad_url("ht!tp:/\\nowhere", "must be", "ht!tp"),
+    "URL not http(s)": _bad_url("ftp://files.example.com/jira", "http(s)"),
+    "file URL": _bad_url("file:///etc/passwd", "http(s)"),
+    "unreachable URL": lambda t: (("check", t.name), {t.url_env: f"http://127.0.0.1:{free_port()}"},
+                                  (t.url_env, "reach")),
+    "link-local metadata IP": _bad_url("http://169.254.169.254/latest/meta-data/", "link-local", "never allowed"),
+    "link-local range": _bad_url("https://169.254.10.20/", "link-local", "never allowed"),
+    "metadata host name": _bad_url("http://metadata.google.internal/computeMetadata/v1/", "metadata",
+                                   "never allowed"),
+    "loopback without ALLOW_LOOPBACK_URLS": lambda t: (("check", t.name), {"ALLOW_LOOPBACK_URLS": "0"},
+                                                       (t.url_env, "ALLOW_LOOPBACK_URLS")),
+    "unknown project": lambda t: (("preview", t.name, "--project", "NOPE-404/none"), {}, ("NOPE-404/none",)),
+    "--since in the future": lambda t: (("run", t.name, "--project", t.project, "--since", "2999-01-01"), {},
+                                        ("--since", "future")),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+@pytest.mark.parametrize("name", ["jira", "github", "gitlab", "servicenow"])
+def test_bad_setting_exits_2_with_one_specific_line(name, case, tools, cli, engine):
+    tool = tools[name]
+    args, overrides, words = CASES[case](tool)
+    result = cli(*args, env={**tool.good_env, **overrides})
+
+    err = result.stderr.strip()
+    assert result.returncode == 2, (result.returncode, err, result.stdout)
+    assert "Traceback" not in result.stderr and len(err.splitlines()) == 1, err
+    assert err.startswith("error: ")
+    for word in words:
+        assert word in err, err
+    assert WRONG not in err and tool.good_env[tool.secret_env] not in err
+    with engine.connect() as conn:  # nothing written
+        assert conn.execute(select(func.count()).select_from(work_items)).scalar() == 0
+
+
+def test_the_good_settings_do_connect(tools, cli):
+    """The cases above fail for the reason they name, not because the baseline is broken."""
+    for tool in tools.values():
+        result = cli("check", tool.name, env=tool.good_env)
+        assert result.returncode == 0 and "connected as" in result.stdout, (tool.name, result.stderr)
