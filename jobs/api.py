@@ -228,6 +228,11 @@ def jobs(limit: int = 50) -> list[dict]:
     return [status(row.id) for row in rows]
 
 
+def job_count() -> int:
+    with engine_for().connect() as conn:
+        return conn.execute(select(func.count()).select_from(import_jobs)).scalar()
+
+
 def failures(job_id: str, limit: int | None = None) -> list[dict]:
     return [{"project": f.project, "external_id": f.external_id, "key": f.key, "reason": f.reason}
             for f in job_store.failures(engine_for(), job_id, limit=limit)]

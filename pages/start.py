@@ -49,7 +49,7 @@ except SourceError as exc:
 if recent:
     last = recent[0]
     a, b, c = st.columns(3)
-    a.metric("Imports run", len(api.jobs(200)))
+    a.metric("Imports run", api.job_count())
     b.metric("Last import", f"{last['source']} / {', '.join(last['projects'])}"[:40])
     c.metric("Its status", last["status"])
     st.page_link("pages/jobs.py", label="See all imports", icon=":material/history:")

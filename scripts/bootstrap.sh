@@ -30,13 +30,16 @@ if [ ! -x .venv/bin/python ]; then
   echo "bootstrap: creating .venv"
   "$python" -m venv .venv
 fi
-req=requirements.txt
-[ "$dev" = 1 ] && req=requirements-dev.txt
-stamp=.venv/.installed-$(cat requirements.txt "$req" | sha256sum | cut -c1-16)
-if [ ! -f "$stamp" ]; then
-  echo "bootstrap: installing Python packages from $req"
-  .venv/bin/python -m pip install -q --disable-pip-version-check -r "$req"
-  rm -f .venv/.installed-*
-  touch "$stamp"
-fi
+install() {  # install a requirements file once per content (a stamp per file and hash)
+  local file=$1 name=$2
+  local stamp=.venv/.installed-$name-$(cat requirements*.txt | sha256sum | cut -c1-16)
+  if [ ! -f "$stamp" ]; then
+    echo "bootstrap: installing Python packages from $file"
+    .venv/bin/python -m pip install -q --disable-pip-version-check -r "$file"
+    rm -f .venv/.installed-"$name"-*
+    touch "$stamp"
+  fi
+}
+install requirements.txt runtime
+[ "$dev" = 1 ] && install requirements-dev.txt dev
 mkdir -p data

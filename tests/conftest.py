@@ -82,6 +82,7 @@ def isolated_env(monkeypatch, tmp_path, redis_server):
     for name in list(os.environ):
         if name.startswith(VENDOR_ENV_PREFIXES):
             monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("ACGS2_NO_DOTENV", "1")
     monkeypatch.setenv("ALLOW_LOOPBACK_URLS", "1")
     monkeypatch.setenv("IMPORT_RETRY_BASE_SECONDS", "0.01")
     monkeypatch.setenv("IMPORT_HEARTBEAT_INTERVAL", "0.5")
