@@ -67,7 +67,7 @@ class GitHubClient:
                 if not retry_unreachable:
                     raise NetworkError(f"{message}: check {URL_ENV}") from None
                 raise Transient(message) from None
-            except ValueError:  # a truncated or garbled JSON body: worth another try
+            except (ValueError, requests.exceptions.ChunkedEncodingError):  # a truncated or garbled body: try again
                 raise Transient(f"{TOOL} answered with a body that is not valid JSON") from None
             except RuntimeError as exc:  # PyGithub refuses redirects to another scheme or host
                 raise NetworkError(f"{exc}: check {URL_ENV}") from None

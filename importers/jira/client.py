@@ -76,6 +76,8 @@ class JiraClient:
             except ValueError:  # JSON decoding: something that is not JIRA's API answered
                 raise NetworkError(f"{TOOL} at {self.base_url} did not answer with JSON for {what}: "
                                    "check JIRA_BASE_URL") from None
+            except requests.exceptions.ChunkedEncodingError:  # the body was cut short: worth another try
+                raise Transient(f"{TOOL} at {self.base_url} sent a truncated answer for {what}") from None
             except (requests.ConnectionError, requests.Timeout) as exc:
                 reason = f"{TOOL} could not be reached at {self.base_url} ({type(exc).__name__})"
                 if not retry_connect:

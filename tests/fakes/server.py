@@ -128,12 +128,17 @@ class FakeServer:
                 self.send_response(response.status)
                 if data or response.status not in (204, 304):
                     self.send_header("Content-Type", response.content_type)
-                self.send_header("Content-Length", str(len(data)))
+                # a scripted Content-Length longer than the body is a truncated response: close after it
+                declared = {k.lower(): v for k, v in response.headers.items()}.get("content-length")
+                self.send_header("Content-Length", declared or str(len(data)))
                 for name, value in response.headers.items():
-                    self.send_header(name, value)
+                    if name.lower() != "content-length":
+                        self.send_header(name, value)
                 self.end_headers()
                 if self.command != "HEAD":
                     self.wfile.write(data)
+                if declared:
+                    self.close_connection = True
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _serve
 
