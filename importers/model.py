@@ -6,6 +6,7 @@ vendor shapes.
 """
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 from enum import Enum
 from typing import Any
@@ -31,8 +32,28 @@ class Priority(str, Enum):
     NONE = "none"
 
 
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _storable(value: Any) -> Any:
+    """Text every store can hold. JSON may carry "\\u0000" (PostgreSQL refuses NUL in text) and
+    lone surrogates such as "\\ud800" (no driver can encode them as UTF-8): a vendor sending
+    either must not fail the whole batch, so NUL is dropped and a lone surrogate becomes U+FFFD."""
+    if isinstance(value, str):
+        return _UNSTORABLE.sub(lambda m: "" if m.group() == "\x00" else "\ufffd", value) \
+            if _UNSTORABLE.search(value) else value
+    if isinstance(value, list):
+        return [_storable(v) for v in value]
+    return value
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(frozen=False, extra="forbid", str_strip_whitespace=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _only_storable_text(cls, value: Any) -> Any:
+        return _storable(value)
 
 
 def _aware(value: datetime | None) -> datetime | None:

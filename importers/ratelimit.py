@@ -25,9 +25,12 @@ def _parse_reset(value: str, now: datetime) -> datetime | None:
         number = None
     if number is not None:
         # Epoch seconds; a small number is a delta in seconds (some proxies send that).
-        if number > 1_000_000_000:
-            return datetime.fromtimestamp(number, tz=timezone.utc)
-        return now + timedelta(seconds=max(number, 0))
+        try:
+            if number > 1_000_000_000:
+                return datetime.fromtimestamp(number, tz=timezone.utc)
+            return now + timedelta(seconds=max(number, 0))
+        except (OverflowError, OSError, ValueError):  # inf, nan, or beyond year 9999: not a usable time
+            return None
     try:
         when = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
@@ -49,7 +52,7 @@ def wait_until(
     if retry_after:
         try:
             return now + timedelta(seconds=max(float(retry_after), 0))
-        except ValueError:
+        except (ValueError, OverflowError):
             try:
                 when = parsedate_to_datetime(retry_after)
                 return when if when.tzinfo else when.replace(tzinfo=timezone.utc)

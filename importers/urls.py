@@ -38,10 +38,14 @@ def check_url(url: str, setting: str) -> str:
     url = (url or "").strip()
     if not url:
         raise ConfigError(f"{setting} is empty: set it to the server's address, e.g. https://example.com")
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(url)
+        hostname = parts.hostname
+    except ValueError:  # e.g. "https://[" : an unclosed IPv6 bracket
+        hostname = None
+    if not hostname or parts.scheme not in ("http", "https"):
         raise ConfigError(f"{setting} must be an http(s) URL such as https://example.com, not {url[:80]!r}")
-    host = parts.hostname.lower()
+    host = hostname.lower()
     if host in METADATA_HOSTS:
         raise ConfigError(f"{setting} points at a cloud metadata service ({host}); that address is never allowed")
     addresses = _addresses(host)
