@@ -31,6 +31,11 @@ def _progress_line(doc: dict) -> str:
             f"skipped {doc['skipped']} failed {doc['failed']} {doc['items_per_second']}/s{eta}{wait} [{doc['status']}]")
 
 
+def _user() -> str:
+    """Who the audit log names for what this command does."""
+    return os.environ.get("USER") or "cli"
+
+
 def _outcome(doc: dict) -> int:
     return OK if doc["status"] == "succeeded" else JOB_FAILED if doc["status"] in ("failed", "partial", "cancelled") else OK
 
@@ -77,7 +82,7 @@ def cmd_run(args, api) -> int:
     config = {"size": args.size} if args.size else None
     job_id = api.start_import(args.source, args.project, config=config, duplicates=args.duplicates,
                               since=args.since, incremental=not args.full, dry_run=args.dry_run,
-                              requested_by=os.environ.get("USER", "cli"))
+                              requested_by=_user())
     print(job_id)
     if not args.wait:
         return OK
@@ -131,25 +136,25 @@ def cmd_jobs(args, api) -> int:
 
 
 def cmd_retry(args, api) -> int:
-    doc = api.retry(args.job_id)
+    doc = api.retry(args.job_id, actor=_user())
     print(f"{args.job_id} {doc['status']}")
     return OK
 
 
 def cmd_cancel(args, api) -> int:
-    doc = api.cancel(args.job_id)
+    doc = api.cancel(args.job_id, actor=_user())
     print(f"{args.job_id} {doc['status']}{' (stops after the current batch)' if doc['status'] == 'running' else ''}")
     return OK
 
 
 def cmd_undo(args, api) -> int:
-    doc = api.undo(args.job_id)
+    doc = api.undo(args.job_id, actor=_user())
     print(f"{args.job_id}: removed {doc['items_removed']} item(s) and {doc['comments_removed']} comment(s)")
     return OK
 
 
 def cmd_schedule(args, api) -> int:
-    sid = api.schedule(args.source, args.project or [], args.every, duplicates=args.duplicates)
+    sid = api.schedule(args.source, args.project or [], args.every, duplicates=args.duplicates, actor=_user())
     print(sid)
     return OK
 
