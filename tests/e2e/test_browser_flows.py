@@ -80,12 +80,15 @@ def start_demo_import(console, size: int, shots: str | None = None) -> str:
     expect(console.page.get_by_role("heading", name="3. Preview Demo / ACME")).to_be_visible()
     if shots:  # the help panel, with the guide that fits this size highlighted
         button = console.page.get_by_test_id("stPopoverButton").first
-        button.click()
-        if button.get_attribute("aria-expanded") != "true":  # a click during a redraw may be dropped
-            console.page.wait_for_timeout(500)
+        recommended = console.page.get_by_test_id("stPopoverBody").get_by_text(
+            "Recommended for this import: Full migration")
+        for _ in range(4):  # a click that lands during a redraw is dropped: settle, click, look again
+            console.settle()
+            if recommended.is_visible():
+                break
             button.click()
-        body = console.page.get_by_test_id("stPopoverBody")
-        expect(body.get_by_text("Recommended for this import: Full migration")).to_be_visible()
+            console.page.wait_for_timeout(500)
+        expect(recommended).to_be_visible()
         console.screenshot(f"{shots}-help-panel")
         console.page.keyboard.press("Escape")
         console.settle()
