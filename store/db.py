@@ -59,7 +59,11 @@ def _create(resolved: str) -> Engine:
             engine = create_engine(resolved, connect_args={"timeout": 30})
             event.listen(engine, "connect", _sqlite_pragmas)
         else:
-            engine = create_engine(resolved, pool_pre_ping=True, pool_size=5, max_overflow=5)
+            # prepare_threshold=None: psycopg 3 would turn statements run 5 times into server-side
+            # prepared ones, whose generic plan, fixed while a new store's tables are near empty,
+            # scans them whole; the duplicate lookups of an import then slowed to 100 ms each.
+            engine = create_engine(resolved, pool_pre_ping=True, pool_size=5, max_overflow=5,
+                                   connect_args={"prepare_threshold": None})
     except (ArgumentError, ImportError) as exc:
         raise ConfigError(f"DATABASE_URL is not a usable database URL: {exc}") from None
     migrate(engine)

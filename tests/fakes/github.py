@@ -15,6 +15,7 @@ import copy
 import json
 import math
 import random
+import re
 import threading
 import time
 from datetime import datetime, timedelta, timezone
@@ -91,7 +92,8 @@ class GitHubFake(FakeServer):
     """`sizes` maps "owner/name" to how many numbers (issues and pull requests) it holds."""
 
     def __init__(self, sizes: dict[str, int] | None = None, token: str = "ghp_fake_token_0123456789",
-                 pr_every: int = 5, reset_in: float = 1.0, seed: int = 7, **kwargs):
+                 pr_every: int = 5, reset_in: float = 1.0, seed: int = 7, anonymous: bool = False, **kwargs):
+        self.anonymous = anonymous  # public repositories: requests without any token are served too
         self.sizes = sizes or {"acme/web": 260, "acme/api": 45, "octo/empty": 0}
         self.token = token
         self.pr_every = pr_every
@@ -164,6 +166,7 @@ class GitHubFake(FakeServer):
             "milestone": ({"id": 42, "number": 1, "title": "v1.0", "state": "open"} if rng.random() < 0.3 else None),
             "comments": 0, "created_at": _ts(created), "updated_at": _ts(updated),
             "closed_at": _ts(updated) if state == "closed" else None, "author_association": "MEMBER",
+            "type": None,  # GitHub sends the key on every issue, null where no issue type is set
         }
         if number % 11 == 0:
             issue["type"] = {"id": 3, "name": "Bug", "description": "An unexpected problem"}
@@ -252,6 +255,7 @@ class GitHubFake(FakeServer):
         self.route("GET", f"{repo}/issues", "issues", self._list_issues)
         self.route("GET", f"{by_id}/issues", "issues", self._list_issues)
         self.route("GET", repo, "repo", self._get_repo)
+        self.route("POST", "/graphql", "graphql", self._graphql)
 
     def _dispatch(self, method: str, raw_path: str, headers: dict[str, str], body: bytes) -> Response:
         """Every answer, faults included, carries GitHub's rate-limit headers."""
@@ -268,6 +272,8 @@ class GitHubFake(FakeServer):
 
     def _authorized(self, request: Request) -> bool:
         value = {k.lower(): v for k, v in request.headers.items()}.get("authorization", "")
+        if not value and self.anonymous:
+            return True
         scheme, _, token = value.partition(" ")
         return scheme.lower() in ("token", "bearer") and token == self.token
 
@@ -299,6 +305,19 @@ class GitHubFake(FakeServer):
     def _get_repo(self, request: Request, owner: str, name: str) -> Response:
         error, full = self._guard(request, owner, name)
         return error or Response(200, self.repos[full])
+
+    def _graphql(self, request: Request) -> Response:
+        """Only the repository lookup the Singer tap makes (`repoN: repository(name, owner)
+        { nameWithOwner databaseId }`), answered from the same repositories."""
+        error, _ = self._guard(request)
+        if error:
+            return error
+        query = (request.json() or {}).get("query", "")
+        data: dict[str, Any] = {"rateLimit": {"cost": 1}}
+        for alias, name, owner in re.findall(r'(\w+): repository\(name: "([^"]*)", owner: "([^"]*)"\)', query):
+            repo = self.repos.get(f"{owner}/{name}")
+            data[alias] = {"nameWithOwner": repo["full_name"], "databaseId": repo["id"]} if repo else None
+        return Response(200, {"data": data})
 
     def _paged(self, request: Request, path: str, rows: list, default_per_page: int = 30) -> Response:
         """Page-number paging with `next`/`last` links (repos, comments)."""

@@ -1,0 +1,69 @@
+"""The naive baseline: fetch a page, then write it, then fetch the next, one request at a time.
+
+It is our own connector and writer with nothing overlapped: the connectors' thread pools are
+replaced by an executor that runs each submitted request at once in the calling thread, and
+each page is written and committed before the next request goes out. It makes the same
+requests as our import, so the difference between the two is the overlap alone.
+
+Run as `python -m bench.naive VENDOR URL DATABASE_URL`; prints one JSON line.
+"""
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+from concurrent.futures import Future
+
+
+class InlineExecutor:
+    """A stand-in for ThreadPoolExecutor that runs every call immediately, in the caller's thread."""
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def submit(self, fn, *args, **kwargs) -> Future:
+        future: Future = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # handed to whoever reads the future, as a pool would
+            future.set_exception(exc)
+        return future
+
+    def map(self, fn, *iterables):
+        return [fn(*args) for args in zip(*iterables)]
+
+    def shutdown(self, *args, **kwargs) -> None:
+        pass
+
+
+def main(vendor: str, url: str, store_url: str) -> dict:
+    import importers.gitlab
+    import importers.jira
+    import importers.servicenow
+    from bench.fakes import PROJECTS, source_config
+    from importers import make_source
+    from store.db import engine_for
+    from store.writer import upsert_project, write_batch
+
+    for module in (importers.jira, importers.gitlab, importers.servicenow):
+        module.ThreadPoolExecutor = InlineExecutor
+    project = PROJECTS[vendor]
+    engine = engine_for(store_url)
+    started = time.perf_counter()
+    source = make_source(vendor, source_config(vendor, url))
+    items = comments = 0
+    with engine.begin() as conn:
+        upsert_project(conn, source.project(project), "naive")
+    for page in source.read(project):
+        with engine.begin() as conn:
+            result = write_batch(conn, [page], source=vendor, job_id="naive")
+        items += result.created
+        comments += result.comments_written
+    source.close()
+    return {"items": items, "comments": comments, "seconds": time.perf_counter() - started,
+            "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+if __name__ == "__main__":
+    print(json.dumps(main(*sys.argv[1:4])))

@@ -1,0 +1,156 @@
+"""Ours: a full import through the product's own path, as a user runs it.
+
+`cli.py run` records the job and enqueues its parts on a Redis server of the benchmark's own;
+then `cli.py worker --burst` (an RQ worker forking its work horse) imports the items and their
+comments into a fresh store, SQLite or PostgreSQL, and exits. Time is the job's own elapsed
+time (first part claimed to job finished); memory is the worker tree's peak RSS.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from bench.fakes import PROJECTS, source_config
+from bench.procs import PeakRss
+
+ROOT = Path(__file__).resolve().parent.parent
+VENDOR_ENV = {  # our setting name -> the environment variable a user sets
+    "jira": {"base_url": "JIRA_BASE_URL", "user_email": "JIRA_USER_EMAIL", "api_token": "JIRA_API_TOKEN"},
+    "github": {"token": "GITHUB_TOKEN", "api_url": "GITHUB_API_URL"},
+    "gitlab": {"token": "GITLAB_TOKEN", "url": "GITLAB_URL"},
+    "servicenow": {"instance": "SERVICENOW_INSTANCE", "username": "SERVICENOW_USERNAME",
+                   "password": "SERVICENOW_PASSWORD"},
+}
+
+
+def vendor_env(vendor: str, url: str) -> dict[str, str]:
+    return {VENDOR_ENV[vendor][k]: v for k, v in source_config(vendor, url).items()}
+
+
+def postgres_base_url() -> str:
+    """TEST_POSTGRES_URL, else the server scripts/ensure_postgres.sh starts (as the tests do)."""
+    url = os.environ.get("TEST_POSTGRES_URL")
+    if not url:
+        url = subprocess.run([str(ROOT / "scripts" / "ensure_postgres.sh")], capture_output=True, text=True,
+                             check=True).stdout.strip()
+        os.environ["TEST_POSTGRES_URL"] = url
+    return url
+
+
+@contextmanager
+def fresh_store(kind: str, workdir: Path) -> Iterator[str]:
+    """DATABASE_URL of an empty store: a new SQLite file, or a new PostgreSQL schema dropped after."""
+    if kind == "sqlite":
+        path = workdir / f"bench-{uuid.uuid4().hex[:8]}.db"
+        try:
+            yield f"sqlite:///{path}"
+        finally:
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+        return
+    import psycopg
+
+    base = postgres_base_url()
+    raw = base.replace("postgresql+psycopg://", "postgresql://")
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(raw, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        yield f"{base}?options=-csearch_path%3D{schema}"
+    finally:
+        with psycopg.connect(raw, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@contextmanager
+def redis_server(workdir: Path) -> Iterator[str]:
+    """A redis-server of the benchmark's own (the same helper the test sessions use)."""
+    from tests.conftest import RedisServer
+
+    server = RedisServer(workdir / "redis").start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+def base_env(redis_url: str, store_url: str, workdir: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("JIRA_", "GITHUB_", "GITLAB_", "SERVICENOW_", "IMPORT_"))}
+    env.update({"REDIS_URL": redis_url, "DATABASE_URL": store_url, "ALLOW_LOOPBACK_URLS": "1",
+                "AUDIT_LOG_PATH": str(workdir / "audit.jsonl"), "PYTHONDONTWRITEBYTECODE": "1"})
+    return env
+
+
+def _cli(*args: str, env: dict[str, str]) -> str:
+    done = subprocess.run([sys.executable, str(ROOT / "cli.py"), *args], cwd=ROOT, env=env, capture_output=True,
+                          text=True)
+    if done.returncode not in (0, 1):
+        raise RuntimeError(f"cli.py {' '.join(args)} failed: {done.stderr.strip()[-500:]}")
+    return done.stdout
+
+
+def start_job(vendor: str, projects: list[str], env: dict[str, str]) -> str:
+    args = ["run", vendor, "--full"] + [a for p in projects for a in ("--project", p)]
+    return _cli(*args, env=env).strip().splitlines()[-1]
+
+
+def run_workers(env: dict[str, str], count: int = 1) -> tuple[float, float]:
+    """Start `count` burst workers, wait for all; (wall seconds, summed peak RSS of their trees in MB)."""
+    started = time.perf_counter()
+    samplers = [PeakRss(subprocess.Popen([sys.executable, str(ROOT / "cli.py"), "worker", "--burst"], cwd=ROOT,
+                                         env=env, stdout=subprocess.DEVNULL))
+                for _ in range(count)]
+    for sampler in samplers:
+        sampler.wait()
+    return time.perf_counter() - started, sum(s.mb for s in samplers)
+
+
+def job_status(job_id: str, env: dict[str, str]) -> dict:
+    return json.loads(_cli("status", job_id, "--json", env=env))
+
+
+def elapsed(doc: dict) -> float:
+    from datetime import datetime
+
+    return (datetime.fromisoformat(doc["finished_at"]) - datetime.fromisoformat(doc["started_at"])).total_seconds()
+
+
+def import_once(vendor: str, url: str, store: str, redis_url: str, workdir: Path) -> dict:
+    """One full import of the vendor's benchmark project into a fresh `store` ("sqlite"/"postgresql")."""
+    with fresh_store(store, workdir) as store_url:
+        env = {**base_env(redis_url, store_url, workdir), **vendor_env(vendor, url)}
+        job_id = start_job(vendor, [PROJECTS[vendor]], env)
+        wall, rss = run_workers(env)
+        doc = job_status(job_id, env)
+        comments = _comments_stored(store_url)
+    if doc["status"] not in ("succeeded", "partial"):
+        raise RuntimeError(f"{vendor} import into {store} ended {doc['status']}: {doc['error']}")
+    return {"items": doc["created"], "failed": doc["failed"], "comments": comments, "seconds": elapsed(doc),
+            "wall_seconds": wall, "rss_mb": rss}
+
+
+def _comments_stored(store_url: str) -> int:
+    from sqlalchemy import create_engine, func, select
+
+    from store.db import database_url
+    from store.schema import comments
+
+    engine = create_engine(database_url(store_url))
+    try:
+        with engine.connect() as conn:
+            return conn.execute(select(func.count()).select_from(comments)).scalar()
+    finally:
+        engine.dispose()
+
+
+def workdir() -> tempfile.TemporaryDirectory:
+    return tempfile.TemporaryDirectory(prefix="acgs2-bench-")

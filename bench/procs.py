@@ -1,0 +1,54 @@
+"""Peak memory of a process tree, sampled from /proc while it runs.
+
+RQ's worker forks a work horse per job, and the peer runs as a process of its own, so the
+figure that matters is the resident memory of the whole tree at its largest: the sum of
+VmRSS over the process and its descendants, sampled every `interval` seconds.
+"""
+from __future__ import annotations
+
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+from tests.helpers import _descendants
+
+
+def tree(pid: int) -> list[int]:
+    """`pid` and all its descendants (the same /proc walk the crash tests kill by)."""
+    return [pid, *_descendants(pid)]
+
+
+def rss_kb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
+class PeakRss:
+    """Samples the tree of `process` until it exits; `.mb` is the largest sum seen."""
+
+    def __init__(self, process: subprocess.Popen, interval: float = 0.1):
+        self.process = process
+        self.interval = interval
+        self.peak_kb = 0
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+
+    def _sample(self) -> None:
+        while self.process.poll() is None:
+            self.peak_kb = max(self.peak_kb, sum(rss_kb(p) for p in tree(self.process.pid)))
+            time.sleep(self.interval)
+
+    def wait(self, timeout: float | None = None) -> int:
+        code = self.process.wait(timeout)
+        self._thread.join()
+        return code
+
+    @property
+    def mb(self) -> float:
+        return self.peak_kb / 1024
