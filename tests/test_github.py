@@ -18,7 +18,7 @@ from importers.errors import AuthError, ConfigError, NetworkError, NotFoundError
 from importers.github import GitHubSource
 from importers.github.index import IssueIndex
 from importers.github.mapping import map_issue
-from importers.github.paging import LinkPaginator, next_link
+from importers.github.paging import LinkPaginator, next_link, numbered_pages
 from importers.model import ItemFailure, Status, WorkItem
 from tests.fakes.github import GitHubFake
 
@@ -164,6 +164,36 @@ def test_full_read_yields_exactly_the_ground_truth_in_the_fewest_requests(source
     assert not [p for p in issue_urls if re.search(r"[?&]page=", p)]  # never page numbers: 422 from page 100
     assert all("after=" in path for path in issue_urls[1:])
     assert cursors[-1] == {"phase": "done", "next": None}
+
+
+def test_numbered_comment_pages_arrive_in_order_while_several_are_fetched_at_once():
+    """Regression for the benchmark: at 100 ms a request the comment pages, fetched one by one,
+    took longer than the issue pages (bench/, README "Benchmarks")."""
+    with GitHubFake(sizes={REPO: 600}, pr_every=0, latency=0.1) as slow:
+        truth = slow.ground_truth(REPO)
+        pages, arrived = [], []
+        for page in make_source(slow).read(REPO):
+            pages.append(page)
+            arrived.append(time.monotonic())
+        first_comment_page = max(i for i, p in enumerate(pages) if p.items) + 1
+        comment_pages = pages[first_comment_page:]
+        numbers = [int(re.search(r"[?&]page=(\d+)", p.cursor["next"]).group(1)) for p in comment_pages[:-1]]
+        assert numbers == list(range(2, len(comment_pages) + 1))  # in order, each naming the next
+        assert comment_pages[-1].cursor == {"phase": "done", "next": None}
+        ids = [c.external_id for p in comment_pages for c in p.comments]
+        assert len(ids) == len(set(ids)) and set(ids) == truth["comments"]  # every comment, once
+        assert slow.requests["comments"] == len(comment_pages) >= 10
+        one_by_one = (len(comment_pages) - 1) * slow.latency
+        assert arrived[-1] - arrived[first_comment_page] < 0.6 * one_by_one
+
+
+def test_pages_numbered_by_a_last_link_are_listed_and_cursor_pages_are_not():
+    base = "https://api.github.com/repositories/1/issues/comments"
+    assert numbered_pages(f"{base}?per_page=100&page=2", f"{base}?per_page=100&page=4") == \
+        [f"{base}?per_page=100&page={n}" for n in (2, 3, 4)]
+    assert numbered_pages(f"{base}?after=Y3Vyc29y", None) == []
+    assert numbered_pages(f"{base}?page=2&since=a", f"{base}?page=4&since=b") == []
+    assert numbered_pages(f"{base}?page=5", f"{base}?page=4") == []
 
 
 def test_people_keep_ids_usernames_and_emails_where_github_shows_them(source):

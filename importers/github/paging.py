@@ -9,19 +9,43 @@ from __future__ import annotations
 
 import re
 from typing import Mapping
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from ..errors import NetworkError
 
 _LINK = re.compile(r'<([^>]+)>\s*;\s*rel="?([^";]+)"?')
 
 
-def next_link(headers: Mapping[str, str] | None) -> str | None:
-    """The rel="next" URL of a response's Link header, or None on the last page."""
+def link(headers: Mapping[str, str] | None, rel: str) -> str | None:
+    """The URL of a response's Link header with relation `rel` ("next", "last"), or None."""
     value = {str(k).lower(): v for k, v in (headers or {}).items()}.get("link") or ""
     for url, rels in _LINK.findall(value):
-        if "next" in rels.split():
+        if rel in rels.split():
             return url
     return None
+
+
+def next_link(headers: Mapping[str, str] | None) -> str | None:
+    """The rel="next" URL of a response's Link header, or None on the last page."""
+    return link(headers, "next")
+
+
+def numbered_pages(next_url: str | None, last_url: str | None) -> list[str]:
+    """Every page from `next_url` to `last_url` when the two differ only in `page=` (GitHub's
+    page-numbered listings, such as a repository's comments), so they can be fetched at once;
+    [] for cursor-paged listings, whose pages only the previous answer can name."""
+    if not next_url or not last_url:
+        return []
+    nxt, last = urlsplit(next_url), urlsplit(last_url)
+    nxt_query, last_query = parse_qsl(nxt.query), parse_qsl(last.query)
+    first, final = dict(nxt_query).get("page", ""), dict(last_query).get("page", "")
+    same = [(k, v) for k, v in nxt_query if k != "page"] == [(k, v) for k, v in last_query if k != "page"]
+    if (nxt.scheme, nxt.netloc, nxt.path) != (last.scheme, last.netloc, last.path) or not same \
+            or not first.isdigit() or not final.isdigit() or not 0 <= int(final) - int(first) <= 100_000:
+        return []
+    base = next_url.split("?", 1)[0]
+    return [f"{base}?{urlencode([(k, page if k == 'page' else v) for k, v in nxt_query])}"
+            for page in range(int(first), int(final) + 1)]
 
 
 class LinkPaginator:
