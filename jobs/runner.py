@@ -86,7 +86,8 @@ class PartRunner:
                 job_store.heartbeat(self.engine, r.job_id, r.project, r.lease)
                 self.publish()
             except Exception as exc:  # the store may be briefly down; the batch commit will say so
-                log.warning("heartbeat for job %s failed: %s", r.job_id, exc)
+                reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0][:200]  # not the whole SQL
+                log.warning("heartbeat for job %s failed: %s: %s", r.job_id, type(exc).__name__, reason)
 
     # -- reading -------------------------------------------------------------------------
     def _prefetch(self, pages: Iterator[Page], depth: int = 3) -> Iterator[Page]:
