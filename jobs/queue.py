@@ -133,7 +133,8 @@ def run_worker(burst: bool = False, name: str | None = None, in_process: bool = 
         except redis.RedisError as exc:  # RQ's teardown cannot unregister from a Redis that went away
             log.warning("worker %s stopped: %s", worker.name, exc)
             worked = False
-        if burst or getattr(worker, "_stop_requested", True):
+        # A TERM/INT sets the shutdown date (an idle worker's loop ends without setting _stop_requested).
+        if burst or worker._stop_requested or worker._shutdown_requested_date is not None:
             return worked
         log.warning("worker %s lost Redis at %s; starting again once it answers", worker.name, redis_url())
         if not _wait_for_redis():
