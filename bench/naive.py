@@ -38,6 +38,7 @@ class InlineExecutor:
 
 
 def main(vendor: str, url: str, store_url: str) -> dict:
+    import importers.github
     import importers.gitlab
     import importers.jira
     import importers.servicenow
@@ -46,7 +47,7 @@ def main(vendor: str, url: str, store_url: str) -> dict:
     from store.db import engine_for
     from store.writer import upsert_project, write_batch
 
-    for module in (importers.jira, importers.gitlab, importers.servicenow):
+    for module in (importers.github, importers.gitlab, importers.jira, importers.servicenow):
         module.ThreadPoolExecutor = InlineExecutor
     project = PROJECTS[vendor]
     engine = engine_for(store_url)
