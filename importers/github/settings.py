@@ -11,8 +11,8 @@ DEFAULT_API_URL = "https://api.github.com"
 PAGE_SIZE = 100  # the most GitHub serves per page
 # Comment pages fetched at once where GitHub numbers them (a `last` link): hides the round trip;
 # issue listings page by cursor, so their pages come one after another. GitHub asks clients to
-# keep concurrent requests low (secondary rate limits), so this stays small.
-COMMENT_WORKERS = 4
+# keep concurrent requests low (secondary limits: at most 100 at once), so this stays small.
+COMMENT_WORKERS = 8
 TIMEOUT_SECONDS = 30
 USER_AGENT = "ACGS2-Import-Console"
 
