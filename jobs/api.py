@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -78,21 +79,25 @@ def effective_config(source: str, config: dict[str, str] | None = None, use_save
     return merged
 
 
-def check(source: str, config: dict[str, str] | None = None) -> str:
-    """The account a connection reaches, or a SourceError saying why not."""
+@contextmanager
+def _connected(source: str, config: dict[str, str] | None):
+    """A source built from the effective settings, its HTTP session released afterwards."""
     src = make_source(source, effective_config(source, config))
     try:
-        return src.check()
+        yield src
     finally:
         src.close()
+
+
+def check(source: str, config: dict[str, str] | None = None) -> str:
+    """The account a connection reaches, or a SourceError saying why not."""
+    with _connected(source, config) as src:
+        return src.check()
 
 
 def list_projects(source: str, config: dict[str, str] | None = None) -> list:
-    src = make_source(source, effective_config(source, config))
-    try:
+    with _connected(source, config) as src:
         return src.projects()
-    finally:
-        src.close()
 
 
 def save_credentials(source: str, config: dict[str, str]) -> str:
@@ -129,14 +134,11 @@ def parse_since(value: str | datetime | None) -> datetime | None:
 def preview(source: str, project: str | None = None, config: dict[str, str] | None = None, limit: int = 20,
             since: str | datetime | None = None) -> Preview:
     started = time.perf_counter()
-    src = make_source(source, effective_config(source, config))
-    try:
+    with _connected(source, config) as src:
         project = project or src.default_project() or _first_project(src)
         when = parse_since(since)
         items = src.preview(project, limit, when)
         total = src.estimate(project, when)
-    finally:
-        src.close()
     engine = engine_for()
     with engine.connect() as conn:
         ids = [i.external_id for i in items]
