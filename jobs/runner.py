@@ -28,6 +28,7 @@ from store.writer import BatchResult, upsert_project, write_batch
 
 log = logging.getLogger(__name__)
 _DONE = object()
+COMMENTS_PER_ITEM = 4  # a batch of N items may also carry up to 4 N comments
 T = TypeVar("T")
 
 
@@ -121,15 +122,21 @@ class PartRunner:
             yield item
 
     def _batches(self, pages: Iterator[Page]) -> Iterator[tuple[list[Page], bool]]:
-        """Group pages into batches of about `batch_size` items; the flag marks the last."""
+        """Group pages into batches of about `batch_size` items; the flag marks the last.
+
+        Comments count too, up to COMMENTS_PER_ITEM a batch item: sources that list comments in
+        pages of their own (GitHub's repo-wide comments) would otherwise pile every comment of
+        a project into one final batch, in memory and without a checkpoint."""
+        limit = self.run_info.batch_size
         batch: list[Page] = []
-        count = 0
+        items = comments = 0
         for page in self._prefetch(pages):
             batch.append(page)
-            count += page.size
-            if count >= self.run_info.batch_size:
+            items += page.size
+            comments += len(page.comments)
+            if items >= limit or comments >= COMMENTS_PER_ITEM * limit:
                 yield batch, False
-                batch, count = [], 0
+                batch, items, comments = [], 0, 0
         yield batch, True
 
     # -- writing -------------------------------------------------------------------------
