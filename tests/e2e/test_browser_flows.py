@@ -15,6 +15,7 @@ from playwright.sync_api import expect
 from tests.fakes.jira import CLOUD_AUTH
 
 pytestmark = pytest.mark.timeout(120)
+expect.set_options(timeout=15_000)  # a loaded 2-core machine can take seconds per step
 
 
 def texts(console) -> str:
@@ -22,6 +23,7 @@ def texts(console) -> str:
 
 
 def click(console, name: str, **kwargs) -> None:
+    console.settle()  # a click that lands while a script run redraws the page can be dropped
     console.page.get_by_role("button", name=name, **kwargs).click()
     console.settle()
 
