@@ -9,6 +9,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
+from tests.strategies import json_values
 
 from importers.demo import DemoSource, parse_size
 from importers.errors import ConfigError
@@ -19,11 +20,7 @@ from importers.ratelimit import wait_until
 from importers.urls import check_url
 from jobs.api import parse_since
 
-JSON = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=30),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
-    max_leaves=25,
-)
+JSON = json_values(text=30, keys=10, width=4, leaves=25, allow_nan=True)
 ADF_NODE = st.recursive(
     st.fixed_dictionaries({"type": st.sampled_from(["text", "hardBreak", "mention", "emoji", "inlineCard"]),
                            "text": st.text(max_size=20) | JSON},

@@ -21,6 +21,7 @@ from importers.github.mapping import map_issue
 from importers.github.paging import LinkPaginator, next_link, numbered_pages
 from importers.model import ItemFailure, Status, WorkItem
 from tests.fakes.github import GitHubFake
+from tests.strategies import json_values
 
 REPO = "acme/web"
 
@@ -328,9 +329,7 @@ def test_issue_index_joins_comments_only_to_imported_issues():
 VALID_ISSUE = GitHubFake(sizes={REPO: 3}, pr_every=0).issues[REPO][0]
 
 
-JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
-                    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
-                    max_leaves=10)
+JSON = json_values()
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

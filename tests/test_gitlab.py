@@ -21,6 +21,7 @@ from importers.gitlab import GitLabSource
 from importers.gitlab.mapping import map_issue
 from importers.model import ItemFailure, WorkItem
 from tests.fakes.gitlab import FakeGitLab
+from tests.strategies import json_values
 
 TOKEN = "glpat-good-token"
 PROJECT = "acme/web-app"  # 250 issues: 3 pages of 100
@@ -270,11 +271,7 @@ def test_a_long_rate_limit_stops_with_the_time_to_resume(source, fake, monkeypat
 _fake_for_mapping = FakeGitLab({"g/p": 6})
 VALID = _fake_for_mapping.issues["g/p"]
 NOTES = [n for (_, iid), notes in _fake_for_mapping.notes.items() for n in notes]
-json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=20),
-    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3),
-    max_leaves=10,
-)
+JSON = json_values(allow_nan=True)
 
 
 @st.composite
@@ -284,12 +281,12 @@ def mangled_issue(draw):
         if draw(st.booleans()):
             issue.pop(field, None)
         else:
-            issue[field] = draw(json_values)
+            issue[field] = draw(JSON)
     return issue
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(raw=mangled_issue() | json_values, notes=st.lists(st.sampled_from(NOTES) | json_values, max_size=3))
+@given(raw=mangled_issue() | JSON, notes=st.lists(st.sampled_from(NOTES) | JSON, max_size=3))
 def test_mapping_any_json_gives_an_item_or_a_failure(raw, notes):
     result, comments = map_issue(raw, "g/p", notes)
     assert isinstance(result, (WorkItem, ItemFailure))

@@ -16,6 +16,7 @@ from importers.jira.mapping import Context, map_or_fail
 from importers.jira.markup import adf_to_markdown, wiki_to_markdown
 from importers.model import ItemFailure, Priority, Status, WorkItem
 from tests.fakes.jira import SERVER_PAT, STATUSES, FakeJira
+from tests.strategies import json_values
 
 PAGE = 25  # the fakes cap search pages at 25 issues, so 120 issues take 5 pages
 SIZE = 120
@@ -290,9 +291,7 @@ def test_fetch_rereads_only_the_named_items(source, fake):
 
 
 # -- mapping and markup --------------------------------------------------------------------
-JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=12),
-                    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
-                    max_leaves=12)
+JSON = json_values(text=12, leaves=12)
 
 
 def _sample_issues() -> list[dict]:

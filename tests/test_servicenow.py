@@ -19,6 +19,7 @@ from importers.servicenow.mapping import map_ticket
 from importers.servicenow.paging import Keyset
 from importers.servicenow.settings import TABLES, ticket_fields
 from tests.fakes.servicenow import FORMAT, GHOST_AUTHORS, FakeServiceNow
+from tests.strategies import json_values
 
 PAGE = 40  # 130 incidents (119 visible) -> 4 windows, the last one short
 INCIDENT_STATUS = {"1": Status.TODO, "2": Status.IN_PROGRESS, "3": Status.IN_PROGRESS,
@@ -381,11 +382,7 @@ def test_long_rate_limit_stops_with_the_time_to_retry(source, fake, monkeypatch)
 
 # -- mapping never raises ---------------------------------------------------------------------
 _ROWS = FakeServiceNow().api_rows("incident", ticket_fields(TABLES["incident"]), 20)
-_json = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=30),
-    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=10), children, max_size=3),
-    max_leaves=8,
-)
+_json = json_values(text=30, keys=10, leaves=8, allow_nan=True)
 
 
 @st.composite
