@@ -7,14 +7,17 @@ every failure leaves here as a typed error that names the setting to fix.
 """
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import requests
 from jira import JIRA, JIRAError
+from jira.resilientsession import raise_on_error
 
 from ..errors import AuthError, NetworkError, NotFoundError, SourceError
+from ..jsonbody import parse
 from ..retry import RetryPolicy, Transient, check_status
 from .settings import CLOUD_API, COMMENT_PAGE_SIZE, CREDENTIALS_HINT, PROJECT_PAGE_SIZE, SERVER_API, TIMEOUT
 
@@ -66,11 +69,15 @@ class JiraClient:
         `retry_connect=False` (the connection test) reports an unreachable server at once
         instead of backing off for a minute.
         """
-        base = "{server}/rest/api/" + version + "/{path}"
+        url = self.jira._get_url(path, "{server}/rest/api/" + version + "/{path}")
+        session = self.jira._session
 
         def once() -> Any:
             try:
-                return self.jira._get_json(path, params=params, base=base, use_post=post)
+                # the library's _get_json, with the body parsed by orjson instead of the json module
+                response = session.post(url, data=json.dumps(params)) if post else session.get(url, params=params)
+                raise_on_error(response)
+                return parse(response) if response.content else {}
             except JIRAError as exc:
                 self._raise_for(exc, what, params or {})
             except ValueError:  # JSON decoding: something that is not JIRA's API answered
