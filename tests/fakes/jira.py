@@ -357,7 +357,7 @@ class FakeJira(FakeServer):
         """The issues matching the little JQL our connector writes; 400 like JIRA otherwise."""
         split = re.search(r"\s+ORDER\s+BY\s+", jql, flags=re.I)
         where, order = (jql[:split.start()], jql[split.end():]) if split else (jql, "")
-        if order and order.strip().lower() not in ("key asc", "key"):
+        if order and order.strip().lower() not in ("key asc", "key", "key desc"):
             return _error(400, f"The fake only orders by key, not {order!r}")
         found: list[dict] | None = None
         tests = []
@@ -371,13 +371,16 @@ class FakeJira(FakeServer):
                 tests.append(lambda i, at=at: i["updated"] >= at)
             elif m := re.fullmatch(r'key\s*>\s*"?([A-Z][A-Z0-9_]*)-(\d+)"?', clause):
                 tests.append(lambda i, p=m.group(1), n=int(m.group(2)): (i["project"], int(i["key"].rsplit("-", 1)[1])) > (p, n))
+            elif m := re.fullmatch(r'key\s*<=\s*"?([A-Z][A-Z0-9_]*)-(\d+)"?', clause):
+                tests.append(lambda i, p=m.group(1), n=int(m.group(2)): (i["project"], int(i["key"].rsplit("-", 1)[1])) <= (p, n))
             elif m := re.fullmatch(r"id\s+in\s*\(([\d,\s]*)\)", clause):
                 tests.append(lambda i, ids=set(re.findall(r"\d+", m.group(1))): i["id"] in ids)
             else:
                 return _error(400, f"Error in the JQL Query: the fake cannot read {clause!r}.")
         if found is None:
             return _error(400, "The fake needs a project clause.")
-        return [i for i in found if all(t(i) for t in tests)]
+        matches = [i for i in found if all(t(i) for t in tests)]
+        return matches[::-1] if order.strip().lower() == "key desc" else matches
 
     def _search(self, request: Request, version: str) -> Response:
         if self.cloud:
