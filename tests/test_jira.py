@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import math
+import random
 import time
 from datetime import datetime, timedelta, timezone
 
@@ -64,11 +65,12 @@ def read_all(src, project="ACME", **kwargs):
 
 
 def expected_requests(fake: FakeJira, project: str = "ACME") -> dict[str, int]:
-    """The fewest requests a full read can make: issue pages, plus comment pages beyond the 20 embedded."""
+    """The fewest requests a full read can make: issue pages plus the highest key (asked alongside
+    the first page, to cut big projects into key ranges), and comment pages beyond the 20 embedded."""
     truth = fake.ground_truth(project)
     size = truth["items"] + len(truth["failures"])
     extra = sum(math.ceil((n - 20) / 100) for n in truth["comment_counts"].values() if n > 20)
-    return {"serverInfo": 1, ("search_jql" if fake.cloud else "search"): math.ceil(size / PAGE), "comments": extra}
+    return {"serverInfo": 1, ("search_jql" if fake.cloud else "search"): math.ceil(size / PAGE) + 1, "comments": extra}
 
 
 # -- connection ----------------------------------------------------------------------------
@@ -242,6 +244,41 @@ def test_resume_after_the_cloud_page_token_expired_rebuilds_the_query(cloud):
     assert rest == [i.key for p in pages[3:] for i in p.items]
     refused = [path for _, path, status in cloud.log if status == 400]
     assert len(refused) == 1 and "nextPageToken" in refused[0]
+
+
+@pytest.fixture(params=["cloud", "server"])
+def big(request):
+    """A project of 1,000 issues in pages of 25: read as several key ranges at once."""
+    server = FakeJira(cloud=request.param == "cloud", size=1000, page_cap=PAGE).start()
+    yield server
+    server.stop()
+
+
+def test_big_project_is_read_in_key_ranges_each_issue_exactly_once(big):
+    src = make_source("jira", config(big))
+    pages = read_all(src)
+    truth = big.ground_truth("ACME")
+    keys = [i.key for p in pages for i in p.items]
+    assert sorted(keys) == truth["keys"] and len(keys) == len(set(keys))
+    assert len([c for p in pages for c in p.comments]) == truth["comments"]
+    ranges = pages[-1].cursor["ranges"]
+    assert len(ranges) == 4 and all(r["done"] for r in ranges)
+    uppers = [r["upto"] for r in ranges]
+    assert uppers[-1] is None and [int(u.split("-")[1]) for u in uppers[:-1]] == sorted(int(u.split("-")[1]) for u in uppers[:-1])
+    searches = big.requests["search_jql" if big.cloud else "search"]
+    assert math.ceil(1000 / PAGE) + 1 <= searches <= math.ceil(1000 / PAGE) + 4  # each range may end on a short page
+
+
+def test_key_ranges_resume_exactly_the_rest_and_read_issues_created_meanwhile(big):
+    src = make_source("jira", config(big))
+    pages = read_all(src)
+    cut = len(pages) // 2
+    read = {i.key for p in pages[:cut + 1] for i in p.items}
+    created = big._issue(random.Random(3), "ACME", 1000)  # ACME-1001, above every range but the last
+    big.issues["ACME"].append(created)
+    rest = [i.key for p in make_source("jira", config(big)).read("ACME", cursor=pages[cut].cursor) for i in p.items]
+    assert len(rest) == len(set(rest)) and not read & set(rest)
+    assert read | set(rest) == set(big.ground_truth("ACME")["keys"]) and created["key"] in rest
 
 
 def test_since_yields_only_the_touched_items(source, fake):

@@ -1,19 +1,19 @@
 """The JIRA source: Cloud and Server/Data Center through the `jira` library's session.
 
-A read is one ordered JQL search (`ORDER BY key ASC`: editing an issue during an import does not
-move it, unlike ordering by `updated`). Comments come embedded in the search hits; only issues
-with more than JIRA's 20 embedded comments cost one more request each. While a page is mapped
-and its long comment threads fetched, the next page is already on its way; at most two pages are
-held at once, so memory stays flat however large the project.
+A read is ordered JQL (`ORDER BY key ASC`: editing an issue during an import does not move it,
+unlike ordering by `updated`). Comments come embedded in the search hits; only issues with more
+than JIRA's 20 embedded comments cost one more request each. A big project is read as a few
+key ranges at once (ranges.py), so round trips overlap; each range's next page is on its way
+while a page is mapped, and memory stays flat however large the project.
 
 Paging: Cloud's enhanced search hands out a nextPageToken; Server pages by key (`key > last`),
-which unlike startAt cannot skip an issue when another one is deleted mid-read. Every page's
-cursor carries the last key, so a resume whose Cloud token has expired rebuilds the query.
+which unlike startAt cannot skip an issue when another one is deleted mid-read. The cursor
+carries every range's last key, so a resume whose Cloud token has expired rebuilds the query.
 """
 from __future__ import annotations
 
 import re
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from datetime import datetime
 from typing import Any, Iterable, Iterator
 
@@ -23,6 +23,7 @@ from ..model import Comment, ItemFailure, Page, Project, WorkItem
 from ..urls import check_url
 from .client import PageTokenRefused, JiraClient, jql_string
 from .mapping import Context, map_or_fail
+from .ranges import RANGES, KeyRange, from_cursor, split, to_cursor
 from .settings import ITEM_FIELDS, PREVIEW_FIELDS, SEARCH_PAGE_SIZE, WORKERS
 
 PROJECT_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,254}$")
@@ -106,7 +107,7 @@ class JiraSource(Source):
         return self.client.count(self._where(project, since))
 
     def read(self, project: str, cursor: Cursor | None = None, since: datetime | None = None) -> Iterator[Page]:
-        return self._pages(self._where(project, since), cursor or {}, since)
+        return self._pages(self._where(project, since), cursor or {}, since, spread=True)
 
     def fetch(self, project: str, external_ids: Iterable[str]) -> Iterator[Page]:
         """Re-read failed items by id, a page of ids per query, instead of scanning the project."""
@@ -129,49 +130,64 @@ class JiraSource(Source):
             self._client = None
 
     # -- reading -------------------------------------------------------------------------
-    def _search(self, where: str, anchor: str | None, token: str | None) -> dict[str, Any]:
-        """One page of the query for issues after the key `anchor`, at Cloud's page `token`.
+    def _search(self, where: str, anchor: str | None, upto: str | None, token: str | None) -> dict[str, Any]:
+        """One page of the query for issues after the key `anchor` up to `upto`, at Cloud's page `token`.
 
         A Cloud token is only valid with the exact query that issued it, so the anchor stays
         fixed while tokens are followed; Server has no tokens and moves the anchor every page.
         """
         jql = f"{where} AND key > {jql_string(anchor)}" if anchor else where
+        jql = f"{jql} AND key <= {jql_string(upto)}" if upto else jql
         return self.client.search(f"{jql} ORDER BY key ASC", ITEM_FIELDS, SEARCH_PAGE_SIZE, token)
 
-    def _first(self, where: str, cursor: Cursor) -> tuple[dict[str, Any], str | None]:
-        """The first page of a read (or of a resume) and the anchor of its query."""
-        anchor, after, token = cursor.get("anchor"), cursor.get("after"), cursor.get("token")
-        for key in (anchor, after):
-            if key is not None and not ISSUE_KEY.match(str(key)):
-                raise ConfigError(f"the saved JIRA cursor is not valid ({key!r}): restart the import")
-        if token:
+    def _page(self, where: str, keys: KeyRange) -> tuple[dict[str, Any], str | None]:
+        """The next page of a key range, and the anchor of the query that answered it."""
+        if keys.token:
             try:
-                return self._search(where, anchor, token), anchor
+                return self._search(where, keys.anchor, keys.upto, keys.token), keys.anchor
             except PageTokenRefused:
                 pass  # tokens expire: rebuild the query from the last key read
-        return self._search(where, after, None), after
+        return self._search(where, keys.after, keys.upto, None), keys.after
 
-    def _pages(self, where: str, cursor: Cursor, since: datetime | None) -> Iterator[Page]:
+    def _pages(self, where: str, cursor: Cursor, since: datetime | None, spread: bool = False) -> Iterator[Page]:
+        """Pages of every key range as they arrive; `spread` cuts a fresh read into ranges."""
         client = self.client
         ctx = self._context()
-        pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="jira-read")
+        ranges = from_cursor(cursor)
+        for keys in ranges:
+            for key in (keys.anchor, keys.after, keys.upto):
+                if key is not None and not ISSUE_KEY.match(str(key)):
+                    raise ConfigError(f"the saved JIRA cursor is not valid ({key!r}): restart the import")
+        spread = spread and not cursor
+        pool = ThreadPoolExecutor(max_workers=WORKERS + RANGES, thread_name_prefix="jira-read")
         try:
-            pending: Future | None = pool.submit(self._first, where, cursor)
-            while pending is not None:
-                data, anchor = pending.result()
+            pending: dict[Future, KeyRange] = {pool.submit(self._page, where, k): k for k in ranges if not k.done}
+            highest = pool.submit(client.highest_key, where) if spread else None  # alongside the first page
+            while pending:
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                future = min(done, key=lambda f: ranges.index(pending[f]))  # a stable order when several are ready
+                keys = pending.pop(future)
+                data, anchor = future.result()
                 issues = data.get("issues") or []
-                if not issues:
-                    return
                 last = next((str(i["key"]) for i in reversed(issues)
                              if isinstance(i, dict) and ISSUE_KEY.match(str(i.get("key")))), None)
                 if client.is_cloud:
-                    token = data.get("nextPageToken") if not data.get("isLast") else None
-                    page = Page(cursor={"anchor": anchor, "token": token, "after": last})
-                    pending = pool.submit(lambda a=anchor, t=token: (self._search(where, a, t), a)) if token else None
+                    keys.anchor, keys.token = anchor, data.get("nextPageToken") if not data.get("isLast") else None
+                    more = bool(keys.token)
                 else:
-                    page = Page(cursor={"after": last})
-                    more = int(data.get("total") or 0) > len(issues) and last
-                    pending = pool.submit(lambda a=last: (self._search(where, a, None), a)) if more else None
+                    more = int(data.get("total") or 0) > len(issues)
+                keys.after = last or keys.after
+                keys.done = not (issues and last and more)
+                if highest is not None and not keys.done:
+                    top, highest = highest.result(), None
+                    if top and ISSUE_KEY.match(top):
+                        ranges[ranges.index(keys):ranges.index(keys) + 1] = split(keys, last, top, len(issues))
+                for follow in ranges:
+                    if not follow.done and follow not in pending.values():
+                        pending[pool.submit(self._page, where, follow)] = follow
+                if not issues:
+                    continue
+                page = Page(cursor=to_cursor(ranges))
                 extra = {i: pool.submit(client.comments, str(raw["key"]), start)
                          for i, raw in enumerate(issues) if (start := _missing_comments(raw)) is not None}
                 for i, raw in enumerate(issues):
