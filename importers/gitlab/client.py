@@ -19,6 +19,7 @@ import gitlab
 import requests
 
 from ..errors import NetworkError, SourceError
+from ..jsonbody import parse
 from ..retry import RetryPolicy, Transient, check_status
 from .settings import TIMEOUT_SECONDS
 
@@ -98,7 +99,7 @@ class GitLabClient:
     def json(self, response: requests.Response) -> Any:
         """Decoded body, or a NetworkError when the server is not a GitLab API (a login page...)."""
         try:
-            return response.json()
+            return parse(response)
         except ValueError:
             raise NetworkError(
                 f"{TOOL} at {self.url} answered something that is not its API "

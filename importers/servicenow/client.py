@@ -16,6 +16,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from ..errors import ConfigError, NetworkError, SourceError
+from ..jsonbody import parse
 from ..retry import RetryPolicy, Transient, check_status
 from ..urls import check_url
 from .settings import CREDENTIALS_HINT, INSTANCE_DOMAIN, INSTANCE_ENV, TIMEOUT, TOOL, WORKERS
@@ -101,7 +102,7 @@ class ServiceNowClient:
 
     def _rows(self, response: requests.Response) -> list[dict[str, Any]]:
         try:
-            body = response.json()
+            body = parse(response)
         except ValueError:
             body = None
         result = body.get("result") if isinstance(body, dict) else None
