@@ -9,6 +9,7 @@ tests read the ground truth from the same records.
 from __future__ import annotations
 
 import base64
+import bisect
 import random
 import re
 import secrets
@@ -16,7 +17,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from .server import FakeServer, Request, Response
+from .dataset import Memo, Row
+from .server import Encoded, FakeServer, Request, Response, dumps
 
 USER_TZ = "America/New_York"  # JQL dates and returned timestamps are in the user's zone
 EPOCH = datetime(2025, 1, 6, 14, 0, tzinfo=timezone.utc)
@@ -50,8 +52,9 @@ LINK_TYPES = {"Blocks": ("blocks", "is blocked by"), "Relates": ("relates to", "
 
 
 def jira_time(value: datetime) -> str:
-    local = value.astimezone(ZoneInfo(USER_TZ))
-    return f"{local:%Y-%m-%dT%H:%M:%S}.{local.microsecond // 1000:03d}{local:%z}"
+    """JIRA's timestamps: the user's zone, milliseconds, an offset without a colon (-0500)."""
+    text = value.astimezone(ZoneInfo(USER_TZ)).isoformat(timespec="milliseconds")
+    return text[:-3] + text[-2:]
 
 
 def _error(status: int, *messages: str, headers: dict | None = None) -> Response:
@@ -69,6 +72,7 @@ class FakeJira(FakeServer):
         self.comment_cap = comment_cap
         self.retry_after = 1
         self._tokens: dict[str, tuple[str, int]] = {}
+        self._memo = Memo()  # query results and rendered issues, until an issue changes
         self.projects = {"ACME": "Acme web app", "OPS": "Operations", "EMPTY": "Nothing yet"}
         rng = random.Random(seed)
         self.issues: dict[str, list[dict[str, Any]]] = {}
@@ -88,7 +92,7 @@ class FakeJira(FakeServer):
         status = STATUSES[rng.randrange(len(STATUSES))]
         heavy = {3: 25, 7: 45, 11: 130}  # threads longer than the 20 JIRA embeds
         comment_count = heavy.get(n, rng.choice((0, 0, 1, 1, 2, 3, 5))) if project == "ACME" else rng.choice((0, 1))
-        issue = {
+        issue = Row({
             "id": str(self._next_id), "key": f"{project}-{n + 1}", "project": project,
             "summary": TITLES[n % len(TITLES)] + f" #{n + 1}",
             "status": status, "priority": rng.choice(PRIORITIES[self.cloud] + (None,)),
@@ -101,12 +105,12 @@ class FakeJira(FakeServer):
             if n and rng.random() < 0.25 else [],
             "attachments": [{"filename": f"screenshot-{n}.png", "size": 1000 + n}] if rng.random() < 0.2 else [],
             "comments": [],
-        }
+        })
         for c in range(comment_count):
             self._next_comment += 1
-            issue["comments"].append({"id": str(self._next_comment), "author": rng.randrange(len(PEOPLE)),
-                                      "body": self._body(rng) or [("p", [("t", "+1")])],
-                                      "created": created + timedelta(minutes=10 * (c + 1))})
+            issue["comments"].append(Row({"id": str(self._next_comment), "author": rng.randrange(len(PEOPLE)),
+                                          "body": self._body(rng) or [("p", [("t", "+1")])],
+                                          "created": created + timedelta(minutes=10 * (c + 1))}))
         return issue
 
     @staticmethod
@@ -246,6 +250,11 @@ class FakeJira(FakeServer):
         return {"id": issue["id"], "key": issue["key"], "self": f"{self.url}/rest/api/{version}/issue/{issue['id']}",
                 "fields": fields}
 
+    def _hits(self, issues: list[dict], version: str, wanted: list[str]) -> list[Encoded]:
+        """Search hits, each rendered once per (version, fields) until the dataset changes."""
+        shape = (version, frozenset(wanted), self.url)
+        return [self._memo.encoded(i, shape, render=lambda i=i: self._issue_json(i, version, wanted)) for i in issues]
+
     # -- for tests -----------------------------------------------------------------------
     @property
     def credentials(self) -> tuple[str, str]:
@@ -354,33 +363,69 @@ class FakeJira(FakeServer):
         return Response(200, self._project_json(key))
 
     def _query(self, jql: str) -> list[dict] | Response:
-        """The issues matching the little JQL our connector writes; 400 like JIRA otherwise."""
+        """The issues matching the little JQL our connector writes; 400 like JIRA otherwise.
+
+        Key bounds cut the project's issues (kept in key order) by bisection, so paging by
+        key costs a page, not a project; the other clauses are evaluated once per query.
+        """
         split = re.search(r"\s+ORDER\s+BY\s+", jql, flags=re.I)
         where, order = (jql[:split.start()], jql[split.end():]) if split else (jql, "")
         if order and order.strip().lower() not in ("key asc", "key", "key desc"):
             return _error(400, f"The fake only orders by key, not {order!r}")
-        found: list[dict] | None = None
-        tests = []
+        project: str | None = None
+        filters: list[tuple[str, Any]] = []
+        above: list[tuple[str, int]] = []  # key > (project, number)
+        upto: list[tuple[str, int]] = []  # key <= (project, number)
         for clause in re.split(r"\s+AND\s+", where.strip(), flags=re.I):
             if m := re.fullmatch(r'project\s*=\s*"?([^"]+?)"?', clause):
                 if m.group(1) not in self.issues:
                     return _error(400, f"The value '{m.group(1)}' does not exist for the field 'project'.")
-                found = self.issues[m.group(1)]
+                project = m.group(1)
             elif m := re.fullmatch(r'updated\s*>=\s*"(\d{4}[/-]\d\d[/-]\d\d \d\d:\d\d)"', clause):
                 at = datetime.strptime(m.group(1).replace("-", "/"), "%Y/%m/%d %H:%M").replace(tzinfo=ZoneInfo(USER_TZ))
-                tests.append(lambda i, at=at: i["updated"] >= at)
+                filters.append(("updated", at))
             elif m := re.fullmatch(r'key\s*>\s*"?([A-Z][A-Z0-9_]*)-(\d+)"?', clause):
-                tests.append(lambda i, p=m.group(1), n=int(m.group(2)): (i["project"], int(i["key"].rsplit("-", 1)[1])) > (p, n))
+                above.append((m.group(1), int(m.group(2))))
             elif m := re.fullmatch(r'key\s*<=\s*"?([A-Z][A-Z0-9_]*)-(\d+)"?', clause):
-                tests.append(lambda i, p=m.group(1), n=int(m.group(2)): (i["project"], int(i["key"].rsplit("-", 1)[1])) <= (p, n))
+                upto.append((m.group(1), int(m.group(2))))
             elif m := re.fullmatch(r"id\s+in\s*\(([\d,\s]*)\)", clause):
-                tests.append(lambda i, ids=set(re.findall(r"\d+", m.group(1))): i["id"] in ids)
+                filters.append(("id", frozenset(re.findall(r"\d+", m.group(1)))))
             else:
                 return _error(400, f"Error in the JQL Query: the fake cannot read {clause!r}.")
-        if found is None:
+        if project is None:
             return _error(400, "The fake needs a project clause.")
-        matches = [i for i in found if all(t(i) for t in tests)]
+        found, numbers = self._memo.get(("query", project, tuple(filters)), lambda: self._filtered(project, filters))
+        start, end = 0, len(found)
+        for p, n in above:  # the issues of `project` sort after (p, n) from here on
+            start = max(start, 0 if project > p else len(found) if project < p else bisect.bisect_right(numbers, n))
+        for p, n in upto:
+            end = min(end, len(found) if project < p else 0 if project > p else bisect.bisect_right(numbers, n))
+        matches = found[start:end]
         return matches[::-1] if order.strip().lower() == "key desc" else matches
+
+    def _filtered(self, project: str, filters: list[tuple[str, Any]]) -> tuple[list[dict], list[int]]:
+        """The project's issues passing the `updated >=` and `id in` clauses, in key order, and their key numbers."""
+        issues = self.issues[project]
+        ids = next((value for kind, value in filters if kind == "id"), None)
+        if ids is not None:  # looked up rather than scanned
+            where = self._memo.get("positions", self._positions)
+            issues = [issues[n] for n in sorted(where[i][1] for i in ids & where.keys() if where[i][0] == project)]
+        for kind, value in filters:
+            issues = [i for i in issues if (i["updated"] >= value if kind == "updated" else i["id"] in value)]
+        return issues, [int(i["key"].rsplit("-", 1)[1]) for i in issues]
+
+    def _by_key(self) -> dict[str, dict]:
+        """Issue key or id -> issue (the first one, should a key ever equal an id)."""
+        found: dict[str, dict] = {}
+        for issues in self.issues.values():
+            for issue in issues:
+                found.setdefault(issue["key"], issue)
+                found.setdefault(issue["id"], issue)
+        return found
+
+    def _positions(self) -> dict[str, tuple[str, int]]:
+        """Issue id -> (project, index in the project's list)."""
+        return {i["id"]: (key, n) for key, issues in self.issues.items() for n, i in enumerate(issues)}
 
     def _search(self, request: Request, version: str) -> Response:
         if self.cloud:
@@ -392,8 +437,9 @@ class FakeJira(FakeServer):
         start = int(request.arg("startAt", "0"))
         limit = min(int(request.arg("maxResults", "50")), self.page_cap)
         wanted = (request.arg("fields") or "*navigable").split(",")
-        return Response(200, {"expand": "names,schema", "startAt": start, "maxResults": limit, "total": len(matches),
-                              "issues": [self._issue_json(i, version, wanted) for i in matches[start:start + limit]]})
+        hits = self._hits(matches[start:start + limit], version, wanted)
+        return Response(200, dumps({"expand": "names,schema", "startAt": start, "maxResults": limit, "total": len(matches),
+                                    "issues": hits}))
 
     def _search_jql(self, request: Request, version: str) -> Response:
         if not self.cloud:
@@ -409,14 +455,14 @@ class FakeJira(FakeServer):
             return matches
         limit = min(int(request.arg("maxResults", "50")), self.page_cap)
         wanted = (request.arg("fields") or "id").split(",")
-        body: dict[str, Any] = {"issues": [self._issue_json(i, version, wanted) for i in matches[start:start + limit]]}
+        body: dict[str, Any] = {"issues": self._hits(matches[start:start + limit], version, wanted)}
         if start + limit < len(matches):
             token = secrets.token_urlsafe(24)
             self._tokens[token] = (jql, start + limit)
             body.update(nextPageToken=token, isLast=False)
         else:
             body["isLast"] = True
-        return Response(200, body)
+        return Response(200, dumps(body))
 
     def _count(self, request: Request, version: str) -> Response:
         if not self.cloud:
@@ -425,7 +471,7 @@ class FakeJira(FakeServer):
         return matches if isinstance(matches, Response) else Response(200, {"count": len(matches)})
 
     def _comments(self, request: Request, version: str, key: str) -> Response:
-        issue = next((i for issues in self.issues.values() for i in issues if key in (i["key"], i["id"])), None)
+        issue = self._memo.get("by key", self._by_key).get(key)
         if issue is None:
             return _error(404, "Issue does not exist or you do not have permission to see it.")
         start = int(request.arg("startAt", "0"))
