@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import bisect
-import copy
 import json
 import math
 import random
@@ -22,7 +21,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import urlencode
 
-from .server import FakeServer, Request, Response
+from .dataset import Memo, Row
+from .server import Encoded, FakeServer, Request, Response, dumps
 
 T0 = datetime(2024, 1, 1, tzinfo=timezone.utc)
 API = "https://api.github.com"  # what the generated JSON's own URLs point at, as on github.com
@@ -100,8 +100,7 @@ class GitHubFake(FakeServer):
         self.reset_in = reset_in
         self.remaining = 5000
         self._data = threading.RLock()
-        self._version = 0  # bumped by every change, to drop cached orderings
-        self._order: dict[tuple, tuple[list[dict], list[tuple[str, int]]]] = {}
+        self._memo = Memo()  # orderings, listings and rows encoded once, until a row changes
         super().__init__(seed=seed, **kwargs)
         self.repos: dict[str, dict] = {}
         self.issues: dict[str, list[dict]] = {}
@@ -126,12 +125,12 @@ class GitHubFake(FakeServer):
         for r, (full_name, size) in enumerate(self.sizes.items()):
             owner, name = full_name.split("/")
             rid = 1000 + r
-            self.repos[full_name] = {
+            self.repos[full_name] = Row({
                 "id": rid, "node_id": f"R_{rid}", "name": name, "full_name": full_name, "private": r % 2 == 1,
                 "owner": {"login": owner, "id": 500 + r, "type": "Organization"},
                 "html_url": f"https://github.com/{full_name}", "description": f"The {name} repository",
                 "open_issues_count": 0, "has_issues": True,
-            }
+            })
             issues, comments = [], []
             for number in range(1, size + 1):
                 issue = self._issue(rng, full_name, rid, number)
@@ -176,14 +175,14 @@ class GitHubFake(FakeServer):
             issue["pull_request"] = {"url": f"{API}/repos/{repo}/pulls/{number}",
                                      "html_url": f"https://github.com/{repo}/pull/{number}", "merged_at": None}
             issue["html_url"] = f"https://github.com/{repo}/pull/{number}"
-        return issue
+        return Row(issue)
 
     def _comment(self, rng: random.Random, repo: str, number: int, cid: int, created: datetime) -> dict:
-        return {"id": cid, "node_id": f"IC_{cid}", "url": f"{API}/repos/{repo}/issues/comments/{cid}",
+        return Row({"id": cid, "node_id": f"IC_{cid}", "url": f"{API}/repos/{repo}/issues/comments/{cid}",
                 "html_url": f"https://github.com/{repo}/issues/{number}#issuecomment-{cid}",
                 "issue_url": f"{API}/repos/{repo}/issues/{number}", "user": self._user(rng.randrange(len(USERS))),
                 "body": rng.choice(COMMENT_BODIES), "created_at": _ts(created), "updated_at": _ts(created),
-                "author_association": "CONTRIBUTOR"}
+                "author_association": "CONTRIBUTOR"})
 
     # -- helpers for tests ---------------------------------------------------------------
     def ground_truth(self, repo: str) -> dict[str, Any]:
@@ -216,7 +215,6 @@ class GitHubFake(FakeServer):
                 issue["state"], issue["state_reason"] = ("closed", "completed") if closed else ("open", "reopened")
                 issue["updated_at"] = _ts(since + timedelta(seconds=k))
                 issue["closed_at"] = issue["updated_at"] if closed else None
-            self._version += 1
             return since, [f"{repo}#{i['number']}" for i in candidates]
 
     def corrupt(self, repo: str, number: int, **fields: Any) -> None:
@@ -224,7 +222,6 @@ class GitHubFake(FakeServer):
         with self._data:
             self.issues[repo][number - 1].update(fields)
             self.corrupted.add((repo, number))
-            self._version += 1
 
     def rate_limited_response(self, reset_in: float | None = None) -> Response:
         """GitHub's primary rate limit: 403, remaining 0, reset as Unix epoch seconds."""
@@ -324,14 +321,14 @@ class GitHubFake(FakeServer):
         per_page = max(1, min(int(request.arg("per_page", str(default_per_page))), 100))
         page = max(1, int(request.arg("page", "1")))
         start = (page - 1) * per_page
-        chunk = copy.deepcopy(rows[start:start + per_page])  # copies: a later touch() must not alter an answer
         last = max(1, math.ceil(len(rows) / per_page))
         params = {k: v[0] for k, v in request.query.items() if k != "page"}
         links = []
         if page < last:
             links.append(f'<{self.url}{path}?{urlencode({**params, "page": page + 1})}>; rel="next"')
             links.append(f'<{self.url}{path}?{urlencode({**params, "page": last})}>; rel="last"')
-        return Response(200, chunk, {"Link": ", ".join(links)} if links else {})
+        body = dumps(self._encoded(rows[start:start + per_page]))
+        return Response(200, body, {"Link": ", ".join(links)} if links else {})
 
     def _list_repos(self, request: Request) -> Response:
         error, _ = self._guard(request)
@@ -340,15 +337,27 @@ class GitHubFake(FakeServer):
         with self._data:
             return self._paged(request, "/user/repos", sorted(self.repos.values(), key=lambda r: r["full_name"]))
 
+    def _encoded(self, rows: list[dict]) -> list[Encoded]:
+        """Rows as JSON, each encoded once until the data changes. Encoded under the data lock,
+        an answer is a snapshot: a later touch() cannot alter it."""
+        return [self._memo.encoded(r) for r in rows]
+
     def _ordered(self, kind: str, repo: str, field: str) -> tuple[list[dict], list[tuple[str, int]]]:
         """Rows of `kind` sorted ascending by (field, id) and their keys, cached until data changes,
         so a page costs a bisect rather than a sort (benchmarks read tens of thousands)."""
-        key = (kind, repo, field, self._version)
-        if key not in self._order:
+        def order() -> tuple[list[dict], list[tuple[str, int]]]:
             rows = sorted(getattr(self, kind)[repo], key=lambda r: (r[field], r["id"]))
-            self._order = {k: v for k, v in self._order.items() if k[3] == self._version}
-            self._order[key] = (rows, [(r[field], r["id"]) for r in rows])
-        return self._order[key]
+            return rows, [(r[field], r["id"]) for r in rows]
+        return self._memo.get(("order", kind, repo, field), order)
+
+    def _listing(self, kind: str, repo: str, field: str, desc: bool, since: str | None,
+                 state: str = "all") -> list[dict]:
+        """A page-numbered listing's rows in order, filtered by state and `since`, cached until data changes."""
+        def select() -> list[dict]:
+            rows, _ = self._ordered(kind, repo, field)
+            return [r for r in (rows[::-1] if desc else rows)
+                    if (state == "all" or r["state"] == state) and (not since or r["updated_at"] >= since)]
+        return self._memo.get(("listing", kind, repo, field, desc, since, state), select)
 
     @staticmethod
     def _since(request: Request) -> str | None:
@@ -363,11 +372,7 @@ class GitHubFake(FakeServer):
         field = "updated_at" if request.arg("sort") == "updated" else "created_at"
         since = self._since(request)
         with self._data:
-            rows, _ = self._ordered("comments", full, field)
-            if request.arg("direction", "asc") == "desc":
-                rows = rows[::-1]
-            if since:
-                rows = [c for c in rows if c["updated_at"] >= since]
+            rows = self._listing("comments", full, field, request.arg("direction", "asc") == "desc", since)
             return self._paged(request, f"/repositories/{self.repos[full]['id']}/issues/comments", rows)
 
     def _list_issues(self, request: Request, owner=None, name=None, rid=None) -> Response:
@@ -384,9 +389,8 @@ class GitHubFake(FakeServer):
         with self._data:
             rows, keys = self._ordered("issues", full, field)
             if request.arg("page"):
-                ordered = rows[::-1] if desc else rows
                 return self._paged(request, f"/repositories/{self.repos[full]['id']}/issues",
-                                   [i for i in ordered if wanted(i)])
+                                   self._listing("issues", full, field, desc, since, state))
             after = request.arg("after")
             try:
                 key = _decode_cursor(after) if after else None
@@ -403,14 +407,15 @@ class GitHubFake(FakeServer):
                     chunk.append(rows[position])
                     if len(chunk) > per_page:
                         break
-            more, chunk = len(chunk) > per_page, copy.deepcopy(chunk[:per_page])
+            more, chunk = len(chunk) > per_page, chunk[:per_page]
+            body = dumps(self._encoded(chunk))
         headers = {}
         if more:
             params = {k: v[0] for k, v in request.query.items() if k != "after"}
             params["after"] = _encode_cursor((chunk[-1][field], chunk[-1]["id"]))
             path = f"/repositories/{self.repos[full]['id']}/issues"
             headers["Link"] = f'<{self.url}{path}?{urlencode(params)}>; rel="next"'
-        return Response(200, chunk, headers)
+        return Response(200, body, headers)
 
     def _search(self, request: Request) -> Response:
         error, _ = self._guard(request)
@@ -425,11 +430,13 @@ class GitHubFake(FakeServer):
                 "resource": "Search", "field": "q", "code": "invalid"}],
                 "documentation_url": f"{DOCS}/search/search#search-issues-and-pull-requests", "status": "422"})
         since = next((_parse_ts(t[10:]) for t in terms if t.startswith("updated:>=")), None)
+        issues, prs = "is:issue" in terms, "is:pr" in terms
+
+        def search() -> list[dict]:
+            return [i for i in self.issues[repo] if (not issues or "pull_request" not in i)
+                    and (not prs or "pull_request" in i) and (since is None or _parse_ts(i["updated_at"]) >= since)]
         with self._data:
-            rows = [i for i in self.issues[repo]
-                    if ("is:issue" not in terms or "pull_request" not in i)
-                    and ("is:pr" not in terms or "pull_request" in i)
-                    and (since is None or _parse_ts(i["updated_at"]) >= since)]
+            rows = self._memo.get(("search", repo, issues, prs, since), search)
             per_page = max(1, min(int(request.arg("per_page", "30")), 100))
-            return Response(200, {"total_count": len(rows), "incomplete_results": False,
-                                  "items": copy.deepcopy(rows[:per_page])})
+            return Response(200, dumps({"total_count": len(rows), "incomplete_results": False,
+                                        "items": self._encoded(rows[:per_page])}))
