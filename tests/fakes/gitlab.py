@@ -14,6 +14,7 @@ so `expected()` is ground truth independent of the connector's mapping table.
 from __future__ import annotations
 
 import base64
+import bisect
 import json
 import random
 import socket
@@ -23,7 +24,8 @@ from email.utils import formatdate
 from typing import Any
 from urllib.parse import quote, unquote, urlencode
 
-from .server import FakeServer, Request, Response
+from .dataset import Memo, Row
+from .server import FakeServer, Request, Response, dumps
 
 WEB = "https://gitlab.example.com"
 TOTAL_CAP = 10_000
@@ -83,6 +85,7 @@ class FakeGitLab(FakeServer):
         self.truth: dict[str, dict[int, str]] = {}  # project -> iid -> intended status
         self._note_id = 500_000
         self._last_touch = self.now
+        self._memo = Memo()  # filtered and sorted issue lists and rows encoded once, until a row changes
         for index, (path, size) in enumerate((projects or DEFAULT_PROJECTS).items()):
             self._generate(index, path, size)
         super().__init__(seed=seed, **kwargs)
@@ -101,12 +104,12 @@ class FakeGitLab(FakeServer):
     def _generate(self, index: int, path: str, size: int) -> None:
         namespace, name = path.rsplit("/", 1)
         pid = 1000 + index
-        self.projects[path] = {
+        self.projects[path] = Row({
             "id": pid, "name": name, "name_with_namespace": f"{namespace} / {name}", "path": name,
             "path_with_namespace": path, "description": f"The {name} project", "web_url": f"{WEB}/{path}",
             "default_branch": "main", "created_at": stamp(self.now - timedelta(days=500)),
             "last_activity_at": stamp(self.now - timedelta(days=1)),
-        }
+        })
         self.issues[path], self.truth[path] = [], {}
         start = self.now - timedelta(days=400)
         for iid in range(1, size + 1):
@@ -119,7 +122,7 @@ class FakeGitLab(FakeServer):
             assignees = [self._embedded(u) for u in rng.sample(self.users, rng.choice((0, 1, 1, 2)))]
             incident = rng.random() < 0.1
             description = "Very long body. " * 12_000 if iid == 3 else rng.choice(DESCRIPTIONS)
-            issue = {
+            issue = Row({
                 "id": pid * 100_000 + iid, "iid": iid, "project_id": pid,
                 "title": f"{rng.choice(TITLES)} #{iid}", "description": description, "state": state,
                 "created_at": stamp(created), "updated_at": stamp(updated),
@@ -138,7 +141,7 @@ class FakeGitLab(FakeServer):
                 "epic": {"id": 9, "iid": 4, "title": "Q3 launch", "url": f"/groups/{namespace}/-/epics/4",
                          "group_id": 77} if rng.random() < 0.1 else None,
                 "has_tasks": False, "time_stats": {"time_estimate": 0, "total_time_spent": 0},
-            }
+            })
             self.issues[path].append(issue)
             self.truth[path][iid] = intended
             count = 130 if iid == 5 else rng.choice((0, 0, 0, 1, 1, 2, 3))
@@ -157,13 +160,13 @@ class FakeGitLab(FakeServer):
             system = n == count
             self._note_id += 1
             when = stamp(created + timedelta(minutes=n + 1))
-            notes.append({
+            notes.append(Row({
                 "id": self._note_id, "type": None, "attachment": None, "system": system,
                 "body": "changed the description" if system else f"Comment {n} with **markdown** ✓ on #{issue['iid']}",
                 "author": self._embedded(rng.choice(self.users)), "created_at": when, "updated_at": when,
                 "noteable_id": issue["id"], "noteable_type": "Issue", "noteable_iid": issue["iid"],
                 "resolvable": False, "confidential": False, "internal": False,
-            })
+            }))
         issue["user_notes_count"] = count
         return notes
 
@@ -274,46 +277,55 @@ class FakeGitLab(FakeServer):
             size = self._per_page(request)
             chunk, more = rows[:size], len(rows) > size
             link = self._link(request, {"id_after": chunk[-1]["id"]}) if more else None
-            return self._ok(chunk, {"Link": f'<{link}>; rel="next"'} if link else {})
+            return self._ok(self._json(chunk), {"Link": f'<{link}>; rel="next"'} if link else {})
         return self._offset(request, rows)
 
-    def _filtered(self, request: Request, path: str) -> list[dict]:
-        issues = self.issues[path]
-        if since := request.arg("updated_after"):
+    def _filtered(self, path: str, since: str | None) -> list[dict]:
+        """The project's issues updated after `since`, cached until an issue changes."""
+        def select() -> list[dict]:
+            if not since:
+                return self.issues[path]
             floor = parse_time(since)
-            issues = [i for i in issues if parse_time(i["updated_at"]) >= floor]
-        return issues
+            return [i for i in self.issues[path] if parse_time(i["updated_at"]) >= floor]
+        return self._memo.get(("filtered", path, since), select)
+
+    def _sorted(self, path: str, since: str | None, order: str, descending: bool) -> tuple[list[dict], list[tuple]]:
+        """The filtered issues in the listing's order, and their (order, id) keys ascending for bisection."""
+        def arrange() -> tuple[list[dict], list[tuple]]:
+            rows = sorted(self._filtered(path, since), key=lambda i: (i[order], i["id"]), reverse=descending)
+            return rows, [(r[order], r["id"]) for r in (reversed(rows) if descending else rows)]
+        return self._memo.get(("sorted", path, since, order, descending), arrange)
 
     def _list_issues(self, request: Request, pid: str) -> Response:
         path = self._project(request, pid)
         if isinstance(path, Response):
             return path
-        with self._lock:
-            issues = [dict(i) for i in self._filtered(request, path)]
         order = request.arg("order_by", "created_at")
         descending = request.arg("sort", "desc") == "desc"
-        issues.sort(key=lambda i: (i[order], i["id"]), reverse=descending)
-        if self.keyset and request.arg("pagination") == "keyset":
-            return self._keyset(request, issues, order, descending)
-        return self._offset(request, issues)
+        with self._lock:  # rows are encoded under the lock: touch() cannot change an answer half-way
+            rows, keys = self._sorted(path, request.arg("updated_after"), order, descending)
+            if self.keyset and request.arg("pagination") == "keyset":
+                return self._keyset(request, rows, keys, order, descending)
+            return self._offset(request, rows)
 
-    def _keyset(self, request: Request, rows: list[dict], order: str, descending: bool) -> Response:
+    def _keyset(self, request: Request, rows: list[dict], keys: list[tuple], order: str, descending: bool) -> Response:
+        start = 0
         if cursor := request.arg("cursor"):
             last = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-            mark = (last[order], last["id"])
-            rows = [r for r in rows if ((r[order], r["id"]) < mark if descending else (r[order], r["id"]) > mark)]
+            mark = (last[order], last["id"])  # the rows after it, found by bisection
+            start = len(rows) - bisect.bisect_left(keys, mark) if descending else bisect.bisect_right(keys, mark)
         size = self._per_page(request)
-        chunk = rows[:size]
-        if len(rows) <= size:
-            return self._ok(chunk)
+        chunk = rows[start:start + size]
+        if len(rows) - start <= size:
+            return self._ok(self._json(chunk))
         token = base64.urlsafe_b64encode(json.dumps({order: chunk[-1][order], "id": chunk[-1]["id"]}).encode())
-        return self._ok(chunk, {"Link": f'<{self._link(request, {"cursor": token.decode()})}>; rel="next"'})
+        return self._ok(self._json(chunk), {"Link": f'<{self._link(request, {"cursor": token.decode()})}>; rel="next"'})
 
     def _statistics(self, request: Request, pid: str) -> Response:
         path = self._project(request, pid)
         if isinstance(path, Response):
             return path
-        issues = self._filtered(request, path)
+        issues = self._filtered(path, request.arg("updated_after"))
         closed = sum(1 for i in issues if i["state"] == "closed")
         return self._ok({"statistics": {"counts": {"all": len(issues), "closed": closed,
                                                    "opened": len(issues) - closed}}})
@@ -329,6 +341,10 @@ class FakeGitLab(FakeServer):
         return self._offset(request, rows)
 
     # -- paging --------------------------------------------------------------------------
+    def _json(self, rows: list[dict]) -> bytes:
+        """A JSON list of rows, each encoded once until a row changes."""
+        return dumps([self._memo.encoded(r) for r in rows])
+
     @staticmethod
     def _per_page(request: Request) -> int:
         return max(1, min(int(request.arg("per_page", "20")), 100))
@@ -356,4 +372,4 @@ class FakeGitLab(FakeServer):
             headers.update({"X-Total": str(len(rows)), "X-Total-Pages": str(pages)})
             links["last"] = pages
         headers["Link"] = ", ".join(f'<{self._link(request, {"page": n})}>; rel="{rel}"' for rel, n in links.items())
-        return self._ok(chunk, headers)
+        return self._ok(self._json(chunk), headers)
