@@ -12,15 +12,18 @@ test's edit between two requests, to change tickets while a connector is reading
 from __future__ import annotations
 
 import base64
+import bisect
 import hashlib
+import operator
 import random
 import re
 import time
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 from urllib.parse import urlencode
 
-from .server import FakeServer, Request, Response
+from .dataset import Memo, Row
+from .server import FakeServer, Request, Response, dumps
 
 FORMAT = "%Y-%m-%d %H:%M:%S"
 EPOCH = datetime(2024, 3, 4, 8, 0, tzinfo=timezone.utc)
@@ -91,6 +94,12 @@ def _groups(query: str) -> list[list[str]]:
 
 
 _CONDITION = re.compile(r"^([A-Za-z_.]+?)(IN|>=|<=|!=|>|<|=)(.*)$", re.DOTALL)
+Condition = tuple[str, str, Any]  # (field, operator, value: a frozenset for IN)
+OPERATORS: dict[str, Callable[[str, Any], bool]] = {
+    "=": operator.eq, "!=": operator.ne, ">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt,
+    "IN": lambda have, values: have in values,
+}
+DEFAULT_ORDER = (("sys_updated_on", False), ("sys_id", False))
 
 
 class FakeServiceNow(FakeServer):
@@ -102,6 +111,7 @@ class FakeServiceNow(FakeServer):
         self.data: dict[str, list[dict[str, Any]]] = {}
         self._index: dict[str, dict[str, Any]] = {}
         self._hooks: dict[tuple[str, int], Callable[[], Any]] = {}
+        self._memo = Memo()  # sorted tables, their indexes and rendered rows, until a row changes
         super().__init__(seed=seed, **kwargs)
         self._shape = (sizes or {"incident": 130, "problem": 40, "change_request": 30}, hide_every, seed)
         self.reset()
@@ -120,9 +130,9 @@ class FakeServiceNow(FakeServer):
     # -- dataset -------------------------------------------------------------------------
     def _build(self, sizes: dict[str, int], hide_every: int, seed: int) -> None:
         rng = random.Random(seed)
-        users = [{"sys_id": sys_id("user", u), "user_name": u, "name": n, "email": e} for u, n, e in PEOPLE]
-        users.append({"sys_id": sys_id("user", self.username), "user_name": self.username,
-                      "name": "Import Service", "email": ""})
+        users = [Row({"sys_id": sys_id("user", u), "user_name": u, "name": n, "email": e}) for u, n, e in PEOPLE]
+        users.append(Row({"sys_id": sys_id("user", self.username), "user_name": self.username,
+                          "name": "Import Service", "email": ""}))
         self.data = {"sys_user": users, "sys_journal_field": []}
         authors = [u for u, _, _ in PEOPLE] + list(GHOST_AUTHORS)
         for table in ("change_request", "problem", "incident"):  # incidents refer to the others
@@ -133,7 +143,7 @@ class FakeServiceNow(FakeServer):
                 if index % 9 == 4 and rows:  # same second as another ticket: sys_id breaks the tie
                     updated = datetime.strptime(rows[-1]["sys_updated_on"], FORMAT).replace(tzinfo=timezone.utc)
                 state = rng.choice(list(STATES[table]))
-                row = {
+                row = Row({
                     "sys_id": sys_id(table, index),
                     "number": f"{PREFIX[table]}{10001 + index:07d}",
                     "short_description": "" if index == 7 else f"{rng.choice(TITLES)} #{index}",
@@ -148,14 +158,14 @@ class FakeServiceNow(FakeServer):
                     "sys_updated_on": updated.strftime(FORMAT),
                     "closed_at": updated.strftime(FORMAT) if state in CLOSED_STATES else "",
                     "_hidden": hide_every > 0 and index % hide_every == hide_every - 1,
-                }
+                })
                 if table == "incident":
                     row["parent_incident"] = rows[index - index % 10]["sys_id"] if index % 10 == 3 else ""
                     problems = self.data.get("problem") or []
                     row["problem_id"] = problems[index % len(problems)]["sys_id"] if problems and index % 6 == 0 else ""
                 rows.append(row)
                 for n in range(rng.choice((0, 0, 1, 1, 2, 3))):
-                    self.data["sys_journal_field"].append({
+                    self.data["sys_journal_field"].append(Row({
                         "sys_id": sys_id("journal", table, index, n),
                         "element_id": row["sys_id"],
                         "name": table,
@@ -163,14 +173,14 @@ class FakeServiceNow(FakeServer):
                         "value": rng.choice(COMMENTS),
                         "sys_created_on": (created + timedelta(minutes=5 + n)).strftime(FORMAT),
                         "sys_created_by": rng.choice(authors),
-                    })
+                    }))
             self.data[table] = rows
         self._index = {row["sys_id"]: row for rows in self.data.values() for row in rows}
 
     # -- ground truth for tests ------------------------------------------------------------
     def ordered(self, table: str) -> list[dict[str, Any]]:
         """Every ticket, hidden ones included, in the API's default order."""
-        return self._ordered(table, self.data[table])
+        return list(self._sorted(table, DEFAULT_ORDER))
 
     def visible(self, table: str) -> list[dict[str, Any]]:
         """Tickets the integration user can see, in the API's order."""
@@ -254,56 +264,133 @@ class FakeServiceNow(FakeServer):
             return response
         return handler
 
-    def _ordered(self, table: str, rows: list[dict[str, Any]], query: str = "") -> list[dict[str, Any]]:
-        """Rows matching any `^NQ` group (all of its conditions), sorted by the query's ORDERBYs.
+    def _parse(self, table: str, query: str) -> tuple[list[list[Condition]], tuple[tuple[str, bool], ...]]:
+        """The query's `^NQ` groups (OR-ed) of AND-ed conditions, and its ORDERBY terms.
 
         ORDERBY terms sort the whole result wherever they stand, as on a real instance.
         """
         orders: list[tuple[str, bool]] = []
-        groups: list[list[tuple[str, Callable[[str], bool]]]] = []
+        groups: list[list[Condition]] = []
         for parts in _groups(query):
-            tests = []
+            conditions = []
             for part in parts:
                 if part.startswith("ORDERBYDESC"):
                     orders.append((part[len("ORDERBYDESC"):], True))
                 elif part.startswith("ORDERBY"):
                     orders.append((part[len("ORDERBY"):], False))
-                elif (condition := self._condition(rows, part)) is not None:
-                    tests.append(condition)
-            groups.append(tests)
-        rows = [r for r in rows if any(all(test(str(r.get(name, ""))) for name, test in tests) for tests in groups)]
-        for name, desc in reversed(orders or [("sys_updated_on", False), ("sys_id", False)]):
-            rows = sorted(rows, key=lambda r: str(r.get(name, "")), reverse=desc)
-        return rows
+                elif (condition := self._condition(self.data[table], part)) is not None:
+                    conditions.append(condition)
+            groups.append(conditions)
+        return groups, tuple(orders) or DEFAULT_ORDER
 
     @staticmethod
-    def _condition(rows: list[dict[str, Any]], condition: str):
-        """(field, test on its value), or None for a part ServiceNow would ignore (unknown field)."""
+    def _condition(rows: list[dict[str, Any]], condition: str) -> Condition | None:
+        """(field, operator, value), or None for a part ServiceNow would ignore (unknown field)."""
         match = _CONDITION.match(condition)
         if not match or (rows and match.group(1) not in rows[0]):
             return None
         name, op, wanted = match.groups()
-        if op == "IN":
-            return name, set(wanted.split(",")).__contains__
-        return name, {
-            "=": lambda have: have == wanted, "!=": lambda have: have != wanted,
-            ">=": lambda have: have >= wanted, "<=": lambda have: have <= wanted,
-            ">": lambda have: have > wanted, "<": lambda have: have < wanted,
-        }[op]
+        return name, op, frozenset(wanted.split(",")) if op == "IN" else wanted
+
+    def _sorted(self, table: str, orders: tuple[tuple[str, bool], ...]) -> list[dict[str, Any]]:
+        """The table in `orders` order: a stable sort per term, last term first, so ties keep table order."""
+        def arrange() -> list[dict[str, Any]]:
+            rows = self.data[table]
+            for name, desc in reversed(orders):
+                rows = sorted(rows, key=lambda r: str(r.get(name, "")), reverse=desc)
+            return rows
+        return self._memo.get(("sorted", table, orders), arrange)
+
+    def _bounds(self, table: str, orders: tuple[tuple[str, bool], ...], op: str, wanted: str) -> range:
+        """Positions in the sorted table whose first ORDERBY field satisfies `op wanted`: one run, by bisection."""
+        name, desc = orders[0]
+
+        def ascending() -> list[str]:  # the field's values, ascending whichever way the table sorts
+            rows = self._sorted(table, orders)
+            return [str(r.get(name, "")) for r in (rows[::-1] if desc else rows)]
+        keys = self._memo.get(("keys", table, orders), ascending)
+        low, high = bisect.bisect_left(keys, wanted), bisect.bisect_right(keys, wanted)
+        start, end = {"=": (low, high), ">": (high, len(keys)), ">=": (low, len(keys)),
+                      "<": (0, low), "<=": (0, high)}[op]
+        return range(len(keys) - end, len(keys) - start) if desc else range(start, end)
+
+    def _positions(self, table: str, orders: tuple[tuple[str, bool], ...], name: str) -> dict[str, list[int]]:
+        """Value of field `name` -> positions of its rows in the sorted table: `=` and `IN` by lookup."""
+        def index() -> dict[str, list[int]]:
+            found: dict[str, list[int]] = {}
+            for position, row in enumerate(self._sorted(table, orders)):
+                found.setdefault(str(row.get(name, "")), []).append(position)
+            return found
+        return self._memo.get(("positions", table, orders, name), index)
+
+    def _group(self, table: str, orders: tuple[tuple[str, bool], ...], conditions: list[Condition]) -> Sequence[int]:
+        """Sorted positions of the rows meeting every condition of a group.
+
+        Range conditions on the first ORDERBY field narrow a run of positions; the rest are checked
+        on that run or on the rows an `=`/`IN` condition looks up, whichever is fewer.
+        """
+        rows = self._sorted(table, orders)
+        run, rest = range(len(rows)), []
+        for name, op, wanted in conditions:
+            if name == orders[0][0] and op in ("=", ">", ">=", "<", "<="):
+                bounds = self._bounds(table, orders, op, wanted)
+                start, stop = max(run.start, bounds.start), min(run.stop, bounds.stop)
+                run = range(start, max(start, stop))
+            else:
+                rest.append((name, op, wanted))
+        if not rest:
+            return run
+        candidates: Sequence[int] = run
+        for name, op, wanted in rest:
+            if op in ("=", "IN"):
+                index = self._positions(table, orders, name)
+                values = wanted if op == "IN" else (wanted,)
+                if sum(len(index.get(v, ())) for v in values) < len(candidates):
+                    candidates = sorted(p for v in values for p in index.get(v, ()))
+        return [p for p in candidates if p in run
+                and all(OPERATORS[op](str(rows[p].get(name, "")), wanted) for name, op, wanted in rest)]
+
+    def _select(self, table: str, query: str, start: int, stop: int) -> tuple[list[dict[str, Any]], int]:
+        """Rows `start:stop` (a Python slice) of the rows matching any group, in order, and how many match."""
+        groups, orders = self._parse(table, query)
+        rows = self._sorted(table, orders)
+        runs: list[range] = []  # the union of the groups, as sorted disjoint runs of positions
+        for part in sorted((r for group in groups for r in self._runs(self._group(table, orders, group))),
+                           key=lambda r: r.start):
+            if runs and part.start <= runs[-1].stop:
+                runs[-1] = range(runs[-1].start, max(runs[-1].stop, part.stop))
+            else:
+                runs.append(part)
+        total = sum(map(len, runs))
+        start, stop, _ = slice(start, stop).indices(total)
+        window: list[dict[str, Any]] = []
+        for run in runs:
+            if start < len(run) and start < stop:
+                window.extend(rows[p] for p in run[start:stop])
+            start, stop = max(start - len(run), 0), stop - len(run)
+        return window, total
+
+    @staticmethod
+    def _runs(positions: Sequence[int]) -> list[range]:
+        if isinstance(positions, range):
+            return [positions] if positions else []
+        return [range(p, p + 1) for p in positions]
 
     def _query(self, table: str, request: Request) -> Response:
-        rows = self._ordered(table, self.data[table], request.arg("sysparm_query", "") or "")
         limit = min(int(request.arg("sysparm_limit") or MAX_LIMIT), MAX_LIMIT)
         offset = int(request.arg("sysparm_offset") or 0)
-        window = [r for r in rows[offset:offset + limit] if not r.get("_hidden")]  # ACLs apply after the cut
+        rows, total = self._select(table, request.arg("sysparm_query", "") or "", offset, offset + limit)
+        window = [r for r in rows if not r.get("_hidden")]  # ACLs apply after the cut
         fields = [f for f in (request.arg("sysparm_fields") or "").split(",") if f]
         mode = (request.arg("sysparm_display_value") or "false").lower()
         exclude = (request.arg("sysparm_exclude_reference_link") or "false").lower() == "true"
-        result = [self._render(table, row, fields, mode, exclude) for row in window]
-        headers = {"X-Total-Count": str(len(rows))}
+        shape = (table, tuple(fields), mode, exclude, self.url)
+        result = [self._memo.encoded(row, shape, render=lambda row=row: self._render(table, row, fields, mode, exclude))
+                  for row in window]
+        headers = {"X-Total-Count": str(total)}
         if (request.arg("sysparm_suppress_pagination_header") or "false").lower() != "true":
-            headers["Link"] = self._link(request, table, offset, limit, len(rows))
-        return Response(200, {"result": result}, headers)
+            headers["Link"] = self._link(request, table, offset, limit, total)
+        return Response(200, dumps({"result": result}), headers)
 
     def _link(self, request: Request, table: str, offset: int, limit: int, total: int) -> str:
         def url(at: int) -> str:
