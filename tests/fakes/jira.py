@@ -13,6 +13,7 @@ import bisect
 import random
 import re
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -55,6 +56,20 @@ def jira_time(value: datetime) -> str:
     """JIRA's timestamps: the user's zone, milliseconds, an offset without a colon (-0500)."""
     text = value.astimezone(ZoneInfo(USER_TZ)).isoformat(timespec="milliseconds")
     return text[:-3] + text[-2:]
+
+
+@dataclass(frozen=True)
+class Matches:
+    """The issues a query matched, as positions in a (cached) list: a page is cut without copying the rest."""
+
+    issues: list[dict]
+    positions: range
+
+    def __len__(self) -> int:
+        return len(self.positions)
+
+    def __getitem__(self, cut: slice) -> list[dict]:
+        return [self.issues[p] for p in self.positions[cut]]
 
 
 def _error(status: int, *messages: str, headers: dict | None = None) -> Response:
@@ -362,7 +377,7 @@ class FakeJira(FakeServer):
             return _error(404, f"No project could be found with key '{key}'.")
         return Response(200, self._project_json(key))
 
-    def _query(self, jql: str) -> list[dict] | Response:
+    def _query(self, jql: str) -> Matches | Response:
         """The issues matching the little JQL our connector writes; 400 like JIRA otherwise.
 
         Key bounds cut the project's issues (kept in key order) by bisection, so paging by
@@ -400,8 +415,9 @@ class FakeJira(FakeServer):
             start = max(start, 0 if project > p else len(found) if project < p else bisect.bisect_right(numbers, n))
         for p, n in upto:
             end = min(end, len(found) if project < p else 0 if project > p else bisect.bisect_right(numbers, n))
-        matches = found[start:end]
-        return matches[::-1] if order.strip().lower() == "key desc" else matches
+        if order.strip().lower() == "key desc":
+            return Matches(found, range(end - 1, start - 1, -1))
+        return Matches(found, range(start, end))
 
     def _filtered(self, project: str, filters: list[tuple[str, Any]]) -> tuple[list[dict], list[int]]:
         """The project's issues passing the `updated >=` and `id in` clauses, in key order, and their key numbers."""
