@@ -25,6 +25,7 @@ class Row(dict):
 
 
 def _changing(name: str):
+    """dict's method `name`, moving `Row.version` once it has run (or failed half-way)."""
     method = getattr(dict, name)
 
     def changed(self, *args, **kwargs):
@@ -57,5 +58,7 @@ class Memo:
         return values[key]
 
     def encoded(self, row: Row, *shape: Hashable, render: Callable[[], Any] | None = None) -> Encoded:
-        """`row` as JSON (or what `render` makes of it, one rendering per `shape`), encoded once."""
+        """`row` as JSON (or what `render` makes of it, one rendering per `shape`), encoded once.
+
+        Keyed by the row's identity: safe, since a new row (which may reuse a dead one's id) moves the version."""
         return self.get((id(row), *shape), lambda: Encoded(json.dumps(row if render is None else render()).encode()))
