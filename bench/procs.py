@@ -1,8 +1,10 @@
 """Peak memory of a process tree, sampled from /proc while it runs.
 
 RQ's worker forks a work horse per job, and the peer runs as a process of its own, so the
-figure that matters is the resident memory of the whole tree at its largest: the sum of
-VmRSS over the process and its descendants, sampled every `interval` seconds.
+figure that matters is the memory of the whole tree at its largest. Summing RSS would count
+twice every page the work horse still shares with the worker it was forked from, so each
+process counts its proportional share (Pss, from /proc/PID/smaps_rollup): the sum is what the
+tree occupies. For a single process Pss and RSS differ only by shared libraries.
 """
 from __future__ import annotations
 
@@ -19,10 +21,11 @@ def tree(pid: int) -> list[int]:
     return [pid, *_descendants(pid)]
 
 
-def rss_kb(pid: int) -> int:
+def memory_kb(pid: int) -> int:
+    """The process's proportional set size (its RSS, shared pages divided among their sharers)."""
     try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
                 return int(line.split()[1])
     except (OSError, ValueError, IndexError):
         pass
@@ -30,7 +33,7 @@ def rss_kb(pid: int) -> int:
 
 
 class PeakRss:
-    """Samples the tree of `process` until it exits; `.mb` is the largest sum seen."""
+    """Samples the tree of `process` until it exits; `.mb` is the largest sum of Pss seen."""
 
     def __init__(self, process: subprocess.Popen, interval: float = 0.1):
         self.process = process
@@ -41,7 +44,7 @@ class PeakRss:
 
     def _sample(self) -> None:
         while self.process.poll() is None:
-            self.peak_kb = max(self.peak_kb, sum(rss_kb(p) for p in tree(self.process.pid)))
+            self.peak_kb = max(self.peak_kb, sum(memory_kb(p) for p in tree(self.process.pid)))
             time.sleep(self.interval)
 
     def wait(self, timeout: float | None = None) -> int:
