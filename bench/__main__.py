@@ -154,6 +154,7 @@ def main(argv: list[str] | None = None) -> int:
                 if not mine:
                     continue
                 with FakeProcess(vendor, n) as fake:
+                    _module("bench.ceiling", vendor, fake.url, "items")  # untimed: the fake renders and caches its items once
                     for cell in mine:
                         fake.set_latency(cell["latency"])
                         started = time.monotonic()
