@@ -192,9 +192,51 @@ def test_writer_stores_any_text_a_vendor_sends(writer_engine, title, body, label
         result = write_batch(conn, [Page(items=[item], comments=[comment])], source="prop", job_id="j")
     assert (result.created, result.comments_written) == (1, 1)
     with writer_engine.connect() as conn:
-        stored = conn.execute(select(work_items.c.title, work_items.c.description)).one()
-        assert stored == (item.title, item.description)
+        stored = conn.execute(select(work_items.c.title, work_items.c.description, work_items.c.labels)).one()
+        assert tuple(stored) == (item.title, item.description, item.labels)
         assert conn.execute(select(comments.c.body)).scalar() == comment.body
     for text in (item.title, item.description, comment.body):  # what no store can hold was replaced
         assert "\x00" not in text
         text.encode("utf-8")  # raises on a lone surrogate
+
+
+def test_writer_round_trips_every_field_on_both_stores(writer_engine):
+    """What the workspace reads back is what the source sent: JSON fields, time zones, empty values."""
+    from sqlalchemy import delete
+
+    from importers.model import Attachment, Link, Person
+    from store import queries
+    from store.schema import comments, people, work_items
+    from store.writer import write_batch
+
+    created = datetime(2025, 3, 1, 9, 30, 15, 123456, tzinfo=timezone(timedelta(hours=5, minutes=30)))
+    alice = Person(source="rt", external_id="u1", display_name="Alice 🚀", email="Alice@Example.com")
+    full = WorkItem(source="rt", external_id="1", key="RT-1", project="RT", title='Tab\tquote " back\\slash',
+                    description="line\nnext\r\n|pipe|", status="done", priority="high", labels=["ui", "日本語", ""],
+                    assignee=alice, reporter=alice, created_at=created, updated_at=created,
+                    closed_at=created + timedelta(days=1), url="https://x.example/RT-1", parent_key="RT-0",
+                    links=[Link(kind="blocks", target_key="RT-2")],
+                    attachments=[Attachment(file_name="a b.png", size=12, url=None)])
+    bare = WorkItem(source="rt", external_id="2", key="RT-2", project="RT", title="bare", status="todo",
+                    created_at=created, updated_at=created)
+    note = Comment(source="rt", external_id="c1", item_external_id="1", author=alice, body="\\N is not NULL",
+                   created_at=created)
+    with writer_engine.begin() as conn:
+        for table in (comments, work_items, people):
+            conn.execute(delete(table))
+        write_batch(conn, [Page(items=[full, bare], comments=[note])], source="rt", job_id="j")
+    rows = {r["key"]: r for r in queries.items(writer_engine, source="rt")}
+    detail = queries.item_detail(writer_engine, rows["RT-1"]["id"])
+    assert (detail["title"], detail["description"], detail["labels"]) == (full.title, full.description, full.labels)
+    assert detail["links"] == [{"kind": "blocks", "target_key": "RT-2"}]
+    assert detail["attachments"] == [{"file_name": "a b.png", "size": 12, "url": None}]
+    assert utc_of(detail["created_at"]) == full.created_at and utc_of(detail["closed_at"]) == full.closed_at
+    assert (detail["parent_key"], detail["url"], detail["priority"]) == ("RT-0", full.url, "high")
+    assert (rows["RT-1"]["assignee"], rows["RT-2"]["assignee"]) == ("Alice 🚀", None)
+    assert [c["body"] for c in detail["comments"]] == ["\\N is not NULL"]
+    bare_detail = queries.item_detail(writer_engine, rows["RT-2"]["id"])
+    assert (bare_detail["labels"], bare_detail["links"], bare_detail["closed_at"], bare_detail["description"]) == ([], [], None, "")
+
+
+def utc_of(value) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
