@@ -5,7 +5,7 @@ compose file run one) is started and ready first; then `cli.py run` records the 
 enqueues its parts on a Redis server of the benchmark's own, and the worker imports the items
 and their comments into a fresh store, SQLite or PostgreSQL. Times are the job's own: from
 its first part claimed to its end (`seconds`), and from the moment the job was started to its
-end (`user_seconds`, what a user waits); memory is the worker tree's peak RSS.
+end (`user_seconds`, what a user waits); memory is the worker tree's peak summed Pss (bench/procs.py).
 """
 from __future__ import annotations
 
@@ -152,12 +152,15 @@ def wait_finished(job_id: str, redis_url: str, timeout: float = 3600) -> None:
     """Poll the job's progress key (what the console reads) until the job has ended."""
     from redis import Redis
 
+    from jobs.progress import key_for
+    from store.jobs import JobStatus
+
     connection = Redis.from_url(redis_url)
     deadline = time.monotonic() + timeout
     try:
         while time.monotonic() < deadline:
-            raw = connection.get(f"import:job:{job_id}")
-            if raw and json.loads(raw)["status"] not in ("queued", "running"):
+            raw = connection.get(key_for(job_id))
+            if raw and JobStatus(json.loads(raw)["status"]).finished:
                 return
             time.sleep(0.1)
     finally:

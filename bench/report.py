@@ -14,7 +14,7 @@ def _rate(m: dict | None) -> str:
 
 
 def print_table(results: dict) -> None:
-    print("items/s, requests (r) and peak RSS per measurement; medians of the runs; ratios taken within a run;")
+    print("items/s, requests (r) and peak memory (our worker tree: summed Pss) per measurement; medians of the runs; ratios taken within a run;")
     print("ceiling: the client library reading the items only, or the items and every comment (no latency only)\n")
     head = ["vendor", "N", "lat", "runs"] + [title for _, title in COLUMNS] + [title for _, title in RATIOS]
     rows = [head]

@@ -55,7 +55,7 @@ def _insert_new(conn: Connection, table: Table, rows: list[dict]) -> None:
     CONFLICT DO NOTHING: an executemany sends one INSERT a row, each parsed and planned by the
     server (server-side prepared statements are off, see store/db.py), which halved throughput."""
     if conn.dialect.name != "postgresql":
-        conn.execute(sqlite.insert(table).on_conflict_do_nothing(index_elements=["source", "external_id"]), rows)
+        conn.execute(_insert(conn, table).on_conflict_do_nothing(index_elements=["source", "external_id"]), rows)
         return
     columns = list(rows[0])
     names = ", ".join(f'"{c}"' for c in columns)

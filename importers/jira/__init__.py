@@ -181,7 +181,8 @@ class JiraSource(Source):
                 if highest is not None and not keys.done:
                     top, highest = highest.result(), None
                     if top and ISSUE_KEY.match(top):
-                        ranges[ranges.index(keys):ranges.index(keys) + 1] = split(keys, last, top, len(issues))
+                        at = ranges.index(keys)
+                        ranges[at:at + 1] = split(keys, last, top, len(issues))
                 for follow in ranges:
                     if not follow.done and follow not in pending.values():
                         pending[pool.submit(self._page, where, follow)] = follow

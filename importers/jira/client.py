@@ -177,8 +177,8 @@ class JiraClient:
 
     def highest_key(self, where: str) -> str | None:
         """The highest issue key `where` matches: where the key ranges of a read end."""
-        issues = self.search(f"{where} ORDER BY key DESC", ("updated",), 1).get("issues") or []
-        return str(issues[0].get("key")) if isinstance(issues[0] if issues else None, dict) else None
+        issues = self.search(f"{where} ORDER BY key DESC", ("updated",), 1).get("issues") or [None]
+        return str(issues[0].get("key")) if isinstance(issues[0], dict) else None
 
     def count(self, jql: str) -> int | None:
         """Cloud's approximate count, or Server's exact `total` of an empty page."""

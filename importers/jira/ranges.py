@@ -17,7 +17,7 @@ from typing import Any
 RANGES = 4  # key ranges read at once (plus the comment fetches of long threads)
 
 
-@dataclass
+@dataclass(eq=False)  # ranges are told apart by identity: the read looks them up in its list
 class KeyRange:
     """One search `key > after AND key <= upto` (either bound may be open), paged by token or key."""
 
