@@ -91,7 +91,8 @@ def live_view(doc: dict) -> None:
     cols[2].metric("Updated", f"{doc['updated']:,}")
     cols[3].metric("Skipped", f"{doc['skipped']:,}", help="Already in the workspace, unchanged")
     cols[4].metric("Failed", f"{doc['failed']:,}")
-    cols[5].metric("Items / s", f"{doc['items_per_second']:,.1f}")
+    rate = doc["items_per_second"] or 0.0
+    cols[5].metric("Items / s", f"{rate:,.0f}" if rate >= 100 else f"{rate:,.1f}")  # "2,281.5" no longer fits
     cols[6].metric("Time left", components.duration(doc["eta_seconds"]) if doc["status"] not in FINISHED else "-")
     if doc.get("waiting_until"):
         until = datetime.fromisoformat(doc["waiting_until"])
