@@ -37,7 +37,7 @@ def _user() -> str:
 
 
 def _outcome(doc: dict) -> int:
-    return OK if doc["status"] == "succeeded" else JOB_FAILED if doc["status"] in ("failed", "partial", "cancelled") else OK
+    return JOB_FAILED if doc["status"] in ("failed", "partial", "cancelled") else OK
 
 
 def cmd_sources(args, api) -> int:
@@ -267,7 +267,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     if not os.environ.get("ACGS2_NO_DOTENV"):  # tests keep a developer's .env out
         load_dotenv()
-    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "WARNING"), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "WARNING"),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
     import redis
 

@@ -15,7 +15,7 @@ import statistics
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bench import peer
@@ -141,7 +141,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
-    results = {"started": datetime.now(timezone.utc).isoformat(timespec="seconds"), "argv": sys.argv[1:],
+    results = {"started": datetime.now(UTC).isoformat(timespec="seconds"), "argv": sys.argv[1:],
                "cells": [], "reads": {}, "scale": None}
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / f"bench-{results['started'].replace(':', '')}.json"
@@ -154,7 +154,8 @@ def main(argv: list[str] | None = None) -> int:
                 if not mine:
                     continue
                 with FakeProcess(vendor, n) as fake:
-                    _module("bench.ceiling", vendor, fake.url, "items")  # untimed: the fake renders and caches its items once
+                    # untimed: the fake renders and caches its items once
+                    _module("bench.ceiling", vendor, fake.url, "items")
                     for cell in mine:
                         fake.set_latency(cell["latency"])
                         started = time.monotonic()

@@ -13,7 +13,7 @@ import resource
 import sys
 import time
 from collections import Counter
-from typing import Iterator
+from collections.abc import Iterator
 
 from bench.fakes import GITHUB_TOKEN, GITLAB_TOKEN, PROJECTS
 

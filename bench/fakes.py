@@ -38,7 +38,8 @@ def build(vendor: str, n: int, latency: float, projects: int = 1):
     if vendor == "github":
         from tests.fakes.github import GitHubFake
 
-        return GitHubFake(sizes={repo: n for repo in github_repos(projects)}, token=GITHUB_TOKEN, pr_every=0, anonymous=True,
+        return GitHubFake(sizes={repo: n for repo in github_repos(projects)}, token=GITHUB_TOKEN, pr_every=0,
+                          anonymous=True,
                           latency=latency)
     if vendor == "gitlab":
         from tests.fakes.gitlab import FakeGitLab
@@ -101,7 +102,7 @@ class FakeProcess:
     latency: float = 0.0
     projects: int = 1
 
-    def __enter__(self) -> "FakeProcess":
+    def __enter__(self) -> FakeProcess:
         self._process = subprocess.Popen([sys.executable, "-m", "bench.fakes", self.vendor, str(self.n),
                                           str(self.latency), str(self.projects)], cwd=ROOT, stdin=subprocess.PIPE,
                                          stdout=subprocess.PIPE, text=True)

@@ -31,7 +31,7 @@ class InlineExecutor:
         return future
 
     def map(self, fn, *iterables):
-        return [fn(*args) for args in zip(*iterables)]
+        return [fn(*args) for args in zip(*iterables, strict=True)]
 
     def shutdown(self, *args, **kwargs) -> None:
         pass

@@ -16,9 +16,9 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from bench.fakes import PROJECTS, source_config
 from bench.procs import PeakRss

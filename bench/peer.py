@@ -5,7 +5,8 @@ bench/.venvs/ (gitignored) on first use, points its `api_url_base` at the fake G
 the `issues` and `issue_comments` streams (the tap reads comments repo-wide, as we do) and
 writes its Singer messages to a file. It runs without a token: the tap checks every token
 against https://api.github.com/rate_limit whatever `api_url_base` says, so the fake serves the
-repository as a public one (the same requests, without an Authorization header). Time is the tap's wall time; memory its peak RSS.
+repository as a public one (the same requests, without an Authorization header). Time is the tap's wall time;
+memory its peak RSS.
 """
 from __future__ import annotations
 

@@ -14,7 +14,8 @@ def _rate(m: dict | None) -> str:
 
 
 def print_table(results: dict) -> None:
-    print("items/s, requests (r) and peak memory (our worker tree: summed Pss) per measurement; medians of the runs; ratios taken within a run;")
+    print("items/s, requests (r) and peak memory (our worker tree: summed Pss) per measurement; medians of the runs; "
+          "ratios taken within a run;")
     print("ceiling: the client library reading the items only, or the items and every comment (no latency only)\n")
     head = ["vendor", "N", "lat", "runs"] + [title for _, title in COLUMNS] + [title for _, title in RATIOS]
     rows = [head]
@@ -26,12 +27,13 @@ def print_table(results: dict) -> None:
                     + [f"{ratios[r]:.2f}" if r in ratios else "-" for r, _ in RATIOS])
     widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
     for row in rows:
-        print("  ".join(value.ljust(width) for value, width in zip(row, widths)).rstrip())
+        print("  ".join(value.ljust(width) for value, width in zip(row, widths, strict=True)).rstrip())
     if results["reads"]:
         print("\nstatus reads (1000 in-process calls each) and preview (slowest of 3)")
         for key, doc in results["reads"].items():
             status = doc["status"]
-            print(f"  {key:<18} jobs.api.status p50 {status['api']['p50_ms']:.2f} ms p99 {status['api']['p99_ms']:.2f} ms"
+            print(f"  {key:<18} jobs.api.status p50 {status['api']['p50_ms']:.2f} ms "
+                  f"p99 {status['api']['p99_ms']:.2f} ms"
                   f" | cli status --json p50 {status['cli']['p50_ms']:.2f} ms p99 {status['cli']['p99_ms']:.2f} ms"
                   f" | preview {doc['preview_s']:.2f} s")
 

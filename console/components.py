@@ -28,7 +28,7 @@ AUTH_LABELS = {  # api.sources() auth -> (label, colour)
 def step_indicator(step: int) -> None:
     """"1 Choose source > 2 Configure > 3 Preview > 4 Start", the current step highlighted."""
     cols = st.columns(len(STEPS))
-    for number, (col, name) in enumerate(zip(cols, STEPS), start=1):
+    for number, (col, name) in enumerate(zip(cols, STEPS, strict=True), start=1):
         with col:
             if number < step:
                 st.badge(f"{number}. {name}", icon=":material/check:", color="green", width="stretch")
@@ -58,7 +58,8 @@ def bar_chart(frame: pd.DataFrame, category: str, value: str = "items", color: s
     if frame.empty:
         st.caption("Nothing to chart yet.")
         return
-    encoding = dict(x=alt.X(f"{value}:Q", title=value), y=alt.Y(f"{category}:N", sort="-x", title=None, axis=alt.Axis(labelOverlap=False, labelLimit=160)),
+    encoding = dict(x=alt.X(f"{value}:Q", title=value),
+                    y=alt.Y(f"{category}:N", sort="-x", title=None, axis=alt.Axis(labelOverlap=False, labelLimit=160)),
                     tooltip=[category, value])
     if color:
         encoding["color"] = alt.Color(f"{color}:N")

@@ -16,9 +16,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import streamlit as st
-from streamlit.runtime.pages_manager import PagesManager
 from starlette.middleware import Middleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from streamlit.runtime.pages_manager import PagesManager
 
 APP_SCRIPT = Path(__file__).resolve().parent.parent / "app.py"
 BASE_URL_SCRIPT = (b'<script>window.__streamlit=Object.assign({BACKEND_BASE_URL:window.location.origin+"/"},'

@@ -46,9 +46,8 @@ def require_sign_in() -> str:
     st.title("Sign in to the ACGS2 Import Console")
     st.caption("The console reads your trackers with your credentials, so it asks who you are first.")
     has_oidc, stored = auth.oidc_configured(), auth.admin_hash()
-    if has_oidc:
-        if st.button("Sign in with your company account", type="primary", icon=":material/login:"):
-            st.login()
+    if has_oidc and st.button("Sign in with your company account", type="primary", icon=":material/login:"):
+        st.login()
     if stored:
         if has_oidc:
             st.divider()

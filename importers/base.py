@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import os
 from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, ClassVar, Iterable, Iterator
+from typing import Any, ClassVar
 
 from .errors import ConfigError
 from .model import Page, Project, WorkItem
@@ -118,5 +119,5 @@ class Source(ABC):
                 break
         return items[:limit]
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - a hook: nothing to release by default, sources with a session override it
         """Release HTTP sessions; sources holding one override this."""

@@ -7,14 +7,14 @@ vendor shapes.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
-from enum import Enum
+from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     """ACGS2's workflow states; each source maps its own states onto these."""
 
     BACKLOG = "backlog"
@@ -24,7 +24,7 @@ class Status(str, Enum):
     CANCELLED = "cancelled"
 
 
-class Priority(str, Enum):
+class Priority(StrEnum):
     URGENT = "urgent"
     HIGH = "high"
     MEDIUM = "medium"
@@ -61,8 +61,8 @@ def _aware(value: datetime | None) -> datetime | None:
     if value is None:
         return None
     if value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc)
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
 
 
 class Person(_Model):

@@ -6,9 +6,9 @@ Vendors disagree: `Retry-After` is seconds or an HTTP date; GitHub and ServiceNo
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
-from typing import Mapping
 
 RESET_HEADERS = ("x-ratelimit-reset", "ratelimit-reset")
 
@@ -27,7 +27,7 @@ def _parse_reset(value: str, now: datetime) -> datetime | None:
         # Epoch seconds; a small number is a delta in seconds (some proxies send that).
         try:
             if number > 1_000_000_000:
-                return datetime.fromtimestamp(number, tz=timezone.utc)
+                return datetime.fromtimestamp(number, tz=UTC)
             return now + timedelta(seconds=max(number, 0))
         except (OverflowError, OSError, ValueError):  # inf, nan, or beyond year 9999: not a usable time
             return None
@@ -35,7 +35,7 @@ def _parse_reset(value: str, now: datetime) -> datetime | None:
         when = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
-    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 def wait_until(
@@ -46,7 +46,7 @@ def wait_until(
     `limited` tells whether the response itself was a rate-limit answer (429, or a 403 with
     the remaining count at zero): reset headers on ordinary responses are not a reason to wait.
     """
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     h = _lower(headers)
     retry_after = h.get("retry-after")
     if retry_after:
@@ -55,7 +55,7 @@ def wait_until(
         except (ValueError, OverflowError):
             try:
                 when = parsedate_to_datetime(retry_after)
-                return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+                return when if when.tzinfo else when.replace(tzinfo=UTC)
             except (TypeError, ValueError):
                 pass
     remaining = h.get("x-ratelimit-remaining", h.get("ratelimit-remaining"))

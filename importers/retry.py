@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import os
 import time
-from datetime import datetime, timedelta, timezone
-from typing import Callable, Mapping, TypeVar
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 from tenacity.wait import wait_exponential_jitter
@@ -54,7 +55,7 @@ class RetryPolicy:
     def _wait_seconds(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
         if isinstance(exc, Transient) and exc.until is not None:
-            return max((exc.until - datetime.now(timezone.utc)).total_seconds(), 0.0) + 0.05
+            return max((exc.until - datetime.now(UTC)).total_seconds(), 0.0) + 0.05
         return self._backoff(state)
 
     def _before_sleep(self, state: RetryCallState) -> None:
@@ -62,11 +63,11 @@ class RetryPolicy:
         seconds = state.upcoming_sleep
         waited = (state.idle_for or 0) + seconds
         if waited > self.max_total_wait:
-            until = datetime.now(timezone.utc) + timedelta(seconds=seconds)
+            until = datetime.now(UTC) + timedelta(seconds=seconds)
             raise self._give_up(exc, until)
         if self.on_wait is not None:
             reason = exc.reason if isinstance(exc, Transient) else str(exc)
-            self.on_wait(datetime.now(timezone.utc) + timedelta(seconds=seconds), reason)
+            self.on_wait(datetime.now(UTC) + timedelta(seconds=seconds), reason)
 
     def _give_up(self, exc: BaseException | None, until: datetime | None) -> SourceError:
         if isinstance(exc, Transient) and (exc.rate_limited or exc.until is not None):

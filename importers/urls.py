@@ -14,7 +14,8 @@ from urllib.parse import urlsplit
 
 from .errors import ConfigError
 
-METADATA_HOSTS = {"metadata", "metadata.google.internal", "metadata.goog", "instance-data", "instance-data.ec2.internal"}
+METADATA_HOSTS = {"metadata", "metadata.google.internal", "metadata.goog", "instance-data",
+                  "instance-data.ec2.internal"}
 
 
 def loopback_allowed() -> bool:

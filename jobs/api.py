@@ -11,18 +11,20 @@ import io
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import and_, delete, func, select, update
 
 from importers import make_source, source_class, source_names
 from importers.errors import ConfigError, SourceError
 from importers.model import WorkItem
-from store import credentials, jobs as job_store
+from store import credentials
+from store import jobs as job_store
 from store.audit import record
 from store.db import engine_for
 from store.jobs import JobStatus, now
-from store.schema import comments, import_jobs, import_parts, projects as projects_table, schedules, work_items
+from store.schema import comments, import_jobs, import_parts, schedules, work_items
+from store.schema import projects as projects_table
 
 from . import queue
 from .progress import ProgressStore
@@ -125,7 +127,7 @@ def parse_since(value: str | datetime | None) -> datetime | None:
         except ValueError:
             raise ConfigError(f"--since {value!r} is not an ISO-8601 date or time, e.g. 2025-01-31 or "
                               f"2025-01-31T12:00:00Z") from None
-    when = when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+    when = when if when.tzinfo else when.replace(tzinfo=UTC)
     if when > now() + timedelta(minutes=5):
         raise ConfigError(f"--since {when:%Y-%m-%d %H:%M} is in the future: nothing would be imported")
     return when

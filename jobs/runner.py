@@ -11,9 +11,10 @@ import logging
 import os
 import queue
 import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable, Iterator, TypeVar
+from typing import TypeVar
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -188,7 +189,8 @@ class PartRunner:
             except DBAPIError as exc:
                 if not (isinstance(exc, OperationalError) or exc.connection_invalidated):
                     raise
-                raise Transient(f"workspace store unavailable: {str(getattr(exc, 'orig', exc)).strip()[:200]}") from None
+                reason = str(getattr(exc, 'orig', exc)).strip()[:200]
+                raise Transient(f"workspace store unavailable: {reason}") from None
 
         return self.store_retry.call(attempt)
 

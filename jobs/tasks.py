@@ -12,7 +12,8 @@ from sqlalchemy import and_, select, update
 
 from importers import source_class
 from importers.errors import SourceError
-from store import credentials, jobs as job_store
+from store import credentials
+from store import jobs as job_store
 from store.audit import record
 from store.db import engine_for
 from store.jobs import JobStatus, now, utc

@@ -1,8 +1,8 @@
 """Guides: the pitch, pilot and migration guides (Markdown under guides/), one tab each."""
 import streamlit as st
 
-from console import help as guides, signin
-from console import state
+from console import help as guides
+from console import signin, state
 
 signin.require_sign_in()  # also when Streamlit runs this page without app.py (see console/signin.py)
 
@@ -24,11 +24,10 @@ with left:
         st.markdown(body)
     else:
         st.warning(f"The {journey.title.lower()} guide is missing (guides/{picked}.md).")
-with right:
-    with st.container(border=True):
-        st.markdown(f"**{journey.title}**")
-        st.caption(journey.summary)
-        if st.button(f"Start a {journey.title.lower()} import", type="primary", icon=journey.icon, width="stretch"):
-            state.begin(picked, demo=picked == "pitch")
-            st.switch_page("pages/import_wizard.py")
-        st.markdown(f"Questions? [Contact us](mailto:{guides.support_email()})")
+with right, st.container(border=True):
+    st.markdown(f"**{journey.title}**")
+    st.caption(journey.summary)
+    if st.button(f"Start a {journey.title.lower()} import", type="primary", icon=journey.icon, width="stretch"):
+        state.begin(picked, demo=picked == "pitch")
+        st.switch_page("pages/import_wizard.py")
+    st.markdown(f"Questions? [Contact us](mailto:{guides.support_email()})")

@@ -1,10 +1,11 @@
 """Import wizard at /import: choose a source, configure and test it, preview, start."""
-from datetime import date, datetime, timezone
+from datetime import date
 
 import pandas as pd
 import streamlit as st
 
-from console import components, help as guides, signin, state
+from console import components, signin, state
+from console import help as guides
 from importers import source_class
 from importers.errors import SourceError
 from jobs import api

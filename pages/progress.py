@@ -4,7 +4,7 @@ The job id lives in the URL, so a refresh, a new tab or coming back later shows 
 current state; the job itself runs on a worker and never depends on this page being open.
 """
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import altair as alt
 import pandas as pd
@@ -66,7 +66,8 @@ def throughput_chart(samples: list[dict], running: bool) -> None:
     frame = pd.DataFrame(samples)
     frame["time"] = pd.to_datetime(frame["t"], unit="s", utc=True)
     chart = (alt.Chart(frame).mark_area(line=True, opacity=0.3)
-             .encode(x=alt.X("time:T", title=None, axis=alt.Axis(format="%H:%M:%S")), y=alt.Y("rate:Q", title="items / s"),
+             .encode(x=alt.X("time:T", title=None, axis=alt.Axis(format="%H:%M:%S")),
+                     y=alt.Y("rate:Q", title="items / s"),
                      tooltip=[alt.Tooltip("time:T", format="%H:%M:%S"), alt.Tooltip("rate:Q", format=".0f")])
              .properties(height=180))
     st.altair_chart(chart, width="stretch")
@@ -96,7 +97,7 @@ def live_view(doc: dict) -> None:
     cols[6].metric("Time left", components.duration(doc["eta_seconds"]) if doc["status"] not in FINISHED else "-")
     if doc.get("waiting_until"):
         until = datetime.fromisoformat(doc["waiting_until"])
-        seconds = max(0, (until - datetime.now(timezone.utc)).total_seconds())
+        seconds = max(0, (until - datetime.now(UTC)).total_seconds())
         st.warning(f"Waiting for the source's rate limit: resuming in {components.duration(seconds)}",
                    icon=":material/hourglass_top:")
         if doc.get("wait_reason"):

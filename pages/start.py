@@ -1,10 +1,10 @@
 """Start: what the console does, the quickest way in (the demo), and the three journeys."""
 import streamlit as st
 
-from console import help as guides, signin
-from console import state
-from jobs import api
+from console import help as guides
+from console import signin, state
 from importers.errors import SourceError
+from jobs import api
 
 signin.require_sign_in()  # also when Streamlit runs this page without app.py (see console/signin.py)
 
@@ -30,7 +30,7 @@ with st.container(border=True):
 
 st.subheader("Choose your journey")
 cols = st.columns(len(guides.JOURNEYS))
-for col, journey in zip(cols, guides.JOURNEYS):
+for col, journey in zip(cols, guides.JOURNEYS, strict=True):
     with col.container(border=True, height="stretch"):
         st.markdown(f"#### {journey.title}")
         st.caption(journey.fits.capitalize())

@@ -83,7 +83,7 @@ with right:
 
 st.subheader("Item detail")
 picked_rows = selection.selection.rows if selection else []
-ids_by_label = dict(zip(frame["source"] + " / " + frame["key"], frame["id"]))
+ids_by_label = dict(zip(frame["source"] + " / " + frame["key"], frame["id"], strict=True))
 labels = list(ids_by_label)
 default = labels[picked_rows[0]] if picked_rows else None
 label = st.selectbox("Item", labels, index=labels.index(default) if default in labels else None,

@@ -106,6 +106,7 @@ def rotate(engine: Engine) -> int:
                 token = current.rotate(row.ciphertext.encode()).decode()
             except InvalidToken:
                 raise ConfigError(f"credential {row.id} cannot be decrypted with any key in {KEY_ENV}") from None
-            conn.execute(update(credentials).where(credentials.c.id == row.id).values(ciphertext=token, updated_at=now()))
+            conn.execute(update(credentials).where(credentials.c.id == row.id)
+                         .values(ciphertext=token, updated_at=now()))
             count += 1
     return count

@@ -7,8 +7,8 @@ committed batch and a lease, so a batch only commits for the worker that owns th
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
-from enum import Enum
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, delete, func, select, update
@@ -20,7 +20,7 @@ from .schema import import_failures, import_jobs, import_parts
 COUNTERS = ("total", "processed", "created", "updated", "skipped", "failed")
 
 
-class JobStatus(str, Enum):
+class JobStatus(StrEnum):
     QUEUED = "queued"  # waiting for a worker
     RUNNING = "running"  # a worker is reading and writing batches
     SUCCEEDED = "succeeded"  # every item imported (or skipped as a duplicate)
@@ -34,14 +34,14 @@ class JobStatus(str, Enum):
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def utc(value: datetime | None) -> datetime | None:
     """SQLite hands back naive datetimes; everything we store is UTC."""
     if value is None or value.tzinfo is not None:
         return value
-    return value.replace(tzinfo=timezone.utc)
+    return value.replace(tzinfo=UTC)
 
 
 def new_job_id() -> str:
@@ -118,7 +118,8 @@ def record_batch(conn: Connection, job_id: str, project: str, *, cursor, done_re
     values.update(cursor=cursor, done_reading=done_reading, heartbeat_at=now())
     if high_water is not None:
         values["high_water"] = func.coalesce(func.max(import_parts.c.high_water, high_water), high_water) \
-            if conn.dialect.name == "sqlite" else func.greatest(func.coalesce(import_parts.c.high_water, high_water), high_water)
+            if conn.dialect.name == "sqlite" \
+            else func.greatest(func.coalesce(import_parts.c.high_water, high_water), high_water)
     conn.execute(update(import_parts).where(and_(
         import_parts.c.job_id == job_id, import_parts.c.project == project)).values(**values))
     if fixed_ids:

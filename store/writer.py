@@ -9,8 +9,8 @@ together with the job's cursor and counters, or not at all.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 from psycopg.types.json import Json
 from sqlalchemy import JSON, Connection, Table, and_, bindparam, select, update
@@ -172,7 +172,8 @@ def write_batch(conn: Connection, pages: list[Page], *, source: str, job_id: str
     if dry_run:
         return result
 
-    person_ids = _upsert_people(conn, [p for eid in to_insert + to_update for p in (items[eid].assignee, items[eid].reporter)]
+    written = to_insert + to_update
+    person_ids = _upsert_people(conn, [p for eid in written for p in (items[eid].assignee, items[eid].reporter)]
                                 + [c.author for c in batch_comments])
     if to_insert:
         rows = [{**_item_row(items[eid], person_ids, digests[eid]), "created_by_job": job_id, "updated_by_job": job_id}
@@ -182,7 +183,7 @@ def write_batch(conn: Connection, pages: list[Page], *, source: str, job_id: str
         rows = [{**_item_row(items[eid], person_ids, digests[eid]), "_id": existing[eid][0], "updated_by_job": job_id}
                 for eid in to_update]
         conn.execute(update(work_items).where(work_items.c.id == bindparam("_id")), rows)
-    label_rows = {(source, item.project, name) for eid in to_insert + to_update for item in [items[eid]] for name in item.labels}
+    label_rows = {(source, items[eid].project, name) for eid in written for name in items[eid].labels}
     if label_rows:
         conn.execute(_insert(conn, labels).on_conflict_do_nothing(index_elements=["source", "project", "name"]),
                      [{"source": s, "project": p, "name": n} for s, p, n in sorted(label_rows)])
@@ -195,7 +196,8 @@ def _write_comments(conn: Connection, batch: list[Comment], source: str, job_id:
                     person_ids: dict[str, int]) -> int:
     """Attach comments to their items; comments of items not in the store are dropped."""
     by_id = {c.external_id: c for c in batch}
-    item_ids = {eid: row[0] for eid, row in _existing(conn, work_items, source, sorted({c.item_external_id for c in batch})).items()}
+    parents = _existing(conn, work_items, source, sorted({c.item_external_id for c in batch}))
+    item_ids = {eid: row[0] for eid, row in parents.items()}
     existing = _existing(conn, comments, source, list(by_id))
     inserts, updates = [], []
     for eid, comment in by_id.items():
@@ -206,7 +208,8 @@ def _write_comments(conn: Connection, batch: list[Comment], source: str, job_id:
         row = {"item_id": item_id, "author_id": person_ids.get(comment.author.match_key) if comment.author else None,
                "body": comment.body, "created_at": comment.created_at, "content_hash": digest}
         if eid not in existing:
-            inserts.append({**row, "source": source, "external_id": eid, "created_by_job": job_id, "updated_by_job": job_id})
+            inserts.append({**row, "source": source, "external_id": eid, "created_by_job": job_id,
+                            "updated_by_job": job_id})
         elif policy == UPDATE and existing[eid][1] != digest:
             updates.append({**row, "_id": existing[eid][0], "updated_by_job": job_id})
     if inserts:

@@ -1,6 +1,7 @@
 """Small helpers shared by tests that drive real worker processes."""
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -39,10 +40,8 @@ def _descendants(pid: int) -> list[int]:
 def kill_hard(process: subprocess.Popen) -> None:
     """SIGKILL the worker and its work horse at once: what a crashed machine looks like."""
     for pid in [process.pid, *_descendants(process.pid)]:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
     process.wait(timeout=10)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from jobs import api
@@ -21,7 +21,7 @@ def _lines() -> list[dict]:
 
 
 def test_start_end_retry_undo_are_recorded_with_who_what_counts_and_outcome(run_worker, engine, monkeypatch):
-    before = datetime.now(timezone.utc) - timedelta(seconds=1)
+    before = datetime.now(UTC) - timedelta(seconds=1)
     job_id = api.start_import("demo", ["ACME", "OPS"], config={"size": "100"}, requested_by="alice")
     run_worker()
     monkeypatch.setenv("DEMO_INVALID_ITEMS", "0")  # the source was fixed: the retry imports the failed items
@@ -36,7 +36,7 @@ def test_start_end_retry_undo_are_recorded_with_who_what_counts_and_outcome(run_
     assert [(e["action"], e["actor"]) for e in lines] == [
         ("start", "alice"), ("end", "worker"), ("retry", "bob"), ("end", "worker"), ("undo", "carol")]
     assert all(e["job_id"] == job_id and e["source"] == "demo" and e["projects"] == ["ACME", "OPS"] for e in lines)
-    assert all(before <= datetime.fromisoformat(e["at"]) <= datetime.now(timezone.utc) for e in lines)
+    assert all(before <= datetime.fromisoformat(e["at"]) <= datetime.now(UTC) for e in lines)
     first_end, second_end = lines[1], lines[3]
     assert first_end["outcome"] == "partial" and first_end["counts"] == {
         "total": 200, "processed": 200, "created": 194, "updated": 0, "skipped": 0, "failed": 6}

@@ -8,7 +8,6 @@ import pytest
 from sqlalchemy import func, select
 
 from store.schema import work_items
-
 from tests.fakes.github import GitHubFake
 from tests.fakes.gitlab import FakeGitLab
 from tests.fakes.jira import FakeJira

@@ -5,11 +5,11 @@ per-item failure or a one-line ConfigError: never a crash that would fail a whol
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
-from tests.strategies import json_values
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from importers.demo import DemoSource, parse_size
 from importers.errors import ConfigError
@@ -19,6 +19,7 @@ from importers.model import Comment, Page, WorkItem
 from importers.ratelimit import wait_until
 from importers.urls import check_url
 from jobs.api import parse_since
+from tests.strategies import json_values
 
 JSON = json_values(text=30, keys=10, width=4, leaves=25, allow_nan=True)
 ADF_NODE = st.recursive(
@@ -79,14 +80,14 @@ def test_adf_of_anything_converts_to_text(doc):
 @FAST
 @given(headers=st.dictionaries(HEADER_NAMES, HEADER_VALUES, max_size=4), limited=st.booleans())
 def test_rate_limit_headers_of_any_value_give_a_time_or_none(headers, limited):
-    now = datetime(2025, 6, 1, tzinfo=timezone.utc)
+    now = datetime(2025, 6, 1, tzinfo=UTC)
     when = wait_until(headers, now=now, limited=limited)
     assert when is None or (isinstance(when, datetime) and when.tzinfo is not None)
 
 
 @given(seconds=st.integers(min_value=0, max_value=86_400))
 def test_retry_after_seconds_are_honoured_exactly(seconds):
-    now = datetime(2025, 6, 1, tzinfo=timezone.utc)
+    now = datetime(2025, 6, 1, tzinfo=UTC)
     assert wait_until({"Retry-After": str(seconds)}, now=now) == now + timedelta(seconds=seconds)
 
 
@@ -178,7 +179,7 @@ def test_writer_stores_any_text_a_vendor_sends(writer_engine, title, body, label
     from store.schema import comments, work_items
     from store.writer import write_batch
 
-    when = datetime(2025, 1, 1, tzinfo=timezone.utc)
+    when = datetime(2025, 1, 1, tzinfo=UTC)
     try:
         item = WorkItem(source="prop", external_id="1", key="P-1", project="P", title=title, description=body,
                         status="todo", labels=[label], created_at=when, updated_at=when)
@@ -235,8 +236,9 @@ def test_writer_round_trips_every_field_on_both_stores(writer_engine):
     assert (rows["RT-1"]["assignee"], rows["RT-2"]["assignee"]) == ("Alice 🚀", None)
     assert [c["body"] for c in detail["comments"]] == ["\\N is not NULL"]
     bare_detail = queries.item_detail(writer_engine, rows["RT-2"]["id"])
-    assert (bare_detail["labels"], bare_detail["links"], bare_detail["closed_at"], bare_detail["description"]) == ([], [], None, "")
+    bare = (bare_detail["labels"], bare_detail["links"], bare_detail["closed_at"], bare_detail["description"])
+    assert bare == ([], [], None, "")
 
 
 def utc_of(value) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

@@ -5,8 +5,9 @@ and the store holds exactly the items the job reports, nothing half-written.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select

@@ -9,7 +9,6 @@ import time
 import uuid
 
 import psycopg
-import pytest
 from sqlalchemy import func, select
 
 from importers.demo import DemoSource
@@ -65,7 +64,7 @@ def test_postgres_connections_killed_mid_import_lose_nothing(postgres_url, engin
     worker = start_worker({"DATABASE_URL": f"{postgres_url}&application_name={name}"})
     killed = 0
     for point in (1500, 3500, 5500):
-        wait_for(lambda: api.status(job_id)["processed"] >= point or worker.poll() is not None, timeout=60,
+        wait_for(lambda point=point: api.status(job_id)["processed"] >= point or worker.poll() is not None, timeout=60,
                  interval=0.01)
         until = time.monotonic() + 0.5  # for half a second, every connection the worker opens dies at once
         while time.monotonic() < until:

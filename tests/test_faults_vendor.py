@@ -39,13 +39,15 @@ def _github():
 def _gitlab():
     fake = FakeGitLab(projects={"acme/big": SIZE}, **FAULTS)
     truth = fake.ground_truth("acme/big")
-    return fake, "acme/big", "/issues", lambda: {"token": fake.token, "url": fake.url}, truth["items"], truth["comments"]
+    config = {"token": fake.token, "url": fake.url}
+    return fake, "acme/big", "/issues", lambda: dict(config), truth["items"], truth["comments"]
 
 
 def _servicenow():
     fake = FakeServiceNow(sizes={"incident": SIZE * 11 // 10}, **FAULTS)  # every 11th is hidden from the user
     truth = fake.ground_truth("incident")
-    return fake, "incident", "/table/incident", lambda: {"instance": fake.url, "username": fake.username, "password": fake.password}, \
+    config = {"instance": fake.url, "username": fake.username, "password": fake.password}
+    return fake, "incident", "/table/incident", lambda: dict(config), \
         truth["items"], truth["comments"]
 
 

@@ -8,7 +8,7 @@ import math
 import re
 import socket
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -291,7 +291,7 @@ def test_a_long_rate_limit_stops_with_the_time_to_retry(source, fake, monkeypatc
     started = time.monotonic()
     with pytest.raises(RateLimitedError) as err:
         list(src.read(REPO))
-    until = (datetime.now(timezone.utc) + timedelta(seconds=3600)).astimezone()
+    until = (datetime.now(UTC) + timedelta(seconds=3600)).astimezone()
     assert str(err.value).startswith("rate limited by GitHub until ")
     assert abs(err.value.until.astimezone() - until) < timedelta(seconds=5)
     assert f"{err.value.until.astimezone():%H:%M}" in str(err.value)
@@ -346,7 +346,8 @@ def test_any_issue_json_maps_or_fails_but_never_raises(raw, mangled, dropped):
 
 # -- through the store and the job runner ----------------------------------------------------
 def test_import_rerun_and_incremental_run_through_the_store(fake, run_import, engine):
-    from store.queries import items as stored_items, stats
+    from store.queries import items as stored_items
+    from store.queries import stats
 
     config = {"token": fake.token, "api_url": fake.url}
     truth = fake.ground_truth(REPO)

@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 
 from jobs import api
 from jobs.progress import TTL_SECONDS, key_for
-from store.queries import items as stored_items, stats
+from store.queries import items as stored_items
+from store.queries import stats
 from store.schema import work_items
 from tests.fakes.jira import FakeJira
 

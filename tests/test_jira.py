@@ -6,10 +6,11 @@ import copy
 import math
 import random
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from importers import make_source
 from importers.errors import AuthError, ConfigError, NetworkError, NotFoundError, RateLimitedError
@@ -264,7 +265,8 @@ def test_big_project_is_read_in_key_ranges_each_issue_exactly_once(big):
     ranges = pages[-1].cursor["ranges"]
     assert len(ranges) == 4 and all(r["done"] for r in ranges)
     uppers = [r["upto"] for r in ranges]
-    assert uppers[-1] is None and [int(u.split("-")[1]) for u in uppers[:-1]] == sorted(int(u.split("-")[1]) for u in uppers[:-1])
+    numbers = [int(u.split("-")[1]) for u in uppers[:-1]]
+    assert uppers[-1] is None and numbers == sorted(numbers)
     searches = big.requests["search_jql" if big.cloud else "search"]
     assert math.ceil(1000 / PAGE) + 1 <= searches <= math.ceil(1000 / PAGE) + 4  # each range may end on a short page
 
@@ -282,7 +284,7 @@ def test_key_ranges_resume_exactly_the_rest_and_read_issues_created_meanwhile(bi
 
 
 def test_since_yields_only_the_touched_items(source, fake):
-    since = datetime.now(timezone.utc).replace(second=30, microsecond=0)
+    since = datetime.now(UTC).replace(second=30, microsecond=0)
     fake.issues["ACME"][1]["updated"] = since - timedelta(seconds=20)  # same minute, but before `since`
     touched = fake.touch(5, at=since + timedelta(seconds=1))
     pages = read_all(source, since=since)
@@ -437,7 +439,8 @@ def test_status_mapping_table_covers_every_fake_status():
 
 # -- through the store and RQ --------------------------------------------------------------
 def test_import_rerun_and_incremental_run_through_the_store(fake, run_import, engine):
-    from store.queries import items as stored_items, stats
+    from store.queries import items as stored_items
+    from store.queries import stats
 
     truth = fake.ground_truth("ACME")
     first = run_import("jira", ["ACME"], config=config(fake))

@@ -1,5 +1,5 @@
 """The shared retry policy and rate-limit reader, without HTTP."""
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -7,7 +7,7 @@ from importers import ratelimit
 from importers.errors import AuthError, NetworkError, NotFoundError, RateLimitedError
 from importers.retry import RetryPolicy, Transient, check_status
 
-NOW = datetime(2026, 11, 26, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
 
 @pytest.mark.parametrize("headers, expected", [
@@ -23,7 +23,8 @@ def test_wait_until_reads_each_vendors_header(headers, expected):
 
 
 def test_reset_header_on_an_ordinary_response_is_not_a_wait():
-    assert ratelimit.wait_until({"X-RateLimit-Reset": "2026-11-26T12:10:00Z", "X-RateLimit-Remaining": "40"}, NOW) is None
+    headers = {"X-RateLimit-Reset": "2026-11-26T12:10:00Z", "X-RateLimit-Remaining": "40"}
+    assert ratelimit.wait_until(headers, NOW) is None
 
 
 def test_transient_failures_are_retried_and_waits_reported(monkeypatch):
@@ -43,7 +44,7 @@ def test_transient_failures_are_retried_and_waits_reported(monkeypatch):
 
 def test_a_rate_limit_longer_than_the_budget_fails_with_the_time(monkeypatch):
     monkeypatch.setenv("IMPORT_MAX_RATE_LIMIT_WAIT", "1")
-    until = datetime.now(timezone.utc) + timedelta(hours=1)
+    until = datetime.now(UTC) + timedelta(hours=1)
 
     def limited():
         raise Transient("GitHub rate limit (HTTP 403)", until, rate_limited=True)

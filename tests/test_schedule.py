@@ -1,5 +1,5 @@
 """Repeated imports on a schedule: listed with their next run, each run incremental."""
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from rq.registry import ScheduledJobRegistry
 
@@ -14,7 +14,7 @@ def test_schedule_is_listed_with_its_next_run_and_booked_in_rq(cli):
     [listed] = api.schedules_list()
     next_run = datetime.fromisoformat(listed["next_run_at"])
     assert listed["id"] == schedule_id and listed["every_hours"] == 6
-    assert abs(next_run - (datetime.now(timezone.utc) + timedelta(hours=6))) < timedelta(minutes=1)
+    assert abs(next_run - (datetime.now(UTC) + timedelta(hours=6))) < timedelta(minutes=1)
     booked = ScheduledJobRegistry(queue=queue.import_queue()).get_job_ids()
     assert [j for j in booked if j.startswith(f"sched-{schedule_id}-")]
     assert f"schedule {schedule_id}: demo OPS every 6 h" in cli("jobs").stdout
@@ -36,4 +36,4 @@ def test_a_scheduled_run_imports_only_what_changed_and_books_the_next(run_worker
     assert second["requested_by"] == f"schedule:{schedule_id}"
     [listed] = api.schedules_list()
     assert listed["last_job_id"] == second_job
-    assert datetime.fromisoformat(listed["next_run_at"]) > datetime.now(timezone.utc) + timedelta(hours=1, minutes=59)
+    assert datetime.fromisoformat(listed["next_run_at"]) > datetime.now(UTC) + timedelta(hours=1, minutes=59)

@@ -7,6 +7,7 @@ worker subprocess's stderr and the CLI's output. Zero occurrences.
 from __future__ import annotations
 
 import base64
+import contextlib
 import logging
 import os
 import subprocess
@@ -47,10 +48,8 @@ def _needles() -> list[bytes]:
 def _hits(where: str, data: bytes | str, found: list[str]) -> None:
     raw = data.encode("utf-8", "replace") if isinstance(data, str) else data
     variants = [raw]
-    try:
+    with contextlib.suppress(zlib.error):
         variants.append(zlib.decompress(raw))  # RQ stores job data as a zlib-compressed pickle
-    except zlib.error:
-        pass
     for blob in variants:
         for needle in _needles():
             if needle in blob:

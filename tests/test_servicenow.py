@@ -6,11 +6,12 @@ import re
 import socket
 import time
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from urllib.parse import unquote_plus
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from importers.errors import AuthError, ConfigError, NetworkError, NotFoundError, RateLimitedError, SourceError
 from importers.model import ItemFailure, Priority, Status, WorkItem
@@ -128,7 +129,7 @@ def test_preview_is_one_fast_request_with_the_table_fields(source, fake):
     assert len(items) == 15
     expected = fake.visible("incident")[:15]
     assert [i.key for i in items] == [r["number"] for r in expected]
-    for item, row in zip(items, expected):
+    for item, row in zip(items, expected, strict=True):
         assert item.status == INCIDENT_STATUS[row["state"]] and item.source_status
         assert item.created_at.tzinfo is not None and item.updated_at >= item.created_at
         assert item.url.endswith(f"/nav_to.do?uri=incident.do?sys_id={row['sys_id']}")
@@ -206,7 +207,7 @@ def test_mapped_fields_people_and_comments(source, fake):
         assert "[code]" not in comment.body and "<b>" not in comment.body
     emails = {c.author.username: c.author.email for c in comments}
     assert emails["beth.anglin"] == "beth.anglin@example.com"  # looked up in sys_user, matched by email
-    assert all(emails.get(ghost, None) is None for ghost in GHOST_AUTHORS)
+    assert all(emails.get(ghost) is None for ghost in GHOST_AUTHORS)
 
 
 def keyset_windows(fake, table: str) -> list[list[dict]]:
@@ -277,7 +278,7 @@ def test_tickets_edited_during_a_full_read_are_neither_skipped_nor_stale(source,
 
 
 def test_keyset_windows_repeat_the_since_condition_in_both_groups(source, fake):
-    since = datetime(2024, 3, 10, tzinfo=timezone.utc)
+    since = datetime(2024, 3, 10, tzinfo=UTC)
     items = [i for p in source.read("incident", since=since) for i in p.items]
     assert [i.key for i in items] == [r["number"] for r in fake.visible("incident")
                                       if r["sys_updated_on"] >= "2024-03-10 00:00:00"]
@@ -312,7 +313,7 @@ def test_rows_that_cannot_be_paged_past_stop_the_read_instead_of_looping():
 def test_since_yields_only_the_touched_tickets(source, fake):
     latest = max(datetime.strptime(r["sys_updated_on"], FORMAT) for r in fake.data["incident"])
     touched = fake.touch("incident", 5)
-    since = (latest + timedelta(seconds=1)).replace(tzinfo=timezone.utc)
+    since = (latest + timedelta(seconds=1)).replace(tzinfo=UTC)
     assert source.estimate("incident", since=since) == 5
     items = [i for p in source.read("incident", since=since) for i in p.items]
     assert [i.key for i in items] == touched
@@ -329,7 +330,8 @@ def test_fetch_rereads_only_the_given_tickets(source, fake):
 
 # -- full imports through the jobs API, the worker and the store ------------------------------------
 def test_import_rerun_and_incremental_run_through_the_store(fake, run_import, engine):
-    from store.queries import items as stored_items, stats
+    from store.queries import items as stored_items
+    from store.queries import stats
 
     config = {"instance": fake.url, "username": fake.username, "password": fake.password}
     truth = fake.ground_truth("incident")
@@ -373,7 +375,7 @@ def test_long_rate_limit_stops_with_the_time_to_retry(source, fake, monkeypatch)
     fake.limit_next(r"/api/now/table/incident\?", seconds=3600)
     with pytest.raises(RateLimitedError) as err:
         list(source.read("incident"))
-    until = (datetime.now(timezone.utc) + timedelta(seconds=3600)).astimezone()
+    until = (datetime.now(UTC) + timedelta(seconds=3600)).astimezone()
     assert re.search(r"rate limited by ServiceNow until \d\d:\d\d", str(err.value))
     assert abs((err.value.until.astimezone() - until).total_seconds()) < 60
     assert f"{err.value.until.astimezone():%H:%M}" in str(err.value)

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import os
 import random
-from datetime import datetime, timedelta, timezone
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime, timedelta
 
 from pydantic import ValidationError
 
@@ -25,15 +25,15 @@ from .settings import (
     NOUNS,
     PAGE_SIZE,
     PEOPLE,
+    PRIORITY_MAP,
     PROJECTS,
     SIZES,
     STATUS_MAP,
-    PRIORITY_MAP,
     TYPES,
     VERBS,
 )
 
-EPOCH = datetime(2025, 1, 6, 9, 0, tzinfo=timezone.utc)
+EPOCH = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
 
 
 def parse_size(value: str | int | None) -> int:

@@ -3,7 +3,8 @@
 A read has two phases, because GitHub lists issues and comments as two repo-wide streams:
 first every issue page (`/repos/{o}/{r}/issues`, oldest update first), then every comment
 page (`/repos/{o}/{r}/issues/comments`, numbered pages, so a few are fetched at once), each
-comment joined to its issue by number. That is the fewest requests GitHub allows: ceil(issues and PRs / 100) + ceil(comments / 100),
+comment joined to its issue by number. That is the fewest requests GitHub allows:
+ceil(issues and PRs / 100) + ceil(comments / 100),
 never one request per issue. The cursor is the phase plus the next-page link, so a resumed
 read continues exactly after the last page it yielded. Pull requests (which the issues
 listing mixes in) are skipped unless the config sets `include_pull_requests`.
@@ -13,9 +14,10 @@ from __future__ import annotations
 import queue
 import re
 from collections import deque
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
-from typing import Any, Iterator
+from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urlencode
 
 from ..base import Cursor, Setting, Source
@@ -23,10 +25,10 @@ from ..errors import AuthError, ConfigError, NetworkError, NotFoundError, RateLi
 from ..model import Comment, ItemFailure, Page, Project, WorkItem
 from ..urls import check_url
 from .client import TOOL, URL_ENV, GitHubClient
+from .index import IssueIndex
 from .mapping import is_pull_request, issue_number, map_comment, map_issue
 from .paging import LinkPaginator, link, next_link, numbered_pages
 from .settings import COMMENT_WORKERS, DEFAULT_API_URL, PAGE_SIZE
-from .index import IssueIndex
 
 _REPO = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 ISSUES, COMMENTS, DONE = "issues", "comments", "done"
@@ -35,7 +37,7 @@ ISSUES, COMMENTS, DONE = "issues", "comments", "done"
 def _iso(when: datetime) -> str:
     if when.tzinfo is None:
         raise ValueError("since must be an aware datetime")
-    return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _truthy(value: Any) -> bool:
@@ -241,7 +243,7 @@ class GitHubSource(Source):
         pool = ThreadPoolExecutor(COMMENT_WORKERS, thread_name_prefix="github-comments")
         try:
             pending = deque(pool.submit(fetch, path) for path in pages[:COMMENT_WORKERS])
-            for position, path in enumerate(pages):
+            for position, _path in enumerate(pages):
                 headers, data = pending.popleft().result()
                 if position + COMMENT_WORKERS < len(pages):
                     pending.append(pool.submit(fetch, pages[position + COMMENT_WORKERS]))

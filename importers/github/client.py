@@ -8,7 +8,8 @@ The library's own retries and request spacing are off: the one `RetryPolicy` doe
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import requests
 from github import Auth, Github, GithubException, RateLimitExceededException

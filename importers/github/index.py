@@ -31,8 +31,5 @@ class IssueIndex:
         """The id as the item's external id, or None for pull requests and unread issues."""
         if number is None:
             return None
-        if 0 < number < len(self._ids):
-            found = self._ids[number]
-        else:
-            found = self._sparse.get(number, 0)
+        found = self._ids[number] if 0 < number < len(self._ids) else self._sparse.get(number, 0)
         return str(found) if found else None

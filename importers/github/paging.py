@@ -8,7 +8,7 @@ stored cursor cannot point the importer at another host, and a GHE base path is 
 from __future__ import annotations
 
 import re
-from typing import Mapping
+from collections.abc import Mapping
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from ..errors import NetworkError

@@ -9,9 +9,10 @@ per person (300 per 10 minutes on gitlab.com).
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from datetime import datetime, timezone
-from typing import Any, Iterable, Iterator
+from datetime import UTC, datetime
+from typing import Any
 
 from ..base import Cursor, Setting, Source
 from ..errors import ConfigError, NetworkError, NotFoundError
@@ -23,8 +24,8 @@ from .settings import DEFAULT_URL, ISSUE_QUERY, NOTE_QUERY, NOTE_WORKERS, PAGE_S
 
 
 def _iso(since: datetime) -> str:
-    aware = since if since.tzinfo else since.replace(tzinfo=timezone.utc)
-    return aware.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    aware = since if since.tzinfo else since.replace(tzinfo=UTC)
+    return aware.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _issue_query(since: datetime | None) -> Query:
@@ -138,7 +139,7 @@ class GitLabSource(Source):
 
         futures = [self.pool.submit(self._notes, project, raw["iid"]) if has_notes(raw) else None for raw in raws]
         page = Page(cursor=cursor)
-        for raw, future in zip(raws, futures):
+        for raw, future in zip(raws, futures, strict=True):
             try:
                 notes = future.result() if future is not None else []
             except NotFoundError as exc:  # deleted while we read: report it, keep the page

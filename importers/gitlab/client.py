@@ -12,7 +12,8 @@ headers per thread so the retry policy can honour them.
 from __future__ import annotations
 
 import threading
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 from urllib.parse import parse_qsl, quote, urlsplit
 
 import gitlab

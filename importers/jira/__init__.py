@@ -13,15 +13,16 @@ carries every range's last key, so a resume whose Cloud token has expired rebuil
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from datetime import datetime
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from ..base import Cursor, Setting, Source
 from ..errors import ConfigError, NetworkError, NotFoundError
 from ..model import Comment, ItemFailure, Page, Project, WorkItem
 from ..urls import check_url
-from .client import PageTokenRefused, JiraClient, jql_string
+from .client import JiraClient, PageTokenRefused, jql_string
 from .mapping import Context, map_or_fail
 from .ranges import RANGES, KeyRange, from_cursor, split, to_cursor
 from .settings import ITEM_FIELDS, PREVIEW_FIELDS, SEARCH_PAGE_SIZE, WORKERS

@@ -8,7 +8,7 @@ every failure leaves here as a typed error that names the setting to fix.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -154,7 +154,7 @@ class JiraClient:
             zone = ZoneInfo(str(self.myself().get("timeZone") or ""))
             local = since.astimezone(zone)
         except (ZoneInfoNotFoundError, ValueError):
-            local = since.astimezone(timezone.utc) - timedelta(days=1)
+            local = since.astimezone(UTC) - timedelta(days=1)
         return f'updated >= "{local:%Y/%m/%d %H:%M}"'
 
     # -- calls ---------------------------------------------------------------------------

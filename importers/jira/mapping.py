@@ -6,9 +6,10 @@ can act on, so one odd issue never costs the rest of its page.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -79,9 +80,9 @@ def map_status(status: Any, resolution: Any) -> Status:
     if by_name is not None:
         return by_name
     mapped = STATUS_BY_CATEGORY[_dict(status["statusCategory"], "status category")["key"]]
-    if mapped is Status.DONE and resolution is not None:
-        if str(_dict(resolution, "resolution").get("name", "")).strip().lower() in CANCELLED_RESOLUTIONS:
-            return Status.CANCELLED
+    if mapped is Status.DONE and resolution is not None \
+            and str(_dict(resolution, "resolution").get("name", "")).strip().lower() in CANCELLED_RESOLUTIONS:
+        return Status.CANCELLED
     return mapped
 
 

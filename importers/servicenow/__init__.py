@@ -10,9 +10,10 @@ page loads in parallel; at most two pages are in memory at any time.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from ..base import Cursor, Setting, Source
 from ..errors import NotFoundError

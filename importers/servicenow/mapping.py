@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
@@ -54,14 +54,14 @@ def parse_time(text: str) -> datetime | None:
         return None
     if not _TIME.fullmatch(text):
         raise ValueError(f"time {text[:40]!r} is not in ServiceNow's YYYY-MM-DD HH:MM:SS form")
-    return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
 def format_time(moment: datetime) -> str:
     """The form ServiceNow compares in encoded queries, in UTC, floored to the second."""
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc).strftime(TIME_FORMAT)
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime(TIME_FORMAT)
 
 
 def _html_to_text(fragment: str) -> str:

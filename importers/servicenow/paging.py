@@ -45,7 +45,7 @@ class Keyset:
     skip: int = 0
 
     @classmethod
-    def resume(cls, conditions: tuple[str, ...], cursor: Cursor | None) -> "Keyset":
+    def resume(cls, conditions: tuple[str, ...], cursor: Cursor | None) -> Keyset:
         """From a page's cursor; anything else (none, an old offset cursor) starts at the top."""
         after = (cursor or {}).get("after")
         if isinstance(after, (list, tuple)) and len(after) == 2 and order_key(

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import itertools
 import json
-from typing import Any, Callable, Hashable, TypeVar
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
 
 from .server import Encoded
 

@@ -17,14 +17,14 @@ import random
 import re
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
 from .dataset import Memo, Row
 from .server import Encoded, FakeServer, Request, Response, dumps
 
-T0 = datetime(2024, 1, 1, tzinfo=timezone.utc)
+T0 = datetime(2024, 1, 1, tzinfo=UTC)
 API = "https://api.github.com"  # what the generated JSON's own URLs point at, as on github.com
 DOCS = "https://docs.github.com/rest"
 PAGE_LIMIT_MESSAGE = ("Pagination with the page parameter is not supported for large datasets, "
@@ -363,7 +363,7 @@ class GitHubFake(FakeServer):
     def _since(request: Request) -> str | None:
         """`since` as this dataset's timestamp format, so rows compare as strings."""
         since = request.arg("since")
-        return _ts(_parse_ts(since).astimezone(timezone.utc)) if since else None
+        return _ts(_parse_ts(since).astimezone(UTC)) if since else None
 
     def _list_comments(self, request: Request, owner=None, name=None, rid=None) -> Response:
         error, full = self._guard(request, owner, name, rid)

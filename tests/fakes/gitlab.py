@@ -19,7 +19,7 @@ import json
 import random
 import socket
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import formatdate
 from typing import Any
 from urllib.parse import quote, unquote, urlencode
@@ -63,7 +63,7 @@ OTHER_LABELS = ["frontend", "backend", "bug", "priority::high", "p3", "customer"
 
 def stamp(when: datetime) -> str:
     """GitLab's timestamp format: UTC with milliseconds."""
-    return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 def parse_time(text: str) -> datetime:
@@ -77,7 +77,7 @@ class FakeGitLab(FakeServer):
         self.keyset = keyset  # False: an older server that ignores pagination=keyset for issues
         self.retry_after = retry_after
         self.seed = seed
-        self.now = datetime.now(timezone.utc).replace(microsecond=0)
+        self.now = datetime.now(UTC).replace(microsecond=0)
         self.users = [self._user(i, *entry) for i, entry in enumerate(NAMES)]
         self.projects: dict[str, dict] = {}
         self.issues: dict[str, list[dict]] = {}
@@ -188,7 +188,7 @@ class FakeGitLab(FakeServer):
     def touch(self, n: int, path: str | None = None) -> list[str]:
         """Edit n issues now (new title, reopened or closed); returns their keys."""
         path = path or next(iter(self.issues))
-        when = max(datetime.now(timezone.utc), self._last_touch + timedelta(milliseconds=1))
+        when = max(datetime.now(UTC), self._last_touch + timedelta(milliseconds=1))
         when += timedelta(microseconds=-when.microsecond % 1000)  # GitLab keeps milliseconds: round up
         self._last_touch = when
         chosen = random.Random(f"touch:{self.seed}:{path}:{n}").sample(self.issues[path], n)
@@ -218,7 +218,7 @@ class FakeGitLab(FakeServer):
     def rate_limited_response(self) -> Response:
         return Response(429, "Retry later\n", self.rate_limit_headers(self.retry_after), "text/plain")
 
-    def start(self) -> "FakeGitLab":
+    def start(self) -> FakeGitLab:
         """Start, with Nagle off on accepted sockets (Linux inherits it from the listener).
 
         The base handler writes headers and body in two sends; with Nagle on, every small JSON

@@ -14,7 +14,7 @@ import random
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -22,7 +22,7 @@ from .dataset import Memo, Row
 from .server import Encoded, FakeServer, Request, Response, dumps
 
 USER_TZ = "America/New_York"  # JQL dates and returned timestamps are in the user's zone
-EPOCH = datetime(2025, 1, 6, 14, 0, tzinfo=timezone.utc)
+EPOCH = datetime(2025, 1, 6, 14, 0, tzinfo=UTC)
 EMBEDDED_COMMENTS = 20
 CLOUD_AUTH = ("alice@example.com", "cloud-api-token")
 SERVER_AUTH = ("alice", "server-password")
@@ -153,7 +153,8 @@ class FakeJira(FakeServer):
             user.update(accountId=f"5b10a2844c20165700ede{index:03d}", accountType="atlassian",
                         self=f"{self.url}/rest/api/2/user?accountId=5b10a2844c20165700ede{index:03d}")
         else:
-            user.update(name=username, key=f"JIRAUSER{10100 + index}", self=f"{self.url}/rest/api/2/user?username={username}")
+            user.update(name=username, key=f"JIRAUSER{10100 + index}",
+                            self=f"{self.url}/rest/api/2/user?username={username}")
         if email:
             user["emailAddress"] = email
         return user
@@ -195,7 +196,8 @@ class FakeJira(FakeServer):
             for kind, *args in items:
                 if kind == "m":
                     user = self.user(args[0])
-                    content.append({"type": "mention", "attrs": {"id": user["accountId"], "text": "@" + user["displayName"]}})
+                    attrs = {"id": user["accountId"], "text": "@" + user["displayName"]}
+                    content.append({"type": "mention", "attrs": attrs})
                 elif kind == "a":
                     content.append({**text(args[0]), "marks": [{"type": "link", "attrs": {"href": args[1]}}]})
                 else:
@@ -286,7 +288,7 @@ class FakeJira(FakeServer):
     def touch(self, n: int, project: str = "ACME", at: datetime | None = None) -> list[str]:
         """Edit n issues spread over the project (title and status) as of `at` (default now)."""
         issues = self.issues[project]
-        at = at or datetime.now(timezone.utc)
+        at = at or datetime.now(UTC)
         at += timedelta(microseconds=(1000 - at.microsecond % 1000) % 1000)  # JIRA keeps milliseconds
         touched = issues[:: max(len(issues) // n, 1)][:n]
         for issue in touched:
@@ -300,7 +302,7 @@ class FakeJira(FakeServer):
 
     def rate_limited_response(self, seconds: int | None = None) -> Response:
         seconds = self.retry_after if seconds is None else seconds
-        reset = (datetime.now(timezone.utc) + timedelta(seconds=seconds)).isoformat(timespec="seconds")
+        reset = (datetime.now(UTC) + timedelta(seconds=seconds)).isoformat(timespec="seconds")
         return Response(429, {"errorMessages": ["Rate limit exceeded."], "errors": {}}, {
             "Retry-After": str(seconds), "X-RateLimit-Limit": "350", "X-RateLimit-Remaining": "0",
             "X-RateLimit-Reset": reset.replace("+00:00", "Z"), "RateLimit-Reason": "jira-quota-tenant-based"})
@@ -326,10 +328,9 @@ class FakeJira(FakeServer):
             if version == "3" and not self.cloud:
                 return _error(404, f"null for uri: {self.url}{request.path}")
             header = next((v for k, v in request.headers.items() if k.lower() == "authorization"), "")
-            if header or not anonymous:
-                if not self._valid(header):
-                    extra = {} if self.cloud else {"X-Seraph-LoginReason": "AUTHENTICATED_FAILED"}
-                    return _error(401, "Client must be authenticated to access this resource.", headers=extra)
+            if (header or not anonymous) and not self._valid(header):
+                extra = {} if self.cloud else {"X-Seraph-LoginReason": "AUTHENTICATED_FAILED"}
+                return _error(401, "Client must be authenticated to access this resource.", headers=extra)
             return handler(request, version=version, **kwargs)
         return wrapped
 
@@ -345,9 +346,10 @@ class FakeJira(FakeServer):
     def _server_info(self, request: Request, version: str) -> Response:
         kind = "Cloud" if self.cloud else ("DataCenter" if self.data_center else "Server")
         number = [1001, 0, 0] if self.cloud else [9, 12, 2]
-        return Response(200, {"baseUrl": self.url, "version": ".".join(map(str, number)) + ("-SNAPSHOT" if self.cloud else ""),
+        version = ".".join(map(str, number)) + ("-SNAPSHOT" if self.cloud else "")
+        return Response(200, {"baseUrl": self.url, "version": version,
                               "versionNumbers": number, "deploymentType": kind, "buildNumber": 100280,
-                              "serverTime": jira_time(datetime.now(timezone.utc)), "serverTitle": "Jira"})
+                              "serverTime": jira_time(datetime.now(UTC)), "serverTitle": "Jira"})
 
     def _field_list(self, request: Request, version: str) -> Response:
         """The system fields, which the bare library asks for before its first search."""
@@ -454,7 +456,8 @@ class FakeJira(FakeServer):
         limit = min(int(request.arg("maxResults", "50")), self.page_cap)
         wanted = (request.arg("fields") or "*navigable").split(",")
         hits = self._hits(matches[start:start + limit], version, wanted)
-        return Response(200, dumps({"expand": "names,schema", "startAt": start, "maxResults": limit, "total": len(matches),
+        return Response(200, dumps({"expand": "names,schema", "startAt": start, "maxResults": limit,
+                                    "total": len(matches),
                                     "issues": hits}))
 
     def _search_jql(self, request: Request, version: str) -> Response:

@@ -13,9 +13,10 @@ import re
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 
@@ -116,7 +117,8 @@ class FakeServer:
     def total_requests(self) -> int:
         return sum(self.requests.values())
 
-    def fail_next(self, pattern: str, status: int, times: int = 1, headers: dict | None = None, body: Any = None) -> None:
+    def fail_next(self, pattern: str, status: int, times: int = 1, headers: dict | None = None,
+                  body: Any = None) -> None:
         response = Response(status, body if body is not None else {"message": f"injected {status}"}, headers or {})
         with self._lock:
             self._faults.append(Fault(pattern, response, times))
@@ -125,7 +127,7 @@ class FakeServer:
         with self._lock:
             self._faults.append(Fault(pattern, response, times))
 
-    def start(self) -> "FakeServer":
+    def start(self) -> FakeServer:
         server = self
 
         class _Handler(BaseHTTPRequestHandler):
@@ -168,7 +170,7 @@ class FakeServer:
             self._server.server_close()
             self._server = None
 
-    def __enter__(self) -> "FakeServer":
+    def __enter__(self) -> FakeServer:
         return self.start()
 
     def __exit__(self, *exc) -> None:

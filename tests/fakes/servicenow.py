@@ -18,15 +18,16 @@ import operator
 import random
 import re
 import time
-from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
 from urllib.parse import urlencode
 
 from .dataset import Memo, Row
 from .server import FakeServer, Request, Response, dumps
 
 FORMAT = "%Y-%m-%d %H:%M:%S"
-EPOCH = datetime(2024, 3, 4, 8, 0, tzinfo=timezone.utc)
+EPOCH = datetime(2024, 3, 4, 8, 0, tzinfo=UTC)
 MAX_LIMIT = 10000
 UNAUTHENTICATED = {
     "error": {"message": "User Not Authenticated", "detail": "Required to provide Auth information"},
@@ -141,7 +142,7 @@ class FakeServiceNow(FakeServer):
                 created = EPOCH + timedelta(minutes=37 * index)
                 updated = created + timedelta(hours=rng.randrange(0, 300), seconds=rng.randrange(60))
                 if index % 9 == 4 and rows:  # same second as another ticket: sys_id breaks the tie
-                    updated = datetime.strptime(rows[-1]["sys_updated_on"], FORMAT).replace(tzinfo=timezone.utc)
+                    updated = datetime.strptime(rows[-1]["sys_updated_on"], FORMAT).replace(tzinfo=UTC)
                 state = rng.choice(list(STATES[table]))
                 row = Row({
                     "sys_id": sys_id(table, index),
