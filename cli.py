@@ -191,8 +191,9 @@ def cmd_stats(args, api) -> int:
 
 def cmd_worker(args, api) -> int:
     from jobs.queue import run_worker
+    from jobs.tasks import recover_stale_parts
 
-    run_worker(burst=args.burst)
+    run_worker(recover_stale_parts, burst=args.burst)
     return OK
 
 

@@ -3,13 +3,16 @@ st.text, charts), never through Markdown or HTML, so a title like `<script>` or 
 stays inert."""
 from __future__ import annotations
 
+from typing import Literal
+
 import altair as alt
 import pandas as pd
 import streamlit as st
 
 from .state import STEPS
 
-STATUS_LABELS = {  # job status -> (label, badge colour, icon)
+BadgeColor = Literal["red", "orange", "yellow", "blue", "green", "violet", "gray", "grey", "primary"]
+STATUS_LABELS: dict[str, tuple[str, BadgeColor, str]] = {  # job status -> (label, badge colour, icon)
     "queued": ("Queued", "gray", ":material/schedule:"),
     "running": ("Running", "blue", ":material/sync:"),
     "succeeded": ("Succeeded", "green", ":material/check_circle:"),
@@ -39,8 +42,8 @@ def step_indicator(step: int) -> None:
 
 
 def status_badge(status: str) -> None:
-    label, color, icon = STATUS_LABELS.get(status, (status, "gray", None))
-    st.badge(label, color=color, icon=icon)
+    label, color, icon = STATUS_LABELS.get(status, (status, "gray", ""))
+    st.badge(label, color=color, icon=icon or None)
 
 
 def preview_frame(items) -> pd.DataFrame:

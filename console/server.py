@@ -13,7 +13,9 @@ made. Everything else passes through untouched.
 """
 from __future__ import annotations
 
+from collections.abc import MutableMapping
 from pathlib import Path
+from typing import Any
 
 import streamlit as st
 from starlette.middleware import Middleware
@@ -41,7 +43,7 @@ class BaseUrlMiddleware:
         # ask for an uncompressed page, so the script can be inserted
         headers = [(k, v) for k, v in scope.get("headers", []) if k.lower() != b"accept-encoding"]
         scope = {**scope, "headers": headers}
-        start: dict | None = None
+        start: MutableMapping[str, Any] | None = None
         body = bytearray()
 
         async def capture(message: Message) -> None:

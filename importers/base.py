@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
@@ -48,12 +48,12 @@ class Source(ABC):
 
     # -- configuration -------------------------------------------------------------------
     @classmethod
-    def config_from_env(cls, environ: dict[str, str] | None = None) -> dict[str, str]:
-        environ = os.environ if environ is None else environ
-        return {s.name: environ[s.env] for s in cls.settings if environ.get(s.env)}
+    def config_from_env(cls, environ: Mapping[str, str] | None = None) -> dict[str, str]:
+        env = os.environ if environ is None else environ
+        return {s.name: env[s.env] for s in cls.settings if env.get(s.env)}
 
     @classmethod
-    def configured_from_env(cls, environ: dict[str, str] | None = None) -> bool:
+    def configured_from_env(cls, environ: Mapping[str, str] | None = None) -> bool:
         found = cls.config_from_env(environ)
         return all(found.get(s.name) or s.default for s in cls.settings if s.required)
 

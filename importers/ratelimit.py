@@ -62,7 +62,7 @@ def wait_until(
     if limited or (remaining is not None and remaining.strip() == "0"):
         for name in RESET_HEADERS:
             if name in h:
-                when = _parse_reset(h[name], now)
-                if when is not None:
-                    return when
+                reset = _parse_reset(h[name], now)
+                if reset is not None:
+                    return reset
     return None

@@ -22,7 +22,7 @@ def loopback_allowed() -> bool:
     return os.environ.get("ALLOW_LOOPBACK_URLS", "").strip().lower() in {"1", "true", "yes"}
 
 
-def _addresses(host: str) -> list[ipaddress._BaseAddress]:
+def _addresses(host: str) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
     try:
         return [ipaddress.ip_address(host.strip("[]"))]
     except ValueError:
@@ -31,7 +31,7 @@ def _addresses(host: str) -> list[ipaddress._BaseAddress]:
         infos = socket.getaddrinfo(host, None)
     except (socket.gaierror, UnicodeError):
         return []  # unresolvable: the connection test reports it as unreachable
-    return [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
+    return [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
 
 
 def check_url(url: str, setting: str) -> str:

@@ -11,7 +11,7 @@ import io
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import and_, delete, func, select, update
 
@@ -27,13 +27,14 @@ from store.schema import comments, import_jobs, import_parts, schedules, work_it
 from store.schema import projects as projects_table
 
 from . import queue
-from .progress import ProgressStore
-
-DUPLICATE_POLICIES = ("skip", "update")
-
-
-def progress() -> ProgressStore:
-    return ProgressStore(queue.connection(), engine_for())
+from .launch import (
+    effective_config,
+    enqueue_parts,
+    parse_since,
+    progress_store,
+    split_config,
+    start_import,
+)
 
 
 # -- sources and credentials ---------------------------------------------------------------
@@ -59,26 +60,6 @@ def sources() -> list[SourceInfo]:
             auth = "not configured"
         found.append(SourceInfo(name, cls.label, auth))
     return found
-
-
-def split_config(source: str, config: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
-    """(public settings, secrets) of a config dict, by the source's declared settings."""
-    cls = source_class(source)
-    secret_names = {s.name for s in cls.settings if s.secret}
-    public = {k: v for k, v in config.items() if k not in secret_names and v}
-    secrets = {k: v for k, v in config.items() if k in secret_names and v}
-    return public, secrets
-
-
-def effective_config(source: str, config: dict[str, str] | None = None, use_saved: bool = True) -> dict[str, str]:
-    """Environment, then saved credentials, then what the user typed."""
-    cls = source_class(source)
-    merged = cls.config_from_env()
-    saved = credentials.saved_for(engine_for(), source) if use_saved else None
-    if saved:
-        merged.update(credentials.get(engine_for(), saved))
-    merged.update({k: v for k, v in (config or {}).items() if v})
-    return merged
 
 
 @contextmanager
@@ -116,23 +97,6 @@ class Preview:
     seconds: float
 
 
-def parse_since(value: str | datetime | None) -> datetime | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        when = value
-    else:
-        try:
-            when = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-        except ValueError:
-            raise ConfigError(f"--since {value!r} is not an ISO-8601 date or time, e.g. 2025-01-31 or "
-                              f"2025-01-31T12:00:00Z") from None
-    when = when if when.tzinfo else when.replace(tzinfo=UTC)
-    if when > now() + timedelta(minutes=5):
-        raise ConfigError(f"--since {when:%Y-%m-%d %H:%M} is in the future: nothing would be imported")
-    return when
-
-
 def preview(source: str, project: str | None = None, config: dict[str, str] | None = None, limit: int = 20,
             since: str | datetime | None = None) -> Preview:
     started = time.perf_counter()
@@ -145,9 +109,9 @@ def preview(source: str, project: str | None = None, config: dict[str, str] | No
     with engine.connect() as conn:
         ids = [i.external_id for i in items]
         existing = conn.execute(select(func.count()).select_from(work_items).where(and_(
-            work_items.c.source == source, work_items.c.external_id.in_(ids)))).scalar() if ids else 0
+            work_items.c.source == source, work_items.c.external_id.in_(ids)))).scalar_one() if ids else 0
         already = conn.execute(select(func.count()).select_from(work_items).where(and_(
-            work_items.c.source == source, work_items.c.project == project))).scalar()
+            work_items.c.source == source, work_items.c.project == project))).scalar_one()
     return Preview(items, total, existing, already, time.perf_counter() - started)
 
 
@@ -159,56 +123,17 @@ def _first_project(src) -> str:
 
 
 # -- jobs ----------------------------------------------------------------------------------
-def start_import(source: str, projects: list[str] | None = None, *, config: dict[str, str] | None = None,
-                 duplicates: str = "skip", since: str | datetime | None = None, incremental: bool = True,
-                 dry_run: bool = False, requested_by: str = "cli", credential_id: str | None = None,
-                 schedule_id: str | None = None, batch_size: int | None = None) -> str:
-    """Record the job, enqueue one RQ job per project, and return the job id."""
-    cls = source_class(source)
-    if duplicates not in DUPLICATE_POLICIES:
-        raise ConfigError(f"duplicate policy {duplicates!r} is not known: use skip or update")
-    projects = [p.strip() for p in (projects or []) if p and p.strip()] or [cls.default_project() or ""]
-    if not projects[0]:
-        raise ConfigError(f"{cls.label}: choose a project to import (--project)")
-    when = parse_since(since)
-    make_source(source, effective_config(source, config)).close()  # settings errors surface now, not in the worker
-    queue.ping()
-    engine = engine_for()
-    public, secrets = split_config(source, config or {})
-    if secrets and credential_id is None:
-        credential_id = credentials.put(engine, source, secrets)  # raises NoKeyError, saying why
-    if credential_id is None and not cls.configured_from_env() and source != "demo":
-        credential_id = credentials.saved_for(engine, source)
-    since_by_project = {}
-    if when is None and incremental and not dry_run:
-        for project in projects:
-            mark = job_store.last_high_water(engine, source, project)
-            if mark is not None:
-                since_by_project[project] = mark.isoformat()
-    options = {"duplicates": duplicates, "dry_run": dry_run, "config": public,
-               "since": when.isoformat() if when else None, "since_by_project": since_by_project}
-    if batch_size:
-        options["batch_size"] = batch_size
-    job_id = job_store.create_job(engine, source=source, projects=projects, options=options,
-                                  credential_id=credential_id, requested_by=requested_by, schedule_id=schedule_id)
-    record(engine, "start", actor=requested_by, job_id=job_id, source=source, projects=projects,
-           duplicates=duplicates, dry_run=dry_run, since=options["since"], incremental_from=since_by_project)
-    progress().publish(job_id)
-    _enqueue_parts(job_id)
-    return job_id
-
-
-def _enqueue_parts(job_id: str) -> None:
-    with engine_for().connect() as conn:
-        parts = job_store.get_parts(conn, job_id)
-    for part in parts:
-        if part.status == JobStatus.QUEUED.value:
-            queue.enqueue_part(job_id, part.project, part.id)
-
-
 def status(job_id: str) -> dict:
-    doc = progress().read(job_id)
+    doc = progress_store().read(job_id)
     if doc is None:
+        raise ConfigError(f"no import job {job_id!r}: list them with `python cli.py jobs`")
+    return doc
+
+
+def _publish(job_id: str) -> dict:
+    """Refresh a job's progress document after a change and return it."""
+    doc = progress_store().publish(job_id)
+    if doc is None:  # deleted meanwhile (the store was reset)
         raise ConfigError(f"no import job {job_id!r}: list them with `python cli.py jobs`")
     return doc
 
@@ -234,7 +159,7 @@ def jobs(limit: int = 50) -> list[dict]:
 
 def job_count() -> int:
     with engine_for().connect() as conn:
-        return conn.execute(select(func.count()).select_from(import_jobs)).scalar()
+        return conn.execute(select(func.count()).select_from(import_jobs)).scalar_one()
 
 
 def failures(job_id: str, limit: int | None = None) -> list[dict]:
@@ -262,7 +187,7 @@ def cancel(job_id: str, actor: str = "cli") -> dict:
                      .values(status=JobStatus.CANCELLED.value, finished_at=now(), error="cancelled on request"))
     job_store.finish_job_if_done(engine, job_id)
     record(engine, "cancel", actor=actor, job_id=job_id, source=doc["source"], projects=doc["projects"])
-    return progress().publish(job_id)
+    return _publish(job_id)
 
 
 def retry(job_id: str, actor: str = "cli") -> dict:
@@ -288,8 +213,8 @@ def retry(job_id: str, actor: str = "cli") -> dict:
         )).values(status=JobStatus.QUEUED.value, error=None, finished_at=None, lease=None, heartbeat_at=None))
     record(engine, "retry", actor=actor, job_id=job_id, source=doc["source"], projects=doc["projects"],
            failed_items=doc["failed"])
-    progress().publish(job_id)
-    _enqueue_parts(job_id)
+    progress_store().publish(job_id)
+    enqueue_parts(job_id)
     return status(job_id)
 
 
@@ -312,7 +237,7 @@ def undo(job_id: str, actor: str = "cli") -> dict:
         conn.execute(update(import_jobs).where(import_jobs.c.id == job_id).values(undone_at=now()))
     record(engine, "undo", actor=actor, job_id=job_id, source=doc["source"], projects=doc["projects"],
            items_removed=removed_items, comments_removed=removed_comments)
-    result = progress().publish(job_id)
+    result = _publish(job_id)
     result["items_removed"] = removed_items
     result["comments_removed"] = removed_comments
     return result

@@ -11,6 +11,7 @@ import os
 import socket
 import time
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 
 import redis
@@ -93,20 +94,25 @@ def has_live_rq_job(live: set[str], job_id: str, part_id: int) -> bool:
     return _prefix(job_id, part_id) in live
 
 
-class _RecoveringMixin:
-    """Also resumes imports whose worker died, at start and at every maintenance round."""
+Maintenance = Callable[[], object]
 
-    def run_maintenance_tasks(self):
+
+class _RecoveringMixin(Worker):
+    """Also runs the imports' own maintenance (resuming parts whose worker died) at every round."""
+
+    maintenance: Maintenance | None = None
+
+    def run_maintenance_tasks(self) -> None:
         super().run_maintenance_tasks()
-        from .tasks import recover_stale_parts
-
+        if self.maintenance is None:
+            return
         try:
-            recover_stale_parts()
+            self.maintenance()
         except Exception:  # maintenance must never kill the worker
-            log.exception("recovering stale imports failed")
+            log.exception("import maintenance failed")
 
 
-class ImportWorker(_RecoveringMixin, Worker):
+class ImportWorker(_RecoveringMixin):
     """Forks a work horse per job: memory is returned after every part."""
 
 
@@ -114,14 +120,16 @@ class InProcessImportWorker(_RecoveringMixin, SimpleWorker):
     """Runs jobs in its own process (tests, debugging)."""
 
 
-def run_worker(burst: bool = False, name: str | None = None, in_process: bool = False) -> bool:
-    """Work the `imports` queue. A long-running worker outlives a Redis restart: RQ's loop quits on
-    a lost connection, so we wait for Redis and start it again; its first maintenance round then
-    re-enqueues the parts whose RQ jobs the restart lost."""
-    ping()
-    from .tasks import recover_stale_parts
+def run_worker(maintenance: Maintenance, burst: bool = False, name: str | None = None,
+               in_process: bool = False) -> bool:
+    """Work the `imports` queue, calling `maintenance` at start and every maintenance round (the
+    caller passes `jobs.tasks.recover_stale_parts`: this module never imports the tasks it runs).
 
-    recover_stale_parts()
+    A long-running worker outlives a Redis restart: RQ's loop quits on a lost connection, so we
+    wait for Redis and start it again; its first maintenance round then re-enqueues the parts
+    whose RQ jobs the restart lost."""
+    ping()
+    maintenance()
     _warm_up()
     interval = int(os.environ.get("IMPORT_MAINTENANCE_INTERVAL", 30))
     cls = InProcessImportWorker if in_process else ImportWorker
@@ -131,6 +139,7 @@ def run_worker(burst: bool = False, name: str | None = None, in_process: bool = 
         worker = cls([import_queue()], connection=connection(), maintenance_interval=interval,
                      worker_ttl=interval + 15,
                      name=name or f"imports-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:4]}")
+        worker.maintenance = maintenance
         try:
             worked = worker.work(burst=burst, with_scheduler=not burst,
                                  logging_level=os.environ.get("LOG_LEVEL", "WARNING"))

@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -63,7 +63,7 @@ class Stopped(Exception):
 
 
 class PartRunner:
-    def __init__(self, engine: Engine, source: Source, run: PartRun, publish: Callable[[], None],
+    def __init__(self, engine: Engine, source: Source, run: PartRun, publish: Callable[[], object],
                  cancel_requested: Callable[[], bool]):
         self.engine = engine
         self.source = source
@@ -72,6 +72,8 @@ class PartRunner:
         self.cancel_requested = cancel_requested
         self.store_retry = RetryPolicy("the workspace store")
         self._stop = threading.Event()
+        self._cursor: dict[str, Any] | None = None  # the read position after the last committed batch
+        self._known_failed: set[str] = set()  # failed items a retry has not fixed yet
         source.set_wait_listener(self._on_wait)
 
     # -- callbacks -----------------------------------------------------------------------
@@ -161,10 +163,10 @@ class PartRunner:
                     counts = {"processed": result.created + result.updated + result.skipped + result.failed,
                               "created": result.created, "updated": result.updated,
                               "skipped": result.skipped, "failed": result.failed}
-                extra = {} if retrying else {"cursor": cursor, "done_reading": done}
+                # a retry of failed items re-reads them out of order: the read position stays where it was
                 job_store.record_batch(
-                    conn, r.job_id, r.project, cursor=extra.get("cursor", self._cursor),
-                    done_reading=extra.get("done_reading", True), high_water=None if r.dry_run else high_water,
+                    conn, r.job_id, r.project, cursor=self._cursor if retrying else cursor,
+                    done_reading=True if retrying else done, high_water=None if r.dry_run else high_water,
                     counts=counts, failures=result.failures, fixed_ids=fixed)
                 return result
 
@@ -224,7 +226,6 @@ class PartRunner:
         r = self.run_info
         part = self._in_store(self._part)
         self._cursor = part.cursor
-        self._known_failed: set[str] = set()
         if not r.dry_run:
             project = self.source.project(r.project)
             self._in_store(self._upsert_project, project)

@@ -20,14 +20,11 @@ from store.jobs import JobStatus, now, utc
 from store.schema import import_jobs, import_parts, schedules
 
 from . import queue
+from .launch import progress_store, start_import
 from .progress import ProgressStore, stale_after
 from .runner import PartRun, PartRunner, batch_size
 
 log = logging.getLogger(__name__)
-
-
-def progress_store() -> ProgressStore:
-    return ProgressStore(queue.connection(), engine_for())
 
 
 def resolve_config(job) -> dict[str, str]:
@@ -54,7 +51,10 @@ def run_part(job_id: str, project: str) -> str:
         return "not claimed: the part has ended or a live worker holds it"
     with engine.connect() as conn:
         job = job_store.get_job(conn, job_id)
-    publish = lambda: progress.publish(job_id)  # noqa: E731
+
+    def publish() -> None:
+        progress.publish(job_id)
+
     if job.cancel_requested:
         job_store.set_part(engine, job_id, project, lease, status=JobStatus.CANCELLED.value, finished_at=now(),
                            lease=None, error="cancelled on request")
@@ -141,8 +141,6 @@ def _finish_orphaned_jobs(engine) -> None:
 
 def run_schedule(schedule_id: str) -> str | None:
     """Start the scheduled import (incremental from the last success) and book the next run."""
-    from .api import start_import
-
     engine = engine_for()
     with engine.connect() as conn:
         sched = conn.execute(select(schedules).where(schedules.c.id == schedule_id)).first()

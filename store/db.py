@@ -8,8 +8,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, inspect, select
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, select
 from sqlalchemy.exc import ArgumentError
+from sqlalchemy.schema import CreateColumn
 
 from importers.errors import ConfigError
 
@@ -70,8 +71,26 @@ def _create(resolved: str) -> Engine:
     return engine
 
 
+def _add_missing_columns(conn: Connection) -> None:
+    """Bring tables made by an older release up to `schema.py`: add the columns and indexes it lacks.
+
+    Schema changes are additive: a new column is nullable or has a server default, so rows written
+    before it stay valid and older workers, which never name it, keep working during an upgrade."""
+    inspector = inspect(conn)
+    for table in metadata.sorted_tables:
+        present = {c["name"] for c in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name not in present:
+                ddl = CreateColumn(column).compile(dialect=conn.dialect)
+                conn.exec_driver_sql(f"ALTER TABLE {table.name} ADD COLUMN {ddl}")
+        indexes = {i["name"] for i in inspector.get_indexes(table.name)}
+        for index in table.indexes:
+            if index.name not in indexes:
+                index.create(conn)
+
+
 def migrate(engine: Engine) -> None:
-    """Create missing tables and record the schema version (future versions add steps here)."""
+    """Create missing tables, add missing columns and indexes, record the schema version."""
     from sqlalchemy.exc import IntegrityError, OperationalError
 
     for attempt in range(5):
@@ -80,6 +99,7 @@ def migrate(engine: Engine) -> None:
                 if engine.dialect.name == "postgresql":  # several workers may start at once
                     conn.exec_driver_sql("SELECT pg_advisory_xact_lock(424242)")
                 metadata.create_all(conn, checkfirst=True)
+                _add_missing_columns(conn)
                 if conn.execute(select(schema_info.c.version)).scalar() is None:
                     conn.execute(schema_info.insert().values(version=SCHEMA_VERSION))
             return

@@ -61,7 +61,9 @@ def _insert_new(conn: Connection, table: Table, rows: list[dict]) -> None:
     names = ", ".join(f'"{c}"' for c in columns)
     json_columns = {i for i, c in enumerate(columns) if isinstance(table.c[c].type, JSON)}
     stage = f"stage_{table.name}"
-    with conn.connection.driver_connection.cursor() as cursor:
+    driver = conn.connection.driver_connection
+    assert driver is not None, "an open connection has a driver connection"
+    with driver.cursor() as cursor:
         cursor.execute(f"CREATE TEMP TABLE {stage} ON COMMIT DROP AS SELECT {names} FROM {table.name} WITH NO DATA")
         with cursor.copy(f"COPY {stage} ({names}) FROM STDIN") as copy:
             for row in rows:
@@ -112,8 +114,8 @@ def _upsert_people(conn: Connection, persons: Iterable[Person | None]) -> dict[s
     if new_rows:
         conn.execute(_insert(conn, people).on_conflict_do_nothing(index_elements=["match_key"]), new_rows)
         for chunk in _chunks([r["match_key"] for r in new_rows]):
-            for row in conn.execute(select(people.c.id, people.c.match_key).where(people.c.match_key.in_(chunk))):
-                ids[row.match_key] = row.id
+            for new in conn.execute(select(people.c.id, people.c.match_key).where(people.c.match_key.in_(chunk))):
+                ids[new.match_key] = new.id
     merged = []
     for key, source_ids in known.items():
         person = unique[key]

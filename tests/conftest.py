@@ -145,9 +145,10 @@ def engine():
 def run_worker():
     """Run queued import jobs in this process until the queue is empty (RQ SimpleWorker, burst)."""
     from jobs.queue import run_worker as _run
+    from jobs.tasks import recover_stale_parts
 
     def run() -> None:
-        _run(burst=True, in_process=True)
+        _run(recover_stale_parts, burst=True, in_process=True)
 
     return run
 

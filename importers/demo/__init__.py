@@ -3,13 +3,16 @@
 Every item is computed from (project, index) with a seeded generator, so any page can be
 produced on its own (resume, retry) and tests know the ground truth exactly. Sizes: small
 (50 items a project), medium (1,500), large (100,000), or a number. A few items deliberately
-fail validation (DEMO_INVALID_ITEMS, default 3 a project; 0 once "the cause is fixed"), and
-DEMO_REVISION > 0 changes every 7th item, to exercise updates and incremental runs.
+fail validation (DEMO_INVALID_ITEMS, default 3 a project; 0 once "the cause is fixed"),
+DEMO_REVISION > 0 changes every 7th item, to exercise updates and incremental runs, and
+DEMO_PAGE_DELAY (seconds a page, default 0) paces the read like a slow vendor, so a test or a
+demo can watch an import run whatever the machine's speed.
 """
 from __future__ import annotations
 
 import os
 import random
+import time
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -56,6 +59,13 @@ def _env_int(name: str, default: int) -> int:
         return default
 
 
+def _env_float(name: str, default: float) -> float:
+    try:
+        return float(os.environ.get(name, default))
+    except ValueError:
+        return default
+
+
 def _person(index: int) -> Person:
     name, email = PEOPLE[index % len(PEOPLE)]
     return Person(source="demo", external_id=f"u{index % len(PEOPLE)}", display_name=name,
@@ -77,6 +87,7 @@ class DemoSource(Source):
         self.invalid = max(0, _env_int("DEMO_INVALID_ITEMS", 3))
         self.revision = max(0, _env_int("DEMO_REVISION", 0))
         self.page_size = _env_int("DEMO_PAGE_SIZE", PAGE_SIZE)
+        self.page_delay = max(0.0, _env_float("DEMO_PAGE_DELAY", 0.0))
 
     @classmethod
     def configured_from_env(cls, environ=None) -> bool:
@@ -186,10 +197,12 @@ class DemoSource(Source):
             last = index + 1
             if page.size >= self.page_size:
                 page.cursor = {"next_index": last}
+                time.sleep(self.page_delay)
                 yield page
                 page = Page()
         if page.size:
             page.cursor = {"next_index": last}
+            time.sleep(self.page_delay)
             yield page
 
     # -- the contract --------------------------------------------------------------------

@@ -219,10 +219,10 @@ class GitHubSource(Source):
         a client of its own (PyGithub's requester keeps one connection's state: not thread-safe).
         Pages added after the last numbered one are then followed by their next links."""
         paginator = LinkPaginator(self.client.base_url, first)
-        headers, data = self._get_page(self.client, paginator.current, what)
+        headers, data = self._get_page(self.client, paginator.relative(first), what)
         following = paginator.advance(headers)
         pages = [paginator.relative(url) for url in numbered_pages(link(headers, "next"), link(headers, "last"))]
-        if not pages:
+        if not pages or following is None:
             yield data, following
             if following is not None:
                 yield from self._walk(following, what)

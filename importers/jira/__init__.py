@@ -89,7 +89,7 @@ class JiraSource(Source):
                                "check JIRA_BASE_URL") from None
         name = me.get("displayName") or me.get("name") or me.get("accountId") or "unknown user"
         email = f" ({me['emailAddress']})" if me.get("emailAddress") else ""
-        kind = {"Cloud": "Cloud", "DataCenter": "Data Center"}.get(info.get("deploymentType"), "Server")
+        kind = {"Cloud": "Cloud", "DataCenter": "Data Center"}.get(str(info.get("deploymentType")), "Server")
         return f"{name}{email} on {client.base_url} (JIRA {kind} {info.get('version', '')})".replace(" )", ")")
 
     def projects(self) -> list[Project]:
@@ -179,7 +179,7 @@ class JiraSource(Source):
                     more = int(data.get("total") or 0) > len(issues)
                 keys.after = last or keys.after
                 keys.done = not (issues and last and more)
-                if highest is not None and not keys.done:
+                if highest is not None and last is not None and not keys.done:
                     top, highest = highest.result(), None
                     if top and ISSUE_KEY.match(top):
                         at = ranges.index(keys)

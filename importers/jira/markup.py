@@ -124,7 +124,7 @@ def _marked(text: str, marks: Any) -> str:
     for mark in marks:
         if not isinstance(mark, dict):
             continue
-        wrap = _MARKS.get(mark.get("type"))
+        wrap = _MARKS.get(str(mark.get("type")))
         if wrap:
             text = f"{wrap}{text}{wrap}"
         elif mark.get("type") == "link":

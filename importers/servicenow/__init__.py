@@ -144,7 +144,8 @@ class ServiceNowSource(Source):
         The window is twice `limit` so rows hidden by access rules rarely cost a second request.
         """
         self.project(project)
-        query, items, offset, window = Keyset(self._conditions(since)).query(), [], 0, 2 * limit
+        items: list[WorkItem] = []
+        query, offset, window = Keyset(self._conditions(since)).query(), 0, 2 * limit
         while len(items) < limit and (rows := self._tickets(project, query, window, offset)[0]):
             offset += window
             items += [i for i in (map_ticket(project, r, self.client.url) for r in rows) if isinstance(i, WorkItem)]

@@ -57,6 +57,14 @@ def parse_time(text: str) -> datetime | None:
     return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
+def required_time(text: str, name: str) -> datetime:
+    """`parse_time` for a field every record has; a missing one makes the record a failure."""
+    when = parse_time(text)
+    if when is None:
+        raise ValueError(f"{name} is empty")
+    return when
+
+
 def format_time(moment: datetime) -> str:
     """The form ServiceNow compares in encoded queries, in UTC, floored to the second."""
     if moment.tzinfo is None:
@@ -134,8 +142,8 @@ def _map(table: str, row: dict[str, Any], instance_url: str) -> WorkItem:
         labels=[label] if (label := display(row, "category").strip()) else [],
         assignee=person_from_reference(row, "assigned_to"),
         reporter=person_from_reference(row, spec.reporter),
-        created_at=parse_time(value(row, "sys_created_on")),
-        updated_at=parse_time(value(row, "sys_updated_on")),
+        created_at=required_time(value(row, "sys_created_on"), "sys_created_on"),
+        updated_at=required_time(value(row, "sys_updated_on"), "sys_updated_on"),
         closed_at=closed,
         url=f"{instance_url}/nav_to.do?uri={table}.do?sys_id={sys_id}",
         parent_key=(display(row, spec.parent) or None) if spec.parent else None,
@@ -173,5 +181,5 @@ def map_comment(row: dict[str, Any], author: Person | None) -> Comment:
         item_external_id=value(row, "element_id"),
         author=author,
         body=body,
-        created_at=parse_time(value(row, "sys_created_on")),
+        created_at=required_time(value(row, "sys_created_on"), "sys_created_on"),
     )

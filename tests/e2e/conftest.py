@@ -56,9 +56,13 @@ class Stack:
 
 
 @pytest.fixture
-def stack(tmp_path, redis_client):
-    """The console on a free port and one import worker, with this test's DATABASE_URL and REDIS_URL."""
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "IMPORT_HEARTBEAT_INTERVAL": "1"}
+def stack(tmp_path, redis_client, request):
+    """The console on a free port and one import worker, with this test's DATABASE_URL and REDIS_URL.
+
+    `@pytest.mark.stack_env(NAME="value")` adds settings, e.g. DEMO_PAGE_DELAY to pace a demo import
+    so a test can watch it run whatever the machine's speed."""
+    marker = request.node.get_closest_marker("stack_env")
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "IMPORT_HEARTBEAT_INTERVAL": "1", **(marker.kwargs if marker else {})}
     port = _free_port()
     logs = tmp_path / "logs"
     logs.mkdir()
