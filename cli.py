@@ -15,6 +15,8 @@ import sys
 from dotenv import load_dotenv
 
 OK, JOB_FAILED, BAD_INPUT = 0, 1, 2
+# how the user called us: `python cli.py` in a checkout, `acgs2-import` once installed
+PROG = "python cli.py" if os.path.basename(sys.argv[0]) == "cli.py" else os.path.basename(sys.argv[0]) or "acgs2-import"
 
 
 def _print_json(data) -> None:
@@ -103,7 +105,7 @@ def cmd_run(args, api) -> int:
     if doc["error"]:
         print(f"error: {doc['error']}", file=sys.stderr)
     if doc["failed"]:
-        print(f"{doc['failed']} item(s) failed: see `python cli.py status {job_id}`", file=sys.stderr)
+        print(f"{doc['failed']} item(s) failed: see `{PROG} status {job_id}`", file=sys.stderr)
     return _outcome(doc)
 
 
@@ -207,7 +209,7 @@ def cmd_rotate_key(args, api) -> int:
 
 @functools.cache  # built once a process: in-process callers (the status benchmark) stay fast
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python cli.py", description="ACGS2 import console, headless.")
+    parser = argparse.ArgumentParser(prog=PROG, description="ACGS2 import console, headless.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def add(name, func, help_text):

@@ -81,6 +81,8 @@ class PartRunner:
         r = self.run_info
         job_store.set_part(self.engine, r.job_id, r.project, r.lease, waiting_until=until,
                            wait_reason=reason or None, heartbeat_at=now())
+        if self._stop.is_set():  # the part has ended: its final snapshot is the runner's to publish
+            return
         self.publish()
 
     def _heartbeat_loop(self, interval: float) -> None:
@@ -217,6 +219,9 @@ class PartRunner:
             status, error = JobStatus.FAILED, f"internal error ({type(exc).__name__}): {str(exc)[:300]}"
         finally:
             self._stop.set()
+            # a heartbeat mid-publish would otherwise write its "running" snapshot after the final one,
+            # and readers would see a finished part as running until the snapshot went stale
+            heartbeat.join()
             self.source.close()
         self._in_store(job_store.set_part, self.engine, r.job_id, r.project, r.lease, status=status.value,
                        error=error, finished_at=now(), waiting_until=None, wait_reason=None, lease=None)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, select
 
-from .db import ROOT
+from .db import data_dir
 from .jobs import now
 from .schema import audit_events
 
@@ -19,7 +19,7 @@ ACTIONS = ("start", "end", "retry", "cancel", "undo", "schedule")
 
 
 def _log_path() -> Path:
-    return Path(os.environ.get("AUDIT_LOG_PATH") or ROOT / "data" / "audit.jsonl")
+    return Path(os.environ.get("AUDIT_LOG_PATH") or data_dir() / "audit.jsonl")
 
 
 def record(engine: Engine, action: str, *, actor: str, job_id: str | None = None, source: str | None = None,

@@ -17,14 +17,24 @@ from importers.errors import ConfigError
 from .schema import SCHEMA_VERSION, metadata, schema_info
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_SQLITE = ROOT / "data" / "workspace.db"
+
+
+def data_dir() -> Path:
+    """Where the SQLite store and the audit log live unless configured: ACGS2_DATA_DIR, else `data/`
+    of the checkout this code runs from, else `data/` in the current folder (an installed
+    `acgs2-import` must not write into site-packages)."""
+    configured = os.environ.get("ACGS2_DATA_DIR", "").strip()
+    if configured:
+        return Path(configured)
+    return (ROOT if (ROOT / "app.py").exists() else Path.cwd()) / "data"
 
 
 def database_url(url: str | None = None) -> str:
     url = (url or os.environ.get("DATABASE_URL") or "").strip()
     if not url:
-        DEFAULT_SQLITE.parent.mkdir(parents=True, exist_ok=True)
-        return f"sqlite:///{DEFAULT_SQLITE}"
+        path = data_dir() / "workspace.db"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{path}"
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix):]

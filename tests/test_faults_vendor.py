@@ -39,15 +39,19 @@ def _github():
 def _gitlab():
     fake = FakeGitLab(projects={"acme/big": SIZE}, **FAULTS)
     truth = fake.ground_truth("acme/big")
-    config = {"token": fake.token, "url": fake.url}
-    return fake, "acme/big", "/issues", lambda: dict(config), truth["items"], truth["comments"]
+    def config() -> dict:  # read once the fake has started
+        return {"token": fake.token, "url": fake.url}
+
+    return fake, "acme/big", "/issues", config, truth["items"], truth["comments"]
 
 
 def _servicenow():
     fake = FakeServiceNow(sizes={"incident": SIZE * 11 // 10}, **FAULTS)  # every 11th is hidden from the user
     truth = fake.ground_truth("incident")
-    config = {"instance": fake.url, "username": fake.username, "password": fake.password}
-    return fake, "incident", "/table/incident", lambda: dict(config), \
+    def config() -> dict:
+        return {"instance": fake.url, "username": fake.username, "password": fake.password}
+
+    return fake, "incident", "/table/incident", config, \
         truth["items"], truth["comments"]
 
 

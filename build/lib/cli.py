@@ -1,0 +1,296 @@
+"""Headless driver of the import console: the same core as the pages, for scripts and tests.
+
+Exit codes: 0 success; 1 the job failed or ended partial; 2 bad input, configuration or
+authentication. Expected errors print one line on stderr, never a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import logging
+import os
+import sys
+
+from dotenv import load_dotenv
+
+OK, JOB_FAILED, BAD_INPUT = 0, 1, 2
+# how the user called us: `python cli.py` in a checkout, `acgs2-import` once installed
+PROG = "python cli.py" if os.path.basename(sys.argv[0]) == "cli.py" else os.path.basename(sys.argv[0]) or "acgs2-import"
+
+
+def _print_json(data) -> None:
+    print(json.dumps(data, indent=2, default=str))
+
+
+def _progress_line(doc: dict) -> str:
+    width = 30
+    filled = int(width * doc["percentage"] / 100)
+    eta = f" eta {doc['eta_seconds']:.0f}s" if doc.get("eta_seconds") else ""
+    wait = f" waiting ({doc['wait_reason']})" if doc.get("waiting_until") else ""
+    return (f"[{'#' * filled}{'.' * (width - filled)}] {doc['percentage']:5.1f}% "
+            f"{doc['processed']}/{doc['total']} created {doc['created']} updated {doc['updated']} "
+            f"skipped {doc['skipped']} failed {doc['failed']} {doc['items_per_second']}/s{eta}{wait} [{doc['status']}]")
+
+
+def _user() -> str:
+    """Who the audit log names for what this command does."""
+    return os.environ.get("USER") or "cli"
+
+
+def _outcome(doc: dict) -> int:
+    return JOB_FAILED if doc["status"] in ("failed", "partial", "cancelled") else OK
+
+
+def cmd_sources(args, api) -> int:
+    rows = api.sources()
+    if args.json:
+        _print_json([r.__dict__ for r in rows])
+    else:
+        for r in rows:
+            print(f"{r.name:<11} {r.label:<11} credentials: {r.auth}")
+    return OK
+
+
+def cmd_check(args, api) -> int:
+    print(f"{args.source}: connected as {api.check(args.source)}")
+    return OK
+
+
+def cmd_projects(args, api) -> int:
+    for p in api.list_projects(args.source):
+        print(f"{p.key}\t{p.name}")
+    return OK
+
+
+def cmd_preview(args, api) -> int:
+    result = api.preview(args.source, args.project, limit=args.limit, since=args.since)
+    rows = [{"key": i.key, "title": i.title, "status": i.status.value, "assignee": i.assignee.display_name
+             if i.assignee else None, "created": i.created_at.isoformat(), "updated": i.updated_at.isoformat()}
+            for i in result.items]
+    if args.json:
+        _print_json({"items": rows, "estimated_total": result.estimated_total, "existing": result.existing,
+                     "already_imported": result.already_imported, "seconds": round(result.seconds, 3)})
+        return OK
+    for r in rows:
+        print(f"{r['key']:<16} {r['status']:<12} {(r['assignee'] or '-')[:20]:<20} {r['title'][:70]}")
+    total = "unknown" if result.estimated_total is None else f"{result.estimated_total:,}"
+    print(f"\n{len(rows)} shown; estimated total {total}; {result.existing} of these already in the workspace "
+          f"({result.already_imported:,} of this project imported so far)")
+    return OK
+
+
+def cmd_run(args, api) -> int:
+    config = {"size": args.size} if args.size else None
+    job_id = api.start_import(args.source, args.project, config=config, duplicates=args.duplicates,
+                              since=args.since, incremental=not args.full, dry_run=args.dry_run,
+                              requested_by=_user())
+    print(job_id)
+    if not args.wait:
+        return OK
+    tty = sys.stderr.isatty()
+    last = [""]
+
+    def show(doc: dict) -> None:
+        line = _progress_line(doc)
+        if tty:
+            print("\r" + line, end="", file=sys.stderr, flush=True)
+        elif line != last[0]:
+            print(line, file=sys.stderr, flush=True)
+        last[0] = line
+
+    doc = api.wait(job_id, on_update=show)
+    if tty:
+        print(file=sys.stderr)
+    if doc["error"]:
+        print(f"error: {doc['error']}", file=sys.stderr)
+    if doc["failed"]:
+        print(f"{doc['failed']} item(s) failed: see `{PROG} status {job_id}`", file=sys.stderr)
+    return _outcome(doc)
+
+
+def cmd_status(args, api) -> int:
+    doc = api.status(args.job_id)
+    if args.json:
+        _print_json(doc)
+        return OK
+    print(_progress_line(doc))
+    if doc["error"]:
+        print(f"error: {doc['error']}")
+    for f in api.failures(args.job_id, limit=20):
+        print(f"  failed {f['key'] or f['external_id']}: {f['reason']}")
+    return OK
+
+
+def cmd_jobs(args, api) -> int:
+    docs = api.jobs(args.limit)
+    if args.json:
+        _print_json(docs)
+        return OK
+    for d in docs:
+        print(f"{d['job_id']}  {d['created_at'][:19]}  {d['source']:<10} {','.join(d['projects'])[:30]:<30} "
+              f"{d['status']:<10} {d['processed']}/{d['total']} created {d['created']} failed {d['failed']}"
+              f"{'  (undone)' if d['undone_at'] else ''}")
+    for s in api.schedules_list():
+        print(f"schedule {s['id']}: {s['source']} {','.join(s['projects'])} every {s['every_hours']} h, "
+              f"next run {s['next_run_at'][:16]}")
+    return OK
+
+
+def cmd_retry(args, api) -> int:
+    doc = api.retry(args.job_id, actor=_user())
+    print(f"{args.job_id} {doc['status']}")
+    return OK
+
+
+def cmd_cancel(args, api) -> int:
+    doc = api.cancel(args.job_id, actor=_user())
+    print(f"{args.job_id} {doc['status']}{' (stops after the current batch)' if doc['status'] == 'running' else ''}")
+    return OK
+
+
+def cmd_undo(args, api) -> int:
+    doc = api.undo(args.job_id, actor=_user())
+    print(f"{args.job_id}: removed {doc['items_removed']} item(s) and {doc['comments_removed']} comment(s)")
+    return OK
+
+
+def cmd_schedule(args, api) -> int:
+    sid = api.schedule(args.source, args.project or [], args.every, duplicates=args.duplicates, actor=_user())
+    print(sid)
+    return OK
+
+
+def cmd_items(args, api) -> int:
+    from store import queries
+    from store.db import engine_for
+
+    rows = queries.items(engine_for(), source=args.source, project=args.project, status=args.status,
+                         limit=args.limit)
+    if args.json:
+        _print_json(rows)
+        return OK
+    for r in rows:
+        print(f"{r['source']:<10} {r['key']:<16} {r['status']:<12} {(r['assignee'] or '-')[:20]:<20} {r['title'][:60]}")
+    return OK
+
+
+def cmd_stats(args, api) -> int:
+    from store import queries
+    from store.db import engine_for
+
+    data = queries.stats(engine_for())
+    if args.json:
+        _print_json(data)
+        return OK
+    print(f"items {data['items']:,}  comments {data['comments']:,}  people {data['people']:,}")
+    for row in data["by_project"]:
+        print(f"  {row['source']:<10} {row['project']:<30} {row['items']:,}")
+    for row in data["by_status"]:
+        print(f"  {row['source']:<10} {row['status']:<30} {row['items']:,}")
+    return OK
+
+
+def cmd_worker(args, api) -> int:
+    from jobs.queue import run_worker
+    from jobs.tasks import recover_stale_parts
+
+    run_worker(recover_stale_parts, burst=args.burst)
+    return OK
+
+
+def cmd_rotate_key(args, api) -> int:
+    from store import credentials
+    from store.db import engine_for
+
+    print(f"re-encrypted {credentials.rotate(engine_for())} credential(s) with the first key")
+    return OK
+
+
+@functools.cache  # built once a process: in-process callers (the status benchmark) stay fast
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=PROG, description="ACGS2 import console, headless.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name, func, help_text):
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.set_defaults(func=func)
+        return p
+
+    p = add("sources", cmd_sources, "list the tools and whether credentials are configured")
+    p.add_argument("--json", action="store_true")
+    p = add("check", cmd_check, "test the connection to a tool")
+    p.add_argument("source")
+    p = add("projects", cmd_projects, "list the projects a tool's account can import")
+    p.add_argument("source")
+    p = add("preview", cmd_preview, "show sample items without writing anything")
+    p.add_argument("source")
+    p.add_argument("--project")
+    p.add_argument("--limit", type=int, default=20)
+    p.add_argument("--since", help="only items updated since (ISO-8601)")
+    p.add_argument("--json", action="store_true")
+    p = add("run", cmd_run, "start an import job (prints its id)")
+    p.add_argument("source")
+    p.add_argument("--project", action="append", help="repeat for several projects")
+    p.add_argument("--duplicates", choices=["skip", "update"], default="skip")
+    p.add_argument("--since", help="only items updated since (ISO-8601); default: since the last successful import")
+    p.add_argument("--full", action="store_true", help="read everything, not only what changed since the last import")
+    p.add_argument("--size", help="demo source only: small, medium, large or a number of items")
+    p.add_argument("--dry-run", action="store_true", help="read and validate everything, write nothing")
+    p.add_argument("--wait", action="store_true", help="follow the job with a progress bar until it ends")
+    p = add("status", cmd_status, "show a job's progress")
+    p.add_argument("job_id")
+    p.add_argument("--json", action="store_true")
+    p = add("jobs", cmd_jobs, "list import jobs, newest first, and scheduled re-runs")
+    p.add_argument("--limit", type=int, default=20)
+    p.add_argument("--json", action="store_true")
+    for name, func, text in (("retry", cmd_retry, "resume a failed job and re-run its failed items"),
+                             ("cancel", cmd_cancel, "stop a job after its current batch"),
+                             ("undo", cmd_undo, "delete the items a job created")):
+        add(name, func, text).add_argument("job_id")
+    p = add("schedule", cmd_schedule, "re-run an import every N hours (incremental)")
+    p.add_argument("source")
+    p.add_argument("--project", action="append")
+    p.add_argument("--every", type=int, required=True, help="hours between runs")
+    p.add_argument("--duplicates", choices=["skip", "update"], default="update")
+    p = add("items", cmd_items, "list imported items")
+    p.add_argument("--source")
+    p.add_argument("--project")
+    p.add_argument("--status")
+    p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--json", action="store_true")
+    p = add("stats", cmd_stats, "counts by source, project and status")
+    p.add_argument("--json", action="store_true")
+    p = add("worker", cmd_worker, "run an RQ worker for the imports queue")
+    p.add_argument("--burst", action="store_true", help="exit when the queue is empty")
+    add("rotate-key", cmd_rotate_key, "re-encrypt saved credentials with the first CREDENTIAL_ENCRYPTION_KEY")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    if not os.environ.get("ACGS2_NO_DOTENV"):  # tests keep a developer's .env out
+        load_dotenv()
+    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "WARNING"),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    import redis
+
+    from importers.errors import SourceError
+    from jobs import api
+
+    try:
+        return args.func(args, api)
+    except SourceError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return BAD_INPUT
+    except redis.RedisError as exc:
+        print(f"error: cannot reach Redis at {os.environ.get('REDIS_URL') or 'redis://127.0.0.1:6379/0'} "
+              f"({exc.__class__.__name__}): start redis-server or fix REDIS_URL", file=sys.stderr)
+        return BAD_INPUT
+    except KeyboardInterrupt:
+        print("interrupted: the job goes on in the background", file=sys.stderr)
+        return JOB_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,201 @@
+"""Who may use the console: Streamlit's OIDC login, a local admin password, or open demo mode.
+
+The console imports data with credentials that can read a whole company's tracker, so it asks
+for a sign-in unless it was explicitly started in open demo mode (CONSOLE_OPEN_DEMO=1).
+
+- OIDC: configure an `[auth]` section in .streamlit/secrets.toml (see secrets.toml.example);
+  the sign-in page then offers `st.login()`.
+- Local admin password, for a single-team install: only a salted scrypt hash is kept, in
+  CONSOLE_ADMIN_PASSWORD_HASH (.env) or `[console] admin_password_hash` in secrets.toml.
+  Set it with `python -m console.auth set-password`. Comparison is constant-time; after
+  MAX_FAILURES wrong passwords in a row sign-in is locked for LOCKOUT_SECONDS (per process,
+  for every browser: an attacker gains nothing from opening a new session).
+
+This module is also a small command line tool:
+    python -m console.auth set-password [--env-file .env]   # prompts twice, writes the hash
+    python -m console.auth hash                              # prints a hash for secrets.toml
+"""
+from __future__ import annotations
+
+import argparse
+import base64
+import getpass
+import hashlib
+import hmac
+import os
+import secrets
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+HASH_ENV = "CONSOLE_ADMIN_PASSWORD_HASH"
+OPEN_DEMO_ENV = "CONSOLE_OPEN_DEMO"
+ADMIN_USER = "admin"
+MAX_FAILURES = 5
+LOCKOUT_SECONDS = 300
+MIN_PASSWORD_LENGTH = 12
+# scrypt cost: n=2**15, r=8, p=1 takes ~50-100 ms and 32 MiB, slow enough to make guessing expensive.
+SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**15, 8, 1
+ROOT = Path(__file__).resolve().parent.parent
+
+
+# -- hashing -------------------------------------------------------------------------------
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _scrypt(password: str, salt: bytes, n: int, r: int, p: int) -> bytes:
+    return hashlib.scrypt(password.encode(), salt=salt, n=n, r=r, p=p, maxmem=2 * 128 * r * n + 1024 * 1024, dklen=32)
+
+
+def hash_password(password: str) -> str:
+    """`scrypt$n$r$p$salt$hash`: a fresh random salt every time."""
+    salt = secrets.token_bytes(16)
+    digest = _scrypt(password, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P)
+    return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${_b64(salt)}${_b64(digest)}"
+
+
+def verify_password(password: str, stored: str) -> bool:
+    """Constant-time comparison of `password` against a `hash_password` string."""
+    try:
+        scheme, n, r, p, salt, digest = stored.strip().split("$")
+        if scheme != "scrypt":
+            return False
+        expected = _unb64(digest)
+        actual = _scrypt(password, _unb64(salt), int(n), int(r), int(p))
+    except (ValueError, TypeError):
+        return False
+    return hmac.compare_digest(actual, expected)
+
+
+# -- lockout -------------------------------------------------------------------------------
+class Lockout:
+    """Counts consecutive failures; locks sign-in for a while after too many."""
+
+    def __init__(self, max_failures: int = MAX_FAILURES, seconds: float = LOCKOUT_SECONDS):
+        self.max_failures = max_failures
+        self.seconds = seconds
+        self._lock = threading.Lock()
+        self._failures = 0
+        self._locked_until = 0.0
+
+    def remaining(self) -> float:
+        """Seconds until sign-in is possible again (0 when not locked)."""
+        with self._lock:
+            return max(0.0, self._locked_until - time.monotonic())
+
+    def failed(self) -> None:
+        with self._lock:
+            self._failures += 1
+            if self._failures >= self.max_failures:
+                self._locked_until = time.monotonic() + self.seconds
+                self._failures = 0
+
+    def succeeded(self) -> None:
+        with self._lock:
+            self._failures = 0
+
+    def clear(self) -> None:
+        with self._lock:
+            self._failures = 0
+            self._locked_until = 0.0
+
+
+LOCKOUT = Lockout()
+
+
+# -- configuration ------------------------------------------------------------------------
+def open_demo() -> bool:
+    return os.environ.get(OPEN_DEMO_ENV, "").strip().lower() in {"1", "true", "yes"}
+
+
+def _secrets_section(name: str) -> dict:
+    try:
+        import streamlit as st
+
+        return dict(st.secrets.get(name) or {})
+    except Exception:  # no secrets.toml, or outside Streamlit
+        return {}
+
+
+def admin_hash() -> str | None:
+    value = os.environ.get(HASH_ENV) or _secrets_section("console").get("admin_password_hash") or ""
+    return value.strip() or None
+
+
+def oidc_configured() -> bool:
+    """True when secrets.toml has an [auth] section that st.login can use."""
+    auth = _secrets_section("auth")
+    return bool(auth.get("redirect_uri") and auth.get("cookie_secret"))
+
+
+@dataclass
+class SignInResult:
+    ok: bool
+    message: str = ""
+
+
+def sign_in(password: str, stored: str | None = None, lockout: Lockout = LOCKOUT) -> SignInResult:
+    stored = stored or admin_hash()
+    if not stored:
+        return SignInResult(False, "No admin password is configured on this server.")
+    wait = lockout.remaining()
+    if wait > 0:
+        return SignInResult(False, f"Too many failed attempts: sign-in is locked for {wait / 60:.0f} more minute(s).")
+    if verify_password(password or "", stored):
+        lockout.succeeded()
+        return SignInResult(True)
+    lockout.failed()
+    if lockout.remaining() > 0:
+        return SignInResult(False, f"Too many failed attempts: sign-in is locked for {lockout.seconds / 60:.0f} "
+                                   f"minutes.")
+    return SignInResult(False, "Wrong password.")
+
+
+# -- command line ------------------------------------------------------------------------
+def write_env_value(path: Path, name: str, value: str) -> None:
+    """Set NAME=value in a .env file, replacing an existing line and keeping the others."""
+    lines = path.read_text().splitlines() if path.exists() else []
+    lines = [line for line in lines if not line.strip().startswith(f"{name}=")]
+    lines.append(f"{name}='{value}'")
+    path.write_text("\n".join(lines) + "\n")
+    path.chmod(0o600)
+
+
+def _read_new_password() -> str:
+    if not sys.stdin.isatty():  # scripts: one line on stdin
+        return sys.stdin.readline().rstrip("\n")
+    first = getpass.getpass("New admin password: ")
+    if getpass.getpass("Repeat it: ") != first:
+        raise SystemExit("the two passwords differ: nothing changed")
+    return first
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m console.auth", description="Console sign-in settings.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    setp = sub.add_parser("set-password", help="set the local admin password (stores a scrypt hash in .env)")
+    setp.add_argument("--env-file", default=str(ROOT / ".env"), help="where to write it (default: .env)")
+    sub.add_parser("hash", help="print a hash for `[console] admin_password_hash` in secrets.toml")
+    args = parser.parse_args(argv)
+    password = _read_new_password()
+    if len(password) < MIN_PASSWORD_LENGTH:
+        print(f"the password must have at least {MIN_PASSWORD_LENGTH} characters: nothing changed", file=sys.stderr)
+        return 2
+    value = hash_password(password)
+    if args.command == "hash":
+        print(value)
+        return 0
+    write_env_value(Path(args.env_file), HASH_ENV, value)
+    print(f"admin password set ({HASH_ENV} in {args.env_file}); restart the console and sign in as {ADMIN_USER}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,74 @@
+"""The sign-in gate: open demo mode, OIDC, or the admin password.
+
+app.py runs it before any page, and every page runs it again first thing. The second check is
+not redundant: because a `pages/` folder sits next to app.py, Streamlit starts each process in
+its legacy multipage mode (PagesManager.uses_pages_directory) until some run reaches
+st.navigation, and in that mode a request for /workspace executes pages/workspace.py without
+app.py. Signed out, app.py stops before st.navigation, so that mode would last. console/server.py
+also switches the legacy mode off at startup.
+"""
+from __future__ import annotations
+
+import streamlit as st
+
+from . import auth
+
+USER_KEY = "console_user"
+
+
+def _oidc_user() -> str | None:
+    try:
+        if st.user.is_logged_in:
+            return str(st.user.get("email") or st.user.get("name") or "signed-in user")
+    except Exception:  # st.user without an [auth] configuration
+        return None
+    return None
+
+
+def current_user() -> str | None:
+    """Who is using the console ("demo" in open demo mode), or None when nobody signed in."""
+    if auth.open_demo():
+        return "demo"
+    return st.session_state.get(USER_KEY) or (_oidc_user() if auth.oidc_configured() else None)
+
+
+def sign_out() -> None:
+    st.session_state.pop(USER_KEY, None)
+    if auth.oidc_configured() and _oidc_user():
+        st.logout()
+
+
+def require_sign_in() -> str:
+    """Return the user, or draw the sign-in page and stop the script."""
+    user = current_user()
+    if user:
+        return user
+    st.title("Sign in to the ACGS2 Import Console")
+    st.caption("The console reads your trackers with your credentials, so it asks who you are first.")
+    has_oidc, stored = auth.oidc_configured(), auth.admin_hash()
+    if has_oidc and st.button("Sign in with your company account", type="primary", icon=":material/login:"):
+        st.login()
+    if stored:
+        if has_oidc:
+            st.divider()
+        with st.form("sign_in"):
+            st.text_input("User", value=auth.ADMIN_USER, disabled=True)
+            password = st.text_input("Admin password", type="password", key="sign_in_password")
+            submitted = st.form_submit_button("Sign in", type="primary")
+        if submitted:
+            result = auth.sign_in(password, stored)
+            st.session_state.pop("sign_in_password", None)
+            if result.ok:
+                st.session_state[USER_KEY] = auth.ADMIN_USER
+                st.rerun()
+            st.error(result.message)
+    if not has_oidc and not stored:
+        st.warning("No sign-in method is configured on this server yet.")
+        st.markdown(
+            "An administrator can choose one:\n\n"
+            "- **Local admin password** (one team): run `python -m console.auth set-password` and restart.\n"
+            "- **Company sign-in (OIDC)**: add an `[auth]` section to `.streamlit/secrets.toml` "
+            "(see `.streamlit/secrets.toml.example`).\n"
+            "- **Open demo mode** (a demo laptop, never a shared server): start with `CONSOLE_OPEN_DEMO=1`."
+        )
+    st.stop()

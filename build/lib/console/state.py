@@ -1,0 +1,91 @@
+"""The wizard's state in st.session_state: one dict, created once, reset when an import starts.
+
+Typed secrets live here only while the wizard needs them (connection test, preview, start) and
+are dropped the moment the job is started: the job carries an encrypted reference instead.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import streamlit as st
+
+KEY = "wizard"
+STEPS = ("Choose source", "Configure", "Preview", "Start")
+
+
+@dataclass
+class Wizard:
+    step: int = 1  # 1..4, index into STEPS + 1
+    source: str | None = None
+    journey: str | None = None  # pitch / pilot / migration when arriving from a journey card
+    config: dict[str, str] = field(default_factory=dict)  # what the user typed, secrets included
+    account: str | None = None  # what the last successful connection test reached
+    check_error: str | None = None
+    saved_note: str | None = None
+    project: str | None = None
+    duplicates: str = "skip"
+    since: str | None = None  # ISO date, "only items updated since"
+    preview: Any = None  # jobs.api.Preview for (source, project, since) of preview_key
+    preview_key: tuple | None = None
+    preview_error: str | None = None
+    dry_run_job: str | None = None
+    form_generation: int = 0  # bumped after each connection test: the credential form starts afresh
+
+    @property
+    def connected(self) -> bool:
+        return self.account is not None
+
+    @property
+    def size(self) -> int | None:
+        """The import's size as far as we know it: the preview's estimate, else the demo size."""
+        if self.preview is not None and self.preview.estimated_total is not None:
+            return self.preview.estimated_total
+        if self.source == "demo":
+            from importers.demo import parse_size
+            from importers.errors import SourceError
+
+            try:
+                return parse_size(self.config.get("size") or "small")
+            except SourceError:
+                return None
+        return None
+
+    def choose(self, source: str) -> None:
+        if source != self.source:
+            self.config, self.account, self.check_error, self.saved_note = {}, None, None, None
+            self.project, self.preview, self.preview_key, self.preview_error = None, None, None, None
+            self.dry_run_job = None
+        self.source = source
+        self.step = 2
+
+    def forget_connection(self) -> None:
+        self.account, self.preview, self.preview_key, self.preview_error = None, None, None, None
+
+
+def wizard() -> Wizard:
+    if KEY not in st.session_state:
+        st.session_state[KEY] = Wizard()
+    return st.session_state[KEY]
+
+
+def reset() -> Wizard:
+    """A fresh wizard: secrets, preview and choices forgotten."""
+    st.session_state[KEY] = Wizard()
+    for name in [k for k in st.session_state if str(k).startswith("cred_")]:
+        del st.session_state[name]
+    return st.session_state[KEY]
+
+
+def begin(journey: str | None, demo: bool) -> Wizard:
+    """A fresh wizard with a journey's defaults; on the demo source (configure step) when `demo`."""
+    from .help import BY_KEY
+
+    wizard = reset()
+    chosen = BY_KEY.get(journey or "pitch", BY_KEY["pitch"])
+    wizard.journey = journey
+    wizard.duplicates = chosen.duplicates
+    if demo:
+        wizard.choose("demo")
+        wizard.config["size"] = chosen.demo_size
+    return wizard

@@ -1,0 +1,38 @@
+"""Connectors: each turns one tool's API into pages of the normalized model.
+
+Sources are looked up by name and imported lazily, so a slow or fragile client library
+(pysnow pins old dependencies) costs nothing until its source is used.
+"""
+from __future__ import annotations
+
+from importlib import import_module
+
+from .base import Setting, Source
+from .errors import ConfigError
+
+SOURCES: dict[str, str] = {
+    "jira": "importers.jira:JiraSource",
+    "servicenow": "importers.servicenow:ServiceNowSource",
+    "github": "importers.github:GitHubSource",
+    "gitlab": "importers.gitlab:GitLabSource",
+    "demo": "importers.demo:DemoSource",
+}
+
+
+def source_names() -> list[str]:
+    return list(SOURCES)
+
+
+def source_class(name: str) -> type[Source]:
+    target = SOURCES.get((name or "").strip().lower())
+    if target is None:
+        raise ConfigError(f"unknown source {name!r}: choose one of {', '.join(SOURCES)}")
+    module, _, attr = target.partition(":")
+    return getattr(import_module(module), attr)
+
+
+def make_source(name: str, config: dict[str, str] | None = None, on_wait=None) -> Source:
+    return source_class(name)(config, on_wait=on_wait)
+
+
+__all__ = ["SOURCES", "Setting", "Source", "make_source", "source_class", "source_names"]

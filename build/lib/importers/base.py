@@ -1,0 +1,123 @@
+"""The contract every source answers, so the runner treats all tools alike.
+
+A source checks its connection, lists projects, estimates a project's size, and streams a
+project page by page, each page carrying the cursor to resume right after it. A source never
+holds a whole project in memory.
+"""
+from __future__ import annotations
+
+import os
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, ClassVar
+
+from .errors import ConfigError
+from .model import Page, Project, WorkItem
+from .retry import RetryPolicy, WaitListener
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One configuration value of a source; `secret` ones are encrypted and never shown."""
+
+    name: str  # key in the config dict, e.g. "api_token"
+    label: str  # shown in the credential form
+    env: str  # environment variable, e.g. "JIRA_API_TOKEN"
+    secret: bool = False
+    required: bool = True
+    default: str = ""
+    help: str = ""
+
+
+Cursor = dict[str, Any]
+
+
+class Source(ABC):
+    """Base of all connectors. Subclasses set `name`, `label`, `settings`, `default_project_env`."""
+
+    name: ClassVar[str]
+    label: ClassVar[str]
+    settings: ClassVar[tuple[Setting, ...]] = ()
+    item_noun: ClassVar[str] = "issues"
+
+    def __init__(self, config: dict[str, str] | None = None, on_wait: WaitListener | None = None):
+        self.config = {s.name: (config or {}).get(s.name) or s.default for s in self.settings}
+        self.retry = RetryPolicy(self.label, on_wait)
+
+    # -- configuration -------------------------------------------------------------------
+    @classmethod
+    def config_from_env(cls, environ: Mapping[str, str] | None = None) -> dict[str, str]:
+        env = os.environ if environ is None else environ
+        return {s.name: env[s.env] for s in cls.settings if env.get(s.env)}
+
+    @classmethod
+    def configured_from_env(cls, environ: Mapping[str, str] | None = None) -> bool:
+        found = cls.config_from_env(environ)
+        return all(found.get(s.name) or s.default for s in cls.settings if s.required)
+
+    @classmethod
+    def default_project(cls, environ: dict[str, str] | None = None) -> str | None:
+        return None
+
+    def require(self, name: str) -> str:
+        value = (self.config.get(name) or "").strip()
+        if not value:
+            setting = next(s for s in self.settings if s.name == name)
+            raise ConfigError(f"{self.label}: {setting.label} is missing: set {setting.env} or enter it in the form")
+        return value
+
+    def set_wait_listener(self, on_wait: WaitListener | None) -> None:
+        self.retry.on_wait = on_wait
+
+    # -- the contract --------------------------------------------------------------------
+    @abstractmethod
+    def check(self) -> str:
+        """Return a description of the account reached, or raise a typed SourceError."""
+
+    @abstractmethod
+    def projects(self) -> list[Project]:
+        """The projects (repositories, tables) this account can import."""
+
+    @abstractmethod
+    def estimate(self, project: str, since: datetime | None = None) -> int | None:
+        """How many items `read` will yield, or None if the tool cannot say cheaply."""
+
+    @abstractmethod
+    def read(self, project: str, cursor: Cursor | None = None, since: datetime | None = None) -> Iterator[Page]:
+        """Stream the project's items page by page, resuming after `cursor` when given."""
+
+    def project(self, key: str) -> Project:
+        """The project named `key`; sources override this when a direct lookup is cheaper."""
+        for project in self.projects():
+            if project.key == key:
+                return project
+        from .errors import NotFoundError
+
+        raise NotFoundError(f"{self.label} has no project {key!r} visible to this account")
+
+    def fetch(self, project: str, external_ids: Iterable[str]) -> Iterator[Page]:
+        """Re-read specific items (to retry failures). Default: scan the project and filter."""
+        wanted = set(external_ids)
+        for page in self.read(project):
+            items = [i for i in page.items if i.external_id in wanted]
+            ids = {i.external_id for i in items}
+            yield Page(
+                items=items,
+                comments=[c for c in page.comments if c.item_external_id in ids],
+                failures=[f for f in page.failures if f.external_id in wanted],
+                cursor=page.cursor,
+            )
+
+    def preview(self, project: str, limit: int = 20, since: datetime | None = None) -> list[WorkItem]:
+        """The first `limit` items, reading as few pages as possible."""
+        items: list[WorkItem] = []
+        for page in self.read(project, since=since):
+            items.extend(page.items)
+            if len(items) >= limit:
+                break
+        return items[:limit]
+
+    def close(self) -> None:  # noqa: B027 - a hook: nothing to release by default, sources with a session override it
+        """Release HTTP sessions; sources holding one override this."""

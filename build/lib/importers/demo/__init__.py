@@ -1,0 +1,241 @@
+"""The demo source: realistic, deterministic projects that need no credentials.
+
+Every item is computed from (project, index) with a seeded generator, so any page can be
+produced on its own (resume, retry) and tests know the ground truth exactly. Sizes: small
+(50 items a project), medium (1,500), large (100,000), or a number. A few items deliberately
+fail validation (DEMO_INVALID_ITEMS, default 3 a project; 0 once "the cause is fixed"),
+DEMO_REVISION > 0 changes every 7th item, to exercise updates and incremental runs, and
+DEMO_PAGE_DELAY (seconds a page, default 0) paces the read like a slow vendor, so a test or a
+demo can watch an import run whatever the machine's speed.
+"""
+from __future__ import annotations
+
+import os
+import random
+import time
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime, timedelta
+
+from pydantic import ValidationError
+
+from ..base import Cursor, Setting, Source
+from ..errors import ConfigError, NotFoundError
+from ..model import Comment, ItemFailure, Page, Person, Project, WorkItem
+from .settings import (
+    COMMENT_SENTENCES,
+    DESCRIPTIONS,
+    LABELS,
+    NOUNS,
+    PAGE_SIZE,
+    PEOPLE,
+    PRIORITY_MAP,
+    PROJECTS,
+    SIZES,
+    STATUS_MAP,
+    TYPES,
+    VERBS,
+)
+
+EPOCH = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
+
+
+def parse_size(value: str | int | None) -> int:
+    text = str(value or "small").strip().lower()
+    if text in SIZES:
+        return SIZES[text]
+    try:
+        size = int(text.replace("_", "").replace(",", ""))
+    except ValueError:
+        size = -1
+    if size < 0 or size > 5_000_000:
+        raise ConfigError(f"demo size {value!r} is not valid: use small, medium, large or a number of items")
+    return size
+
+
+def _env_int(name: str, default: int) -> int:
+    try:
+        return int(os.environ.get(name, default))
+    except ValueError:
+        return default
+
+
+def _env_float(name: str, default: float) -> float:
+    try:
+        return float(os.environ.get(name, default))
+    except ValueError:
+        return default
+
+
+def _person(index: int) -> Person:
+    name, email = PEOPLE[index % len(PEOPLE)]
+    return Person(source="demo", external_id=f"u{index % len(PEOPLE)}", display_name=name,
+                  email=email, username=email.split("@")[0])
+
+
+class DemoSource(Source):
+    name = "demo"
+    label = "Demo"
+    item_noun = "items"
+    settings = (
+        Setting("size", "Size", "DEMO_SIZE", required=False, default="small",
+                help="small (50 items a project), medium (1,500), large (100,000) or a number"),
+    )
+
+    def __init__(self, config=None, on_wait=None):
+        super().__init__(config, on_wait)
+        self.size = parse_size(self.config.get("size"))
+        self.invalid = max(0, _env_int("DEMO_INVALID_ITEMS", 3))
+        self.revision = max(0, _env_int("DEMO_REVISION", 0))
+        self.page_size = _env_int("DEMO_PAGE_SIZE", PAGE_SIZE)
+        self.page_delay = max(0.0, _env_float("DEMO_PAGE_DELAY", 0.0))
+
+    @classmethod
+    def configured_from_env(cls, environ=None) -> bool:
+        return True
+
+    @classmethod
+    def default_project(cls, environ=None) -> str | None:
+        return PROJECTS[0][0]
+
+    def check(self) -> str:
+        return f"demo workspace ({self.size:,} items a project, no credentials needed)"
+
+    def projects(self) -> list[Project]:
+        return [Project(source="demo", key=key, name=name, description=desc) for key, name, desc in PROJECTS]
+
+    def _check_project(self, project: str) -> None:
+        if project not in {key for key, _, _ in PROJECTS}:
+            keys = ", ".join(key for key, _, _ in PROJECTS)
+            raise NotFoundError(f"Demo has no project {project!r}: choose one of {keys}")
+
+    # -- deterministic generation --------------------------------------------------------
+    def _invalid_indexes(self, project: str) -> set[int]:
+        rng = random.Random(f"invalid:{project}:{self.size}")
+        count = min(self.invalid, self.size)
+        return set(rng.sample(range(self.size), count)) if count else set()
+
+    def _changed(self, index: int) -> bool:
+        return self.revision > 0 and index % 7 == self.revision % 7
+
+    def _updated_at(self, index: int) -> datetime:
+        created = EPOCH + timedelta(minutes=7 * index)
+        updated = created + timedelta(hours=index % 72)
+        if self._changed(index):
+            # after every unrevised item, so an incremental run picks up exactly the revised ones
+            updated = EPOCH + timedelta(minutes=7 * self.size, days=4, hours=self.revision)
+        return updated
+
+    def _item(self, project: str, index: int, invalid: set[int]) -> tuple[WorkItem | ItemFailure, list[Comment]]:
+        rng = random.Random(f"{project}:{index}")
+        key = f"{project}-{index + 1}"
+        external_id = f"{project.lower()}-{index + 1}"
+        created = EPOCH + timedelta(minutes=7 * index)
+        source_status = rng.choice(list(STATUS_MAP))
+        title = f"{rng.choice(VERBS)} {rng.choice(NOUNS)}"
+        if self._changed(index):
+            title += f" (revised r{self.revision})"
+            source_status = "Done"
+        if index in invalid:
+            title = "   "  # deliberately invalid: a blank title fails validation
+        parent = f"{project}-{index - index % 10 + 1}" if index % 10 and rng.random() < 0.3 else None
+        updated = self._updated_at(index)
+        comments = [
+            Comment(
+                source="demo",
+                external_id=f"{external_id}-c{n}",
+                item_external_id=external_id,
+                author=_person(rng.randrange(len(PEOPLE))),
+                body=rng.choice(COMMENT_SENTENCES),
+                created_at=created + timedelta(hours=n + 1),
+            )
+            for n in range(rng.choice((0, 0, 1, 1, 2, 3)))
+        ]
+        try:
+            item = WorkItem(
+                source="demo",
+                external_id=external_id,
+                key=key,
+                project=project,
+                title=title,
+                description=rng.choice(DESCRIPTIONS),
+                type="sub-task" if parent else rng.choice(TYPES),
+                status=STATUS_MAP[source_status],
+                source_status=source_status,
+                priority=PRIORITY_MAP[rng.choice(list(PRIORITY_MAP))],
+                labels=sorted(set(rng.sample(LABELS, rng.randint(0, 3)))),
+                assignee=_person(rng.randrange(len(PEOPLE))) if rng.random() < 0.8 else None,
+                reporter=_person(rng.randrange(len(PEOPLE))),
+                created_at=created,
+                updated_at=updated,
+                closed_at=updated if STATUS_MAP[source_status].value in ("done", "cancelled") else None,
+                url=f"https://demo.acgs2.example/{project}/{index + 1}",
+                parent_key=parent,
+            )
+        except ValidationError as exc:
+            reason = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+            return ItemFailure(external_id=external_id, key=key, reason=reason), []
+        return item, comments
+
+    def _indexes(self, since: datetime | None) -> Iterator[int]:
+        for index in range(self.size):
+            if since is None or self._updated_at(index) >= since:
+                yield index
+
+    def _pages(self, project: str, indexes: Iterable[int], start: int) -> Iterator[Page]:
+        invalid = self._invalid_indexes(project)
+        page = Page()
+        last = start
+        for index in indexes:
+            if index < start:
+                continue
+            result, comments = self._item(project, index, invalid)
+            if isinstance(result, ItemFailure):
+                page.failures.append(result)
+            else:
+                page.items.append(result)
+                page.comments.extend(comments)
+            last = index + 1
+            if page.size >= self.page_size:
+                page.cursor = {"next_index": last}
+                time.sleep(self.page_delay)
+                yield page
+                page = Page()
+        if page.size:
+            page.cursor = {"next_index": last}
+            time.sleep(self.page_delay)
+            yield page
+
+    # -- the contract --------------------------------------------------------------------
+    def estimate(self, project: str, since: datetime | None = None) -> int | None:
+        self._check_project(project)
+        if since is None:
+            return self.size
+        return sum(1 for _ in self._indexes(since))
+
+    def read(self, project: str, cursor: Cursor | None = None, since: datetime | None = None) -> Iterator[Page]:
+        self._check_project(project)
+        start = int((cursor or {}).get("next_index", 0))
+        return self._pages(project, self._indexes(since), start)
+
+    def fetch(self, project: str, external_ids: Iterable[str]) -> Iterator[Page]:
+        self._check_project(project)
+        prefix = f"{project.lower()}-"
+        indexes = sorted(
+            int(e[len(prefix):]) - 1 for e in external_ids
+            if e.startswith(prefix) and e[len(prefix):].isdigit() and 0 < int(e[len(prefix):]) <= self.size
+        )
+        return self._pages(project, indexes, 0)
+
+    def ground_truth(self, project: str) -> dict[str, int]:
+        """Exact counts a full import of `project` must produce (for tests and the tour)."""
+        items = comments = 0
+        people: set[str] = set()
+        invalid = self._invalid_indexes(project)
+        for index in range(self.size):
+            result, cs = self._item(project, index, invalid)
+            if isinstance(result, WorkItem):
+                items += 1
+                comments += len(cs)
+                people.update(p.match_key for p in (result.assignee, result.reporter) if p)
+                people.update(c.author.match_key for c in cs if c.author)
+        return {"items": items, "comments": comments, "people": len(people), "invalid": len(invalid)}

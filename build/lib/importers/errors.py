@@ -1,0 +1,51 @@
+"""Typed errors a source raises. Each message names the tool and what the user should fix."""
+from __future__ import annotations
+
+from datetime import datetime
+
+
+class SourceError(Exception):
+    """Base for expected failures: shown as one line, never as a traceback."""
+
+    kind = "error"
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ConfigError(SourceError):
+    """A setting is missing or malformed (URL, instance name, project)."""
+
+    kind = "config"
+
+
+class AuthError(SourceError):
+    """The tool refused the credentials."""
+
+    kind = "auth"
+
+
+class NotFoundError(SourceError):
+    """A project or endpoint does not exist, or the account cannot see it."""
+
+    kind = "not_found"
+
+
+class NetworkError(SourceError):
+    """The tool could not be reached, or answered something that is not its API."""
+
+    kind = "network"
+
+
+class RateLimitedError(SourceError):
+    """The tool's rate limit outlasts what we are willing to wait; resume after `until`."""
+
+    kind = "rate_limited"
+
+    def __init__(self, message: str, until: datetime | None = None):
+        super().__init__(message)
+        self.until = until

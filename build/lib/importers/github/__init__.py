@@ -1,0 +1,272 @@
+"""The GitHub source: a repository's issues and their comments, read in bulk pages.
+
+A read has two phases, because GitHub lists issues and comments as two repo-wide streams:
+first every issue page (`/repos/{o}/{r}/issues`, oldest update first), then every comment
+page (`/repos/{o}/{r}/issues/comments`, numbered pages, so a few are fetched at once), each
+comment joined to its issue by number. That is the fewest requests GitHub allows:
+ceil(issues and PRs / 100) + ceil(comments / 100),
+never one request per issue. The cursor is the phase plus the next-page link, so a resumed
+read continues exactly after the last page it yielded. Pull requests (which the issues
+listing mixes in) are skipped unless the config sets `include_pull_requests`.
+"""
+from __future__ import annotations
+
+import queue
+import re
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from ..base import Cursor, Setting, Source
+from ..errors import AuthError, ConfigError, NetworkError, NotFoundError, RateLimitedError, SourceError
+from ..model import Comment, ItemFailure, Page, Project, WorkItem
+from ..urls import check_url
+from .client import TOOL, URL_ENV, GitHubClient
+from .index import IssueIndex
+from .mapping import is_pull_request, issue_number, map_comment, map_issue
+from .paging import LinkPaginator, link, next_link, numbered_pages
+from .settings import COMMENT_WORKERS, DEFAULT_API_URL, PAGE_SIZE
+
+_REPO = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+ISSUES, COMMENTS, DONE = "issues", "comments", "done"
+
+
+def _iso(when: datetime) -> str:
+    if when.tzinfo is None:
+        raise ValueError("since must be an aware datetime")
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _truthy(value: Any) -> bool:
+    return str(value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+class GitHubSource(Source):
+    name = "github"
+    label = "GitHub"
+    settings = (
+        Setting("token", "Personal access token", "GITHUB_TOKEN", secret=True,
+                help="A classic token with `repo` scope, or a fine-grained token with read access to issues"),
+        Setting("api_url", "API URL", URL_ENV, required=False, default=DEFAULT_API_URL,
+                help="https://api.github.com, or https://HOST/api/v3 for GitHub Enterprise Server"),
+    )
+
+    def __init__(self, config: dict[str, str] | None = None, on_wait=None):
+        super().__init__(config, on_wait)
+        self.include_pull_requests = _truthy((config or {}).get("include_pull_requests"))
+        self._client: GitHubClient | None = None
+
+    @property
+    def client(self) -> GitHubClient:
+        """Built on first use, so a bad setting surfaces as a one-line error where it is used."""
+        if self._client is None:
+            url = check_url(self.config.get("api_url") or DEFAULT_API_URL, URL_ENV)
+            self._client = GitHubClient(url, self.require("token"), self.retry)
+        return self._client
+
+    @staticmethod
+    def _repo(project: str) -> str:
+        repo = (project or "").strip().strip("/")
+        if not _REPO.match(repo):
+            raise ConfigError(f"{TOOL} projects are repositories named owner/name, not {project!r}")
+        return repo
+
+    # -- account and projects ------------------------------------------------------------
+    def check(self) -> str:
+        url = self.client.base_url
+        try:
+            _, user = self.client.get("/user", what="the signed-in user", retry_unreachable=False)
+        except NotFoundError:
+            raise NetworkError(f"{url} does not answer like the {TOOL} API (HTTP 404 for /user): check {URL_ENV} "
+                               "(GitHub Enterprise: https://HOST/api/v3)") from None
+        if not isinstance(user, dict) or not user.get("login"):
+            raise NetworkError(f"{url} does not answer like the {TOOL} API: check {URL_ENV}")
+        who = user.get("name") or user.get("email")
+        return f"{user['login']} ({who}) on {url}" if who else f"{user['login']} on {url}"
+
+    @staticmethod
+    def _project(raw: Any) -> Project:
+        if not isinstance(raw, dict) or not raw.get("full_name"):
+            raise NetworkError(f"{TOOL} answered something that is not a repository: check {URL_ENV}")
+        return Project(source="github", key=raw["full_name"], name=raw["full_name"],
+                       url=raw.get("html_url"), description=raw.get("description") or "")
+
+    def projects(self) -> list[Project]:
+        """The repositories the token can see (`/user/repos`: owned, collaborator, organisation)."""
+        first = "/user/repos?" + urlencode({"per_page": PAGE_SIZE, "sort": "full_name"})
+        return [self._project(raw) for data, _ in self._walk(first, "repositories") for raw in data]
+
+    def project(self, key: str) -> Project:
+        repo = self._repo(key)
+        _, raw = self.client.get(f"/repos/{repo}", what=f"repository {repo!r}")
+        return self._project(raw)
+
+    def estimate(self, project: str, since: datetime | None = None) -> int | None:
+        """One search request: `total_count` of the repository's issues (`open_issues_count`
+        would count open issues and pull requests only). None when search is unavailable."""
+        repo = self._repo(project)
+        query = f"repo:{repo}" + ("" if self.include_pull_requests else " is:issue")
+        if since is not None:
+            query += f" updated:>={_iso(since)}"
+        try:
+            _, data = self.client.get("/search/issues", {"q": query, "per_page": 1}, what="the search API")
+        except (AuthError, ConfigError, RateLimitedError):
+            raise
+        except SourceError:
+            # a missing repository (search answers 422) or a search API that is off or failing
+            # (some GitHub Enterprise servers): tell the first apart, let the second show no total
+            self.project(repo)
+            return None
+        count = data.get("total_count") if isinstance(data, dict) else None
+        return count if isinstance(count, int) else None
+
+    # -- reading -------------------------------------------------------------------------
+    def read(self, project: str, cursor: Cursor | None = None, since: datetime | None = None) -> Iterator[Page]:
+        repo = self._repo(project)
+        phase, start = self._parse_cursor(cursor)
+        return self._read(repo, phase, start, since)
+
+    def _read(self, repo: str, phase: str, start: str | None, since: datetime | None) -> Iterator[Page]:
+        index = IssueIndex()
+        if start is not None or phase == COMMENTS:
+            self._rebuild_index(repo, since, index, until=start if phase == ISSUES else None)
+        if phase == ISSUES:
+            yield from self._issue_pages(repo, start, since, index)
+            phase, start = COMMENTS, None
+        if phase == COMMENTS:
+            yield from self._comment_pages(repo, start, since, index)
+
+    def _rebuild_index(self, repo: str, since: datetime | None, index: IssueIndex, until: str | None) -> None:
+        """A resumed read re-reads the issue pages before its cursor (all of them in the comment
+        phase) to learn the number -> id join, so comments of earlier pages still find their
+        issue. A resume thus costs the requests of a full read, never more."""
+        for page in self._issue_pages(repo, None, since, index):
+            if until is not None and (page.cursor or {}).get("next") == until:
+                return
+
+    def preview(self, project: str, limit: int = 20, since: datetime | None = None) -> list[WorkItem]:
+        """The first issues only: no comment phase (usually one request)."""
+        items: list[WorkItem] = []
+        for page in self._issue_pages(self._repo(project), None, since, IssueIndex()):
+            items.extend(page.items)
+            if len(items) >= limit:
+                break
+        return items[:limit]
+
+    def _parse_cursor(self, cursor: Cursor | None) -> tuple[str, str | None]:
+        if not cursor:
+            return ISSUES, None
+        phase, start = cursor.get("phase"), cursor.get("next")
+        if phase not in (ISSUES, COMMENTS, DONE) or not (start is None or isinstance(start, str)):
+            raise ConfigError(f"{TOOL}: the saved read position {cursor!r} is not one this connector wrote; "
+                              "restart the import from the beginning")
+        if start is not None:
+            start = LinkPaginator(self.client.base_url, start).current
+        return phase, start
+
+    def _walk(self, first: str, what: str) -> Iterator[tuple[list, str | None]]:
+        """(page JSON list, path of the next page or None) for each page from `first` on."""
+        paginator = LinkPaginator(self.client.base_url, first)
+        while paginator.current is not None:
+            headers, data = self._get_page(self.client, paginator.current, what)
+            yield data, paginator.advance(headers)
+
+    def _issue_pages(self, repo: str, start: str | None, since: datetime | None,
+                     index: IssueIndex) -> Iterator[Page]:
+        params = {"state": "all", "per_page": PAGE_SIZE, "sort": "updated", "direction": "asc"}
+        if since is not None:
+            params["since"] = _iso(since)
+        first = start or f"/repos/{repo}/issues?{urlencode(params)}"
+        for data, next_path in self._walk(first, f"issues of repository {repo!r}"):
+            items: list[WorkItem] = []
+            failures: list[ItemFailure] = []
+            for raw in data:
+                if is_pull_request(raw) and not self.include_pull_requests:
+                    continue
+                result = map_issue(raw, repo)
+                if isinstance(result, ItemFailure):
+                    failures.append(result)
+                    continue
+                items.append(result)
+                if result.external_id.isdigit():
+                    index.add(int(raw["number"]), int(result.external_id))
+            cursor = {"phase": ISSUES, "next": next_path} if next_path else {"phase": COMMENTS, "next": None}
+            yield Page(items=items, failures=failures, cursor=cursor)
+
+    def _comment_pages(self, repo: str, start: str | None, since: datetime | None,
+                       index: IssueIndex) -> Iterator[Page]:
+        """Repo-wide comment pages; comments of pull requests and unread issues are dropped."""
+        params = {"per_page": PAGE_SIZE, "sort": "created", "direction": "asc"}
+        if since is not None:
+            params["since"] = _iso(since)
+        first = start or f"/repos/{repo}/issues/comments?{urlencode(params)}"
+        for data, next_path in self._walk_ahead(first, f"comments of repository {repo!r}"):
+            comments: list[Comment] = []
+            for raw in data:
+                item_id = index.get(issue_number(raw.get("issue_url")) if isinstance(raw, dict) else None)
+                comment = map_comment(raw, item_id) if item_id else None
+                if comment is not None:
+                    comments.append(comment)
+            cursor = {"phase": COMMENTS, "next": next_path} if next_path else {"phase": DONE, "next": None}
+            yield Page(comments=comments, cursor=cursor)
+
+    def _walk_ahead(self, first: str, what: str) -> Iterator[tuple[list, str | None]]:
+        """`_walk` for page-numbered listings: once the first answer's `last` link numbers the
+        pages, the rest are fetched COMMENT_WORKERS at a time and yielded in order, each through
+        a client of its own (PyGithub's requester keeps one connection's state: not thread-safe).
+        Pages added after the last numbered one are then followed by their next links."""
+        paginator = LinkPaginator(self.client.base_url, first)
+        headers, data = self._get_page(self.client, paginator.relative(first), what)
+        following = paginator.advance(headers)
+        pages = [paginator.relative(url) for url in numbered_pages(link(headers, "next"), link(headers, "last"))]
+        if not pages or following is None:
+            yield data, following
+            if following is not None:
+                yield from self._walk(following, what)
+            return
+        pages[0] = following  # the server's own spelling of the next page
+        yield data, following
+        clients: queue.Queue = queue.Queue()
+        for _ in range(COMMENT_WORKERS):
+            clients.put(GitHubClient(self.client.base_url, self.require("token"), self.retry))
+
+        def fetch(path: str) -> tuple[dict[str, str], list]:
+            client = clients.get()
+            try:
+                return self._get_page(client, path, what)
+            finally:
+                clients.put(client)
+
+        pool = ThreadPoolExecutor(COMMENT_WORKERS, thread_name_prefix="github-comments")
+        try:
+            pending = deque(pool.submit(fetch, path) for path in pages[:COMMENT_WORKERS])
+            for position, _path in enumerate(pages):
+                headers, data = pending.popleft().result()
+                if position + COMMENT_WORKERS < len(pages):
+                    pending.append(pool.submit(fetch, pages[position + COMMENT_WORKERS]))
+                if position + 1 < len(pages):
+                    yield data, pages[position + 1]
+                    continue
+                beyond = next_link(headers)  # comments written while we read
+                yield data, paginator.relative(beyond) if beyond else None
+                if beyond:
+                    yield from self._walk(paginator.relative(beyond), what)
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
+            while not clients.empty():
+                clients.get().close()
+
+    @staticmethod
+    def _get_page(client: GitHubClient, path: str, what: str) -> tuple[dict[str, str], list]:
+        headers, data = client.get(path, what=what)
+        if not isinstance(data, list):
+            raise NetworkError(f"{TOOL} answered something that is not a list of {what}: check {URL_ENV}")
+        return headers, data
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None

@@ -1,0 +1,94 @@
+"""PyGithub's requester, configured for bulk reads, with GitHub's errors turned into ours.
+
+We keep the library for what it is good at (auth headers, base URL and GHE prefixes, error
+classes, rate-limit bookkeeping) and read raw JSON pages through `requestJsonAndCheck`, so no
+`PaginatedList` keeps every issue alive and no lazy object fires a request per attribute.
+The library's own retries and request spacing are off: the one `RetryPolicy` does all waiting.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import requests
+from github import Auth, Github, GithubException, RateLimitExceededException
+
+from .. import ratelimit
+from ..errors import NetworkError, SourceError
+from ..retry import RetryPolicy, Transient, check_status
+from .settings import PAGE_SIZE, TIMEOUT_SECONDS, USER_AGENT
+
+TOOL = "GitHub"
+TOKEN_ENV = "GITHUB_TOKEN"
+URL_ENV = "GITHUB_API_URL"
+_ERRNO = re.compile(r"\[Errno -?\d+\] ([^'\")\]]+)")
+
+
+def _reason(exc: Exception) -> str:
+    """A short cause of a connection failure, without the URL soup requests adds."""
+    if isinstance(exc, requests.Timeout):
+        return "timed out"
+    match = _ERRNO.search(str(exc))
+    return match.group(1).strip().lower() if match else type(exc).__name__
+
+
+class GitHubClient:
+    """GETs raw JSON from the GitHub API through PyGithub, retried by our policy."""
+
+    def __init__(self, base_url: str, token: str, retry: RetryPolicy):
+        self.base_url = base_url
+        self.retry = retry
+        self._github = Github(
+            auth=Auth.Token(token),
+            base_url=base_url,
+            timeout=TIMEOUT_SECONDS,
+            user_agent=USER_AGENT,
+            per_page=PAGE_SIZE,
+            retry=None,  # no urllib3 retries behind our back
+            seconds_between_requests=None,  # PyGithub would otherwise sleep 0.25 s before every GET
+            seconds_between_writes=None,
+        )
+        self._requester = self._github.requester
+
+    def get(self, path: str, params: Mapping[str, Any] | None = None, *, what: str,
+            retry_unreachable: bool = True) -> tuple[dict[str, str], Any]:
+        """(headers, JSON) of one GET; `what` names the resource in error messages.
+
+        `retry_unreachable=False` reports an unreachable server at once (the connection test,
+        where a wrong URL is the likely cause and the user is waiting), instead of backing off.
+        """
+        def attempt() -> tuple[dict[str, str], Any]:
+            try:
+                return self._requester.requestJsonAndCheck("GET", path, dict(params or {}))
+            except GithubException as exc:
+                raise self._translate(exc, what) from None
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                message = f"{TOOL} could not be reached at {self.base_url} ({_reason(exc)})"
+                if not retry_unreachable:
+                    raise NetworkError(f"{message}: check {URL_ENV}") from None
+                raise Transient(message) from None
+            except (ValueError, requests.exceptions.ChunkedEncodingError):  # a truncated or garbled body: try again
+                raise Transient(f"{TOOL} answered with a body that is not valid JSON") from None
+            except RuntimeError as exc:  # PyGithub refuses redirects to another scheme or host
+                raise NetworkError(f"{exc}: check {URL_ENV}") from None
+
+        return self.retry.call(attempt)
+
+    @staticmethod
+    def _translate(exc: GithubException, what: str) -> Exception:
+        """One place deciding retry or fail for a GitHub error status."""
+        headers = exc.headers or {}
+        lowered = {str(k).lower() for k in headers}
+        if exc.status in (403, 429) and (isinstance(exc, RateLimitExceededException) or "retry-after" in lowered):
+            # primary limit (remaining 0, reset epoch) or secondary limit (Retry-After)
+            return Transient(f"{TOOL} rate limit (HTTP {exc.status})",
+                             ratelimit.wait_until(headers, limited=True), rate_limited=True)
+        try:
+            check_status(TOOL, exc.status, headers, credentials_hint=TOKEN_ENV, what=what)
+        except (Transient, SourceError) as translated:
+            return translated
+        return NetworkError(f"{TOOL} answered HTTP {exc.status} for {what}")
+
+    def close(self) -> None:
+        self._github.close()

@@ -1,0 +1,151 @@
+"""Turns GitHub's issue and comment JSON into the normalized model, one object at a time.
+
+The functions read the raw REST JSON (no PyGithub objects: building those per item costs more
+than the whole import). An issue that cannot be mapped becomes an `ItemFailure` naming the
+field, so one odd issue never stops a page.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from pydantic import ValidationError
+
+from ..model import Comment, ItemFailure, Person, Priority, Status, WorkItem
+from .settings import (
+    DEFAULT_TYPE,
+    MILESTONE_LABEL_PREFIX,
+    PRIORITY_LABELS,
+    PULL_REQUEST_TYPE,
+    STATUS_LABELS,
+    STATUS_MAP,
+    TYPE_MAP,
+)
+
+SOURCE = "github"
+log = logging.getLogger(__name__)
+
+_ISSUE_URL = re.compile(r"/repos/([^/]+/[^/]+)/issues/(\d+)$")
+
+
+def issue_number(issue_url: Any) -> int | None:
+    """The issue number at the end of an API `issue_url` (comments name their issue only this way)."""
+    match = _ISSUE_URL.search(issue_url) if isinstance(issue_url, str) else None
+    return int(match.group(2)) if match else None
+
+
+def is_pull_request(raw: Any) -> bool:
+    """The issues listing mixes pull requests in; they carry a `pull_request` key."""
+    return isinstance(raw, dict) and raw.get("pull_request") is not None
+
+
+def person(raw: Any) -> Person | None:
+    """A GitHub user. List responses carry no email (None); `/user` and some GHE setups do."""
+    if not isinstance(raw, dict) or raw.get("id") is None:
+        return None
+    login = raw.get("login") or ""
+    return Person(
+        source=SOURCE,
+        external_id=str(raw["id"]),
+        display_name=raw.get("name") or login,
+        email=raw.get("email"),
+        username=login or None,
+    )
+
+
+def _label_names(raw: dict) -> list[str]:
+    names = []
+    for label in raw.get("labels") or []:
+        name = label.get("name") if isinstance(label, dict) else label  # GitHub also accepts bare names
+        if isinstance(name, str) and name.strip():
+            names.append(name.strip())
+    return names
+
+
+def _status(raw: dict, lowered: list[str]) -> tuple[Status, str]:
+    state = raw["state"]
+    reason = raw.get("state_reason")
+    status = STATUS_MAP.get((state, reason)) or STATUS_MAP.get((state, None))
+    if status is None:
+        raise ValueError(f"unknown state {state!r}")
+    if status is Status.TODO:
+        status = next((STATUS_LABELS[n] for n in lowered if n in STATUS_LABELS), status)
+    return status, f"{state}:{reason}" if reason else state
+
+
+def _priority(lowered: list[str]) -> Priority:
+    return next((PRIORITY_LABELS[n] for n in lowered if n in PRIORITY_LABELS), Priority.NONE)
+
+
+def _type(raw: dict, lowered: list[str]) -> str:
+    if is_pull_request(raw):
+        return PULL_REQUEST_TYPE
+    issue_type = raw.get("type")
+    if isinstance(issue_type, dict) and isinstance(issue_type.get("name"), str):
+        name = issue_type["name"].strip().lower()
+        return TYPE_MAP.get(name, name or DEFAULT_TYPE)
+    return next((TYPE_MAP[n] for n in lowered if n in TYPE_MAP), DEFAULT_TYPE)
+
+
+def _parent_key(raw: dict) -> str | None:
+    match = _ISSUE_URL.search(raw.get("parent_issue_url") or "")
+    return f"{match.group(1)}#{match.group(2)}" if match else None
+
+
+def map_issue(raw: Any, project: str) -> WorkItem | ItemFailure:
+    """One issue (or pull request) -> WorkItem, or an ItemFailure saying which field is wrong."""
+    raw_dict = raw if isinstance(raw, dict) else {}
+    external_id = str(raw_dict.get("id") or raw_dict.get("node_id") or "?")
+    key = f"{project}#{raw_dict.get('number', '?')}"
+    try:
+        labels = _label_names(raw)
+        lowered = [n.lower() for n in labels]
+        status, source_status = _status(raw, lowered)
+        milestone = raw.get("milestone")
+        if isinstance(milestone, dict) and milestone.get("title"):
+            labels.append(f"{MILESTONE_LABEL_PREFIX}{milestone['title']}")
+        assignees = raw.get("assignees") or []
+        assignee = person(raw.get("assignee")) or (person(assignees[0]) if assignees else None)
+        return WorkItem(
+            source=SOURCE,
+            external_id=str(raw["id"]),
+            key=f"{project}#{int(raw['number'])}",
+            project=project,
+            title=raw["title"],
+            description=raw.get("body") or "",
+            type=_type(raw, lowered),
+            status=status,
+            source_status=source_status,
+            priority=_priority(lowered),
+            labels=labels,
+            assignee=assignee,
+            reporter=person(raw.get("user")),
+            created_at=raw["created_at"],
+            updated_at=raw["updated_at"],
+            closed_at=raw.get("closed_at"),
+            url=raw.get("html_url"),
+            parent_key=_parent_key(raw),
+        )
+    except ValidationError as exc:
+        reason = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'issue'}: {e['msg']}" for e in exc.errors())
+        return ItemFailure(external_id=external_id, key=key, reason=f"GitHub issue could not be mapped: {reason}")
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        what = f"missing field {exc}" if isinstance(exc, KeyError) else f"{type(exc).__name__}: {exc}"
+        return ItemFailure(external_id=external_id, key=key, reason=f"GitHub issue could not be mapped: {what}")
+
+
+def map_comment(raw: Any, item_external_id: str) -> Comment | None:
+    """One issue comment -> Comment; an unmappable comment is logged and skipped, never fatal."""
+    try:
+        return Comment(
+            source=SOURCE,
+            external_id=str(raw["id"]),
+            item_external_id=item_external_id,
+            author=person(raw.get("user")),
+            body=raw.get("body") or "",
+            created_at=raw["created_at"],
+        )
+    except (ValidationError, KeyError, TypeError, ValueError, AttributeError) as exc:
+        log.warning("skipping a GitHub comment that could not be mapped: %s", str(exc).splitlines()[0])
+        return None

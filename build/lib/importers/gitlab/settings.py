@@ -1,0 +1,71 @@
+"""The GitLab source's constants and its one mapping table (GitLab state/labels -> ACGS2 fields).
+
+GitLab issues have only two states, `opened` and `closed`. Teams encode the rest of their
+workflow in labels, so a few well-known labels refine the state: an open issue labelled
+"doing" is in progress, a closed one labelled "wontfix" was cancelled rather than done.
+Priority and type come from labels too (GitLab Free has no priority field), except for
+incidents, whose `severity` field is used. Labels are matched case-insensitively.
+"""
+from ..model import Priority, Status
+
+DEFAULT_URL = "https://gitlab.com"
+API_PREFIX = "/api/v4"
+PAGE_SIZE = 100  # GitLab's maximum per_page
+NOTE_WORKERS = 4  # concurrent note requests within a page: hides latency, stays polite
+TIMEOUT_SECONDS = 30
+TOTAL_HEADER_CAP = 10_000  # above this GitLab omits X-Total / X-Total-Pages
+
+# Keyset pagination on updated_at: stable under concurrent edits (an edited issue moves past
+# the cursor and is read again later, never skipped). Servers without keyset support for
+# issues ignore `pagination` and page by offset with X-Next-Page; both are followed alike.
+ISSUE_QUERY = {"pagination": "keyset", "order_by": "updated_at", "sort": "asc", "per_page": PAGE_SIZE}
+NOTE_QUERY = {"order_by": "created_at", "sort": "asc", "per_page": PAGE_SIZE}
+PROJECT_QUERY = {"membership": "true", "simple": "true", "pagination": "keyset", "order_by": "id",
+                 "sort": "asc", "per_page": PAGE_SIZE}
+
+# -- the mapping table ---------------------------------------------------------------------
+STATUS_MAP = {
+    "opened": Status.TODO,
+    "closed": Status.DONE,
+}
+# (state, lower-cased label) -> status: labels that refine what the bare state says.
+LABEL_STATUS_MAP = {
+    ("opened", "doing"): Status.IN_PROGRESS,
+    ("opened", "in progress"): Status.IN_PROGRESS,
+    ("opened", "workflow::in progress"): Status.IN_PROGRESS,
+    ("opened", "workflow::doing"): Status.IN_PROGRESS,
+    ("opened", "backlog"): Status.BACKLOG,
+    ("opened", "workflow::backlog"): Status.BACKLOG,
+    ("closed", "wontfix"): Status.CANCELLED,
+    ("closed", "won't fix"): Status.CANCELLED,
+    ("closed", "won't do"): Status.CANCELLED,
+    ("closed", "duplicate"): Status.CANCELLED,
+    ("closed", "invalid"): Status.CANCELLED,
+}
+# Lower-cased priority labels (scoped "priority::x" and the common short forms).
+PRIORITY_LABELS = {
+    "priority::1": Priority.URGENT, "priority::critical": Priority.URGENT, "p1": Priority.URGENT,
+    "priority::2": Priority.HIGH, "priority::high": Priority.HIGH, "p2": Priority.HIGH,
+    "priority::3": Priority.MEDIUM, "priority::medium": Priority.MEDIUM, "p3": Priority.MEDIUM,
+    "priority::4": Priority.LOW, "priority::low": Priority.LOW, "p4": Priority.LOW,
+}
+# Incidents carry a severity field instead.
+SEVERITY_MAP = {
+    "CRITICAL": Priority.URGENT,
+    "HIGH": Priority.HIGH,
+    "MEDIUM": Priority.MEDIUM,
+    "LOW": Priority.LOW,
+    "UNKNOWN": Priority.NONE,
+}
+# GitLab's issue_type -> ACGS2 type; a "bug" label turns a plain issue into a bug.
+TYPE_MAP = {
+    "issue": "task",
+    "incident": "incident",
+    "task": "sub-task",
+    "test_case": "test-case",
+    "requirement": "requirement",
+    "ticket": "ticket",
+}
+BUG_LABELS = {"bug", "type::bug", "kind::bug"}
+# The model has no milestone field: the milestone travels as a scoped label.
+MILESTONE_LABEL_PREFIX = "milestone::"

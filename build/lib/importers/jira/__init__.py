@@ -1,0 +1,223 @@
+"""The JIRA source: Cloud and Server/Data Center through the `jira` library's session.
+
+A read is ordered JQL (`ORDER BY key ASC`: editing an issue during an import does not move it,
+unlike ordering by `updated`). Comments come embedded in the search hits; only issues with more
+than JIRA's 20 embedded comments cost one more request each. A big project is read as a few
+key ranges at once (ranges.py), so round trips overlap; each range's next page is on its way
+while a page is mapped, and memory stays flat however large the project.
+
+Paging: Cloud's enhanced search hands out a nextPageToken; Server pages by key (`key > last`),
+which unlike startAt cannot skip an issue when another one is deleted mid-read. The cursor
+carries every range's last key, so a resume whose Cloud token has expired rebuilds the query.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from datetime import datetime
+from typing import Any
+
+from ..base import Cursor, Setting, Source
+from ..errors import ConfigError, NetworkError, NotFoundError
+from ..model import Comment, ItemFailure, Page, Project, WorkItem
+from ..urls import check_url
+from .client import JiraClient, PageTokenRefused, jql_string
+from .mapping import Context, map_or_fail
+from .ranges import RANGES, KeyRange, from_cursor, split, to_cursor
+from .settings import ITEM_FIELDS, PREVIEW_FIELDS, SEARCH_PAGE_SIZE, WORKERS
+
+PROJECT_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,254}$")
+ISSUE_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]*-\d+$")
+
+
+class JiraSource(Source):
+    name = "jira"
+    label = "JIRA"
+    settings = (
+        Setting("base_url", "Site URL", "JIRA_BASE_URL",
+                help="e.g. https://your-team.atlassian.net, or your Server/Data Center address"),
+        Setting("user_email", "Account email", "JIRA_USER_EMAIL", required=False,
+                help="Cloud: your Atlassian account email. Server/Data Center: your username, "
+                     "or leave empty to use the token as a personal access token"),
+        Setting("api_token", "API token", "JIRA_API_TOKEN", secret=True,
+                help="Cloud: id.atlassian.com > Security > API tokens. Server/DC: a personal access token"),
+        Setting("default_project", "Default project key", "JIRA_DEFAULT_PROJECT", required=False,
+                help="e.g. ACME; preselected in the project list"),
+    )
+
+    def __init__(self, config=None, on_wait=None):
+        super().__init__(config, on_wait)
+        self._client: JiraClient | None = None
+
+    @classmethod
+    def default_project(cls, environ: dict[str, str] | None = None) -> str | None:
+        value = cls.config_from_env(environ).get("default_project", "").strip()
+        return value or None
+
+    @property
+    def client(self) -> JiraClient:
+        """Built on first use, so a bad setting surfaces as a one-line ConfigError there."""
+        if self._client is None:
+            base_url = check_url(self.require("base_url"), "JIRA_BASE_URL")
+            token = self.require("api_token")
+            self._client = JiraClient(base_url, (self.config.get("user_email") or "").strip(), token, self.retry)
+        return self._client
+
+    def _context(self) -> Context:
+        return Context(base_url=self.client.base_url, cloud=self.client.is_cloud)
+
+    @staticmethod
+    def _project_jql(project: str) -> str:
+        key = (project or "").strip()
+        if not PROJECT_KEY.match(key):
+            raise ConfigError(f"JIRA project keys look like ACME, not {project!r}: check JIRA_DEFAULT_PROJECT")
+        return f"project = {jql_string(key)}"
+
+    def _where(self, project: str, since: datetime | None) -> str:
+        where = self._project_jql(project)
+        return f"{where} AND {self.client.jql_since(since)}" if since else where
+
+    # -- the contract --------------------------------------------------------------------
+    def check(self) -> str:
+        client = self.client
+        try:
+            me = client.myself(retry_connect=False)
+            info = client.server_info(retry_connect=False)
+        except NotFoundError:
+            raise NetworkError(f"{client.base_url} does not look like a JIRA site (no REST API there): "
+                               "check JIRA_BASE_URL") from None
+        name = me.get("displayName") or me.get("name") or me.get("accountId") or "unknown user"
+        email = f" ({me['emailAddress']})" if me.get("emailAddress") else ""
+        kind = {"Cloud": "Cloud", "DataCenter": "Data Center"}.get(str(info.get("deploymentType")), "Server")
+        return f"{name}{email} on {client.base_url} (JIRA {kind} {info.get('version', '')})".replace(" )", ")")
+
+    def projects(self) -> list[Project]:
+        return [self._project(raw) for raw in self.client.projects()]
+
+    def project(self, key: str) -> Project:
+        self._project_jql(key)
+        return self._project(self.client.project(key.strip()))
+
+    def _project(self, raw: dict[str, Any]) -> Project:
+        key = str(raw.get("key"))
+        return Project(source=self.name, key=key, name=str(raw.get("name") or key),
+                       url=f"{self.client.base_url}/browse/{key}", description=str(raw.get("description") or ""))
+
+    def estimate(self, project: str, since: datetime | None = None) -> int | None:
+        return self.client.count(self._where(project, since))
+
+    def read(self, project: str, cursor: Cursor | None = None, since: datetime | None = None) -> Iterator[Page]:
+        return self._pages(self._where(project, since), cursor or {}, since, spread=True)
+
+    def fetch(self, project: str, external_ids: Iterable[str]) -> Iterator[Page]:
+        """Re-read failed items by id, a page of ids per query, instead of scanning the project."""
+        ids = sorted({i.strip() for i in external_ids if i.strip().isdigit()}, key=int)
+        where = self._project_jql(project)
+        for start in range(0, len(ids), SEARCH_PAGE_SIZE):
+            yield from self._pages(f"{where} AND id in ({', '.join(ids[start:start + SEARCH_PAGE_SIZE])})", {}, None)
+
+    def preview(self, project: str, limit: int = 20, since: datetime | None = None) -> list[WorkItem]:
+        """One small search without bodies or comments: what the preview table shows."""
+        data = self.client.search(f"{self._where(project, since)} ORDER BY key ASC", PREVIEW_FIELDS, limit)
+        ctx = self._context()
+        results = (map_or_fail(raw, [], ctx) for raw in data.get("issues") or [])
+        items = [r[0] for r in results if isinstance(r, tuple)]
+        return [i for i in items if since is None or i.updated_at >= since][:limit]
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    # -- reading -------------------------------------------------------------------------
+    def _search(self, where: str, anchor: str | None, upto: str | None, token: str | None) -> dict[str, Any]:
+        """One page of the query for issues after the key `anchor` up to `upto`, at Cloud's page `token`.
+
+        A Cloud token is only valid with the exact query that issued it, so the anchor stays
+        fixed while tokens are followed; Server has no tokens and moves the anchor every page.
+        """
+        jql = f"{where} AND key > {jql_string(anchor)}" if anchor else where
+        jql = f"{jql} AND key <= {jql_string(upto)}" if upto else jql
+        return self.client.search(f"{jql} ORDER BY key ASC", ITEM_FIELDS, SEARCH_PAGE_SIZE, token)
+
+    def _page(self, where: str, keys: KeyRange) -> tuple[dict[str, Any], str | None]:
+        """The next page of a key range, and the anchor of the query that answered it."""
+        if keys.token:
+            try:
+                return self._search(where, keys.anchor, keys.upto, keys.token), keys.anchor
+            except PageTokenRefused:
+                pass  # tokens expire: rebuild the query from the last key read
+        return self._search(where, keys.after, keys.upto, None), keys.after
+
+    def _pages(self, where: str, cursor: Cursor, since: datetime | None, spread: bool = False) -> Iterator[Page]:
+        """Pages of every key range as they arrive; `spread` cuts a fresh read into ranges."""
+        client = self.client
+        ctx = self._context()
+        ranges = from_cursor(cursor)
+        for keys in ranges:
+            for key in (keys.anchor, keys.after, keys.upto):
+                if key is not None and not ISSUE_KEY.match(str(key)):
+                    raise ConfigError(f"the saved JIRA cursor is not valid ({key!r}): restart the import")
+        spread = spread and not cursor
+        pool = ThreadPoolExecutor(max_workers=WORKERS + RANGES, thread_name_prefix="jira-read")
+        try:
+            pending: dict[Future, KeyRange] = {pool.submit(self._page, where, k): k for k in ranges if not k.done}
+            highest = pool.submit(client.highest_key, where) if spread else None  # alongside the first page
+            while pending:
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                future = min(done, key=lambda f: ranges.index(pending[f]))  # a stable order when several are ready
+                keys = pending.pop(future)
+                data, anchor = future.result()
+                issues = data.get("issues") or []
+                last = next((str(i["key"]) for i in reversed(issues)
+                             if isinstance(i, dict) and ISSUE_KEY.match(str(i.get("key")))), None)
+                if client.is_cloud:
+                    keys.anchor, keys.token = anchor, data.get("nextPageToken") if not data.get("isLast") else None
+                    more = bool(keys.token)
+                else:
+                    more = int(data.get("total") or 0) > len(issues)
+                keys.after = last or keys.after
+                keys.done = not (issues and last and more)
+                if highest is not None and last is not None and not keys.done:
+                    top, highest = highest.result(), None
+                    if top and ISSUE_KEY.match(top):
+                        at = ranges.index(keys)
+                        ranges[at:at + 1] = split(keys, last, top, len(issues))
+                for follow in ranges:
+                    if not follow.done and follow not in pending.values():
+                        pending[pool.submit(self._page, where, follow)] = follow
+                if not issues:
+                    continue
+                page = Page(cursor=to_cursor(ranges))
+                extra = {i: pool.submit(client.comments, str(raw["key"]), start)
+                         for i, raw in enumerate(issues) if (start := _missing_comments(raw)) is not None}
+                for i, raw in enumerate(issues):
+                    result = self._map(raw, extra.get(i), ctx)
+                    if not isinstance(result, tuple):
+                        page.failures.append(result)
+                    elif since is None or result[0].updated_at >= since:
+                        page.items.append(result[0])
+                        page.comments.extend(result[1])
+                yield page
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+    @staticmethod
+    def _map(raw: Any, extra: Future | None, ctx: Context) -> tuple[WorkItem, list[Comment]] | ItemFailure:
+        """Map one issue with the comments fetched for it; an issue deleted meanwhile fails alone."""
+        try:
+            comments = extra.result() if extra is not None else []
+        except NotFoundError as exc:
+            return ItemFailure(external_id=str(raw.get("id")), key=str(raw.get("key")), reason=str(exc))
+        return map_or_fail(raw, comments, ctx)
+
+
+def _missing_comments(raw: Any) -> int | None:
+    """Where the comments JIRA did not embed start, or None when the search sent them all."""
+    try:
+        embedded = raw["fields"]["comment"]
+        have = int(embedded.get("startAt") or 0) + len(embedded["comments"])
+        return have if int(embedded["total"]) > have and ISSUE_KEY.match(str(raw["key"])) else None
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None  # the mapping reports what is wrong with this issue

@@ -1,0 +1,178 @@
+"""Maps one JIRA issue's raw JSON (and its comments) onto the normalized model.
+
+Pure functions over dicts, so the whole mapping is testable without HTTP. `map_issue` raises on
+JSON it cannot make sense of; `map_or_fail` turns that into an ItemFailure with a reason a user
+can act on, so one odd issue never costs the rest of its page.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from ..model import Attachment, Comment, ItemFailure, Link, Person, Priority, Status, WorkItem
+from .markup import adf_to_markdown, wiki_to_markdown
+from .settings import (
+    CANCELLED_RESOLUTIONS,
+    LINK_KIND_BY_PHRASE,
+    PRIORITY_BY_NAME,
+    STATUS_BY_CATEGORY,
+    STATUS_BY_NAME,
+    TYPE_BY_NAME,
+)
+
+SOURCE = "jira"
+MAPPING_ERRORS = (ValidationError, KeyError, TypeError, ValueError, AttributeError, IndexError)
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the mapping needs beyond the issue: where links point and which body format."""
+
+    base_url: str
+    cloud: bool
+
+    @property
+    def to_markdown(self) -> Callable[[Any], str]:
+        return adf_to_markdown if self.cloud else wiki_to_markdown
+
+
+def _dict(value: Any, what: str) -> dict:
+    if not isinstance(value, dict):
+        raise TypeError(f"{what} is {type(value).__name__}, not an object")
+    return value
+
+
+def _list(value: Any, what: str) -> list:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise TypeError(f"{what} is {type(value).__name__}, not a list")
+    return value
+
+
+def parse_time(value: Any) -> datetime:
+    """JIRA timestamps look like 2025-01-06T09:00:00.000+0100 (offset without a colon)."""
+    if not isinstance(value, str):
+        raise TypeError(f"timestamp is {type(value).__name__}, not text")
+    return datetime.fromisoformat(value)
+
+
+def map_person(raw: Any) -> Person | None:
+    """accountId is Cloud's stable id; Server's `key` survives renames, its `name` does not."""
+    if raw is None:
+        return None
+    raw = _dict(raw, "user")
+    external_id = raw.get("accountId") or raw.get("key") or raw.get("name")
+    if not external_id:
+        raise ValueError("user has no accountId, key or name")
+    return Person(source=SOURCE, external_id=str(external_id),
+                  display_name=str(raw.get("displayName") or raw.get("name") or ""),
+                  email=raw.get("emailAddress") or None, username=raw.get("name") or None)
+
+
+def map_status(status: Any, resolution: Any) -> Status:
+    status = _dict(status, "status")
+    by_name = STATUS_BY_NAME.get(str(status.get("name", "")).strip().lower())
+    if by_name is not None:
+        return by_name
+    mapped = STATUS_BY_CATEGORY[_dict(status["statusCategory"], "status category")["key"]]
+    if mapped is Status.DONE and resolution is not None \
+            and str(_dict(resolution, "resolution").get("name", "")).strip().lower() in CANCELLED_RESOLUTIONS:
+        return Status.CANCELLED
+    return mapped
+
+
+def map_priority(priority: Any) -> Priority:
+    if priority is None:
+        return Priority.NONE
+    return PRIORITY_BY_NAME.get(str(_dict(priority, "priority").get("name", "")).strip().lower(), Priority.NONE)
+
+
+def map_type(issuetype: Any) -> str:
+    if issuetype is None:
+        return "task"
+    issuetype = _dict(issuetype, "issue type")
+    name = str(issuetype.get("name") or "task").strip().lower()
+    if issuetype.get("subtask") is True:
+        return "sub-task"
+    return TYPE_BY_NAME.get(name, name or "task")
+
+
+def map_link(raw: Any) -> Link:
+    raw = _dict(raw, "issue link")
+    kind = _dict(raw["type"], "link type")
+    if raw.get("outwardIssue") is not None:
+        phrase, target = kind["outward"], _dict(raw["outwardIssue"], "linked issue")["key"]
+    else:
+        phrase, target = kind["inward"], _dict(raw["inwardIssue"], "linked issue")["key"]
+    phrase = str(phrase).strip().lower()
+    return Link(kind=LINK_KIND_BY_PHRASE.get(phrase, phrase.replace(" ", "_")), target_key=str(target))
+
+
+def map_attachment(raw: Any) -> Attachment:
+    raw = _dict(raw, "attachment")
+    return Attachment(file_name=raw["filename"], size=raw.get("size"), url=raw.get("content"))
+
+
+def map_comment(raw: Any, item_id: str, ctx: Context) -> Comment:
+    raw = _dict(raw, "comment")
+    return Comment(source=SOURCE, external_id=str(raw["id"]), item_external_id=item_id,
+                   author=map_person(raw.get("author")), body=ctx.to_markdown(raw.get("body")),
+                   created_at=parse_time(raw["created"]))
+
+
+def map_issue(raw: Any, extra_comments: list, ctx: Context) -> tuple[WorkItem, list[Comment]]:
+    """The work item and all its comments (embedded ones plus `extra_comments` fetched later)."""
+    raw = _dict(raw, "issue")
+    fields = _dict(raw["fields"], "fields")
+    item_id, key = str(raw["id"]), str(raw["key"])
+    parent = fields.get("parent")
+    resolved = fields.get("resolutiondate")
+    item = WorkItem(
+        source=SOURCE,
+        external_id=item_id,
+        key=key,
+        project=key.rsplit("-", 1)[0],
+        title=fields["summary"],
+        description=ctx.to_markdown(fields.get("description")),
+        type=map_type(fields.get("issuetype")),
+        status=map_status(fields["status"], fields.get("resolution")),
+        source_status=str(_dict(fields["status"], "status").get("name", "")),
+        priority=map_priority(fields.get("priority")),
+        labels=[str(label) for label in _list(fields.get("labels"), "labels")],
+        assignee=map_person(fields.get("assignee")),
+        reporter=map_person(fields.get("reporter")),
+        created_at=parse_time(fields["created"]),
+        updated_at=parse_time(fields["updated"]),
+        closed_at=parse_time(resolved) if resolved else None,
+        url=f"{ctx.base_url}/browse/{key}",
+        parent_key=str(_dict(parent, "parent")["key"]) if parent is not None else None,
+        links=[map_link(link) for link in _list(fields.get("issuelinks"), "issue links")],
+        attachments=[map_attachment(a) for a in _list(fields.get("attachment"), "attachments")],
+    )
+    embedded = fields.get("comment")
+    embedded = _list(_dict(embedded, "comment field").get("comments"), "comments") if embedded is not None else []
+    comments = [map_comment(c, item_id, ctx) for c in embedded + list(extra_comments)]
+    return item, comments
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'item'}: {e['msg']}" for e in exc.errors())[:500]
+    if isinstance(exc, KeyError):
+        return f"JIRA sent no {exc.args[0]!r} field"
+    return f"{exc}"[:500] or type(exc).__name__
+
+
+def map_or_fail(raw: Any, extra_comments: list, ctx: Context) -> tuple[WorkItem, list[Comment]] | ItemFailure:
+    """Like `map_issue`, but an issue that cannot be mapped becomes an ItemFailure."""
+    try:
+        return map_issue(raw, extra_comments, ctx)
+    except MAPPING_ERRORS as exc:
+        ident = raw if isinstance(raw, dict) else {}
+        external_id = str(ident.get("id") or ident.get("key") or "unknown")
+        return ItemFailure(external_id=external_id, key=str(ident.get("key") or ""), reason=_reason(exc))

@@ -1,0 +1,104 @@
+"""The JIRA source's constants and its one mapping table (JIRA vocabulary -> ACGS2 model).
+
+Statuses are mapped by status category first, because every JIRA workflow names its states
+differently but each state belongs to one of four fixed categories. A few state and resolution
+names override the category: JIRA files "Won't Do" under done, ACGS2 calls it cancelled.
+"""
+from ..model import Priority, Status
+
+# Enhanced search (Cloud) answers at most 100 issues a page once comments are requested;
+# Server/DC would allow up to 1,000, but 100 keeps a page's raw JSON (with 20 embedded
+# comments an issue and long descriptions) at a few MB and matches the runner's batches.
+SEARCH_PAGE_SIZE = 100
+# Comments beyond the 20 JIRA embeds in a search hit are fetched per issue, 100 at a time.
+COMMENT_PAGE_SIZE = 100
+PROJECT_PAGE_SIZE = 50
+# Issue pages and the comment pages of long threads are fetched concurrently, a few at a time.
+WORKERS = 4
+# (connect, read) seconds: a wrong URL fails fast; a big page may take a while to render.
+TIMEOUT = (10, 90)
+
+# Cloud: API v3, whose bodies are Atlassian Document Format, the format Cloud stores. Its v2
+# answers are a lossy rendering of that ADF into wiki markup (mentions become bare account
+# ids), so we read v3 and convert ADF. Server/Data Center only speaks v2 and stores wiki markup.
+CLOUD_API = "3"
+SERVER_API = "2"
+
+CREDENTIALS_HINT = "JIRA_USER_EMAIL and JIRA_API_TOKEN"
+
+ITEM_FIELDS = (
+    "summary", "status", "resolution", "resolutiondate", "priority", "issuetype", "labels",
+    "assignee", "reporter", "created", "updated", "parent", "issuelinks", "attachment",
+    "description", "comment",
+)
+# What the preview table shows: no bodies, no comments, so the first page comes back fast.
+PREVIEW_FIELDS = (
+    "summary", "status", "resolution", "resolutiondate", "priority", "issuetype", "labels",
+    "assignee", "reporter", "created", "updated", "parent",
+)
+
+# -- the mapping table ---------------------------------------------------------------------
+STATUS_BY_CATEGORY = {
+    "new": Status.TODO,
+    "indeterminate": Status.IN_PROGRESS,
+    "done": Status.DONE,
+    "undefined": Status.TODO,  # "No category": states a workflow admin never filed
+}
+# Checked before the category (lower-case names).
+STATUS_BY_NAME = {
+    "backlog": Status.BACKLOG,
+    "open": Status.TODO,
+    "won't do": Status.CANCELLED,
+    "wont do": Status.CANCELLED,
+    "won't fix": Status.CANCELLED,
+    "cancelled": Status.CANCELLED,
+    "canceled": Status.CANCELLED,
+    "declined": Status.CANCELLED,
+    "rejected": Status.CANCELLED,
+    "abandoned": Status.CANCELLED,
+}
+# A done issue closed with one of these resolutions was never done: it is cancelled.
+CANCELLED_RESOLUTIONS = {
+    "won't do", "won't fix", "wont fix", "cancelled", "canceled", "duplicate", "declined",
+    "rejected", "cannot reproduce", "incomplete", "obsolete",
+}
+
+PRIORITY_BY_NAME = {
+    # Cloud's default scheme
+    "highest": Priority.URGENT,
+    "high": Priority.HIGH,
+    "medium": Priority.MEDIUM,
+    "low": Priority.LOW,
+    "lowest": Priority.LOW,
+    # Server/Data Center's default scheme
+    "blocker": Priority.URGENT,
+    "critical": Priority.HIGH,
+    "major": Priority.MEDIUM,
+    "minor": Priority.LOW,
+    "trivial": Priority.LOW,
+}
+
+TYPE_BY_NAME = {
+    "bug": "bug",
+    "story": "story",
+    "task": "task",
+    "epic": "epic",
+    "sub-task": "sub-task",
+    "subtask": "sub-task",
+    "improvement": "improvement",
+    "new feature": "feature",
+    "incident": "incident",
+}
+
+# Link phrases as JIRA words them (outward and inward) -> ACGS2 link kinds.
+LINK_KIND_BY_PHRASE = {
+    "blocks": "blocks",
+    "is blocked by": "blocked_by",
+    "relates to": "relates",
+    "duplicates": "duplicates",
+    "is duplicated by": "duplicated_by",
+    "clones": "clones",
+    "is cloned by": "cloned_by",
+    "causes": "causes",
+    "is caused by": "caused_by",
+}

@@ -1,0 +1,186 @@
+"""The normalized model every source maps into and the workspace store writes.
+
+One model for all four tools: a connector's only job is to turn its vendor's JSON into these
+objects through its own mapping table, so the store, the runner and the console never learn
+vendor shapes.
+"""
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, overload
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class Status(StrEnum):
+    """ACGS2's workflow states; each source maps its own states onto these."""
+
+    BACKLOG = "backlog"
+    TODO = "todo"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class Priority(StrEnum):
+    URGENT = "urgent"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+    NONE = "none"
+
+
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _storable(value: Any) -> Any:
+    """Text every store can hold. JSON may carry "\\u0000" (PostgreSQL refuses NUL in text) and
+    lone surrogates such as "\\ud800" (no driver can encode them as UTF-8): a vendor sending
+    either must not fail the whole batch, so NUL is dropped and a lone surrogate becomes U+FFFD."""
+    if isinstance(value, str):
+        return _UNSTORABLE.sub(lambda m: "" if m.group() == "\x00" else "\ufffd", value) \
+            if _UNSTORABLE.search(value) else value
+    if isinstance(value, list):
+        return [_storable(v) for v in value]
+    return value
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=False, extra="forbid", str_strip_whitespace=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _only_storable_text(cls, value: Any) -> Any:
+        return _storable(value)
+
+
+@overload
+def _aware(value: datetime) -> datetime: ...
+@overload
+def _aware(value: None) -> None: ...
+def _aware(value: datetime | None) -> datetime | None:
+    """Store every timestamp in UTC so sources in different zones compare correctly."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+class Person(_Model):
+    """Someone from a source. People are matched across sources by email, case-insensitively."""
+
+    source: str
+    external_id: str
+    display_name: str = ""
+    email: str | None = None
+    username: str | None = None
+
+    @field_validator("email")
+    @classmethod
+    def _normalize_email(cls, value: str | None) -> str | None:
+        value = (value or "").strip()
+        return value.lower() if value else None
+
+    @property
+    def match_key(self) -> str:
+        """The identity used to merge the same human seen in several tools."""
+        return f"email:{self.email}" if self.email else f"{self.source}:{self.external_id}"
+
+
+class Project(_Model):
+    source: str
+    key: str
+    name: str
+    url: str | None = None
+    description: str = ""
+
+
+class Link(_Model):
+    """A relation to another item of the same source, by its key (blocks, relates, ...)."""
+
+    kind: str
+    target_key: str
+
+
+class Attachment(_Model):
+    """Metadata only: files stay at the source and are linked, never copied."""
+
+    file_name: str
+    size: int | None = None
+    url: str | None = None
+
+
+class WorkItem(_Model):
+    source: str
+    external_id: str = Field(min_length=1, max_length=255)
+    key: str = Field(min_length=1, max_length=255)
+    project: str = Field(min_length=1)
+    title: str = Field(min_length=1, max_length=1000)
+    description: str = ""  # Markdown
+    type: str = "task"
+    status: Status
+    source_status: str = ""
+    priority: Priority = Priority.NONE
+    labels: list[str] = Field(default_factory=list)
+    assignee: Person | None = None
+    reporter: Person | None = None
+    created_at: datetime
+    updated_at: datetime
+    closed_at: datetime | None = None
+    url: str | None = None
+    parent_key: str | None = None
+    links: list[Link] = Field(default_factory=list)
+    attachments: list[Attachment] = Field(default_factory=list)
+
+    @field_validator("created_at", "updated_at", "closed_at")
+    @classmethod
+    def _utc(cls, value: datetime | None) -> datetime | None:
+        return _aware(value)
+
+    @field_validator("title")
+    @classmethod
+    def _title_not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("title is empty")
+        return value
+
+
+class Comment(_Model):
+    """A comment on an item, tied to it by the item's external id within the same source."""
+
+    source: str
+    external_id: str = Field(min_length=1)
+    item_external_id: str = Field(min_length=1)
+    author: Person | None = None
+    body: str = ""  # Markdown
+    created_at: datetime
+
+    @field_validator("created_at")
+    @classmethod
+    def _utc(cls, value: datetime) -> datetime:
+        return _aware(value)
+
+
+class ItemFailure(_Model):
+    """An item that could not be mapped or written, with the reason a user can act on."""
+
+    external_id: str
+    key: str = ""
+    reason: str
+
+
+class Page(_Model):
+    """One page read from a source; `cursor` resumes the read right after this page."""
+
+    items: list[WorkItem] = Field(default_factory=list)
+    comments: list[Comment] = Field(default_factory=list)
+    failures: list[ItemFailure] = Field(default_factory=list)
+    cursor: dict[str, Any] | None = None
+
+    @property
+    def size(self) -> int:
+        """Items this page accounts for, mapped or failed."""
+        return len(self.items) + len(self.failures)

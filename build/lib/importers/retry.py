@@ -1,0 +1,127 @@
+"""The one retry policy every connector uses (tenacity).
+
+Connectors turn their library's exceptions into either a `Transient` (429, 5xx, connection
+errors: worth another try, maybe after a vendor-given time) or a typed `SourceError` (fatal).
+This policy does the waiting: exponential backoff with jitter, or exactly what the vendor's
+rate-limit headers ask, within a bounded total wait. Past that bound the job fails with
+"rate limited by <tool> until HH:MM" and resumes from its checkpoint on retry.
+"""
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import TypeVar
+
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
+from tenacity.wait import wait_exponential_jitter
+
+from . import ratelimit
+from .errors import AuthError, NetworkError, NotFoundError, RateLimitedError, SourceError
+
+T = TypeVar("T")
+WaitListener = Callable[[datetime | None, str], None]
+
+
+class Transient(Exception):
+    """A failure worth retrying; `until` is when the vendor said we may call again."""
+
+    def __init__(self, reason: str, until: datetime | None = None, rate_limited: bool = False):
+        super().__init__(reason)
+        self.reason = reason
+        self.until = until
+        self.rate_limited = rate_limited
+
+
+def _env_float(name: str, default: float) -> float:
+    try:
+        return float(os.environ.get(name, default))
+    except ValueError:
+        return default
+
+
+class RetryPolicy:
+    """Retries `Transient` failures for one tool; reports each wait to an optional listener."""
+
+    def __init__(self, tool: str, on_wait: WaitListener | None = None):
+        self.tool = tool
+        self.on_wait = on_wait
+        self.max_attempts = int(_env_float("IMPORT_RETRY_ATTEMPTS", 8))
+        self.max_total_wait = _env_float("IMPORT_MAX_RATE_LIMIT_WAIT", 300.0)
+        self.base = _env_float("IMPORT_RETRY_BASE_SECONDS", 0.5)
+        self._backoff = wait_exponential_jitter(multiplier=self.base, max=30, jitter=self.base)
+
+    def _wait_seconds(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, Transient) and exc.until is not None:
+            return max((exc.until - datetime.now(UTC)).total_seconds(), 0.0) + 0.05
+        return self._backoff(state)
+
+    def _before_sleep(self, state: RetryCallState) -> None:
+        exc = state.outcome.exception() if state.outcome else None
+        seconds = state.upcoming_sleep
+        waited = (state.idle_for or 0) + seconds
+        if waited > self.max_total_wait:
+            until = datetime.now(UTC) + timedelta(seconds=seconds)
+            raise self._give_up(exc, until)
+        if self.on_wait is not None:
+            reason = exc.reason if isinstance(exc, Transient) else str(exc)
+            self.on_wait(datetime.now(UTC) + timedelta(seconds=seconds), reason)
+
+    def _give_up(self, exc: BaseException | None, until: datetime | None) -> SourceError:
+        if isinstance(exc, Transient) and (exc.rate_limited or exc.until is not None):
+            until = exc.until or until
+            local = until.astimezone() if until else None
+            when = f" until {local:%H:%M}" if local else ""
+            return RateLimitedError(f"rate limited by {self.tool}{when}; retry the import then", until)
+        reason = exc.reason if isinstance(exc, Transient) else str(exc)
+        return NetworkError(f"{self.tool} kept failing after {self.max_attempts} attempts: {reason}")
+
+    def call(self, fn: Callable[..., T], *args, **kwargs) -> T:
+        retrying = Retrying(
+            retry=retry_if_exception_type(Transient),
+            stop=stop_after_attempt(self.max_attempts),
+            wait=self._wait_seconds,
+            before_sleep=self._before_sleep,
+            sleep=time.sleep,
+            reraise=True,
+        )
+        try:
+            result = retrying(fn, *args, **kwargs)
+        except Transient as exc:
+            raise self._give_up(exc, exc.until) from None
+        if self.on_wait is not None and retrying.statistics.get("attempt_number", 1) > 1:
+            self.on_wait(None, "")  # the wait is over: clear it from the progress view
+        return result
+
+
+def check_status(
+    tool: str,
+    status: int,
+    headers: Mapping[str, str] | None = None,
+    *,
+    credentials_hint: str,
+    what: str = "the resource",
+) -> None:
+    """Raise the right error for an HTTP status, the same way for every connector.
+
+    `credentials_hint` names the settings to fix (e.g. "JIRA_USER_EMAIL and JIRA_API_TOKEN").
+    """
+    if status < 400:
+        return
+    limited = status == 429 or (
+        status == 403 and str(dict((k.lower(), v) for k, v in (headers or {}).items()).get(
+            "x-ratelimit-remaining", "")).strip() == "0"
+    )
+    if limited:
+        raise Transient(f"{tool} rate limit (HTTP {status})", ratelimit.wait_until(headers, limited=True), True)
+    if status >= 500:
+        raise Transient(f"{tool} answered HTTP {status}", ratelimit.wait_until(headers))
+    if status == 401:
+        raise AuthError(f"{tool} rejected the credentials (HTTP 401): check {credentials_hint}")
+    if status == 403:
+        raise AuthError(f"{tool} denied access to {what} (HTTP 403): check the permissions of {credentials_hint}")
+    if status in (404, 410):
+        raise NotFoundError(f"{tool} has no {what} (HTTP {status}), or the account cannot see it")
+    raise SourceError(f"{tool} refused the request for {what} (HTTP {status})")

@@ -1,0 +1,123 @@
+"""The HTTP side of the ServiceNow source: pysnow's session, raw JSON rows, typed errors.
+
+pysnow builds the authenticated session and the instance's base URL. It neither pages nor
+retries, and its Response objects parse JSON with a pure-Python ijson stream, so rows are read
+as raw JSON through pysnow's own requests session instead (auth stays the library's), and every
+request goes through the shared retry policy, which does all the waiting.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import urlsplit
+
+import pysnow
+import requests
+from requests.adapters import HTTPAdapter
+
+from ..errors import ConfigError, NetworkError, SourceError
+from ..jsonbody import parse
+from ..retry import RetryPolicy, Transient, check_status
+from ..urls import check_url
+from .settings import CREDENTIALS_HINT, INSTANCE_DOMAIN, INSTANCE_ENV, TIMEOUT, TOOL, WORKERS
+
+_INSTANCE_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
+_HOSTNAME = re.compile(r"[A-Za-z0-9.-]+(:\d+)?(/.*)?")
+_RETRIABLE = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
+
+
+def instance_url(raw: str) -> str:
+    """The instance's base URL from a name ("acme"), a host name, or a full URL."""
+    text = (raw or "").strip()
+    if _INSTANCE_NAME.fullmatch(text):
+        return f"https://{text.lower()}.{INSTANCE_DOMAIN}"
+    if "://" not in text:
+        if not _HOSTNAME.fullmatch(text):
+            raise ConfigError(
+                f"{INSTANCE_ENV} must be an instance name such as 'acme' or a URL such as "
+                f"https://acme.{INSTANCE_DOMAIN}, not {text[:80]!r}"
+            )
+        text = f"https://{text}"
+    url = check_url(text, INSTANCE_ENV)
+    parts = urlsplit(url)
+    if parts.username or parts.password or parts.query or parts.fragment:
+        raise ConfigError(f"{INSTANCE_ENV} must be the instance's address only (no user, password or query)")
+    return url
+
+
+def _vendor_message(response: requests.Response) -> str:
+    """ServiceNow's own `error.message`, e.g. "Invalid table foo" (never holds a secret)."""
+    try:
+        error = response.json().get("error") or {}
+        return str(error.get("message") or "")[:200]
+    except (ValueError, AttributeError):
+        return ""
+
+
+class ServiceNowClient:
+    """Reads Table API rows as raw JSON; every call is retried by the source's policy."""
+
+    def __init__(self, instance: str, user: str, password: str, retry: RetryPolicy):
+        self.url = instance_url(instance)
+        parts = urlsplit(self.url)
+        self._pysnow = pysnow.Client(
+            host=parts.netloc + parts.path, user=user, password=password, use_ssl=parts.scheme == "https"
+        )
+        self._base = self._pysnow.base_url
+        self.session = self._pysnow.session
+        # No urllib3 retries (our policy retries), and a pool big enough for our worker threads.
+        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=WORKERS + 1, max_retries=0)
+        self.session.mount("https://", adapter)
+        self.session.mount("http://", adapter)
+        self.retry = retry
+
+    def table(
+        self, table: str, params: dict[str, Any], *, what: str, retry_connection: bool = True
+    ) -> tuple[list[dict[str, Any]], int | None]:
+        """One page of a table: its rows and the `X-Total-Count` header (None if absent).
+
+        `retry_connection=False` is for the connection test, which should say "unreachable"
+        at once instead of backing off for a minute.
+        """
+        url = f"{self._base}/api/now/table/{table}"
+
+        def attempt() -> tuple[list[dict[str, Any]], int | None]:
+            try:
+                response = self.session.get(url, params=params, timeout=TIMEOUT)
+            except _RETRIABLE as exc:
+                reason = f"could not reach {TOOL} at {self.url} ({type(exc).__name__})"
+                if not retry_connection:
+                    raise NetworkError(f"{reason}: check {INSTANCE_ENV}") from None
+                raise Transient(reason) from None
+            except requests.RequestException as exc:
+                raise NetworkError(f"{TOOL} request to {self.url} failed ({type(exc).__name__}): "
+                                   f"check {INSTANCE_ENV}") from None
+            if response.status_code == 400:
+                detail = _vendor_message(response)
+                raise SourceError(f"{TOOL} refused the request for {what} (HTTP 400){': ' + detail if detail else ''}")
+            check_status(TOOL, response.status_code, response.headers, credentials_hint=CREDENTIALS_HINT, what=what)
+            return self._rows(response), self._total(response)
+
+        return self.retry.call(attempt)
+
+    def _rows(self, response: requests.Response) -> list[dict[str, Any]]:
+        try:
+            body = parse(response)
+        except ValueError:
+            body = None
+        result = body.get("result") if isinstance(body, dict) else None
+        if not isinstance(result, list):
+            kind = response.headers.get("Content-Type", "no content type").split(";")[0]
+            raise NetworkError(
+                f"{self.url} did not answer like the {TOOL} API (HTTP {response.status_code}, {kind}): "
+                f"check {INSTANCE_ENV}; a hibernating developer instance answers with a web page"
+            )
+        return result
+
+    @staticmethod
+    def _total(response: requests.Response) -> int | None:
+        total = response.headers.get("X-Total-Count", "").strip()
+        return int(total) if total.isdigit() else None
+
+    def close(self) -> None:
+        self._pysnow.close()

@@ -1,0 +1,185 @@
+"""Turns ServiceNow Table API rows into the model, one row at a time.
+
+Rows come with `sysparm_display_value=all`, so a field is `{"value": ..., "display_value": ...}`;
+rows read without display values (journal, users) hold plain strings. Both shapes are read by
+`value()` / `display()`, so one mapping serves every request. A row that cannot be mapped
+becomes an ItemFailure with a reason, never an exception that would lose the whole page.
+"""
+from __future__ import annotations
+
+import html
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from ..model import Comment, ItemFailure, Link, Person, Priority, Status, WorkItem
+from .settings import PRIORITY_MAP, TABLES, TIME_FORMAT, WORK_NOTE_PREFIX
+
+SOURCE = "servicenow"
+MAPPING_ERRORS = (ValidationError, KeyError, TypeError, ValueError, AttributeError)
+
+_TIME = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d")
+_CODE_BLOCK = re.compile(r"\[code\](.*?)\[/code\]", re.DOTALL | re.IGNORECASE)
+_TAG = re.compile(r"<[^>]*>")
+_BREAK = re.compile(r"<\s*(br|/p|/div|/li)\b[^>]*>", re.IGNORECASE)
+
+
+def value(row: dict[str, Any], name: str) -> str:
+    """The stored value of a field (sys_id for references, number for choices)."""
+    field = row.get(name)
+    if isinstance(field, dict):
+        field = field.get("value")
+    return "" if field is None else str(field)
+
+
+def display(row: dict[str, Any], name: str) -> str:
+    """What ServiceNow shows for a field (a person's name, a state's label)."""
+    field = row.get(name)
+    if isinstance(field, dict):
+        shown = field.get("display_value")
+        return str(shown) if shown not in (None, "") else value(row, name)
+    return "" if field is None else str(field)
+
+
+def parse_time(text: str) -> datetime | None:
+    """ServiceNow's API times are "YYYY-MM-DD HH:MM:SS" in UTC; empty means not set.
+
+    fromisoformat is ~50x faster than strptime (three times per ticket adds up); the shape
+    check keeps it as strict as TIME_FORMAT.
+    """
+    text = text.strip()
+    if not text:
+        return None
+    if not _TIME.fullmatch(text):
+        raise ValueError(f"time {text[:40]!r} is not in ServiceNow's YYYY-MM-DD HH:MM:SS form")
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+def required_time(text: str, name: str) -> datetime:
+    """`parse_time` for a field every record has; a missing one makes the record a failure."""
+    when = parse_time(text)
+    if when is None:
+        raise ValueError(f"{name} is empty")
+    return when
+
+
+def format_time(moment: datetime) -> str:
+    """The form ServiceNow compares in encoded queries, in UTC, floored to the second."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime(TIME_FORMAT)
+
+
+def _html_to_text(fragment: str) -> str:
+    return html.unescape(_TAG.sub("", _BREAK.sub("\n", fragment))).strip()
+
+
+def to_markdown(text: str) -> str:
+    """Journal and description text is plain; `[code]...[/code]` wraps HTML, kept as its text."""
+    text = text.replace("\r\n", "\n")
+    return _CODE_BLOCK.sub(lambda m: _html_to_text(m.group(1)), text).strip()
+
+
+def person_from_reference(row: dict[str, Any], ref: str) -> Person | None:
+    """A user from a reference column plus its dot-walked `user_name` and `email` columns."""
+    sys_id = value(row, ref)
+    if not sys_id:
+        return None
+    return Person(
+        source=SOURCE,
+        external_id=sys_id,
+        display_name=display(row, ref),
+        email=value(row, f"{ref}.email") or None,
+        username=value(row, f"{ref}.user_name") or None,
+    )
+
+
+def person_from_user(row: dict[str, Any]) -> Person:
+    """A sys_user row (looked up for journal authors, who are known only by user name)."""
+    return Person(
+        source=SOURCE,
+        external_id=value(row, "sys_id"),
+        display_name=value(row, "name") or value(row, "user_name"),
+        email=value(row, "email") or None,
+        username=value(row, "user_name") or None,
+    )
+
+
+def unknown_author(user_name: str) -> Person:
+    """An author with no sys_user record (deleted users, `system`, integrations)."""
+    return Person(source=SOURCE, external_id=user_name, display_name=user_name, username=user_name)
+
+
+def _status(spec_states: dict[str, Status], state: str, closed: datetime | None) -> Status:
+    """The mapped state; a custom state falls back to done if the ticket is closed, else todo."""
+    if state in spec_states:
+        return spec_states[state]
+    return Status.DONE if closed else Status.TODO
+
+
+def _map(table: str, row: dict[str, Any], instance_url: str) -> WorkItem:
+    spec = TABLES[table]
+    sys_id = value(row, "sys_id")
+    number = value(row, "number")
+    closed = parse_time(value(row, "closed_at"))
+    state = value(row, "state")
+    links = [
+        Link(kind=kind, target_key=display(row, ref)) for ref, kind in spec.links.items() if display(row, ref)
+    ]
+    return WorkItem(
+        source=SOURCE,
+        external_id=sys_id,
+        key=number,
+        project=table,
+        title=display(row, "short_description").strip() or f"{number} (no short description)",
+        description=to_markdown(display(row, "description")),
+        type=spec.type,
+        status=_status(spec.states, state, closed),
+        source_status=display(row, "state") or state,
+        priority=PRIORITY_MAP.get(value(row, "priority"), Priority.NONE),
+        labels=[label] if (label := display(row, "category").strip()) else [],
+        assignee=person_from_reference(row, "assigned_to"),
+        reporter=person_from_reference(row, spec.reporter),
+        created_at=required_time(value(row, "sys_created_on"), "sys_created_on"),
+        updated_at=required_time(value(row, "sys_updated_on"), "sys_updated_on"),
+        closed_at=closed,
+        url=f"{instance_url}/nav_to.do?uri={table}.do?sys_id={sys_id}",
+        parent_key=(display(row, spec.parent) or None) if spec.parent else None,
+        links=links,
+    )
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'item'}: {e['msg']}" for e in exc.errors())
+    return f"unexpected ServiceNow data ({type(exc).__name__}: {exc})"
+
+
+def map_ticket(table: str, row: Any, instance_url: str) -> WorkItem | ItemFailure:
+    """A WorkItem, or an ItemFailure saying which field of which ticket could not be read."""
+    try:
+        return _map(table, row, instance_url)
+    except MAPPING_ERRORS as exc:
+        ids = row if isinstance(row, dict) else {}
+        try:
+            sys_id, number = value(ids, "sys_id"), value(ids, "number")
+        except MAPPING_ERRORS:
+            sys_id, number = "", ""
+        return ItemFailure(external_id=sys_id or "(no sys_id)", key=number, reason=_reason(exc)[:1000])
+
+
+def map_comment(row: dict[str, Any], author: Person | None) -> Comment:
+    """A journal entry (comment or work note); raises on malformed rows, callers skip those."""
+    body = to_markdown(value(row, "value"))
+    if value(row, "element") == "work_notes":
+        body = WORK_NOTE_PREFIX + body
+    return Comment(
+        source=SOURCE,
+        external_id=value(row, "sys_id"),
+        item_external_id=value(row, "element_id"),
+        author=author,
+        body=body,
+        created_at=required_time(value(row, "sys_created_on"), "sys_created_on"),
+    )

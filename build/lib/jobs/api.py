@@ -1,0 +1,279 @@
+"""The console's core: what the CLI and the pages call. Neither imports RQ or a vendor library.
+
+Check a connection, preview a project, start / follow / cancel / retry / undo an import,
+list jobs, schedule re-runs. Every expected failure is a SourceError (or subclass) whose
+message is one line naming what to fix.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, delete, func, select, update
+
+from importers import make_source, source_class, source_names
+from importers.errors import ConfigError, SourceError
+from importers.model import WorkItem
+from store import credentials
+from store import jobs as job_store
+from store.audit import record
+from store.db import engine_for
+from store.jobs import JobStatus, now
+from store.schema import comments, import_jobs, import_parts, schedules, work_items
+from store.schema import projects as projects_table
+
+from . import queue
+from .launch import (
+    effective_config,
+    enqueue_parts,
+    parse_since,
+    progress_store,
+    split_config,
+    start_import,
+)
+
+
+# -- sources and credentials ---------------------------------------------------------------
+@dataclass
+class SourceInfo:
+    name: str
+    label: str
+    auth: str  # "environment" | "saved" | "not configured" | "none needed"
+
+
+def sources() -> list[SourceInfo]:
+    found = []
+    engine = engine_for()
+    for name in source_names():
+        cls = source_class(name)
+        if name == "demo":
+            auth = "none needed"
+        elif cls.configured_from_env():
+            auth = "environment"
+        elif credentials.saved_for(engine, name):
+            auth = "saved"
+        else:
+            auth = "not configured"
+        found.append(SourceInfo(name, cls.label, auth))
+    return found
+
+
+@contextmanager
+def _connected(source: str, config: dict[str, str] | None):
+    """A source built from the effective settings, its HTTP session released afterwards."""
+    src = make_source(source, effective_config(source, config))
+    try:
+        yield src
+    finally:
+        src.close()
+
+
+def check(source: str, config: dict[str, str] | None = None) -> str:
+    """The account a connection reaches, or a SourceError saying why not."""
+    with _connected(source, config) as src:
+        return src.check()
+
+
+def list_projects(source: str, config: dict[str, str] | None = None) -> list:
+    with _connected(source, config) as src:
+        return src.projects()
+
+
+def save_credentials(source: str, config: dict[str, str]) -> str:
+    """Encrypt and keep the credentials for later imports (raises NoKeyError without a key)."""
+    return credentials.put(engine_for(), source, {k: v for k, v in config.items() if v}, saved=True)
+
+
+@dataclass
+class Preview:
+    items: list[WorkItem]
+    estimated_total: int | None
+    existing: int  # how many of the previewed items are already in the workspace
+    already_imported: int  # items of this source and project already in the workspace
+    seconds: float
+
+
+def preview(source: str, project: str | None = None, config: dict[str, str] | None = None, limit: int = 20,
+            since: str | datetime | None = None) -> Preview:
+    started = time.perf_counter()
+    with _connected(source, config) as src:
+        project = project or src.default_project() or _first_project(src)
+        when = parse_since(since)
+        items = src.preview(project, limit, when)
+        total = src.estimate(project, when)
+    engine = engine_for()
+    with engine.connect() as conn:
+        ids = [i.external_id for i in items]
+        existing = conn.execute(select(func.count()).select_from(work_items).where(and_(
+            work_items.c.source == source, work_items.c.external_id.in_(ids)))).scalar_one() if ids else 0
+        already = conn.execute(select(func.count()).select_from(work_items).where(and_(
+            work_items.c.source == source, work_items.c.project == project))).scalar_one()
+    return Preview(items, total, existing, already, time.perf_counter() - started)
+
+
+def _first_project(src) -> str:
+    found = src.projects()
+    if not found:
+        raise ConfigError(f"{src.label}: this account sees no projects to import")
+    return found[0].key
+
+
+# -- jobs ----------------------------------------------------------------------------------
+def status(job_id: str) -> dict:
+    doc = progress_store().read(job_id)
+    if doc is None:
+        raise ConfigError(f"no import job {job_id!r}: list them with `python cli.py jobs`")
+    return doc
+
+
+def _publish(job_id: str) -> dict:
+    """Refresh a job's progress document after a change and return it."""
+    doc = progress_store().publish(job_id)
+    if doc is None:  # deleted meanwhile (the store was reset)
+        raise ConfigError(f"no import job {job_id!r}: list them with `python cli.py jobs`")
+    return doc
+
+
+def wait(job_id: str, poll: float = 0.5, timeout: float | None = None, on_update=None) -> dict:
+    """Follow a job until it ends (for `run --wait` and tests)."""
+    deadline = time.monotonic() + timeout if timeout else None
+    while True:
+        doc = status(job_id)
+        if on_update:
+            on_update(doc)
+        if JobStatus(doc["status"]).finished:
+            return doc
+        if deadline and time.monotonic() > deadline:
+            return doc
+        time.sleep(poll)
+
+
+def jobs(limit: int = 50) -> list[dict]:
+    rows = job_store.list_jobs(engine_for(), limit)
+    return [status(row.id) for row in rows]
+
+
+def job_count() -> int:
+    with engine_for().connect() as conn:
+        return conn.execute(select(func.count()).select_from(import_jobs)).scalar_one()
+
+
+def failures(job_id: str, limit: int | None = None) -> list[dict]:
+    return [{"project": f.project, "external_id": f.external_id, "key": f.key, "reason": f.reason}
+            for f in job_store.failures(engine_for(), job_id, limit=limit)]
+
+
+def failures_csv(job_id: str) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=["project", "key", "external_id", "reason"])
+    writer.writeheader()
+    writer.writerows(failures(job_id))
+    return out.getvalue()
+
+
+def cancel(job_id: str, actor: str = "cli") -> dict:
+    doc = status(job_id)
+    if JobStatus(doc["status"]).finished:
+        raise ConfigError(f"job {job_id} has already ended ({doc['status']}): nothing to cancel")
+    engine = engine_for()
+    with engine.begin() as conn:
+        conn.execute(update(import_jobs).where(import_jobs.c.id == job_id).values(cancel_requested=True))
+        conn.execute(update(import_parts).where(and_(import_parts.c.job_id == job_id,
+                                                     import_parts.c.status == JobStatus.QUEUED.value))
+                     .values(status=JobStatus.CANCELLED.value, finished_at=now(), error="cancelled on request"))
+    job_store.finish_job_if_done(engine, job_id)
+    record(engine, "cancel", actor=actor, job_id=job_id, source=doc["source"], projects=doc["projects"])
+    return _publish(job_id)
+
+
+def retry(job_id: str, actor: str = "cli") -> dict:
+    """Resume a failed or cancelled job from its checkpoint and re-run the items that failed."""
+    doc = status(job_id)
+    state = JobStatus(doc["status"])
+    if not state.finished and not doc.get("worker_lost"):
+        raise ConfigError(f"job {job_id} is still {state.value}: wait for it to end, or cancel it first")
+    if state == JobStatus.SUCCEEDED:
+        raise ConfigError(f"job {job_id} succeeded: nothing to retry (start a new import to bring changes)")
+    if doc.get("undone_at"):
+        raise ConfigError(f"job {job_id} was undone: start a new import instead")
+    queue.ping()
+    engine = engine_for()
+    with engine.begin() as conn:
+        conn.execute(update(import_jobs).where(import_jobs.c.id == job_id).values(
+            status=JobStatus.QUEUED.value, cancel_requested=False, error=None, finished_at=None,
+            retry_failures=doc["failed"] > 0))
+        conn.execute(update(import_parts).where(and_(
+            import_parts.c.job_id == job_id,
+            import_parts.c.status.in_([JobStatus.FAILED.value, JobStatus.CANCELLED.value, JobStatus.PARTIAL.value,
+                                       JobStatus.RUNNING.value]),
+        )).values(status=JobStatus.QUEUED.value, error=None, finished_at=None, lease=None, heartbeat_at=None))
+    record(engine, "retry", actor=actor, job_id=job_id, source=doc["source"], projects=doc["projects"],
+           failed_items=doc["failed"])
+    progress_store().publish(job_id)
+    enqueue_parts(job_id)
+    return status(job_id)
+
+
+def undo(job_id: str, actor: str = "cli") -> dict:
+    """Delete what this job created (not what it only updated)."""
+    doc = status(job_id)
+    if not JobStatus(doc["status"]).finished:
+        raise ConfigError(f"job {job_id} is still {doc['status']}: cancel it before undoing it")
+    if doc.get("undone_at"):
+        raise ConfigError(f"job {job_id} was already undone")
+    engine = engine_for()
+    with engine.begin() as conn:
+        items = select(work_items.c.id).where(work_items.c.created_by_job == job_id)
+        removed_comments = conn.execute(delete(comments).where(
+            (comments.c.created_by_job == job_id) | comments.c.item_id.in_(items))).rowcount
+        removed_items = conn.execute(delete(work_items).where(work_items.c.created_by_job == job_id)).rowcount
+        remaining = select(work_items.c.project).where(work_items.c.source == projects_table.c.source)
+        conn.execute(delete(projects_table).where(and_(projects_table.c.created_by_job == job_id,
+                                                       projects_table.c.key.not_in(remaining))))
+        conn.execute(update(import_jobs).where(import_jobs.c.id == job_id).values(undone_at=now()))
+    record(engine, "undo", actor=actor, job_id=job_id, source=doc["source"], projects=doc["projects"],
+           items_removed=removed_items, comments_removed=removed_comments)
+    result = _publish(job_id)
+    result["items_removed"] = removed_items
+    result["comments_removed"] = removed_comments
+    return result
+
+
+# -- schedules -----------------------------------------------------------------------------
+def schedule(source: str, projects: list[str], every_hours: int, *, duplicates: str = "update",
+             config: dict[str, str] | None = None, actor: str = "cli") -> str:
+    """Re-run an import every N hours (incremental), through RQ's scheduler."""
+    import uuid
+
+    if every_hours < 1:
+        raise ConfigError("--every must be at least 1 hour")
+    source_class(source)
+    queue.ping()
+    engine = engine_for()
+    public, secrets = split_config(source, config or {})
+    credential_id = credentials.put(engine, source, secrets) if secrets else None
+    schedule_id = uuid.uuid4().hex[:12]
+    first = now() + timedelta(hours=every_hours)
+    with engine.begin() as conn:
+        conn.execute(schedules.insert().values(
+            id=schedule_id, source=source, projects=projects, options={"duplicates": duplicates, "config": public},
+            credential_id=credential_id, every_hours=every_hours, next_run_at=first, enabled=True, created_at=now()))
+    queue.enqueue_schedule(schedule_id, timedelta(hours=every_hours))
+    record(engine, "schedule", actor=actor, source=source, projects=projects, every_hours=every_hours)
+    return schedule_id
+
+
+def schedules_list() -> list[dict]:
+    with engine_for().connect() as conn:
+        rows = conn.execute(select(schedules).where(schedules.c.enabled).order_by(schedules.c.next_run_at))
+        return [{"id": r.id, "source": r.source, "projects": list(r.projects), "every_hours": r.every_hours,
+                 "next_run_at": job_store.utc(r.next_run_at).isoformat(), "last_job_id": r.last_job_id}
+                for r in rows]
+
+
+__all__ = ["SourceError", "check", "preview", "start_import", "status", "wait", "jobs", "cancel", "retry",
+           "undo", "failures", "failures_csv", "sources", "schedule", "schedules_list"]

@@ -1,0 +1,110 @@
+"""Starting an import: settings resolved, the job recorded, one RQ job per project enqueued.
+
+The console's core (`api.py`) and the worker's scheduled re-runs (`tasks.py`) both start
+imports; this module is what they share, so neither imports the other.
+"""
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from importers import make_source, source_class
+from importers.errors import ConfigError
+from store import credentials
+from store import jobs as job_store
+from store.audit import record
+from store.db import engine_for
+from store.jobs import JobStatus, now
+
+from . import queue
+from .progress import ProgressStore
+
+DUPLICATE_POLICIES = ("skip", "update")
+
+
+def progress_store() -> ProgressStore:
+    """Progress snapshots in REDIS_URL's Redis, rebuilt from the store when missing."""
+    return ProgressStore(queue.connection(), engine_for())
+
+
+def split_config(source: str, config: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+    """(public settings, secrets) of a config dict, by the source's declared settings."""
+    cls = source_class(source)
+    secret_names = {s.name for s in cls.settings if s.secret}
+    public = {k: v for k, v in config.items() if k not in secret_names and v}
+    secrets = {k: v for k, v in config.items() if k in secret_names and v}
+    return public, secrets
+
+
+def effective_config(source: str, config: dict[str, str] | None = None, use_saved: bool = True) -> dict[str, str]:
+    """Environment, then saved credentials, then what the user typed."""
+    cls = source_class(source)
+    merged = cls.config_from_env()
+    saved = credentials.saved_for(engine_for(), source) if use_saved else None
+    if saved:
+        merged.update(credentials.get(engine_for(), saved))
+    merged.update({k: v for k, v in (config or {}).items() if v})
+    return merged
+
+
+def parse_since(value: str | datetime | None) -> datetime | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        when = value
+    else:
+        try:
+            when = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            raise ConfigError(f"--since {value!r} is not an ISO-8601 date or time, e.g. 2025-01-31 or "
+                              f"2025-01-31T12:00:00Z") from None
+    when = when if when.tzinfo else when.replace(tzinfo=UTC)
+    if when > now() + timedelta(minutes=5):
+        raise ConfigError(f"--since {when:%Y-%m-%d %H:%M} is in the future: nothing would be imported")
+    return when
+
+
+def start_import(source: str, projects: list[str] | None = None, *, config: dict[str, str] | None = None,
+                 duplicates: str = "skip", since: str | datetime | None = None, incremental: bool = True,
+                 dry_run: bool = False, requested_by: str = "cli", credential_id: str | None = None,
+                 schedule_id: str | None = None, batch_size: int | None = None) -> str:
+    """Record the job, enqueue one RQ job per project, and return the job id."""
+    cls = source_class(source)
+    if duplicates not in DUPLICATE_POLICIES:
+        raise ConfigError(f"duplicate policy {duplicates!r} is not known: use skip or update")
+    projects = [p.strip() for p in (projects or []) if p and p.strip()] or [cls.default_project() or ""]
+    if not projects[0]:
+        raise ConfigError(f"{cls.label}: choose a project to import (--project)")
+    when = parse_since(since)
+    make_source(source, effective_config(source, config)).close()  # settings errors surface now, not in the worker
+    queue.ping()
+    engine = engine_for()
+    public, secrets = split_config(source, config or {})
+    if secrets and credential_id is None:
+        credential_id = credentials.put(engine, source, secrets)  # raises NoKeyError, saying why
+    if credential_id is None and not cls.configured_from_env() and source != "demo":
+        credential_id = credentials.saved_for(engine, source)
+    since_by_project = {}
+    if when is None and incremental and not dry_run:
+        for project in projects:
+            mark = job_store.last_high_water(engine, source, project)
+            if mark is not None:
+                since_by_project[project] = mark.isoformat()
+    options = {"duplicates": duplicates, "dry_run": dry_run, "config": public,
+               "since": when.isoformat() if when else None, "since_by_project": since_by_project}
+    if batch_size:
+        options["batch_size"] = batch_size
+    job_id = job_store.create_job(engine, source=source, projects=projects, options=options,
+                                  credential_id=credential_id, requested_by=requested_by, schedule_id=schedule_id)
+    record(engine, "start", actor=requested_by, job_id=job_id, source=source, projects=projects,
+           duplicates=duplicates, dry_run=dry_run, since=options["since"], incremental_from=since_by_project)
+    progress_store().publish(job_id)
+    enqueue_parts(job_id)
+    return job_id
+
+
+def enqueue_parts(job_id: str) -> None:
+    with engine_for().connect() as conn:
+        parts = job_store.get_parts(conn, job_id)
+    for part in parts:
+        if part.status == JobStatus.QUEUED.value:
+            queue.enqueue_part(job_id, part.project, part.id)

@@ -1,0 +1,134 @@
+"""Live progress at `import:job:{job_id}` in Redis: one JSON document, 24 h TTL.
+
+The store holds the truth (counters committed with each batch); Redis holds a snapshot of it
+so that status reads are one GET. When Redis lost the key (TTL, restart) the snapshot is
+rebuilt from the store. A Redis outage never stops an import: writes are best effort.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+from datetime import datetime, timedelta
+
+import redis
+from sqlalchemy import Engine
+
+from store import jobs as job_store
+from store.jobs import COUNTERS, JobStatus, now, utc
+
+log = logging.getLogger(__name__)
+TTL_SECONDS = 86_400
+KEY_PREFIX = "import:job:"
+
+
+def key_for(job_id: str) -> str:
+    return f"{KEY_PREFIX}{job_id}"
+
+
+def stale_after() -> float:
+    """Seconds without a heartbeat after which a running part's worker counts as lost."""
+    try:
+        return float(os.environ.get("IMPORT_HEARTBEAT_TIMEOUT", 60))
+    except ValueError:
+        return 60.0
+
+
+def _iso(value: datetime | None) -> str | None:
+    value = utc(value)
+    return value.isoformat() if value else None
+
+
+def snapshot(engine: Engine, job_id: str) -> dict | None:
+    """The progress document, computed from the store."""
+    with engine.connect() as conn:
+        job = job_store.get_job(conn, job_id)
+        if job is None:
+            return None
+        parts = job_store.get_parts(conn, job_id)
+    counts = {c: sum(getattr(p, c) or 0 for p in parts) for c in COUNTERS}
+    status = JobStatus(job.status)
+    cutoff = now() - timedelta(seconds=stale_after())
+    lost = [p.project for p in parts if p.status == JobStatus.RUNNING.value
+            and (utc(p.heartbeat_at) or cutoff) < cutoff]
+    started = min((utc(p.started_at) for p in parts if p.started_at), default=None)
+    last_beat = max((utc(p.heartbeat_at) for p in parts if p.heartbeat_at), default=None)
+    finished = utc(job.finished_at)
+    elapsed = ((finished or now()) - started).total_seconds() if started else 0.0
+    total = max(counts["total"], counts["processed"])
+    rate = counts["processed"] / elapsed if elapsed > 0 else 0.0
+    remaining = max(total - counts["processed"], 0)
+    waiting = [p for p in parts if p.waiting_until and utc(p.waiting_until) > now()]
+    if status.finished:
+        percentage = 100.0 if status in (JobStatus.SUCCEEDED, JobStatus.PARTIAL) else (
+            round(100.0 * counts["processed"] / total, 1) if total else 0.0)
+    else:
+        percentage = round(min(100.0 * counts["processed"] / total, 99.9), 1) if total else 0.0
+    error = job.error
+    if lost and not status.finished:
+        error = f"worker lost (no heartbeat since {max(utc(p.heartbeat_at) or cutoff for p in parts):%H:%M:%S} UTC); " \
+                f"it resumes when a worker is running, or use retry"
+    options = job.options or {}
+    return {
+        "job_id": job.id,
+        "source": job.source,
+        "projects": list(job.projects),
+        "status": status.value,
+        **counts,
+        "total": total,
+        "percentage": percentage,
+        "items_per_second": round(rate, 1),
+        "eta_seconds": round(remaining / rate, 1) if rate > 0 and not status.finished else None,
+        "started_at": _iso(started),
+        "updated_at": _iso(last_beat or job.created_at),
+        "finished_at": _iso(finished),
+        "created_at": _iso(job.created_at),
+        "error": error,
+        "worker_lost": bool(lost) and not status.finished,
+        "waiting_until": _iso(min(utc(p.waiting_until) for p in waiting)) if waiting else None,
+        "wait_reason": waiting[0].wait_reason if waiting else None,
+        "duplicates": options.get("duplicates", "skip"),
+        "dry_run": bool(options.get("dry_run")),
+        "since": options.get("since"),
+        "cancel_requested": bool(job.cancel_requested),
+        "undone_at": _iso(job.undone_at),
+        "requested_by": job.requested_by,
+        "parts": [
+            {"project": p.project, "status": p.status, **{c: getattr(p, c) or 0 for c in COUNTERS}, "error": p.error}
+            for p in parts
+        ],
+    }
+
+
+class ProgressStore:
+    """Reads and writes progress snapshots in Redis, falling back to the store."""
+
+    def __init__(self, connection: redis.Redis, engine: Engine):
+        self.redis = connection
+        self.engine = engine
+
+    def publish(self, job_id: str) -> dict | None:
+        """Recompute the snapshot from the store and put it in Redis (best effort)."""
+        doc = snapshot(self.engine, job_id)
+        if doc is not None:
+            try:
+                self.redis.set(key_for(job_id), json.dumps(doc), ex=TTL_SECONDS)
+            except redis.RedisError as exc:
+                log.warning("progress for job %s not published to Redis: %s", job_id, exc)
+        return doc
+
+    def read(self, job_id: str) -> dict | None:
+        """One GET in the common case; a running job whose worker went quiet is re-checked in the store."""
+        try:
+            raw = self.redis.get(key_for(job_id))
+        except redis.RedisError:
+            raw = None
+            return snapshot(self.engine, job_id)
+        if raw is None:
+            return self.publish(job_id)
+        doc = json.loads(raw)
+        if doc["status"] in (JobStatus.RUNNING.value, JobStatus.QUEUED.value):
+            updated = datetime.fromisoformat(doc["updated_at"]) if doc.get("updated_at") else None
+            if updated is None or (now() - updated).total_seconds() > stale_after():
+                return self.publish(job_id)
+        return doc

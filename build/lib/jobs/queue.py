@@ -1,0 +1,185 @@
+"""The only module that touches RQ: the `imports` queue, enqueueing parts, the worker.
+
+An RQ job carries only (job_id, project): the worker looks everything else up in the store,
+secrets included (by reference), so nothing sensitive sits in Redis.
+"""
+from __future__ import annotations
+
+import gc
+import logging
+import os
+import socket
+import time
+import uuid
+from collections.abc import Callable
+from datetime import timedelta
+
+import redis
+from rq import Queue, SimpleWorker, Worker
+from rq.exceptions import StopRequested
+from rq.registry import ScheduledJobRegistry, StartedJobRegistry
+
+from importers import source_class, source_names
+from importers.errors import ConfigError
+
+log = logging.getLogger(__name__)
+QUEUE_NAME = "imports"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+GC_THRESHOLD = 50_000  # allocations between young-generation collections (CPython's default: 700)
+
+
+def redis_url() -> str:
+    return os.environ.get("REDIS_URL") or DEFAULT_REDIS_URL
+
+
+_connections: dict[str, redis.Redis] = {}
+
+
+def connection() -> redis.Redis:
+    """A pooled connection to REDIS_URL (one pool per URL and process)."""
+    url = redis_url()
+    if url not in _connections:
+        try:
+            _connections[url] = redis.Redis.from_url(url, socket_connect_timeout=3, socket_timeout=10,
+                                                     health_check_interval=30)
+        except ValueError as exc:
+            raise ConfigError(f"REDIS_URL is not a Redis URL ({exc}): use redis://host:6379/0") from None
+    return _connections[url]
+
+
+def ping() -> None:
+    """Raise a one-line ConfigError when Redis cannot be reached."""
+    try:
+        connection().ping()
+    except redis.RedisError as exc:
+        raise ConfigError(f"cannot reach Redis at {redis_url()} ({exc.__class__.__name__}): "
+                          f"start redis-server or fix REDIS_URL") from None
+
+
+def import_queue() -> Queue:
+    return Queue(QUEUE_NAME, connection=connection())
+
+
+def _prefix(job_id: str, part_id: int) -> str:
+    return f"imp-{job_id}-{part_id}-"
+
+
+def enqueue_part(job_id: str, project: str, part_id: int, delay: timedelta | None = None) -> str:
+    queue = import_queue()
+    rq_id = _prefix(job_id, part_id) + uuid.uuid4().hex[:6]
+    kwargs = dict(job_id=rq_id, job_timeout=-1, result_ttl=86_400, failure_ttl=7 * 86_400,
+                  description=f"import {job_id} / {project}")
+    if delay:
+        queue.enqueue_in(delay, "jobs.tasks.run_part", job_id, project, **kwargs)
+    else:
+        queue.enqueue("jobs.tasks.run_part", job_id, project, **kwargs)
+    return rq_id
+
+
+def enqueue_schedule(schedule_id: str, delay: timedelta) -> None:
+    import_queue().enqueue_in(delay, "jobs.tasks.run_schedule", schedule_id,
+                              job_id=f"sched-{schedule_id}-{uuid.uuid4().hex[:6]}", result_ttl=86_400)
+
+
+def live_part_ids() -> set[str]:
+    """Prefixes `imp-<job>-<part>-` of every RQ job that is queued, scheduled or running."""
+    queue = import_queue()
+    ids = set(queue.get_job_ids())
+    ids.update(StartedJobRegistry(queue=queue).get_job_ids())
+    ids.update(ScheduledJobRegistry(queue=queue).get_job_ids())
+    return {i.rsplit("-", 1)[0] + "-" for i in ids if i.startswith("imp-")}
+
+
+def has_live_rq_job(live: set[str], job_id: str, part_id: int) -> bool:
+    return _prefix(job_id, part_id) in live
+
+
+Maintenance = Callable[[], object]
+
+
+class _RecoveringMixin(Worker):
+    """Also runs the imports' own maintenance (resuming parts whose worker died) at every round."""
+
+    maintenance: Maintenance | None = None
+
+    def run_maintenance_tasks(self) -> None:
+        super().run_maintenance_tasks()
+        if self.maintenance is None:
+            return
+        try:
+            self.maintenance()
+        except Exception:  # maintenance must never kill the worker
+            log.exception("import maintenance failed")
+
+
+class ImportWorker(_RecoveringMixin):
+    """Forks a work horse per job: memory is returned after every part."""
+
+
+class InProcessImportWorker(_RecoveringMixin, SimpleWorker):
+    """Runs jobs in its own process (tests, debugging)."""
+
+
+def run_worker(maintenance: Maintenance, burst: bool = False, name: str | None = None,
+               in_process: bool = False) -> bool:
+    """Work the `imports` queue, calling `maintenance` at start and every maintenance round (the
+    caller passes `jobs.tasks.recover_stale_parts`: this module never imports the tasks it runs).
+
+    A long-running worker outlives a Redis restart: RQ's loop quits on a lost connection, so we
+    wait for Redis and start it again; its first maintenance round then re-enqueues the parts
+    whose RQ jobs the restart lost."""
+    ping()
+    maintenance()
+    _warm_up()
+    interval = int(os.environ.get("IMPORT_MAINTENANCE_INTERVAL", 30))
+    cls = InProcessImportWorker if in_process else ImportWorker
+    while True:
+        # RQ blocks on an empty queue for worker_ttl - 15 s and runs maintenance only between waits:
+        # bound the wait by our interval, or an idle worker would leave a lost import for ~7 minutes.
+        worker = cls([import_queue()], connection=connection(), maintenance_interval=interval,
+                     worker_ttl=interval + 15,
+                     name=name or f"imports-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:4]}")
+        worker.maintenance = maintenance
+        try:
+            worked = worker.work(burst=burst, with_scheduler=not burst,
+                                 logging_level=os.environ.get("LOG_LEVEL", "WARNING"))
+        except redis.RedisError as exc:  # RQ's teardown cannot unregister from a Redis that went away
+            log.warning("worker %s stopped: %s", worker.name, exc)
+            worked = False
+        # A TERM/INT sets the shutdown date (an idle worker's loop ends without setting _stop_requested).
+        if burst or worker._stop_requested or worker._shutdown_requested_date is not None:
+            return worked
+        log.warning("worker %s lost Redis at %s; starting again once it answers", worker.name, redis_url())
+        if not _wait_for_redis():
+            return worked
+
+
+def _warm_up() -> None:
+    """Ready the process for imports before RQ forks work horses from it.
+
+    Connectors are imported once here, so a work horse starts on its first request instead of
+    spending a few hundred ms on imports. An import allocates millions of short-lived dicts and
+    models that reference counting frees; at the collector's default threshold (700 allocations)
+    the cyclic GC walked the heap thousands of times per import, a fifth of its CPU. Frozen
+    start-up objects are never scanned again and stay shared with the forks."""
+    for name in source_names():
+        source_class(name)
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(GC_THRESHOLD, 20, 100)
+
+
+def _wait_for_redis(poll: float = 1.0) -> bool:
+    """Block until Redis answers; False when the worker was asked to stop meanwhile."""
+    while True:
+        try:
+            connection().ping()
+            return True
+        except redis.RedisError:
+            pass
+        except StopRequested:
+            return False
+        try:
+            time.sleep(poll)
+        except StopRequested:
+            return False

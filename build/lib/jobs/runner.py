@@ -1,0 +1,266 @@
+"""Runs one part of an import (one project): read pages, write batches, checkpoint, report.
+
+Knows neither RQ nor Streamlit. A reader thread fetches the next pages from the source while
+the current batch is written, so network latency and database time overlap. Each batch is
+committed in one transaction with the source cursor and the counters, under the part's lease:
+a crash loses at most the batch in flight, and a resumed run continues after the last commit.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from importers.base import Source
+from importers.errors import SourceError
+from importers.model import Page
+from importers.retry import RetryPolicy, Transient
+from store import jobs as job_store
+from store.jobs import JobStatus, now
+from store.writer import BatchResult, upsert_project, write_batch
+
+log = logging.getLogger(__name__)
+_DONE = object()
+COMMENTS_PER_ITEM = 4  # a batch of N items may also carry up to 4 N comments
+T = TypeVar("T")
+
+
+def _env_int(name: str, default: int) -> int:
+    try:
+        return max(1, int(os.environ.get(name, default)))
+    except ValueError:
+        return default
+
+
+@dataclass(frozen=True)
+class PartRun:
+    """What one worker run of one part needs to know."""
+
+    job_id: str
+    project: str
+    lease: str
+    source_name: str
+    policy: str = "skip"
+    dry_run: bool = False
+    since: datetime | None = None
+    batch_size: int = 500
+
+
+class LeaseLost(Exception):
+    """Another worker took the part over (this one was presumed dead): stop without writing."""
+
+
+class Stopped(Exception):
+    """Cancelled on request."""
+
+
+class PartRunner:
+    def __init__(self, engine: Engine, source: Source, run: PartRun, publish: Callable[[], object],
+                 cancel_requested: Callable[[], bool]):
+        self.engine = engine
+        self.source = source
+        self.run_info = run
+        self.publish = publish
+        self.cancel_requested = cancel_requested
+        self.store_retry = RetryPolicy("the workspace store")
+        self._stop = threading.Event()
+        self._cursor: dict[str, Any] | None = None  # the read position after the last committed batch
+        self._known_failed: set[str] = set()  # failed items a retry has not fixed yet
+        source.set_wait_listener(self._on_wait)
+
+    # -- callbacks -----------------------------------------------------------------------
+    def _on_wait(self, until: datetime | None, reason: str) -> None:
+        r = self.run_info
+        job_store.set_part(self.engine, r.job_id, r.project, r.lease, waiting_until=until,
+                           wait_reason=reason or None, heartbeat_at=now())
+        self.publish()
+
+    def _heartbeat_loop(self, interval: float) -> None:
+        r = self.run_info
+        while not self._stop.wait(interval):
+            try:
+                job_store.heartbeat(self.engine, r.job_id, r.project, r.lease)
+                self.publish()
+            except Exception as exc:  # the store may be briefly down; the batch commit will say so
+                reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0][:200]  # not the whole SQL
+                log.warning("heartbeat for job %s failed: %s: %s", r.job_id, type(exc).__name__, reason)
+
+    # -- reading -------------------------------------------------------------------------
+    def _prefetch(self, pages: Iterator[Page], depth: int = 3) -> Iterator[Page]:
+        """Yield `pages` while a thread reads ahead, so fetching overlaps writing."""
+        buffer: queue.Queue = queue.Queue(maxsize=depth)
+        stop = self._stop
+
+        def reader() -> None:
+            try:
+                for page in pages:
+                    while not stop.is_set():
+                        try:
+                            buffer.put(page, timeout=0.2)
+                            break
+                        except queue.Full:
+                            continue
+                    if stop.is_set():
+                        return
+                buffer.put(_DONE)
+            except BaseException as exc:  # handed to the writer thread, which decides
+                buffer.put(exc)
+
+        thread = threading.Thread(target=reader, name=f"reader-{self.run_info.job_id}", daemon=True)
+        thread.start()
+        while True:
+            item = buffer.get()
+            if item is _DONE:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+
+    def _batches(self, pages: Iterator[Page]) -> Iterator[tuple[list[Page], bool]]:
+        """Group pages into batches of about `batch_size` items; the flag marks the last.
+
+        Comments count too, up to COMMENTS_PER_ITEM a batch item: sources that list comments in
+        pages of their own (GitHub's repo-wide comments) would otherwise pile every comment of
+        a project into one final batch, in memory and without a checkpoint."""
+        limit = self.run_info.batch_size
+        batch: list[Page] = []
+        items = comments = 0
+        for page in self._prefetch(pages):
+            batch.append(page)
+            items += page.size
+            comments += len(page.comments)
+            if items >= limit or comments >= COMMENTS_PER_ITEM * limit:
+                yield batch, False
+                batch, items, comments = [], 0, 0
+        yield batch, True
+
+    # -- writing -------------------------------------------------------------------------
+    def _commit(self, pages: list[Page], done: bool, retrying: bool) -> BatchResult:
+        r = self.run_info
+        cursor = next((p.cursor for p in reversed(pages) if p.cursor is not None), None)
+        high_water = max((i.updated_at for p in pages for i in p.items), default=None)
+
+        def transaction() -> BatchResult:
+            with self.engine.begin() as conn:
+                if not job_store.owns(conn, r.job_id, r.project, r.lease):
+                    raise LeaseLost()
+                result = write_batch(conn, pages, source=r.source_name, job_id=r.job_id,
+                                     policy=r.policy, dry_run=r.dry_run)
+                if retrying:
+                    fixed = [eid for eid in result.succeeded_ids]
+                    counts = {"created": result.created, "updated": result.updated,
+                              "skipped": result.skipped, "failed": -len(self._known_failed & set(fixed))}
+                else:
+                    fixed = []
+                    counts = {"processed": result.created + result.updated + result.skipped + result.failed,
+                              "created": result.created, "updated": result.updated,
+                              "skipped": result.skipped, "failed": result.failed}
+                # a retry of failed items re-reads them out of order: the read position stays where it was
+                job_store.record_batch(
+                    conn, r.job_id, r.project, cursor=self._cursor if retrying else cursor,
+                    done_reading=True if retrying else done, high_water=None if r.dry_run else high_water,
+                    counts=counts, failures=result.failures, fixed_ids=fixed)
+                return result
+
+        result = self._in_store(transaction)  # retried whole, so it changes no state of ours before it commits
+        if retrying:
+            self._known_failed -= set(result.succeeded_ids)
+        else:
+            self._cursor = cursor if cursor is not None else self._cursor
+        self._in_store(self.publish)
+        if self._in_store(self.cancel_requested):
+            raise Stopped()
+        return result
+
+    def _in_store(self, fn: Callable[..., T], *args, **kwargs) -> T:
+        """Call the store, retrying while its connection is dropped or the database is locked.
+
+        A PostgreSQL connection killed mid-statement or a SQLite lock held past busy_timeout is
+        transient: without this, a store call between batches would crash a healthy import."""
+        def attempt() -> T:
+            try:
+                return fn(*args, **kwargs)
+            except DBAPIError as exc:
+                if not (isinstance(exc, OperationalError) or exc.connection_invalidated):
+                    raise
+                reason = str(getattr(exc, 'orig', exc)).strip()[:200]
+                raise Transient(f"workspace store unavailable: {reason}") from None
+
+        return self.store_retry.call(attempt)
+
+    # -- the run -------------------------------------------------------------------------
+    def execute(self, retry_failures: bool = False) -> JobStatus:
+        """Run the part to its end; returns the part's final status (also stored)."""
+        r = self.run_info
+        heartbeat = threading.Thread(target=self._heartbeat_loop, args=(_heartbeat_interval(),), daemon=True)
+        heartbeat.start()
+        try:
+            status, error = self._execute(retry_failures), None
+        except LeaseLost:
+            log.warning("job %s part %s was taken over by another worker; stopping", r.job_id, r.project)
+            self._stop.set()
+            return JobStatus.RUNNING
+        except Stopped:
+            status, error = JobStatus.CANCELLED, "cancelled on request"
+        except SourceError as exc:
+            status, error = JobStatus.FAILED, str(exc)
+        except Exception as exc:  # unexpected: keep the job resumable and say what broke
+            log.exception("job %s part %s crashed", r.job_id, r.project)
+            status, error = JobStatus.FAILED, f"internal error ({type(exc).__name__}): {str(exc)[:300]}"
+        finally:
+            self._stop.set()
+            self.source.close()
+        self._in_store(job_store.set_part, self.engine, r.job_id, r.project, r.lease, status=status.value,
+                       error=error, finished_at=now(), waiting_until=None, wait_reason=None, lease=None)
+        return status
+
+    def _execute(self, retry_failures: bool) -> JobStatus:
+        r = self.run_info
+        part = self._in_store(self._part)
+        self._cursor = part.cursor
+        if not r.dry_run:
+            project = self.source.project(r.project)
+            self._in_store(self._upsert_project, project)
+        if not part.done_reading:
+            if not part.total:
+                total = self.source.estimate(r.project, r.since)
+                if total is not None:
+                    job_store.set_part(self.engine, r.job_id, r.project, r.lease, total=total)
+                    self.publish()
+            for pages, last in self._batches(self.source.read(r.project, part.cursor, r.since)):
+                self._commit(pages, last, retrying=False)
+        if retry_failures:
+            failed = job_store.failures(self.engine, r.job_id, r.project)
+            self._known_failed = {f.external_id for f in failed}
+            if failed:
+                for pages, _ in self._batches(self.source.fetch(r.project, [f.external_id for f in failed])):
+                    if pages:
+                        self._commit(pages, True, retrying=True)
+        return JobStatus.PARTIAL if self._in_store(self._part).failed else JobStatus.SUCCEEDED
+
+    def _part(self):
+        with self.engine.connect() as conn:
+            return job_store.get_part(conn, self.run_info.job_id, self.run_info.project)
+
+    def _upsert_project(self, project) -> None:
+        with self.engine.begin() as conn:
+            upsert_project(conn, project, self.run_info.job_id)
+
+
+def _heartbeat_interval() -> float:
+    try:
+        return max(0.2, float(os.environ.get("IMPORT_HEARTBEAT_INTERVAL", 5)))
+    except ValueError:
+        return 5.0
+
+
+def batch_size() -> int:
+    return _env_int("IMPORT_BATCH_SIZE", 500)

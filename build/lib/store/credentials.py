@@ -1,0 +1,112 @@
+"""Encrypted credentials (Fernet) that jobs reference by id instead of carrying secrets.
+
+CREDENTIAL_ENCRYPTION_KEY is a Fernet key, or a passphrase of at least 32 characters put
+through scrypt; a comma-separated list rotates keys (the first encrypts, all decrypt:
+MultiFernet). Without a key nothing can be saved, and we say why.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import os
+import uuid
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+from sqlalchemy import Engine, delete, select, update
+
+from importers.errors import ConfigError
+
+from .jobs import now
+from .schema import credentials
+
+KEY_ENV = "CREDENTIAL_ENCRYPTION_KEY"
+_SALT = b"acgs2-import-console/credentials/v1"  # fixed: the passphrase must map to the same key everywhere
+
+
+class NoKeyError(ConfigError):
+    pass
+
+
+def _fernet_for(secret: str) -> Fernet:
+    secret = secret.strip()
+    try:
+        if len(base64.urlsafe_b64decode(secret.encode())) == 32:
+            return Fernet(secret.encode())
+    except (ValueError, TypeError):
+        pass
+    if len(secret) < 32:
+        raise ConfigError(f"{KEY_ENV} must be a Fernet key or a passphrase of at least 32 characters")
+    key = Scrypt(salt=_SALT, length=32, n=2**14, r=8, p=1).derive(secret.encode())
+    return Fernet(base64.urlsafe_b64encode(key))
+
+
+def cipher(environ=None) -> MultiFernet | None:
+    """The configured cipher, or None when no key is set."""
+    raw = ((environ if environ is not None else os.environ).get(KEY_ENV) or "").strip()
+    if not raw:
+        return None
+    return MultiFernet([_fernet_for(part) for part in raw.split(",") if part.strip()])
+
+
+def can_save() -> bool:
+    return cipher() is not None
+
+
+def _require_cipher() -> MultiFernet:
+    found = cipher()
+    if found is None:
+        raise NoKeyError(f"credentials cannot be saved: set {KEY_ENV} (a Fernet key or a passphrase of 32+ "
+                         f"characters) or use credentials from the environment")
+    return found
+
+
+def put(engine: Engine, source: str, secrets: dict[str, str], saved: bool = False) -> str:
+    """Encrypt and store `secrets`; return the reference a job carries."""
+    token = _require_cipher().encrypt(json.dumps(secrets).encode()).decode()
+    cred_id = uuid.uuid4().hex[:16]
+    with engine.begin() as conn:
+        if saved:  # one saved set per source: replace the previous one
+            conn.execute(delete(credentials).where((credentials.c.source == source) & credentials.c.saved))
+        conn.execute(credentials.insert().values(id=cred_id, source=source, saved=saved, ciphertext=token,
+                                                 created_at=now(), updated_at=now()))
+    return cred_id
+
+
+def get(engine: Engine, cred_id: str) -> dict[str, str]:
+    with engine.connect() as conn:
+        token = conn.execute(select(credentials.c.ciphertext).where(credentials.c.id == cred_id)).scalar()
+    if token is None:
+        raise ConfigError("the saved credentials for this import were deleted: enter them again and retry")
+    try:
+        return json.loads(_require_cipher().decrypt(token.encode()))
+    except InvalidToken:
+        raise ConfigError(f"saved credentials cannot be decrypted with {KEY_ENV}: it is not the key they were "
+                          f"saved with (keep the old key after the new one, comma-separated, to rotate)") from None
+
+
+def saved_for(engine: Engine, source: str) -> str | None:
+    with engine.connect() as conn:
+        return conn.execute(select(credentials.c.id).where((credentials.c.source == source) & credentials.c.saved)
+                            .order_by(credentials.c.updated_at.desc())).scalar()
+
+
+def forget(engine: Engine, source: str) -> None:
+    with engine.begin() as conn:
+        conn.execute(delete(credentials).where((credentials.c.source == source) & credentials.c.saved))
+
+
+def rotate(engine: Engine) -> int:
+    """Re-encrypt every credential with the first key; returns how many were rewritten."""
+    current = _require_cipher()
+    count = 0
+    with engine.begin() as conn:
+        for row in conn.execute(select(credentials.c.id, credentials.c.ciphertext)).all():
+            try:
+                token = current.rotate(row.ciphertext.encode()).decode()
+            except InvalidToken:
+                raise ConfigError(f"credential {row.id} cannot be decrypted with any key in {KEY_ENV}") from None
+            conn.execute(update(credentials).where(credentials.c.id == row.id)
+                         .values(ciphertext=token, updated_at=now()))
+            count += 1
+    return count

@@ -1,0 +1,144 @@
+"""Opens the workspace database and keeps its schema current.
+
+SQLite (a file under data/, WAL mode, so the console reads while a worker writes) unless
+DATABASE_URL names PostgreSQL; `postgresql://` URLs are sent through psycopg 3.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, select
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.schema import CreateColumn
+
+from importers.errors import ConfigError
+
+from .schema import SCHEMA_VERSION, metadata, schema_info
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def data_dir() -> Path:
+    """Where the SQLite store and the audit log live unless configured: ACGS2_DATA_DIR, else `data/`
+    of the checkout this code runs from, else `data/` in the current folder (an installed
+    `acgs2-import` must not write into site-packages)."""
+    configured = os.environ.get("ACGS2_DATA_DIR", "").strip()
+    if configured:
+        return Path(configured)
+    return (ROOT if (ROOT / "app.py").exists() else Path.cwd()) / "data"
+
+
+def database_url(url: str | None = None) -> str:
+    url = (url or os.environ.get("DATABASE_URL") or "").strip()
+    if not url:
+        path = data_dir() / "workspace.db"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{path}"
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+_ENGINES: dict[str, Engine] = {}
+
+
+def engine_for(url: str | None = None) -> Engine:
+    """One engine (connection pool) per database URL and process, schema ensured once."""
+    resolved = database_url(url)
+    if resolved not in _ENGINES:
+        _ENGINES[resolved] = _create(resolved)
+    return _ENGINES[resolved]
+
+
+def _create(resolved: str) -> Engine:
+    try:
+        if resolved.startswith("sqlite"):
+            path = resolved.split("///", 1)[-1]
+            if path and path != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            engine = create_engine(resolved, connect_args={"timeout": 30})
+            event.listen(engine, "connect", _sqlite_pragmas)
+        else:
+            # prepare_threshold=None: psycopg 3 would turn statements run 5 times into server-side
+            # prepared ones, whose generic plan, fixed while a new store's tables are near empty,
+            # scans them whole; the duplicate lookups of an import then slowed to 100 ms each.
+            engine = create_engine(resolved, pool_pre_ping=True, pool_size=5, max_overflow=5,
+                                   connect_args={"prepare_threshold": None})
+    except (ArgumentError, ImportError) as exc:
+        raise ConfigError(f"DATABASE_URL is not a usable database URL: {exc}") from None
+    migrate(engine)
+    return engine
+
+
+def _add_missing_columns(conn: Connection) -> None:
+    """Bring tables made by an older release up to `schema.py`: add the columns and indexes it lacks.
+
+    Schema changes are additive: a new column is nullable or has a server default, so rows written
+    before it stay valid and older workers, which never name it, keep working during an upgrade."""
+    inspector = inspect(conn)
+    for table in metadata.sorted_tables:
+        present = {c["name"] for c in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name not in present:
+                ddl = CreateColumn(column).compile(dialect=conn.dialect)
+                conn.exec_driver_sql(f"ALTER TABLE {table.name} ADD COLUMN {ddl}")
+        indexes = {i["name"] for i in inspector.get_indexes(table.name)}
+        for index in table.indexes:
+            if index.name not in indexes:
+                index.create(conn)
+
+
+def migrate(engine: Engine) -> None:
+    """Create missing tables, add missing columns and indexes, record the schema version."""
+    from sqlalchemy.exc import IntegrityError, OperationalError
+
+    for attempt in range(5):
+        try:
+            with engine.begin() as conn:
+                if engine.dialect.name == "postgresql":  # several workers may start at once
+                    conn.exec_driver_sql("SELECT pg_advisory_xact_lock(424242)")
+                metadata.create_all(conn, checkfirst=True)
+                _add_missing_columns(conn)
+                if conn.execute(select(schema_info.c.version)).scalar() is None:
+                    conn.execute(schema_info.insert().values(version=SCHEMA_VERSION))
+            return
+        except IntegrityError:
+            continue  # another process recorded the schema version first
+        except OperationalError as exc:
+            # Two SQLite processes creating the schema at once: the loser sees "already exists".
+            if "already exists" in str(exc.orig) and attempt < 4:
+                continue
+            raise ConfigError(f"cannot open the workspace database "
+                              f"({engine.url.render_as_string(hide_password=True)}): "
+                              f"{str(exc.orig).strip().splitlines()[0]}; check DATABASE_URL") from None
+
+
+def table_names(engine: Engine) -> list[str]:
+    return inspect(engine).get_table_names()
+
+
+def dispose_all() -> None:
+    """Close every pooled connection (tests, and workers after a fork)."""
+    for engine in list(_ENGINES.values()):
+        engine.dispose()
+    _ENGINES.clear()
+
+
+def _after_fork_in_child() -> None:
+    """A forked process (RQ's work horse) must not reuse its parent's database connections."""
+    for engine in _ENGINES.values():
+        engine.dispose(close=False)
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)

@@ -1,0 +1,204 @@
+"""Durable import-job history: jobs, their per-project parts, failures.
+
+A job is split into one part per project so that several workers can share it; the job's
+counters are the sum of its parts'. Each part carries the source cursor after its last
+committed batch and a lease, so a batch only commits for the worker that owns the part.
+"""
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any, overload
+
+from sqlalchemy import Connection, Engine, and_, delete, func, select, update
+
+from importers.model import ItemFailure
+
+from .schema import import_failures, import_jobs, import_parts
+
+COUNTERS = ("total", "processed", "created", "updated", "skipped", "failed")
+
+
+class JobStatus(StrEnum):
+    QUEUED = "queued"  # waiting for a worker
+    RUNNING = "running"  # a worker is reading and writing batches
+    SUCCEEDED = "succeeded"  # every item imported (or skipped as a duplicate)
+    PARTIAL = "partial"  # finished, but some items failed: see the failure report
+    FAILED = "failed"  # stopped by an error; retry resumes from the last committed batch
+    CANCELLED = "cancelled"  # stopped on request after the current batch
+
+    @property
+    def finished(self) -> bool:
+        return self not in (JobStatus.QUEUED, JobStatus.RUNNING)
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+@overload
+def utc(value: datetime) -> datetime: ...
+@overload
+def utc(value: None) -> None: ...
+def utc(value: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; everything we store is UTC."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
+
+
+def new_job_id() -> str:
+    return uuid.uuid4().hex[:16]
+
+
+def create_job(engine: Engine, *, source: str, projects: list[str], options: dict[str, Any],
+               credential_id: str | None, requested_by: str, schedule_id: str | None = None,
+               totals: dict[str, int | None] | None = None) -> str:
+    job_id = new_job_id()
+    with engine.begin() as conn:
+        conn.execute(import_jobs.insert().values(
+            id=job_id, source=source, projects=projects, options=options, credential_id=credential_id,
+            requested_by=requested_by, status=JobStatus.QUEUED.value, created_at=now(), schedule_id=schedule_id,
+            cancel_requested=False, retry_failures=False,
+        ))
+        conn.execute(import_parts.insert(), [
+            {"job_id": job_id, "project": p, "status": JobStatus.QUEUED.value, "done_reading": False,
+             **{c: 0 for c in COUNTERS}, "total": (totals or {}).get(p) or 0}
+            for p in projects
+        ])
+    return job_id
+
+
+def get_job(conn: Connection, job_id: str):
+    return conn.execute(select(import_jobs).where(import_jobs.c.id == job_id)).first()
+
+
+def get_parts(conn: Connection, job_id: str) -> list:
+    return list(conn.execute(select(import_parts).where(import_parts.c.job_id == job_id).order_by(import_parts.c.id)))
+
+
+def get_part(conn: Connection, job_id: str, project: str):
+    return conn.execute(select(import_parts).where(
+        and_(import_parts.c.job_id == job_id, import_parts.c.project == project))).first()
+
+
+def list_jobs(engine: Engine, limit: int = 50) -> list:
+    with engine.connect() as conn:
+        return list(conn.execute(select(import_jobs).order_by(import_jobs.c.created_at.desc()).limit(limit)))
+
+
+def claim_part(engine: Engine, job_id: str, project: str, lease: str, stale_after: float) -> bool:
+    """Take ownership of a part unless a live worker holds it or it has ended."""
+    cutoff = now() - timedelta(seconds=stale_after)
+    with engine.begin() as conn:
+        result = conn.execute(update(import_parts).where(and_(
+            import_parts.c.job_id == job_id, import_parts.c.project == project,
+            (import_parts.c.status == JobStatus.QUEUED.value)
+            | ((import_parts.c.status == JobStatus.RUNNING.value)
+               & ((import_parts.c.heartbeat_at.is_(None)) | (import_parts.c.heartbeat_at < cutoff))),
+        )).values(lease=lease, status=JobStatus.RUNNING.value, heartbeat_at=now(), error=None,
+                  started_at=func.coalesce(import_parts.c.started_at, now())))
+        if result.rowcount != 1:
+            return False
+        conn.execute(update(import_jobs).where(and_(
+            import_jobs.c.id == job_id, import_jobs.c.status == JobStatus.QUEUED.value,
+        )).values(status=JobStatus.RUNNING.value, started_at=func.coalesce(import_jobs.c.started_at, now())))
+        return True
+
+
+def owns(conn: Connection, job_id: str, project: str, lease: str) -> bool:
+    """Lock the part row (PostgreSQL) and confirm the lease, so two workers never commit the same batch."""
+    stmt = select(import_parts.c.lease).where(and_(import_parts.c.job_id == job_id, import_parts.c.project == project))
+    if conn.dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    return conn.execute(stmt).scalar() == lease
+
+
+def record_batch(conn: Connection, job_id: str, project: str, *, cursor, done_reading: bool, high_water,
+                 counts: dict[str, int], failures: list[ItemFailure], fixed_ids: list[str]) -> None:
+    """Advance a part inside the batch's own transaction: cursor, counters, failure report."""
+    values: dict[str, Any] = {c: getattr(import_parts.c, c) + n for c, n in counts.items() if n}
+    values.update(cursor=cursor, done_reading=done_reading, heartbeat_at=now())
+    if high_water is not None:
+        values["high_water"] = func.coalesce(func.max(import_parts.c.high_water, high_water), high_water) \
+            if conn.dialect.name == "sqlite" \
+            else func.greatest(func.coalesce(import_parts.c.high_water, high_water), high_water)
+    conn.execute(update(import_parts).where(and_(
+        import_parts.c.job_id == job_id, import_parts.c.project == project)).values(**values))
+    if fixed_ids:
+        conn.execute(delete(import_failures).where(and_(
+            import_failures.c.job_id == job_id, import_failures.c.external_id.in_(fixed_ids))))
+    if failures:
+        known = set(conn.execute(select(import_failures.c.external_id).where(and_(
+            import_failures.c.job_id == job_id,
+            import_failures.c.external_id.in_([f.external_id for f in failures])))).scalars())
+        fresh = {f.external_id: f for f in failures if f.external_id not in known}
+        if fresh:
+            conn.execute(import_failures.insert(), [
+                {"job_id": job_id, "project": project, "external_id": f.external_id, "key": f.key,
+                 "reason": f.reason[:2000], "created_at": now()} for f in fresh.values()
+            ])
+        for f in failures:
+            if f.external_id in known:
+                conn.execute(update(import_failures).where(and_(
+                    import_failures.c.job_id == job_id, import_failures.c.external_id == f.external_id,
+                )).values(reason=f.reason[:2000]))
+
+
+def failures(engine: Engine, job_id: str, project: str | None = None, limit: int | None = None) -> list:
+    stmt = select(import_failures).where(import_failures.c.job_id == job_id).order_by(import_failures.c.id)
+    if project is not None:
+        stmt = stmt.where(import_failures.c.project == project)
+    if limit:
+        stmt = stmt.limit(limit)
+    with engine.connect() as conn:
+        return list(conn.execute(stmt))
+
+
+def set_part(engine: Engine, job_id: str, project: str, owned_by: str | None = None, **values) -> None:
+    """Update a part; with `owned_by`, only while that lease still holds it."""
+    conditions = [import_parts.c.job_id == job_id, import_parts.c.project == project]
+    if owned_by is not None:
+        conditions.append(import_parts.c.lease == owned_by)
+    with engine.begin() as conn:
+        conn.execute(update(import_parts).where(and_(*conditions)).values(**values))
+
+
+def heartbeat(engine: Engine, job_id: str, project: str, lease: str) -> None:
+    set_part(engine, job_id, project, lease, heartbeat_at=now())
+
+
+def finish_job_if_done(engine: Engine, job_id: str) -> JobStatus | None:
+    """Once every part has ended, give the job its final status (worst part wins)."""
+    with engine.begin() as conn:
+        parts = get_parts(conn, job_id)
+        statuses = {JobStatus(p.status) for p in parts}
+        if not parts or not all(s.finished for s in statuses):
+            return None
+        for final in (JobStatus.FAILED, JobStatus.CANCELLED, JobStatus.PARTIAL):
+            if final in statuses:
+                break
+        else:
+            final = JobStatus.SUCCEEDED
+        if final == JobStatus.SUCCEEDED and any(p.failed for p in parts):
+            final = JobStatus.PARTIAL
+        errors = "; ".join(f"{p.project}: {p.error}" if len(parts) > 1 else p.error for p in parts if p.error)
+        conn.execute(update(import_jobs).where(import_jobs.c.id == job_id).values(
+            status=final.value, finished_at=now(), error=errors or None, retry_failures=False))
+        return final
+
+
+def last_high_water(engine: Engine, source: str, project: str, config_fingerprint: str | None = None):
+    """Newest item timestamp of the last successful, non-dry-run import of a project."""
+    stmt = (select(import_parts.c.high_water, import_jobs.c.options)
+            .join(import_jobs, import_jobs.c.id == import_parts.c.job_id)
+            .where(and_(import_jobs.c.source == source, import_parts.c.project == project,
+                        import_parts.c.status.in_([JobStatus.SUCCEEDED.value, JobStatus.PARTIAL.value]),
+                        import_parts.c.high_water.is_not(None)))
+            .order_by(import_jobs.c.created_at.desc()))
+    with engine.connect() as conn:
+        for row in conn.execute(stmt):
+            if not (row.options or {}).get("dry_run"):
+                return utc(row.high_water)
+    return None

@@ -1,0 +1,74 @@
+"""Reads of the imported data, for the workspace page and `cli.py items|stats`."""
+from __future__ import annotations
+
+from sqlalchemy import Engine, and_, func, or_, select
+from sqlalchemy.orm import aliased
+
+from .schema import comments, people, work_items
+
+
+def items(engine: Engine, *, source: str | None = None, project: str | None = None, status: str | None = None,
+          assignee: str | None = None, text: str | None = None, limit: int = 100, offset: int = 0) -> list[dict]:
+    assignee_p = aliased(people)
+    reporter_p = aliased(people)
+    stmt = (select(work_items.c.id, work_items.c.source, work_items.c.project, work_items.c.key,
+                   work_items.c.title, work_items.c.status, work_items.c.source_status, work_items.c.priority,
+                   work_items.c.type, work_items.c.labels, work_items.c.created_at, work_items.c.updated_at,
+                   work_items.c.url, work_items.c.external_id,
+                   assignee_p.c.display_name.label("assignee"), reporter_p.c.display_name.label("reporter"))
+            .outerjoin(assignee_p, assignee_p.c.id == work_items.c.assignee_id)
+            .outerjoin(reporter_p, reporter_p.c.id == work_items.c.reporter_id))
+    conditions = []
+    if source:
+        conditions.append(work_items.c.source == source)
+    if project:
+        conditions.append(work_items.c.project == project)
+    if status:
+        conditions.append(work_items.c.status == status)
+    if assignee:
+        conditions.append(assignee_p.c.display_name == assignee)
+    if text:
+        like = f"%{text}%"
+        conditions.append(or_(work_items.c.title.ilike(like), work_items.c.key.ilike(like)))
+    if conditions:
+        stmt = stmt.where(and_(*conditions))
+    stmt = stmt.order_by(work_items.c.source, work_items.c.project, work_items.c.id).limit(limit).offset(offset)
+    with engine.connect() as conn:
+        return [dict(row._mapping) for row in conn.execute(stmt)]
+
+
+def item_detail(engine: Engine, item_id: int) -> dict | None:
+    with engine.connect() as conn:
+        row = conn.execute(select(work_items).where(work_items.c.id == item_id)).first()
+        if row is None:
+            return None
+        author = aliased(people)
+        thread = conn.execute(select(comments.c.body, comments.c.created_at, author.c.display_name.label("author"))
+                              .outerjoin(author, author.c.id == comments.c.author_id)
+                              .where(comments.c.item_id == item_id).order_by(comments.c.created_at, comments.c.id))
+        return {**dict(row._mapping), "comments": [dict(c._mapping) for c in thread]}
+
+
+def stats(engine: Engine) -> dict:
+    with engine.connect() as conn:
+        by = lambda *cols: [dict(r._mapping) for r in conn.execute(  # noqa: E731
+            select(*cols, func.count().label("items")).group_by(*cols).order_by(*cols))]
+        return {
+            "items": conn.execute(select(func.count()).select_from(work_items)).scalar(),
+            "comments": conn.execute(select(func.count()).select_from(comments)).scalar(),
+            "people": conn.execute(select(func.count()).select_from(people)).scalar(),
+            "by_source": by(work_items.c.source),
+            "by_project": by(work_items.c.source, work_items.c.project),
+            "by_status": by(work_items.c.source, work_items.c.status),
+        }
+
+
+def filter_values(engine: Engine) -> dict[str, list[str]]:
+    """Distinct values for the workspace filters."""
+    with engine.connect() as conn:
+        values = lambda col: [v for v in conn.execute(select(col).distinct().order_by(col)).scalars() if v]  # noqa: E731
+        assignees = conn.execute(select(people.c.display_name).distinct()
+                                 .join(work_items, work_items.c.assignee_id == people.c.id)
+                                 .order_by(people.c.display_name)).scalars()
+        return {"source": values(work_items.c.source), "project": values(work_items.c.project),
+                "status": values(work_items.c.status), "assignee": [a for a in assignees if a]}

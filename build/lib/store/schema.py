@@ -1,0 +1,203 @@
+"""Tables of the workspace store (SQLAlchemy Core; SQLite or PostgreSQL).
+
+Imported rows are unique by (source, external_id) and remember the job that created them and
+the one that last updated them: that is what makes re-runs idempotent and "undo" exact.
+Import jobs and their parts are the durable history; Redis only mirrors their progress.
+"""
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+SCHEMA_VERSION = 1
+metadata = MetaData()
+
+
+def _ts(name: str, **kw) -> Column:
+    return Column(name, DateTime(timezone=True), **kw)
+
+
+def _counters() -> list[Column]:
+    return [Column(name, Integer, nullable=False, default=0)
+            for name in ("total", "processed", "created", "updated", "skipped", "failed")]
+
+
+schema_info = Table("schema_info", metadata, Column("version", Integer, primary_key=True))
+
+projects = Table(
+    "projects", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("source", String(32), nullable=False),
+    Column("key", String(255), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("url", Text),
+    Column("description", Text, nullable=False, default=""),
+    Column("created_by_job", String(32)),
+    UniqueConstraint("source", "key", name="uq_projects_source_key"),
+)
+
+people = Table(
+    "people", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("match_key", String(320), nullable=False, unique=True),  # email:<addr> or <source>:<id>
+    Column("display_name", Text, nullable=False, default=""),
+    Column("email", String(320)),
+    Column("username", String(255)),
+    Column("source_ids", JSON, nullable=False),  # {"jira": "5b10...", "github": "123"}
+)
+
+work_items = Table(
+    "work_items", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("source", String(32), nullable=False),
+    Column("external_id", String(255), nullable=False),
+    Column("key", String(255), nullable=False),
+    Column("project", String(255), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("description", Text, nullable=False, default=""),
+    Column("type", String(64), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("source_status", String(255), nullable=False, default=""),
+    Column("priority", String(16), nullable=False),
+    Column("labels", JSON, nullable=False),
+    Column("assignee_id", Integer, ForeignKey("people.id")),
+    Column("reporter_id", Integer, ForeignKey("people.id")),
+    _ts("created_at", nullable=False),
+    _ts("updated_at", nullable=False),
+    _ts("closed_at"),
+    Column("url", Text),
+    Column("parent_key", String(255)),
+    Column("links", JSON, nullable=False),
+    Column("attachments", JSON, nullable=False),
+    Column("content_hash", String(40), nullable=False),
+    Column("created_by_job", String(32)),
+    Column("updated_by_job", String(32)),
+    UniqueConstraint("source", "external_id", name="uq_work_items_source_external_id"),
+    Index("ix_work_items_source_project", "source", "project"),
+    Index("ix_work_items_created_by_job", "created_by_job"),
+)
+
+comments = Table(
+    "comments", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("source", String(32), nullable=False),
+    Column("external_id", String(255), nullable=False),
+    Column("item_id", Integer, ForeignKey("work_items.id", ondelete="CASCADE"), nullable=False),
+    Column("author_id", Integer, ForeignKey("people.id")),
+    Column("body", Text, nullable=False, default=""),
+    _ts("created_at", nullable=False),
+    Column("content_hash", String(40), nullable=False),
+    Column("created_by_job", String(32)),
+    Column("updated_by_job", String(32)),
+    UniqueConstraint("source", "external_id", name="uq_comments_source_external_id"),
+    Index("ix_comments_item_id", "item_id"),
+    Index("ix_comments_created_by_job", "created_by_job"),
+)
+
+labels = Table(
+    "labels", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("source", String(32), nullable=False),
+    Column("project", String(255), nullable=False),
+    Column("name", String(255), nullable=False),
+    UniqueConstraint("source", "project", "name", name="uq_labels"),
+)
+
+import_jobs = Table(
+    "import_jobs", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("source", String(32), nullable=False),
+    Column("projects", JSON, nullable=False),
+    Column("options", JSON, nullable=False),  # duplicates, since, dry_run, public config: never secrets
+    Column("credential_id", String(32)),  # reference into `credentials`, resolved by the worker
+    Column("requested_by", String(255), nullable=False, default="cli"),
+    Column("status", String(16), nullable=False),
+    Column("error", Text),
+    Column("cancel_requested", Boolean, nullable=False, default=False),
+    Column("retry_failures", Boolean, nullable=False, default=False),
+    Column("schedule_id", String(32)),
+    _ts("created_at", nullable=False),
+    _ts("started_at"),
+    _ts("finished_at"),
+    _ts("undone_at"),
+    Index("ix_import_jobs_created_at", "created_at"),
+)
+
+import_parts = Table(
+    "import_parts", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("job_id", String(32), ForeignKey("import_jobs.id", ondelete="CASCADE"), nullable=False),
+    Column("project", String(255), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("cursor", JSON),  # the source's cursor after the last committed batch
+    Column("done_reading", Boolean, nullable=False, default=False),
+    Column("high_water", DateTime(timezone=True)),  # newest updated_at seen: next incremental run's "since"
+    *_counters(),
+    Column("error", Text),
+    Column("lease", String(64)),  # which worker run owns the part; a batch commits only under its lease
+    _ts("heartbeat_at"),
+    _ts("started_at"),
+    _ts("finished_at"),
+    _ts("waiting_until"),
+    Column("wait_reason", Text),
+    UniqueConstraint("job_id", "project", name="uq_import_parts"),
+)
+
+import_failures = Table(
+    "import_failures", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("job_id", String(32), ForeignKey("import_jobs.id", ondelete="CASCADE"), nullable=False),
+    Column("project", String(255), nullable=False),
+    Column("external_id", String(255), nullable=False),
+    Column("key", String(255), nullable=False, default=""),
+    Column("reason", Text, nullable=False),
+    _ts("created_at", nullable=False),
+    UniqueConstraint("job_id", "external_id", name="uq_import_failures"),
+)
+
+credentials = Table(
+    "credentials", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("source", String(32), nullable=False),
+    Column("saved", Boolean, nullable=False, default=False),  # shown as "saved credentials" for the source
+    Column("ciphertext", Text, nullable=False),
+    _ts("created_at", nullable=False),
+    _ts("updated_at", nullable=False),
+)
+
+schedules = Table(
+    "schedules", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("source", String(32), nullable=False),
+    Column("projects", JSON, nullable=False),
+    Column("options", JSON, nullable=False),
+    Column("credential_id", String(32)),
+    Column("every_hours", Integer, nullable=False),
+    _ts("next_run_at", nullable=False),
+    Column("last_job_id", String(32)),
+    Column("enabled", Boolean, nullable=False, default=True),
+    _ts("created_at", nullable=False),
+)
+
+audit_events = Table(
+    "audit_events", metadata,
+    Column("id", Integer, primary_key=True),
+    _ts("at", nullable=False),
+    Column("actor", String(255), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("job_id", String(32)),
+    Column("source", String(32)),
+    Column("details", JSON, nullable=False),
+)

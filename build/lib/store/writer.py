@@ -1,0 +1,221 @@
+"""Writes a batch of normalized items into the workspace in a handful of statements.
+
+A batch is classified against what the store already holds, keyed on (source, external_id):
+new items are inserted, existing ones skipped or (policy "update") merged when their content
+changed, unchanged ones skipped. Every statement is a multi-row insert or an executemany,
+never one round trip per item. The caller owns the transaction, so a batch is committed
+together with the job's cursor and counters, or not at all.
+"""
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from psycopg.types.json import Json
+from sqlalchemy import JSON, Connection, Table, and_, bindparam, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from importers.model import Comment, ItemFailure, Page, Person, WorkItem
+
+from .schema import comments, labels, people, projects, work_items
+
+SKIP, UPDATE = "skip", "update"
+_CHUNK = 500  # keeps IN (...) lists well under every driver's parameter limit
+
+
+@dataclass
+class BatchResult:
+    created: int = 0
+    updated: int = 0
+    skipped: int = 0
+    failures: list[ItemFailure] = field(default_factory=list)
+    comments_written: int = 0
+    succeeded_ids: list[str] = field(default_factory=list)  # external ids now in the store
+
+    @property
+    def failed(self) -> int:
+        return len(self.failures)
+
+
+def _insert(conn: Connection, table):
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    return dialect.insert(table)
+
+
+def _chunks(values: list, size: int = _CHUNK) -> Iterable[list]:
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
+
+
+def _insert_new(conn: Connection, table: Table, rows: list[dict]) -> None:
+    """Insert the rows whose (source, external_id) is not stored yet (another worker may have won).
+
+    PostgreSQL gets the rows by COPY into a temporary table and one INSERT ... SELECT ... ON
+    CONFLICT DO NOTHING: an executemany sends one INSERT a row, each parsed and planned by the
+    server (server-side prepared statements are off, see store/db.py), which halved throughput."""
+    if conn.dialect.name != "postgresql":
+        conn.execute(_insert(conn, table).on_conflict_do_nothing(index_elements=["source", "external_id"]), rows)
+        return
+    columns = list(rows[0])
+    names = ", ".join(f'"{c}"' for c in columns)
+    json_columns = {i for i, c in enumerate(columns) if isinstance(table.c[c].type, JSON)}
+    stage = f"stage_{table.name}"
+    driver = conn.connection.driver_connection
+    assert driver is not None, "an open connection has a driver connection"
+    with driver.cursor() as cursor:
+        cursor.execute(f"CREATE TEMP TABLE {stage} ON COMMIT DROP AS SELECT {names} FROM {table.name} WITH NO DATA")
+        with cursor.copy(f"COPY {stage} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                values = [row[c] for c in columns]
+                for i in json_columns:
+                    values[i] = Json(values[i])
+                copy.write_row(values)
+        cursor.execute(f"INSERT INTO {table.name} ({names}) SELECT {names} FROM {stage} "
+                       "ON CONFLICT (source, external_id) DO NOTHING")
+        cursor.execute(f"DROP TABLE {stage}")
+
+
+def _hash(model) -> str:
+    return hashlib.blake2b(model.model_dump_json().encode(), digest_size=16).hexdigest()
+
+
+def upsert_project(conn: Connection, project, job_id: str) -> None:
+    stmt = _insert(conn, projects).values(
+        source=project.source, key=project.key, name=project.name, url=project.url,
+        description=project.description, created_by_job=job_id,
+    )
+    conn.execute(stmt.on_conflict_do_update(
+        index_elements=["source", "key"],
+        set_={"name": stmt.excluded.name, "url": stmt.excluded.url, "description": stmt.excluded.description},
+    ))
+
+
+def _upsert_people(conn: Connection, persons: Iterable[Person | None]) -> dict[str, int]:
+    """Insert unknown people, add new per-source ids to known ones; return match_key -> id."""
+    unique: dict[str, Person] = {}
+    for person in persons:
+        if person is not None:
+            unique.setdefault(person.match_key, person)
+    if not unique:
+        return {}
+    ids: dict[str, int] = {}
+    known: dict[str, dict] = {}
+    for chunk in _chunks(list(unique)):
+        for row in conn.execute(select(people.c.id, people.c.match_key, people.c.source_ids)
+                                .where(people.c.match_key.in_(chunk))):
+            ids[row.match_key] = row.id
+            known[row.match_key] = dict(row.source_ids or {})
+    new_rows = [
+        {"match_key": key, "display_name": p.display_name, "email": p.email, "username": p.username,
+         "source_ids": {p.source: p.external_id}}
+        for key, p in unique.items() if key not in ids
+    ]
+    if new_rows:
+        conn.execute(_insert(conn, people).on_conflict_do_nothing(index_elements=["match_key"]), new_rows)
+        for chunk in _chunks([r["match_key"] for r in new_rows]):
+            for new in conn.execute(select(people.c.id, people.c.match_key).where(people.c.match_key.in_(chunk))):
+                ids[new.match_key] = new.id
+    merged = []
+    for key, source_ids in known.items():
+        person = unique[key]
+        if source_ids.get(person.source) != person.external_id:
+            merged.append({"_id": ids[key], "source_ids": {**source_ids, person.source: person.external_id}})
+    if merged:
+        conn.execute(update(people).where(people.c.id == bindparam("_id")), merged)
+    return ids
+
+
+def _item_row(item: WorkItem, person_ids: dict[str, int], digest: str) -> dict:
+    return {
+        "source": item.source, "external_id": item.external_id, "key": item.key, "project": item.project,
+        "title": item.title, "description": item.description, "type": item.type,
+        "status": item.status.value, "source_status": item.source_status, "priority": item.priority.value,
+        "labels": item.labels,
+        "assignee_id": person_ids.get(item.assignee.match_key) if item.assignee else None,
+        "reporter_id": person_ids.get(item.reporter.match_key) if item.reporter else None,
+        "created_at": item.created_at, "updated_at": item.updated_at, "closed_at": item.closed_at,
+        "url": item.url, "parent_key": item.parent_key,
+        "links": [link.model_dump() for link in item.links],
+        "attachments": [a.model_dump() for a in item.attachments],
+        "content_hash": digest,
+    }
+
+
+def _existing(conn: Connection, table, source: str, external_ids: list[str]) -> dict[str, tuple[int, str]]:
+    found: dict[str, tuple[int, str]] = {}
+    for chunk in _chunks(external_ids):
+        rows = conn.execute(select(table.c.external_id, table.c.id, table.c.content_hash)
+                            .where(and_(table.c.source == source, table.c.external_id.in_(chunk))))
+        found.update({r.external_id: (r.id, r.content_hash) for r in rows})
+    return found
+
+
+def write_batch(conn: Connection, pages: list[Page], *, source: str, job_id: str, policy: str = SKIP,
+                dry_run: bool = False) -> BatchResult:
+    """Classify and (unless `dry_run`) write one batch; returns what happened to each item."""
+    result = BatchResult()
+    items: dict[str, WorkItem] = {}
+    batch_comments: list[Comment] = []
+    for page in pages:
+        result.failures.extend(page.failures)
+        for item in page.items:
+            items[item.external_id] = item  # a later copy of the same item wins
+        batch_comments.extend(page.comments)
+
+    existing = _existing(conn, work_items, source, list(items))
+    digests = {eid: _hash(item) for eid, item in items.items()}
+    to_insert = [eid for eid in items if eid not in existing]
+    to_update = [eid for eid in items if eid in existing and policy == UPDATE and existing[eid][1] != digests[eid]]
+    result.created = len(to_insert)
+    result.updated = len(to_update)
+    result.skipped = len(items) - result.created - result.updated
+    result.succeeded_ids = list(items)
+    if dry_run:
+        return result
+
+    written = to_insert + to_update
+    person_ids = _upsert_people(conn, [p for eid in written for p in (items[eid].assignee, items[eid].reporter)]
+                                + [c.author for c in batch_comments])
+    if to_insert:
+        rows = [{**_item_row(items[eid], person_ids, digests[eid]), "created_by_job": job_id, "updated_by_job": job_id}
+                for eid in to_insert]
+        _insert_new(conn, work_items, rows)
+    if to_update:
+        rows = [{**_item_row(items[eid], person_ids, digests[eid]), "_id": existing[eid][0], "updated_by_job": job_id}
+                for eid in to_update]
+        conn.execute(update(work_items).where(work_items.c.id == bindparam("_id")), rows)
+    label_rows = {(source, items[eid].project, name) for eid in written for name in items[eid].labels}
+    if label_rows:
+        conn.execute(_insert(conn, labels).on_conflict_do_nothing(index_elements=["source", "project", "name"]),
+                     [{"source": s, "project": p, "name": n} for s, p, n in sorted(label_rows)])
+    if batch_comments:
+        result.comments_written = _write_comments(conn, batch_comments, source, job_id, policy, person_ids)
+    return result
+
+
+def _write_comments(conn: Connection, batch: list[Comment], source: str, job_id: str, policy: str,
+                    person_ids: dict[str, int]) -> int:
+    """Attach comments to their items; comments of items not in the store are dropped."""
+    by_id = {c.external_id: c for c in batch}
+    parents = _existing(conn, work_items, source, sorted({c.item_external_id for c in batch}))
+    item_ids = {eid: row[0] for eid, row in parents.items()}
+    existing = _existing(conn, comments, source, list(by_id))
+    inserts, updates = [], []
+    for eid, comment in by_id.items():
+        item_id = item_ids.get(comment.item_external_id)
+        if item_id is None:
+            continue
+        digest = _hash(comment)
+        row = {"item_id": item_id, "author_id": person_ids.get(comment.author.match_key) if comment.author else None,
+               "body": comment.body, "created_at": comment.created_at, "content_hash": digest}
+        if eid not in existing:
+            inserts.append({**row, "source": source, "external_id": eid, "created_by_job": job_id,
+                            "updated_by_job": job_id})
+        elif policy == UPDATE and existing[eid][1] != digest:
+            updates.append({**row, "_id": existing[eid][0], "updated_by_job": job_id})
+    if inserts:
+        _insert_new(conn, comments, inserts)
+    if updates:
+        conn.execute(update(comments).where(comments.c.id == bindparam("_id")), updates)
+    return len(inserts) + len(updates)
