@@ -4,6 +4,7 @@ current folder's data/, never into site-packages."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,9 +13,13 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_pip_install_gives_a_working_acgs2_import_command(tmp_path):
+    # a copy of the sources: setuptools builds in the source tree, which must stay untouched
+    source = tmp_path / "src"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
+        ".git", ".venv", "data", "tests", "bench", "test-artifacts", "build", "*.egg-info", "__pycache__"))
     target = tmp_path / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--disable-pip-version-check", "--no-deps",
-                    "--target", str(target), str(ROOT)], check=True, capture_output=True, timeout=300)
+                    "--target", str(target), str(source)], check=True, capture_output=True, timeout=300)
     command = target / "bin" / "acgs2-import"
     assert command.exists()
     work = tmp_path / "work"
