@@ -4,12 +4,25 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def paced(seconds_a_page: float = 0.05, **more: str) -> dict[str, str]:
+    """Worker settings that read the demo source at a fixed pace (and any `more` settings).
+
+    A test that acts on a running import (kill, cancel, restart Redis, lock the store) must find it
+    still running whatever the machine's speed: a demo page of 100 items then takes at least
+    `seconds_a_page`, so 8,000 items take at least 4 s at the default pace."""
+    return {"DEMO_PAGE_DELAY": str(seconds_a_page), **more}
 
 
 def start_worker(extra_env: dict | None = None, burst: bool = True) -> subprocess.Popen:
@@ -43,6 +56,30 @@ def kill_hard(process: subprocess.Popen) -> None:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
     process.wait(timeout=10)
+
+
+@contextmanager
+def hang_up_server() -> Iterator[tuple[str, list[int]]]:
+    """(URL, accepted) of a server on 127.0.0.1 that accepts each connection and closes it at once.
+
+    A connection test must report a dead or wrong server after one attempt instead of backing off:
+    `len(accepted)` counts the attempts, so the test asserts a count, never a duration."""
+    accepted: list[int] = []
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+
+        def hang_up() -> None:
+            while True:
+                try:
+                    conn, _ = server.accept()
+                except OSError:  # closed: the test is over
+                    return
+                accepted.append(1)
+                conn.close()
+
+        threading.Thread(target=hang_up, daemon=True).start()
+        yield f"http://127.0.0.1:{server.getsockname()[1]}", accepted
 
 
 def wait_for(predicate, timeout: float = 30, interval: float = 0.05):

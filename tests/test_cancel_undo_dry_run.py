@@ -4,7 +4,7 @@ from sqlalchemy import func, select
 from jobs import api
 from store.schema import comments, work_items
 
-from .helpers import kill_hard, start_worker, wait_for
+from .helpers import kill_hard, paced, start_worker, wait_for
 
 
 def _count(engine, table=work_items):
@@ -22,8 +22,8 @@ def test_cancel_before_a_worker_starts_writes_nothing(run_worker, engine):
 
 
 def test_cancel_mid_import_stops_after_the_current_batch(engine):
-    job_id = api.start_import("demo", ["ACME"], config={"size": "30000"}, batch_size=200)
-    worker = start_worker({"DEMO_PAGE_SIZE": "50"})
+    job_id = api.start_import("demo", ["ACME"], config={"size": "6000"}, batch_size=200)
+    worker = start_worker(paced(DEMO_PAGE_SIZE="50"))  # 120 pages: at least 6 s
     try:
         wait_for(lambda: api.status(job_id)["processed"] >= 600)
         api.cancel(job_id)
@@ -32,7 +32,7 @@ def test_cancel_mid_import_stops_after_the_current_batch(engine):
         worker.wait(timeout=60) if worker.poll() is None else None
         kill_hard(worker)
 
-    assert 600 <= doc["processed"] < 30_000
+    assert 600 <= doc["processed"] < 6_000
     assert doc["processed"] % 200 == 0  # whole batches only
     assert _count(engine) == doc["created"]
 

@@ -5,14 +5,14 @@ from importers.demo import DemoSource
 from jobs import api
 from store.schema import comments, people, work_items
 
-from .helpers import kill_hard, start_worker, wait_for
+from .helpers import kill_hard, paced, start_worker, wait_for
 
 
 def test_killed_worker_is_resumed_with_exact_results(store_backend, run_worker, engine, monkeypatch):
     monkeypatch.setenv("IMPORT_HEARTBEAT_TIMEOUT", "1.5")
     truth = DemoSource({"size": "8000"}).ground_truth("ACME")
     job_id = api.start_import("demo", ["ACME"], config={"size": "8000"}, batch_size=250)
-    worker = start_worker()
+    worker = start_worker(paced())  # 80 pages: at least 4 s, so the kill lands mid-import
     wait_for(lambda: api.status(job_id)["processed"] >= 2000)
     kill_hard(worker)
     killed_at = api.status(job_id)

@@ -17,7 +17,7 @@ from jobs import api
 from store.schema import comments, work_items
 
 from .conftest import RedisServer
-from .helpers import kill_hard, start_worker, wait_for
+from .helpers import kill_hard, paced, start_worker, wait_for
 
 PROJECTS = ("ACME", "OPS", "MOBILE")
 SIZE = 4_000
@@ -41,7 +41,7 @@ def test_redis_restart_mid_import_loses_nothing(own_redis, engine, cli, monkeypa
     monkeypatch.setenv("IMPORT_MAINTENANCE_INTERVAL", "1")
     monkeypatch.setenv("IMPORT_HEARTBEAT_TIMEOUT", "3")
     job_id = api.start_import("demo", list(PROJECTS), config={"size": str(SIZE)}, batch_size=200)
-    worker = start_worker(burst=False)
+    worker = start_worker(paced(0.1), burst=False)  # 120 pages: at least 12 s
     try:
         wait_for(lambda: api.status(job_id)["processed"] >= 800, timeout=60, interval=0.01)
         own_redis.stop()  # the queue, the started registry and the progress keys are gone
@@ -49,7 +49,7 @@ def test_redis_restart_mid_import_loses_nothing(own_redis, engine, cli, monkeypa
         doc, seconds = _timed(lambda: api.status(job_id))  # falls back to the store
         assert seconds < 2 and doc["status"] in ("running", "queued") and doc["processed"] >= 800
         shown, seconds = _timed(lambda: cli("status", job_id, "--json"))
-        assert shown.returncode == 0 and seconds < 10, shown.stderr
+        assert shown.returncode == 0 and seconds < 30, shown.stderr  # a hang, not a slow start
         assert json.loads(shown.stdout)["job_id"] == job_id
         listed = cli("jobs")
         assert listed.returncode == 0 and job_id in listed.stdout

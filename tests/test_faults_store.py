@@ -16,7 +16,7 @@ from jobs import api
 from store.schema import comments, work_items
 
 from .conftest import PG_URL
-from .helpers import start_worker, wait_for
+from .helpers import paced, start_worker, wait_for
 
 SIZE = 8_000
 
@@ -33,7 +33,7 @@ def _assert_exact(engine, doc: dict) -> None:
 
 def test_sqlite_locked_by_another_writer_for_seconds_the_import_waits_and_completes(engine, tmp_path):
     job_id = api.start_import("demo", ["ACME"], config={"size": str(SIZE)}, batch_size=200)
-    worker = start_worker()
+    worker = start_worker(paced())  # 80 pages: at least 4 s
     wait_for(lambda: api.status(job_id)["processed"] >= 1000, timeout=60, interval=0.01)
 
     holder = sqlite3.connect(tmp_path / "workspace.db", timeout=30, isolation_level=None)
@@ -61,7 +61,7 @@ def _terminate(application_name: str) -> int:
 def test_postgres_connections_killed_mid_import_lose_nothing(postgres_url, engine, run_worker, monkeypatch):
     name = f"acgs2-worker-{uuid.uuid4().hex[:8]}"  # marks the worker's connections, and only them
     job_id = api.start_import("demo", ["ACME"], config={"size": str(SIZE)}, batch_size=200)
-    worker = start_worker({"DATABASE_URL": f"{postgres_url}&application_name={name}"})
+    worker = start_worker(paced(0.1, DATABASE_URL=f"{postgres_url}&application_name={name}"))  # at least 8 s
     killed = 0
     for point in (1500, 3500, 5500):
         wait_for(lambda point=point: api.status(job_id)["processed"] >= point or worker.poll() is not None, timeout=60,

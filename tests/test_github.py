@@ -23,6 +23,8 @@ from importers.model import ItemFailure, Status, WorkItem
 from tests.fakes.github import GitHubFake
 from tests.strategies import json_values
 
+from .helpers import hang_up_server
+
 REPO = "acme/web"
 
 
@@ -89,11 +91,16 @@ def test_unreachable_url_fails_at_once_naming_the_setting(fake):
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    started = time.monotonic()
     with pytest.raises(NetworkError) as err:
         make_source(fake, url=f"http://127.0.0.1:{port}").check()
     assert "GITHUB_API_URL" in str(err.value) and "\n" not in str(err.value)
-    assert time.monotonic() - started < 2  # the connection test does not back off for minutes
+
+
+def test_the_connection_test_does_not_retry_a_server_that_hangs_up(fake):
+    """Counted, not timed: a wrong URL is the likely cause, so one attempt, not minutes of backoff."""
+    with hang_up_server() as (url, accepted), pytest.raises(NetworkError, match="GITHUB_API_URL"):
+        make_source(fake, url=url).check()
+    assert len(accepted) == 1
 
 
 def test_url_that_is_not_the_api_is_named(fake):
@@ -119,9 +126,7 @@ def test_projects_are_the_repositories_the_token_sees(source):
 
 # -- preview and estimate --------------------------------------------------------------------
 def test_preview_is_one_fast_request_with_the_fields_the_console_shows(source, fake):
-    started = time.monotonic()
     items = source.preview(REPO, limit=20)
-    assert time.monotonic() - started < 1
     assert len(items) == 20 and fake.requests["issues"] == 1
     truth = fake.ground_truth(REPO)["items"]
     for item in items:
@@ -149,9 +154,7 @@ def test_estimate_without_a_search_api_is_unknown_not_an_error(source, fake):
 # -- full read -------------------------------------------------------------------------------
 def test_full_read_yields_exactly_the_ground_truth_in_the_fewest_requests(source, fake):
     truth = fake.ground_truth(REPO)
-    started = time.monotonic()
     items, comments, failures, cursors = read_all(source.read(REPO))
-    assert time.monotonic() - started < 1.5  # PyGithub's 0.25 s request spacing is off
     assert set(items) == set(truth["items"]) and not failures
     assert {k: i.status for k, i in items.items()} == {k: expected_status(*v) for k, v in truth["items"].items()}
     assert set(comments) == truth["comments"]
@@ -172,10 +175,7 @@ def test_numbered_comment_pages_arrive_in_order_while_several_are_fetched_at_onc
     took longer than the issue pages (bench/, README "Benchmarks")."""
     with GitHubFake(sizes={REPO: 600}, pr_every=0, latency=0.1) as slow:
         truth = slow.ground_truth(REPO)
-        pages, arrived = [], []
-        for page in make_source(slow).read(REPO):
-            pages.append(page)
-            arrived.append(time.monotonic())
+        pages = list(make_source(slow).read(REPO))
         first_comment_page = max(i for i, p in enumerate(pages) if p.items) + 1
         comment_pages = pages[first_comment_page:]
         numbers = [int(re.search(r"[?&]page=(\d+)", p.cursor["next"]).group(1)) for p in comment_pages[:-1]]
@@ -184,8 +184,8 @@ def test_numbered_comment_pages_arrive_in_order_while_several_are_fetched_at_onc
         ids = [c.external_id for p in comment_pages for c in p.comments]
         assert len(ids) == len(set(ids)) and set(ids) == truth["comments"]  # every comment, once
         assert slow.requests["comments"] == len(comment_pages) >= 10
-        one_by_one = (len(comment_pages) - 1) * slow.latency
-        assert arrived[-1] - arrived[first_comment_page] < 0.6 * one_by_one
+        # issue pages come one after another; comment pages several at once (each answer takes 0.1 s)
+        assert slow.peak_in_flight >= 2
 
 
 def test_pages_numbered_by_a_last_link_are_listed_and_cursor_pages_are_not():
@@ -295,7 +295,7 @@ def test_a_long_rate_limit_stops_with_the_time_to_retry(source, fake, monkeypatc
     assert str(err.value).startswith("rate limited by GitHub until ")
     assert abs(err.value.until.astimezone() - until) < timedelta(seconds=5)
     assert f"{err.value.until.astimezone():%H:%M}" in str(err.value)
-    assert time.monotonic() - started < 2
+    assert time.monotonic() - started < 60  # it did not wait the hour
 
 
 # -- pagination and mapping without HTTP -----------------------------------------------------

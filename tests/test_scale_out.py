@@ -10,13 +10,14 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
+from rq import Worker
 from sqlalchemy import func, select
 
 from jobs import api
 from store.schema import comments, work_items
 from tests.fakes.github import GitHubFake
 
-from .helpers import start_worker
+from .helpers import kill_hard, start_worker, wait_for
 
 REPOS = {"acme/web": 400, "acme/api": 300, "acme/ops": 350, "acme/docs": 250}
 
@@ -35,11 +36,17 @@ def _overlap(a: dict, b: dict) -> bool:
     return start(a) < end(b) and start(b) < end(a)
 
 
-def test_two_workers_share_an_import_and_every_count_is_exact(fake, store_backend, engine):
-    job_id = api.start_import("github", list(REPOS), config={"token": fake.token, "api_url": fake.url})
-    workers = [start_worker(), start_worker()]
-    for worker in workers:
-        assert worker.wait(timeout=120) == 0
+def test_two_workers_share_an_import_and_every_count_is_exact(fake, store_backend, engine, redis_client):
+    # both workers are up and waiting on the queue before the import starts, so each takes a part at once
+    # whatever the machine's speed (a worker starting late could otherwise find every part done)
+    workers = [start_worker(burst=False), start_worker(burst=False)]
+    try:
+        wait_for(lambda: len(Worker.all(connection=redis_client)) == 2, timeout=60)
+        job_id = api.start_import("github", list(REPOS), config={"token": fake.token, "api_url": fake.url})
+        wait_for(lambda: api.status(job_id)["status"] not in ("queued", "running"), timeout=120, interval=0.1)
+    finally:
+        for worker in workers:
+            kill_hard(worker)
 
     doc = api.status(job_id)
     truths = {repo: fake.ground_truth(repo) for repo in REPOS}

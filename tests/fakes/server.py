@@ -92,6 +92,8 @@ class FakeServer:
         self.requests: Counter[str] = Counter()  # route name -> count
         self.log: list[tuple[str, str, int]] = []  # (method, path?query, status)
         self.injected: Counter[int] = Counter()  # status -> injected count
+        self._in_flight = 0
+        self.peak_in_flight = 0  # most requests answered at once: concurrency shown by count, not by time
         self._server: ThreadingHTTPServer | None = None
         self.setup_routes()
 
@@ -197,6 +199,16 @@ class FakeServer:
         return None
 
     def _dispatch(self, method: str, raw_path: str, headers: dict[str, str], body: bytes) -> Response:
+        with self._lock:
+            self._in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self._in_flight)
+        try:
+            return self._answer(method, raw_path, headers, body)
+        finally:
+            with self._lock:
+                self._in_flight -= 1
+
+    def _answer(self, method: str, raw_path: str, headers: dict[str, str], body: bytes) -> Response:
         if self.latency:
             time.sleep(self.latency)
         parts = urlsplit(raw_path)
