@@ -138,19 +138,19 @@ def cmd_jobs(args, api) -> int:
 
 
 def cmd_retry(args, api) -> int:
-    doc = api.retry(args.job_id, actor=_user())
+    doc = api.retry(args.job_id, actor=api.machine_admin())
     print(f"{args.job_id} {doc['status']}")
     return OK
 
 
 def cmd_cancel(args, api) -> int:
-    doc = api.cancel(args.job_id, actor=_user())
+    doc = api.cancel(args.job_id, actor=api.machine_admin())
     print(f"{args.job_id} {doc['status']}{' (stops after the current batch)' if doc['status'] == 'running' else ''}")
     return OK
 
 
 def cmd_undo(args, api) -> int:
-    doc = api.undo(args.job_id, actor=_user())
+    doc = api.undo(args.job_id, actor=api.machine_admin())
     print(f"{args.job_id}: removed {doc['items_removed']} item(s) and {doc['comments_removed']} comment(s)")
     return OK
 

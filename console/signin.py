@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from jobs.access import Actor, actor_named
+
 from . import auth
 
 USER_KEY = "console_user"
@@ -30,6 +32,15 @@ def current_user() -> str | None:
     if auth.open_demo():
         return "demo"
     return st.session_state.get(USER_KEY) or (_oidc_user() if auth.oidc_configured() else None)
+
+
+def current_actor() -> Actor:
+    """The signed-in user as jobs/access.py judges them: the open demo's single user and the local
+    admin are admins; a company sign-in user is one when CONSOLE_ADMINS lists them."""
+    user = current_user() or "console"
+    if auth.open_demo() or st.session_state.get(USER_KEY) == auth.ADMIN_USER:
+        return Actor(user, admin=True)
+    return actor_named(user)
 
 
 def sign_out() -> None:

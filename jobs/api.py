@@ -27,6 +27,7 @@ from store.schema import comments, import_jobs, import_parts, schedules, work_it
 from store.schema import projects as projects_table
 
 from . import queue
+from .access import Actor, PermissionDenied, machine_admin, may_change, refusal, resolve
 from .launch import (
     effective_config,
     enqueue_parts,
@@ -175,8 +176,21 @@ def failures_csv(job_id: str) -> str:
     return out.getvalue()
 
 
-def cancel(job_id: str, actor: str = "cli") -> dict:
+def _authorize(doc: dict, actor: Actor | str | None, action: str) -> Actor:
+    """The acting user, or PermissionDenied (audited) when they neither started the job nor are an admin."""
+    who = resolve(actor)
+    if not may_change(who, doc.get("requested_by")):
+        record(engine_for(), "refused", actor=who.name, job_id=doc["job_id"], source=doc["source"],
+               projects=doc["projects"], attempted=action, started_by=doc.get("requested_by"))
+        raise refusal(who, action, doc["job_id"], doc.get("requested_by"))
+    return who
+
+
+def cancel(job_id: str, actor: Actor | str | None = None) -> dict:
+    """Stop a job after its current batch. `actor`: who asks (see jobs/access.py; None is the machine's
+    operator); PermissionDenied unless they started the job or are an admin."""
     doc = status(job_id)
+    who = _authorize(doc, actor, "cancel")
     if JobStatus(doc["status"]).finished:
         raise ConfigError(f"job {job_id} has already ended ({doc['status']}): nothing to cancel")
     engine = engine_for()
@@ -186,13 +200,15 @@ def cancel(job_id: str, actor: str = "cli") -> dict:
                                                      import_parts.c.status == JobStatus.QUEUED.value))
                      .values(status=JobStatus.CANCELLED.value, finished_at=now(), error="cancelled on request"))
     job_store.finish_job_if_done(engine, job_id)
-    record(engine, "cancel", actor=actor, job_id=job_id, source=doc["source"], projects=doc["projects"])
+    record(engine, "cancel", actor=who.name, job_id=job_id, source=doc["source"], projects=doc["projects"])
     return _publish(job_id)
 
 
-def retry(job_id: str, actor: str = "cli") -> dict:
-    """Resume a failed or cancelled job from its checkpoint and re-run the items that failed."""
+def retry(job_id: str, actor: Actor | str | None = None) -> dict:
+    """Resume a failed or cancelled job from its checkpoint and re-run the items that failed
+    (same permission rule as `cancel`)."""
     doc = status(job_id)
+    who = _authorize(doc, actor, "retry")
     state = JobStatus(doc["status"])
     if not state.finished and not doc.get("worker_lost"):
         raise ConfigError(f"job {job_id} is still {state.value}: wait for it to end, or cancel it first")
@@ -211,16 +227,17 @@ def retry(job_id: str, actor: str = "cli") -> dict:
             import_parts.c.status.in_([JobStatus.FAILED.value, JobStatus.CANCELLED.value, JobStatus.PARTIAL.value,
                                        JobStatus.RUNNING.value]),
         )).values(status=JobStatus.QUEUED.value, error=None, finished_at=None, lease=None, heartbeat_at=None))
-    record(engine, "retry", actor=actor, job_id=job_id, source=doc["source"], projects=doc["projects"],
+    record(engine, "retry", actor=who.name, job_id=job_id, source=doc["source"], projects=doc["projects"],
            failed_items=doc["failed"])
     progress_store().publish(job_id)
     enqueue_parts(job_id)
     return status(job_id)
 
 
-def undo(job_id: str, actor: str = "cli") -> dict:
-    """Delete what this job created (not what it only updated)."""
+def undo(job_id: str, actor: Actor | str | None = None) -> dict:
+    """Delete what this job created (not what it only updated); same permission rule as `cancel`."""
     doc = status(job_id)
+    who = _authorize(doc, actor, "undo")
     if not JobStatus(doc["status"]).finished:
         raise ConfigError(f"job {job_id} is still {doc['status']}: cancel it before undoing it")
     if doc.get("undone_at"):
@@ -235,7 +252,7 @@ def undo(job_id: str, actor: str = "cli") -> dict:
         conn.execute(delete(projects_table).where(and_(projects_table.c.created_by_job == job_id,
                                                        projects_table.c.key.not_in(remaining))))
         conn.execute(update(import_jobs).where(import_jobs.c.id == job_id).values(undone_at=now()))
-    record(engine, "undo", actor=actor, job_id=job_id, source=doc["source"], projects=doc["projects"],
+    record(engine, "undo", actor=who.name, job_id=job_id, source=doc["source"], projects=doc["projects"],
            items_removed=removed_items, comments_removed=removed_comments)
     result = _publish(job_id)
     result["items_removed"] = removed_items
@@ -275,5 +292,6 @@ def schedules_list() -> list[dict]:
                 for r in rows]
 
 
-__all__ = ["SourceError", "check", "preview", "start_import", "status", "wait", "jobs", "cancel", "retry",
+__all__ = ["SourceError", "Actor", "PermissionDenied", "machine_admin",
+           "check", "preview", "start_import", "status", "wait", "jobs", "cancel", "retry",
            "undo", "failures", "failures_csv", "sources", "schedule", "schedules_list"]

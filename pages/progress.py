@@ -38,7 +38,7 @@ except SourceError as exc:
     st.page_link("pages/jobs.py", label="All imports", icon=":material/history:")
     st.stop()
 
-actor = signin.current_user() or "console"
+actor = signin.current_actor()
 samples_key = f"samples_{job_id}"
 
 

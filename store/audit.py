@@ -15,7 +15,7 @@ from .db import data_dir
 from .jobs import now
 from .schema import audit_events
 
-ACTIONS = ("start", "end", "retry", "cancel", "undo", "schedule")
+ACTIONS = ("start", "end", "retry", "cancel", "undo", "schedule", "refused")  # refused: a denied cancel/retry/undo
 
 
 def _log_path() -> Path:

@@ -25,12 +25,12 @@ def test_start_end_retry_undo_are_recorded_with_who_what_counts_and_outcome(run_
     job_id = api.start_import("demo", ["ACME", "OPS"], config={"size": "100"}, requested_by="alice")
     run_worker()
     monkeypatch.setenv("DEMO_INVALID_ITEMS", "0")  # the source was fixed: the retry imports the failed items
-    api.retry(job_id, actor="bob")
+    api.retry(job_id, actor=api.Actor("bob", admin=True))
     run_worker()
     from store.queries import stats
 
     comments_before = stats(engine)["comments"]
-    api.undo(job_id, actor="carol")
+    api.undo(job_id, actor=api.Actor("carol", admin=True))
 
     lines = _lines()
     assert [(e["action"], e["actor"]) for e in lines] == [
