@@ -65,15 +65,15 @@ def cmd_projects(args, api) -> int:
 
 def cmd_preview(args, api) -> int:
     result = api.preview(args.source, args.project, limit=args.limit, since=args.since)
-    rows = [{"key": i.key, "title": i.title, "status": i.status.value, "assignee": i.assignee.display_name
-             if i.assignee else None, "created": i.created_at.isoformat(), "updated": i.updated_at.isoformat()}
-            for i in result.items]
+    rows = [{"key": i.key, "title": i.title, "state": i.state_name, "status": i.status.value,
+             "assignee": i.assignee.display_name if i.assignee else None, "created": i.created_at.isoformat(),
+             "updated": i.updated_at.isoformat()} for i in result.items]
     if args.json:
         _print_json({"items": rows, "estimated_total": result.estimated_total, "existing": result.existing,
                      "already_imported": result.already_imported, "seconds": round(result.seconds, 3)})
         return OK
     for r in rows:
-        print(f"{r['key']:<16} {r['status']:<12} {(r['assignee'] or '-')[:20]:<20} {r['title'][:70]}")
+        print(f"{r['key']:<16} {r['state'][:18]:<18} {(r['assignee'] or '-')[:20]:<20} {r['title'][:70]}")
     total = "unknown" if result.estimated_total is None else f"{result.estimated_total:,}"
     print(f"\n{len(rows)} shown; estimated total {total}; {result.existing} of these already in the workspace "
           f"({result.already_imported:,} of this project imported so far)")
@@ -166,12 +166,13 @@ def cmd_items(args, api) -> int:
     from store.db import engine_for
 
     rows = queries.items(engine_for(), source=args.source, project=args.project, status=args.status,
-                         limit=args.limit)
+                         state=args.state, limit=args.limit)
     if args.json:
         _print_json(rows)
         return OK
     for r in rows:
-        print(f"{r['source']:<10} {r['key']:<16} {r['status']:<12} {(r['assignee'] or '-')[:20]:<20} {r['title'][:60]}")
+        print(f"{r['source']:<10} {r['key']:<16} {r['state'][:18]:<18} {(r['assignee'] or '-')[:20]:<20} "
+              f"{r['title'][:60]}")
     return OK
 
 
@@ -186,8 +187,9 @@ def cmd_stats(args, api) -> int:
     print(f"items {data['items']:,}  comments {data['comments']:,}  people {data['people']:,}")
     for row in data["by_project"]:
         print(f"  {row['source']:<10} {row['project']:<30} {row['items']:,}")
-    for row in data["by_status"]:
-        print(f"  {row['source']:<10} {row['status']:<30} {row['items']:,}")
+    for row in data["by_state"]:
+        print(f"  {row['source']:<10} {row['project'][:20]:<20} {row['state'][:24]:<24} ({row['status']}) "
+              f"{row['items']:,}")
     return OK
 
 
@@ -256,7 +258,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("items", cmd_items, "list imported items")
     p.add_argument("--source")
     p.add_argument("--project")
-    p.add_argument("--status")
+    p.add_argument("--status", help="a category: backlog, todo, in_progress, done or cancelled")
+    p.add_argument("--state", help="a workflow state's name, e.g. \"In Review\"")
     p.add_argument("--limit", type=int, default=50)
     p.add_argument("--json", action="store_true")
     p = add("stats", cmd_stats, "counts by source, project and status")

@@ -47,12 +47,13 @@ def status_badge(status: str) -> None:
 
 
 def preview_frame(items) -> pd.DataFrame:
-    """The preview table's columns from WorkItems."""
+    """The preview table's columns from WorkItems: `status` is the workflow state's name, `category`
+    the group it is filed under."""
     return pd.DataFrame([{
-        "key": i.key, "title": i.title, "status": i.status.value,
+        "key": i.key, "title": i.title, "status": i.state_name, "category": i.status.label,
         "assignee": i.assignee.display_name if i.assignee else None,
         "created": i.created_at, "updated": i.updated_at,
-    } for i in items], columns=["key", "title", "status", "assignee", "created", "updated"])
+    } for i in items], columns=["key", "title", "status", "category", "assignee", "created", "updated"])
 
 
 def bar_chart(frame: pd.DataFrame, category: str, value: str = "items", color: str | None = None,

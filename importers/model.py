@@ -15,13 +15,19 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class Status(StrEnum):
-    """ACGS2's workflow states; each source maps its own states onto these."""
+    """The five workflow-state categories. A workspace project has named states (its source's own
+    names by default, see `WorkItem.state`), each in one of these; grouping and charts use them."""
 
     BACKLOG = "backlog"
     TODO = "todo"
     IN_PROGRESS = "in_progress"
     DONE = "done"
     CANCELLED = "cancelled"
+
+    @property
+    def label(self) -> str:
+        """How the category reads to a person ("In progress", not "in_progress")."""
+        return self.value.replace("_", " ").capitalize()
 
 
 class Priority(StrEnum):
@@ -77,6 +83,9 @@ class Person(_Model):
     display_name: str = ""
     email: str | None = None
     username: str | None = None
+    # Set by a mapping that merges or separates people: the workspace person this one is written
+    # as (a match key such as "email:ada@acme.example"); None keeps the match by email.
+    workspace_key: str | None = None
 
     @field_validator("email")
     @classmethod
@@ -87,6 +96,11 @@ class Person(_Model):
     @property
     def match_key(self) -> str:
         """The identity used to merge the same human seen in several tools."""
+        return self.workspace_key or self.default_key
+
+    @property
+    def default_key(self) -> str:
+        """The match key before any mapping: by email, else by this source's id."""
         return f"email:{self.email}" if self.email else f"{self.source}:{self.external_id}"
 
 
@@ -121,9 +135,14 @@ class WorkItem(_Model):
     title: str = Field(min_length=1, max_length=1000)
     description: str = ""  # Markdown
     type: str = "task"
-    status: Status
-    source_status: str = ""
+    status: Status  # the category of `state`
+    source_status: str = ""  # the source's status value: what a mapping's status rows are keyed on
+    # The workflow state's name (the source's own status name by default); "" when a connector
+    # does not say, then the workspace shows `source_status`.
+    state: str = ""
     priority: Priority = Priority.NONE
+    source_priority: str = ""  # the source's priority value, what a mapping's priority rows are keyed on
+    source_type: str = ""  # the source's type value, what a mapping's type rows are keyed on
     labels: list[str] = Field(default_factory=list)
     assignee: Person | None = None
     reporter: Person | None = None
@@ -139,6 +158,12 @@ class WorkItem(_Model):
     @classmethod
     def _utc(cls, value: datetime | None) -> datetime | None:
         return _aware(value)
+
+    @property
+    def state_name(self) -> str:
+        """The state the workspace files this item under: its state, else the source's status, else
+        the category's own name."""
+        return self.state or self.source_status or self.status.label
 
     @field_validator("title")
     @classmethod

@@ -50,16 +50,18 @@ with st.container(border=True):
     with cols[1]:
         project = choice("Project", values["project"], "project")
     with cols[2]:
-        status = choice("Status", values["status"], "status")
+        state = choice("Status", values["state"], "state")
     with cols[3]:
         assignee = choice("Assignee", values["assignee"], "assignee")
     with cols[4]:
         text = st.text_input("Search title or key", key="filter_text", placeholder="e.g. checkout or ACME-12")
 
-rows = queries.items(engine, source=source, project=project, status=status, assignee=assignee,
+rows = queries.items(engine, source=source, project=project, state=state, assignee=assignee,
                      text=text.strip() or None, limit=LIMIT)
-frame = pd.DataFrame(rows, columns=["id", "source", "project", "key", "title", "status", "source_status", "priority",
-                                    "type", "assignee", "reporter", "labels", "created_at", "updated_at"])
+# a person reads the workflow state's name as the status, its category beside it for grouping
+frame = pd.DataFrame(rows, columns=["id", "source", "project", "key", "title", "state", "status", "priority",
+                                    "type", "assignee", "reporter", "labels", "created_at", "updated_at"]) \
+    .rename(columns={"state": "status", "status": "category"})
 frame["labels"] = frame["labels"].map(lambda v: ", ".join(v or []))
 st.caption(f"{len(frame):,} item(s) shown" + (f" (the first {LIMIT})" if len(frame) == LIMIT else "")
            + ". Select a row to see the item and its comments.")
@@ -76,10 +78,10 @@ with left:
     by_source = pd.DataFrame(totals["by_source"])
     components.bar_chart(by_source, "source", title="Items by source")
 with right:
-    by_status = pd.DataFrame(totals["by_status"])
-    if not by_status.empty:
-        by_status = by_status.groupby("status", as_index=False)["items"].sum()
-    components.bar_chart(by_status, "status", title="Items by status")
+    by_state = pd.DataFrame(totals["by_state"], columns=["source", "project", "status", "state", "items"])
+    by_state = by_state.groupby(["state", "status"], as_index=False)["items"].sum() \
+        .rename(columns={"state": "status", "status": "category"})
+    components.bar_chart(by_state, "status", color="category", title="Items by status")
 
 st.subheader("Item detail")
 picked_rows = selection.selection.rows if selection else []
@@ -98,7 +100,7 @@ if item_id is not None:
             st.text(f"{item['key']}  ·  {item['source']} / {item['project']}")
             st.text(item["title"])  # as text: never Markdown or HTML
             meta = st.columns(4)
-            meta[0].text(f"Status: {item['status']} ({item['source_status'] or '-'})")
+            meta[0].text(f"Status: {item['state']} ({item['status'].replace('_', ' ')})")
             meta[1].text(f"Priority: {item['priority']}")
             meta[2].text(f"Type: {item['type']}")
             meta[3].text(f"Labels: {', '.join(item['labels'] or []) or '-'}")

@@ -1,4 +1,8 @@
-"""Reads of the imported data, for the workspace page and `cli.py items|stats`."""
+"""Reads of the imported data, for the workspace page and `cli.py items|stats`.
+
+A person reads an item's workflow state by its name (`state`); `status` is the state's category,
+for grouping. Rows stored before states existed read their source status as the state's name.
+"""
 from __future__ import annotations
 
 from sqlalchemy import Engine, and_, func, or_, select
@@ -6,13 +10,20 @@ from sqlalchemy.orm import aliased
 
 from .schema import comments, people, work_items
 
+# the state's name; rows older than workflow states: their source status, else the category
+state_name = func.coalesce(work_items.c.state, func.nullif(work_items.c.source_status, ""), work_items.c.status)
+
 
 def items(engine: Engine, *, source: str | None = None, project: str | None = None, status: str | None = None,
-          assignee: str | None = None, text: str | None = None, limit: int = 100, offset: int = 0) -> list[dict]:
+          state: str | None = None, assignee: str | None = None, text: str | None = None, limit: int = 100,
+          offset: int = 0) -> list[dict]:
+    """Items as dicts, `state` (the name) beside `status` (its category); `status` filters by category,
+    `state` by name."""
     assignee_p = aliased(people)
     reporter_p = aliased(people)
     stmt = (select(work_items.c.id, work_items.c.source, work_items.c.project, work_items.c.key,
-                   work_items.c.title, work_items.c.status, work_items.c.source_status, work_items.c.priority,
+                   work_items.c.title, state_name.label("state"), work_items.c.status, work_items.c.source_status,
+                   work_items.c.priority,
                    work_items.c.type, work_items.c.labels, work_items.c.created_at, work_items.c.updated_at,
                    work_items.c.url, work_items.c.external_id,
                    assignee_p.c.display_name.label("assignee"), reporter_p.c.display_name.label("reporter"))
@@ -25,6 +36,8 @@ def items(engine: Engine, *, source: str | None = None, project: str | None = No
         conditions.append(work_items.c.project == project)
     if status:
         conditions.append(work_items.c.status == status)
+    if state:
+        conditions.append(state_name == state)
     if assignee:
         conditions.append(assignee_p.c.display_name == assignee)
     if text:
@@ -39,14 +52,16 @@ def items(engine: Engine, *, source: str | None = None, project: str | None = No
 
 def item_detail(engine: Engine, item_id: int) -> dict | None:
     with engine.connect() as conn:
-        row = conn.execute(select(work_items).where(work_items.c.id == item_id)).first()
+        row = conn.execute(select(work_items, state_name.label("state_name")).where(work_items.c.id == item_id)).first()
         if row is None:
             return None
         author = aliased(people)
         thread = conn.execute(select(comments.c.body, comments.c.created_at, author.c.display_name.label("author"))
                               .outerjoin(author, author.c.id == comments.c.author_id)
                               .where(comments.c.item_id == item_id).order_by(comments.c.created_at, comments.c.id))
-        return {**dict(row._mapping), "comments": [dict(c._mapping) for c in thread]}
+        found = dict(row._mapping)
+        found["state"] = found.pop("state_name")
+        return {**found, "comments": [dict(c._mapping) for c in thread]}
 
 
 def stats(engine: Engine) -> dict:
@@ -60,6 +75,7 @@ def stats(engine: Engine) -> dict:
             "by_source": by(work_items.c.source),
             "by_project": by(work_items.c.source, work_items.c.project),
             "by_status": by(work_items.c.source, work_items.c.status),
+            "by_state": by(work_items.c.source, work_items.c.project, work_items.c.status, state_name.label("state")),
         }
 
 
@@ -71,4 +87,5 @@ def filter_values(engine: Engine) -> dict[str, list[str]]:
                                  .join(work_items, work_items.c.assignee_id == people.c.id)
                                  .order_by(people.c.display_name)).scalars()
         return {"source": values(work_items.c.source), "project": values(work_items.c.project),
-                "status": values(work_items.c.status), "assignee": [a for a in assignees if a]}
+                "status": values(work_items.c.status), "state": values(state_name),
+                "assignee": [a for a in assignees if a]}

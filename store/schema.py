@@ -68,9 +68,15 @@ work_items = Table(
     Column("title", Text, nullable=False),
     Column("description", Text, nullable=False, default=""),
     Column("type", String(64), nullable=False),
-    Column("status", String(16), nullable=False),
+    Column("status", String(16), nullable=False),  # the state's category (importers.model.Status)
     Column("source_status", String(255), nullable=False, default=""),
+    Column("state", String(255)),  # the workflow state's name; NULL (rows older than states): source_status
     Column("priority", String(16), nullable=False),
+    # the source's own values, so a changed mapping re-maps stored items without reading the source again
+    Column("source_priority", String(255)),
+    Column("source_type", String(255)),
+    Column("assignee_source_id", String(255)),
+    Column("reporter_source_id", String(255)),
     Column("labels", JSON, nullable=False),
     Column("assignee_id", Integer, ForeignKey("people.id")),
     Column("reporter_id", Integer, ForeignKey("people.id")),
@@ -96,6 +102,7 @@ comments = Table(
     Column("external_id", String(255), nullable=False),
     Column("item_id", Integer, ForeignKey("work_items.id", ondelete="CASCADE"), nullable=False),
     Column("author_id", Integer, ForeignKey("people.id")),
+    Column("author_source_id", String(255)),  # the author's id at the source (see work_items)
     Column("body", Text, nullable=False, default=""),
     _ts("created_at", nullable=False),
     Column("content_hash", String(40), nullable=False),
@@ -113,6 +120,34 @@ labels = Table(
     Column("project", String(255), nullable=False),
     Column("name", String(255), nullable=False),
     UniqueConstraint("source", "project", "name", name="uq_labels"),
+)
+
+# Each workspace project's named workflow states, each in one of the five categories; a state is
+# made when an item first lands in it, and moves category when a mapping says so.
+workflow_states = Table(
+    "workflow_states", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("source", String(32), nullable=False),
+    Column("project", String(255), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("category", String(16), nullable=False),
+    UniqueConstraint("source", "project", "name", name="uq_workflow_states"),
+)
+
+# The mapping a user saved for one source project (source values -> states, priorities, types,
+# people); each job keeps the rules it ran with in its options. `applied_fingerprint` names the
+# rules the stored items were last mapped with, so a changed mapping re-maps them once.
+value_mappings = Table(
+    "value_mappings", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("source", String(32), nullable=False),
+    Column("project", String(255), nullable=False),
+    Column("rules", JSON, nullable=False),
+    Column("fingerprint", String(40), nullable=False),
+    Column("applied_fingerprint", String(40)),
+    Column("saved_by", String(255), nullable=False, default="cli"),
+    _ts("updated_at", nullable=False),
+    UniqueConstraint("source", "project", name="uq_value_mappings"),
 )
 
 import_jobs = Table(

@@ -18,7 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from importers.model import Comment, ItemFailure, Page, Person, WorkItem
 
-from .schema import comments, labels, people, projects, work_items
+from .schema import comments, labels, people, projects, work_items, workflow_states
 
 SKIP, UPDATE = "skip", "update"
 _CHUNK = 500  # keeps IN (...) lists well under every driver's parameter limit
@@ -95,8 +95,8 @@ def _upsert_people(conn: Connection, persons: Iterable[Person | None]) -> dict[s
     """Insert unknown people, add new per-source ids to known ones; return match_key -> id."""
     unique: dict[str, Person] = {}
     for person in persons:
-        if person is not None:
-            unique.setdefault(person.match_key, person)
+        if person is not None and (person.match_key not in unique or unique[person.match_key].workspace_key):
+            unique[person.match_key] = person  # the person's own record beats one merged into it
     if not unique:
         return {}
     ids: dict[str, int] = {}
@@ -119,7 +119,7 @@ def _upsert_people(conn: Connection, persons: Iterable[Person | None]) -> dict[s
     merged = []
     for key, source_ids in known.items():
         person = unique[key]
-        if source_ids.get(person.source) != person.external_id:
+        if person.workspace_key is None and source_ids.get(person.source) != person.external_id:
             merged.append({"_id": ids[key], "source_ids": {**source_ids, person.source: person.external_id}})
     if merged:
         conn.execute(update(people).where(people.c.id == bindparam("_id")), merged)
@@ -130,10 +130,13 @@ def _item_row(item: WorkItem, person_ids: dict[str, int], digest: str) -> dict:
     return {
         "source": item.source, "external_id": item.external_id, "key": item.key, "project": item.project,
         "title": item.title, "description": item.description, "type": item.type,
-        "status": item.status.value, "source_status": item.source_status, "priority": item.priority.value,
+        "status": item.status.value, "source_status": item.source_status, "state": item.state_name,
+        "priority": item.priority.value, "source_priority": item.source_priority, "source_type": item.source_type,
         "labels": item.labels,
         "assignee_id": person_ids.get(item.assignee.match_key) if item.assignee else None,
         "reporter_id": person_ids.get(item.reporter.match_key) if item.reporter else None,
+        "assignee_source_id": item.assignee.external_id if item.assignee else None,
+        "reporter_source_id": item.reporter.external_id if item.reporter else None,
         "created_at": item.created_at, "updated_at": item.updated_at, "closed_at": item.closed_at,
         "url": item.url, "parent_key": item.parent_key,
         "links": [link.model_dump() for link in item.links],
@@ -185,6 +188,8 @@ def write_batch(conn: Connection, pages: list[Page], *, source: str, job_id: str
         rows = [{**_item_row(items[eid], person_ids, digests[eid]), "_id": existing[eid][0], "updated_by_job": job_id}
                 for eid in to_update]
         conn.execute(update(work_items).where(work_items.c.id == bindparam("_id")), rows)
+    upsert_states(conn, source, {(items[eid].project, items[eid].state_name): items[eid].status.value
+                                 for eid in written})
     label_rows = {(source, items[eid].project, name) for eid in written for name in items[eid].labels}
     if label_rows:
         conn.execute(_insert(conn, labels).on_conflict_do_nothing(index_elements=["source", "project", "name"]),
@@ -192,6 +197,17 @@ def write_batch(conn: Connection, pages: list[Page], *, source: str, job_id: str
     if batch_comments:
         result.comments_written = _write_comments(conn, batch_comments, source, job_id, policy, person_ids)
     return result
+
+
+def upsert_states(conn: Connection, source: str, states: dict[tuple[str, str], str]) -> None:
+    """Make the workflow states {(project, name): category} exist; a state that exists moves to the
+    category given (the source or the mapping changed it)."""
+    if not states:
+        return
+    stmt = _insert(conn, workflow_states)
+    conn.execute(stmt.on_conflict_do_update(index_elements=["source", "project", "name"],
+                                            set_={"category": stmt.excluded.category}),
+                 [{"source": source, "project": p, "name": n, "category": c} for (p, n), c in sorted(states.items())])
 
 
 def _write_comments(conn: Connection, batch: list[Comment], source: str, job_id: str, policy: str,
@@ -208,7 +224,8 @@ def _write_comments(conn: Connection, batch: list[Comment], source: str, job_id:
             continue
         digest = _hash(comment)
         row = {"item_id": item_id, "author_id": person_ids.get(comment.author.match_key) if comment.author else None,
-               "body": comment.body, "created_at": comment.created_at, "content_hash": digest}
+               "author_source_id": comment.author.external_id if comment.author else None, "body": comment.body,
+               "created_at": comment.created_at, "content_hash": digest}
         if eid not in existing:
             inserts.append({**row, "source": source, "external_id": eid, "created_by_job": job_id,
                             "updated_by_job": job_id})

@@ -54,7 +54,9 @@ def test_preview_json_has_at_least_ten_rows(cli):
     data = json.loads(result.stdout)
     assert result.returncode == 0
     assert len(data["items"]) >= 10 and data["estimated_total"] == 50
-    assert set(data["items"][0]) == {"key", "title", "status", "assignee", "created", "updated"}
+    assert set(data["items"][0]) == {"key", "title", "state", "status", "assignee", "created", "updated"}
+    assert {i["state"] for i in data["items"]} <= {"Backlog", "Selected for Development", "To Do", "In Progress",
+                                                   "In Review", "Done", "Won't Do"}
 
 
 def test_sources_lists_every_tool(cli):

@@ -26,7 +26,8 @@ SIZE = 120
 EXPECTED_STATUS = {  # (JIRA status, resolution) -> what ACGS2 must show, written out independently
     ("Backlog", None): Status.BACKLOG, ("To Do", None): Status.TODO,
     ("In Progress", None): Status.IN_PROGRESS, ("In Review", None): Status.IN_PROGRESS,
-    ("Done", "Done"): Status.DONE, ("Done", "Duplicate"): Status.CANCELLED, ("Won't Do", "Won't Do"): Status.CANCELLED,
+    # one category per status (issue 14: "Done" is one workspace state), whatever the resolution
+    ("Done", "Done"): Status.DONE, ("Done", "Duplicate"): Status.DONE, ("Won't Do", "Won't Do"): Status.CANCELLED,
 }
 
 
@@ -194,7 +195,7 @@ def test_full_read_yields_exactly_the_ground_truth(source, fake):
     assert counted == truth["comment_counts"]
     for item in items:
         name, _, resolution = truth["statuses"][item.key]
-        assert item.source_status == name
+        assert item.source_status == name and item.state == name  # JIRA's own status name is the state
         assert item.status == EXPECTED_STATUS[(name, resolution)], item.key
 
 

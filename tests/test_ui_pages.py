@@ -99,10 +99,10 @@ def test_workspace_filters_and_shows_an_item_with_its_comments(run_import):
     at = page("pages/workspace.py")
     assert metrics(at)["Work items"] == "37"
     assert len(at.dataframe[0].value) == 37
-    at.selectbox(key="filter_status").set_value("done").run()
-    statuses = set(at.dataframe[0].value["status"])
-    assert statuses == {"done"}
-    at.selectbox(key="filter_status").set_value("All").run()
+    at.selectbox(key="filter_state").set_value("In Review").run()  # the demo's own status name
+    table = at.dataframe[0].value
+    assert set(table["status"]) == {"In Review"} and set(table["category"]) == {"in_progress"}
+    at.selectbox(key="filter_state").set_value("All").run()
     at.text_input(key="filter_text").input("ACME-1").run()
     keys = list(at.dataframe[0].value["key"])
     assert keys and all("ACME-1" in k for k in keys)

@@ -150,6 +150,9 @@ class DemoSource(Source):
             )
             for n in range(rng.choice((0, 0, 1, 1, 2, 3)))
         ]
+        description = rng.choice(DESCRIPTIONS)  # drawn in this order, so every item stays as it always was
+        kind = "sub-task" if parent else rng.choice(TYPES)
+        priority = rng.choice(list(PRIORITY_MAP))
         try:
             item = WorkItem(
                 source="demo",
@@ -157,11 +160,14 @@ class DemoSource(Source):
                 key=key,
                 project=project,
                 title=title,
-                description=rng.choice(DESCRIPTIONS),
-                type="sub-task" if parent else rng.choice(TYPES),
+                description=description,
+                type=kind,
+                source_type=kind,
                 status=STATUS_MAP[source_status],
                 source_status=source_status,
-                priority=PRIORITY_MAP[rng.choice(list(PRIORITY_MAP))],
+                state=source_status,
+                priority=PRIORITY_MAP[priority],
+                source_priority=priority,
                 labels=sorted(set(rng.sample(LABELS, rng.randint(0, 3)))),
                 assignee=_person(rng.randrange(len(PEOPLE))) if rng.random() < 0.8 else None,
                 reporter=_person(rng.randrange(len(PEOPLE))),

@@ -13,11 +13,13 @@ from typing import Any
 from pydantic import ValidationError
 
 from ..model import Comment, ItemFailure, Person, Priority, Status, WorkItem
+from ..workflow import CLOSED, refine_by_label
 from .settings import (
     DEFAULT_TYPE,
     MILESTONE_LABEL_PREFIX,
     PRIORITY_LABELS,
     PULL_REQUEST_TYPE,
+    STATE_NAMES,
     STATUS_LABELS,
     STATUS_MAP,
     TYPE_MAP,
@@ -63,29 +65,47 @@ def _label_names(raw: dict) -> list[str]:
     return names
 
 
-def _status(raw: dict, lowered: list[str]) -> tuple[Status, str]:
-    state = raw["state"]
-    reason = raw.get("state_reason")
-    status = STATUS_MAP.get((state, reason)) or STATUS_MAP.get((state, None))
+def status_key(state: str, reason: str | None) -> str:
+    """The source value a mapping's status rows are keyed on: `open`, `closed:not_planned`, ..."""
+    return f"{state}:{reason}" if reason else state
+
+
+def base_state(key: str) -> tuple[str, Status] | None:
+    """(state name, category) of a state key before labels refine it; None for an unknown state."""
+    state, _, reason = key.partition(":")
+    status = STATUS_MAP.get((state, reason or None)) or STATUS_MAP.get((state, None))
     if status is None:
-        raise ValueError(f"unknown state {state!r}")
-    if status is Status.TODO:
-        status = next((STATUS_LABELS[n] for n in lowered if n in STATUS_LABELS), status)
-    return status, f"{state}:{reason}" if reason else state
+        return None
+    return STATE_NAMES.get(key) or STATE_NAMES.get(state) or key, status
+
+
+def _status(raw: dict, labels: list[str]) -> tuple[Status, str, str]:
+    """(category, status key, state name)."""
+    key = status_key(raw["state"], raw.get("state_reason"))
+    base = base_state(key)
+    if base is None:
+        raise ValueError(f"unknown state {raw['state']!r}")
+    name, status = refine_by_label(labels, STATUS_LABELS, closed=base[1] in CLOSED) or base
+    return status, key, name
 
 
 def _priority(lowered: list[str]) -> Priority:
     return next((PRIORITY_LABELS[n] for n in lowered if n in PRIORITY_LABELS), Priority.NONE)
 
 
-def _type(raw: dict, lowered: list[str]) -> str:
+def type_name(name: str) -> str:
+    lowered = name.strip().lower()
+    return TYPE_MAP.get(lowered, lowered or DEFAULT_TYPE)
+
+
+def _type(raw: dict, lowered: list[str]) -> tuple[str, str]:
+    """(the issue type's name or "", the workspace type): a type label first, then the issue type."""
     if is_pull_request(raw):
-        return PULL_REQUEST_TYPE
+        return "pull request", PULL_REQUEST_TYPE
     issue_type = raw.get("type")
-    if isinstance(issue_type, dict) and isinstance(issue_type.get("name"), str):
-        name = issue_type["name"].strip().lower()
-        return TYPE_MAP.get(name, name or DEFAULT_TYPE)
-    return next((TYPE_MAP[n] for n in lowered if n in TYPE_MAP), DEFAULT_TYPE)
+    name = issue_type["name"] if isinstance(issue_type, dict) and isinstance(issue_type.get("name"), str) else ""
+    by_label = next((TYPE_MAP[n] for n in lowered if n in TYPE_MAP), None)
+    return name, by_label or (type_name(name) if name else DEFAULT_TYPE)
 
 
 def _parent_key(raw: dict) -> str | None:
@@ -101,7 +121,8 @@ def map_issue(raw: Any, project: str) -> WorkItem | ItemFailure:
     try:
         labels = _label_names(raw)
         lowered = [n.lower() for n in labels]
-        status, source_status = _status(raw, lowered)
+        status, source_status, state = _status(raw, labels)
+        source_type, kind = _type(raw, lowered)
         milestone = raw.get("milestone")
         if isinstance(milestone, dict) and milestone.get("title"):
             labels.append(f"{MILESTONE_LABEL_PREFIX}{milestone['title']}")
@@ -114,9 +135,11 @@ def map_issue(raw: Any, project: str) -> WorkItem | ItemFailure:
             project=project,
             title=raw["title"],
             description=raw.get("body") or "",
-            type=_type(raw, lowered),
+            type=kind,
+            source_type=source_type,
             status=status,
             source_status=source_status,
+            state=state,
             priority=_priority(lowered),
             labels=labels,
             assignee=assignee,

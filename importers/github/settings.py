@@ -26,7 +26,18 @@ STATUS_MAP: dict[tuple[str, str | None], Status] = {
     ("closed", "duplicate"): Status.CANCELLED,
 }
 
-# Open issues carrying one of these labels are further along (or further back) than "todo".
+# The workspace state of each (state, state_reason) key, in the words GitHub's own pages use.
+STATE_NAMES: dict[str, str] = {
+    "open": "Open",
+    "open:reopened": "Open",
+    "closed": "Closed",
+    "closed:completed": "Closed",
+    "closed:not_planned": "Not planned",
+    "closed:duplicate": "Duplicate",
+}
+
+# Workflow labels: a label of an open category refines an open issue, one of a closed category a
+# closed issue (importers/workflow.py); the state takes the label's name.
 STATUS_LABELS: dict[str, Status] = {
     "in progress": Status.IN_PROGRESS,
     "in-progress": Status.IN_PROGRESS,
@@ -52,7 +63,7 @@ PRIORITY_LABELS: dict[str, Priority] = {
     "priority: low": Priority.LOW,
 }
 
-# Issue type (the organisation's `type.name`, else a label) -> ACGS2 type; default below.
+# Issue type (a type label, else the organisation's `type.name`) -> ACGS2 type; default below.
 TYPE_MAP: dict[str, str] = {
     "bug": "bug",
     "feature": "feature",

@@ -13,12 +13,14 @@ from urllib.parse import unquote
 from pydantic import ValidationError
 
 from ..model import Attachment, Comment, ItemFailure, Person, Priority, Status, WorkItem
+from ..workflow import CLOSED, refine_by_label
 from .settings import (
     BUG_LABELS,
-    LABEL_STATUS_MAP,
     MILESTONE_LABEL_PREFIX,
     PRIORITY_LABELS,
     SEVERITY_MAP,
+    STATE_NAMES,
+    STATUS_LABELS,
     STATUS_MAP,
     TYPE_MAP,
 )
@@ -45,31 +47,30 @@ def person(raw: Any) -> Person | None:
     )
 
 
-def status(state: str, labels: list[str]) -> Status:
-    """The bare state, refined by the first workflow label the table knows."""
+def status(state: str, labels: list[str]) -> tuple[str, Status]:
+    """(state name, category): the bare state, refined by the first workflow label the table knows."""
     if state not in STATUS_MAP:
         raise ValueError(f"unknown GitLab state {state!r}")
-    for label in labels:
-        refined = LABEL_STATUS_MAP.get((state, label.lower()))
-        if refined is not None:
-            return refined
-    return STATUS_MAP[state]
+    base = STATUS_MAP[state]
+    return refine_by_label(labels, STATUS_LABELS, closed=base in CLOSED) or (STATE_NAMES.get(state, state), base)
+
+
+def severity_key(raw: dict) -> str:
+    """The source value a mapping's priority rows are keyed on: an incident's severity."""
+    return f"severity:{raw['severity']}" if raw.get("issue_type") == "incident" and raw.get("severity") else ""
 
 
 def priority(raw: dict, labels: list[str]) -> Priority:
-    if raw.get("issue_type") == "incident" and raw.get("severity") in SEVERITY_MAP:
-        return SEVERITY_MAP[raw["severity"]]
     for label in labels:
         if label.lower() in PRIORITY_LABELS:
             return PRIORITY_LABELS[label.lower()]
-    return Priority.NONE
+    return SEVERITY_MAP.get(severity_key(raw).removeprefix("severity:"), Priority.NONE)
 
 
 def item_type(raw: dict, labels: list[str]) -> str:
-    kind = TYPE_MAP.get(str(raw.get("issue_type") or "issue").lower(), "task")
-    if kind == "task" and any(label.lower() in BUG_LABELS for label in labels):
+    if any(label.lower() in BUG_LABELS for label in labels):
         return "bug"
-    return kind
+    return TYPE_MAP.get(str(raw.get("issue_type") or "issue").lower(), "task")
 
 
 def parent_key(epic: Any) -> str | None:
@@ -102,6 +103,7 @@ def to_item(raw: dict, project: str) -> WorkItem:
     all_labels = labels + ([f"{MILESTONE_LABEL_PREFIX}{milestone['title']}"] if milestone else [])
     assignees = raw.get("assignees") or ([raw["assignee"]] if raw.get("assignee") else [])
     description = raw.get("description") or ""
+    state, category = status(raw["state"], labels)
     return WorkItem(
         source=SOURCE,
         external_id=str(raw["id"]),
@@ -110,9 +112,12 @@ def to_item(raw: dict, project: str) -> WorkItem:
         title=raw["title"],
         description=description,
         type=item_type(raw, labels),
-        status=status(raw["state"], labels),
+        source_type=str(raw.get("issue_type") or "issue"),
+        status=category,
         source_status=raw["state"],
+        state=state,
         priority=priority(raw, labels),
+        source_priority=severity_key(raw),
         labels=all_labels,
         assignee=person(assignees[0]) if assignees else None,
         reporter=person(raw.get("author")),

@@ -28,19 +28,22 @@ STATUS_MAP = {
     "opened": Status.TODO,
     "closed": Status.DONE,
 }
-# (state, lower-cased label) -> status: labels that refine what the bare state says.
-LABEL_STATUS_MAP = {
-    ("opened", "doing"): Status.IN_PROGRESS,
-    ("opened", "in progress"): Status.IN_PROGRESS,
-    ("opened", "workflow::in progress"): Status.IN_PROGRESS,
-    ("opened", "workflow::doing"): Status.IN_PROGRESS,
-    ("opened", "backlog"): Status.BACKLOG,
-    ("opened", "workflow::backlog"): Status.BACKLOG,
-    ("closed", "wontfix"): Status.CANCELLED,
-    ("closed", "won't fix"): Status.CANCELLED,
-    ("closed", "won't do"): Status.CANCELLED,
-    ("closed", "duplicate"): Status.CANCELLED,
-    ("closed", "invalid"): Status.CANCELLED,
+STATE_NAMES = {"opened": "Open", "closed": "Closed"}  # as GitLab's issue pages say it
+# Lower-cased workflow labels -> category. A label of an open category refines an open issue, one
+# of a closed category a closed issue (importers/workflow.py); the state takes the label's name,
+# a scoped label its value ("workflow::doing" -> "doing").
+STATUS_LABELS = {
+    "doing": Status.IN_PROGRESS,
+    "in progress": Status.IN_PROGRESS,
+    "workflow::in progress": Status.IN_PROGRESS,
+    "workflow::doing": Status.IN_PROGRESS,
+    "backlog": Status.BACKLOG,
+    "workflow::backlog": Status.BACKLOG,
+    "wontfix": Status.CANCELLED,
+    "won't fix": Status.CANCELLED,
+    "won't do": Status.CANCELLED,
+    "duplicate": Status.CANCELLED,
+    "invalid": Status.CANCELLED,
 }
 # Lower-cased priority labels (scoped "priority::x" and the common short forms).
 PRIORITY_LABELS = {
@@ -49,7 +52,7 @@ PRIORITY_LABELS = {
     "priority::3": Priority.MEDIUM, "priority::medium": Priority.MEDIUM, "p3": Priority.MEDIUM,
     "priority::4": Priority.LOW, "priority::low": Priority.LOW, "p4": Priority.LOW,
 }
-# Incidents carry a severity field instead.
+# Incidents carry a severity field too (a priority label, when there is one, comes first).
 SEVERITY_MAP = {
     "CRITICAL": Priority.URGENT,
     "HIGH": Priority.HIGH,
@@ -57,7 +60,7 @@ SEVERITY_MAP = {
     "LOW": Priority.LOW,
     "UNKNOWN": Priority.NONE,
 }
-# GitLab's issue_type -> ACGS2 type; a "bug" label turns a plain issue into a bug.
+# GitLab's issue_type -> ACGS2 type; a "bug" label makes any issue a bug (labels come first).
 TYPE_MAP = {
     "issue": "task",
     "incident": "incident",

@@ -16,7 +16,6 @@ from pydantic import ValidationError
 from ..model import Attachment, Comment, ItemFailure, Link, Person, Priority, Status, WorkItem
 from .markup import adf_to_markdown, wiki_to_markdown
 from .settings import (
-    CANCELLED_RESOLUTIONS,
     LINK_KIND_BY_PHRASE,
     PRIORITY_BY_NAME,
     STATUS_BY_CATEGORY,
@@ -74,32 +73,49 @@ def map_person(raw: Any) -> Person | None:
                   email=raw.get("emailAddress") or None, username=raw.get("name") or None)
 
 
-def map_status(status: Any, resolution: Any) -> Status:
-    status = _dict(status, "status")
-    by_name = STATUS_BY_NAME.get(str(status.get("name", "")).strip().lower())
+def status_category(name: str, category_key: Any) -> Status:
+    """The category a JIRA status is filed under: its status category (new, indeterminate, done),
+    refined by a few names JIRA has no category for (Backlog, Won't Do). Per status, never per
+    issue, so every issue in one status lands in one workspace state."""
+    by_name = STATUS_BY_NAME.get(name.strip().lower())
     if by_name is not None:
         return by_name
-    mapped = STATUS_BY_CATEGORY[_dict(status["statusCategory"], "status category")["key"]]
-    if mapped is Status.DONE and resolution is not None \
-            and str(_dict(resolution, "resolution").get("name", "")).strip().lower() in CANCELLED_RESOLUTIONS:
-        return Status.CANCELLED
-    return mapped
+    return STATUS_BY_CATEGORY[str(category_key)]
 
 
-def map_priority(priority: Any) -> Priority:
+def map_status(status: Any) -> tuple[str, Status]:
+    """(the status's name, its category)."""
+    status = _dict(status, "status")
+    name = str(status.get("name", ""))
+    return name, status_category(name, _dict(status["statusCategory"], "status category")["key"])
+
+
+def priority_level(name: str) -> Priority:
+    return PRIORITY_BY_NAME.get(name.strip().lower(), Priority.NONE)
+
+
+def map_priority(priority: Any) -> tuple[str, Priority]:
+    """(the priority's name, its level)."""
     if priority is None:
-        return Priority.NONE
-    return PRIORITY_BY_NAME.get(str(_dict(priority, "priority").get("name", "")).strip().lower(), Priority.NONE)
+        return "", Priority.NONE
+    name = str(_dict(priority, "priority").get("name", ""))
+    return name, priority_level(name)
 
 
-def map_type(issuetype: Any) -> str:
-    if issuetype is None:
-        return "task"
-    issuetype = _dict(issuetype, "issue type")
-    name = str(issuetype.get("name") or "task").strip().lower()
-    if issuetype.get("subtask") is True:
+def type_name(name: str, subtask: bool = False) -> str:
+    if subtask:
         return "sub-task"
-    return TYPE_BY_NAME.get(name, name or "task")
+    lowered = name.strip().lower() or "task"
+    return TYPE_BY_NAME.get(lowered, lowered)
+
+
+def map_type(issuetype: Any) -> tuple[str, str]:
+    """(the issue type's name, the workspace type)."""
+    if issuetype is None:
+        return "", "task"
+    issuetype = _dict(issuetype, "issue type")
+    name = str(issuetype.get("name") or "")
+    return name, type_name(name, issuetype.get("subtask") is True)
 
 
 def map_link(raw: Any) -> Link:
@@ -132,6 +148,9 @@ def map_issue(raw: Any, extra_comments: list, ctx: Context) -> tuple[WorkItem, l
     item_id, key = str(raw["id"]), str(raw["key"])
     parent = fields.get("parent")
     resolved = fields.get("resolutiondate")
+    state, category = map_status(fields["status"])
+    priority_name, priority = map_priority(fields.get("priority"))
+    type_value, kind = map_type(fields.get("issuetype"))
     item = WorkItem(
         source=SOURCE,
         external_id=item_id,
@@ -139,10 +158,13 @@ def map_issue(raw: Any, extra_comments: list, ctx: Context) -> tuple[WorkItem, l
         project=key.rsplit("-", 1)[0],
         title=fields["summary"],
         description=ctx.to_markdown(fields.get("description")),
-        type=map_type(fields.get("issuetype")),
-        status=map_status(fields["status"], fields.get("resolution")),
-        source_status=str(_dict(fields["status"], "status").get("name", "")),
-        priority=map_priority(fields.get("priority")),
+        type=kind,
+        source_type=type_value,
+        status=category,
+        source_status=state,
+        state=state,
+        priority=priority,
+        source_priority=priority_name,
         labels=[str(label) for label in _list(fields.get("labels"), "labels")],
         assignee=map_person(fields.get("assignee")),
         reporter=map_person(fields.get("reporter")),

@@ -1,8 +1,10 @@
 """The JIRA source's constants and its one mapping table (JIRA vocabulary -> ACGS2 model).
 
-Statuses are mapped by status category first, because every JIRA workflow names its states
-differently but each state belongs to one of four fixed categories. A few state and resolution
-names override the category: JIRA files "Won't Do" under done, ACGS2 calls it cancelled.
+A JIRA status becomes a workspace state of the same name, filed under the category JIRA gives it
+(its status category: every workflow names its statuses differently, but each belongs to one of
+four fixed categories). A few names override the category: JIRA files "Won't Do" under done,
+ACGS2 calls it cancelled. The category is a status's, never an issue's: the resolution does not
+move one issue of "Done" elsewhere, so every issue in a status lands in one state.
 """
 from ..model import Priority, Status
 
@@ -56,11 +58,6 @@ STATUS_BY_NAME = {
     "declined": Status.CANCELLED,
     "rejected": Status.CANCELLED,
     "abandoned": Status.CANCELLED,
-}
-# A done issue closed with one of these resolutions was never done: it is cancelled.
-CANCELLED_RESOLUTIONS = {
-    "won't do", "won't fix", "wont fix", "cancelled", "canceled", "duplicate", "declined",
-    "rejected", "cannot reproduce", "incomplete", "obsolete",
 }
 
 PRIORITY_BY_NAME = {
