@@ -70,13 +70,16 @@ def cmd_preview(args, api) -> int:
              "updated": i.updated_at.isoformat()} for i in result.items]
     if args.json:
         _print_json({"items": rows, "estimated_total": result.estimated_total, "existing": result.existing,
-                     "already_imported": result.already_imported, "seconds": round(result.seconds, 3)})
+                     "already_imported": result.already_imported, "internal_items": result.internal_items,
+                     "internal_comments": result.internal_comments, "seconds": round(result.seconds, 3)})
         return OK
     for r in rows:
         print(f"{r['key']:<16} {r['state'][:18]:<18} {(r['assignee'] or '-')[:20]:<20} {r['title'][:70]}")
     total = "unknown" if result.estimated_total is None else f"{result.estimated_total:,}"
     print(f"\n{len(rows)} shown; estimated total {total}; {result.existing} of these already in the workspace "
           f"({result.already_imported:,} of this project imported so far)")
+    comments = "" if result.internal_comments is None else f" and {result.internal_comments:,} internal comment(s)"
+    print(f"not public (internal or restricted): {result.internal_items:,} item(s){comments}")
     return OK
 
 
@@ -117,6 +120,10 @@ def cmd_status(args, api) -> int:
     print(_progress_line(doc))
     if doc["error"]:
         print(f"error: {doc['error']}")
+    if doc.get("internal_items") or doc.get("internal_comments"):
+        print(f"not public: {doc['internal_items']:,} item(s), {doc['internal_comments']:,} comment(s)")
+    for note in doc.get("notes") or []:
+        print(f"note: {note}")
     for f in api.failures(args.job_id, limit=20):
         print(f"  failed {f['key'] or f['external_id']}: {f['reason']}")
     return OK
@@ -166,7 +173,8 @@ def cmd_items(args, api) -> int:
     from store.db import engine_for
 
     rows = queries.items(engine_for(), source=args.source, project=args.project, status=args.status,
-                         state=args.state, limit=args.limit)
+                         state=args.state, limit=args.limit,
+                         visibility=queries.PUBLIC_ONLY if args.public_only else None)
     if args.json:
         _print_json(rows)
         return OK
@@ -261,6 +269,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--status", help="a category: backlog, todo, in_progress, done or cancelled")
     p.add_argument("--state", help="a workflow state's name, e.g. \"In Review\"")
     p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--public-only", action="store_true", help="hide internal and restricted items")
     p.add_argument("--json", action="store_true")
     p = add("stats", cmd_stats, "counts by source, project and status")
     p.add_argument("--json", action="store_true")

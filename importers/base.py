@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from .errors import ConfigError
-from .model import Page, Project, WorkItem
+from .model import Page, Project, StreamGap, WorkItem
 from .retry import RetryPolicy, WaitListener
 
 
@@ -107,8 +107,29 @@ class Source(ABC):
                 items=items,
                 comments=[c for c in page.comments if c.item_external_id in ids],
                 failures=[f for f in page.failures if f.external_id in wanted],
+                gaps=[g for g in page.gaps if g.item_external_id in ids],
                 cursor=page.cursor,
             )
+
+    def fill(self, project: str, gaps: list[StreamGap]) -> Iterator[Page]:
+        """Re-read only what `gaps` name (a retry of a job that ended `partial` with unread data).
+
+        Items named by a gap are re-read with their secondary data through `fetch`; a project-wide
+        listing that broke off is read on from its `resume` cursor through `read`. Pages may carry
+        gaps again where the data is still unreadable. Sources with a cheaper route override this.
+        """
+        ids = sorted({g.item_external_id for g in gaps if g.item_external_id})
+        if ids:
+            yield from self.fetch(project, ids)
+        for gap in gaps:
+            if not gap.item_external_id and gap.resume is not None:
+                yield from self.read(project, cursor=gap.resume)
+
+    def internal_counts(self, project: str, since: datetime | None = None) -> dict[str, int]:
+        """How many non-public items and comments a read of `project` brings, where the source can
+        count them cheaply (a request or two): {"items": n, "comments": m}, a key left out when it
+        cannot say. The preview shows them; a dry run counts them exactly. Default: nothing known."""
+        return {}
 
     def preview(self, project: str, limit: int = 20, since: datetime | None = None) -> list[WorkItem]:
         """The first `limit` items, reading as few pages as possible."""

@@ -30,6 +30,22 @@ class Status(StrEnum):
         return self.value.replace("_", " ").capitalize()
 
 
+class Visibility(StrEnum):
+    """Who may see an item or a comment at its source. Stored with it, shown by the Workspace,
+    exports and the API, and filterable there (a filter's default may hide all but PUBLIC).
+
+    Connectors map their vendor's marker, and say whom in `visible_to` when the source names it:
+    ServiceNow work notes and GitLab internal notes (`internal: true`) and confidential issues are
+    INTERNAL; a JIRA comment with `visibility` {type: role|group, value: NAME} and an issue under a
+    security level are RESTRICTED with `visible_to` "role: NAME" / "group: NAME" / "security level: NAME";
+    a GitHub comment the API reports minimized is INTERNAL with `visible_to` "minimized: REASON".
+    """
+
+    PUBLIC = "public"  # everyone who can see the project
+    INTERNAL = "internal"  # the source's own team, not its customers or the public
+    RESTRICTED = "restricted"  # only the roles or groups named in `visible_to`
+
+
 class Priority(StrEnum):
     URGENT = "urgent"
     HIGH = "high"
@@ -153,6 +169,11 @@ class WorkItem(_Model):
     parent_key: str | None = None
     links: list[Link] = Field(default_factory=list)
     attachments: list[Attachment] = Field(default_factory=list)
+    visibility: Visibility = Visibility.PUBLIC
+    visible_to: str = ""  # whom RESTRICTED (or INTERNAL) content is for, as the source names it
+    # What the import could not carry over faithfully, said on the item ("parent INC0010003 no
+    # longer exists at the source"): shown with the item, never silently dropped.
+    notes: list[str] = Field(default_factory=list)
 
     @field_validator("created_at", "updated_at", "closed_at")
     @classmethod
@@ -182,6 +203,8 @@ class Comment(_Model):
     author: Person | None = None
     body: str = ""  # Markdown
     created_at: datetime
+    visibility: Visibility = Visibility.PUBLIC
+    visible_to: str = ""  # see Visibility
 
     @field_validator("created_at")
     @classmethod
@@ -197,13 +220,37 @@ class ItemFailure(_Model):
     reason: str
 
 
+class StreamGap(_Model):
+    """Data of a secondary stream (comments, attachments, people) that could not be read, while the
+    items it belongs to were read and are kept.
+
+    A gap names one item (`item_external_id`), or, for a project-wide listing that broke off (such
+    as a repository's comment listing), the place to resume that listing (`resume`, a cursor the
+    source's `read` accepts) with `item_external_id` empty. The job ends `partial` with `reason`,
+    and a retry re-reads only what gaps name (`Source.fill`)."""
+
+    stream: str = Field(min_length=1)  # GAP_STREAMS: "comments", "attachments", "people"
+    item_external_id: str = ""
+    key: str = ""
+    reason: str
+    resume: dict[str, Any] | None = None
+
+
+GAP_STREAMS = ("comments", "attachments", "people")
+
+
 class Page(_Model):
-    """One page read from a source; `cursor` resumes the read right after this page."""
+    """One page read from a source; `cursor` resumes the read right after this page.
+
+    `gaps` are the page's data that could not be read (its items are kept); `notes` are what the
+    source wants said on the job, such as its own count of rows differing from what it returned."""
 
     items: list[WorkItem] = Field(default_factory=list)
     comments: list[Comment] = Field(default_factory=list)
     failures: list[ItemFailure] = Field(default_factory=list)
     cursor: dict[str, Any] | None = None
+    gaps: list[StreamGap] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
 
     @property
     def size(self) -> int:

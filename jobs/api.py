@@ -17,7 +17,7 @@ from sqlalchemy import and_, delete, func, select, update
 
 from importers import make_source, source_class, source_names
 from importers.errors import ConfigError, SourceError
-from importers.model import WorkItem
+from importers.model import Visibility, WorkItem
 from store import credentials
 from store import jobs as job_store
 from store.audit import record
@@ -96,6 +96,10 @@ class Preview:
     existing: int  # how many of the previewed items are already in the workspace
     already_imported: int  # items of this source and project already in the workspace
     seconds: float
+    # non-public items and comments the import brings (Visibility): the source's own count where it
+    # has a cheap one, else items counted in the sample; comments None when unknown before a dry run
+    internal_items: int = 0
+    internal_comments: int | None = None
 
 
 def preview(source: str, project: str | None = None, config: dict[str, str] | None = None, limit: int = 20,
@@ -106,6 +110,7 @@ def preview(source: str, project: str | None = None, config: dict[str, str] | No
         when = parse_since(since)
         items = src.preview(project, limit, when)
         total = src.estimate(project, when)
+        internal = src.internal_counts(project, when)
     engine = engine_for()
     with engine.connect() as conn:
         ids = [i.external_id for i in items]
@@ -113,7 +118,9 @@ def preview(source: str, project: str | None = None, config: dict[str, str] | No
             work_items.c.source == source, work_items.c.external_id.in_(ids)))).scalar_one() if ids else 0
         already = conn.execute(select(func.count()).select_from(work_items).where(and_(
             work_items.c.source == source, work_items.c.project == project))).scalar_one()
-    return Preview(items, total, existing, already, time.perf_counter() - started)
+    sampled = sum(1 for i in items if i.visibility != Visibility.PUBLIC)
+    return Preview(items, total, existing, already, time.perf_counter() - started,
+                   internal_items=internal.get("items", sampled), internal_comments=internal.get("comments"))
 
 
 def _first_project(src) -> str:
@@ -221,7 +228,7 @@ def retry(job_id: str, actor: Actor | str | None = None) -> dict:
     with engine.begin() as conn:
         conn.execute(update(import_jobs).where(import_jobs.c.id == job_id).values(
             status=JobStatus.QUEUED.value, cancel_requested=False, error=None, finished_at=None,
-            retry_failures=doc["failed"] > 0))
+            retry_failures=doc["failed"] > 0 or bool(doc.get("unread"))))
         conn.execute(update(import_parts).where(and_(
             import_parts.c.job_id == job_id,
             import_parts.c.status.in_([JobStatus.FAILED.value, JobStatus.CANCELLED.value, JobStatus.PARTIAL.value,

@@ -15,7 +15,7 @@ import redis
 from sqlalchemy import Engine
 
 from store import jobs as job_store
-from store.jobs import COUNTERS, JobStatus, now, utc
+from store.jobs import COUNTERS, VISIBILITY_COUNTERS, JobStatus, now, utc
 
 log = logging.getLogger(__name__)
 TTL_SECONDS = 86_400
@@ -46,6 +46,7 @@ def snapshot(engine: Engine, job_id: str) -> dict | None:
         if job is None:
             return None
         parts = job_store.get_parts(conn, job_id)
+        unread = job_store.gap_counts(conn, job_id)
     counts = {c: sum(getattr(p, c) or 0 for p in parts) for c in COUNTERS}
     status = JobStatus(job.status)
     cutoff = now() - timedelta(seconds=stale_after())
@@ -87,6 +88,12 @@ def snapshot(engine: Engine, job_id: str) -> dict | None:
         "worker_lost": bool(lost) and not status.finished,
         "waiting_until": _iso(min(utc(p.waiting_until) for p in waiting)) if waiting else None,
         "wait_reason": waiting[0].wait_reason if waiting else None,
+        # non-public items and comments read (a dry run counts them too), see importers.model.Visibility
+        **{c: sum(getattr(p, c) or 0 for p in parts) for c in VISIBILITY_COUNTERS},
+        # stream -> items whose comments / attachments / people could not be read (the items are kept)
+        "unread": unread,
+        # what the read said about itself, e.g. the source's own count differing from the rows returned
+        "notes": [f"{p.project}: {n}" if len(parts) > 1 else n for p in parts for n in (p.notes or [])],
         "duplicates": options.get("duplicates", "skip"),
         "dry_run": bool(options.get("dry_run")),
         "since": options.get("since"),

@@ -21,11 +21,11 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from importers.base import Source
 from importers.errors import SourceError
-from importers.model import Page
+from importers.model import Page, StreamGap
 from importers.retry import RetryPolicy, Transient
 from store import jobs as job_store
 from store.jobs import JobStatus, now
-from store.writer import BatchResult, upsert_project, write_batch
+from store.writer import UPDATE, BatchResult, upsert_project, write_batch
 
 log = logging.getLogger(__name__)
 _DONE = object()
@@ -60,6 +60,27 @@ class LeaseLost(Exception):
 
 class Stopped(Exception):
     """Cancelled on request."""
+
+
+class Incomplete(Exception):
+    """The part read every item it could, but some of their comments, attachments or people not."""
+
+
+READ, RETRY, FILL = "read", "retry", "fill"  # how a batch is committed: see PartRunner._commit
+
+
+def unread_reason(gaps: list[StreamGap], noun: str) -> str:
+    """One line for a part that ended with unread data, e.g. "comments of 3 tickets could not be
+    read (ServiceNow answered HTTP 500); the items are kept, retry reads only what is missing"."""
+    what = []
+    for stream in dict.fromkeys(g.stream for g in gaps):
+        items = sum(1 for g in gaps if g.stream == stream and g.item_external_id)
+        if items:
+            what.append(f"{stream} of {items:,} {noun}")
+        if any(g.stream == stream and not g.item_external_id for g in gaps):
+            what.append(f"part of the {stream} listing")
+    return (f"{', '.join(what)} could not be read ({gaps[0].reason}); "
+            "the items are kept, retry reads only what is missing")
 
 
 class PartRunner:
@@ -131,51 +152,74 @@ class PartRunner:
 
         Comments count too, up to COMMENTS_PER_ITEM a batch item: sources that list comments in
         pages of their own (GitHub's repo-wide comments) would otherwise pile every comment of
-        a project into one final batch, in memory and without a checkpoint."""
+        a project into one final batch, in memory and without a checkpoint.
+
+        When the read fails, the pages already read are still handed out (not as the last batch)
+        before the error: one stream's failure must not discard what another stream delivered."""
         limit = self.run_info.batch_size
         batch: list[Page] = []
         items = comments = 0
-        for page in self._prefetch(pages):
-            batch.append(page)
-            items += page.size
-            comments += len(page.comments)
-            if items >= limit or comments >= COMMENTS_PER_ITEM * limit:
+        try:
+            for page in self._prefetch(pages):
+                batch.append(page)
+                items += page.size
+                comments += len(page.comments)
+                if items >= limit or comments >= COMMENTS_PER_ITEM * limit:
+                    yield batch, False
+                    batch, items, comments = [], 0, 0
+        except Exception:
+            if batch:
                 yield batch, False
-                batch, items, comments = [], 0, 0
+            raise
         yield batch, True
 
     # -- writing -------------------------------------------------------------------------
-    def _commit(self, pages: list[Page], done: bool, retrying: bool) -> BatchResult:
+    def _commit(self, pages: list[Page], done: bool, mode: str = READ) -> BatchResult:
+        """Write one batch and advance the part in the same transaction.
+
+        `mode` READ advances the read position and counts everything; RETRY re-reads failed items
+        (counted as fixed, the read position stays); FILL re-reads what gaps name (counts stay, the
+        data is written as `update`: it is exactly what this job could not read before)."""
         r = self.run_info
         cursor = next((p.cursor for p in reversed(pages) if p.cursor is not None), None)
         high_water = max((i.updated_at for p in pages for i in p.items), default=None)
+        policy = UPDATE if mode == FILL else r.policy
 
         def transaction() -> BatchResult:
             with self.engine.begin() as conn:
                 if not job_store.owns(conn, r.job_id, r.project, r.lease):
                     raise LeaseLost()
                 result = write_batch(conn, pages, source=r.source_name, job_id=r.job_id,
-                                     policy=r.policy, dry_run=r.dry_run)
-                if retrying:
-                    fixed = [eid for eid in result.succeeded_ids]
+                                     policy=policy, dry_run=r.dry_run)
+                fixed: list[str] = []
+                filled: list[str] = []
+                if mode == RETRY:
+                    fixed = filled = list(result.succeeded_ids)
                     counts = {"created": result.created, "updated": result.updated,
                               "skipped": result.skipped, "failed": -len(self._known_failed & set(fixed))}
+                elif mode == FILL:
+                    filled = list(result.succeeded_ids)
+                    if done and not any(not g.item_external_id for g in result.gaps):
+                        filled.append("")  # a project-wide listing read to its end
+                    counts = {}
                 else:
-                    fixed = []
                     counts = {"processed": result.created + result.updated + result.skipped + result.failed,
                               "created": result.created, "updated": result.updated,
-                              "skipped": result.skipped, "failed": result.failed}
-                # a retry of failed items re-reads them out of order: the read position stays where it was
+                              "skipped": result.skipped, "failed": result.failed,
+                              "internal_items": result.internal_items,
+                              "internal_comments": result.internal_comments}
+                # a retry re-reads items out of order: the read position stays where it was
                 job_store.record_batch(
-                    conn, r.job_id, r.project, cursor=self._cursor if retrying else cursor,
-                    done_reading=True if retrying else done, high_water=None if r.dry_run else high_water,
-                    counts=counts, failures=result.failures, fixed_ids=fixed)
+                    conn, r.job_id, r.project, cursor=cursor if mode == READ else self._cursor,
+                    done_reading=done if mode == READ else True, high_water=None if r.dry_run else high_water,
+                    counts=counts, failures=result.failures, fixed_ids=fixed, gaps=result.gaps, filled=filled,
+                    notes=result.notes)
                 return result
 
         result = self._in_store(transaction)  # retried whole, so it changes no state of ours before it commits
-        if retrying:
+        if mode == RETRY:
             self._known_failed -= set(result.succeeded_ids)
-        else:
+        elif mode == READ:
             self._cursor = cursor if cursor is not None else self._cursor
         self._in_store(self.publish)
         if self._in_store(self.cancel_requested):
@@ -212,6 +256,8 @@ class PartRunner:
             return JobStatus.RUNNING
         except Stopped:
             status, error = JobStatus.CANCELLED, "cancelled on request"
+        except Incomplete as exc:
+            status, error = JobStatus.PARTIAL, str(exc)
         except SourceError as exc:
             status, error = JobStatus.FAILED, str(exc)
         except Exception as exc:  # unexpected: keep the job resumable and say what broke
@@ -235,21 +281,43 @@ class PartRunner:
             project = self.source.project(r.project)
             self._in_store(self._upsert_project, project)
         if not part.done_reading:
-            if not part.total:
+            total = part.total or None
+            if not total:
                 total = self.source.estimate(r.project, r.since)
                 if total is not None:
                     job_store.set_part(self.engine, r.job_id, r.project, r.lease, total=total)
                     self.publish()
             for pages, last in self._batches(self.source.read(r.project, part.cursor, r.since)):
-                self._commit(pages, last, retrying=False)
+                self._commit(pages, last)
+            self._check_count(total)
         if retry_failures:
             failed = job_store.failures(self.engine, r.job_id, r.project)
             self._known_failed = {f.external_id for f in failed}
             if failed:
                 for pages, _ in self._batches(self.source.fetch(r.project, [f.external_id for f in failed])):
                     if pages:
-                        self._commit(pages, True, retrying=True)
-        return JobStatus.PARTIAL if self._in_store(self._part).failed else JobStatus.SUCCEEDED
+                        self._commit(pages, True, RETRY)
+            unread = job_store.gaps(self.engine, r.job_id, r.project)
+            if unread:
+                for pages, last in self._batches(self.source.fill(r.project, unread)):
+                    if pages:
+                        self._commit(pages, last, FILL)
+        part = self._in_store(self._part)
+        unread = job_store.gaps(self.engine, r.job_id, r.project)
+        if unread:
+            raise Incomplete(unread_reason(unread, self.source.item_noun))
+        return JobStatus.PARTIAL if part.failed else JobStatus.SUCCEEDED
+
+    def _check_count(self, total: int | None) -> None:
+        """Say on the job when the source's own count differs from the items its read returned."""
+        part = self._in_store(self._part)
+        if total is None or part.processed == total:
+            return
+        note = (f"{self.source.label} counted {total:,} {self.source.item_noun} in {self.run_info.project}, "
+                f"its read returned {part.processed:,} (rows hidden from this account, or changed during the read)")
+        r = self.run_info
+        self._in_store(job_store.set_part, self.engine, r.job_id, r.project, r.lease,
+                       notes=[*(part.notes or []), note])
 
     def _part(self):
         with self.engine.connect() as conn:

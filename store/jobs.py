@@ -7,17 +7,19 @@ committed batch and a lease, so a batch only commits for the worker that owns th
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, overload
 
 from sqlalchemy import Connection, Engine, and_, delete, func, select, update
 
-from importers.model import ItemFailure
+from importers.model import ItemFailure, StreamGap
 
-from .schema import import_failures, import_jobs, import_parts
+from .schema import import_failures, import_gaps, import_jobs, import_parts
 
 COUNTERS = ("total", "processed", "created", "updated", "skipped", "failed")
+VISIBILITY_COUNTERS = ("internal_items", "internal_comments")  # non-public items and comments read
 
 
 class JobStatus(StrEnum):
@@ -116,16 +118,28 @@ def owns(conn: Connection, job_id: str, project: str, lease: str) -> bool:
 
 
 def record_batch(conn: Connection, job_id: str, project: str, *, cursor, done_reading: bool, high_water,
-                 counts: dict[str, int], failures: list[ItemFailure], fixed_ids: list[str]) -> None:
-    """Advance a part inside the batch's own transaction: cursor, counters, failure report."""
+                 counts: dict[str, int], failures: list[ItemFailure], fixed_ids: list[str],
+                 gaps: Sequence[StreamGap] = (), filled: Sequence[str] = (), notes: Sequence[str] = ()) -> None:
+    """Advance a part inside the batch's own transaction: cursor, counters, failure report, unread data.
+
+    `gaps` are recorded (a gap already recorded gets the newer reason); `filled` are item external
+    ids whose gaps this batch read again (and "" for a project-wide listing read to its end): their
+    gaps are deleted, unless `gaps` names them again. `notes` are added to the part's notes once."""
     values: dict[str, Any] = {c: getattr(import_parts.c, c) + n for c, n in counts.items() if n}
     values.update(cursor=cursor, done_reading=done_reading, heartbeat_at=now())
     if high_water is not None:
         values["high_water"] = func.coalesce(func.max(import_parts.c.high_water, high_water), high_water) \
             if conn.dialect.name == "sqlite" \
             else func.greatest(func.coalesce(import_parts.c.high_water, high_water), high_water)
+    if notes:
+        known_notes = conn.execute(select(import_parts.c.notes).where(and_(
+            import_parts.c.job_id == job_id, import_parts.c.project == project))).scalar() or []
+        fresh_notes = [n for n in dict.fromkeys(notes) if n not in known_notes]
+        if fresh_notes:
+            values["notes"] = [*known_notes, *fresh_notes]
     conn.execute(update(import_parts).where(and_(
         import_parts.c.job_id == job_id, import_parts.c.project == project)).values(**values))
+    _record_gaps(conn, job_id, project, list(gaps), list(filled))
     if fixed_ids:
         conn.execute(delete(import_failures).where(and_(
             import_failures.c.job_id == job_id, import_failures.c.external_id.in_(fixed_ids))))
@@ -144,6 +158,47 @@ def record_batch(conn: Connection, job_id: str, project: str, *, cursor, done_re
                 conn.execute(update(import_failures).where(and_(
                     import_failures.c.job_id == job_id, import_failures.c.external_id == f.external_id,
                 )).values(reason=f.reason[:2000]))
+
+
+def _record_gaps(conn: Connection, job_id: str, project: str, gaps: list[StreamGap], filled: list[str]) -> None:
+    of_part = and_(import_gaps.c.job_id == job_id, import_gaps.c.project == project)
+    still = {g.item_external_id for g in gaps}
+    done = [eid for eid in dict.fromkeys(filled) if eid not in still]
+    for start in range(0, len(done), 500):
+        chunk = done[start:start + 500]
+        conn.execute(delete(import_gaps).where(and_(of_part, import_gaps.c.item_external_id.in_(chunk))))
+    if not gaps:
+        return
+    unique = {(g.stream, g.item_external_id): g for g in gaps}
+    known = {(r.stream, r.item_external_id): r.id for r in conn.execute(
+        select(import_gaps.c.id, import_gaps.c.stream, import_gaps.c.item_external_id).where(and_(
+            of_part, import_gaps.c.item_external_id.in_(sorted(still)))))}
+    fresh = [{"job_id": job_id, "project": project, "stream": g.stream, "item_external_id": g.item_external_id,
+              "key": g.key, "reason": g.reason[:2000], "resume": g.resume, "created_at": now()}
+             for k, g in unique.items() if k not in known]
+    if fresh:
+        conn.execute(import_gaps.insert(), fresh)
+    for k, gap_id in known.items():
+        g = unique[k]
+        conn.execute(update(import_gaps).where(import_gaps.c.id == gap_id).values(
+            reason=g.reason[:2000], resume=g.resume))
+
+
+def gaps(engine: Engine, job_id: str, project: str | None = None) -> list[StreamGap]:
+    """What a job (or one of its parts) could not read and still keeps items of, oldest first."""
+    stmt = select(import_gaps).where(import_gaps.c.job_id == job_id).order_by(import_gaps.c.id)
+    if project is not None:
+        stmt = stmt.where(import_gaps.c.project == project)
+    with engine.connect() as conn:
+        return [StreamGap(stream=r.stream, item_external_id=r.item_external_id, key=r.key, reason=r.reason,
+                          resume=r.resume) for r in conn.execute(stmt)]
+
+
+def gap_counts(conn: Connection, job_id: str) -> dict[str, int]:
+    """stream -> how many items (or project-wide listings) of the job have unread data of it."""
+    rows = conn.execute(select(import_gaps.c.stream, func.count()).where(import_gaps.c.job_id == job_id)
+                        .group_by(import_gaps.c.stream))
+    return {stream: count for stream, count in rows}
 
 
 def failures(engine: Engine, job_id: str, project: str | None = None, limit: int | None = None) -> list:

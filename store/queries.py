@@ -2,8 +2,14 @@
 
 A person reads an item's workflow state by its name (`state`); `status` is the state's category,
 for grouping. Rows stored before states existed read their source status as the state's name.
+
+Every read can be limited to some visibilities (importers.model.Visibility: "public", "internal",
+"restricted"): `visibility=None` shows everything, `visibility=PUBLIC_ONLY` hides internal and
+restricted items and comments, as a filter's default may choose to.
 """
 from __future__ import annotations
+
+from collections.abc import Collection
 
 from sqlalchemy import Engine, and_, func, or_, select
 from sqlalchemy.orm import aliased
@@ -12,20 +18,27 @@ from .schema import comments, people, work_items
 
 # the state's name; rows older than workflow states: their source status, else the category
 state_name = func.coalesce(work_items.c.state, func.nullif(work_items.c.source_status, ""), work_items.c.status)
+PUBLIC_ONLY = ("public",)
+
+
+def _visible(table, visibility: Collection[str] | None):
+    """The condition keeping rows of `table` whose visibility is in `visibility` (None: all)."""
+    return None if visibility is None else table.c.visibility.in_(list(visibility))
 
 
 def items(engine: Engine, *, source: str | None = None, project: str | None = None, status: str | None = None,
           state: str | None = None, assignee: str | None = None, text: str | None = None, limit: int = 100,
-          offset: int = 0) -> list[dict]:
+          offset: int = 0, visibility: Collection[str] | None = None) -> list[dict]:
     """Items as dicts, `state` (the name) beside `status` (its category); `status` filters by category,
-    `state` by name."""
+    `state` by name; `visibility` as in the module docstring."""
     assignee_p = aliased(people)
     reporter_p = aliased(people)
     stmt = (select(work_items.c.id, work_items.c.source, work_items.c.project, work_items.c.key,
                    work_items.c.title, state_name.label("state"), work_items.c.status, work_items.c.source_status,
                    work_items.c.priority,
                    work_items.c.type, work_items.c.labels, work_items.c.created_at, work_items.c.updated_at,
-                   work_items.c.url, work_items.c.external_id,
+                   work_items.c.url, work_items.c.external_id, work_items.c.visibility, work_items.c.visible_to,
+                   work_items.c.notes,
                    assignee_p.c.display_name.label("assignee"), reporter_p.c.display_name.label("reporter"))
             .outerjoin(assignee_p, assignee_p.c.id == work_items.c.assignee_id)
             .outerjoin(reporter_p, reporter_p.c.id == work_items.c.reporter_id))
@@ -43,6 +56,8 @@ def items(engine: Engine, *, source: str | None = None, project: str | None = No
     if text:
         like = f"%{text}%"
         conditions.append(or_(work_items.c.title.ilike(like), work_items.c.key.ilike(like)))
+    if visibility is not None:
+        conditions.append(_visible(work_items, visibility))
     if conditions:
         stmt = stmt.where(and_(*conditions))
     stmt = stmt.order_by(work_items.c.source, work_items.c.project, work_items.c.id).limit(limit).offset(offset)
@@ -50,15 +65,22 @@ def items(engine: Engine, *, source: str | None = None, project: str | None = No
         return [dict(row._mapping) for row in conn.execute(stmt)]
 
 
-def item_detail(engine: Engine, item_id: int) -> dict | None:
+def item_detail(engine: Engine, item_id: int, visibility: Collection[str] | None = None) -> dict | None:
+    """One item with its comments (None if no such item, or its visibility is filtered out)."""
     with engine.connect() as conn:
-        row = conn.execute(select(work_items, state_name.label("state_name")).where(work_items.c.id == item_id)).first()
+        stmt = select(work_items, state_name.label("state_name")).where(work_items.c.id == item_id)
+        if visibility is not None:
+            stmt = stmt.where(_visible(work_items, visibility))
+        row = conn.execute(stmt).first()
         if row is None:
             return None
         author = aliased(people)
-        thread = conn.execute(select(comments.c.body, comments.c.created_at, author.c.display_name.label("author"))
-                              .outerjoin(author, author.c.id == comments.c.author_id)
-                              .where(comments.c.item_id == item_id).order_by(comments.c.created_at, comments.c.id))
+        stmt = (select(comments.c.body, comments.c.created_at, author.c.display_name.label("author"),
+                       comments.c.visibility, comments.c.visible_to)
+                .outerjoin(author, author.c.id == comments.c.author_id).where(comments.c.item_id == item_id))
+        if visibility is not None:
+            stmt = stmt.where(_visible(comments, visibility))
+        thread = conn.execute(stmt.order_by(comments.c.created_at, comments.c.id))
         found = dict(row._mapping)
         found["state"] = found.pop("state_name")
         return {**found, "comments": [dict(c._mapping) for c in thread]}
@@ -72,6 +94,10 @@ def stats(engine: Engine) -> dict:
             "items": conn.execute(select(func.count()).select_from(work_items)).scalar(),
             "comments": conn.execute(select(func.count()).select_from(comments)).scalar(),
             "people": conn.execute(select(func.count()).select_from(people)).scalar(),
+            "internal_items": conn.execute(select(func.count()).select_from(work_items)
+                                           .where(work_items.c.visibility != "public")).scalar(),
+            "internal_comments": conn.execute(select(func.count()).select_from(comments)
+                                              .where(comments.c.visibility != "public")).scalar(),
             "by_source": by(work_items.c.source),
             "by_project": by(work_items.c.source, work_items.c.project),
             "by_status": by(work_items.c.source, work_items.c.status),
@@ -88,4 +114,4 @@ def filter_values(engine: Engine) -> dict[str, list[str]]:
                                  .order_by(people.c.display_name)).scalars()
         return {"source": values(work_items.c.source), "project": values(work_items.c.project),
                 "status": values(work_items.c.status), "state": values(state_name),
-                "assignee": [a for a in assignees if a]}
+                "assignee": [a for a in assignees if a], "visibility": values(work_items.c.visibility)}

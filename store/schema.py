@@ -19,6 +19,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 SCHEMA_VERSION = 1
@@ -27,6 +28,12 @@ metadata = MetaData()
 
 def _ts(name: str, **kw) -> Column:
     return Column(name, DateTime(timezone=True), **kw)
+
+
+def _visibility() -> list[Column]:
+    """Who may see the row at its source (importers.model.Visibility), and whom when it is named."""
+    return [Column("visibility", String(16), nullable=False, server_default="public"),
+            Column("visible_to", Text)]
 
 
 def _counters() -> list[Column]:
@@ -90,6 +97,8 @@ work_items = Table(
     Column("content_hash", String(40), nullable=False),
     Column("created_by_job", String(32)),
     Column("updated_by_job", String(32)),
+    *_visibility(),
+    Column("notes", JSON),  # what the import could not carry over faithfully (WorkItem.notes)
     UniqueConstraint("source", "external_id", name="uq_work_items_source_external_id"),
     Index("ix_work_items_source_project", "source", "project"),
     Index("ix_work_items_created_by_job", "created_by_job"),
@@ -108,6 +117,7 @@ comments = Table(
     Column("content_hash", String(40), nullable=False),
     Column("created_by_job", String(32)),
     Column("updated_by_job", String(32)),
+    *_visibility(),
     UniqueConstraint("source", "external_id", name="uq_comments_source_external_id"),
     Index("ix_comments_item_id", "item_id"),
     Index("ix_comments_created_by_job", "created_by_job"),
@@ -187,6 +197,11 @@ import_parts = Table(
     _ts("finished_at"),
     _ts("waiting_until"),
     Column("wait_reason", Text),
+    # items and comments read that are not public (counted by dry runs too), and what the job says
+    # about the read (a source's own count differing from the rows it returned)
+    Column("internal_items", Integer, nullable=False, server_default=text("0")),
+    Column("internal_comments", Integer, nullable=False, server_default=text("0")),
+    Column("notes", JSON),
     UniqueConstraint("job_id", "project", name="uq_import_parts"),
 )
 
@@ -200,6 +215,22 @@ import_failures = Table(
     Column("reason", Text, nullable=False),
     _ts("created_at", nullable=False),
     UniqueConstraint("job_id", "external_id", name="uq_import_failures"),
+)
+
+# What a job could not read of an item's secondary data (comments, attachments, people) while it kept
+# the item (importers.model.StreamGap); a retry re-reads exactly these and deletes them as it does.
+import_gaps = Table(
+    "import_gaps", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("job_id", String(32), ForeignKey("import_jobs.id", ondelete="CASCADE"), nullable=False),
+    Column("project", String(255), nullable=False),
+    Column("stream", String(32), nullable=False),
+    Column("item_external_id", String(255), nullable=False, default=""),  # "" for a project-wide listing
+    Column("key", String(255), nullable=False, default=""),
+    Column("reason", Text, nullable=False),
+    Column("resume", JSON),  # where a project-wide listing resumes
+    _ts("created_at", nullable=False),
+    UniqueConstraint("job_id", "project", "stream", "item_external_id", name="uq_import_gaps"),
 )
 
 credentials = Table(

@@ -16,7 +16,7 @@ from psycopg.types.json import Json
 from sqlalchemy import JSON, Connection, Table, and_, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from importers.model import Comment, ItemFailure, Page, Person, WorkItem
+from importers.model import Comment, ItemFailure, Page, Person, StreamGap, Visibility, WorkItem
 
 from .schema import comments, labels, people, projects, work_items, workflow_states
 
@@ -32,6 +32,10 @@ class BatchResult:
     failures: list[ItemFailure] = field(default_factory=list)
     comments_written: int = 0
     succeeded_ids: list[str] = field(default_factory=list)  # external ids now in the store
+    internal_items: int = 0  # items and comments of the batch that are not public (dry runs count them too)
+    internal_comments: int = 0
+    gaps: list[StreamGap] = field(default_factory=list)  # what the batch's pages could not read
+    notes: list[str] = field(default_factory=list)  # what the source said about its read
 
     @property
     def failed(self) -> int:
@@ -69,7 +73,7 @@ def _insert_new(conn: Connection, table: Table, rows: list[dict]) -> None:
             for row in rows:
                 values = [row[c] for c in columns]
                 for i in json_columns:
-                    values[i] = Json(values[i])
+                    values[i] = Json(values[i]) if values[i] is not None else None
                 copy.write_row(values)
         cursor.execute(f"INSERT INTO {table.name} ({names}) SELECT {names} FROM {stage} "
                        "ON CONFLICT (source, external_id) DO NOTHING")
@@ -142,6 +146,8 @@ def _item_row(item: WorkItem, person_ids: dict[str, int], digest: str) -> dict:
         "links": [link.model_dump() for link in item.links],
         "attachments": [a.model_dump() for a in item.attachments],
         "content_hash": digest,
+        "visibility": item.visibility.value, "visible_to": item.visible_to or None,
+        "notes": item.notes or None,
     }
 
 
@@ -162,9 +168,13 @@ def write_batch(conn: Connection, pages: list[Page], *, source: str, job_id: str
     batch_comments: list[Comment] = []
     for page in pages:
         result.failures.extend(page.failures)
+        result.gaps.extend(page.gaps)
+        result.notes.extend(n for n in page.notes if n not in result.notes)
         for item in page.items:
             items[item.external_id] = item  # a later copy of the same item wins
         batch_comments.extend(page.comments)
+    result.internal_items = sum(1 for item in items.values() if item.visibility != Visibility.PUBLIC)
+    result.internal_comments = sum(1 for c in batch_comments if c.visibility != Visibility.PUBLIC)
 
     existing = _existing(conn, work_items, source, list(items))
     digests = {eid: _hash(item) for eid, item in items.items()}
@@ -225,7 +235,8 @@ def _write_comments(conn: Connection, batch: list[Comment], source: str, job_id:
         digest = _hash(comment)
         row = {"item_id": item_id, "author_id": person_ids.get(comment.author.match_key) if comment.author else None,
                "author_source_id": comment.author.external_id if comment.author else None, "body": comment.body,
-               "created_at": comment.created_at, "content_hash": digest}
+               "created_at": comment.created_at, "content_hash": digest,
+               "visibility": comment.visibility.value, "visible_to": comment.visible_to or None}
         if eid not in existing:
             inserts.append({**row, "source": source, "external_id": eid, "created_by_job": job_id,
                             "updated_by_job": job_id})
