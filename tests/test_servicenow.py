@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from importers.errors import AuthError, ConfigError, NetworkError, NotFoundError, RateLimitedError, SourceError
-from importers.model import ItemFailure, Priority, Status, WorkItem
+from importers.model import ItemFailure, Priority, Status, Visibility, WorkItem
 from importers.servicenow import ServiceNowSource
 from importers.servicenow.mapping import map_ticket
 from importers.servicenow.paging import Keyset
@@ -207,7 +207,8 @@ def test_mapped_fields_people_and_comments(source, fake):
     for comment in comments:
         entry = journal[comment.external_id]
         assert comment.author.username == entry["sys_created_by"]
-        assert comment.body.startswith("**Work note:** ") == (entry["element"] == "work_notes")
+        # work notes are for fulfillers only: internal, marked as such rather than by a prefix in the text
+        assert (comment.visibility == Visibility.INTERNAL) == (entry["element"] == "work_notes")
         assert "[code]" not in comment.body and "<b>" not in comment.body
     emails = {c.author.username: c.author.email for c in comments}
     assert emails["beth.anglin"] == "beth.anglin@example.com"  # looked up in sys_user, matched by email
@@ -309,9 +310,9 @@ def test_an_offset_cursor_from_before_keyset_paging_restarts_the_table(source, f
 def test_rows_that_cannot_be_paged_past_stop_the_read_instead_of_looping():
     keyset = Keyset(after=("2024-03-04 08:00:00", "0" * 32))
     with pytest.raises(SourceError, match=r"out of \(sys_updated_on, sys_id\) order"):
-        keyset.advance([{"sys_id": "not-a-sys-id", "sys_updated_on": "yesterday"}])
+        keyset.advance([{"sys_id": "not-a-sys-id", "sys_updated_on": "yesterday"}], None, 1)
     with pytest.raises(SourceError):
-        keyset.advance([{"sys_id": "0" * 32, "sys_updated_on": "2024-03-04 07:59:59"}])  # went backwards
+        keyset.advance([{"sys_id": "0" * 32, "sys_updated_on": "2024-03-04 07:59:59"}], None, 1)  # went backwards
 
 
 def test_since_yields_only_the_touched_tickets(source, fake):

@@ -1,11 +1,12 @@
 """The ServiceNow source: incidents, problems and change requests, with comments and work notes.
 
-A project is a table. Tickets are read with keyset paging ordered by (sys_updated_on, sys_id)
-(see paging.py: offset paging skipped tickets edited during the read); access-control rules may
-drop rows from a window after the limit is applied, so a short page is not the end: only an
-empty page is. Journal entries (comments and work notes) are read in bulk, one
-`element_idIN...` query per page of tickets (chunked to keep URLs short), while the next ticket
-page loads in parallel; at most two pages are in memory at any time.
+A project is a table. Every paging loop here (tickets, journal entries, people) is a keyset read
+(paging.py): it advances by the key of the last row that arrived and ends on the API's own count,
+so neither a row cap per response nor rows hidden by access rules make it skip or stop early.
+Tickets are ordered by (sys_updated_on, sys_id), lookups by sys_id. Journal entries (comments and
+work notes, the latter internal) are read in bulk, one `element_idIN...` query per page of tickets
+(chunked to keep URLs short), while the next ticket page loads in parallel; at most two pages are
+in memory at any time. A journal or people lookup that fails keeps the tickets and records a gap.
 """
 from __future__ import annotations
 
@@ -16,8 +17,8 @@ from datetime import datetime
 from typing import Any
 
 from ..base import Cursor, Setting, Source
-from ..errors import NotFoundError
-from ..model import Comment, ItemFailure, Page, Person, Project, WorkItem
+from ..errors import NotFoundError, SourceError
+from ..model import Comment, ItemFailure, Page, Person, Project, StreamGap, WorkItem
 from .client import ServiceNowClient
 from .mapping import (
     MAPPING_ERRORS,
@@ -28,11 +29,12 @@ from .mapping import (
     unknown_author,
     value,
 )
-from .paging import SYS_ID, Keyset
+from .paging import ID_KEY, SYS_ID, Keyset
 from .settings import (
     DEFAULT_TABLE,
     IDS_PER_QUERY,
     INSTANCE_ENV,
+    INTERNAL_ELEMENTS,
     JOURNAL_ELEMENTS,
     JOURNAL_FIELDS,
     LOOKUP_LIMIT,
@@ -75,6 +77,7 @@ class ServiceNowSource(Source):
         # user_name -> Person: journal entries name their author by user name only, so people
         # seen on tickets (with emails, via dot-walked columns) are reused for their comments.
         self._people: dict[str, Person] = {}
+        self._largest = 0  # the most rows one response held: the instance's row cap is no smaller
 
     @classmethod
     def default_project(cls, environ=None) -> str | None:
@@ -145,11 +148,25 @@ class ServiceNowSource(Source):
         """
         self.project(project)
         items: list[WorkItem] = []
-        query, offset, window = Keyset(self._conditions(since)).query(), 0, 2 * limit
-        while len(items) < limit and (rows := self._tickets(project, query, window, offset)[0]):
-            offset += window
+        keyset, more = Keyset(self._conditions(since)), True
+        while more and len(items) < limit:
+            rows, total = self._tickets(project, keyset.query(), 2 * limit, keyset.skip)
+            more = keyset.advance(rows, total, self._step(2 * limit))
             items += [i for i in (map_ticket(project, r, self.client.url) for r in rows) if isinstance(i, WorkItem)]
         return items[:limit]
+
+    def internal_counts(self, project: str, since: datetime | None = None) -> dict[str, int]:
+        """Tickets carry no visibility; work notes are internal: their count is one `X-Total-Count`
+        (of every ticket's journal, so only for a whole read: `since` counts nothing)."""
+        self.project(project)
+        if since is not None:
+            return {"items": 0}
+        _, total = self.client.table(
+            "sys_journal_field",
+            {"sysparm_query": f"name={project}^elementIN{','.join(INTERNAL_ELEMENTS)}", "sysparm_limit": 1,
+             "sysparm_fields": "sys_id", "sysparm_suppress_pagination_header": "true"},
+            what="table sys_journal_field")
+        return {"items": 0} if total is None else {"items": 0, "comments": total}
 
     def close(self) -> None:
         if self._client is not None:
@@ -165,29 +182,34 @@ class ServiceNowSource(Source):
             parts.append(f"sys_updated_on>={format_time(since)}")
         return tuple(parts)
 
+    def _window(self, table: str, params: dict[str, Any]) -> tuple[list[dict[str, Any]], int | None]:
+        """One Table API request; remembers the most rows a response held (see `_step`)."""
+        rows, total = self.client.table(table, params, what=f"table {table}")
+        self._largest = max(self._largest, len(rows))
+        return rows, total
+
+    def _step(self, limit: int) -> int:
+        """How far a window hidden whole by access rules may be stepped over: the most rows one
+        response of this instance has held (its row cap is no smaller), or `limit` before any."""
+        return min(self._largest, limit) if self._largest else limit
+
     def _tickets(self, table: str, query: str, limit: int, offset: int = 0) -> tuple[list[dict[str, Any]], int | None]:
         """A window of tickets and `X-Total-Count`, the rows the query matches before access rules."""
-        return self.client.table(
-            table,
-            {
-                "sysparm_query": query,
-                "sysparm_fields": ",".join(ticket_fields(TABLES[table])),
-                "sysparm_display_value": "all",
-                "sysparm_exclude_reference_link": "true",
-                "sysparm_suppress_pagination_header": "true",
-                "sysparm_limit": limit,
-                "sysparm_offset": offset,
-            },
-            what=f"table {table}",
-        )
+        return self._window(table, {
+            "sysparm_query": query,
+            "sysparm_fields": ",".join(ticket_fields(TABLES[table])),
+            "sysparm_display_value": "all",
+            "sysparm_exclude_reference_link": "true",
+            "sysparm_suppress_pagination_header": "true",
+            "sysparm_limit": limit,
+            "sysparm_offset": offset,
+        })
 
     def _pages(self, table: str, keyset: Keyset, resumable: bool) -> Iterator[Page]:
-        """Pages until an empty window; the next window loads while this page's comments do.
-
-        A short window is not the end (access rules drop rows after the cut), nor is an empty
-        one that `X-Total-Count` says has rows behind it: a whole window was hidden from us.
-        """
+        """Pages until the API says the table has no more rows (paging.py); the next window loads
+        while this page's comments do."""
         pool = ThreadPoolExecutor(WORKERS, thread_name_prefix="servicenow")
+        counts = [0, 0]  # journal entries the instance counted, and those that arrived
 
         def window():
             return pool.submit(self._tickets, table, keyset.query(), self.page_size, keyset.skip)
@@ -196,20 +218,24 @@ class ServiceNowSource(Source):
             pending = window()
             while True:
                 rows, total = pending.result()
-                if not rows:
-                    if not keyset.step_over_hidden(total, self.page_size):
-                        return
+                more = keyset.advance(rows, total, self._step(self.page_size))
+                if more:
                     pending = window()
-                    continue
-                keyset.advance(rows)
-                pending = window()
-                page = self._page(table, rows, pool)
-                page.cursor = keyset.cursor if resumable else None
-                yield page
+                if rows:
+                    page = self._page(table, rows, pool, counts)
+                    page.cursor = keyset.cursor if resumable else None
+                    if not more and counts[0] > counts[1]:
+                        page.notes.append(f"{TOOL} counted {counts[0]:,} journal entries of these {self.item_noun}, "
+                                          f"{counts[1]:,} could be read (the rest hidden from this account)")
+                    yield page
+                if not more:
+                    return
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
 
-    def _page(self, table: str, rows: list[dict[str, Any]], pool: ThreadPoolExecutor) -> Page:
+    def _page(self, table: str, rows: list[dict[str, Any]], pool: ThreadPoolExecutor, counts: list[int]) -> Page:
+        """Map a window of tickets and read their journal; a journal or people lookup that fails
+        keeps the tickets and marks what could not be read (a gap a retry fills)."""
         page = Page()
         for result in (map_ticket(table, row, self.client.url) for row in rows):
             if isinstance(result, ItemFailure):
@@ -219,51 +245,79 @@ class ServiceNowSource(Source):
                 for person in (result.assignee, result.reporter):
                     if person is not None and person.username:
                         self._people[person.username] = person
-        ids = [item.external_id for item in page.items]
-        journal = [row for rows in pool.map(lambda chunk: self._journal(table, chunk), _chunks(ids, IDS_PER_QUERY))
-                   for row in rows]
-        page.comments = self._comments(journal, pool)
+        keys = {item.external_id: item.key for item in page.items}
+        chunks = list(_chunks(list(keys), IDS_PER_QUERY))
+        journal: list[dict[str, Any]] = []
+        for chunk, future in zip(chunks, [pool.submit(self._journal, table, c) for c in chunks], strict=True):
+            try:
+                rows_read, counted = future.result()
+            except SourceError as exc:
+                page.gaps += [StreamGap(stream="comments", item_external_id=i, key=keys[i], reason=str(exc))
+                              for i in chunk]
+                continue
+            journal += rows_read
+            counts[0] += counted
+            counts[1] += len(rows_read)
+        page.comments, unknown = self._comments(journal, pool)
+        if unknown:
+            page.gaps += [StreamGap(stream="people", item_external_id=i, key=keys.get(i, ""), reason=unknown[i])
+                          for i in unknown]
         return page
 
-    def _journal(self, table: str, ids: list[str]) -> list[dict[str, Any]]:
-        """Comments and work notes of up to IDS_PER_QUERY tickets, usually in one request."""
-        query = (f"name={table}^element_idIN{','.join(ids)}^elementIN{','.join(JOURNAL_ELEMENTS)}"
-                 f"^ORDERBYsys_created_on^ORDERBYsys_id")
+    def _journal(self, table: str, ids: list[str]) -> tuple[list[dict[str, Any]], int]:
+        """Comments and work notes of up to IDS_PER_QUERY tickets (usually one request), and how
+        many the instance counted."""
+        query = f"name={table}^element_idIN{','.join(ids)}^elementIN{','.join(JOURNAL_ELEMENTS)}"
         return self._lookup("sys_journal_field", query, JOURNAL_FIELDS)
 
-    def _lookup(self, table: str, query: str, fields: tuple[str, ...]) -> list[dict[str, Any]]:
-        """All rows of a bulk query; more than one request only past LOOKUP_LIMIT rows."""
+    def _lookup(self, table: str, condition: str, fields: tuple[str, ...],
+                limit: int = LOOKUP_LIMIT) -> tuple[list[dict[str, Any]], int]:
+        """Every row of a bulk query, paged by sys_id (paging.py), and the rows the instance
+        counted for it (its first `X-Total-Count`; rows hidden by access rules never arrive)."""
+        keyset = Keyset((condition,), fields=ID_KEY)
         found: list[dict[str, Any]] = []
-        offset = 0
-        while True:
-            rows, total = self.client.table(
-                table,
-                {"sysparm_query": query, "sysparm_fields": ",".join(fields), "sysparm_limit": LOOKUP_LIMIT,
-                 "sysparm_offset": offset, "sysparm_suppress_pagination_header": "true"},
-                what=f"table {table}",
-            )
+        counted: int | None = None
+        more = True
+        while more:
+            rows, total = self._window(table, {
+                "sysparm_query": keyset.query(), "sysparm_fields": ",".join(dict.fromkeys(("sys_id", *fields))),
+                "sysparm_limit": limit, "sysparm_offset": keyset.skip,
+                "sysparm_suppress_pagination_header": "true"})
+            counted = total if counted is None else counted
+            more = keyset.advance(rows, total, self._step(limit))
             found.extend(rows)
-            offset += LOOKUP_LIMIT
-            if not rows or (total is not None and offset >= total):
-                return found
+        return found, counted if counted is not None else len(found)
 
-    def _comments(self, journal: list[dict[str, Any]], pool: ThreadPoolExecutor) -> list[Comment]:
-        self._learn_authors({value(row, "sys_created_by") for row in journal if isinstance(row, dict)}, pool)
+    def _comments(self, journal: list[dict[str, Any]],
+                  pool: ThreadPoolExecutor) -> tuple[list[Comment], dict[str, str]]:
+        """The journal entries as comments, and ticket sys_id -> why some of its authors are unknown."""
+        unread = self._learn_authors({value(row, "sys_created_by") for row in journal if isinstance(row, dict)}, pool)
         comments = []
+        unknown: dict[str, str] = {}
         for row in journal:
             try:
-                author = self._people.get(value(row, "sys_created_by"))
-                comments.append(map_comment(row, author))
+                name = value(row, "sys_created_by")
+                comments.append(map_comment(row, self._people.get(name) or unknown_author(name), self.client.url))
+                if name in unread:
+                    unknown[value(row, "element_id")] = unread[name]
             except MAPPING_ERRORS as exc:
                 log.warning("skipped an unreadable %s journal entry: %s", TOOL, exc)
-        return comments
+        return comments, unknown
 
-    def _learn_authors(self, names: set[str], pool: ThreadPoolExecutor) -> None:
-        """Look up authors not seen yet in bulk (sys_user by user_name), once per source."""
+    def _learn_authors(self, names: set[str], pool: ThreadPoolExecutor) -> dict[str, str]:
+        """Look up authors not seen yet in bulk (sys_user by user_name), once per source; returns
+        user name -> why it could not be looked up, for the names whose lookup failed."""
         unknown = sorted(name for name in names - self._people.keys() if name)
         chunks = list(_chunks(unknown, IDS_PER_QUERY))
-        queries = (f"user_nameIN{','.join(_escape(n).replace(',', '') for n in chunk)}" for chunk in chunks)
-        for rows in pool.map(lambda q: self._lookup("sys_user", q, PEOPLE_FIELDS), queries):
+        queries = [f"user_nameIN{','.join(_escape(n).replace(',', '') for n in chunk)}" for chunk in chunks]
+        futures = [pool.submit(self._lookup, "sys_user", q, PEOPLE_FIELDS) for q in queries]
+        failed: dict[str, str] = {}
+        for chunk, future in zip(chunks, futures, strict=True):
+            try:
+                rows, _ = future.result()
+            except SourceError as exc:
+                failed.update(dict.fromkeys(chunk, str(exc)))
+                continue
             for row in rows:
                 try:
                     person = person_from_user(row)
@@ -271,5 +325,6 @@ class ServiceNowSource(Source):
                     continue
                 if person.username:
                     self._people[person.username] = person
-        for name in unknown:
-            self._people.setdefault(name, unknown_author(name))
+            for name in chunk:  # no sys_user row: a script, an integration or a deleted user
+                self._people.setdefault(name, unknown_author(name))
+        return failed

@@ -7,23 +7,21 @@ becomes an ItemFailure with a reason, never an exception that would lose the who
 """
 from __future__ import annotations
 
-import html
 import re
 from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
 
-from ..model import Comment, ItemFailure, Link, Person, Priority, Status, WorkItem
-from .settings import PRIORITY_MAP, TABLES, TIME_FORMAT, WORK_NOTE_PREFIX
+from ..html_markdown import html_to_markdown
+from ..model import Comment, ItemFailure, Link, Person, Priority, Status, Visibility, WorkItem
+from .settings import DELETED_PERSON, INTERNAL_ELEMENTS, PRIORITY_MAP, TABLES, TIME_FORMAT, TOOL
 
 SOURCE = "servicenow"
 MAPPING_ERRORS = (ValidationError, KeyError, TypeError, ValueError, AttributeError)
 
 _TIME = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d")
 _CODE_BLOCK = re.compile(r"\[code\](.*?)\[/code\]", re.DOTALL | re.IGNORECASE)
-_TAG = re.compile(r"<[^>]*>")
-_BREAK = re.compile(r"<\s*(br|/p|/div|/li)\b[^>]*>", re.IGNORECASE)
 
 
 def value(row: dict[str, Any], name: str) -> str:
@@ -72,21 +70,30 @@ def format_time(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime(TIME_FORMAT)
 
 
-def _html_to_text(fragment: str) -> str:
-    return html.unescape(_TAG.sub("", _BREAK.sub("\n", fragment))).strip()
-
-
-def to_markdown(text: str) -> str:
-    """Journal and description text is plain; `[code]...[/code]` wraps HTML, kept as its text."""
+def to_markdown(text: str, instance_url: str | None = None) -> str:
+    """Journal and description text is plain; `[code]...[/code]` wraps HTML (ServiceNow renders it
+    as HTML in the activity stream), converted to Markdown with its links, images, lists and
+    tables kept; relative links point into the instance."""
     text = text.replace("\r\n", "\n")
-    return _CODE_BLOCK.sub(lambda m: _html_to_text(m.group(1)), text).strip()
+    if "[" not in text:
+        return text.strip()
+    return _CODE_BLOCK.sub(lambda m: f"\n\n{html_to_markdown(m.group(1), instance_url)}\n\n", text).strip()
+
+
+def _deleted(row: dict[str, Any], ref: str) -> bool:
+    """A reference holding a sys_id whose record is gone: ServiceNow keeps the id and shows nothing."""
+    field = row.get(ref)
+    return isinstance(field, dict) and bool(field.get("value")) and field.get("display_value") in (None, "")
 
 
 def person_from_reference(row: dict[str, Any], ref: str) -> Person | None:
-    """A user from a reference column plus its dot-walked `user_name` and `email` columns."""
+    """A user from a reference column plus its dot-walked `user_name` and `email` columns; a
+    reference to a deleted user is the one "unknown (deleted)" person, never a name made of its id."""
     sys_id = value(row, ref)
     if not sys_id:
         return None
+    if _deleted(row, ref):
+        return DELETED_PERSON
     return Person(
         source=SOURCE,
         external_id=sys_id,
@@ -108,8 +115,20 @@ def person_from_user(row: dict[str, Any]) -> Person:
 
 
 def unknown_author(user_name: str) -> Person:
-    """An author with no sys_user record (deleted users, `system`, integrations)."""
+    """An author with no sys_user record (`system`, integrations, deleted users): the journal names
+    them by user name, which is a name a reader knows; an empty one is the deleted person."""
+    if not user_name:
+        return DELETED_PERSON
     return Person(source=SOURCE, external_id=user_name, display_name=user_name, username=user_name)
+
+
+def _reference(row: dict[str, Any], ref: str, what: str, notes: list[str]) -> str | None:
+    """The number a reference shows, or None: a reference to a deleted record is no reference,
+    with a note saying so (its sys_id is not a key anyone can look up)."""
+    if _deleted(row, ref):
+        notes.append(f"{what} (sys_id {value(row, ref)}) no longer exists in {TOOL}: not linked")
+        return None
+    return display(row, ref) or None
 
 
 def _status(spec_states: dict[str, Status], state: str, closed: datetime | None) -> Status:
@@ -125,16 +144,17 @@ def _map(table: str, row: dict[str, Any], instance_url: str) -> WorkItem:
     number = value(row, "number")
     closed = parse_time(value(row, "closed_at"))
     state = value(row, "state")
-    links = [
-        Link(kind=kind, target_key=display(row, ref)) for ref, kind in spec.links.items() if display(row, ref)
-    ]
+    notes: list[str] = []
+    parent = _reference(row, spec.parent, "the parent", notes) if spec.parent else None
+    links = [Link(kind=kind, target_key=target) for ref, kind in spec.links.items()
+             if (target := _reference(row, ref, f"the linked {kind}", notes))]
     return WorkItem(
         source=SOURCE,
         external_id=sys_id,
         key=number,
         project=table,
         title=display(row, "short_description").strip() or f"{number} (no short description)",
-        description=to_markdown(display(row, "description")),
+        description=to_markdown(display(row, "description"), instance_url),
         type=spec.type,
         source_type=table,
         status=_status(spec.states, state, closed),
@@ -149,8 +169,9 @@ def _map(table: str, row: dict[str, Any], instance_url: str) -> WorkItem:
         updated_at=required_time(value(row, "sys_updated_on"), "sys_updated_on"),
         closed_at=closed,
         url=f"{instance_url}/nav_to.do?uri={table}.do?sys_id={sys_id}",
-        parent_key=(display(row, spec.parent) or None) if spec.parent else None,
+        parent_key=parent,
         links=links,
+        notes=notes,
     )
 
 
@@ -173,16 +194,16 @@ def map_ticket(table: str, row: Any, instance_url: str) -> WorkItem | ItemFailur
         return ItemFailure(external_id=sys_id or "(no sys_id)", key=number, reason=_reason(exc)[:1000])
 
 
-def map_comment(row: dict[str, Any], author: Person | None) -> Comment:
-    """A journal entry (comment or work note); raises on malformed rows, callers skip those."""
-    body = to_markdown(value(row, "value"))
-    if value(row, "element") == "work_notes":
-        body = WORK_NOTE_PREFIX + body
+def map_comment(row: dict[str, Any], author: Person | None, instance_url: str | None = None) -> Comment:
+    """A journal entry (a comment, or a work note: internal, for the fulfillers' eyes); raises on
+    malformed rows, callers skip those."""
+    internal = value(row, "element") in INTERNAL_ELEMENTS
     return Comment(
         source=SOURCE,
         external_id=value(row, "sys_id"),
         item_external_id=value(row, "element_id"),
         author=author,
-        body=body,
+        body=to_markdown(value(row, "value"), instance_url),
         created_at=required_time(value(row, "sys_created_on"), "sys_created_on"),
+        visibility=Visibility.INTERNAL if internal else Visibility.PUBLIC,
     )

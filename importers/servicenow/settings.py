@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..model import Priority, Status
+from ..model import Person, Priority, Status
 
 TOOL = "ServiceNow"
 CREDENTIALS_HINT = "SERVICENOW_USERNAME and SERVICENOW_PASSWORD"
@@ -19,7 +19,8 @@ PAGE_SIZE = 1000
 # sys_ids per `element_idIN...` / `sys_idIN...` query. ServiceNow's Tomcat refuses request
 # headers above ~8 KB (KB0826932), and each encoded sys_id costs ~35 characters of URL.
 IDS_PER_QUERY = 150
-# Rows per journal/user request: ServiceNow's default REST cap, so one chunk is one request.
+# Rows per journal/user request: ServiceNow's default REST cap, so one chunk is one request
+# (an instance may cap lower: paging.py pages on by key whatever it sends).
 LOOKUP_LIMIT = 10000
 # Concurrent requests: the next ticket page and this page's journal chunks load together.
 WORKERS = 4
@@ -30,7 +31,9 @@ TIME_FORMAT = "%Y-%m-%d %H:%M:%S"  # ServiceNow's API times, always UTC
 PEOPLE_FIELDS = ("sys_id", "user_name", "name", "email")
 JOURNAL_FIELDS = ("sys_id", "element_id", "element", "value", "sys_created_on", "sys_created_by")
 JOURNAL_ELEMENTS = ("comments", "work_notes")
-WORK_NOTE_PREFIX = "**Work note:** "
+INTERNAL_ELEMENTS = ("work_notes",)  # journal fields only fulfillers see: imported as Visibility.INTERNAL
+# Who a reference to a deleted user becomes: one person for all of them, never one named by a sys_id.
+DELETED_PERSON = Person(source="servicenow", external_id="(deleted)", display_name="unknown (deleted)")
 
 # Urgency is not imported: ServiceNow derives priority from impact x urgency, so priority
 # already carries it and a label would only repeat it.

@@ -8,6 +8,19 @@ with dot-walked columns (`assigned_to.email`); `sysparm_display_value` false/tru
 control is simulated by hiding some tickets after the window is cut, so pages come back
 short in the middle of a table, exactly as ACLs do on a real instance. `after_request` runs a
 test's edit between two requests, to change tickets while a connector is reading them.
+
+Edges an import must survive (issue 13), each as the real instance shows it:
+- `max_rows`: rows per response capped below `sysparm_limit` by an instance property
+  (`glide.processor.json.row_limit`, "the maximum number of rows a JSON query returns", default
+  10,000: ServiceNow docs, JSONv2 web service, "Setting the number of rows returned"); offsets and
+  `X-Total-Count` still count the rows the query matches (Table API GET: "sysparm_offset ... records
+  ... skipped before starting to count the sysparm_limit value"). Rows are cut, then access rules apply.
+- `_hidden` on any row (tickets, journal entries, users): the access rule hiding it.
+- `delete(sys_id)`: a record removed; references to it keep the sys_id as their value and show an
+  empty display value, as a reference field does once its record is gone (a dot-walked column of it
+  is empty too).
+- `add_journal(...)`: a comment or work note of a ticket, e.g. HTML inside `[code]...[/code]`,
+  which the instance renders as HTML in the activity stream.
 """
 from __future__ import annotations
 
@@ -126,6 +139,7 @@ class FakeServiceNow(FakeServer):
             self._faults.clear()
             self._hooks.clear()
         self.rate_limit_seconds = 1
+        self.max_rows: int | None = None  # glide.processor.json.row_limit, see the module docstring
         self._build(*self._shape)
 
     # -- dataset -------------------------------------------------------------------------
@@ -192,8 +206,9 @@ class FakeServiceNow(FakeServer):
         return [self._render(table, row, fields, "all", True) for row in self.data[table][:count]]
 
     def comments_of(self, table: str) -> list[dict[str, Any]]:
+        """The journal entries the integration user can read, of the tickets it can see."""
         ids = {r["sys_id"] for r in self.visible(table)}
-        return [j for j in self.data["sys_journal_field"] if j["element_id"] in ids]
+        return [j for j in self.data["sys_journal_field"] if j["element_id"] in ids and not j.get("_hidden")]
 
     def ground_truth(self, table: str) -> dict[str, int]:
         return {"items": len(self.visible(table)), "comments": len(self.comments_of(table)),
@@ -215,6 +230,27 @@ class FakeServiceNow(FakeServer):
             row["sys_updated_on"] = row["closed_at"] = stamp
             touched.append(row["number"])
         return touched
+
+    def delete(self, sys_id_: str) -> None:
+        """Remove a record (a user, a ticket); rows referring to it keep its sys_id."""
+        row = self._index.pop(sys_id_)
+        for rows in self.data.values():
+            if any(r is row for r in rows):
+                rows.remove(row)
+        self._memo = Memo()  # the tables changed shape, not a row: drop what was sorted and rendered
+
+    def add_journal(self, table: str, ticket: dict[str, Any], value: str, *, element: str = "comments",
+                    author: str = "beth.anglin", n: int | None = None) -> dict[str, Any]:
+        """A journal entry of `ticket`, created five minutes after it (`n` numbers it)."""
+        journal = self.data["sys_journal_field"]
+        n = len(journal) if n is None else n
+        created = datetime.strptime(ticket["sys_created_on"], FORMAT) + timedelta(minutes=5, seconds=n % 3600)
+        row = Row({"sys_id": sys_id("journal+", table, ticket["sys_id"], n), "element_id": ticket["sys_id"],
+                   "name": table, "element": element, "value": value, "sys_created_on": created.strftime(FORMAT),
+                   "sys_created_by": author})
+        journal.append(row)
+        self._index[row["sys_id"]] = row
+        return row
 
     def after_request(self, table: str, n: int, action: Callable[[], Any]) -> None:
         """Run `action` once the n-th request to `table` has been answered (its rows already cut)."""
@@ -378,7 +414,7 @@ class FakeServiceNow(FakeServer):
         return [range(p, p + 1) for p in positions]
 
     def _query(self, table: str, request: Request) -> Response:
-        limit = min(int(request.arg("sysparm_limit") or MAX_LIMIT), MAX_LIMIT)
+        limit = min(int(request.arg("sysparm_limit") or MAX_LIMIT), MAX_LIMIT, self.max_rows or MAX_LIMIT)
         offset = int(request.arg("sysparm_offset") or 0)
         rows, total = self._select(table, request.arg("sysparm_query", "") or "", offset, offset + limit)
         window = [r for r in rows if not r.get("_hidden")]  # ACLs apply after the cut

@@ -1,0 +1,167 @@
+"""ServiceNow at the edges an import must survive (issue 13), each the input that once lost data:
+rows capped per response, HTML journal entries, work notes, references to deleted records, and a
+journal lookup that fails. Through a real worker, the store, and pysnow's session over HTTP."""
+from __future__ import annotations
+
+import re
+from urllib.parse import unquote_plus
+
+import pytest
+from sqlalchemy import select
+
+from jobs import api
+from store import queries
+from store.schema import comments, people, work_items
+from tests.fakes.servicenow import FakeServiceNow, sys_id
+
+
+@pytest.fixture(scope="module")
+def _server():
+    server = FakeServiceNow(sizes={"incident": 30}, hide_every=0).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def fake(_server):
+    _server.reset()
+    return _server
+
+
+@pytest.fixture
+def config(fake):
+    return {"instance": fake.url, "username": fake.username, "password": fake.password}
+
+
+def _busy(fake) -> dict:
+    """The issue's shape: 30 tickets, 89 journal entries, one ticket with 60 of them, written by 40
+    people who are not on any ticket (so their sys_user lookup pages too)."""
+    fake.data["sys_journal_field"].clear()
+    tickets = fake.ordered("incident")
+    for n in range(40):
+        name = f"agent.{n:02d}"
+        user = {"sys_id": sys_id("user", name), "user_name": name, "name": f"Agent {n:02d}",
+                "email": f"{name}@example.com"}
+        fake.data["sys_user"].append(user)
+        fake._index[user["sys_id"]] = user
+    for n in range(60):
+        fake.add_journal("incident", tickets[0], f"update {n}", author=f"agent.{n % 40:02d}", n=n)
+    for n, ticket in enumerate(tickets[1:], start=60):
+        fake.add_journal("incident", ticket, f"note {n}", author=f"agent.{n % 40:02d}", n=n)
+    return {"tickets": len(tickets), "comments": 89}
+
+
+def test_rows_capped_at_25_a_response_still_bring_every_comment_and_author(fake, config, run_import, engine):
+    """Regression (issue 13, kind 1): 30 tickets, 89 comments, rows capped at 25: the journal lookup
+    advanced its offset by the 10,000 it asked for and stored 30 of 89 comments (the busy ticket 1 of
+    60), while the job said succeeded."""
+    shape = _busy(fake)
+    fake.max_rows = 25
+    doc = run_import("servicenow", ["incident"], config=config)
+    assert (doc["status"], doc["created"], doc["failed"]) == ("succeeded", shape["tickets"], 0), doc["error"]
+    assert queries.stats(engine)["comments"] == shape["comments"]
+    with engine.connect() as conn:
+        authors = set(conn.execute(select(people.c.display_name).join(comments, comments.c.author_id == people.c.id))
+                      .scalars())
+    assert authors == {f"Agent {n:02d}" for n in range(40)}  # every author looked up, past 25 users too
+    journal = [unquote_plus(p) for _, p, _ in fake.log if "/sys_journal_field?" in p]
+    assert len(journal) >= 4 and all("sysparm_offset=0" in q for q in journal)  # paged by key, not by offset
+
+
+def test_html_journal_entries_keep_links_images_and_lists(fake, config, run_import, engine):
+    ticket = fake.ordered("incident")[2]
+    fake.add_journal("incident", ticket, (
+        '[code]<p>See <a href="kb_view.do?sysparm_article=KB0012">KB0012</a> first.</p>'
+        '<ol><li>Restart</li><li>Check <b>logs</b></li></ol>'
+        '<img src="/sys_attachment.do?sys_id=abc" alt="screenshot"><script>alert(1)</script>[/code]'))
+    run_import("servicenow", ["incident"], config=config)
+    with engine.connect() as conn:
+        bodies = list(conn.execute(select(comments.c.body)).scalars())
+    body = next(b for b in bodies if "KB0012" in b)
+    assert f"[KB0012]({fake.url}/kb_view.do?sysparm_article=KB0012)" in body  # the link target is kept
+    assert "1. Restart\n2. Check **logs**" in body
+    assert f"[screenshot]({fake.url}/sys_attachment.do?sys_id=abc)" in body
+    assert "alert" not in body and "[code]" not in body and "<p>" not in body
+
+
+def test_work_notes_are_internal_and_counted_by_preview_dry_run_and_import(fake, config, run_import, engine):
+    notes = [j for j in fake.comments_of("incident") if j["element"] == "work_notes"]
+    assert notes  # the generated dataset has some
+    preview = api.preview("servicenow", "incident", config=config)
+    assert (preview.internal_items, preview.internal_comments) == (0, len(notes))
+    dry = run_import("servicenow", ["incident"], config=config, dry_run=True)
+    assert (dry["internal_items"], dry["internal_comments"]) == (0, len(notes))
+    real = run_import("servicenow", ["incident"], config=config)
+    assert real["internal_comments"] == len(notes)
+    with engine.connect() as conn:
+        stored = dict(conn.execute(select(comments.c.external_id, comments.c.visibility)).all())
+    assert {eid for eid, v in stored.items() if v == "internal"} == {j["sys_id"] for j in notes}
+    public_thread = queries.item_detail(engine, _item_id(engine, notes[0]["element_id"]),
+                                        visibility=queries.PUBLIC_ONLY)["comments"]
+    assert all(c["visibility"] == "public" for c in public_thread)
+
+
+def _item_id(engine, external_id: str) -> int:
+    with engine.connect() as conn:
+        return conn.execute(select(work_items.c.id).where(work_items.c.external_id == external_id)).scalar_one()
+
+
+def test_references_to_deleted_records_become_no_one_and_no_parent(fake, config, run_import, engine):
+    """Regression (kind 6): a deleted user's sys_id became a person named by it, a deleted parent a sys_id key."""
+    tickets = fake.ordered("incident")
+    busiest = max({t["assigned_to"] for t in tickets} - {""}, key=[t["assigned_to"] for t in tickets].count)
+    gone = fake.record(busiest)
+    assigned = [t["number"] for t in tickets if t["assigned_to"] == gone["sys_id"]]
+    assert assigned
+    child = next(t for t in tickets if t.get("parent_incident"))
+    parent = fake.record(child["parent_incident"])
+    fake.delete(gone["sys_id"])
+    fake.delete(parent["sys_id"])
+    doc = run_import("servicenow", ["incident"], config=config)
+    assert doc["status"] == "succeeded", doc["error"]
+    with engine.connect() as conn:
+        names = list(conn.execute(select(people.c.display_name)).scalars())
+    assert names.count("unknown (deleted)") == 1
+    assert not [n for n in names if re.fullmatch(r"[0-9a-f]{32}", n)]
+    items = {r["key"]: r for r in queries.items(engine, limit=100)}
+    assert all(items[k]["assignee"] == "unknown (deleted)" for k in assigned)
+    detail = queries.item_detail(engine, items[child["number"]]["id"])
+    assert detail["parent_key"] is None
+    assert detail["notes"] == [f"the parent (sys_id {parent['sys_id']}) no longer exists in ServiceNow: not linked"]
+
+
+def test_a_failing_journal_lookup_keeps_the_tickets_and_retry_reads_only_their_comments(
+        fake, config, run_import, run_worker, engine, monkeypatch):
+    """Kind 3: the comments of one page could not be read; the job keeps every ticket, ends partial
+    saying why, and its retry re-reads only the tickets whose comments are missing."""
+    monkeypatch.setenv("IMPORT_RETRY_ATTEMPTS", "2")
+    truth = fake.ground_truth("incident")
+    fake.fail_next("sys_journal_field", 500, times=2)  # the first journal query, and its one retry
+    doc = run_import("servicenow", ["incident"], config=config)
+    assert (doc["status"], doc["created"], doc["failed"]) == ("partial", truth["items"], 0)
+    assert doc["unread"] == {"comments": truth["items"]}  # 30 tickets: one page, one journal query
+    assert doc["error"].startswith("comments of 30 tickets could not be read (ServiceNow kept failing")
+    assert "retry reads only what is missing" in doc["error"]
+    assert queries.stats(engine)["comments"] == 0
+
+    before = len(fake.log)
+    api.retry(doc["job_id"])
+    run_worker()
+    again = api.status(doc["job_id"])
+    assert (again["status"], again["unread"], again["error"]) == ("succeeded", {}, None)
+    assert (again["created"], again["processed"]) == (truth["items"], truth["items"])  # counted once
+    assert queries.stats(engine)["comments"] == truth["comments"]
+    retried = [unquote_plus(p) for _, p, _ in fake.log[before:] if "/incident?" in p]
+    assert retried and all("sys_idIN" in q for q in retried)  # only the tickets named by the gaps
+
+
+def test_a_read_that_fails_keeps_the_pages_it_read(fake, config, run_import, engine, monkeypatch):
+    """Kind 3, the runner's part: pages read before a fatal error are committed, not dropped with
+    the unfinished batch (the default batch of 500 held every page of this table)."""
+    # requests to the table: 1 the estimate, 2 the first window, 3 the second: refused
+    fake.after_request("incident", 2, lambda: fake.fail_next("/incident", 400, body={
+        "error": {"message": "Invalid query", "detail": None}, "status": "failure"}))
+    monkeypatch.setattr("importers.servicenow.PAGE_SIZE", 10)
+    doc = run_import("servicenow", ["incident"], config=config)
+    assert doc["status"] == "failed" and "HTTP 400" in doc["error"]
+    assert doc["processed"] == 10 and len(queries.items(engine)) == 10
