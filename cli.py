@@ -65,9 +65,8 @@ def cmd_projects(args, api) -> int:
 
 def cmd_preview(args, api) -> int:
     result = api.preview(args.source, args.project, limit=args.limit, since=args.since)
-    rows = [{"key": i.key, "title": i.title, "state": i.state_name, "status": i.status.value,
-             "assignee": i.assignee.display_name if i.assignee else None, "created": i.created_at.isoformat(),
-             "updated": i.updated_at.isoformat()} for i in result.items]
+    rows = [{**row, "created": row["created"].isoformat(), "updated": row["updated"].isoformat()}
+            for row in result.rows()]
     if args.json:
         _print_json({"items": rows, "estimated_total": result.estimated_total, "existing": result.existing,
                      "already_imported": result.already_imported, "internal_items": result.internal_items,
@@ -217,6 +216,36 @@ def cmd_rotate_key(args, api) -> int:
     return OK
 
 
+def cmd_api_token(args, api) -> int:
+    from store import api_tokens
+    from store.db import engine_for
+
+    engine = engine_for()
+    if args.action == "create":
+        print(api_tokens.create(engine, args.name, created_by=_user()))  # alone on stdout: `TOKEN=$(...)` works
+        print(f"keep it now: it is not shown again (the store keeps only its hash); revoke it with "
+              f"`{PROG} api-token revoke {args.name}`", file=sys.stderr)
+        return OK
+    if args.action == "revoke":
+        api_tokens.revoke(engine, args.name, actor=_user())
+        print(f"revoked {args.name}: calls with it now get 401")
+        return OK
+    found = api_tokens.list_tokens(engine)
+    if args.json:
+        _print_json([{"name": t.name, "prefix": t.prefix, "created_by": t.created_by, "active": t.active,
+                      **{k: v.isoformat() if v else None for k, v in (("created_at", t.created_at),
+                         ("last_used_at", t.last_used_at), ("revoked_at", t.revoked_at))}} for t in found])
+        return OK
+    if not found:
+        print(f"no API tokens: make one with `{PROG} api-token create NAME`")
+    for t in found:
+        used = f"last used {t.last_used_at:%Y-%m-%d %H:%M}" if t.last_used_at else "never used"
+        state = f"revoked {t.revoked_at:%Y-%m-%d %H:%M}" if t.revoked_at else "active"
+        print(f"{t.name:<24} {t.prefix}...  created {t.created_at:%Y-%m-%d %H:%M} by {t.created_by:<12} "
+              f"{used:<27} {state}")
+    return OK
+
+
 @functools.cache  # built once a process: in-process callers (the status benchmark) stay fast
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=PROG, description="ACGS2 import console, headless.")
@@ -276,6 +305,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("worker", cmd_worker, "run an RQ worker for the imports queue")
     p.add_argument("--burst", action="store_true", help="exit when the queue is empty")
     add("rotate-key", cmd_rotate_key, "re-encrypt saved credentials with the first CREDENTIAL_ENCRYPTION_KEY")
+    p = add("api-token", cmd_api_token, "bearer tokens for the HTTP API: create (printed once), list, revoke")
+    tokens = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    tokens.add_parser("create", help="make a token and print it, alone, once").add_argument("name")
+    tokens.add_parser("list", help="the tokens, never their values").add_argument("--json", action="store_true")
+    tokens.add_parser("revoke", help="refuse a token from now on").add_argument("name")
     return parser
 
 

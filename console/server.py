@@ -10,9 +10,14 @@ The frontend reads `window.__streamlit.BACKEND_BASE_URL` (its embedding configur
 guessing; when set, it connects there directly. This middleware adds that one line to the HTML
 page, naming the site root (the console is never served under a path prefix), so no probe is
 made. Everything else passes through untouched.
+
+It also serves the HTTP API (restapi/): Streamlit's `st.App` takes Starlette routes, matched before
+its own, so the API's exact paths (`/import/tools`, `/import/status/{job_id}`, ...) reach the API
+and every other path, `/import` included, stays the console's.
 """
 from __future__ import annotations
 
+import sys
 from collections.abc import MutableMapping
 from pathlib import Path
 from typing import Any
@@ -22,7 +27,13 @@ from starlette.middleware import Middleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from streamlit.runtime.pages_manager import PagesManager
 
-APP_SCRIPT = Path(__file__).resolve().parent.parent / "app.py"
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # `streamlit run console/server.py` puts console/ on the path, not the checkout
+    sys.path.insert(0, str(ROOT))
+
+import restapi  # noqa: E402 - importable only once the checkout is on the path (above)
+
+APP_SCRIPT = ROOT / "app.py"
 BASE_URL_SCRIPT = (b'<script>window.__streamlit=Object.assign({BACKEND_BASE_URL:window.location.origin+"/"},'
                    b'window.__streamlit||{})</script>')
 
@@ -37,7 +48,7 @@ class BaseUrlMiddleware:
         path = scope.get("path", "") if scope["type"] == "http" else ""
         if scope["type"] != "http" or scope.get("method") != "GET" or "/_stcore/" in path or "/static/" in path \
                 or "/component/" in path or "/media/" in path or "/oauth2callback" in path or path.endswith(
-                    (".js", ".css", ".png", ".json", ".ico", ".svg", ".woff2", ".map")):
+                    (".js", ".css", ".png", ".json", ".ico", ".svg", ".woff2", ".map")) or restapi.claims(path):
             await self.app(scope, receive, send)
             return
         # ask for an uncompressed page, so the script can be inserted
@@ -73,4 +84,4 @@ class BaseUrlMiddleware:
 # st.navigation): every page goes through app.py and its sign-in (see console/signin.py).
 PagesManager.uses_pages_directory = False
 
-app = st.App(APP_SCRIPT, middleware=[Middleware(BaseUrlMiddleware)])
+app = st.App(APP_SCRIPT, routes=restapi.routes(), middleware=[Middleware(BaseUrlMiddleware)])

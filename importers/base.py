@@ -65,7 +65,8 @@ class Source(ABC):
         value = (self.config.get(name) or "").strip()
         if not value:
             setting = next(s for s in self.settings if s.name == name)
-            raise ConfigError(f"{self.label}: {setting.label} is missing: set {setting.env} or enter it in the form")
+            raise ConfigError(f"{self.label}: {setting.label} is missing: set {setting.env} or enter it in the form",
+                              field=f"config.{name}")
         return value
 
     def set_wait_listener(self, on_wait: WaitListener | None) -> None:

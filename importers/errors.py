@@ -9,9 +9,10 @@ class SourceError(Exception):
 
     kind = "error"
 
-    def __init__(self, message: str):
+    def __init__(self, message: str, *, field: str | None = None):
         super().__init__(message)
         self.message = message
+        self.field = field  # the one input to fix, when one is at fault (the HTTP API's 400 names it)
 
     def __str__(self) -> str:
         return self.message
@@ -21,6 +22,12 @@ class ConfigError(SourceError):
     """A setting is missing or malformed (URL, instance name, project)."""
 
     kind = "config"
+
+
+class ConflictError(ConfigError):
+    """The job is not in a state that allows the action (cancel a finished job, undo twice)."""
+
+    kind = "conflict"
 
 
 class AuthError(SourceError):

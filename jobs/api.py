@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, delete, func, select, update
 
 from importers import make_source, source_class, source_names
-from importers.errors import ConfigError, SourceError
+from importers.errors import ConfigError, ConflictError, NotFoundError, SourceError
 from importers.model import Visibility, WorkItem
 from store import credentials
 from store import jobs as job_store
@@ -84,6 +84,17 @@ def list_projects(source: str, config: dict[str, str] | None = None) -> list:
         return src.projects()
 
 
+def check_settings(source: str, config: dict[str, str]) -> None:
+    """Raise ConfigError naming the first key of `config` that is not one of the source's settings
+    (for callers that take settings from outside, such as the HTTP API: a misspelt key is refused)."""
+    cls = source_class(source)
+    names = [s.name for s in cls.settings]
+    for key in config:
+        if key not in names:
+            raise ConfigError(f"{cls.label} has no setting {key!r}: its settings are {', '.join(names)}",
+                              field=f"config.{key}")
+
+
 def save_credentials(source: str, config: dict[str, str]) -> str:
     """Encrypt and keep the credentials for later imports (raises NoKeyError without a key)."""
     return credentials.put(engine_for(), source, {k: v for k, v in config.items() if v}, saved=True)
@@ -100,6 +111,13 @@ class Preview:
     # has a cheap one, else items counted in the sample; comments None when unknown before a dry run
     internal_items: int = 0
     internal_comments: int | None = None
+
+    def rows(self) -> list[dict]:
+        """The sample as the CLI's `preview --json` and the HTTP API show it: key, title, state (the source's
+        status name), status (its category), assignee, created, updated (datetimes, UTC)."""
+        return [{"key": i.key, "title": i.title, "state": i.state_name, "status": i.status.value,
+                 "assignee": i.assignee.display_name if i.assignee else None,
+                 "created": i.created_at, "updated": i.updated_at} for i in self.items]
 
 
 def preview(source: str, project: str | None = None, config: dict[str, str] | None = None, limit: int = 20,
@@ -134,7 +152,7 @@ def _first_project(src) -> str:
 def status(job_id: str) -> dict:
     doc = progress_store().read(job_id)
     if doc is None:
-        raise ConfigError(f"no import job {job_id!r}: list them with `python cli.py jobs`")
+        raise NotFoundError(f"no import job {job_id!r}: list them with `python cli.py jobs`")
     return doc
 
 
@@ -142,7 +160,7 @@ def _publish(job_id: str) -> dict:
     """Refresh a job's progress document after a change and return it."""
     doc = progress_store().publish(job_id)
     if doc is None:  # deleted meanwhile (the store was reset)
-        raise ConfigError(f"no import job {job_id!r}: list them with `python cli.py jobs`")
+        raise NotFoundError(f"no import job {job_id!r}: list them with `python cli.py jobs`")
     return doc
 
 
@@ -199,7 +217,7 @@ def cancel(job_id: str, actor: Actor | str | None = None) -> dict:
     doc = status(job_id)
     who = _authorize(doc, actor, "cancel")
     if JobStatus(doc["status"]).finished:
-        raise ConfigError(f"job {job_id} has already ended ({doc['status']}): nothing to cancel")
+        raise ConflictError(f"job {job_id} has already ended ({doc['status']}): nothing to cancel")
     engine = engine_for()
     with engine.begin() as conn:
         conn.execute(update(import_jobs).where(import_jobs.c.id == job_id).values(cancel_requested=True))
@@ -218,11 +236,11 @@ def retry(job_id: str, actor: Actor | str | None = None) -> dict:
     who = _authorize(doc, actor, "retry")
     state = JobStatus(doc["status"])
     if not state.finished and not doc.get("worker_lost"):
-        raise ConfigError(f"job {job_id} is still {state.value}: wait for it to end, or cancel it first")
+        raise ConflictError(f"job {job_id} is still {state.value}: wait for it to end, or cancel it first")
     if state == JobStatus.SUCCEEDED:
-        raise ConfigError(f"job {job_id} succeeded: nothing to retry (start a new import to bring changes)")
+        raise ConflictError(f"job {job_id} succeeded: nothing to retry (start a new import to bring changes)")
     if doc.get("undone_at"):
-        raise ConfigError(f"job {job_id} was undone: start a new import instead")
+        raise ConflictError(f"job {job_id} was undone: start a new import instead")
     queue.ping()
     engine = engine_for()
     with engine.begin() as conn:
@@ -246,9 +264,9 @@ def undo(job_id: str, actor: Actor | str | None = None) -> dict:
     doc = status(job_id)
     who = _authorize(doc, actor, "undo")
     if not JobStatus(doc["status"]).finished:
-        raise ConfigError(f"job {job_id} is still {doc['status']}: cancel it before undoing it")
+        raise ConflictError(f"job {job_id} is still {doc['status']}: cancel it before undoing it")
     if doc.get("undone_at"):
-        raise ConfigError(f"job {job_id} was already undone")
+        raise ConflictError(f"job {job_id} was already undone")
     engine = engine_for()
     with engine.begin() as conn:
         items = select(work_items.c.id).where(work_items.c.created_by_job == job_id)

@@ -56,10 +56,11 @@ def parse_since(value: str | datetime | None) -> datetime | None:
             when = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
         except ValueError:
             raise ConfigError(f"--since {value!r} is not an ISO-8601 date or time, e.g. 2025-01-31 or "
-                              f"2025-01-31T12:00:00Z") from None
+                              f"2025-01-31T12:00:00Z", field="since") from None
     when = when if when.tzinfo else when.replace(tzinfo=UTC)
     if when > now() + timedelta(minutes=5):
-        raise ConfigError(f"--since {when:%Y-%m-%d %H:%M} is in the future: nothing would be imported")
+        raise ConfigError(f"--since {when:%Y-%m-%d %H:%M} is in the future: nothing would be imported",
+                          field="since")
     return when
 
 
@@ -70,10 +71,11 @@ def start_import(source: str, projects: list[str] | None = None, *, config: dict
     """Record the job, enqueue one RQ job per project, and return the job id."""
     cls = source_class(source)
     if duplicates not in DUPLICATE_POLICIES:
-        raise ConfigError(f"duplicate policy {duplicates!r} is not known: use skip or update")
+        raise ConfigError(f"duplicate policy {duplicates!r} is not known: use skip or update",
+                          field="duplicates")
     projects = [p.strip() for p in (projects or []) if p and p.strip()] or [cls.default_project() or ""]
     if not projects[0]:
-        raise ConfigError(f"{cls.label}: choose a project to import (--project)")
+        raise ConfigError(f"{cls.label}: choose a project to import (--project)", field="projects")
     when = parse_since(since)
     make_source(source, effective_config(source, config)).close()  # settings errors surface now, not in the worker
     queue.ping()

@@ -267,3 +267,15 @@ audit_events = Table(
     Column("source", String(32)),
     Column("details", JSON, nullable=False),
 )
+
+api_tokens = Table(
+    "api_tokens", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("token_hash", String(64), nullable=False, unique=True),  # SHA-256 hex of the token: never the token
+    Column("prefix", String(16), nullable=False),  # the token's first characters, to recognise it in a list
+    Column("created_by", String(255), nullable=False),
+    _ts("created_at", nullable=False),
+    _ts("last_used_at"),
+    _ts("revoked_at"),
+)

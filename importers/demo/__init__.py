@@ -48,7 +48,8 @@ def parse_size(value: str | int | None) -> int:
     except ValueError:
         size = -1
     if size < 0 or size > 5_000_000:
-        raise ConfigError(f"demo size {value!r} is not valid: use small, medium, large or a number of items")
+        raise ConfigError(f"demo size {value!r} is not valid: use small, medium, large or a number of items",
+                          field="config.size")
     return size
 
 

@@ -1,0 +1,117 @@
+"""The HTTP API's routes: each parses its request, calls the core (`jobs/api.py`) and returns its answer.
+
+No decision is taken here that the CLI or the pages would have to repeat: validation of a
+request's shape is pydantic's (models.py), every other refusal comes from the core as a typed
+error that errors.py turns into the one error shape.
+"""
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+
+from jobs import api
+from store.api_tokens import ApiToken
+
+from .auth import audited, caller
+from .models import (
+    Error,
+    ExecuteRequest,
+    Jobs,
+    Preview,
+    PreviewRequest,
+    Progress,
+    Started,
+    ToolName,
+    Tools,
+    Undone,
+)
+
+
+def _errors(*codes: int) -> dict[int | str, dict]:
+    meaning = {400: "bad input: the answer's detail names the field", 401: "no valid API token",
+               403: "open demo mode: only this machine may call", 404: "no such job or tool",
+               409: "the job is not in a state that allows this", 422: "the request body does not match its schema",
+               502: "the tool could not be reached", 503: "the tool's rate limit, or Redis, is unavailable"}
+    return {code: {"model": Error, "description": meaning[code]} for code in (401, 403, *codes)}
+
+
+router = APIRouter(prefix="/import")
+Caller = Annotated[ApiToken, Depends(caller)]
+Previewer = Annotated[ApiToken, Depends(audited("preview"))]
+Exporter = Annotated[ApiToken, Depends(audited("export-failures"))]
+
+
+@router.get("/tools", response_model=Tools, responses=_errors(), summary="The tools and their credentials' state")
+def tools(_: Caller) -> dict:
+    return {"tools": [vars(s) for s in api.sources()]}
+
+
+@router.post("/{tool}/preview", response_model=Preview, responses=_errors(400, 404, 422, 502, 503),
+             summary="Sample items of a project; nothing is written")
+def preview(tool: ToolName, body: PreviewRequest, _: Previewer) -> dict:
+    api.check_settings(tool, body.config)
+    result = api.preview(tool, body.project, body.config or None, limit=body.limit, since=body.since)
+    if body.save_credentials:
+        api.save_credentials(tool, body.config)
+    return {"items": result.rows(), "estimated_total": result.estimated_total, "existing": result.existing,
+            "already_imported": result.already_imported, "internal_items": result.internal_items,
+            "internal_comments": result.internal_comments, "seconds": round(result.seconds, 3)}
+
+
+@router.post("/{tool}/execute", status_code=202, response_model=Started, responses=_errors(400, 404, 422, 503),
+             summary="Start an import job")
+def execute(tool: ToolName, body: ExecuteRequest, response: Response, token: Caller) -> dict:
+    api.check_settings(tool, body.config)
+    job_id = api.start_import(tool, body.projects, config=body.config or None, duplicates=body.duplicates,
+                              since=body.since, incremental=not body.full, dry_run=body.dry_run,
+                              requested_by=token.actor)
+    if body.save_credentials:
+        api.save_credentials(tool, body.config)
+    url = f"/import/status/{job_id}"
+    response.headers["Location"] = url
+    return {"job_id": job_id, "status_url": url}
+
+
+@router.get("/status/{job_id}", response_model=Progress, responses=_errors(404),
+            summary="A job's progress (one Redis read)")
+def status(job_id: str, _: Caller) -> dict:
+    return api.status(job_id)
+
+
+@router.get("/jobs", response_model=Jobs, responses=_errors(422), summary="Import history and scheduled re-runs")
+def jobs(_: Caller, limit: Annotated[int, Query(ge=1, le=500, description="how many jobs, newest first")] = 50
+         ) -> dict:
+    return {"jobs": api.jobs(limit), "schedules": api.schedules_list()}
+
+
+@router.post("/jobs/{job_id}/cancel", response_model=Progress, responses=_errors(404, 409),
+             summary="Stop a job after its current batch")
+def cancel(job_id: str, token: Caller) -> dict:
+    return api.cancel(job_id, actor=token.actor)
+
+
+@router.post("/jobs/{job_id}/retry", response_model=Progress, responses=_errors(404, 409, 503),
+             summary="Resume a failed or cancelled job and re-run its failed items")
+def retry(job_id: str, token: Caller) -> dict:
+    return api.retry(job_id, actor=token.actor)
+
+
+@router.post("/jobs/{job_id}/undo", response_model=Undone, responses=_errors(404, 409),
+             summary="Delete the items (and comments) the job created")
+def undo(job_id: str, token: Caller) -> dict:
+    return api.undo(job_id, actor=token.actor)
+
+
+@router.get("/jobs/{job_id}/failures.csv", response_class=Response, responses={
+    200: {"content": {"text/csv": {"schema": {"type": "string"}}}, "description": "project, key, external_id, reason"},
+    **_errors(404)}, summary="The job's failure report as CSV")
+def failures_csv(job_id: str, _: Exporter) -> Response:
+    api.status(job_id)  # an unknown job is a 404, not an empty report
+    return Response(api.failures_csv(job_id), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="failures-{job_id}.csv"'})
+
+
+@router.get("/openapi.json", responses=_errors(), summary="This document (OpenAPI 3)")
+def openapi(request: Request, _: Caller) -> dict:
+    return request.app.openapi()

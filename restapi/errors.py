@@ -1,0 +1,107 @@
+"""One error shape for every answer that is not a success: `{"error": "...", "detail": ...}`.
+
+The core raises typed SourceErrors whose messages are already one line naming what to fix; this
+module only chooses the HTTP status for each kind. Nothing here ever answers with a traceback or
+with what the caller sent: pydantic's validation errors are passed on without their `input`
+(a misplaced credential would otherwise be echoed back), and unexpected errors answer 500 with
+a reference to the server's log.
+"""
+from __future__ import annotations
+
+import logging
+import uuid
+
+import redis
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from importers.errors import RateLimitedError, SourceError
+
+log = logging.getLogger(__name__)
+
+STATUS_BY_KIND = {
+    "config": 400,  # bad input: a setting, a date, a policy, a project
+    "auth": 400,  # the vendor refused the credentials in the body or the configuration
+    "not_found": 404,  # no such job, project or token
+    "conflict": 409,  # the job is not in a state that allows the action
+    "network": 502,  # the vendor could not be reached or answered garbage
+    "rate_limited": 503,  # the vendor's rate limit outlasts what we wait
+}
+
+
+class ApiError(Exception):
+    """An answer decided at the HTTP layer: 401, 403, 404 for a path naming nothing."""
+
+    def __init__(self, status: int, message: str, detail=None, headers: dict[str, str] | None = None):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.detail = detail
+        self.headers = headers
+
+
+def answer(status: int, message: str, detail=None, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": message, "detail": detail}, status_code=status, headers=headers)
+
+
+async def _api_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ApiError)
+    return answer(exc.status, exc.message, exc.detail, exc.headers)
+
+
+async def _source_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, SourceError)
+    status = STATUS_BY_KIND.get(exc.kind, 400)
+    headers = None
+    if isinstance(exc, RateLimitedError) and exc.until is not None:
+        from store.jobs import now
+
+        headers = {"Retry-After": str(max(1, int((exc.until - now()).total_seconds())))}
+    detail = {"kind": exc.kind, **({"field": exc.field} if exc.field else {})}
+    return answer(status, exc.message, detail, headers)
+
+
+def _field(loc: tuple) -> str:
+    """'body.projects.0' -> 'projects.0'; a path or query parameter keeps its name."""
+    parts = [str(p) for p in loc]
+    return ".".join(parts[1:] if parts and parts[0] in ("body", "path", "query") and len(parts) > 1 else parts)
+
+
+async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    problems = [{"field": _field(tuple(e.get("loc", ()))), "message": e.get("msg", "invalid")} for e in exc.errors()]
+    in_path = [p for p, e in zip(problems, exc.errors(), strict=True) if tuple(e.get("loc", ("",)))[0] == "path"]
+    if in_path:  # a path that names nothing (an unknown tool) is not found, as any other unknown resource
+        return answer(404, f"{in_path[0]['field']}: {in_path[0]['message']}", in_path)
+    first = problems[0] if problems else {"field": "body", "message": "invalid"}
+    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+    return answer(422, f"{first['field']}: {first['message']}{more}", problems)
+
+
+async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HTTPException)
+    return answer(exc.status_code, str(exc.detail), None, dict(exc.headers or {}) or None)
+
+
+async def _redis_error(_request: Request, exc: Exception) -> JSONResponse:
+    log.warning("HTTP API: Redis unavailable: %s", exc.__class__.__name__)
+    return answer(503, "cannot reach Redis: start redis-server or fix REDIS_URL", {"kind": "redis"})
+
+
+async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+    reference = uuid.uuid4().hex[:12]
+    log.error("HTTP API: unexpected %s (reference %s); its traceback follows in the server log",
+              exc.__class__.__name__, reference)
+    return answer(500, f"internal error (reference {reference}): see the console's log", {"reference": reference})
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers that give every error the one shape."""
+    app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(SourceError, _source_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(redis.RedisError, _redis_error)
+    app.add_exception_handler(Exception, _unexpected)

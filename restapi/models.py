@@ -1,0 +1,173 @@
+"""The HTTP API's request and response bodies, as pydantic models.
+
+They are the API's contract: FastAPI validates requests against them and the OpenAPI document
+is generated from them, never written by hand. Response models describe what `jobs.api`
+returns (the progress document is the one `cli.py status --json` prints), so they allow extra
+fields: a field the core adds later reaches API clients without a change here.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from importers import source_names
+from store.jobs import JobStatus
+
+ToolName = StrEnum("ToolName", {name: name for name in source_names()})  # type: ignore[misc]  # built from the registry
+ToolName.__doc__ = "A tool the console imports from."
+IsoTime = Annotated[str | None, Field(json_schema_extra={"format": "date-time"})]
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a misspelt field is a 422 naming it, not silently ignored
+
+
+class _Document(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class Error(BaseModel):
+    """Every error answer: a one-line message and, when useful, what it is about."""
+
+    error: str = Field(description="one line saying what is wrong and what to do")
+    detail: Any = Field(None, description="400: {field, kind}; 422: [{field, message}]; otherwise null or an object")
+
+
+class Tool(BaseModel):
+    name: ToolName
+    label: str
+    auth: Literal["environment", "saved", "not configured", "none needed"]
+
+
+class Tools(BaseModel):
+    tools: list[Tool]
+
+
+Config = Annotated[dict[str, str], Field(
+    description="the tool's settings and credentials as the console's form takes them (e.g. JIRA: base_url, "
+                "user_email, api_token); merged over the environment and saved credentials. Secrets are never "
+                "logged; they are kept only encrypted (for the job, or as the tool's saved credentials)")]
+
+
+class PreviewRequest(_Request):
+    project: str | None = Field(None, description="project key (repository owner/name, ServiceNow table); "
+                                                  "default: the tool's default or first project")
+    since: datetime | None = Field(None, description="only items updated since (ISO-8601)")
+    limit: int = Field(20, ge=1, le=200, description="how many sample items")
+    config: Config = Field(default_factory=dict)
+    save_credentials: bool = Field(False, description="keep these credentials, encrypted, for later imports "
+                                                     "(after the preview succeeded)")
+
+
+class PreviewItem(BaseModel):
+    key: str
+    title: str
+    state: str = Field(description="the source's own status name (the workspace state it becomes)")
+    status: str = Field(description="the state's category: backlog, todo, in_progress, done or cancelled")
+    assignee: str | None
+    created: datetime
+    updated: datetime
+
+
+class Preview(BaseModel):
+    items: list[PreviewItem]
+    estimated_total: int | None = Field(description="how many items the import would read; null if the tool "
+                                                    "cannot say cheaply")
+    existing: int = Field(description="how many of the sample items are already in the workspace")
+    already_imported: int = Field(description="items of this tool and project already in the workspace")
+    internal_items: int = Field(0, description="items that are not public at the source (internal notes, "
+                                               "confidential issues) the import brings")
+    internal_comments: int | None = Field(None, description="the same for comments; null when unknown before a "
+                                                            "dry run")
+    seconds: float
+
+
+class ExecuteRequest(_Request):
+    projects: list[str] = Field(default_factory=list, description="project keys; default: the tool's default "
+                                                                  "project")
+    duplicates: Literal["skip", "update"] = Field("skip", description="items already imported: skip them, or "
+                                                                      "update them")
+    since: datetime | None = Field(None, description="only items updated since (ISO-8601); default: what changed "
+                                                     "since the last successful import of the project")
+    full: bool = Field(False, description="read everything, not only what changed since the last import")
+    dry_run: bool = Field(False, description="read and validate everything, write nothing")
+    config: Config = Field(default_factory=dict)
+    save_credentials: bool = Field(False, description="also keep these credentials, encrypted, for later imports")
+
+    @model_validator(mode="after")
+    def _since_or_full(self) -> ExecuteRequest:
+        if self.full and self.since is not None:
+            raise ValueError("give `since` or `full`, not both")
+        return self
+
+
+class Started(BaseModel):
+    job_id: str
+    status_url: str = Field(description="where to follow the job: GET it for the progress document")
+
+
+class PartProgress(_Document):
+    project: str
+    status: JobStatus
+    total: int
+    processed: int
+    created: int
+    updated: int
+    skipped: int
+    failed: int
+    error: str | None
+
+
+class Progress(_Document):
+    """A job's progress document: what `cli.py status --json` prints and the console's progress view reads."""
+
+    job_id: str
+    source: str
+    projects: list[str]
+    status: JobStatus
+    total: int
+    processed: int
+    created: int
+    updated: int
+    skipped: int
+    failed: int
+    percentage: float = Field(description="0-100")
+    items_per_second: float
+    eta_seconds: float | None
+    started_at: IsoTime
+    updated_at: IsoTime
+    finished_at: IsoTime
+    created_at: IsoTime
+    error: str | None = Field(description="why the job failed or stopped, in one line")
+    worker_lost: bool
+    waiting_until: IsoTime = Field(description="set while the job waits out a vendor's rate limit")
+    wait_reason: str | None
+    duplicates: Literal["skip", "update"]
+    dry_run: bool
+    since: IsoTime
+    cancel_requested: bool
+    undone_at: IsoTime
+    requested_by: str
+    parts: list[PartProgress] = Field(description="one per project")
+
+
+class Undone(Progress):
+    items_removed: int
+    comments_removed: int
+
+
+class Schedule(_Document):
+    id: str
+    source: str
+    projects: list[str]
+    every_hours: int
+    next_run_at: IsoTime
+    last_job_id: str | None
+
+
+class Jobs(BaseModel):
+    jobs: list[Progress] = Field(description="newest first")
+    schedules: list[Schedule]

@@ -1,0 +1,272 @@
+"""The HTTP API against the real server: `streamlit run console/server.py` as ./start.sh starts it, with one
+`cli.py worker`, the fake JIRA on 127.0.0.1, `requests` as the client and tokens made by `cli.py api-token`.
+
+One server serves the whole module (starting Streamlit costs seconds); it has its own SQLite file and its
+own Redis database, so the per-test flush of database 0 (tests/conftest.py) never touches it.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import requests
+from playwright.sync_api import expect
+from sqlalchemy import create_engine, text
+
+from tests.conftest import TEST_KEY, VENDOR_ENV_PREFIXES
+from tests.e2e.conftest import ROOT, _free_port, _stop
+from tests.fakes.jira import CLOUD_AUTH
+from tests.fakes.server import Response
+from tests.helpers import wait_for
+
+pytestmark = pytest.mark.timeout(180)
+ENDPOINTS = {("get", "/import/tools"), ("post", "/import/{tool}/preview"), ("post", "/import/{tool}/execute"),
+             ("get", "/import/status/{job_id}"), ("get", "/import/jobs"), ("post", "/import/jobs/{job_id}/cancel"),
+             ("post", "/import/jobs/{job_id}/retry"), ("post", "/import/jobs/{job_id}/undo"),
+             ("get", "/import/jobs/{job_id}/failures.csv"), ("get", "/import/openapi.json")}
+
+
+@dataclass
+class Server:
+    url: str
+    env: dict[str, str]
+    work: Path
+    token: str  # made by `cli.py api-token create tester`
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "cli.py", *args], cwd=ROOT, env=self.env, capture_output=True,
+                              text=True, timeout=60)
+
+    def call(self, method: str, path: str, token: str | None = None, headers: dict | None = None,
+             **kwargs) -> requests.Response:
+        headers = {"Authorization": f"Bearer {token or self.token}", **(headers or {})}
+        return requests.request(method, self.url + path, headers=headers, timeout=30, **kwargs)
+
+    def logs(self) -> str:
+        return "\n".join(p.read_text(errors="replace") for p in sorted(self.work.glob("*.log")))
+
+    def audit(self) -> list[dict]:
+        return [json.loads(line) for line in (self.work / "audit.jsonl").read_text().splitlines()]
+
+    def wait_until_finished(self, job_id: str) -> dict:
+        def finished() -> dict | None:
+            doc = self.call("GET", f"/import/status/{job_id}").json()
+            return doc if doc["status"] not in ("queued", "running") else None
+
+        return wait_for(finished, timeout=90, interval=0.2)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, redis_server):
+    work = tmp_path_factory.mktemp("http-api")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(VENDOR_ENV_PREFIXES)}
+    env.update(ACGS2_NO_DOTENV="1", ALLOW_LOOPBACK_URLS="1", IMPORT_RETRY_BASE_SECONDS="0.01", PYTHONUNBUFFERED="1",
+               CREDENTIAL_ENCRYPTION_KEY=TEST_KEY, AUDIT_LOG_PATH=str(work / "audit.jsonl"),
+               DATABASE_URL=f"sqlite:///{work / 'workspace.db'}", REDIS_URL=f"redis://127.0.0.1:{redis_server.port}/7",
+               CONSOLE_OPEN_DEMO="1", USER="tester-shell")
+    port = _free_port()
+    commands = {  # as scripts/start.sh runs them
+        "worker": [sys.executable, "cli.py", "worker"],
+        "console": [str(Path(sys.executable).parent / "streamlit"), "run", "console/server.py", "--server.port",
+                    str(port), "--server.address", "127.0.0.1", "--server.headless", "true"],
+    }
+    procs = [subprocess.Popen(command, cwd=ROOT, env=env, stdout=(work / f"{name}.log").open("w"),
+                              stderr=subprocess.STDOUT, start_new_session=True) for name, command in commands.items()]
+    url = f"http://127.0.0.1:{port}"
+
+    def healthy() -> bool:
+        if any(p.poll() is not None for p in procs):
+            raise AssertionError("the console or the worker exited:\n" + "\n".join(
+                f.read_text() for f in work.glob("*.log")))
+        try:
+            return requests.get(f"{url}/_stcore/health", timeout=1).status_code == 200
+        except requests.RequestException:
+            return False
+
+    try:
+        wait_for(healthy, timeout=60, interval=0.2)
+        made = subprocess.run([sys.executable, "cli.py", "api-token", "create", "tester"], cwd=ROOT, env=env,
+                              capture_output=True, text=True, timeout=60)
+        assert made.returncode == 0, made.stderr
+        yield Server(url, env, work, made.stdout.strip())
+    finally:
+        for p in procs:
+            _stop(p)
+
+
+def _jira_config(fake, token: str = CLOUD_AUTH[1]) -> dict:
+    return {"base_url": fake.url, "user_email": CLOUD_AUTH[0], "api_token": token}
+
+
+def test_the_seed_calls_run_a_jira_import_whose_items_appear_in_the_workspace(server, fake_jira, browser):
+    tools = server.call("GET", "/import/tools")
+    assert tools.status_code == 200
+    by_name = {t["name"]: t for t in tools.json()["tools"]}
+    assert list(by_name) == ["jira", "servicenow", "github", "gitlab", "demo"]
+    assert by_name["demo"]["auth"] == "none needed" and by_name["jira"]["auth"] == "not configured"
+
+    preview = server.call("POST", "/import/jira/preview", json={"project": "ACME", "config": _jira_config(fake_jira)})
+    assert preview.status_code == 200, preview.text
+    body = preview.json()
+    assert len(body["items"]) >= 10 and body["estimated_total"] == 120 and body["existing"] == 0
+    assert {"key", "title", "state", "status", "assignee", "created", "updated"} == set(body["items"][0])
+    assert body["items"][0]["key"].startswith("ACME-")
+
+    started = server.call("POST", "/import/jira/execute",
+                          json={"projects": ["ACME"], "config": _jira_config(fake_jira)})
+    assert started.status_code == 202, started.text
+    job_id = started.json()["job_id"]
+    assert started.json()["status_url"] == started.headers["Location"] == f"/import/status/{job_id}"
+
+    first = server.call("GET", f"/import/status/{job_id}")
+    assert first.status_code == 200 and first.json()["job_id"] == job_id
+    assert {"status", "percentage", "processed", "total", "created", "updated", "skipped", "failed",
+            "items_per_second", "eta_seconds", "waiting_until"} <= set(first.json())
+    done = server.wait_until_finished(job_id)
+    assert (done["status"], done["created"], done["total"], done["percentage"]) == ("succeeded", 120, 120, 100.0)
+    assert done["requested_by"] == "api:tester"
+    cli_status = server.cli("status", job_id, "--json")
+    assert json.loads(cli_status.stdout) == done  # the same document as the CLI prints
+
+    listed = server.call("GET", "/import/jobs").json()
+    assert [j["job_id"] for j in listed["jobs"]].count(job_id) == 1
+
+    page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    try:
+        page.goto(f"{server.url}/workspace")
+        expect(page.get_by_role("heading", name="Workspace")).to_be_visible(timeout=30_000)
+        items = page.locator("[data-testid='stMetric']").filter(has_text="Work items")
+        expect(items.locator("[data-testid='stMetricValue']")).to_have_text("120", timeout=30_000)
+        picker = page.locator("[data-testid='stSelectbox']").filter(has=page.get_by_text("Item", exact=True))
+        picker.locator("input").click()
+        picker.locator("input").fill("jira / ACME-3")
+        page.keyboard.press("Enter")
+        expect(page.get_by_text(re.compile(r"ACME-3\s+·\s+jira / ACME"))).to_be_visible(timeout=30_000)
+        (ROOT / "test-artifacts").mkdir(exist_ok=True)
+        page.screenshot(path=str(ROOT / "test-artifacts" / "api-jira-import-in-workspace.png"), full_page=True)
+    finally:
+        page.context.close()
+
+    # the vendor's token went in a request body: kept encrypted, never logged
+    assert CLOUD_AUTH[1] not in server.logs()
+    assert CLOUD_AUTH[1] not in (server.work / "audit.jsonl").read_text()
+    assert CLOUD_AUTH[1].encode() not in (server.work / "workspace.db").read_bytes()
+    mine = [(e["action"], e["actor"]) for e in server.audit() if e.get("job_id") == job_id or e["action"] == "preview"]
+    assert ("preview", "api:tester") in mine and ("start", "api:tester") in mine
+
+
+def test_every_refusal_has_the_one_error_shape(server, fake_jira):
+    partial = server.call("POST", "/import/demo/execute", json={"projects": ["OPS"], "config": {"size": "30"}})
+    job_id = partial.json()["job_id"]
+    assert server.wait_until_finished(job_id)["status"] == "partial"  # the demo source fails 3 items a project
+
+    no_token = requests.get(f"{server.url}/import/tools", timeout=10)
+    cases = [
+        (no_token, 401, "Authorization: Bearer"),
+        (server.call("GET", "/import/jobs", token="acgs2_not-a-token"), 401, "not known"),
+        (server.call("GET", "/import/status/0000000000000000"), 404, "no import job"),
+        (server.call("POST", "/import/trello/preview", json={}), 404, "tool"),
+        (server.call("POST", "/import/jobs/0000000000000000/undo"), 404, "no import job"),
+        (server.call("POST", "/import/demo/execute", json={"projects": ["OPS"], "since": "2999-01-01"}), 400,
+         "future"),
+        (server.call("POST", "/import/jira/preview", json={"config": {"api_tokn": "x"}}), 400, "api_tokn"),
+        (server.call("POST", "/import/jira/preview", json={"config": {"api_token": "x"}}), 400, "Site URL"),
+        (server.call("POST", f"/import/jobs/{job_id}/cancel"), 409, "already ended"),
+        (server.call("POST", "/import/demo/execute", json={"projects": "OPS"}), 422, "projects"),
+        (server.call("POST", "/import/demo/execute", json={"since": "2025-01-01", "full": True}), 422, "not both"),
+        (server.call("POST", "/import/demo/execute", data="{not json", headers={"Content-Type": "application/json"}),
+         422, "JSON"),
+        (server.call("DELETE", "/import/tools"), 405, "Method Not Allowed"),
+    ]
+    for answer, status, fragment in cases:
+        where = f"{answer.request.method} {answer.request.url}"
+        assert answer.status_code == status, f"{where}: {answer.status_code} {answer.text}"
+        assert answer.headers["content-type"] == "application/json", where
+        body = answer.json()
+        assert set(body) == {"error", "detail"} and fragment in body["error"], f"{where}: {body}"
+        assert "\n" not in body["error"] and "Traceback" not in answer.text, where
+    assert no_token.headers["WWW-Authenticate"] == "Bearer"
+    field = {c[0].json()["detail"].get("field") for c in cases if c[1] == 400}
+    assert field == {"since", "config.api_tokn", "config.base_url"}  # a 400 names the field to fix
+
+    report = server.call("GET", f"/import/jobs/{job_id}/failures.csv")
+    assert report.status_code == 200 and report.headers["content-type"].startswith("text/csv")
+    assert report.text.splitlines()[0] == "project,key,external_id,reason" and len(report.text.splitlines()) == 4
+    undone = server.call("POST", f"/import/jobs/{job_id}/undo")
+    assert undone.status_code == 200 and undone.json()["items_removed"] == 27
+    again = server.call("POST", f"/import/jobs/{job_id}/undo")
+    assert again.status_code == 409 and "already undone" in again.json()["error"]
+    retried = server.call("POST", f"/import/jobs/{job_id}/retry")
+    assert retried.status_code == 409 and "undone" in retried.json()["error"]
+
+
+def test_a_revoked_token_is_refused_and_only_its_hash_is_stored(server):
+    made = server.cli("api-token", "create", "short-lived")
+    token = made.stdout.strip()
+    assert made.returncode == 0 and re.fullmatch(r"acgs2_[\w-]{43}", token), made.stdout  # the token, alone
+    assert server.call("GET", "/import/tools", token=token).status_code == 200
+
+    revoked = server.cli("api-token", "revoke", "short-lived")
+    assert revoked.returncode == 0, revoked.stderr
+    refused = server.call("GET", "/import/tools", token=token)
+    assert refused.status_code == 401 and "revoked" in refused.json()["error"]
+    listed = json.loads(server.cli("api-token", "list", "--json").stdout)
+    assert [(t["name"], t["active"]) for t in listed] == [("tester", True), ("short-lived", False)]
+    assert token not in server.cli("api-token", "list").stdout
+
+    engine = create_engine(server.env["DATABASE_URL"])
+    with engine.connect() as conn:
+        rows = [tuple(map(str, r)) for r in conn.execute(text("SELECT * FROM api_tokens"))]
+    engine.dispose()
+    assert rows and not any(token in value or server.token in value for row in rows for value in row)
+    assert ("api-refused", "api:short-lived") in [(e["action"], e["actor"]) for e in server.audit()]
+
+
+def test_a_vendor_error_echoing_the_credentials_does_not_reach_the_answer(server, fake_jira):
+    secret = "echo-me-api-token-0123456789"
+    basic = base64.b64encode(f"{CLOUD_AUTH[0]}:{secret}".encode()).decode()
+    fake_jira.answer_next(r"/rest/api/", Response(400, {
+        "errorMessages": [f"Bad request: Authorization: Basic {basic} (token {secret})"], "errors": {}}), times=20)
+    answer = server.call("POST", "/import/jira/preview", json={"project": "ACME", "config": _jira_config(fake_jira,
+                                                                                                          secret)})
+    assert 400 <= answer.status_code < 600 and set(answer.json()) == {"error", "detail"}, answer.text
+    assert secret not in answer.text and basic not in answer.text, answer.text
+    assert secret not in server.logs() and basic not in server.logs()
+
+
+def test_the_openapi_document_is_valid_and_describes_every_endpoint(server):
+    from openapi_spec_validator import validate
+
+    assert requests.get(f"{server.url}/import/openapi.json", timeout=10).status_code == 401
+    answer = server.call("GET", "/import/openapi.json")
+    assert answer.status_code == 200
+    spec = answer.json()
+    validate(spec)  # raises OpenAPIValidationError with the offending part
+    assert spec["openapi"].startswith("3.")
+    assert {(m, p) for p, ops in spec["paths"].items() for m in ops} == ENDPOINTS
+    assert spec["components"]["securitySchemes"]["apiToken"] == {
+        "type": "http", "scheme": "bearer", "description": "an API token: `python cli.py api-token create NAME` "
+                                                          "prints one"}
+    for path, ops in spec["paths"].items():
+        for method, op in ops.items():
+            assert op["security"] == [{"apiToken": []}], (method, path)
+            assert op["responses"]["401"]["content"]["application/json"]["schema"] == {
+                "$ref": "#/components/schemas/Error"}, (method, path)
+    status = spec["paths"]["/import/status/{job_id}"]["get"]["responses"]["200"]["content"]["application/json"]
+    assert status["schema"] == {"$ref": "#/components/schemas/Progress"}
+
+
+def test_import_stays_the_wizard_page(server):
+    for path in ("/import", "/import/"):
+        page = requests.get(server.url + path, timeout=10)
+        assert page.status_code == 200 and page.headers["content-type"].startswith("text/html"), path
+        assert "BACKEND_BASE_URL" in page.text, path
+    other = requests.get(f"{server.url}/import/anything-else", timeout=10)  # not an API path: the console's
+    assert other.status_code == 200 and other.headers["content-type"].startswith("text/html")
