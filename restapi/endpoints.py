@@ -30,7 +30,8 @@ from .models import (
 
 def _errors(*codes: int) -> dict[int | str, dict]:
     meaning = {400: "bad input: the answer's detail names the field", 401: "no valid API token",
-               403: "open demo mode: only this machine may call", 404: "no such job or tool",
+               403: "open demo mode and not this machine; or the job is someone else's (only its starter or an admin, "
+                    "CONSOLE_ADMINS, may cancel, retry or undo it)", 404: "no such job or tool",
                409: "the job is not in a state that allows this", 422: "the request body does not match its schema",
                502: "the tool could not be reached", 503: "the tool's rate limit, or Redis, is unavailable"}
     return {code: {"model": Error, "description": meaning[code]} for code in (401, 403, *codes)}

@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 STATUS_BY_KIND = {
     "config": 400,  # bad input: a setting, a date, a policy, a project
     "auth": 400,  # the vendor refused the credentials in the body or the configuration
+    "forbidden": 403,  # the job is someone else's: only its starter or an admin may change it (jobs/access.py)
     "not_found": 404,  # no such job, project or token
     "conflict": 409,  # the job is not in a state that allows the action
     "network": 502,  # the vendor could not be reached or answered garbage
