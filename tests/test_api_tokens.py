@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import select
@@ -82,7 +83,9 @@ def _get(path: str, client: tuple[str, int], token: str | None = None) -> tuple[
     async def send(message: dict) -> None:
         sent.append(message)
 
-    asyncio.run(restapi.app(scope, receive, send))
+    # a thread of its own: Playwright's sync API keeps an event loop running in this one after a browser test
+    with ThreadPoolExecutor(1) as thread:
+        thread.submit(asyncio.run, restapi.app(scope, receive, send)).result()
     return sent[0]["status"], json.loads(b"".join(m.get("body", b"") for m in sent[1:]))
 
 
