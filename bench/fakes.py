@@ -67,6 +67,8 @@ def source_config(vendor: str, url: str) -> dict[str, str]:
 def _serve(vendor: str, n: int, latency: float, projects: int) -> None:
     """The child's loop: one JSON command a line on stdin, one JSON answer a line on stdout."""
     fake = build(vendor, n, latency, projects).start()
+    if vendor == "gitlab":
+        _render_graphql(fake)
     truth = fake.ground_truth(PROJECTS[vendor])
     comments = truth["comments"] if isinstance(truth["comments"], int) else len(truth["comments"])
     _answer({"url": fake.url, "comments": comments})
@@ -86,6 +88,24 @@ def _serve(vendor: str, n: int, latency: float, projects: int) -> None:
         else:
             break
     fake.stop()
+
+
+def _render_graphql(fake) -> None:
+    """Answer our connector's GraphQL issue query once over the whole project, so that no measurement
+    pays the fake's one-off rendering (the REST rows are rendered by the untimed read every vendor gets)."""
+    from importers.gitlab.graphql import EPIC, ISSUES_QUERY, NESTED_NOTES, PAGE_SIZE
+    from tests.fakes.server import Request
+
+    after = None
+    while True:
+        variables = {"project": PROJECTS["gitlab"], "first": PAGE_SIZE, "after": after, "updatedAfter": None,
+                     "notes": NESTED_NOTES}
+        body = json.dumps({"query": ISSUES_QUERY.replace("EPIC", EPIC), "variables": variables}).encode()
+        answer = json.loads(fake.graphql.answer(Request("POST", "/api/graphql", {}, {}, body)).encode())
+        info = answer["data"]["project"]["issues"]["pageInfo"]
+        if not info["hasNextPage"]:
+            return
+        after = info["endCursor"]
 
 
 def _answer(value: Any) -> None:

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, overload
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
 class Status(StrEnum):
@@ -62,6 +62,8 @@ def _storable(value: Any) -> Any:
     lone surrogates such as "\\ud800" (no driver can encode them as UTF-8): a vendor sending
     either must not fail the whole batch, so NUL is dropped and a lone surrogate becomes U+FFFD."""
     if isinstance(value, str):
+        if "\x00" not in value and value.isascii():  # the common case, two C-speed checks
+            return value
         return _UNSTORABLE.sub(lambda m: "" if m.group() == "\x00" else "\ufffd", value) \
             if _UNSTORABLE.search(value) else value
     if isinstance(value, list):
@@ -72,10 +74,23 @@ def _storable(value: Any) -> Any:
 class _Model(BaseModel):
     model_config = ConfigDict(frozen=False, extra="forbid", str_strip_whitespace=False)
 
-    @field_validator("*", mode="before")
+    @model_validator(mode="before")
     @classmethod
-    def _only_storable_text(cls, value: Any) -> Any:
-        return _storable(value)
+    def _only_storable_text(cls, data: Any) -> Any:
+        """Every field's input made storable (see `_storable`), in one pass over the input: a
+        validator per field cost a Python call per field of every item and comment, a fifth of
+        an import's CPU."""
+        if not isinstance(data, dict):
+            return data
+        for value in data.values():  # inline checks: most inputs are plain ASCII and come back as they are
+            if type(value) is str:
+                if value.isascii() and "\x00" not in value:
+                    continue
+            elif type(value) is not list or all(type(v) is not str or (v.isascii() and "\x00" not in v)
+                                                 for v in value):
+                continue
+            return {k: _storable(v) for k, v in data.items()}
+        return data
 
 
 @overload

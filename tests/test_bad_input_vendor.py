@@ -37,6 +37,13 @@ class Tool:
     later_page: str  # regex of the listing's second and later pages
     items: int
     edit: Callable[[int, str, Any], str]  # (index, field "title"|"body", value) -> the item's key
+    in_body: bool = False  # the patterns match the request body (GraphQL: one URL for every page)
+
+    def fail_next(self, pattern: str, status: int, times: int = 1) -> None:
+        self.fake.fail_next(pattern, status, times=times, in_body=self.in_body)
+
+    def answer_next(self, pattern: str, answer: Response, times: int = 1) -> None:
+        self.fake.answer_next(pattern, answer, times=times, in_body=self.in_body)
 
 
 def _jira() -> Tool:
@@ -67,7 +74,7 @@ def _github() -> Tool:
                 len(issues), edit)
 
 
-def _gitlab() -> Tool:
+def _gitlab(api: str = "graphql") -> Tool:
     fake = FakeGitLab(projects={"acme/web": SIZE}).start()
 
     def edit(index, field, value):
@@ -75,8 +82,12 @@ def _gitlab() -> Tool:
         issue["title" if field == "title" else "description"] = value
         return f"acme/web#{issue['iid']}"
 
-    return Tool("gitlab", fake, "acme/web", {"token": fake.token, "url": fake.url}, "/issues\\?", "cursor=",
-                SIZE, edit)
+    config = {"token": fake.token, "url": fake.url, "api": api}
+    if api == "rest":
+        return Tool("gitlab", fake, "acme/web", config, "/issues\\?", "cursor=", SIZE, edit)
+    # GraphQL pages differ in their variables: a later issue page names the cursor it follows
+    return Tool("gitlab", fake, "acme/web", config, "/api/graphql", '"first": 100, "after": "', SIZE, edit,
+                in_body=True)
 
 
 def _servicenow() -> Tool:
@@ -92,9 +103,10 @@ def _servicenow() -> Tool:
                 "/table/incident\\?", "sys_updated_on%3E", len(rows), edit)
 
 
-@pytest.fixture(params=["jira", "github", "gitlab", "servicenow"])
+@pytest.fixture(params=["jira", "github", "gitlab", "gitlab-rest", "servicenow"])
 def tool(request):
-    built = {"jira": _jira, "github": _github, "gitlab": _gitlab, "servicenow": _servicenow}[request.param]()
+    built = {"jira": _jira, "github": _github, "gitlab": _gitlab, "gitlab-rest": lambda: _gitlab("rest"),
+             "servicenow": _servicenow}[request.param]()
     yield built
     built.fake.stop()
 
@@ -124,7 +136,7 @@ def _one_line(error: str | None, *words: str) -> None:
     Response(200, '"just a string"'),
 ], ids=["html", "broken-json", "null", "string"])
 def test_vendor_answering_something_that_is_not_its_api_fails_clearly(tool, answer, run_worker, engine):
-    tool.fake.answer_next(tool.listing, answer, times=1000)
+    tool.answer_next(tool.listing, answer, times=1000)
     doc = _import(tool, run_worker)
 
     assert doc["status"] == "failed", doc
@@ -135,7 +147,7 @@ def test_vendor_answering_something_that_is_not_its_api_fails_clearly(tool, answ
 
 
 def test_truncated_body_is_retried_and_counts_stay_exact(tool, run_worker, engine):
-    tool.fake.answer_next(tool.later_page, Response(200, b'{"issues": [{"id"', {"Content-Length": "4096"}))
+    tool.answer_next(tool.later_page, Response(200, b'{"issues": [{"id"', {"Content-Length": "4096"}))
     doc = _import(tool, run_worker)
 
     assert (doc["status"], doc["created"], doc["failed"]) == ("succeeded", tool.items, 0), doc
@@ -143,7 +155,7 @@ def test_truncated_body_is_retried_and_counts_stay_exact(tool, run_worker, engin
 
 
 def test_credentials_expiring_on_a_later_page_stop_cleanly_and_retry_resumes(tool, run_worker, engine):
-    tool.fake.fail_next(tool.later_page, 401, times=1000)
+    tool.fail_next(tool.later_page, 401, times=1000)
     doc = _import(tool, run_worker)
 
     assert doc["status"] == "failed", doc

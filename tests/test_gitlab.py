@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from importers.errors import AuthError, ConfigError, NetworkError, NotFoundError, RateLimitedError
+from importers.errors import AuthError, ConfigError, NetworkError, NotFoundError, RateLimitedError, SourceError
 from importers.gitlab import GitLabSource
 from importers.gitlab.mapping import map_issue
 from importers.model import ItemFailure, WorkItem
@@ -36,13 +36,19 @@ def fake():
     server.stop()
 
 
-def make_source(url: str, token: str = TOKEN, on_wait=None) -> GitLabSource:
-    return GitLabSource({"token": token, "url": url}, on_wait=on_wait)
+def make_source(url: str, token: str = TOKEN, on_wait=None, api: str = "auto") -> GitLabSource:
+    return GitLabSource({"token": token, "url": url, "api": api}, on_wait=on_wait)
+
+
+@pytest.fixture(params=["graphql", "rest"])
+def api(request):
+    """Read tests run over GraphQL (the default) and over REST (servers without GraphQL)."""
+    return request.param
 
 
 @pytest.fixture
-def source(fake):
-    src = make_source(fake.url)
+def source(fake, api):
+    src = make_source(fake.url, api=api)
     yield src
     src.close()
 
@@ -150,14 +156,17 @@ def test_preview_is_one_fast_request_with_the_wizard_fields(source, fake):
 
 
 # -- full read -----------------------------------------------------------------------------
-def test_full_read_yields_ground_truth_with_the_minimum_requests(source, fake):
+def test_full_read_yields_ground_truth_with_the_minimum_requests(source, fake, api):
     pages, items, comments = read_all(source)
     truth = fake.ground_truth(PROJECT)
     assert len(pages) == 3 and not any(p.failures for p in pages)
     assert_matches_truth(fake, items, comments)
-    # one request per 100 issues, one per 100 notes of each issue that has user notes, nothing else
-    assert dict(fake.requests) == {"issues": 3, "notes": truth["note_pages"]}
-    assert truth["note_pages"] == truth["with_comments"] + 1  # issue #5 has 130 notes: two pages
+    if api == "rest":  # one request per 100 issues, one per 100 notes of each issue that has user notes
+        assert dict(fake.requests) == {"issues": 3, "notes": truth["note_pages"]}
+        assert truth["note_pages"] == truth["with_comments"] + 1  # issue #5 has 130 notes: two pages
+    else:  # one request per 100 issues with their first 20 notes; issue #5's other 110 notes take two more
+        assert dict(fake.requests) == {"graphql": 3 + 2}
+        assert max(fake.graphql.complexities) <= 125  # GitLab refuses more than 250
 
 
 def test_mapped_fields_keep_what_the_user_wrote(source, fake):
@@ -179,7 +188,7 @@ def test_mapped_fields_keep_what_the_user_wrote(source, fake):
 
 def test_offset_paging_servers_give_the_same_result():
     with FakeGitLab(keyset=False) as fake:
-        src = make_source(fake.url)
+        src = make_source(fake.url, api="rest")
         pages, items, comments = read_all(src)
         assert "page" in pages[0].cursor["next"]
         assert_matches_truth(fake, items, comments)
@@ -187,15 +196,19 @@ def test_offset_paging_servers_give_the_same_result():
         src.close()
 
 
-def test_resume_from_a_cursor_yields_exactly_the_rest(source, fake):
+def test_resume_from_a_cursor_yields_exactly_the_rest(source, fake, api):
     first = next(source.read(PROJECT))
-    rest = make_source(fake.url)
+    rest = make_source(fake.url, api=api)
     pages, items, comments = read_all(rest, cursor=first.cursor)
     done = {i.key for i in first.items}
     assert len(done) == 100 and not done & set(items)
     assert done | set(items) == set(fake.expected(PROJECT))
-    assert pages[-1].cursor == {"project": PROJECT, "next": None}
-    assert list(rest.read(PROJECT, cursor=pages[-1].cursor)) == []
+    if api == "rest":
+        assert pages[-1].cursor == {"project": PROJECT, "next": None}
+    else:
+        assert pages[-1].cursor["done"] is True
+    before = fake.total_requests
+    assert list(rest.read(PROJECT, cursor=pages[-1].cursor)) == [] and fake.total_requests == before
     rest.close()
 
 
@@ -209,9 +222,9 @@ def test_a_checkpoint_of_another_project_is_refused(source, fake):
     assert fake.total_requests == before
 
 
-def test_an_empty_project_reads_nothing():
+def test_an_empty_project_reads_nothing(api):
     with FakeGitLab({"acme/empty": 0}) as fake:
-        src = make_source(fake.url)
+        src = make_source(fake.url, api=api)
         _, items, comments = read_all(src, project="acme/empty")
         assert not items and not comments and src.estimate("acme/empty") == 0
         src.close()
@@ -239,13 +252,14 @@ def test_an_unmappable_issue_is_reported_and_retried(source, fake):
 
 
 # -- retries and rate limits ---------------------------------------------------------------
-def test_429_and_a_503_burst_are_retried_and_counts_stay_exact(source, fake):
-    fake.fail_next(r"/issues\?", 429, headers=fake.rate_limit_headers(0), body="Retry later\n")
-    fake.fail_next(r"/notes", 503, times=3)
+def test_429_and_a_503_burst_are_retried_and_counts_stay_exact(source, fake, api):
+    first, burst = (r"/issues\?", r"/notes") if api == "rest" else (r"/api/graphql", r"/api/graphql")
+    fake.fail_next(first, 429, headers=fake.rate_limit_headers(0), body="Retry later\n")
+    fake.fail_next(burst, 503, times=3)
     _, items, comments = read_all(source)
     assert_matches_truth(fake, items, comments)
     assert fake.injected == {429: 1, 503: 3}
-    assert fake.requests["issues"] == 3 + 1
+    assert fake.requests["issues"] == 3 + 1 if api == "rest" else fake.requests["graphql"] == 5 + 4
 
 
 def test_retry_after_is_honoured_and_reported(fake):
@@ -259,10 +273,10 @@ def test_retry_after_is_honoured_and_reported(fake):
     src.close()
 
 
-def test_a_long_rate_limit_stops_with_the_time_to_resume(source, fake, monkeypatch):
+def test_a_long_rate_limit_stops_with_the_time_to_resume(fake, monkeypatch):
     monkeypatch.setenv("IMPORT_MAX_RATE_LIMIT_WAIT", "1")
     src = make_source(fake.url)
-    fake.fail_next(r"/issues\?", 429, headers=fake.rate_limit_headers(3600))
+    fake.fail_next(r"/api/graphql", 429, headers=fake.rate_limit_headers(3600))
     with pytest.raises(RateLimitedError) as err:
         list(src.read(PROJECT))
     resume = err.value.until.astimezone()
@@ -327,3 +341,83 @@ def test_import_rerun_and_incremental_run_through_the_store(fake, run_import, en
     rows = {r["key"]: r for r in stored_items(engine, source="gitlab", project=PROJECT, limit=1000)}
     assert all(rows[k]["title"].endswith("(edited)") for k in touched) and len(rows) == truth["items"]
     assert stats(engine)["comments"] == truth["comments"]
+
+
+# -- GraphQL: limits, fallbacks and errors ----------------------------------------------------
+def test_a_server_without_graphql_is_read_over_rest_and_says_so():
+    with FakeGitLab(graphql=False) as fake:
+        src = make_source(fake.url)
+        _, items, comments = read_all(src)
+        assert_matches_truth(fake, items, comments)
+        assert fake.requests["graphql"] == 1 and fake.requests["issues"] == 3
+        assert len(src.notices) == 1 and "no GraphQL API" in src.notices[0] and "REST" in src.notices[0]
+        src.close()
+
+
+def test_graphql_required_on_a_server_without_it_names_the_setting_to_change():
+    with FakeGitLab(graphql=False) as fake:
+        src = make_source(fake.url, api="graphql")
+        with pytest.raises(SourceError, match="GITLAB_API=rest") as err:
+            list(src.read(PROJECT))
+        assert "\n" not in str(err.value)
+        src.close()
+
+
+def test_an_unknown_api_setting_is_a_one_line_config_error(fake):
+    with pytest.raises(ConfigError, match="GITLAB_API"):
+        list(make_source(fake.url, api="soap").read(PROJECT))
+
+
+def test_community_edition_without_epics_is_still_read_over_graphql():
+    with FakeGitLab(edition="ce") as fake:
+        src = make_source(fake.url)
+        _, items, comments = read_all(src)
+        assert_matches_truth(fake, items, comments)
+        assert not any(i.parent_key for i in items.values())
+        assert fake.requests == {"graphql": 1 + 3 + 2} and src.notices == []  # one refusal, then without epics
+        src.close()
+
+
+def test_epics_are_parents_over_graphql_as_over_rest(fake):
+    over = {}
+    for api in ("graphql", "rest"):
+        _, items, _ = read_all(make_source(fake.url, api=api))
+        over[api] = {k: (i.parent_key, i.labels, i.priority, i.type, i.assignee, i.reporter, i.description,
+                         i.attachments, i.closed_at, i.url) for k, i in items.items()}
+    assert over["graphql"] == over["rest"]
+    assert any(parent for parent, *_ in over["graphql"].values())
+
+
+def test_a_rejected_token_is_an_auth_error_naming_the_setting(fake):
+    src = make_source(fake.url, token="glpat-wrong-secret")
+    with pytest.raises(AuthError, match="GITLAB_TOKEN") as err:
+        list(src.read(PROJECT))
+    assert "glpat-wrong-secret" not in str(err.value)
+
+
+def test_a_query_over_the_complexity_limit_fails_in_one_line_without_data(fake):
+    fake.graphql.max_complexity = 60  # a stricter server than gitlab.com
+    with pytest.raises(SourceError, match="complexity of 1[0-9][0-9], which exceeds max complexity of 60") as err:
+        list(make_source(fake.url).read(PROJECT))
+    assert "\n" not in str(err.value)
+
+
+def test_an_unknown_project_is_not_found_over_graphql(fake):
+    with pytest.raises(NotFoundError, match="'nope/missing'"):
+        list(make_source(fake.url).read("nope/missing"))
+
+
+def test_the_fake_caps_pages_at_100_as_gitlab_does(fake):
+    """A `first` above GitLab's maximum page size is cut to 100, with more pages announced."""
+    import requests
+
+    def ask(query: str) -> dict:
+        return requests.post(f"{fake.url}/api/graphql", json={"query": query}, headers={"PRIVATE-TOKEN": TOKEN},
+                             timeout=10).json()
+
+    answer = ask('{ project(fullPath: "acme/web-app") { issues(first: 500) '
+                 '{ nodes { iid } pageInfo { hasNextPage } } } }')
+    issues = answer["data"]["project"]["issues"]
+    assert len(issues["nodes"]) == 100 and issues["pageInfo"]["hasNextPage"] is True
+    misspelt = ask('{ project(fullPath: "acme/web-app") { isues { count } } }')
+    assert misspelt["errors"][0]["message"] == "Field 'isues' doesn't exist on type 'Project'"

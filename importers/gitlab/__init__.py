@@ -1,11 +1,13 @@
 """The GitLab source (gitlab.com or self-managed) over python-gitlab.
 
-Issues stream 100 a page with keyset pagination on `updated_at`, so a cursor is just the next
-page's query and an incremental run is `updated_after`. Comments are the issues' user notes,
-requested only for issues that have some (`user_notes_count`), a few at a time in parallel,
-while the next issue page is already on its way. People carry no email: GitLab's issue and
-note payloads do not show one, and looking every user up would cost a rate-limited request
-per person (300 per 10 minutes on gitlab.com).
+Issues are read over GraphQL (`graphql.py`): 100 a request, oldest update first, each with its
+first notes nested, so comments cost no request per issue; the cursor is GitLab's `endCursor`
+and an incremental run is `updatedAfter`. A server without GraphQL (older self-managed, or one
+whose schema lacks a field we read) is read over REST instead, and the job says so: issues 100 a
+page with keyset pagination on `updated_at` (the cursor is the next page's query), and the user
+notes of each issue that has some (`user_notes_count`), a few at a time in parallel. People carry
+no email: GitLab's issue and note payloads do not show one, and looking every user up would cost
+a rate-limited request per person (300 per 10 minutes on gitlab.com).
 """
 from __future__ import annotations
 
@@ -15,12 +17,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..base import Cursor, Setting, Source
-from ..errors import ConfigError, NetworkError, NotFoundError
+from ..errors import ConfigError, NetworkError, NotFoundError, SourceError
 from ..model import ItemFailure, Page, Project, WorkItem
 from ..urls import check_url
-from .client import GitLabClient, Query, project_path
+from .client import GitLabClient, GraphQLUnavailable, Query, project_path
+from .graphql import IssueQuery, rest_issue, rest_note
 from .mapping import map_issue
-from .settings import DEFAULT_URL, ISSUE_QUERY, NOTE_QUERY, NOTE_WORKERS, PAGE_SIZE, PROJECT_QUERY
+from .settings import APIS, DEFAULT_URL, ISSUE_QUERY, NOTE_QUERY, NOTE_WORKERS, PAGE_SIZE, PROJECT_QUERY
+
+GRAPHQL, REST = "graphql", "rest"
 
 
 def _iso(since: datetime) -> str:
@@ -41,12 +46,24 @@ class GitLabSource(Source):
                 help="a personal, group or project access token with the read_api scope"),
         Setting("url", "GitLab URL", "GITLAB_URL", required=False, default=DEFAULT_URL,
                 help="https://gitlab.com, or your self-managed server's address"),
+        Setting("api", "GitLab API", "GITLAB_API", required=False, default="auto",
+                help="auto: GraphQL (comments come with their issues), REST on a server without it; "
+                     "or graphql, or rest"),
     )
 
     def __init__(self, config: dict[str, str] | None = None, on_wait=None):
         super().__init__(config, on_wait)
         self._client: GitLabClient | None = None
         self._pool: ThreadPoolExecutor | None = None
+        self.notices: list[str] = []  # what the job should tell the user (the REST fallback)
+
+    @property
+    def api(self) -> str:
+        """The API setting: auto, graphql or rest."""
+        value = (self.config.get("api") or "auto").strip().lower()
+        if value not in APIS:
+            raise ConfigError(f"GitLab: GITLAB_API must be one of {', '.join(APIS)}, not {value!r}")
+        return value
 
     # -- plumbing ------------------------------------------------------------------------
     @property
@@ -156,10 +173,82 @@ class GitLabSource(Source):
         return page
 
     def read(self, project: str, cursor: Cursor | None = None, since: datetime | None = None) -> Iterator[Page]:
-        """Pages of issues with their comments; `cursor["next"]` is the next page's query."""
-        query = self._resume(project, cursor) if cursor else _issue_query(since)
+        """Pages of issues with their comments, over GraphQL unless the server has none (or the
+        setting says rest). A cursor resumes the API that wrote it: GraphQL's carries `after`,
+        REST's the next page's query in `next`."""
+        if cursor is not None and cursor.get("api") != GRAPHQL:
+            return self._rest_pages(project, self._resume(project, cursor))
+        if self.api == REST:
+            return self._rest_pages(project, _issue_query(since))
+        return self._graphql_pages(project, cursor, since)
+
+    def _rest_pages(self, project: str, query: Query | None) -> Iterator[Page]:
         for raws, following in self._issue_pages(project, query):
             yield self._page(project, raws, {"project": project, "next": following})
+
+    def _graphql_pages(self, project: str, cursor: Cursor | None, since: datetime | None) -> Iterator[Page]:
+        """GraphQL pages, the next one requested while this one's long threads are completed and
+        mapped; falls back to REST when the first request shows the server cannot answer."""
+        if cursor is not None:
+            if cursor.get("project") != project or not isinstance(cursor.get("after"), str | None):
+                raise ConfigError(f"GitLab: this checkpoint does not belong to project {project!r}; "
+                                  f"start the import of {project!r} afresh")
+            if cursor.get("done"):
+                return
+            after, updated_after = cursor.get("after"), cursor.get("updated_after")
+        else:
+            after, updated_after = None, _iso(since) if since else None
+        reader = IssueQuery(self.client, project)
+        try:
+            nodes, following = reader.page(after, updated_after)
+        except GraphQLUnavailable as exc:
+            if self.api == GRAPHQL or cursor is not None:
+                raise SourceError(f"{exc}: set GITLAB_API=rest") from None
+            self.notices.append(f"{exc}; read over the REST API instead (one request per commented issue)")
+            yield from self._rest_pages(project, _issue_query(since))
+            return
+        while True:
+            pending = self.pool.submit(reader.page, following, updated_after) if following else None
+            try:
+                position = {"project": project, "api": GRAPHQL, "updated_after": updated_after}
+                done = {"after": following} if following else {"after": after, "done": True}
+                yield self._graphql_page(reader, nodes, {**position, **done})
+                if pending is None:
+                    return
+                after = following
+                nodes, following = pending.result()
+                pending = None
+            finally:
+                if pending is not None:
+                    pending.cancel()
+
+    def _graphql_page(self, reader: IssueQuery, nodes: list[Any], cursor: Cursor) -> Page:
+        """Map one GraphQL page; threads longer than the nested notes page are read on, in parallel."""
+        longer = {i: self.pool.submit(reader.notes, node) for i, node in enumerate(nodes)
+                  if reader.needs_more_notes(node)}
+        page = Page(cursor=cursor)
+        for i, node in enumerate(nodes):
+            ids = node if isinstance(node, dict) else {}
+            try:
+                notes = longer[i].result() if i in longer else (ids.get("notes") or {}).get("nodes") or []
+                raw, rest_notes = rest_issue(node), [rest_note(n) for n in notes]
+            except NotFoundError as exc:  # deleted while we read: report it, keep the page
+                page.failures.append(ItemFailure(external_id=str(ids.get("id", "?")).rpartition("/")[2],
+                                                 key=f"{reader.project}#{ids.get('iid', '?')}",
+                                                 reason=f"comments could not be read: {exc}"))
+                continue
+            except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                page.failures.append(ItemFailure(external_id=str(ids.get("id", "?")).rpartition("/")[2],
+                                                 key=f"{reader.project}#{ids.get('iid', '?')}",
+                                                 reason=f"GitLab issue could not be read: {type(exc).__name__}: {exc}"))
+                continue
+            result, comments = map_issue(raw, reader.project, rest_notes)
+            if isinstance(result, ItemFailure):
+                page.failures.append(result)
+            else:
+                page.items.append(result)
+                page.comments.extend(comments)
+        return page
 
     @staticmethod
     def _resume(project: str, cursor: Cursor) -> Query | None:

@@ -52,6 +52,10 @@ def next_query(response: requests.Response, query: Query) -> Query | None:
     return following
 
 
+class GraphQLUnavailable(SourceError):
+    """This server answers no GraphQL, or not the fields we read (older self-managed): use REST."""
+
+
 class Unreachable(Transient):
     """No answer at all (refused, timed out): worth retrying mid-import, not in a connection test."""
 
@@ -96,6 +100,30 @@ class GitLabClient:
                 raise NetworkError(f"{exc.reason}: check GITLAB_URL") from None
 
         return self.retry.call(attempt)
+
+    def _post_graphql_once(self, body: dict[str, Any], what: str) -> requests.Response:
+        self._local.headers = None
+        try:
+            return self.gl.http_request(
+                "post", f"{self.url}/api/graphql", post_data=body, obey_rate_limit=False,
+                retry_transient_errors=False, max_retries=0,
+            )
+        except (gitlab.exceptions.GitlabHttpError, gitlab.exceptions.GitlabAuthenticationError) as exc:
+            if exc.response_code == 404:
+                raise GraphQLUnavailable(f"{TOOL} at {self.url} has no GraphQL API (HTTP 404 for /api/graphql)") \
+                    from None
+            check_status(TOOL, exc.response_code or 0, self._local.headers, credentials_hint=TOKEN_HINT, what=what)
+            raise SourceError(f"{TOOL} refused the GraphQL query for {what}: {exc.error_message}") from None
+        except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
+            raise Unreachable(f"could not reach {TOOL} at {self.url} ({type(exc).__name__})") from None
+
+    def post_graphql(self, query: str, variables: dict[str, Any], what: str) -> Any:
+        """POST one query to `/api/graphql` through the library's session, with retries; the decoded body.
+
+        Rate limits and 5xx are retried like any GET (GraphQL shares the API's rate limit and
+        headers); 401 is an AuthError; 404 (no GraphQL on this server) a GraphQLUnavailable."""
+        body = {"query": query, "variables": variables}
+        return self.json(self.retry.call(self._post_graphql_once, body, what))
 
     def json(self, response: requests.Response) -> Any:
         """Decoded body, or a NetworkError when the server is not a GitLab API (a login page...)."""

@@ -25,6 +25,7 @@ from typing import Any
 from urllib.parse import quote, unquote, urlencode
 
 from .dataset import Memo, Row
+from .gitlab_graphql import GraphQLEndpoint
 from .server import FakeServer, Request, Response, dumps
 
 WEB = "https://gitlab.example.com"
@@ -72,9 +73,13 @@ def parse_time(text: str) -> datetime:
 
 class FakeGitLab(FakeServer):
     def __init__(self, projects: dict[str, int] | None = None, token: str = "glpat-good-token", *,
-                 keyset: bool = True, seed: int = 7, retry_after: int = 0, **kwargs: Any):
+                 keyset: bool = True, seed: int = 7, retry_after: int = 0, graphql: bool = True,
+                 edition: str = "ee", **kwargs: Any):
         self.token = token
         self.keyset = keyset  # False: an older server that ignores pagination=keyset for issues
+        self.web = WEB
+        # graphql=False: an older self-managed server without /api/graphql (404); edition "ce": no Issue.epic
+        self.graphql = GraphQLEndpoint(self, edition) if graphql else None
         self.retry_after = retry_after
         self.seed = seed
         self.now = datetime.now(UTC).replace(microsecond=0)
@@ -203,6 +208,13 @@ class FakeGitLab(FakeServer):
                 self.truth[path][issue["iid"]] = "todo" if reopen else "done"
         return [f"{path}#{i['iid']}" for i in chosen]
 
+    def issue_by_id(self, issue_id: Any) -> dict | None:
+        """The issue with this global id, in any project (None if there is none)."""
+        if issue_id is None:
+            return None
+        index = self._memo.get("by id", lambda: {i["id"]: i for issues in self.issues.values() for i in issues})
+        return index.get(issue_id)
+
     def corrupt(self, path: str, iid: int) -> str:
         """Blank an issue's title, as legacy imports into GitLab sometimes leave; returns its id."""
         issue = self.issues[path][iid - 1]
@@ -237,6 +249,16 @@ class FakeGitLab(FakeServer):
         self.route("GET", project + r"/issues", "issues", self._list_issues)
         self.route("GET", project + r"/issues_statistics", "issues_statistics", self._statistics)
         self.route("GET", project + r"/issues/(?P<iid>\d+)/notes", "notes", self._list_notes)
+        self.route("POST", r"/api/graphql", "graphql", self._graphql)
+
+    def _graphql(self, request: Request) -> Response:
+        """GitLab's GraphQL endpoint (tests/fakes/gitlab_graphql.py); 404 on a server without one."""
+        if self.graphql is None:
+            return Response(404, {"message": "404 Not Found"})
+        sent = {k.lower(): v for k, v in request.headers.items()}
+        if (sent.get("private-token") or sent.get("authorization")) and self._denied(request):
+            return Response(401, {"errors": [{"message": "Invalid token"}]})
+        return self.graphql.answer(request)
 
     def _ok(self, body: Any, headers: dict[str, str] | None = None) -> Response:
         reset = int(time.time()) + 60

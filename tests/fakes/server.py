@@ -71,11 +71,13 @@ Handler = Callable[..., Response]
 
 @dataclass
 class Fault:
-    """A scripted answer for the next `times` requests whose path matches `pattern`."""
+    """A scripted answer for the next `times` requests whose path matches `pattern` (or whose body
+    does, with `in_body`: GraphQL requests differ in their body only)."""
 
     pattern: str
     response: Response
     times: int = 1
+    in_body: bool = False
 
 
 class FakeServer:
@@ -120,14 +122,14 @@ class FakeServer:
         return sum(self.requests.values())
 
     def fail_next(self, pattern: str, status: int, times: int = 1, headers: dict | None = None,
-                  body: Any = None) -> None:
+                  body: Any = None, in_body: bool = False) -> None:
         response = Response(status, body if body is not None else {"message": f"injected {status}"}, headers or {})
         with self._lock:
-            self._faults.append(Fault(pattern, response, times))
+            self._faults.append(Fault(pattern, response, times, in_body))
 
-    def answer_next(self, pattern: str, response: Response, times: int = 1) -> None:
+    def answer_next(self, pattern: str, response: Response, times: int = 1, in_body: bool = False) -> None:
         with self._lock:
-            self._faults.append(Fault(pattern, response, times))
+            self._faults.append(Fault(pattern, response, times, in_body))
 
     def start(self) -> FakeServer:
         server = self
@@ -179,10 +181,11 @@ class FakeServer:
         self.stop()
 
     # -- dispatch ------------------------------------------------------------------------
-    def _scripted(self, path: str) -> Response | None:
+    def _scripted(self, path: str, body: bytes = b"") -> Response | None:
         with self._lock:
             for fault in self._faults:
-                if re.search(fault.pattern, path):
+                if re.search(fault.pattern, path) or (fault.in_body and re.search(fault.pattern,
+                                                                                  body.decode(errors="replace"))):
                     fault.times -= 1
                     if fault.times <= 0:
                         self._faults.remove(fault)
@@ -219,7 +222,7 @@ class FakeServer:
                 continue
             with self._lock:
                 self.requests[name] += 1
-            response = self._scripted(raw_path) or self._random_fault()
+            response = self._scripted(raw_path, body) or self._random_fault()
             if response is not None:
                 with self._lock:
                     self.injected[response.status] += 1
