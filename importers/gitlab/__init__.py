@@ -18,7 +18,7 @@ from typing import Any
 
 from ..base import Cursor, Setting, Source
 from ..errors import ConfigError, NetworkError, NotFoundError, SourceError
-from ..model import ItemFailure, Page, Project, WorkItem
+from ..model import ItemFailure, Page, Project, StreamGap, WorkItem
 from ..urls import check_url
 from .client import GitLabClient, GraphQLUnavailable, Query, project_path
 from .graphql import IssueQuery, rest_issue, rest_note
@@ -26,6 +26,9 @@ from .mapping import map_issue
 from .settings import APIS, DEFAULT_URL, ISSUE_QUERY, NOTE_QUERY, NOTE_WORKERS, PAGE_SIZE, PROJECT_QUERY
 
 GRAPHQL, REST = "graphql", "rest"
+# Comment reads that lose only the comments: the issue went away meanwhile, or the server kept
+# failing. Credentials, rate limits and settings still end the part (they would fail every read).
+UNREADABLE = (NotFoundError, NetworkError)
 
 
 def _iso(since: datetime) -> str:
@@ -55,7 +58,6 @@ class GitLabSource(Source):
         super().__init__(config, on_wait)
         self._client: GitLabClient | None = None
         self._pool: ThreadPoolExecutor | None = None
-        self.notices: list[str] = []  # what the job should tell the user (the REST fallback)
 
     @property
     def api(self) -> str:
@@ -157,20 +159,27 @@ class GitLabSource(Source):
         futures = [self.pool.submit(self._notes, project, raw["iid"]) if has_notes(raw) else None for raw in raws]
         page = Page(cursor=cursor)
         for raw, future in zip(raws, futures, strict=True):
+            gap = None
             try:
                 notes = future.result() if future is not None else []
-            except NotFoundError as exc:  # deleted while we read: report it, keep the page
-                iid = raw.get("iid", "?")
-                page.failures.append(ItemFailure(external_id=str(raw.get("id", "?")), key=f"{project}#{iid}",
-                                                 reason=f"comments could not be read: {exc}"))
-                continue
-            result, comments = map_issue(raw, project, notes)
-            if isinstance(result, ItemFailure):
-                page.failures.append(result)
-            else:
-                page.items.append(result)
-                page.comments.extend(comments)
+            except UNREADABLE as exc:  # the issue is kept; its comments are a gap a retry fills
+                notes, gap = [], str(exc)
+            self._add(page, project, raw, notes, gap)
         return page
+
+    @staticmethod
+    def _add(page: Page, project: str, raw: Any, notes: list[Any], gap: str | None) -> None:
+        """Map one issue into `page`: an item and its comments, a failure, and a gap when some of
+        its comments could not be read (the item is kept, `Source.fill` reads them on retry)."""
+        result, comments = map_issue(raw, project, notes)
+        if isinstance(result, ItemFailure):
+            page.failures.append(result)
+            return
+        page.items.append(result)
+        page.comments.extend(comments)
+        if gap is not None:
+            page.gaps.append(StreamGap(stream="comments", item_external_id=result.external_id, key=result.key,
+                                       reason=f"GitLab: {gap}"))
 
     def read(self, project: str, cursor: Cursor | None = None, since: datetime | None = None) -> Iterator[Page]:
         """Pages of issues with their comments, over GraphQL unless the server has none (or the
@@ -204,8 +213,11 @@ class GitLabSource(Source):
         except GraphQLUnavailable as exc:
             if self.api == GRAPHQL or cursor is not None:
                 raise SourceError(f"{exc}: set GITLAB_API=rest") from None
-            self.notices.append(f"{exc}; read over the REST API instead (one request per commented issue)")
-            yield from self._rest_pages(project, _issue_query(since))
+            note = f"{exc}; read over the REST API instead (one request per commented issue)"
+            for number, page in enumerate(self._rest_pages(project, _issue_query(since))):
+                if number == 0:
+                    page.notes.append(note)  # said once on the job
+                yield page
             return
         while True:
             pending = self.pool.submit(reader.page, following, updated_after) if following else None
@@ -229,25 +241,20 @@ class GitLabSource(Source):
         page = Page(cursor=cursor)
         for i, node in enumerate(nodes):
             ids = node if isinstance(node, dict) else {}
+            nested = (ids.get("notes") or {}).get("nodes") or []
+            gap = None
             try:
-                notes = longer[i].result() if i in longer else (ids.get("notes") or {}).get("nodes") or []
+                notes = longer[i].result() if i in longer else nested
+            except UNREADABLE as exc:  # the issue is kept with its first notes; a retry reads the rest
+                notes, gap = nested, str(exc)
+            try:
                 raw, rest_notes = rest_issue(node), [rest_note(n) for n in notes]
-            except NotFoundError as exc:  # deleted while we read: report it, keep the page
-                page.failures.append(ItemFailure(external_id=str(ids.get("id", "?")).rpartition("/")[2],
-                                                 key=f"{reader.project}#{ids.get('iid', '?')}",
-                                                 reason=f"comments could not be read: {exc}"))
-                continue
             except (KeyError, TypeError, ValueError, AttributeError) as exc:
                 page.failures.append(ItemFailure(external_id=str(ids.get("id", "?")).rpartition("/")[2],
                                                  key=f"{reader.project}#{ids.get('iid', '?')}",
                                                  reason=f"GitLab issue could not be read: {type(exc).__name__}: {exc}"))
                 continue
-            result, comments = map_issue(raw, reader.project, rest_notes)
-            if isinstance(result, ItemFailure):
-                page.failures.append(result)
-            else:
-                page.items.append(result)
-                page.comments.extend(comments)
+            self._add(page, reader.project, raw, rest_notes, gap)
         return page
 
     @staticmethod

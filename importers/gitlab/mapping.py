@@ -12,7 +12,7 @@ from urllib.parse import unquote
 
 from pydantic import ValidationError
 
-from ..model import Attachment, Comment, ItemFailure, Person, Priority, Status, WorkItem
+from ..model import Attachment, Comment, ItemFailure, Person, Priority, Status, Visibility, WorkItem
 from ..workflow import CLOSED, refine_by_label
 from .settings import (
     BUG_LABELS,
@@ -141,10 +141,14 @@ def to_item(raw: dict, project: str) -> WorkItem:
         url=raw.get("web_url"),
         parent_key=parent_key(raw.get("epic")),
         attachments=attachments(description, raw.get("web_url")),
+        visibility=Visibility.INTERNAL if raw.get("confidential") is True else Visibility.PUBLIC,
     )
 
 
-def to_comment(note: dict, item_external_id: str) -> Comment:
+def to_comment(note: dict, item_external_id: str, on_internal_item: bool = False) -> Comment:
+    """A user note; an internal note (`internal`, formerly `confidential`) is INTERNAL, and so is
+    every note of a confidential issue: who cannot see the issue cannot see its notes."""
+    internal = on_internal_item or note.get("internal") is True or note.get("confidential") is True
     return Comment(
         source=SOURCE,
         external_id=str(note["id"]),
@@ -152,6 +156,7 @@ def to_comment(note: dict, item_external_id: str) -> Comment:
         author=person(note.get("author")),
         body=note.get("body") or "",
         created_at=note["created_at"],
+        visibility=Visibility.INTERNAL if internal else Visibility.PUBLIC,
     )
 
 
@@ -177,7 +182,7 @@ def map_issue(raw: Any, project: str, notes: list[Any]) -> tuple[WorkItem | Item
             raise TypeError(f"issue is a {type(raw).__name__}, not an object")
         item = to_item(raw, project)
         comments = [
-            to_comment(note, item.external_id)
+            to_comment(note, item.external_id, item.visibility is not Visibility.PUBLIC)
             for note in notes
             if not (isinstance(note, dict) and note.get("system"))  # "changed the label", etc.
         ]

@@ -6,7 +6,10 @@ notes including system notes, `user_notes_count`. Paging is GitLab's: keyset (`p
 `cursor`, only a `Link: rel="next"` header) when asked for, else offset with X-Page / X-Per-Page /
 X-Next-Page / X-Prev-Page / X-Total / X-Total-Pages, the totals omitted above 10,000 items.
 Errors carry GitLab's bodies (`{"message": "401 Unauthorized"}`, `404 Project Not Found`) and
-429s GitLab's `Retry-After` / `RateLimit-*` headers.
+429s GitLab's `Retry-After` / `RateLimit-*` headers. Every 17th issue is confidential (`confidential: true`,
+Issues API) and the first note of every 5th issue internal: GitLab 15.3+ answers `internal: true` and the
+deprecated `confidential: true` on such a note (gitlab-org/gitlab!95043, doc/api/notes.md). GraphQL:
+tests/fakes/gitlab_graphql.py.
 
 Each issue is generated with an intended ACGS2 status and GitLab state/labels that express it,
 so `expected()` is ground truth independent of the connector's mapping table.
@@ -139,7 +142,7 @@ class FakeGitLab(FakeServer):
                 "type": "INCIDENT" if incident else "ISSUE", "issue_type": "incident" if incident else "issue",
                 "severity": rng.choice(("CRITICAL", "HIGH", "LOW")) if incident else "UNKNOWN",
                 "user_notes_count": 0, "merge_requests_count": 0, "upvotes": 0, "downvotes": 0,
-                "due_date": None, "confidential": False, "discussion_locked": None,
+                "due_date": None, "confidential": iid % 17 == 0, "discussion_locked": None,
                 "web_url": f"{WEB}/{path}/-/issues/{iid}",
                 "references": {"short": f"#{iid}", "relative": f"#{iid}", "full": f"{path}#{iid}"},
                 "task_completion_status": {"count": 2, "completed_count": 1},
@@ -163,6 +166,7 @@ class FakeGitLab(FakeServer):
         notes, created = [], parse_time(issue["created_at"])
         for n in range(count + rng.choice((0, 1))):  # sometimes one more: a system note
             system = n == count
+            internal = not system and n == 0 and issue["iid"] % 5 == 0  # an internal note (REST: both flags)
             self._note_id += 1
             when = stamp(created + timedelta(minutes=n + 1))
             notes.append(Row({
@@ -170,7 +174,7 @@ class FakeGitLab(FakeServer):
                 "body": "changed the description" if system else f"Comment {n} with **markdown** ✓ on #{issue['iid']}",
                 "author": self._embedded(rng.choice(self.users)), "created_at": when, "updated_at": when,
                 "noteable_id": issue["id"], "noteable_type": "Issue", "noteable_iid": issue["iid"],
-                "resolvable": False, "confidential": False, "internal": False,
+                "resolvable": False, "confidential": internal, "internal": internal,
             }))
         issue["user_notes_count"] = count
         return notes
@@ -180,7 +184,9 @@ class FakeGitLab(FakeServer):
         """Ground truth by item key: external id, intended status, title and comment count."""
         return {
             f"{path}#{i['iid']}": {"external_id": str(i["id"]), "status": self.truth[path][i["iid"]],
-                                   "title": i["title"], "comments": i["user_notes_count"]}
+                                   "title": i["title"], "comments": i["user_notes_count"],
+                                   "confidential": i["confidential"],
+                                   "internal_notes": sum(1 for n in self.notes[(path, i["iid"])] if n["internal"])}
             for i in self.issues[path]
         }
 
