@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 
 from .errors import ConfigError
 from .model import Page, Project, StreamGap, WorkItem
+from .redact import Redactor
 from .retry import RetryPolicy, WaitListener
 
 
@@ -44,7 +45,9 @@ class Source(ABC):
 
     def __init__(self, config: dict[str, str] | None = None, on_wait: WaitListener | None = None):
         self.config = {s.name: (config or {}).get(s.name) or s.default for s in self.settings}
-        self.retry = RetryPolicy(self.label, on_wait)
+        secrets = [str(self.config[s.name]) for s in self.settings if s.secret and self.config[s.name]]
+        names = [str(self.config[s.name]).strip() for s in self.settings if not s.secret and self.config[s.name]]
+        self.retry = RetryPolicy(self.label, on_wait, Redactor(secrets, names))
 
     # -- configuration -------------------------------------------------------------------
     @classmethod

@@ -19,6 +19,7 @@ from tenacity.wait import wait_exponential_jitter
 
 from . import ratelimit
 from .errors import AuthError, NetworkError, NotFoundError, RateLimitedError, SourceError
+from .redact import nothing
 
 T = TypeVar("T")
 WaitListener = Callable[[datetime | None, str], None]
@@ -44,9 +45,10 @@ def _env_float(name: str, default: float) -> float:
 class RetryPolicy:
     """Retries `Transient` failures for one tool; reports each wait to an optional listener."""
 
-    def __init__(self, tool: str, on_wait: WaitListener | None = None):
+    def __init__(self, tool: str, on_wait: WaitListener | None = None, redact: Callable[[str], str] = nothing):
         self.tool = tool
         self.on_wait = on_wait
+        self.redact = redact  # scrubs the source's secrets from every message that leaves (importers/redact.py)
         self.max_attempts = int(_env_float("IMPORT_RETRY_ATTEMPTS", 8))
         self.max_total_wait = _env_float("IMPORT_MAX_RATE_LIMIT_WAIT", 300.0)
         self.base = _env_float("IMPORT_RETRY_BASE_SECONDS", 0.5)
@@ -67,7 +69,7 @@ class RetryPolicy:
             raise self._give_up(exc, until)
         if self.on_wait is not None:
             reason = exc.reason if isinstance(exc, Transient) else str(exc)
-            self.on_wait(datetime.now(UTC) + timedelta(seconds=seconds), reason)
+            self.on_wait(datetime.now(UTC) + timedelta(seconds=seconds), self.redact(reason))
 
     def _give_up(self, exc: BaseException | None, until: datetime | None) -> SourceError:
         if isinstance(exc, Transient) and (exc.rate_limited or exc.until is not None):
@@ -77,6 +79,12 @@ class RetryPolicy:
             return RateLimitedError(f"rate limited by {self.tool}{when}; retry the import then", until)
         reason = exc.reason if isinstance(exc, Transient) else str(exc)
         return NetworkError(f"{self.tool} kept failing after {self.max_attempts} attempts: {reason}")
+
+    def _scrubbed(self, error: SourceError) -> SourceError:
+        """`error` with the source's secrets taken out of its message (it may quote a vendor's answer)."""
+        error.message = self.redact(error.message)
+        error.args = (error.message, *error.args[1:])
+        return error
 
     def call(self, fn: Callable[..., T], *args, **kwargs) -> T:
         retrying = Retrying(
@@ -90,7 +98,9 @@ class RetryPolicy:
         try:
             result = retrying(fn, *args, **kwargs)
         except Transient as exc:
-            raise self._give_up(exc, exc.until) from None
+            raise self._scrubbed(self._give_up(exc, exc.until)) from None
+        except SourceError as exc:
+            raise self._scrubbed(exc) from None
         if self.on_wait is not None and retrying.statistics.get("attempt_number", 1) > 1:
             self.on_wait(None, "")  # the wait is over: clear it from the progress view
         return result

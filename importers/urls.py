@@ -1,37 +1,95 @@
-"""Checks a URL a user typed before the console fetches it (SSRF guard).
+"""Checks a URL a user typed, and every address the console connects to (SSRF guard).
 
 The console makes requests to addresses that users type, so link-local and cloud-metadata
 addresses are always refused; private ranges stay allowed for self-hosted servers; loopback
 is refused unless ALLOW_LOOPBACK_URLS=1 (the tests and local fakes set it). Plain http is
 allowed only for loopback.
+
+Addresses are judged by the IPv4 address they carry when they are IPv6 wrappers of one
+(IPv4-mapped `::ffff:a.b.c.d`, IPv4-compatible `::a.b.c.d`, NAT64 `64:ff9b::/96`, 6to4
+`2002::/16`, Teredo): Python's `ipaddress` calls `::ffff:127.0.0.1` neither loopback nor
+private, and a NAT64 gateway would carry `64:ff9b::a9fe:a9fe` to 169.254.169.254. Host names
+are compared without their trailing dot (`metadata.google.internal.` is the same host).
+
+`check_url` judges what the user typed (an early, one-line error); `pinned_address` judges
+what a name resolves to at connection time and returns the address to connect to, which is
+how importers/outbound.py stops a name that resolves differently the second time (DNS
+rebinding) from reaching an address that was never checked.
 """
 from __future__ import annotations
 
 import ipaddress
 import os
 import socket
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 from .errors import ConfigError
 
 METADATA_HOSTS = {"metadata", "metadata.google.internal", "metadata.goog", "instance-data",
                   "instance-data.ec2.internal"}
+METADATA_ADDRESSES = {"169.254.169.254", "fd00:ec2::254", "100.100.100.200"}  # AWS/GCP/Azure, AWS IPv6, Alibaba
+NAT64 = ipaddress.ip_network("64:ff9b::/96")
+IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+Resolver = Callable[..., list[tuple[Any, ...]]]
 
 
 def loopback_allowed() -> bool:
     return os.environ.get("ALLOW_LOOPBACK_URLS", "").strip().lower() in {"1", "true", "yes"}
 
 
-def _addresses(host: str) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+def normalise_host(host: str) -> str:
+    """Lower case, without IPv6 brackets, without the trailing dot(s) of a fully qualified name."""
+    return host.strip().strip("[]").lower().rstrip(".")
+
+
+def unwrap(address: Address) -> Address:
+    """The IPv4 address an IPv6 address stands for (mapped, compatible, NAT64, 6to4, Teredo), or itself."""
+    if isinstance(address, ipaddress.IPv4Address):
+        return address
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address in NAT64 or (address in IPV4_COMPATIBLE and int(address) > 1):
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if address.teredo is not None:
+        return address.teredo[1]  # the client's address
+    return address
+
+
+def _literal(host: str) -> Address | None:
     try:
-        return [ipaddress.ip_address(host.strip("[]"))]
+        return ipaddress.ip_address(host.split("%")[0])
     except ValueError:
-        pass
+        return None
+
+
+def resolve(host: str, port: int | None = None, resolver: Resolver = socket.getaddrinfo) -> list[Address]:
+    """Every address `host` stands for (itself when it is a literal); [] when it does not resolve."""
+    literal = _literal(normalise_host(host))
+    if literal is not None:
+        return [literal]
     try:
-        infos = socket.getaddrinfo(host, None)
+        infos = resolver(normalise_host(host), port, 0, socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError):
-        return []  # unresolvable: the connection test reports it as unreachable
+        return []
     return [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
+
+
+def refusal(address: Address, host: str, setting: str) -> str | None:
+    """Why the console must not connect to `address` (reached as `host`), or None when it may."""
+    seen = unwrap(address)
+    shown = f"{address}" if seen == address else f"{address}, which is {seen}"
+    if seen.is_link_local or str(seen) in METADATA_ADDRESSES or str(address) in METADATA_ADDRESSES:
+        return f"{setting} points at a link-local address ({shown}); that address is never allowed"
+    if seen.is_unspecified or seen.is_multicast:
+        return f"{setting} is not a server address ({shown})"
+    if seen.is_loopback and not loopback_allowed():
+        return f"{setting} points at this machine ({host}: {shown}); set ALLOW_LOOPBACK_URLS=1 to allow it"
+    return None
 
 
 def check_url(url: str, setting: str) -> str:
@@ -46,18 +104,36 @@ def check_url(url: str, setting: str) -> str:
         hostname = None
     if not hostname or parts.scheme not in ("http", "https"):
         raise ConfigError(f"{setting} must be an http(s) URL such as https://example.com, not {url[:80]!r}")
-    host = hostname.lower()
+    host = normalise_host(hostname)
     if host in METADATA_HOSTS:
         raise ConfigError(f"{setting} points at a cloud metadata service ({host}); that address is never allowed")
-    addresses = _addresses(host)
+    addresses = resolve(host)
     for address in addresses:
-        if address.is_link_local or str(address) in {"169.254.169.254", "fd00:ec2::254"}:
-            raise ConfigError(f"{setting} points at a link-local address ({address}); that address is never allowed")
-        if address.is_loopback and not loopback_allowed():
-            raise ConfigError(f"{setting} points at this machine ({host}); set ALLOW_LOOPBACK_URLS=1 to allow it")
-        if address.is_unspecified or address.is_multicast:
-            raise ConfigError(f"{setting} is not a server address ({address})")
-    is_loopback = bool(addresses) and all(a.is_loopback for a in addresses)
+        reason = refusal(address, host, setting)
+        if reason:
+            raise ConfigError(reason)
+    is_loopback = bool(addresses) and all(unwrap(a).is_loopback for a in addresses)
     if parts.scheme == "http" and not is_loopback:
         raise ConfigError(f"{setting} must use https:// (plain http is only allowed for this machine)")
     return url.rstrip("/")
+
+
+def pinned_address(host: str, port: int | None, setting: str, resolver: Resolver = socket.getaddrinfo) -> str:
+    """The address to connect to for `host`: resolved once, every address it resolves to checked.
+
+    Raises ConfigError when any of them is refused (a name that also resolves to a metadata
+    address is not trusted for its other ones), OSError when the name does not resolve.
+    Returns an IP literal (IPv6 in brackets, as a URL host).
+    """
+    name = normalise_host(host)
+    if name in METADATA_HOSTS:
+        raise ConfigError(f"{setting} points at a cloud metadata service ({name}); that address is never allowed")
+    addresses = resolve(name, port, resolver)
+    if not addresses:
+        raise OSError(f"cannot resolve {name}")
+    for address in addresses:
+        reason = refusal(address, name, setting)
+        if reason:
+            raise ConfigError(reason)
+    first = addresses[0]
+    return f"[{first}]" if first.version == 6 else str(first)

@@ -14,7 +14,7 @@ from typing import Any
 import requests
 from github import Auth, Github, GithubException, RateLimitExceededException
 
-from .. import ratelimit
+from .. import outbound, ratelimit
 from ..errors import NetworkError, SourceError
 from ..retry import RetryPolicy, Transient, check_status
 from .settings import PAGE_SIZE, TIMEOUT_SECONDS, USER_AGENT
@@ -50,6 +50,10 @@ class GitHubClient:
             seconds_between_writes=None,
         )
         self._requester = self._github.requester
+        # PyGithub keeps one connection object (its own requests session) per requester, made on first
+        # use: make it now and fit its session with the outbound policy.
+        connection = self._requester._Requester__createConnection()  # type: ignore[attr-defined]
+        outbound.install(connection.session, base_url, TOOL, URL_ENV)
 
     def get(self, path: str, params: Mapping[str, Any] | None = None, *, what: str,
             retry_unreachable: bool = True) -> tuple[dict[str, str], Any]:

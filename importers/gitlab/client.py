@@ -19,10 +19,11 @@ from urllib.parse import parse_qsl, quote, urlsplit
 import gitlab
 import requests
 
+from .. import outbound
 from ..errors import NetworkError, SourceError
 from ..jsonbody import parse
 from ..retry import RetryPolicy, Transient, check_status
-from .settings import TIMEOUT_SECONDS
+from .settings import NOTE_WORKERS, TIMEOUT_SECONDS
 
 TOOL = "GitLab"
 TOKEN_HINT = "GITLAB_TOKEN"
@@ -67,6 +68,7 @@ class GitLabClient:
         self.url = url
         self.retry = retry
         self.gl = gitlab.Gitlab(url, private_token=token, timeout=TIMEOUT_SECONDS, retry_transient_errors=False)
+        outbound.install(self.gl.session, url, TOOL, "GITLAB_URL", pool_maxsize=NOTE_WORKERS + 2)
         self._local = threading.local()
         self.gl.session.hooks["response"].append(self._remember_headers)
 

@@ -16,10 +16,19 @@ import requests
 from jira import JIRA, JIRAError
 from jira.resilientsession import raise_on_error
 
+from .. import outbound
 from ..errors import AuthError, NetworkError, NotFoundError, SourceError
 from ..jsonbody import parse
 from ..retry import RetryPolicy, Transient, check_status
-from .settings import CLOUD_API, COMMENT_PAGE_SIZE, CREDENTIALS_HINT, PROJECT_PAGE_SIZE, SERVER_API, TIMEOUT
+from .settings import (
+    CLOUD_API,
+    COMMENT_PAGE_SIZE,
+    CREDENTIALS_HINT,
+    PROJECT_PAGE_SIZE,
+    SERVER_API,
+    TIMEOUT,
+    WORKERS,
+)
 
 TOOL = "JIRA"
 
@@ -58,6 +67,7 @@ class JiraClient:
         # max_retries=0: the library would otherwise sleep up to a minute per 429 on its own.
         self.jira = JIRA(server=base_url, max_retries=0, get_server_info=False, timeout=TIMEOUT,
                          options={"check_update": False}, **auth)
+        outbound.install(self.jira._session, base_url, TOOL, "JIRA_BASE_URL", pool_maxsize=2 * WORKERS + 2)
         self._info: dict[str, Any] | None = None
         self._me: dict[str, Any] | None = None
 

@@ -13,8 +13,8 @@ from urllib.parse import urlsplit
 
 import pysnow
 import requests
-from requests.adapters import HTTPAdapter
 
+from .. import outbound
 from ..errors import ConfigError, NetworkError, SourceError
 from ..jsonbody import parse
 from ..retry import RetryPolicy, Transient, check_status
@@ -66,9 +66,7 @@ class ServiceNowClient:
         self._base = self._pysnow.base_url
         self.session = self._pysnow.session
         # No urllib3 retries (our policy retries), and a pool big enough for our worker threads.
-        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=WORKERS + 1, max_retries=0)
-        self.session.mount("https://", adapter)
-        self.session.mount("http://", adapter)
+        outbound.install(self.session, self.url, TOOL, INSTANCE_ENV, pool_maxsize=WORKERS + 1)
         self.retry = retry
 
     def table(

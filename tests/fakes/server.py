@@ -66,6 +66,16 @@ class Response:
         return json.dumps(self.body).encode() if self.body is not None else b""
 
 
+@dataclass
+class Stream:
+    """A body sent piece by piece: `chunks()` yields bytes, `pause` seconds between pieces (a slow or
+    endless answer). `length` is the Content-Length announced; None sends it close-delimited."""
+
+    chunks: Callable[[], Any]
+    pause: float = 0.0
+    length: int | None = None
+
+
 Handler = Callable[..., Response]
 
 
@@ -145,6 +155,9 @@ class FakeServer:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 response = server._dispatch(self.command, self.path, dict(self.headers.items()), body)
+                if isinstance(response.body, Stream):
+                    self._stream(response, response.body)
+                    return
                 data = response.encode()
                 self.send_response(response.status)
                 if data or response.status not in (204, 304):
@@ -160,6 +173,27 @@ class FakeServer:
                     self.wfile.write(data)
                 if declared:
                     self.close_connection = True
+
+            def _stream(self, response: Response, stream: Stream) -> None:
+                self.send_response(response.status)
+                self.send_header("Content-Type", response.content_type)
+                if stream.length is not None:
+                    self.send_header("Content-Length", str(stream.length))
+                for name, value in response.headers.items():
+                    self.send_header(name, value)
+                self.send_header("Connection", "close")
+                self.end_headers()
+                self.close_connection = True
+                try:
+                    for piece in stream.chunks():
+                        self.wfile.write(piece)
+                        self.wfile.flush()
+                        if stream.pause:
+                            time.sleep(stream.pause)
+                        if server._server is None:  # stopped
+                            return
+                except OSError:  # the client gave up: what a bounded reader does
+                    return
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _serve
 
