@@ -310,9 +310,9 @@ def test_an_offset_cursor_from_before_keyset_paging_restarts_the_table(source, f
 def test_rows_that_cannot_be_paged_past_stop_the_read_instead_of_looping():
     keyset = Keyset(after=("2024-03-04 08:00:00", "0" * 32))
     with pytest.raises(SourceError, match=r"out of \(sys_updated_on, sys_id\) order"):
-        keyset.advance([{"sys_id": "not-a-sys-id", "sys_updated_on": "yesterday"}], None, 1)
-    with pytest.raises(SourceError):
-        keyset.advance([{"sys_id": "0" * 32, "sys_updated_on": "2024-03-04 07:59:59"}], None, 1)  # went backwards
+        keyset.advance([{"sys_id": "not-a-sys-id", "sys_updated_on": "yesterday"}], None, lambda: 1)
+    with pytest.raises(SourceError):  # went backwards
+        keyset.advance([{"sys_id": "0" * 32, "sys_updated_on": "2024-03-04 07:59:59"}], None, lambda: 1)
 
 
 def test_since_yields_only_the_touched_tickets(source, fake):

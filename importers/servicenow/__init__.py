@@ -151,7 +151,7 @@ class ServiceNowSource(Source):
         keyset, more = Keyset(self._conditions(since)), True
         while more and len(items) < limit:
             rows, total = self._tickets(project, keyset.query(), 2 * limit, keyset.skip)
-            more = keyset.advance(rows, total, self._step(2 * limit))
+            more = keyset.advance(rows, total, lambda: self._step(2 * limit))
             items += [i for i in (map_ticket(project, r, self.client.url) for r in rows) if isinstance(i, WorkItem)]
         return items[:limit]
 
@@ -190,8 +190,13 @@ class ServiceNowSource(Source):
 
     def _step(self, limit: int) -> int:
         """How far a window hidden whole by access rules may be stepped over: the most rows one
-        response of this instance has held (its row cap is no smaller), or `limit` before any."""
-        return min(self._largest, limit) if self._largest else limit
+        response of this instance has held (its row cap is no smaller). Before any row arrived
+        that is unknown, so one request of `limit` sys_user ids learns it (users are readable to
+        an integration account); stepping one row at a time is the safe fallback."""
+        if not self._largest:
+            self._window("sys_user", {"sysparm_fields": "sys_id", "sysparm_limit": limit,
+                                      "sysparm_suppress_pagination_header": "true"})
+        return min(self._largest, limit) if self._largest else 1
 
     def _tickets(self, table: str, query: str, limit: int, offset: int = 0) -> tuple[list[dict[str, Any]], int | None]:
         """A window of tickets and `X-Total-Count`, the rows the query matches before access rules."""
@@ -218,7 +223,7 @@ class ServiceNowSource(Source):
             pending = window()
             while True:
                 rows, total = pending.result()
-                more = keyset.advance(rows, total, self._step(self.page_size))
+                more = keyset.advance(rows, total, lambda: self._step(self.page_size))
                 if more:
                     pending = window()
                 if rows:
@@ -284,7 +289,7 @@ class ServiceNowSource(Source):
                 "sysparm_limit": limit, "sysparm_offset": keyset.skip,
                 "sysparm_suppress_pagination_header": "true"})
             counted = total if counted is None else counted
-            more = keyset.advance(rows, total, self._step(limit))
+            more = keyset.advance(rows, total, lambda: self._step(limit))
             found.extend(rows)
         return found, counted if counted is not None else len(found)
 

@@ -23,6 +23,7 @@ repeated in each group: (k1 > A AND conds) OR (k1 = A AND k2 > B AND conds).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -87,18 +88,21 @@ class Keyset:
         where = "^NQ".join("^".join(group) for group in groups)
         return f"{where}^{order}" if where else order
 
-    def advance(self, rows: list[Any], total: int | None, step: int) -> bool:
+    def advance(self, rows: list[Any], total: int | None, step: Callable[[], int]) -> bool:
         """Move past a window that arrived; True while rows may remain behind it.
 
         `rows`: the window as it arrived; `total`: its `X-Total-Count` (None if the instance sent
-        none); `step`: how far an empty window may be stepped over by offset, the most rows one
-        response of this instance has held (or the limit asked, before any arrived). Raises
+        none); `step()`: how far an empty window may be stepped over by offset, the most rows one
+        response of this instance has held (asked only then: it may cost a request). Raises
         SourceError for rows that do not move the key forward: paging on could loop for ever.
         """
         if not rows:
-            if total is None or self.skip + step >= total:
+            if total is None or self.skip >= total:
                 return False
-            self.skip += step  # a window hidden whole by access rules: rows remain past it
+            size = step()
+            if self.skip + size >= total:
+                return False
+            self.skip += size  # a window hidden whole by access rules: rows remain past it
             return True
         keys = [key for key in (order_key(row, self.fields) for row in rows) if key is not None]
         if not keys or (self.after is not None and keys[-1] <= self.after):

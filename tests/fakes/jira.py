@@ -4,7 +4,10 @@ Shapes follow the real APIs: Cloud's enhanced search with nextPageToken (and 410
 /search), v3 bodies in Atlassian Document Format and v2 bodies in wiki markup, 20 comments
 embedded per search hit, startAt/total paging on Server, JIRA's error bodies, and Cloud's 429
 with Retry-After plus an ISO-8601 X-RateLimit-Reset. The dataset is generated from a seed;
-tests read the ground truth from the same records.
+tests read the ground truth from the same records. `page_cap` / `comment_cap` cap maxResults as
+JIRA does ("the maximum number of items per page ... may be lower than requested", Jira REST
+search docs); an issue with `hidden` set is outside the account's permissions: search leaves it
+out (results and totals) and its comments answer 404, as Jira does for an issue one cannot browse.
 """
 from __future__ import annotations
 
@@ -279,7 +282,7 @@ class FakeJira(FakeServer):
 
     def ground_truth(self, project: str) -> dict[str, Any]:
         """What a full read of `project` must yield: mapped issues and their comments."""
-        good = [i for i in self.issues[project] if not i.get("broken")]
+        good = [i for i in self.issues[project] if not i.get("broken") and not i.get("hidden")]
         return {"items": len(good), "comments": sum(len(i["comments"]) for i in good),
                 "failures": sorted(i["id"] for i in self.issues[project] if i.get("broken")),
                 "keys": sorted(i["key"] for i in good), "comment_counts": {i["key"]: len(i["comments"]) for i in good},
@@ -423,11 +426,12 @@ class FakeJira(FakeServer):
 
     def _filtered(self, project: str, filters: list[tuple[str, Any]]) -> tuple[list[dict], list[int]]:
         """The project's issues passing the `updated >=` and `id in` clauses, in key order, and their key numbers."""
-        issues = self.issues[project]
+        issues = [i for i in self.issues[project] if not i.get("hidden")]  # JIRA searches within permissions
         ids = next((value for kind, value in filters if kind == "id"), None)
         if ids is not None:  # looked up rather than scanned
             where = self._memo.get("positions", self._positions)
-            issues = [issues[n] for n in sorted(where[i][1] for i in ids & where.keys() if where[i][0] == project)]
+            issues = [issue for n in sorted(where[i][1] for i in ids & where.keys() if where[i][0] == project)
+                      if not (issue := self.issues[project][n]).get("hidden")]
         for kind, value in filters:
             issues = [i for i in issues if (i["updated"] >= value if kind == "updated" else i["id"] in value)]
         return issues, [int(i["key"].rsplit("-", 1)[1]) for i in issues]
@@ -491,7 +495,7 @@ class FakeJira(FakeServer):
 
     def _comments(self, request: Request, version: str, key: str) -> Response:
         issue = self._memo.get("by key", self._by_key).get(key)
-        if issue is None:
+        if issue is None or issue.get("hidden"):
             return _error(404, "Issue does not exist or you do not have permission to see it.")
         start = int(request.arg("startAt", "0"))
         limit = min(int(request.arg("maxResults", "5000")), self.comment_cap)
