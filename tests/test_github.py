@@ -370,3 +370,67 @@ def test_import_rerun_and_incremental_run_through_the_store(fake, run_import, en
     truth = fake.ground_truth(REPO)["items"]
     assert all(rows[k]["status"] == expected_status(*truth[k]).value for k in touched)
     assert stats(engine)["comments"] == len(fake.ground_truth(REPO)["comments"])
+
+
+# -- deep pages of the comment listing (issue 13) -------------------------------------------------
+def _comment_pages_asked(fake) -> list[int]:
+    return [int(m.group(1)) if (m := re.search(r"[?&]page=(\d+)", path)) else 1
+            for _, path, _ in fake.log if "/issues/comments" in path]
+
+
+def test_comments_past_the_listings_depth_limit_are_read_in_since_windows(run_import, engine):
+    """Regression: the comment listing was read by page number and GitHub answers 422 past its depth
+    limit, so such a repository could not be imported (0 items, 0 comments, and retry failed the same)."""
+    from store.queries import stats
+
+    with GitHubFake(sizes={REPO: 600}, comment_page_limit=3) as deep:
+        truth = deep.ground_truth(REPO)
+        assert truth["listed_comments"] > 3 * 100  # deeper than the fake serves by page number
+        doc = run_import("github", [REPO], config={"token": deep.token, "api_url": deep.url})
+        assert (doc["status"], doc["created"], doc["failed"]) == ("succeeded", len(truth["items"]), 0), doc["error"]
+        assert stats(engine)["comments"] == len(truth["comments"])
+        refused = [p for p in _comment_pages_asked(deep) if p > 3]
+        assert 0 < len(refused) <= 8  # only the first window asks past the limit (8 pages at once), later ones stop
+
+
+def test_a_long_comment_listing_moves_forward_by_since_without_losing_or_repeating_a_comment():
+    with GitHubFake(sizes={REPO: 2_000}, pr_every=0) as big:
+        truth = big.ground_truth(REPO)
+        assert truth["listed_comments"] > 30 * 100  # more than one window of 30 pages
+        src = make_source(big)
+        pages = list(src.read(REPO))
+        ids = [c.external_id for p in pages for c in p.comments]
+        assert len(ids) == len(set(ids)) and set(ids) == truth["comments"]
+        assert max(_comment_pages_asked(big)) <= 30 and not any(p.gaps for p in pages)
+        windows = [path for _, path, _ in big.log if "/issues/comments" in path and "since=" in path
+                   and not re.search(r"[?&]page=", path)]
+        assert len(windows) >= 1  # a second window started from the last update read
+        src.close()
+
+
+def test_comments_all_updated_in_one_second_stop_clearly_instead_of_looping():
+    with GitHubFake(sizes={REPO: 600}, pr_every=0, comment_page_limit=2) as fake:
+        for comment in fake.comments[REPO]:
+            comment["updated_at"] = "2024-06-01T00:00:00Z"  # a bulk edit: 3 pages share one second
+        src = make_source(fake)
+        pages = list(src.read(REPO))
+        gaps = [g for p in pages for g in p.gaps]
+        assert len({i.key for p in pages for i in p.items}) == 600  # the issues are kept
+        assert len(gaps) == 1 and "within one second" in gaps[0].reason and gaps[0].resume["phase"] == "comments"
+        src.close()
+
+
+def test_a_comment_listing_that_breaks_off_keeps_the_issues_and_a_retry_reads_the_rest(fake):
+    truth = fake.ground_truth(REPO)
+    fake.fail_next(r"/issues/comments\?.*page=2", 500, times=50)  # the server keeps failing on page 2
+    src = make_source(fake)
+    pages = list(src.read(REPO))
+    gaps = [g for p in pages for g in p.gaps]
+    read = {c.external_id for p in pages for c in p.comments}
+    assert len({i.key for p in pages for i in p.items}) == len(truth["items"])
+    assert len(gaps) == 1 and gaps[0].item_external_id == "" and "page=2" in gaps[0].resume["next"]
+    assert 0 < len(read) < len(truth["comments"])
+    fake._faults.clear()
+    rest = {c.external_id for p in src.fill(REPO, gaps) for c in p.comments}
+    assert read | rest == truth["comments"]
+    src.close()

@@ -2,33 +2,32 @@
 
 A read has two phases, because GitHub lists issues and comments as two repo-wide streams:
 first every issue page (`/repos/{o}/{r}/issues`, oldest update first), then every comment
-page (`/repos/{o}/{r}/issues/comments`, numbered pages, so a few are fetched at once), each
-comment joined to its issue by number. That is the fewest requests GitHub allows:
-ceil(issues and PRs / 100) + ceil(comments / 100),
-never one request per issue. The cursor is the phase plus the next-page link, so a resumed
+page (`/repos/{o}/{r}/issues/comments`, oldest update first, in `since` windows of numbered
+pages fetched a few at once: comments.py), each comment joined to its issue by number. That is
+the fewest requests GitHub allows: ceil(issues and PRs / 100) + ceil(comments / 100) + one a
+window of 3,000 comments (its first page repeats the last second of the window before), never
+one request per issue. The cursor is the phase plus the next-page link, so a resumed
 read continues exactly after the last page it yielded. Pull requests (which the issues
 listing mixes in) are skipped unless the config sets `include_pull_requests`.
 """
 from __future__ import annotations
 
-import queue
 import re
-from collections import deque
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
 from ..base import Cursor, Setting, Source
 from ..errors import AuthError, ConfigError, NetworkError, NotFoundError, RateLimitedError, SourceError
-from ..model import Comment, ItemFailure, Page, Project, WorkItem
+from ..model import Comment, ItemFailure, Page, Project, StreamGap, WorkItem
 from ..urls import check_url
-from .client import TOOL, URL_ENV, GitHubClient
+from .client import TOOL, URL_ENV, DeepPageRefused, GitHubClient
+from .comments import CommentWalk
 from .index import IssueIndex
 from .mapping import is_pull_request, issue_number, map_comment, map_issue
-from .paging import LinkPaginator, link, next_link, numbered_pages
-from .settings import COMMENT_WORKERS, DEFAULT_API_URL, PAGE_SIZE
+from .paging import LinkPaginator
+from .settings import DEFAULT_API_URL, PAGE_SIZE
 
 _REPO = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 ISSUES, COMMENTS, DONE = "issues", "comments", "done"
@@ -198,66 +197,32 @@ class GitHubSource(Source):
 
     def _comment_pages(self, repo: str, start: str | None, since: datetime | None,
                        index: IssueIndex) -> Iterator[Page]:
-        """Repo-wide comment pages; comments of pull requests and unread issues are dropped."""
-        params = {"per_page": PAGE_SIZE, "sort": "created", "direction": "asc"}
+        """Repo-wide comment pages; comments of pull requests and unread issues are dropped.
+
+        A listing that breaks off (the server keeps failing, or a page is gone) keeps what was
+        read: the rest is a gap that resumes here, so a retry reads only the remainder."""
+        params = {"per_page": PAGE_SIZE, "sort": "updated", "direction": "asc"}
         if since is not None:
             params["since"] = _iso(since)
         first = start or f"/repos/{repo}/issues/comments?{urlencode(params)}"
-        for data, next_path in self._walk_ahead(first, f"comments of repository {repo!r}"):
-            comments: list[Comment] = []
-            for raw in data:
-                item_id = index.get(issue_number(raw.get("issue_url")) if isinstance(raw, dict) else None)
-                comment = map_comment(raw, item_id) if item_id else None
-                if comment is not None:
-                    comments.append(comment)
-            cursor = {"phase": COMMENTS, "next": next_path} if next_path else {"phase": DONE, "next": None}
-            yield Page(comments=comments, cursor=cursor)
-
-    def _walk_ahead(self, first: str, what: str) -> Iterator[tuple[list, str | None]]:
-        """`_walk` for page-numbered listings: once the first answer's `last` link numbers the
-        pages, the rest are fetched COMMENT_WORKERS at a time and yielded in order, each through
-        a client of its own (PyGithub's requester keeps one connection's state: not thread-safe).
-        Pages added after the last numbered one are then followed by their next links."""
-        paginator = LinkPaginator(self.client.base_url, first)
-        headers, data = self._get_page(self.client, paginator.relative(first), what)
-        following = paginator.advance(headers)
-        pages = [paginator.relative(url) for url in numbered_pages(link(headers, "next"), link(headers, "last"))]
-        if not pages or following is None:
-            yield data, following
-            if following is not None:
-                yield from self._walk(following, what)
-            return
-        pages[0] = following  # the server's own spelling of the next page
-        yield data, following
-        clients: queue.Queue = queue.Queue()
-        for _ in range(COMMENT_WORKERS):
-            clients.put(GitHubClient(self.client.base_url, self.require("token"), self.retry))
-
-        def fetch(path: str) -> tuple[dict[str, str], list]:
-            client = clients.get()
-            try:
-                return self._get_page(client, path, what)
-            finally:
-                clients.put(client)
-
-        pool = ThreadPoolExecutor(COMMENT_WORKERS, thread_name_prefix="github-comments")
+        what = f"comments of repository {repo!r}"
+        walk = CommentWalk(self.client, lambda: GitHubClient(self.client.base_url, self.require("token"), self.retry),
+                           lambda client, path: self._get_page(client, path, what), what)
+        current = first
         try:
-            pending = deque(pool.submit(fetch, path) for path in pages[:COMMENT_WORKERS])
-            for position, _path in enumerate(pages):
-                headers, data = pending.popleft().result()
-                if position + COMMENT_WORKERS < len(pages):
-                    pending.append(pool.submit(fetch, pages[position + COMMENT_WORKERS]))
-                if position + 1 < len(pages):
-                    yield data, pages[position + 1]
-                    continue
-                beyond = next_link(headers)  # comments written while we read
-                yield data, paginator.relative(beyond) if beyond else None
-                if beyond:
-                    yield from self._walk(paginator.relative(beyond), what)
-        finally:
-            pool.shutdown(wait=False, cancel_futures=True)
-            while not clients.empty():
-                clients.get().close()
+            for data, next_path in walk.pages(first):
+                comments: list[Comment] = []
+                for raw in data:
+                    item_id = index.get(issue_number(raw.get("issue_url")) if isinstance(raw, dict) else None)
+                    comment = map_comment(raw, item_id) if item_id else None
+                    if comment is not None:
+                        comments.append(comment)
+                cursor = {"phase": COMMENTS, "next": next_path} if next_path else {"phase": DONE, "next": None}
+                yield Page(comments=comments, cursor=cursor)
+                current = next_path or current
+        except (NetworkError, NotFoundError, DeepPageRefused) as exc:
+            gap = StreamGap(stream="comments", reason=str(exc), resume={"phase": COMMENTS, "next": current})
+            yield Page(gaps=[gap], cursor={"phase": DONE, "next": None})
 
     @staticmethod
     def _get_page(client: GitHubClient, path: str, what: str) -> tuple[dict[str, str], list]:

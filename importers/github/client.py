@@ -25,6 +25,10 @@ URL_ENV = "GITHUB_API_URL"
 _ERRNO = re.compile(r"\[Errno -?\d+\] ([^'\")\]]+)")
 
 
+class DeepPageRefused(SourceError):
+    """HTTP 422 for a page number past the listing's depth limit ("use cursor based pagination")."""
+
+
 def _reason(exc: Exception) -> str:
     """A short cause of a connection failure, without the URL soup requests adds."""
     if isinstance(exc, requests.Timeout):
@@ -88,6 +92,9 @@ class GitHubClient:
             # primary limit (remaining 0, reset epoch) or secondary limit (Retry-After)
             return Transient(f"{TOOL} rate limit (HTTP {exc.status})",
                              ratelimit.wait_until(headers, limited=True), rate_limited=True)
+        message = exc.data.get("message") if isinstance(exc.data, dict) else None
+        if exc.status == 422 and isinstance(message, str) and "pagination" in message.lower():
+            return DeepPageRefused(f"{TOOL} refused a deep page of {what} (HTTP 422: {message[:120]})")
         try:
             check_status(TOOL, exc.status, headers, credentials_hint=TOKEN_ENV, what=what)
         except (Transient, SourceError) as translated:

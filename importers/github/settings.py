@@ -13,6 +13,10 @@ PAGE_SIZE = 100  # the most GitHub serves per page
 # issue listings page by cursor, so their pages come one after another. GitHub asks clients to
 # keep concurrent requests low (secondary limits: at most 100 at once), so this stays small.
 COMMENT_WORKERS = 8
+# Pages of the comment listing read under one `since` before a new window starts (comments.py):
+# far below the depth GitHub refuses (page 1,334 of 30 in singer-io/tap-github#61, page 100 of the
+# issue listings), so a window costs one sequential round trip per 3,000 comments.
+WINDOW_PAGES = 30
 TIMEOUT_SECONDS = 30
 USER_AGENT = "ACGS2-Import-Console"
 

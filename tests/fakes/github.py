@@ -3,7 +3,8 @@
 What it reproduces, because the connector depends on it: `state` defaulting to "open" and
 `per_page` to 30 (max 100); pull requests mixed into the issues listing; issue listings paged
 by opaque `after=` cursors in `Link` headers pointing at `/repositories/{id}/...`, and 422 for
-`page>=100`; repo-wide comment listings paged by page number; `since` filtering on update
+`page>=100`; repo-wide comment listings paged by page number, 422 past `comment_page_limit`
+(GitHub refuses deep pages there too); `since` filtering on update
 time; the search API's `total_count`; `X-RateLimit-*` headers on every answer, 403 with
 remaining 0 and an epoch reset when rate-limited; GitHub's JSON error bodies.
 """
@@ -92,7 +93,11 @@ class GitHubFake(FakeServer):
     """`sizes` maps "owner/name" to how many numbers (issues and pull requests) it holds."""
 
     def __init__(self, sizes: dict[str, int] | None = None, token: str = "ghp_fake_token_0123456789",
-                 pr_every: int = 5, reset_in: float = 1.0, seed: int = 7, anonymous: bool = False, **kwargs):
+                 pr_every: int = 5, reset_in: float = 1.0, seed: int = 7, anonymous: bool = False,
+                 comment_page_limit: int = 400, **kwargs):
+        # the deepest page number the repository comment listing serves; deeper ones answer 422
+        # (singer-io/tap-github#61: page 1,334 of 30 refused, i.e. about 40,000 rows: 400 pages of 100)
+        self.comment_page_limit = comment_page_limit
         self.anonymous = anonymous  # public repositories: requests without any token are served too
         self.sizes = sizes or {"acme/web": 260, "acme/api": 45, "octo/empty": 0}
         self.token = token
@@ -369,6 +374,8 @@ class GitHubFake(FakeServer):
         error, full = self._guard(request, owner, name, rid)
         if error:
             return error
+        if int(request.arg("page", "1") or 1) > self.comment_page_limit:
+            return self._error(422, PAGE_LIMIT_MESSAGE, "/issues/comments#list-issue-comments-for-a-repository")
         field = "updated_at" if request.arg("sort") == "updated" else "created_at"
         since = self._since(request)
         with self._data:
