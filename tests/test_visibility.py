@@ -7,6 +7,9 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
+import pytest
+
+from importers.jira import JiraSource
 from importers.model import Comment, Page, Status, Visibility, WorkItem
 from store import queries
 from store.writer import write_batch
@@ -68,3 +71,33 @@ def test_the_cli_export_shows_visibility(engine, cli):
         write_batch(conn, [PAGE], source="demo", job_id="j1")
     rows = json.loads(cli("items", "--json").stdout)
     assert {r["key"]: r["visibility"] for r in rows} == {"V-1": "public", "V-2": "internal", "V-3": "restricted"}
+
+
+# -- JIRA: comment `visibility` (role or group), JSM's `jsdPublic: false`, issue security levels --
+@pytest.mark.parametrize("cloud", [True, False], ids=["cloud", "server"])
+def test_jira_restricted_comments_and_issues_are_marked_and_counted_by_a_dry_run(cloud, run_import):
+    from tests.fakes.jira import SECURITY_LEVEL, FakeJira, restriction
+
+    with FakeJira(cloud=cloud, size=60) as fake:
+        user, secret = fake.credentials
+        config = {"base_url": fake.url, "user_email": user, "api_token": secret}
+        source = JiraSource(config)
+        try:
+            pages = list(source.read("ACME"))
+        finally:
+            source.close()
+        issues = {i["id"]: i for i in fake.issues["ACME"] if not i.get("broken")}
+        items = {i.external_id: i for p in pages for i in p.items}
+        secured = {eid for eid in issues if int(eid) % 13 == 0}
+        assert secured and {eid for eid, i in items.items() if i.visibility != Visibility.PUBLIC} == secured
+        assert {items[eid].visible_to for eid in secured} == {f"security level: {SECURITY_LEVEL}"}
+        expected = {c["id"]: restriction(c) for i in issues.values() for c in i["comments"]}
+        seen = {c.external_id: (c.visibility, c.visible_to) for p in pages for c in p.comments}
+        assert seen == {cid: ((Visibility.RESTRICTED, f"{r['visibility']['type']}: {r['visibility']['value']}")
+                              if "visibility" in r else (Visibility.INTERNAL, "") if r else (Visibility.PUBLIC, ""))
+                        for cid, r in expected.items()}
+        assert {v for v, _ in seen.values()} == set(Visibility)  # the fake has each kind
+
+        dry = run_import("jira", ["ACME"], config=config, dry_run=True)
+        assert (dry["internal_items"], dry["internal_comments"]) == (
+            len(secured), sum(1 for r in expected.values() if r))

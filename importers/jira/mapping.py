@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ..model import Attachment, Comment, ItemFailure, Link, Person, Priority, Status, WorkItem
+from ..model import Attachment, Comment, ItemFailure, Link, Person, Priority, Status, Visibility, WorkItem
 from .markup import adf_to_markdown, wiki_to_markdown
 from .settings import (
     LINK_KIND_BY_PHRASE,
@@ -134,11 +134,30 @@ def map_attachment(raw: Any) -> Attachment:
     return Attachment(file_name=raw["filename"], size=raw.get("size"), url=raw.get("content"))
 
 
+def comment_visibility(raw: dict) -> tuple[Visibility, str]:
+    """Who may see a comment: its `visibility` {type: group|role, value: NAME} restricts it to that
+    group or role; Jira Service Management's `jsdPublic: false` keeps it from the customer (internal)."""
+    restricted = raw.get("visibility")
+    if isinstance(restricted, dict) and restricted.get("value"):
+        return Visibility.RESTRICTED, f"{restricted.get('type') or 'group'}: {restricted['value']}"
+    if raw.get("jsdPublic") is False:
+        return Visibility.INTERNAL, ""
+    return Visibility.PUBLIC, ""
+
+
+def issue_visibility(security: Any) -> tuple[Visibility, str]:
+    """An issue under an issue security level is visible to that level's members only."""
+    if isinstance(security, dict) and security.get("name"):
+        return Visibility.RESTRICTED, f"security level: {security['name']}"
+    return Visibility.PUBLIC, ""
+
+
 def map_comment(raw: Any, item_id: str, ctx: Context) -> Comment:
     raw = _dict(raw, "comment")
+    visibility, visible_to = comment_visibility(raw)
     return Comment(source=SOURCE, external_id=str(raw["id"]), item_external_id=item_id,
                    author=map_person(raw.get("author")), body=ctx.to_markdown(raw.get("body")),
-                   created_at=parse_time(raw["created"]))
+                   created_at=parse_time(raw["created"]), visibility=visibility, visible_to=visible_to)
 
 
 def map_issue(raw: Any, extra_comments: list, ctx: Context) -> tuple[WorkItem, list[Comment]]:
@@ -148,6 +167,7 @@ def map_issue(raw: Any, extra_comments: list, ctx: Context) -> tuple[WorkItem, l
     item_id, key = str(raw["id"]), str(raw["key"])
     parent = fields.get("parent")
     resolved = fields.get("resolutiondate")
+    visibility, visible_to = issue_visibility(fields.get("security"))
     state, category = map_status(fields["status"])
     priority_name, priority = map_priority(fields.get("priority"))
     type_value, kind = map_type(fields.get("issuetype"))
@@ -175,6 +195,8 @@ def map_issue(raw: Any, extra_comments: list, ctx: Context) -> tuple[WorkItem, l
         parent_key=str(_dict(parent, "parent")["key"]) if parent is not None else None,
         links=[map_link(link) for link in _list(fields.get("issuelinks"), "issue links")],
         attachments=[map_attachment(a) for a in _list(fields.get("attachment"), "attachments")],
+        visibility=visibility,
+        visible_to=visible_to,
     )
     embedded = fields.get("comment")
     embedded = _list(_dict(embedded, "comment field").get("comments"), "comments") if embedded is not None else []

@@ -31,7 +31,7 @@ CREDENTIALS_HINT = "JIRA_USER_EMAIL and JIRA_API_TOKEN"
 ITEM_FIELDS = (
     "summary", "status", "resolution", "resolutiondate", "priority", "issuetype", "labels",
     "assignee", "reporter", "created", "updated", "parent", "issuelinks", "attachment",
-    "description", "comment",
+    "description", "comment", "security",
 )
 # What the preview table shows: no bodies, no comments, so the first page comes back fast.
 PREVIEW_FIELDS = (

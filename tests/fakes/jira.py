@@ -55,6 +55,25 @@ TITLES = ("Fix checkout flow", "Add dark mode", "<script>alert(1)</script> in th
 LINK_TYPES = {"Blocks": ("blocks", "is blocked by"), "Relates": ("relates to", "relates to")}
 
 
+# Restricted content, chosen by id so the seeded dataset stays as it was (Jira REST: a comment's
+# `visibility` {type: "group"|"role", value, identifier} names who may see it; Jira Service
+# Management's `jsdPublic: false` is an internal comment; an issue's `security` field is the issue
+# security level that limits who may see the issue).
+SECURITY_LEVEL = "Staff only"
+
+
+def restriction(comment: dict) -> dict[str, Any]:
+    """The visibility keys of a comment as Jira sends them (none for most comments)."""
+    number = int(comment["id"])
+    if number % 7 == 0:
+        return {"visibility": {"type": "role", "value": "Developers", "identifier": "Developers"}}
+    if number % 11 == 0:
+        return {"visibility": {"type": "group", "value": "jira-admins", "identifier": "5e1f-admins"}}
+    if number % 17 == 0:
+        return {"jsdPublic": False}
+    return {}
+
+
 def jira_time(value: datetime) -> str:
     """JIRA's timestamps: the user's zone, milliseconds, an offset without a colon (-0500)."""
     text = value.astimezone(ZoneInfo(USER_TZ)).isoformat(timespec="milliseconds")
@@ -225,10 +244,11 @@ class FakeJira(FakeServer):
 
     def _comment(self, comment: dict, issue: dict, version: str) -> dict[str, Any]:
         author = self.user(comment["author"])
-        return {"self": f"{self.url}/rest/api/{version}/issue/{issue['id']}/comment/{comment['id']}",
-                "id": comment["id"], "author": author, "updateAuthor": author,
-                "body": self._render_body(comment["body"], version),
-                "created": jira_time(comment["created"]), "updated": jira_time(comment["created"])}
+        found = {"self": f"{self.url}/rest/api/{version}/issue/{issue['id']}/comment/{comment['id']}",
+                 "id": comment["id"], "author": author, "updateAuthor": author,
+                 "body": self._render_body(comment["body"], version),
+                 "created": jira_time(comment["created"]), "updated": jira_time(comment["created"])}
+        return {**found, **restriction(comment)}
 
     def _fields(self, issue: dict, version: str) -> dict[str, Any]:
         name, category, resolution = issue["status"]
@@ -255,6 +275,9 @@ class FakeJira(FakeServer):
             "attachment": [{**a, "content": f"{self.url}/secure/attachment/{issue['id']}/{a['filename']}",
                             "mimeType": "image/png"} for a in issue["attachments"]],
             "description": self._render_body(issue["description"], version),
+            "security": {"self": f"{self.url}/rest/api/{version}/securitylevel/10001", "id": "10001",
+                         "name": SECURITY_LEVEL, "description": "Staff and the reporter only"}
+            if int(issue["id"]) % 13 == 0 else None,
             "comment": {"comments": [self._comment(c, issue, version) for c in comments[:EMBEDDED_COMMENTS]],
                         "maxResults": min(len(comments), EMBEDDED_COMMENTS), "total": len(comments), "startAt": 0},
         }
