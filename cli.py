@@ -86,7 +86,7 @@ def cmd_run(args, api) -> int:
     config = {"size": args.size} if args.size else None
     job_id = api.start_import(args.source, args.project, config=config, duplicates=args.duplicates,
                               since=args.since, incremental=not args.full, dry_run=args.dry_run,
-                              requested_by=_user())
+                              requested_by=_user(), deletions=args.deletions)
     print(job_id)
     if not args.wait:
         return OK
@@ -106,9 +106,19 @@ def cmd_run(args, api) -> int:
         print(file=sys.stderr)
     if doc["error"]:
         print(f"error: {doc['error']}", file=sys.stderr)
+    _print_findings(doc, sys.stderr)
     if doc["failed"]:
         print(f"{doc['failed']} item(s) failed: see `{PROG} status {job_id}`", file=sys.stderr)
     return _outcome(doc)
+
+
+def _print_findings(doc: dict, out) -> None:
+    """What a catch-up run found beyond its counters: soft deletes, and changes `skip` kept out."""
+    if doc.get("deletions_summary"):
+        verb = "erased" if doc.get("deletions") == "purge" else f"marked deleted (see `{PROG} items --deleted`)"
+        print(f"{doc['deletions_summary']}: {verb}", file=out)
+    if doc.get("frozen"):
+        print(f"{doc['frozen']:,} changed item(s) or comment(s) kept as first imported (--duplicates skip)", file=out)
 
 
 def cmd_status(args, api) -> int:
@@ -123,6 +133,7 @@ def cmd_status(args, api) -> int:
         print(f"not public: {doc['internal_items']:,} item(s), {doc['internal_comments']:,} comment(s)")
     for note in doc.get("notes") or []:
         print(f"note: {note}")
+    _print_findings(doc, sys.stdout)
     for f in api.failures(args.job_id, limit=20):
         print(f"  failed {f['key'] or f['external_id']}: {f['reason']}")
     return OK
@@ -162,7 +173,8 @@ def cmd_undo(args, api) -> int:
 
 
 def cmd_schedule(args, api) -> int:
-    sid = api.schedule(args.source, args.project or [], args.every, duplicates=args.duplicates, actor=_user())
+    sid = api.schedule(args.source, args.project or [], args.every, duplicates=args.duplicates, actor=_user(),
+                       deletions=args.deletions)
     print(sid)
     return OK
 
@@ -172,7 +184,7 @@ def cmd_items(args, api) -> int:
     from store.db import engine_for
 
     rows = queries.items(engine_for(), source=args.source, project=args.project, status=args.status,
-                         state=args.state, limit=args.limit,
+                         state=args.state, limit=args.limit, deleted=bool(args.deleted),
                          visibility=queries.PUBLIC_ONLY if args.public_only else None)
     if args.json:
         _print_json(rows)
@@ -187,7 +199,7 @@ def cmd_stats(args, api) -> int:
     from store import queries
     from store.db import engine_for
 
-    data = queries.stats(engine_for())
+    data = queries.stats(engine_for(), deleted=bool(args.deleted))
     if args.json:
         _print_json(data)
         return OK
@@ -197,6 +209,16 @@ def cmd_stats(args, api) -> int:
     for row in data["by_state"]:
         print(f"  {row['source']:<10} {row['project'][:20]:<20} {row['state'][:24]:<24} ({row['status']}) "
               f"{row['items']:,}")
+    return OK
+
+
+def cmd_purge(args, api) -> int:
+    if not args.yes:
+        print("error: purge erases soft-deleted items and comments for good: add --yes to confirm",
+              file=sys.stderr)
+        return BAD_INPUT
+    done = api.purge(source=args.source, project=args.project, actor=api.machine_admin())
+    print(f"erased {done['items']:,} item(s) and {done['comments']:,} comment(s) no longer at their source")
     return OK
 
 
@@ -271,7 +293,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("run", cmd_run, "start an import job (prints its id)")
     p.add_argument("source")
     p.add_argument("--project", action="append", help="repeat for several projects")
-    p.add_argument("--duplicates", choices=["skip", "update"], default="skip")
+    p.add_argument("--duplicates", choices=["update", "skip"], default="update",
+                   help="items already imported: update applies what changed (default); skip keeps them as "
+                        "first imported")
+    p.add_argument("--deletions", choices=["mark", "purge", "ignore"], default="mark",
+                   help="items and comments gone from the source: mark them deleted (default, hidden, "
+                        "kept until purged), purge (erase them), or ignore (do not look)")
     p.add_argument("--since", help="only items updated since (ISO-8601); default: since the last successful import")
     p.add_argument("--full", action="store_true", help="read everything, not only what changed since the last import")
     p.add_argument("--size", help="demo source only: small, medium, large or a number of items")
@@ -291,7 +318,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("source")
     p.add_argument("--project", action="append")
     p.add_argument("--every", type=int, required=True, help="hours between runs")
-    p.add_argument("--duplicates", choices=["skip", "update"], default="update")
+    p.add_argument("--duplicates", choices=["update", "skip"], default="update")
+    p.add_argument("--deletions", choices=["mark", "purge", "ignore"], default="mark")
     p = add("items", cmd_items, "list imported items")
     p.add_argument("--source")
     p.add_argument("--project")
@@ -299,9 +327,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--state", help="a workflow state's name, e.g. \"In Review\"")
     p.add_argument("--limit", type=int, default=50)
     p.add_argument("--public-only", action="store_true", help="hide internal and restricted items")
+    p.add_argument("--deleted", action="store_true", help="list the items no longer at their source instead")
     p.add_argument("--json", action="store_true")
     p = add("stats", cmd_stats, "counts by source, project and status")
+    p.add_argument("--deleted", action="store_true", help="count the items no longer at their source instead")
     p.add_argument("--json", action="store_true")
+    p = add("purge", cmd_purge, "erase for good the items and comments no longer at their source")
+    p.add_argument("--source")
+    p.add_argument("--project")
+    p.add_argument("--yes", action="store_true", help="confirm: erased rows cannot be brought back")
     p = add("worker", cmd_worker, "run an RQ worker for the imports queue")
     p.add_argument("--burst", action="store_true", help="exit when the queue is empty")
     add("rotate-key", cmd_rotate_key, "re-encrypt saved credentials with the first CREDENTIAL_ENCRYPTION_KEY")

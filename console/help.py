@@ -27,7 +27,7 @@ class Journey:
 JOURNEYS = (
     Journey("pitch", "Pitch", ":material/rocket_launch:",
             "Explore ACGS2 in minutes with the demo data or a small real project, then tour the workspace.",
-            "under ~100 items", "small", "skip"),
+            "under ~100 items", "small", "update"),
     Journey("pilot", "Pilot", ":material/group:",
             "Bring one project for a small team, re-run it as the source changes, and judge the pilot.",
             "up to ~1,000 items", "medium", "update"),

@@ -24,7 +24,7 @@ class Wizard:
     check_error: str | None = None
     saved_note: str | None = None
     project: str | None = None
-    duplicates: str = "skip"
+    duplicates: str = "update"  # a re-run applies what changed; "skip" freezes the first import
     since: str | None = None  # ISO date, "only items updated since"
     preview: Any = None  # jobs.api.Preview for (source, project, since) of preview_key
     preview_key: tuple | None = None

@@ -3,6 +3,17 @@
 A source checks its connection, lists projects, estimates a project's size, and streams a
 project page by page, each page carrying the cursor to resume right after it. A source never
 holds a whole project in memory.
+
+Catch-up runs converge (issue 12): after reading what changed, the runner's deletion sweep
+(jobs/sweep.py) asks the source three more things, each with a default here that is correct
+but may be costly, so a connector overrides it with its API's cheapest complete route:
+
+- `item_ids(project)`, the id listing: every item id that exists in the project now. Stored
+  items missing from it are deleted or moved; listed ids not in the store are read with `fetch`.
+- `follow_moves(project, ids)`: of the ids the listing lacks, re-read those that still exist
+  elsewhere (moved to another project, transferred), so they are updated, not soft-deleted.
+- `recheck_comments(project, ids)`: which stored comments still exist (returned as pages of
+  comments, so edits are applied too), for comment deletions that do not show as an item change.
 """
 from __future__ import annotations
 
@@ -134,6 +145,40 @@ class Source(ABC):
         count them cheaply (a request or two): {"items": n, "comments": m}, a key left out when it
         cannot say. The preview shows them; a dry run counts them exactly. Default: nothing known."""
         return {}
+    # -- convergence: what exists at the source now (the deletion sweep, jobs/sweep.py) ------
+    def item_ids(self, project: str) -> Iterator[list[str]]:
+        """The id listing: every item of `project` that exists at the source now, as pages of
+        external ids (the same strings as `WorkItem.external_id`, failed items included).
+
+        It must be complete (an id it leaves out is taken for deleted), and it should be cheap:
+        override this with the API's id-only route (JIRA: search with `fields=id`, up to 5,000 ids
+        a page; ServiceNow: `sysparm_fields=sys_id` with large pages) and state its cost in the
+        docstring. This default reads the whole project, which is correct but as costly as a
+        full import. Raises SourceError like `read`."""
+        for page in self.read(project):
+            yield [i.external_id for i in page.items] + [f.external_id for f in page.failures]
+
+    def follow_moves(self, project: str, external_ids: list[str]) -> Iterator[Page]:
+        """Re-read the items of `external_ids` (stored under `project`, missing from its id
+        listing) that still exist elsewhere at the source, as pages like `read` yields.
+
+        An item yielded here is written as usual (key and project follow the move: a JIRA issue
+        moved to OPS keeps its id, so it is yielded with its new key and project; a transferred
+        GitHub issue is followed to its new repository). Ids not yielded are soft-deleted. The
+        default yields nothing: every missing id is a deletion. Pages' cursors are ignored."""
+        return iter(())
+
+    def recheck_comments(self, project: str, comment_ids: list[str]) -> Iterator[Page] | None:
+        """Which of these stored comments (external ids, of live items of `project`) still exist,
+        returned as pages of `Comment`s (`items` empty), so the writer also applies their edits.
+        Stored comments not returned are soft-deleted.
+
+        For sources where deleting a comment does not mark its item changed, so a catch-up run
+        would not re-read the item's (authoritative) comment list: JIRA answers in batches of
+        1,000 ids (`POST /comment/list`). None (the default) says the source has no such route:
+        comments then disappear only through re-read items' complete lists
+        (`Page.comments_complete`). May be called several times, with up to 1,000 ids each."""
+        return None
 
     def preview(self, project: str, limit: int = 20, since: datetime | None = None) -> list[WorkItem]:
         """The first `limit` items, reading as few pages as possible."""

@@ -23,6 +23,7 @@ class Status(StrEnum):
     IN_PROGRESS = "in_progress"
     DONE = "done"
     CANCELLED = "cancelled"
+    MOVED = "moved"  # an original left behind by a move to another project: set it with WorkItem.moved_to_id
 
     @property
     def label(self) -> str:
@@ -144,10 +145,19 @@ class Project(_Model):
 
 
 class Link(_Model):
-    """A relation to another item of the same source, by its key (blocks, relates, ...)."""
+    """A relation to another item of the same source (blocks, relates, ...).
+
+    `target_id` is the target's stable external id (what `WorkItem.external_id` holds for it):
+    keys change when an item moves (a JIRA issue moved to another project gets a new key, a
+    transferred GitHub issue a new repository), ids do not. The store keeps both and the
+    workspace shows the target's *current* key, looked up by `target_id`; `target_key` is what
+    the source said at read time, the fallback while the target is not (yet) in the store.
+    Connectors fill `target_id` whenever their API gives it (JIRA's issuelinks carry the id).
+    """
 
     kind: str
     target_key: str
+    target_id: str | None = None
 
 
 class Attachment(_Model):
@@ -181,7 +191,8 @@ class WorkItem(_Model):
     updated_at: datetime
     closed_at: datetime | None = None
     url: str | None = None
-    parent_key: str | None = None
+    parent_key: str | None = None  # as the source said it at read time; shown only while parent_id is unknown
+    parent_id: str | None = None  # the parent's stable external id: see `Link` for why ids, not keys
     links: list[Link] = Field(default_factory=list)
     attachments: list[Attachment] = Field(default_factory=list)
     visibility: Visibility = Visibility.PUBLIC
@@ -189,6 +200,12 @@ class WorkItem(_Model):
     # What the import could not carry over faithfully, said on the item ("parent INC0010003 no
     # longer exists at the source"): shown with the item, never silently dropped.
     notes: list[str] = Field(default_factory=list)
+    # The external id of the item this one became when it was moved to another project and the
+    # source keeps the original as a separate record (GitLab's `moved_to_id`). The store records
+    # the original as moved, linked to its new item, and a catch-up run counts it neither as done
+    # nor as deleted. Sources whose moves keep the id (JIRA) leave it None: the one item's key
+    # and project simply follow the move.
+    moved_to_id: str | None = None
 
     @field_validator("created_at", "updated_at", "closed_at")
     @classmethod
@@ -210,11 +227,20 @@ class WorkItem(_Model):
 
 
 class Comment(_Model):
-    """A comment on an item, tied to it by the item's external id within the same source."""
+    """A comment on an item, tied to it within the same source by the item's external id or key.
+
+    A connector fills `item_external_id` when it knows the item's id, and may instead fill only
+    `item_key` when all it has is the item's key (GitHub's repo-wide comment listing names an
+    issue by its number, so `item_key="owner/repo#12"`, the same text its `WorkItem.key` has).
+    Either way the writer joins the comment to the item already in the store, whether or not that
+    item was read in this run: a comment edited on an untouched item is still applied. A comment
+    whose item is in neither the batch nor the store is dropped (it cannot be shown).
+    """
 
     source: str
     external_id: str = Field(min_length=1)
-    item_external_id: str = Field(min_length=1)
+    item_external_id: str = ""
+    item_key: str | None = None
     author: Person | None = None
     body: str = ""  # Markdown
     created_at: datetime
@@ -225,6 +251,12 @@ class Comment(_Model):
     @classmethod
     def _utc(cls, value: datetime) -> datetime:
         return _aware(value)
+
+    @model_validator(mode="after")
+    def _names_its_item(self) -> Comment:
+        if not self.item_external_id and not self.item_key:
+            raise ValueError("a comment needs item_external_id or item_key")
+        return self
 
 
 class ItemFailure(_Model):
@@ -258,7 +290,16 @@ class Page(_Model):
     """One page read from a source; `cursor` resumes the read right after this page.
 
     `gaps` are the page's data that could not be read (its items are kept); `notes` are what the
-    source wants said on the job, such as its own count of rows differing from what it returned."""
+    source wants said on the job, such as its own count of rows differing from what it returned.
+
+    `comments_complete` is the connector's promise that every item of this page comes with its
+    whole comment list in this same page (JIRA embeds them in the search hit and fetches the
+    rest; the demo source generates them). The writer then treats that list as authoritative:
+    a stored comment of such an item that is not in the list no longer exists at the source and
+    is soft-deleted (unless the run says `--deletions ignore`). Items a comments gap names are
+    exempt (their list was not read whole). Leave it False when comments arrive in pages of their
+    own (GitHub's repo-wide listing) or filtered by time.
+    """
 
     items: list[WorkItem] = Field(default_factory=list)
     comments: list[Comment] = Field(default_factory=list)
@@ -266,6 +307,7 @@ class Page(_Model):
     cursor: dict[str, Any] | None = None
     gaps: list[StreamGap] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
+    comments_complete: bool = False
 
     @property
     def size(self) -> int:

@@ -18,7 +18,7 @@ from sqlalchemy import and_, delete, func, select, update
 from importers import make_source, source_class, source_names
 from importers.errors import ConfigError, ConflictError, NotFoundError, SourceError
 from importers.model import Visibility, WorkItem
-from store import credentials
+from store import credentials, soft_delete
 from store import jobs as job_store
 from store.audit import record
 from store.db import engine_for
@@ -132,10 +132,11 @@ def preview(source: str, project: str | None = None, config: dict[str, str] | No
     engine = engine_for()
     with engine.connect() as conn:
         ids = [i.external_id for i in items]
+        live = soft_delete.visible(work_items)
         existing = conn.execute(select(func.count()).select_from(work_items).where(and_(
-            work_items.c.source == source, work_items.c.external_id.in_(ids)))).scalar_one() if ids else 0
+            work_items.c.source == source, work_items.c.external_id.in_(ids), live))).scalar_one() if ids else 0
         already = conn.execute(select(func.count()).select_from(work_items).where(and_(
-            work_items.c.source == source, work_items.c.project == project))).scalar_one()
+            work_items.c.source == source, work_items.c.project == project, live))).scalar_one()
     sampled = sum(1 for i in items if i.visibility != Visibility.PUBLIC)
     return Preview(items, total, existing, already, time.perf_counter() - started,
                    internal_items=internal.get("items", sampled), internal_comments=internal.get("comments"))
@@ -285,9 +286,29 @@ def undo(job_id: str, actor: Actor | str | None = None) -> dict:
     return result
 
 
+def purge(*, source: str | None = None, project: str | None = None,
+          actor: Actor | str | None = None) -> dict[str, int]:
+    """Erase for good the soft-deleted items and comments (those no longer at their source), all of
+    them or one source's or project's; audit-logged. Returns {"items": n, "comments": m} erased.
+    Live data is never touched. Raises ConfigError for an unknown source, PermissionDenied (audited)
+    unless `actor` is an admin (jobs/access.py; None is the machine's operator): it spans everyone's imports."""
+    if source is not None:
+        source_class(source)
+    who = resolve(actor)
+    engine = engine_for()
+    if not who.admin:
+        record(engine, "refused", actor=who.name, source=source, project=project, attempted="purge")
+        raise PermissionDenied(f"only an admin may purge deleted items; you are signed in as {who.name}")
+    with engine.begin() as conn:
+        items, erased_comments = soft_delete.purge(conn, source=source, project=project)
+    record(engine, "purge", actor=who.name, source=source, project=project, items_erased=items,
+           comments_erased=erased_comments)
+    return {"items": items, "comments": erased_comments}
+
+
 # -- schedules -----------------------------------------------------------------------------
 def schedule(source: str, projects: list[str], every_hours: int, *, duplicates: str = "update",
-             config: dict[str, str] | None = None, actor: str = "cli") -> str:
+             config: dict[str, str] | None = None, actor: str = "cli", deletions: str = "mark") -> str:
     """Re-run an import every N hours (incremental), through RQ's scheduler."""
     import uuid
 
@@ -302,7 +323,8 @@ def schedule(source: str, projects: list[str], every_hours: int, *, duplicates: 
     first = now() + timedelta(hours=every_hours)
     with engine.begin() as conn:
         conn.execute(schedules.insert().values(
-            id=schedule_id, source=source, projects=projects, options={"duplicates": duplicates, "config": public},
+            id=schedule_id, source=source, projects=projects,
+            options={"duplicates": duplicates, "deletions": deletions, "config": public},
             credential_id=credential_id, every_hours=every_hours, next_run_at=first, enabled=True, created_at=now()))
     queue.enqueue_schedule(schedule_id, timedelta(hours=every_hours))
     record(engine, "schedule", actor=actor, source=source, projects=projects, every_hours=every_hours)
@@ -319,4 +341,4 @@ def schedules_list() -> list[dict]:
 
 __all__ = ["SourceError", "Actor", "PermissionDenied", "machine_admin",
            "check", "preview", "start_import", "status", "wait", "jobs", "cancel", "retry",
-           "undo", "failures", "failures_csv", "sources", "schedule", "schedules_list"]
+           "undo", "purge", "failures", "failures_csv", "sources", "schedule", "schedules_list"]

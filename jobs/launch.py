@@ -14,11 +14,15 @@ from store import jobs as job_store
 from store.audit import record
 from store.db import engine_for
 from store.jobs import JobStatus, now
+from store.soft_delete import Deletions
 
 from . import queue
 from .progress import ProgressStore
 
-DUPLICATE_POLICIES = ("skip", "update")
+# update (the default): a repeated import applies every change it reads; skip: freeze what a first
+# import wrote (new items still come in; changed ones are counted as `frozen`, never applied)
+DUPLICATE_POLICIES = ("update", "skip")
+DELETIONS = tuple(d.value for d in Deletions)
 
 
 def progress_store() -> ProgressStore:
@@ -65,14 +69,20 @@ def parse_since(value: str | datetime | None) -> datetime | None:
 
 
 def start_import(source: str, projects: list[str] | None = None, *, config: dict[str, str] | None = None,
-                 duplicates: str = "skip", since: str | datetime | None = None, incremental: bool = True,
+                 duplicates: str = "update", since: str | datetime | None = None, incremental: bool = True,
                  dry_run: bool = False, requested_by: str = "cli", credential_id: str | None = None,
-                 schedule_id: str | None = None, batch_size: int | None = None) -> str:
-    """Record the job, enqueue one RQ job per project, and return the job id."""
+                 schedule_id: str | None = None, batch_size: int | None = None,
+                 deletions: str = Deletions.MARK) -> str:
+    """Record the job, enqueue one RQ job per project, and return the job id.
+
+    `duplicates`: update (apply changes read) or skip (freeze the first import); `deletions`: what
+    the run does with items and comments gone from the source, mark (soft-delete), purge or ignore."""
     cls = source_class(source)
     if duplicates not in DUPLICATE_POLICIES:
-        raise ConfigError(f"duplicate policy {duplicates!r} is not known: use skip or update",
+        raise ConfigError(f"duplicate policy {duplicates!r} is not known: use update or skip",
                           field="duplicates")
+    if deletions not in DELETIONS:
+        raise ConfigError(f"deletions {deletions!r} is not known: use {', '.join(DELETIONS)}", field="deletions")
     projects = [p.strip() for p in (projects or []) if p and p.strip()] or [cls.default_project() or ""]
     if not projects[0]:
         raise ConfigError(f"{cls.label}: choose a project to import (--project)", field="projects")
@@ -91,14 +101,15 @@ def start_import(source: str, projects: list[str] | None = None, *, config: dict
             mark = job_store.last_high_water(engine, source, project)
             if mark is not None:
                 since_by_project[project] = mark.isoformat()
-    options = {"duplicates": duplicates, "dry_run": dry_run, "config": public,
+    options = {"duplicates": duplicates, "deletions": str(deletions), "dry_run": dry_run, "config": public,
                "since": when.isoformat() if when else None, "since_by_project": since_by_project}
     if batch_size:
         options["batch_size"] = batch_size
     job_id = job_store.create_job(engine, source=source, projects=projects, options=options,
                                   credential_id=credential_id, requested_by=requested_by, schedule_id=schedule_id)
     record(engine, "start", actor=requested_by, job_id=job_id, source=source, projects=projects,
-           duplicates=duplicates, dry_run=dry_run, since=options["since"], incremental_from=since_by_project)
+           duplicates=duplicates, deletions=str(deletions), dry_run=dry_run, since=options["since"],
+           incremental_from=since_by_project)
     progress_store().publish(job_id)
     enqueue_parts(job_id)
     return job_id

@@ -15,7 +15,7 @@ import redis
 from sqlalchemy import Engine
 
 from store import jobs as job_store
-from store.jobs import COUNTERS, VISIBILITY_COUNTERS, JobStatus, now, utc
+from store.jobs import COUNTERS, SWEEP_COUNTERS, VISIBILITY_COUNTERS, JobStatus, now, utc
 
 log = logging.getLogger(__name__)
 TTL_SECONDS = 86_400
@@ -48,6 +48,7 @@ def snapshot(engine: Engine, job_id: str) -> dict | None:
         parts = job_store.get_parts(conn, job_id)
         unread = job_store.gap_counts(conn, job_id)
     counts = {c: sum(getattr(p, c) or 0 for p in parts) for c in COUNTERS}
+    found = {c: sum(getattr(p, c) or 0 for p in parts) for c in SWEEP_COUNTERS}
     status = JobStatus(job.status)
     cutoff = now() - timedelta(seconds=stale_after())
     lost = [p.project for p in parts if p.status == JobStatus.RUNNING.value
@@ -94,17 +95,29 @@ def snapshot(engine: Engine, job_id: str) -> dict | None:
         "unread": unread,
         # what the read said about itself, e.g. the source's own count differing from the rows returned
         "notes": [f"{p.project}: {n}" if len(parts) > 1 else n for p in parts for n in (p.notes or [])],
+        **found,
+        "deletions_summary": deletions_summary(found["deleted_items"], found["deleted_comments"]),
         "duplicates": options.get("duplicates", "skip"),
+        "deletions": options.get("deletions", "mark"),
         "dry_run": bool(options.get("dry_run")),
         "since": options.get("since"),
         "cancel_requested": bool(job.cancel_requested),
         "undone_at": _iso(job.undone_at),
         "requested_by": job.requested_by,
         "parts": [
-            {"project": p.project, "status": p.status, **{c: getattr(p, c) or 0 for c in COUNTERS}, "error": p.error}
+            {"project": p.project, "status": p.status, **{c: getattr(p, c) or 0 for c in COUNTERS + SWEEP_COUNTERS},
+             "error": p.error}
             for p in parts
         ],
     }
+
+
+def deletions_summary(items: int, comments: int) -> str | None:
+    """"4 items and 11 comments no longer at the source", or None when a run found nothing gone."""
+    if not items and not comments:
+        return None
+    words = [f"{n:,} {noun}{'' if n == 1 else 's'}" for n, noun in ((items, "item"), (comments, "comment")) if n]
+    return f"{' and '.join(words)} no longer at the source"
 
 
 class ProgressStore:

@@ -1,9 +1,10 @@
-"""Runs one part of an import (one project): read pages, write batches, checkpoint, report.
+"""Runs one part of an import (one project): read pages, write batches, sweep, checkpoint, report.
 
 Knows neither RQ nor Streamlit. A reader thread fetches the next pages from the source while
 the current batch is written, so network latency and database time overlap. Each batch is
 committed in one transaction with the source cursor and the counters, under the part's lease:
 a crash loses at most the batch in flight, and a resumed run continues after the last commit.
+Once the read is done, the deletion sweep (sweep.py) finds what no longer exists at the source.
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine, and_, select
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from importers.base import Source
@@ -24,8 +25,13 @@ from importers.errors import SourceError
 from importers.model import Page, StreamGap
 from importers.retry import RetryPolicy, Transient
 from store import jobs as job_store
+from store import soft_delete
 from store.jobs import JobStatus, now
+from store.schema import work_items
+from store.soft_delete import Deletions
 from store.writer import UPDATE, BatchResult, upsert_project, write_batch
+
+from .sweep import DeletionSweep, SweepHooks, SweepResult
 
 log = logging.getLogger(__name__)
 _DONE = object()
@@ -48,7 +54,8 @@ class PartRun:
     project: str
     lease: str
     source_name: str
-    policy: str = "skip"
+    policy: str = UPDATE  # the duplicates policy: update applies what changed, skip freezes a first import
+    deletions: str = Deletions.MARK
     dry_run: bool = False
     since: datetime | None = None
     batch_size: int = 500
@@ -66,7 +73,7 @@ class Incomplete(Exception):
     """The part read every item it could, but some of their comments, attachments or people not."""
 
 
-READ, RETRY, FILL = "read", "retry", "fill"  # how a batch is committed: see PartRunner._commit
+READ, RETRY, FILL, SWEEP = "read", "retry", "fill", "sweep"  # how a batch is committed: see PartRunner._commit
 
 
 def unread_reason(gaps: list[StreamGap], noun: str) -> str:
@@ -179,10 +186,12 @@ class PartRunner:
 
         `mode` READ advances the read position and counts everything; RETRY re-reads failed items
         (counted as fixed, the read position stays); FILL re-reads what gaps name (counts stay, the
-        data is written as `update`: it is exactly what this job could not read before)."""
+        data is written as `update`: it is exactly what this job could not read before); SWEEP writes
+        what the deletion sweep re-read (counted like a read, but the read position and the
+        high-water mark stay, so the next catch-up still starts where this read ended)."""
         r = self.run_info
         cursor = next((p.cursor for p in reversed(pages) if p.cursor is not None), None)
-        high_water = max((i.updated_at for p in pages for i in p.items), default=None)
+        high_water = max((i.updated_at for p in pages for i in p.items), default=None) if mode != SWEEP else None
         policy = UPDATE if mode == FILL else r.policy
 
         def transaction() -> BatchResult:
@@ -190,7 +199,7 @@ class PartRunner:
                 if not job_store.owns(conn, r.job_id, r.project, r.lease):
                     raise LeaseLost()
                 result = write_batch(conn, pages, source=r.source_name, job_id=r.job_id,
-                                     policy=policy, dry_run=r.dry_run)
+                                     policy=policy, dry_run=r.dry_run, deletions=r.deletions)
                 fixed: list[str] = []
                 filled: list[str] = []
                 if mode == RETRY:
@@ -208,6 +217,7 @@ class PartRunner:
                               "skipped": result.skipped, "failed": result.failed,
                               "internal_items": result.internal_items,
                               "internal_comments": result.internal_comments}
+                counts.update(frozen=result.frozen, deleted_comments=result.deleted_comments)
                 # a retry re-reads items out of order: the read position stays where it was
                 job_store.record_batch(
                     conn, r.job_id, r.project, cursor=cursor if mode == READ else self._cursor,
@@ -277,6 +287,7 @@ class PartRunner:
         r = self.run_info
         part = self._in_store(self._part)
         self._cursor = part.cursor
+        sweep = not r.dry_run and r.deletions != Deletions.IGNORE and self._in_store(self._has_items)
         if not r.dry_run:
             project = self.source.project(r.project)
             self._in_store(self._upsert_project, project)
@@ -302,6 +313,8 @@ class PartRunner:
                 for pages, last in self._batches(self.source.fill(r.project, unread)):
                     if pages:
                         self._commit(pages, last, FILL)
+        if sweep:
+            self._sweep()
         part = self._in_store(self._part)
         unread = job_store.gaps(self.engine, r.job_id, r.project)
         if unread:
@@ -318,6 +331,61 @@ class PartRunner:
         r = self.run_info
         self._in_store(job_store.set_part, self.engine, r.job_id, r.project, r.lease,
                        notes=[*(part.notes or []), note])
+
+    def _has_items(self) -> bool:
+        """Whether the project has items stored (by earlier imports, or by this part before a resume):
+        a first import has nothing a sweep could find gone, so it skips the id listing."""
+        r = self.run_info
+        with self.engine.connect() as conn:
+            return conn.execute(select(work_items.c.id).where(and_(
+                work_items.c.source == r.source_name, work_items.c.project == r.project)).limit(1)).first() is not None
+
+    def _sweep(self) -> SweepResult:
+        """Find and soft-delete what no longer exists at the source; with `--deletions purge`, erase it."""
+        r = self.run_info
+
+        def mark_items(ids: list[str]) -> tuple[int, int]:
+            def work(conn: Connection) -> tuple[int, int]:
+                items, comments_ = soft_delete.mark_items(conn, r.source_name, ids, r.job_id)
+                self._count(conn, deleted_items=items, deleted_comments=comments_)
+                return items, comments_
+            return self._under_lease(work)
+
+        def mark_comments(ids: list[str]) -> int:
+            def work(conn: Connection) -> int:
+                marked = soft_delete.mark_comments(conn, r.source_name, ids, r.job_id)
+                self._count(conn, deleted_comments=marked)
+                return marked
+            return self._under_lease(work)
+
+        def failed() -> set[str]:
+            return {f.external_id for f in job_store.failures(self.engine, r.job_id, r.project)}
+
+        hooks = SweepHooks(write=lambda pages: self._commit(pages, True, SWEEP), failed=lambda: self._in_store(failed),
+                           mark_items=mark_items, mark_comments=mark_comments)
+        result = DeletionSweep(self.engine, self.source, r.source_name, r.project, r.job_id, hooks,
+                               r.batch_size).run()
+        if r.deletions == Deletions.PURGE:
+            self._under_lease(lambda conn: soft_delete.purge(conn, source=r.source_name, project=r.project,
+                                                             job_id=r.job_id))
+        self._in_store(self.publish)
+        return result
+
+    def _under_lease(self, work: Callable[[Connection], T]) -> T:
+        """Run `work` in one transaction that commits only while this worker holds the part."""
+        r = self.run_info
+
+        def transaction() -> T:
+            with self.engine.begin() as conn:
+                if not job_store.owns(conn, r.job_id, r.project, r.lease):
+                    raise LeaseLost()
+                return work(conn)
+        return self._in_store(transaction)
+
+    def _count(self, conn: Connection, **counts: int) -> None:
+        r = self.run_info
+        job_store.record_batch(conn, r.job_id, r.project, cursor=self._cursor, done_reading=True, high_water=None,
+                               counts=counts, failures=[], fixed_ids=[])
 
     def _part(self):
         with self.engine.connect() as conn:

@@ -76,7 +76,8 @@ def run_part(job_id: str, project: str) -> str:
                                      .where(import_jobs.c.id == job_id)).scalar())
 
     run = PartRun(job_id=job_id, project=project, lease=lease, source_name=job.source,
-                  policy=options.get("duplicates", "skip"), dry_run=bool(options.get("dry_run")),
+                  policy=options.get("duplicates", "update"), deletions=options.get("deletions", "mark"),
+                  dry_run=bool(options.get("dry_run")),
                   since=_since(job, project), batch_size=int(options.get("batch_size") or batch_size()))
     status = PartRunner(engine, source, run, publish, cancel_requested).execute(bool(job.retry_failures))
     if status != JobStatus.RUNNING:  # RUNNING: another worker took over and will finish the job
@@ -90,7 +91,8 @@ def _finish(job_id: str, progress: ProgressStore) -> None:
     doc = progress.publish(job_id)
     if final is not None and doc is not None:
         record(engine, "end", actor="worker", job_id=job_id, source=doc["source"], projects=doc["projects"],
-               outcome=final.value, counts={k: doc[k] for k in job_store.COUNTERS}, error=doc["error"])
+               outcome=final.value, counts={k: doc[k] for k in job_store.COUNTERS},
+               found={k: doc[k] for k in job_store.SWEEP_COUNTERS}, error=doc["error"])
 
 
 def recover_stale_parts() -> int:
@@ -148,6 +150,7 @@ def run_schedule(schedule_id: str) -> str | None:
         return None
     options = dict(sched.options or {})
     job_id = start_import(sched.source, list(sched.projects), duplicates=options.get("duplicates", "update"),
+                          deletions=options.get("deletions", "mark"),
                           credential_id=sched.credential_id, config=options.get("config"),
                           requested_by=f"schedule:{schedule_id}", schedule_id=schedule_id)
     next_run = now() + timedelta(hours=sched.every_hours)

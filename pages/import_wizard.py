@@ -168,7 +168,8 @@ def configure() -> None:
                                           key="project")
         else:
             wizard.project = st.text_input("Project key", value=preferred or "", key="project_typed") or None
-        policies = {"skip": "Skip items that already exist", "update": "Update items that already exist"}
+        policies = {"update": "Apply changes to items already imported",
+                    "skip": "Keep items already imported as they are (freeze)"}
         wizard.duplicates = st.radio("Items already in the workspace", list(policies), horizontal=True,
                                      index=list(policies).index(wizard.duplicates), format_func=policies.get,
                                      key="duplicates")
@@ -253,8 +254,9 @@ def preview_step() -> None:
             counts = frame.groupby("status").size().reset_index(name="items")
             components.bar_chart(counts, "status", title="Status in the sample")
         if result.already_imported and wizard.duplicates == "skip":
-            st.info("Items already imported will be skipped (no duplicates). Choose \"update\" in step 2 to "
-                    "refresh them instead.", icon=":material/info:")
+            st.info("Items already imported will be kept as they are, even where they changed at the source "
+                    "(the job counts them). Choose \"Apply changes\" in step 2 to refresh them instead.",
+                    icon=":material/info:")
         if not result.items:
             st.warning("The source returned no items for this project (and date filter).")
         with st.expander("Dry run: check the whole import without writing anything"):

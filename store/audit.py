@@ -15,7 +15,8 @@ from .db import data_dir
 from .jobs import now
 from .schema import audit_events
 
-ACTIONS = ("start", "end", "retry", "cancel", "undo", "schedule", "refused")  # refused: a denied cancel/retry/undo
+ACTIONS = ("start", "end", "retry", "cancel", "undo", "schedule", "purge",
+           "refused")  # refused: a denied cancel/retry/undo
 
 
 def _log_path() -> Path:

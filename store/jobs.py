@@ -20,6 +20,8 @@ from .schema import import_failures, import_gaps, import_jobs, import_parts
 
 COUNTERS = ("total", "processed", "created", "updated", "skipped", "failed")
 VISIBILITY_COUNTERS = ("internal_items", "internal_comments")  # non-public items and comments read
+# what a catch-up run found besides the items it read: soft deletes, and changes kept out by `skip`
+SWEEP_COUNTERS = ("deleted_items", "deleted_comments", "frozen")
 
 
 class JobStatus(StrEnum):

@@ -3,6 +3,16 @@
 Imported rows are unique by (source, external_id) and remember the job that created them and
 the one that last updated them: that is what makes re-runs idempotent and "undo" exact.
 Import jobs and their parts are the durable history; Redis only mirrors their progress.
+
+Soft deletes (store/soft_delete.py): an item or comment that no longer exists at the source
+keeps its row with `deleted_at` (when a run found it gone) and `deleted_by_job`. Every read
+for people (store/queries.py: the Workspace, `cli.py items|stats`, exports, the HTTP API)
+hides such rows unless asked for them (`deleted=True` or `None`); `purge` erases them. A row
+that reappears at the source is written again with both columns cleared.
+
+References between items are kept by the source's stable id (`parent_id`, `links[].target_id`)
+besides the key the source gave at read time, so they survive moves; reads show the current
+key of the item the id names (see importers/model.py, `Link`).
 """
 from __future__ import annotations
 
@@ -39,6 +49,18 @@ def _visibility() -> list[Column]:
 def _counters() -> list[Column]:
     return [Column(name, Integer, nullable=False, default=0)
             for name in ("total", "processed", "created", "updated", "skipped", "failed")]
+
+
+def _sweep_counters() -> list[Column]:
+    """What a catch-up run found beyond the pages it read (added later: server defaults, so
+    parts recorded before them read 0). `frozen`: changed items and comments read but kept as
+    first imported, because the run said `--duplicates skip`."""
+    return [Column(name, Integer, nullable=False, default=0, server_default="0")
+            for name in ("deleted_items", "deleted_comments", "frozen")]
+
+
+def _soft_delete() -> list[Column]:
+    return [_ts("deleted_at"), Column("deleted_by_job", String(32))]
 
 
 schema_info = Table("schema_info", metadata, Column("version", Integer, primary_key=True))
@@ -92,6 +114,8 @@ work_items = Table(
     _ts("closed_at"),
     Column("url", Text),
     Column("parent_key", String(255)),
+    Column("parent_id", String(255)),  # the parent's external id: survives the parent's moves
+    Column("moved_to_id", String(255)),  # a moved original (GitLab): the external id of the item it became
     Column("links", JSON, nullable=False),
     Column("attachments", JSON, nullable=False),
     Column("content_hash", String(40), nullable=False),
@@ -99,8 +123,10 @@ work_items = Table(
     Column("updated_by_job", String(32)),
     *_visibility(),
     Column("notes", JSON),  # what the import could not carry over faithfully (WorkItem.notes)
+    *_soft_delete(),
     UniqueConstraint("source", "external_id", name="uq_work_items_source_external_id"),
     Index("ix_work_items_source_project", "source", "project"),
+    Index("ix_work_items_source_key", "source", "key"),  # comments that name their item by key
     Index("ix_work_items_created_by_job", "created_by_job"),
 )
 
@@ -118,6 +144,7 @@ comments = Table(
     Column("created_by_job", String(32)),
     Column("updated_by_job", String(32)),
     *_visibility(),
+    *_soft_delete(),
     UniqueConstraint("source", "external_id", name="uq_comments_source_external_id"),
     Index("ix_comments_item_id", "item_id"),
     Index("ix_comments_created_by_job", "created_by_job"),
@@ -190,6 +217,7 @@ import_parts = Table(
     Column("done_reading", Boolean, nullable=False, default=False),
     Column("high_water", DateTime(timezone=True)),  # newest updated_at seen: next incremental run's "since"
     *_counters(),
+    *_sweep_counters(),
     Column("error", Text),
     Column("lease", String(64)),  # which worker run owns the part; a batch commits only under its lease
     _ts("heartbeat_at"),

@@ -1,10 +1,13 @@
 """Writes a batch of normalized items into the workspace in a handful of statements.
 
 A batch is classified against what the store already holds, keyed on (source, external_id):
-new items are inserted, existing ones skipped or (policy "update") merged when their content
-changed, unchanged ones skipped. Every statement is a multi-row insert or an executemany,
-never one round trip per item. The caller owns the transaction, so a batch is committed
-together with the job's cursor and counters, or not at all.
+new items are inserted, existing ones merged when their content changed (policy "update", the
+default: a catch-up run applies every change it reads) or kept as first imported (policy
+"skip", which freezes a first import and counts what it kept), unchanged ones skipped.
+Comments join items already stored, by the item's id or key (importers/model.py, `Comment`).
+Every statement is a multi-row insert or an executemany, never one round trip per item. The
+caller owns the transaction, so a batch is committed together with the job's cursor and
+counters, or not at all.
 """
 from __future__ import annotations
 
@@ -19,6 +22,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from importers.model import Comment, ItemFailure, Page, Person, StreamGap, Visibility, WorkItem
 
 from .schema import comments, labels, people, projects, work_items, workflow_states
+from .soft_delete import Deletions, drop_missing_comments
 
 SKIP, UPDATE = "skip", "update"
 _CHUNK = 500  # keeps IN (...) lists well under every driver's parameter limit
@@ -31,6 +35,8 @@ class BatchResult:
     skipped: int = 0
     failures: list[ItemFailure] = field(default_factory=list)
     comments_written: int = 0
+    frozen: int = 0  # changed items and comments kept as first imported (policy SKIP)
+    deleted_comments: int = 0  # soft-deleted: no longer in their re-read item's complete list
     succeeded_ids: list[str] = field(default_factory=list)  # external ids now in the store
     internal_items: int = 0  # items and comments of the batch that are not public (dry runs count them too)
     internal_comments: int = 0
@@ -82,6 +88,13 @@ def _insert_new(conn: Connection, table: Table, rows: list[dict]) -> None:
 
 def _hash(model) -> str:
     return hashlib.blake2b(model.model_dump_json().encode(), digest_size=16).hexdigest()
+
+
+def _comment_hash(comment: Comment) -> str:
+    """A comment's content, without how the connector named its item (id or key): the same comment
+    read through an item's list and through a repo-wide listing must not count as changed."""
+    content = comment.model_dump_json(exclude={"item_external_id", "item_key"})
+    return hashlib.blake2b(content.encode(), digest_size=16).hexdigest()
 
 
 def upsert_project(conn: Connection, project, job_id: str) -> None:
@@ -142,7 +155,7 @@ def _item_row(item: WorkItem, person_ids: dict[str, int], digest: str) -> dict:
         "assignee_source_id": item.assignee.external_id if item.assignee else None,
         "reporter_source_id": item.reporter.external_id if item.reporter else None,
         "created_at": item.created_at, "updated_at": item.updated_at, "closed_at": item.closed_at,
-        "url": item.url, "parent_key": item.parent_key,
+        "url": item.url, "parent_key": item.parent_key, "parent_id": item.parent_id, "moved_to_id": item.moved_to_id,
         "links": [link.model_dump() for link in item.links],
         "attachments": [a.model_dump() for a in item.attachments],
         "content_hash": digest,
@@ -151,21 +164,45 @@ def _item_row(item: WorkItem, person_ids: dict[str, int], digest: str) -> dict:
     }
 
 
-def _existing(conn: Connection, table, source: str, external_ids: list[str]) -> dict[str, tuple[int, str]]:
-    found: dict[str, tuple[int, str]] = {}
+@dataclass(frozen=True)
+class Stored:
+    """What the writer needs to know about a row already in the store."""
+
+    id: int
+    content_hash: str
+    deleted: bool  # soft-deleted: a row read again is back at the source and is revived
+
+
+def _existing(conn: Connection, table, source: str, external_ids: list[str]) -> dict[str, Stored]:
+    found: dict[str, Stored] = {}
     for chunk in _chunks(external_ids):
-        rows = conn.execute(select(table.c.external_id, table.c.id, table.c.content_hash)
+        rows = conn.execute(select(table.c.external_id, table.c.id, table.c.content_hash, table.c.deleted_at)
                             .where(and_(table.c.source == source, table.c.external_id.in_(chunk))))
-        found.update({r.external_id: (r.id, r.content_hash) for r in rows})
+        found.update({r.external_id: Stored(r.id, r.content_hash, r.deleted_at is not None) for r in rows})
     return found
 
 
-def write_batch(conn: Connection, pages: list[Page], *, source: str, job_id: str, policy: str = SKIP,
-                dry_run: bool = False) -> BatchResult:
-    """Classify and (unless `dry_run`) write one batch; returns what happened to each item."""
+def _changed(stored: Stored, digest: str, policy: str) -> bool | None:
+    """True: write it; False: unchanged; None: changed, but the policy keeps the first import."""
+    if stored.deleted:
+        return True  # back at the source: revived whatever the policy, since freezing concerns content
+    if stored.content_hash == digest:
+        return False
+    return True if policy == UPDATE else None
+
+
+def write_batch(conn: Connection, pages: list[Page], *, source: str, job_id: str, policy: str = UPDATE,
+                dry_run: bool = False, deletions: str = Deletions.MARK) -> BatchResult:
+    """Classify and (unless `dry_run`) write one batch; returns what happened to each item.
+
+    `policy` UPDATE applies every change read; SKIP keeps stored items and comments as first
+    imported (changed ones are counted in `frozen`). Items of pages marked `comments_complete`
+    lose the stored comments their list no longer has (soft-deleted) unless `deletions` is
+    IGNORE. Rows soft-deleted earlier are revived when read again."""
     result = BatchResult()
     items: dict[str, WorkItem] = {}
     batch_comments: list[Comment] = []
+    complete: set[str] = set()  # items whose whole comment list is in this batch
     for page in pages:
         result.failures.extend(page.failures)
         result.gaps.extend(page.gaps)
@@ -173,16 +210,21 @@ def write_batch(conn: Connection, pages: list[Page], *, source: str, job_id: str
         for item in page.items:
             items[item.external_id] = item  # a later copy of the same item wins
         batch_comments.extend(page.comments)
+        if page.comments_complete:
+            complete.update(i.external_id for i in page.items)
+    complete -= {g.item_external_id for page in pages for g in page.gaps if g.stream == "comments"}
     result.internal_items = sum(1 for item in items.values() if item.visibility != Visibility.PUBLIC)
     result.internal_comments = sum(1 for c in batch_comments if c.visibility != Visibility.PUBLIC)
 
     existing = _existing(conn, work_items, source, list(items))
     digests = {eid: _hash(item) for eid, item in items.items()}
+    verdicts = {eid: _changed(existing[eid], digests[eid], policy) for eid in items if eid in existing}
     to_insert = [eid for eid in items if eid not in existing]
-    to_update = [eid for eid in items if eid in existing and policy == UPDATE and existing[eid][1] != digests[eid]]
+    to_update = [eid for eid, verdict in verdicts.items() if verdict]
     result.created = len(to_insert)
     result.updated = len(to_update)
     result.skipped = len(items) - result.created - result.updated
+    result.frozen = sum(1 for verdict in verdicts.values() if verdict is None)
     result.succeeded_ids = list(items)
     if dry_run:
         return result
@@ -195,8 +237,8 @@ def write_batch(conn: Connection, pages: list[Page], *, source: str, job_id: str
                 for eid in to_insert]
         _insert_new(conn, work_items, rows)
     if to_update:
-        rows = [{**_item_row(items[eid], person_ids, digests[eid]), "_id": existing[eid][0], "updated_by_job": job_id}
-                for eid in to_update]
+        rows = [{**_item_row(items[eid], person_ids, digests[eid]), "_id": existing[eid].id, "updated_by_job": job_id,
+                 "deleted_at": None, "deleted_by_job": None} for eid in to_update]
         conn.execute(update(work_items).where(work_items.c.id == bindparam("_id")), rows)
     upsert_states(conn, source, {(items[eid].project, items[eid].state_name): items[eid].status.value
                                  for eid in written})
@@ -205,7 +247,13 @@ def write_batch(conn: Connection, pages: list[Page], *, source: str, job_id: str
         conn.execute(_insert(conn, labels).on_conflict_do_nothing(index_elements=["source", "project", "name"]),
                      [{"source": s, "project": p, "name": n} for s, p, n in sorted(label_rows)])
     if batch_comments:
-        result.comments_written = _write_comments(conn, batch_comments, source, job_id, policy, person_ids)
+        written_comments, frozen = _write_comments(conn, batch_comments, source, job_id, policy, person_ids)
+        result.comments_written, result.frozen = written_comments, result.frozen + frozen
+    if complete and deletions != Deletions.IGNORE:
+        stored = _existing(conn, work_items, source, sorted(complete))
+        present = {c.external_id for c in batch_comments}
+        result.deleted_comments = drop_missing_comments(conn, [row.id for row in stored.values()], present,
+                                                        source, job_id)
     return result
 
 
@@ -220,19 +268,37 @@ def upsert_states(conn: Connection, source: str, states: dict[tuple[str, str], s
                  [{"source": source, "project": p, "name": n, "category": c} for (p, n), c in sorted(states.items())])
 
 
+def _item_row_ids(conn: Connection, source: str, batch: list[Comment]) -> tuple[dict[str, int], dict[str, int]]:
+    """Stored row ids of the comments' items: by external id, and by key for comments that name
+    their item only by key (a live item wins over a soft-deleted one with the same key)."""
+    by_id = {eid: row.id for eid, row in
+             _existing(conn, work_items, source, sorted({c.item_external_id for c in batch if c.item_external_id}))
+             .items()}
+    keys = sorted({c.item_key for c in batch if c.item_key and not c.item_external_id})
+    by_key: dict[str, int] = {}
+    for chunk in _chunks(keys):
+        rows = conn.execute(select(work_items.c.key, work_items.c.id, work_items.c.deleted_at)
+                            .where(and_(work_items.c.source == source, work_items.c.key.in_(chunk)))
+                            .order_by(work_items.c.deleted_at.is_not(None).desc()))  # live rows last: they win
+        by_key.update({r.key: r.id for r in rows})
+    return by_id, by_key
+
+
 def _write_comments(conn: Connection, batch: list[Comment], source: str, job_id: str, policy: str,
-                    person_ids: dict[str, int]) -> int:
-    """Attach comments to their items; comments of items not in the store are dropped."""
+                    person_ids: dict[str, int]) -> tuple[int, int]:
+    """Attach comments to their items, stored before this run or in this batch; comments of
+    items in neither are dropped. Returns (comments written, changed ones kept by SKIP)."""
     by_id = {c.external_id: c for c in batch}
-    parents = _existing(conn, work_items, source, sorted({c.item_external_id for c in batch}))
-    item_ids = {eid: row[0] for eid, row in parents.items()}
+    item_by_id, item_by_key = _item_row_ids(conn, source, batch)
     existing = _existing(conn, comments, source, list(by_id))
     inserts, updates = [], []
+    frozen = 0
     for eid, comment in by_id.items():
-        item_id = item_ids.get(comment.item_external_id)
+        item_id = item_by_id.get(comment.item_external_id) if comment.item_external_id \
+            else item_by_key.get(comment.item_key or "")
         if item_id is None:
             continue
-        digest = _hash(comment)
+        digest = _comment_hash(comment)
         row = {"item_id": item_id, "author_id": person_ids.get(comment.author.match_key) if comment.author else None,
                "author_source_id": comment.author.external_id if comment.author else None, "body": comment.body,
                "created_at": comment.created_at, "content_hash": digest,
@@ -240,10 +306,15 @@ def _write_comments(conn: Connection, batch: list[Comment], source: str, job_id:
         if eid not in existing:
             inserts.append({**row, "source": source, "external_id": eid, "created_by_job": job_id,
                             "updated_by_job": job_id})
-        elif policy == UPDATE and existing[eid][1] != digest:
-            updates.append({**row, "_id": existing[eid][0], "updated_by_job": job_id})
+            continue
+        verdict = _changed(existing[eid], digest, policy)
+        if verdict:
+            updates.append({**row, "_id": existing[eid].id, "updated_by_job": job_id, "deleted_at": None,
+                            "deleted_by_job": None})
+        elif verdict is None:
+            frozen += 1
     if inserts:
         _insert_new(conn, comments, inserts)
     if updates:
         conn.execute(update(comments).where(comments.c.id == bindparam("_id")), updates)
-    return len(inserts) + len(updates)
+    return len(inserts) + len(updates), frozen

@@ -216,7 +216,7 @@ def test_writer_round_trips_every_field_on_both_stores(writer_engine):
                     description="line\nnext\r\n|pipe|", status="done", priority="high", labels=["ui", "日本語", ""],
                     assignee=alice, reporter=alice, created_at=created, updated_at=created,
                     closed_at=created + timedelta(days=1), url="https://x.example/RT-1", parent_key="RT-0",
-                    links=[Link(kind="blocks", target_key="RT-2")],
+                    links=[Link(kind="blocks", target_key="OLD-2", target_id="2")],  # RT-2 since a move
                     attachments=[Attachment(file_name="a b.png", size=12, url=None)])
     bare = WorkItem(source="rt", external_id="2", key="RT-2", project="RT", title="bare", status="todo",
                     created_at=created, updated_at=created)
@@ -229,10 +229,10 @@ def test_writer_round_trips_every_field_on_both_stores(writer_engine):
     rows = {r["key"]: r for r in queries.items(writer_engine, source="rt")}
     detail = queries.item_detail(writer_engine, rows["RT-1"]["id"])
     assert (detail["title"], detail["description"], detail["labels"]) == (full.title, full.description, full.labels)
-    assert detail["links"] == [{"kind": "blocks", "target_key": "RT-2"}]
+    assert detail["links"] == [{"kind": "blocks", "target_key": "RT-2", "target_id": "2"}]  # the current key
     assert detail["attachments"] == [{"file_name": "a b.png", "size": 12, "url": None}]
     assert utc_of(detail["created_at"]) == full.created_at and utc_of(detail["closed_at"]) == full.closed_at
-    assert (detail["parent_key"], detail["url"], detail["priority"]) == ("RT-0", full.url, "high")
+    assert (detail["parent_key"], detail["url"], detail["priority"]) == ("RT-0", full.url, "high")  # as read
     assert (rows["RT-1"]["assignee"], rows["RT-2"]["assignee"]) == ("Alice 🚀", None)
     assert [c["body"] for c in detail["comments"]] == ["\\N is not NULL"]
     bare_detail = queries.item_detail(writer_engine, rows["RT-2"]["id"])

@@ -12,7 +12,7 @@ def _items(engine):
 
 def test_rerun_with_skip_creates_nothing(store_backend, run_import, engine):
     first = run_import("demo", ["ACME"], config={"size": "600"})
-    second = run_import("demo", ["ACME"], config={"size": "600"}, incremental=False)
+    second = run_import("demo", ["ACME"], config={"size": "600"}, incremental=False, duplicates="skip")
 
     assert first["created"] == 597 and first["failed"] == 3
     assert second["created"] == 0 and second["updated"] == 0

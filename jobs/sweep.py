@@ -1,0 +1,142 @@
+"""The deletion sweep: after a part has read what changed, find what no longer exists at the source.
+
+A catch-up run reads only what changed since the last one, and a deletion changes nothing a
+"since" query can see. So once the read is done, the sweep compares the store with the
+source's id listing (`Source.item_ids`, the cheapest complete route each API has):
+
+1. listed ids that are not live in the store (missed by a since-query's precision, revived at the
+   source, or failed in an earlier run) are read with `Source.fetch` and written;
+2. live stored ids the listing lacks are offered to `Source.follow_moves`: what it re-reads was
+   moved (its key and project follow), the rest is soft-deleted with its comments;
+3. stored comments of items this run did not rewrite are re-checked where the source can
+   (`Source.recheck_comments`, JIRA's `POST /comment/list`): gone ones are soft-deleted, edited
+   ones updated. Items re-read with their whole comment list were already reconciled by the
+   writer (`Page.comments_complete`).
+
+Knows neither RQ nor Streamlit: the runner hands it the part's own commit, so everything it writes
+goes through the writer under the part's lease, and it is idempotent, so a resumed part simply
+sweeps again. It is skipped for a project's first import (nothing stored to compare) and with
+`--deletions ignore`.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, and_, or_, select
+
+from importers.base import Source
+from importers.model import Page
+from store.schema import comments, work_items
+from store.writer import BatchResult
+
+RECHECK_CHUNK = 1000  # comment ids a `recheck_comments` call gets (JIRA's /comment/list takes 1,000)
+
+
+@dataclass
+class SweepResult:
+    fetched: int = 0  # listed items that were not live in the store, read and written now
+    moved: int = 0  # items the listing lacked that were found elsewhere and updated
+    deleted_items: int = 0
+    deleted_comments: int = 0
+
+
+@dataclass(frozen=True)
+class SweepHooks:
+    """What the sweep needs from the part that runs it."""
+
+    write: Callable[[list[Page]], BatchResult]  # commit pages like a batch, under the part's lease
+    failed: Callable[[], set[str]]  # ids this part already reported as failed: not read again
+    mark_items: Callable[[list[str]], tuple[int, int]]  # soft-delete items -> (items, comments) marked
+    mark_comments: Callable[[list[str]], int]  # soft-delete comments -> marked
+
+
+class DeletionSweep:
+    def __init__(self, engine: Engine, source: Source, source_name: str, project: str, job_id: str,
+                 hooks: SweepHooks, batch_size: int = 500):
+        self.engine = engine
+        self.source = source
+        self.source_name = source_name
+        self.project = project
+        self.job_id = job_id
+        self.hooks = hooks
+        self.batch_size = batch_size
+
+    def run(self) -> SweepResult:
+        result = SweepResult()
+        present: set[str] = set()
+        for ids in self.source.item_ids(self.project):
+            present.update(ids)
+        live = self._live_item_ids()
+        new = sorted(present - live - self.hooks.failed())
+        if new:
+            result.fetched = self._write(self.source.fetch(self.project, new))[0]
+        missing = sorted(live - present)
+        if missing:
+            written, seen = self._write(self.source.follow_moves(self.project, missing))
+            result.moved = written
+            gone = [eid for eid in missing if eid not in seen]
+            if gone:
+                result.deleted_items, result.deleted_comments = self.hooks.mark_items(gone)
+        result.deleted_comments += self._recheck_comments()
+        return result
+
+    def _write(self, pages: Iterable[Page]) -> tuple[int, set[str]]:
+        """Commit `pages` in batches; (items written, ids of items and failures seen)."""
+        written, seen = 0, set[str]()
+        for batch in _batched(pages, self.batch_size):
+            for page in batch:
+                page.cursor = None  # a sweep never moves the part's read position
+                seen.update(i.external_id for i in page.items)
+                seen.update(f.external_id for f in page.failures)
+            outcome = self.hooks.write(batch)
+            written += outcome.created + outcome.updated
+        return written, seen
+
+    def _live_item_ids(self) -> set[str]:
+        with self.engine.connect() as conn:
+            return set(conn.execute(select(work_items.c.external_id).where(and_(
+                work_items.c.source == self.source_name, work_items.c.project == self.project,
+                work_items.c.deleted_at.is_(None)))).scalars())
+
+    def _comments_to_recheck(self) -> list[str]:
+        """Live comments of the project's live items that this job did not rewrite."""
+        untouched = select(work_items.c.id).where(and_(
+            work_items.c.source == self.source_name, work_items.c.project == self.project,
+            work_items.c.deleted_at.is_(None),
+            or_(work_items.c.updated_by_job.is_(None), work_items.c.updated_by_job != self.job_id)))
+        with self.engine.connect() as conn:
+            return sorted(conn.execute(select(comments.c.external_id).where(and_(
+                comments.c.item_id.in_(untouched), comments.c.deleted_at.is_(None)))).scalars())
+
+    def _recheck_comments(self) -> int:
+        stored = self._comments_to_recheck()
+        deleted = 0
+        for start in range(0, len(stored), RECHECK_CHUNK):
+            chunk = stored[start:start + RECHECK_CHUNK]
+            pages = self.source.recheck_comments(self.project, chunk)
+            if pages is None:  # the source has no such route: re-read items' lists are all there is
+                return deleted
+            still: set[str] = set()
+            for batch in _batched(pages, self.batch_size):
+                for page in batch:
+                    page.cursor = None
+                    still.update(c.external_id for c in page.comments)
+                self.hooks.write(batch)
+            gone = [eid for eid in chunk if eid not in still]
+            if gone:
+                deleted += self.hooks.mark_comments(gone)
+        return deleted
+
+
+def _batched(pages: Iterable[Page], size: int) -> Iterator[list[Page]]:
+    batch: list[Page] = []
+    count = 0
+    for page in pages:
+        batch.append(page)
+        count += page.size + len(page.comments) // 4
+        if count >= size:
+            yield batch
+            batch, count = [], 0
+    if batch:
+        yield batch

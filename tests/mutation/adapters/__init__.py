@@ -1,0 +1,1 @@
+"""One module per source, each defining `Adapter(MutationAdapter)`; see tests/mutation/adapter.py."""
