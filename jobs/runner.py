@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, and_, select
+from sqlalchemy import Connection, Engine, and_, or_, select
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from importers.base import Source
@@ -333,12 +333,14 @@ class PartRunner:
                        notes=[*(part.notes or []), note])
 
     def _has_items(self) -> bool:
-        """Whether the project has items stored (by earlier imports, or by this part before a resume):
-        a first import has nothing a sweep could find gone, so it skips the id listing."""
+        """Whether earlier imports stored items of the project: a first import (also when resumed or
+        retried) has nothing a sweep could find gone, so it skips the id listing."""
         r = self.run_info
         with self.engine.connect() as conn:
             return conn.execute(select(work_items.c.id).where(and_(
-                work_items.c.source == r.source_name, work_items.c.project == r.project)).limit(1)).first() is not None
+                work_items.c.source == r.source_name, work_items.c.project == r.project,
+                or_(work_items.c.created_by_job.is_(None), work_items.c.created_by_job != r.job_id))).limit(1)
+            ).first() is not None
 
     def _sweep(self) -> SweepResult:
         """Find and soft-delete what no longer exists at the source; with `--deletions purge`, erase it."""
