@@ -25,11 +25,13 @@ def _print_json(data) -> None:
 
 def _progress_line(doc: dict) -> str:
     width = 30
-    filled = int(width * doc["percentage"] / 100)
+    known = doc["percentage"] is not None  # None: the source cannot count its items, the total comes at the end
+    filled = int(width * doc["percentage"] / 100) if known else 0
+    bar = f"[{'#' * filled}{'.' * (width - filled)}] {doc['percentage']:5.1f}%" if known else f"[{'?' * width}]     ?%"
     eta = f" eta {doc['eta_seconds']:.0f}s" if doc.get("eta_seconds") else ""
     wait = f" waiting ({doc['wait_reason']})" if doc.get("waiting_until") else ""
-    return (f"[{'#' * filled}{'.' * (width - filled)}] {doc['percentage']:5.1f}% "
-            f"{doc['processed']}/{doc['total']} created {doc['created']} updated {doc['updated']} "
+    return (f"{bar} {doc['processed']}/{doc['total'] if doc['total'] is not None else '?'} "
+            f"created {doc['created']} updated {doc['updated']} "
             f"skipped {doc['skipped']} failed {doc['failed']} {doc['items_per_second']}/s{eta}{wait} [{doc['status']}]")
 
 
@@ -146,7 +148,8 @@ def cmd_jobs(args, api) -> int:
         return OK
     for d in docs:
         print(f"{d['job_id']}  {d['created_at'][:19]}  {d['source']:<10} {','.join(d['projects'])[:30]:<30} "
-              f"{d['status']:<10} {d['processed']}/{d['total']} created {d['created']} failed {d['failed']}"
+              f"{d['status']:<10} {d['processed']}/{'?' if d['total'] is None else d['total']} "
+              f"created {d['created']} failed {d['failed']}"
               f"{'  (undone)' if d['undone_at'] else ''}")
     for s in api.schedules_list():
         print(f"schedule {s['id']}: {s['source']} {','.join(s['projects'])} every {s['every_hours']} h, "

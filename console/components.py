@@ -1,24 +1,34 @@
-"""Small drawing helpers shared by the pages. Source data is always drawn as text (dataframes,
-st.text, charts), never through Markdown or HTML, so a title like `<script>` or `![x](http://..)`
-stays inert."""
+"""Small drawing helpers shared by the pages, and the console's words for statuses and outcomes.
+
+One word per idea: a job's state is named only through `job_state_label`, a work item's status
+(its workflow state's name) only through `item_status`, a finished job's result only through `outcome`, so no page says
+"partial" where another says "Finished with failures". Source data is drawn as text (dataframes,
+st.text, charts) or through `console.markdown` (sanitised), never as raw Markdown or HTML.
+"""
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 
 import altair as alt
 import pandas as pd
 import streamlit as st
 
+from importers import source_class
+from importers.errors import SourceError
+from importers.model import Status
+
 from .state import STEPS
 
 BadgeColor = Literal["red", "orange", "yellow", "blue", "green", "violet", "gray", "grey", "primary"]
-STATUS_LABELS: dict[str, tuple[str, BadgeColor, str]] = {  # job status -> (label, badge colour, icon)
+JOB_STATES: dict[str, tuple[str, BadgeColor, str]] = {  # job state -> (label, badge colour, icon)
     "queued": ("Queued", "gray", ":material/schedule:"),
     "running": ("Running", "blue", ":material/sync:"),
     "succeeded": ("Succeeded", "green", ":material/check_circle:"),
     "partial": ("Finished with failures", "orange", ":material/warning:"),
     "failed": ("Failed", "red", ":material/error:"),
     "cancelled": ("Cancelled", "gray", ":material/cancel:"),
+    "undone": ("Undone", "gray", ":material/undo:"),  # not a job status: a finished job whose items were removed
 }
 AUTH_LABELS = {  # api.sources() auth -> (label, colour)
     "environment": ("Configured from the environment", "green"),
@@ -26,7 +36,118 @@ AUTH_LABELS = {  # api.sources() auth -> (label, colour)
     "not configured": ("Not configured", "gray"),
     "none needed": ("No credentials needed", "blue"),
 }
+FINISHED = {"succeeded", "partial", "failed", "cancelled"}
 
+
+# -- words -----------------------------------------------------------------------------------
+def job_state(doc: dict) -> str:
+    """The state a person sees: the job's status, or "undone" once its items were removed."""
+    return "undone" if doc.get("undone_at") else doc["status"]
+
+
+def job_state_label(doc_or_status: dict | str) -> str:
+    """"Finished with failures" for a partial job, "Undone" for an undone one, and so on."""
+    state = job_state(doc_or_status) if isinstance(doc_or_status, dict) else doc_or_status
+    return JOB_STATES.get(state, (state.replace("_", " ").capitalize(),))[0]
+
+
+def item_status(state: str | None, category: str | None = None) -> str:
+    """A work item's status as a person reads it, wherever one is shown: its workflow state's name
+    ("In Review"), else its category's label ("In progress", never `in_progress`)."""
+    if state:
+        return state
+    if not category:
+        return "-"
+    try:
+        return Status(category).label
+    except ValueError:
+        return category.replace("_", " ").capitalize()
+
+
+def source_label(name: str) -> str:
+    try:
+        return source_class(name).label
+    except SourceError:  # a source this release no longer knows
+        return name
+
+
+def source_noun(name: str) -> str:
+    """What the source calls its items ("issues", "tickets", "items")."""
+    try:
+        return source_class(name).item_noun
+    except SourceError:
+        return "items"
+
+
+def job_name(doc: dict) -> str:
+    """"GitHub / acme/web, acme/api · 29 Nov 09:44": what a person calls an import (UTC)."""
+    when = doc.get("created_at")
+    stamp = f" · {datetime.fromisoformat(when):%d %b %H:%M}" if when else ""
+    return f"{source_label(doc['source'])} / {', '.join(doc['projects'])}{stamp}"
+
+
+def outcome(doc: dict) -> tuple[str, str]:
+    """(kind, sentence) saying how a finished job ended; kind is success/warning/error/info.
+
+    Counts say what happened to the items read: "50 items read: 0 created, 50 skipped
+    (already in the workspace)" rather than "50 items imported" when nothing was."""
+    state = job_state(doc)
+    read = f"{doc['processed']:,} item{'s' if doc['processed'] != 1 else ''} read"
+    parts = [f"{doc['created']:,} created", f"{doc['updated']:,} updated",
+             f"{doc['skipped']:,} skipped (already in the workspace)"]
+    if doc.get("failed"):
+        parts.append(f"{doc['failed']:,} failed")
+    counts = f"{read}: {', '.join(parts)}"
+    if state == "undone":
+        when = (doc.get("undone_at") or "")[:16].replace("T", " ")
+        return "info", f"Undone at {when} UTC: the items this import created were removed."
+    if state == "succeeded":
+        dry = " Dry run: nothing was written." if doc.get("dry_run") else ""
+        return "success", f"Succeeded: {counts}.{dry}"
+    if state == "partial":
+        return "warning", (f"Finished with failures: {counts}. See which items failed and why below, fix the cause, "
+                           f"then retry the failed items.")
+    if state == "failed":
+        return "error", (f"Failed: {counts} before it stopped. Retry resumes from the last committed batch "
+                         f"(nothing is imported twice).")
+    if state == "cancelled":
+        return "info", f"Cancelled: {counts} before it stopped. Retry resumes where it stopped."
+    return "info", f"{job_state_label(doc)}: {counts} so far."
+
+
+ALERTS = {"success": (st.success, ":material/check_circle:"), "warning": (st.warning, ":material/warning:"),
+          "error": (st.error, ":material/error:"), "info": (st.info, ":material/info:")}
+
+
+def outcome_alert(doc: dict) -> None:
+    kind, sentence = outcome(doc)
+    draw, icon = ALERTS[kind]
+    draw(sentence, icon=":material/undo:" if job_state(doc) == "undone" else icon)
+
+
+def isolate(text: str | None) -> str:
+    """Text from a source (a person's name) wrapped in Unicode first-strong isolates, so a
+    right-to-left name cannot reorder what follows it on the line (a date, a separator)."""
+    return f"\u2068{text or ''}\u2069"
+
+
+# -- drawing -----------------------------------------------------------------------------------
+COUNTERS = ("processed", "created", "updated", "skipped", "failed")
+# numbers with thousands separators ("12,345"), narrow enough for a table to fit 1280 px
+COUNT_COLUMNS = {name: st.column_config.NumberColumn(name if name != "processed" else "read", format="localized",
+                                                     width="small") for name in COUNTERS}
+
+
+def attempts_frame(doc: dict) -> pd.DataFrame:
+    """One row a run of the job: when, by whom, how it ended, the job's counters at its end."""
+    return pd.DataFrame([{
+        "attempt": "first run" if a["number"] == 1 else f"retry {a['number'] - 1}",
+        "started (UTC)": (a["started_at"] or "")[:19].replace("T", " "),
+        "by": a.get("requested_by"),
+        "outcome": job_state_label(a["status"]),
+        **{c: a[c] for c in COUNTERS},
+        "reason": a.get("error") or "",
+    } for a in doc["attempts"]])
 
 def step_indicator(step: int) -> None:
     """"1 Choose source > 2 Configure > 3 Preview > 4 Start", the current step highlighted."""
@@ -41,8 +162,8 @@ def step_indicator(step: int) -> None:
                 st.badge(f"{number}. {name}", color="gray", width="stretch")
 
 
-def status_badge(status: str) -> None:
-    label, color, icon = STATUS_LABELS.get(status, (status, "gray", ""))
+def status_badge(doc: dict) -> None:
+    label, color, icon = JOB_STATES.get(job_state(doc), (job_state_label(doc), "gray", ""))
     st.badge(label, color=color, icon=icon or None)
 
 
@@ -50,7 +171,8 @@ def preview_frame(items) -> pd.DataFrame:
     """The preview table's columns from WorkItems: `status` is the workflow state's name, `category`
     the group it is filed under."""
     return pd.DataFrame([{
-        "key": i.key, "title": i.title, "status": i.state_name, "category": i.status.label,
+        "key": i.key, "title": i.title, "status": item_status(i.state_name, i.status.value),
+        "category": item_status(None, i.status.value),
         "assignee": i.assignee.display_name if i.assignee else None,
         "created": i.created_at, "updated": i.updated_at,
     } for i in items], columns=["key", "title", "status", "category", "assignee", "created", "updated"])
@@ -60,11 +182,11 @@ def bar_chart(frame: pd.DataFrame, category: str, value: str = "items", color: s
               title: str | None = None, height: int | None = None) -> None:
     """A horizontal bar chart (counts by category), drawn by Vega: labels are text, never HTML."""
     if frame.empty:
-        st.caption("Nothing to chart yet.")
+        st.caption("Nothing to chart.")
         return
-    encoding = dict(x=alt.X(f"{value}:Q", title=value),
+    encoding = dict(x=alt.X(f"{value}:Q", title=value, axis=alt.Axis(format=",d", tickMinStep=1)),
                     y=alt.Y(f"{category}:N", sort="-x", title=None, axis=alt.Axis(labelOverlap=False, labelLimit=160)),
-                    tooltip=[category, value])
+                    tooltip=[category, alt.Tooltip(f"{value}:Q", format=",")])
     if color:
         encoding["color"] = alt.Color(f"{color}:N")
     height = height or max(90, 28 * frame[category].nunique())  # every bar gets room for its label
@@ -83,3 +205,43 @@ def duration(seconds: float | None) -> str:
         return f"{minutes}m {seconds:02d}s"
     hours, minutes = divmod(minutes, 60)
     return f"{hours}h {minutes:02d}m"
+
+
+# -- layout for both screen sizes ----------------------------------------------------------------
+# Keyed containers (Streamlit gives them the class st-key-<key>) that CSS adapts to the screen, by
+# the key's start: "counters..." keeps three metrics a row on a phone instead of one under another;
+# "wide_only..." and "narrow_only..." hold two renderings of one list (a table at 1280 px, cards at 390 px).
+PAGE_CSS = """<style>
+@keyframes acgs2-slide { 0% { left: -35%; } 100% { left: 100%; } }
+.acgs2-indeterminate { position: relative; height: 0.5rem; margin: 0.5rem 0 0.25rem; border-radius: 0.25rem;
+  overflow: hidden; background: #dde2ee; }
+.acgs2-indeterminate > div { position: absolute; top: 0; bottom: 0; width: 35%; border-radius: 0.25rem;
+  background: #3b5bdb; animation: acgs2-slide 1.4s ease-in-out infinite; }
+.acgs2-md { font-size: 0.95rem; line-height: 1.5; overflow-wrap: anywhere; }
+.acgs2-md pre { background: #f4f6fb; padding: 0.5rem 0.75rem; border-radius: 0.4rem; overflow-x: auto; }
+.acgs2-md code { background: #f4f6fb; padding: 0 0.2rem; border-radius: 0.2rem; }
+.acgs2-md table { border-collapse: collapse; }
+.acgs2-md th, .acgs2-md td { border: 1px solid #dde2ee; padding: 0.2rem 0.5rem; }
+.acgs2-comment { border: 1px solid #dde2ee; border-radius: 0.5rem; padding: 0.5rem 0.75rem; margin-bottom: 0.5rem; }
+.acgs2-comment-head { font-size: 0.85rem; color: #5c6478; margin-bottom: 0.25rem; }
+.acgs2-author { font-weight: 600; color: #1c2233; }
+@media (max-width: 640px) {
+  [class*="st-key-counters"] [data-testid="stColumn"] { min-width: calc(33% - 1rem) !important;
+    flex: 1 1 calc(33% - 1rem) !important; }
+  [class*="st-key-counters"] [data-testid="stMetricValue"] { font-size: 1.5rem; }
+  [class*="st-key-wide_only"] { display: none; }
+}
+@media (min-width: 641px) { [class*="st-key-narrow_only"] { display: none; } }
+</style>"""
+
+
+def page_style() -> None:
+    """The console's few layout rules (see PAGE_CSS); every page calls it through app.py."""
+    st.html(PAGE_CSS)
+
+
+def indeterminate_bar(text: str) -> None:
+    """A moving bar for work whose total is not known yet, with what is being done as its caption."""
+    st.html('<div class="acgs2-indeterminate" role="progressbar" aria-label="in progress, total not known yet">'
+            '<div></div></div>')
+    st.caption(text)

@@ -1,14 +1,22 @@
-"""The journeys, their guides, and the `?` help panel shown on every wizard step."""
+"""The journeys, their guides, and the `?` help panel of each wizard step.
+
+The panel answers three questions where the user is: what this step needs, what goes wrong here
+(and the error just met, if any), and which guide section helps; it recommends the guide of the
+import's size once that is known, else of the journey the user chose, and ends with a contact
+link configured by CONSOLE_CONTACT_URL (https: or mailto:), never a made-up address.
+"""
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import streamlit as st
 
 GUIDES_DIR = Path(__file__).resolve().parent.parent / "guides"
-DEFAULT_SUPPORT_EMAIL = "support@acgs2.example"
+CONTACT_ENV = "CONSOLE_CONTACT_URL"
 PITCH_MAX = 100  # under this many items: a pitch
 PILOT_MAX = 1_000  # up to this many: a pilot; more: a migration
 
@@ -38,11 +46,58 @@ JOURNEYS = (
 BY_KEY = {j.key: j for j in JOURNEYS}
 
 
-def journey_for_size(size: int | None) -> str:
-    """pitch under ~100 items, pilot up to ~1,000, migration above; pitch when the size is unknown."""
-    if size is None or size < PITCH_MAX:
+@dataclass(frozen=True)
+class StepHelp:
+    needs: str  # what this step needs from the user
+    problems: tuple[str, ...]  # what goes wrong here, and what to do
+    sections: dict[str, str]  # journey -> the heading of its guide's section that fits this step
+
+
+STEP_HELP = {
+    "source": StepHelp(
+        "Pick where your work is today. Each card says whether its credentials come from the server's "
+        "environment, were saved before, or still need entering. Demo needs nothing.",
+        ("**cannot reach Redis** or the store: the console's services are down; `./start.sh` starts them.",),
+        {"pitch": "Before you start (2 minutes)", "pilot": "Before you start",
+         "migration": "Preparation checklist (one day)"}),
+    "configure": StepHelp(
+        "The address of your tool and a read-only token (or user and password for ServiceNow), then "
+        "**Test connection**: it names the account it reached. Saved or server credentials are used for "
+        "any field you leave empty.",
+        ("**rejected the credentials (HTTP 401)**: the token is wrong or expired; make a new one.",
+         "**denied access (HTTP 403)**: the account lacks read access to the project.",
+         "**could not be reached**: check the address; a proxy or VPN is the usual cause.",
+         "**not valid** (a URL or an instance name): the message names the field to correct."),
+        {"pitch": "Using a real project", "pilot": "Troubleshooting", "migration": "Troubleshooting"}),
+    "preview": StepHelp(
+        "Nothing: the preview only reads. Check that statuses, assignees and dates look right; the "
+        "estimated total says how long the import takes. A dry run checks every item without writing.",
+        ("**Preview failed**: the project may be gone or unreadable for this account: go back and pick another.",
+         "**unknown total**: some tools (GitHub without search) cannot count up front; the import still runs."),
+        {"pitch": "Steps", "pilot": "Steps (about 15 minutes)", "migration": "How long will the import take?"}),
+    "start": StepHelp(
+        "A running worker (`./start.sh` starts one). The import runs in the background: you can leave "
+        "the page. A repeated import of a project is incremental: it reads only what changed since the last one.",
+        ("**Waiting for a worker**: no worker is running; start one with `python cli.py worker`.",
+         "**could not start**: Redis or the store cannot be reached, or the credentials cannot be saved "
+         "(CREDENTIAL_ENCRYPTION_KEY)."),
+        {"pitch": "What to expect", "pilot": "Keeping the pilot current",
+         "migration": "Bulk import (while people keep working in the old tool)"}),
+}
+
+
+def journey_for_size(size: int | None) -> str | None:
+    """pitch under ~100 items, pilot up to ~1,000, migration above; None when the size is unknown."""
+    if size is None:
+        return None
+    if size < PITCH_MAX:
         return "pitch"
     return "pilot" if size <= PILOT_MAX else "migration"
+
+
+def fitting_journey(size: int | None, journey: str | None) -> str | None:
+    """The guide to recommend: by the import's size once known, else the journey the user chose."""
+    return journey_for_size(size) or (journey if journey in BY_KEY else None)
 
 
 def guide_text(key: str) -> str:
@@ -50,25 +105,62 @@ def guide_text(key: str) -> str:
     return path.read_text(encoding="utf-8") if key in BY_KEY and path.exists() else ""
 
 
-def support_email() -> str:
-    return (os.environ.get("SUPPORT_EMAIL") or "").strip() or DEFAULT_SUPPORT_EMAIL
+def slug(heading: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", heading.lower()).strip("-")
 
 
-def help_button(size: int | None, where: str) -> None:
-    """The `?` popover: the three guides, the one fitting `size` highlighted, and Contact us."""
-    fitting = journey_for_size(size)
-    with st.popover("?", help="Guides and support", key=f"help_{where}"):
-        st.markdown("**Which guide fits?**")
+def guide_section(key: str, wanted: str) -> tuple[str, str] | None:
+    """(heading, body) of the `## ` section of guide `key` whose slug is `wanted`, or None."""
+    for chunk in re.split(r"(?m)^## ", guide_text(key))[1:]:
+        heading, _, body = chunk.partition("\n")
+        if slug(heading) == wanted:
+            return heading.strip(), body.strip()
+    return None
+
+
+def contact_url() -> str | None:
+    """CONSOLE_CONTACT_URL when it is an https:, http: or mailto: address, else None (not shown)."""
+    value = (os.environ.get(CONTACT_ENV) or "").strip()
+    parts = urlsplit(value)
+    if parts.scheme in ("https", "http") and parts.netloc or parts.scheme == "mailto" and parts.path:
+        return value
+    return None
+
+
+def contact_line() -> None:
+    url = contact_url()
+    if url:
+        st.markdown(f"Stuck? [Contact us]({url})")
+    else:
+        st.caption(f"Stuck? Ask whoever runs this console (an admin can set {CONTACT_ENV} to show a contact "
+                   "link here).")
+
+
+def help_button(step: str, size: int | None, journey: str | None, error: str | None = None) -> None:
+    """The `?` popover of wizard step `step` (a STEP_HELP key)."""
+    info = STEP_HELP[step]
+    fitting = fitting_journey(size, journey)
+    with st.popover("?", help="Help for this step", key=f"help_{step}"):
+        st.markdown("**What this step needs**")
+        st.markdown(info.needs)
+        if error:
+            st.markdown("**The error you met here**")
+            st.text(error)
+        st.markdown("**What can go wrong here**")
+        st.markdown("\n".join(f"- {line}" for line in info.problems))
+        st.markdown("**Guides**")
         size_text = f"about {size:,} items" if size is not None else "a size not known yet"
-        st.caption(f"This import: {size_text}.")
-        for journey in JOURNEYS:
-            label = f"{journey.title} guide ({journey.fits})"
-            if journey.key == fitting:
+        st.caption(f"This import: {size_text}" + ("" if journey_for_size(size) or not fitting
+                                                  else f"; your journey: {BY_KEY[fitting].title.lower()}") + ".")
+        for j in JOURNEYS:
+            section = info.sections[j.key]
+            label = f"{j.title} guide: {section}"
+            params = {"guide": j.key, "section": slug(section)}
+            if j.key == fitting:
                 with st.container(border=True):
-                    st.success(f"Recommended for this import: {journey.title}", icon=":material/star:")
-                    st.page_link("pages/guides.py", label=label, icon=journey.icon,
-                                 query_params={"guide": journey.key})
+                    st.success(f"Recommended for this import: {j.title}", icon=":material/star:")
+                    st.page_link("pages/guides.py", label=label, icon=j.icon, query_params=params)
             else:
-                st.page_link("pages/guides.py", label=label, icon=journey.icon, query_params={"guide": journey.key})
+                st.page_link("pages/guides.py", label=label, icon=j.icon, query_params=params)
         st.divider()
-        st.markdown(f"Stuck? [Contact us](mailto:{support_email()}) ({support_email()})")
+        contact_line()

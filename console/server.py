@@ -1,4 +1,6 @@
-"""ASGI entry of the console: `streamlit run console/server.py` (what ./start.sh runs).
+"""ASGI entry of the console: `streamlit run console/server.py` (what ./start.sh runs), and
+`streamlit run app.py`, whose module branch builds the same st.App from `app_options()` here:
+routes and middleware added to `app_options()` are served by both.
 
 It serves app.py unchanged and works around streamlit/streamlit#7074: opened directly at a page's
 URL (e.g. /import), the frontend guesses the server's base path by probing
@@ -84,4 +86,10 @@ class BaseUrlMiddleware:
 # st.navigation): every page goes through app.py and its sign-in (see console/signin.py).
 PagesManager.uses_pages_directory = False
 
-app = st.App(APP_SCRIPT, routes=restapi.routes(), middleware=[Middleware(BaseUrlMiddleware)])
+
+def app_options() -> dict[str, Any]:
+    """What both entries pass to st.App besides the script: the HTTP API's routes and the middleware."""
+    return {"routes": restapi.routes(), "middleware": [Middleware(BaseUrlMiddleware)]}
+
+
+app = st.App(APP_SCRIPT, **app_options())

@@ -22,7 +22,24 @@ from .errors import AuthError, NetworkError, NotFoundError, RateLimitedError, So
 from .redact import nothing
 
 T = TypeVar("T")
-WaitListener = Callable[[datetime | None, str], None]
+
+
+class WaitReason(str):
+    """Why the policy waits, as text, and whether the vendor's rate limit is the cause.
+
+    A `str`, so a listener that only shows the reason needs nothing more; the progress view
+    reads `rate_limited` to say "rate limit" only for rate limits, and "retrying" for the
+    rest (a refused connection, a 5xx)."""
+
+    rate_limited: bool
+
+    def __new__(cls, text: str, rate_limited: bool = False) -> WaitReason:
+        reason = super().__new__(cls, text)
+        reason.rate_limited = rate_limited
+        return reason
+
+
+WaitListener = Callable[[datetime | None, str], None]  # (until, reason: a WaitReason while waiting, "" once over)
 
 
 class Transient(Exception):
@@ -68,8 +85,9 @@ class RetryPolicy:
             until = datetime.now(UTC) + timedelta(seconds=seconds)
             raise self._give_up(exc, until)
         if self.on_wait is not None:
-            reason = exc.reason if isinstance(exc, Transient) else str(exc)
-            self.on_wait(datetime.now(UTC) + timedelta(seconds=seconds), self.redact(reason))
+            reason = WaitReason(self.redact(exc.reason), exc.rate_limited) if isinstance(exc, Transient) \
+                else WaitReason(self.redact(str(exc)))
+            self.on_wait(datetime.now(UTC) + timedelta(seconds=seconds), reason)
 
     def _give_up(self, exc: BaseException | None, until: datetime | None) -> SourceError:
         if isinstance(exc, Transient) and (exc.rate_limited or exc.until is not None):

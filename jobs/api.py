@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -95,6 +96,34 @@ def check_settings(source: str, config: dict[str, str]) -> None:
                               field=f"config.{key}")
 
 
+def saved_settings(source: str) -> tuple[dict[str, str], list[str]] | None:
+    """The saved credentials of `source` as the form shows them: (public settings by name, names of
+    the secret settings saved), or None when none are saved. Secrets never leave this function."""
+    engine = engine_for()
+    saved = credentials.saved_for(engine, source)
+    if saved is None:
+        return None
+    public, secrets = split_config(source, credentials.get(engine, saved))
+    return public, sorted(secrets)
+
+
+def in_form_words(source: str, message: str) -> str:
+    """An error message as the console's form shows it: each environment variable the message names
+    (what the CLI and a server's settings use) replaced by the label of the form field the user typed
+    into, e.g. "check JIRA_USER_EMAIL and JIRA_API_TOKEN" -> 'check "Account email" and "API token"'."""
+    for setting in source_class(source).settings:
+        message = message.replace(f"set {setting.env} or enter it in the form", "enter it in the form")
+        message = re.sub(rf"\b{re.escape(setting.env)}\b", f'"{setting.label}"', message)
+    return message
+
+
+def incremental_since(source: str, projects: list[str]) -> dict[str, datetime | None]:
+    """Per project, where a repeated import would start reading: the newest item time of its last
+    successful import (None: never imported, so everything is read). Same rule as start_import."""
+    engine = engine_for()
+    return {project: job_store.last_high_water(engine, source, project) for project in projects}
+
+
 def save_credentials(source: str, config: dict[str, str]) -> str:
     """Encrypt and keep the credentials for later imports (raises NoKeyError without a key)."""
     return credentials.put(engine_for(), source, {k: v for k, v in config.items() if v}, saved=True)
@@ -140,6 +169,20 @@ def preview(source: str, project: str | None = None, config: dict[str, str] | No
     sampled = sum(1 for i in items if i.visibility != Visibility.PUBLIC)
     return Preview(items, total, existing, already, time.perf_counter() - started,
                    internal_items=internal.get("items", sampled), internal_comments=internal.get("comments"))
+
+
+def start_demo(kind: str = "clean", requested_by: str = "console") -> str:
+    """Start one of the demo source's one-click imports (importers/demo/settings.ONE_CLICK) and
+    return its job id: "clean" (50 items, ends Succeeded) or "failures" (3 items fail the first
+    read and come through on "Retry failed items"). Reads everything each time, so a second click
+    shows every item skipped rather than an empty run. ConfigError for an unknown kind."""
+    from importers.demo.settings import ONE_CLICK
+
+    if kind not in ONE_CLICK:
+        raise ConfigError(f"no demo {kind!r}: choose one of {', '.join(ONE_CLICK)}")
+    project, size, failures = ONE_CLICK[kind]
+    return start_import("demo", [project], config={"size": size, "failures": str(failures)}, incremental=False,
+                        requested_by=requested_by)
 
 
 def _first_project(src) -> str:
@@ -253,6 +296,7 @@ def retry(job_id: str, actor: Actor | str | None = None) -> dict:
             import_parts.c.status.in_([JobStatus.FAILED.value, JobStatus.CANCELLED.value, JobStatus.PARTIAL.value,
                                        JobStatus.RUNNING.value]),
         )).values(status=JobStatus.QUEUED.value, error=None, finished_at=None, lease=None, heartbeat_at=None))
+        job_store.begin_attempt(conn, job_id, who.name)
     record(engine, "retry", actor=who.name, job_id=job_id, source=doc["source"], projects=doc["projects"],
            failed_items=doc["failed"])
     progress_store().publish(job_id)
@@ -340,5 +384,6 @@ def schedules_list() -> list[dict]:
 
 
 __all__ = ["SourceError", "Actor", "PermissionDenied", "machine_admin",
-           "check", "preview", "start_import", "status", "wait", "jobs", "cancel", "retry",
+           "check", "preview", "start_import", "start_demo", "saved_settings", "in_form_words",
+           "incremental_since", "status", "wait", "jobs", "cancel", "retry",
            "undo", "purge", "failures", "failures_csv", "sources", "schedule", "schedules_list"]

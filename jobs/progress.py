@@ -47,6 +47,7 @@ def snapshot(engine: Engine, job_id: str) -> dict | None:
             return None
         parts = job_store.get_parts(conn, job_id)
         unread = job_store.gap_counts(conn, job_id)
+        attempts = job_store.attempts(conn, job_id)
     counts = {c: sum(getattr(p, c) or 0 for p in parts) for c in COUNTERS}
     found = {c: sum(getattr(p, c) or 0 for p in parts) for c in SWEEP_COUNTERS}
     status = JobStatus(job.status)
@@ -57,15 +58,23 @@ def snapshot(engine: Engine, job_id: str) -> dict | None:
     last_beat = max((utc(p.heartbeat_at) for p in parts if p.heartbeat_at), default=None)
     finished = utc(job.finished_at)
     elapsed = ((finished or now()) - started).total_seconds() if started else 0.0
+    # A part's total is known once its source estimated it (or it has read everything); a source that
+    # cannot count (GitHub without search) leaves it unknown: no percentage, no time left, not 99.9%.
+    total_known = status.finished or all(p.total or p.done_reading for p in parts)
+    started_reading = any(p.status != JobStatus.QUEUED.value or p.processed for p in parts)
     total = max(counts["total"], counts["processed"])
     rate = counts["processed"] / elapsed if elapsed > 0 else 0.0
     remaining = max(total - counts["processed"], 0)
     waiting = [p for p in parts if p.waiting_until and utc(p.waiting_until) > now()]
+    percentage: float | None
     if status.finished:
         percentage = 100.0 if status in (JobStatus.SUCCEEDED, JobStatus.PARTIAL) else (
             round(100.0 * counts["processed"] / total, 1) if total else 0.0)
+    elif not total_known and started_reading:
+        percentage = None
     else:
         percentage = round(min(100.0 * counts["processed"] / total, 99.9), 1) if total else 0.0
+    eta = round(remaining / rate, 1) if rate > 0 and remaining > 0 and total_known and not status.finished else None
     error = job.error
     if lost and not status.finished:
         error = f"worker lost (no heartbeat since {max(utc(p.heartbeat_at) or cutoff for p in parts):%H:%M:%S} UTC); " \
@@ -77,10 +86,12 @@ def snapshot(engine: Engine, job_id: str) -> dict | None:
         "projects": list(job.projects),
         "status": status.value,
         **counts,
-        "total": total,
+        "total": total if total_known else None,
+        "total_known": total_known,
         "percentage": percentage,
+        "phase": _phase(parts) if not status.finished else None,
         "items_per_second": round(rate, 1),
-        "eta_seconds": round(remaining / rate, 1) if rate > 0 and not status.finished else None,
+        "eta_seconds": eta,
         "started_at": _iso(started),
         "updated_at": _iso(last_beat or job.created_at),
         "finished_at": _iso(finished),
@@ -97,6 +108,7 @@ def snapshot(engine: Engine, job_id: str) -> dict | None:
         "notes": [f"{p.project}: {n}" if len(parts) > 1 else n for p in parts for n in (p.notes or [])],
         **found,
         "deletions_summary": deletions_summary(found["deleted_items"], found["deleted_comments"]),
+        "wait_kind": (waiting[0].wait_kind or "retry") if waiting else None,
         "duplicates": options.get("duplicates", "skip"),
         "deletions": options.get("deletions", "mark"),
         "dry_run": bool(options.get("dry_run")),
@@ -109,6 +121,7 @@ def snapshot(engine: Engine, job_id: str) -> dict | None:
              "error": p.error}
             for p in parts
         ],
+        "attempts": _attempts(job, attempts, status, counts),
     }
 
 
@@ -118,6 +131,32 @@ def deletions_summary(items: int, comments: int) -> str | None:
         return None
     words = [f"{n:,} {noun}{'' if n == 1 else 's'}" for n, noun in ((items, "item"), (comments, "comment")) if n]
     return f"{' and '.join(words)} no longer at the source"
+
+
+PHASES = ("writing", "comments", "items", "estimating", "retrying")  # the busiest first: what a job "does now"
+
+
+def _phase(parts: list) -> str | None:
+    """What a running job is doing now, from its running parts' phases (see jobs/runner.py)."""
+    phases = {p.phase for p in parts if p.status == JobStatus.RUNNING.value and p.phase}
+    return next((phase for phase in PHASES if phase in phases), None)
+
+
+def _attempts(job, rows: list, status: JobStatus, counts: dict[str, int]) -> list[dict]:
+    """Each run of the job with its outcome; the running one carries the job's live status."""
+    if not rows:  # a job recorded before attempts were kept: its one known run
+        return [{"number": 1, "requested_by": job.requested_by, "started_at": _iso(job.created_at),
+                 "finished_at": _iso(job.finished_at), "status": status.value, "error": job.error,
+                 **{c: counts[c] for c in COUNTERS}}]
+    found = []
+    for row in rows:
+        latest = row.number == rows[-1].number
+        found.append({"number": row.number, "requested_by": row.requested_by, "started_at": _iso(row.started_at),
+                      "finished_at": _iso(row.finished_at),
+                      "status": status.value if latest and not row.finished_at else row.status, "error": row.error,
+                      **{c: (counts[c] if latest and not row.finished_at else getattr(row, c) or 0)
+                         for c in COUNTERS}})
+    return found
 
 
 class ProgressStore:

@@ -102,13 +102,15 @@ class PartRunner:
         self._stop = threading.Event()
         self._cursor: dict[str, Any] | None = None  # the read position after the last committed batch
         self._known_failed: set[str] = set()  # failed items a retry has not fixed yet
+        self.phase = "estimating"  # what the part does now, for the progress view (jobs/progress.PHASES)
         source.set_wait_listener(self._on_wait)
 
     # -- callbacks -----------------------------------------------------------------------
     def _on_wait(self, until: datetime | None, reason: str) -> None:
         r = self.run_info
+        kind = ("rate_limit" if getattr(reason, "rate_limited", False) else "retry") if until else None
         job_store.set_part(self.engine, r.job_id, r.project, r.lease, waiting_until=until,
-                           wait_reason=reason or None, heartbeat_at=now())
+                           wait_reason=reason or None, wait_kind=kind, heartbeat_at=now())
         if self._stop.is_set():  # the part has ended: its final snapshot is the runner's to publish
             return
         self.publish()
@@ -117,7 +119,7 @@ class PartRunner:
         r = self.run_info
         while not self._stop.wait(interval):
             try:
-                job_store.heartbeat(self.engine, r.job_id, r.project, r.lease)
+                job_store.heartbeat(self.engine, r.job_id, r.project, r.lease, phase=self.phase)
                 self.publish()
             except Exception as exc:  # the store may be briefly down; the batch commit will say so
                 reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0][:200]  # not the whole SQL
@@ -168,6 +170,8 @@ class PartRunner:
         items = comments = 0
         try:
             for page in self._prefetch(pages):
+                if self.phase != "retrying":
+                    self.phase = "comments" if page.comments and not page.items and not page.failures else "items"
                 batch.append(page)
                 items += page.size
                 comments += len(page.comments)
@@ -193,6 +197,8 @@ class PartRunner:
         cursor = next((p.cursor for p in reversed(pages) if p.cursor is not None), None)
         high_water = max((i.updated_at for p in pages for i in p.items), default=None) if mode != SWEEP else None
         policy = UPDATE if mode == FILL else r.policy
+
+        reading, self.phase = self.phase, "writing"
 
         def transaction() -> BatchResult:
             with self.engine.begin() as conn:
@@ -227,6 +233,7 @@ class PartRunner:
                 return result
 
         result = self._in_store(transaction)  # retried whole, so it changes no state of ours before it commits
+        self.phase = reading
         if mode == RETRY:
             self._known_failed -= set(result.succeeded_ids)
         elif mode == READ:
@@ -298,6 +305,7 @@ class PartRunner:
                 if total is not None:
                     job_store.set_part(self.engine, r.job_id, r.project, r.lease, total=total)
                     self.publish()
+            self.phase = "items"
             for pages, last in self._batches(self.source.read(r.project, part.cursor, r.since)):
                 self._commit(pages, last)
             self._check_count(total)
@@ -305,11 +313,13 @@ class PartRunner:
             failed = job_store.failures(self.engine, r.job_id, r.project)
             self._known_failed = {f.external_id for f in failed}
             if failed:
+                self.phase = "retrying"
                 for pages, _ in self._batches(self.source.fetch(r.project, [f.external_id for f in failed])):
                     if pages:
                         self._commit(pages, True, RETRY)
             unread = job_store.gaps(self.engine, r.job_id, r.project)
             if unread:
+                self.phase = "retrying"
                 for pages, last in self._batches(self.source.fill(r.project, unread)):
                     if pages:
                         self._commit(pages, last, FILL)

@@ -15,11 +15,18 @@ picked = st.segmented_control("Journey", list(titles), default=wanted, format_fu
                               label_visibility="collapsed") or wanted
 if picked != st.query_params.get("guide"):
     st.query_params["guide"] = picked
+    st.query_params.pop("section", None)  # a section of the guide left behind
 
 journey = guides.BY_KEY[picked]
 body = guides.guide_text(picked)
+section = guides.guide_section(picked, st.query_params.get("section") or "") if picked == wanted else None
 left, right = st.columns([3, 1])
 with left:
+    if section:  # from a wizard step's `?`: the part that fits first, the whole guide below
+        with st.container(border=True, key="guide_section"):
+            st.caption(f"From the {journey.title.lower()} guide")
+            st.markdown(f"### {section[0]}\n\n{section[1]}")
+        st.divider()
     if body:
         st.markdown(body)
     else:
@@ -30,4 +37,4 @@ with right, st.container(border=True):
     if st.button(f"Start a {journey.title.lower()} import", type="primary", icon=journey.icon, width="stretch"):
         state.begin(picked, demo=picked == "pitch")
         st.switch_page("pages/import_wizard.py")
-    st.markdown(f"Questions? [Contact us](mailto:{guides.support_email()})")
+    guides.contact_line()

@@ -26,18 +26,23 @@ wizard = state.wizard()
 st.title("Import data")
 if wizard.journey:
     chosen = guides.BY_KEY[wizard.journey]
-    fitting = guides.journey_for_size(wizard.size) if wizard.size is not None else wizard.journey
-    note = "" if fitting == wizard.journey else f": at this size, the {guides.BY_KEY[fitting].title.lower()} " \
-                                                 f"guide fits better (see ?)"
+    fitting = guides.fitting_journey(wizard.size, wizard.journey)
+    note = "" if fitting == wizard.journey or fitting is None else \
+        f": at this size, the {guides.BY_KEY[fitting].title.lower()} guide fits better (see ?)"
     st.caption(f"Journey: {chosen.title} ({chosen.fits}){note}")
 components.step_indicator(wizard.step)
 
 
-def header(title: str, where: str) -> None:
+def header(title: str, step: str, error: str | None = None) -> None:
     left, right = st.columns([12, 1], vertical_alignment="bottom")
     left.subheader(title)
     with right:
-        guides.help_button(wizard.size, where)
+        guides.help_button(step, wizard.size, wizard.journey, error)
+
+
+def form_words(message: str) -> str:
+    """An error as the form shows it: field labels, not the environment variables the CLI names."""
+    return api.in_form_words(wizard.source, message) if wizard.source else message
 
 
 def go(step: int) -> None:
@@ -55,23 +60,29 @@ def choose_source() -> None:
         return
     order = ["demo"] + [s.name for s in found if s.name != "demo"]
     by_name = {s.name: s for s in found}
-    cols = st.columns(3)
-    for index, name in enumerate(order):
-        info = by_name[name]
-        label, color = components.AUTH_LABELS.get(info.auth, (info.auth, "gray"))
-        with cols[index % 3].container(border=True, height="stretch"):
+    for row in range(0, len(order), 3):  # one row of columns at a time: cards of a row share a height
+        cols = st.columns(3)
+        for col, name in zip(cols, order[row:row + 3], strict=False):
+            source_card(col, by_name[name])
+
+
+def source_card(col, info) -> None:
+    name = info.name
+    label, color = components.AUTH_LABELS.get(info.auth, (info.auth, "gray"))
+    with col.container(border=True, height="stretch"):
+        with st.container(height="stretch"):
             st.markdown(f"#### {info.label}")
             st.badge(label, color=color)
             st.caption(DESCRIPTIONS.get(name, ""))
-            primary = name == "demo" or (wizard.source == name)
-            if st.button(f"Choose {info.label}", key=f"choose_{name}", type="primary" if primary else "secondary",
-                         width="stretch"):
-                wizard.choose(name)
-                st.rerun()
+        primary = name == "demo" or (wizard.source == name)
+        if st.button(f"Choose {info.label}", key=f"choose_{name}", type="primary" if primary else "secondary",
+                     width="stretch"):
+            wizard.choose(name)
+            st.rerun()
 
 
 # -- 2. configure --------------------------------------------------------------------------
-def test_connection(config: dict[str, str]) -> None:
+def test_connection(config: dict[str, str], secret_names: set[str]) -> None:
     wizard.config = {k: v for k, v in config.items() if v}
     wizard.forget_connection()
     wizard.saved_note = None
@@ -80,40 +91,69 @@ def test_connection(config: dict[str, str]) -> None:
             wizard.account = api.check(wizard.source, wizard.config)
             wizard.check_error = None
         except SourceError as exc:
-            wizard.check_error = str(exc)
+            wizard.check_error = form_words(str(exc))
+            # a secret that failed is not kept: the field asks for it again instead of silently reusing it
+            wizard.config = {k: v for k, v in wizard.config.items() if k not in secret_names}
+
+
+def demo_settings(key: str) -> dict[str, str]:
+    """The demo's choices, outside any form so the custom size shows only when chosen."""
+    current = wizard.config.get("size") or "small"
+    options = list(DEMO_SIZES) + ["custom"]
+    choice = st.radio("How much demo data?", options, horizontal=True,
+                      index=options.index(current) if current in DEMO_SIZES else len(options) - 1,
+                      format_func=lambda v: DEMO_SIZES.get(v, "A number of items"), key=f"{key}_size")
+    size = choice
+    if choice == "custom":
+        size = st.text_input("Number of items a project", value="" if current in DEMO_SIZES else current,
+                             key=f"{key}_custom", placeholder="e.g. 2000").strip()
+    failing = st.checkbox("Include 3 items a project that fail the first read (shows the failure report and "
+                          "Retry failed items)", value=wizard.config.get("failures", "0") != "0",
+                          key=f"{key}_failures")
+    return {"size": size, "failures": "3" if failing else "0"}
+
+
+def secret_hint(setting, env: dict[str, str], saved_secrets: list[str]) -> tuple[str, str | None]:
+    """(label, placeholder) of a secret field: what an empty field means, never the secret itself."""
+    if wizard.config.get(setting.name):
+        return f"{setting.label} (tested: leave empty to keep it)", None
+    if env.get(setting.name):
+        return setting.label, "set on the server: leave empty to use it"
+    if setting.name in saved_secrets:
+        return setting.label, "saved, encrypted: leave empty to use it"
+    if wizard.check_error:
+        return f"{setting.label} (enter it again: it is not kept after a failed test)", None
+    return setting.label, None
 
 
 def credential_form(cls) -> None:
     env = cls.config_from_env()
-    is_demo = wizard.source == "demo"
+    saved = api.saved_settings(wizard.source)
+    saved_public, saved_secrets = saved or ({}, [])
+    if saved:
+        st.info("Saved credentials (encrypted) are used for every field you leave empty"
+                + (": " + ", ".join(f"{s.label} {saved_public[s.name]}" for s in cls.settings
+                                    if s.name in saved_public) if saved_public else "")
+                + ". Type a value to replace one for this import.", icon=":material/key:")
+    elif cls.configured_from_env(env) and any(s.secret for s in cls.settings):
+        st.info("This server has credentials for this tool in its environment; they are used for every field "
+                "you leave empty.", icon=":material/dns:")
+    secret_names = {s.name for s in cls.settings if s.secret}
     with st.form("credentials", border=True):
         values: dict[str, str] = {}
         for setting in cls.settings:
             key = f"cred_{wizard.source}_{setting.name}_{wizard.form_generation}"
-            if is_demo and setting.name == "size":
-                current = wizard.config.get("size") or "small"
-                options = list(DEMO_SIZES) + ["custom"]
-                choice = st.radio("How much demo data?", options, horizontal=True,
-                                  index=options.index(current) if current in DEMO_SIZES else len(options) - 1,
-                                  format_func=lambda v: DEMO_SIZES.get(v, "A number of items"), key=key)
-                custom = st.text_input("Number of items a project (for a custom size)",
-                                       value="" if current in DEMO_SIZES else current, key=f"{key}_custom")
-                values["size"] = custom.strip() if choice == "custom" else choice
-            elif setting.secret:
-                have = bool(wizard.config.get(setting.name)) or bool(env.get(setting.name))
-                hint = " (leave empty to keep the one already entered)" if have else ""
-                values[setting.name] = st.text_input(
-                    setting.label + hint, type="password", key=key, help=setting.help or None,
-                    placeholder="set from the environment" if env.get(setting.name) else None,
-                ) or wizard.config.get(setting.name, "")
+            if setting.secret:
+                label, placeholder = secret_hint(setting, env, saved_secrets)
+                values[setting.name] = st.text_input(label, type="password", key=key, help=setting.help or None,
+                                                     placeholder=placeholder) or wizard.config.get(setting.name, "")
             else:
-                default = wizard.config.get(setting.name) or env.get(setting.name) or ""
+                default = wizard.config.get(setting.name) or env.get(setting.name) or saved_public.get(setting.name)
                 values[setting.name] = st.text_input(setting.label + ("" if setting.required else " (optional)"),
-                                                     value=default, key=key, help=setting.help or None,
+                                                     value=default or "", key=key, help=setting.help or None,
                                                      placeholder=setting.default or None)
-        has_secrets = any(s.secret for s in cls.settings)
         save = False
-        if has_secrets:
+        if secret_names:
             if credentials.can_save():
                 save = st.checkbox("Save these credentials (encrypted) for later imports", key="save_credentials")
             else:
@@ -121,32 +161,45 @@ def credential_form(cls) -> None:
                            "is not set. They are used for this import only.")
         submitted = st.form_submit_button("Test connection", type="primary", icon=":material/cable:")
     if submitted:
-        test_connection(values)
+        test_connection(values, secret_names)
         if wizard.connected and save:
             try:
                 _, secrets = api.split_config(wizard.source, wizard.config)
                 api.save_credentials(wizard.source, wizard.config)
                 wizard.saved_note = "Credentials saved, encrypted." if secrets else None
             except SourceError as exc:
-                wizard.saved_note = f"Not saved: {exc}"
+                wizard.saved_note = f"Not saved: {form_words(str(exc))}"
         # Draw the form again under new widget keys: the password fields come back empty and the
         # typed secrets leave the widget state (they stay only in the wizard until the job starts).
         wizard.form_generation += 1
         st.rerun()
 
 
+def demo_configure() -> None:
+    """Demo has nothing secret: its choices apply as they change, and the test runs by itself."""
+    chosen = demo_settings(f"demo_{wizard.form_generation}")
+    if not chosen["size"]:
+        wizard.forget_connection()
+        return
+    if chosen != {k: wizard.config.get(k) for k in chosen} or (not wizard.connected and not wizard.check_error):
+        test_connection(chosen, set())
+
+
 def configure() -> None:
     cls = source_class(wizard.source)
-    header(f"2. Configure {cls.label}", "configure")
-    if wizard.source == "demo" and not wizard.connected and not wizard.check_error:
-        test_connection(wizard.config)  # nothing to enter: test right away
-    credential_form(cls)
+    head = st.container()  # drawn last, so its `?` knows this run's size and error
+    if wizard.source == "demo":
+        demo_configure()
+    else:
+        credential_form(cls)
     if wizard.check_error:
         st.error(f"Connection failed: {wizard.check_error}", icon=":material/error:")
         st.caption("Fix the settings above and test again. Preview stays locked until the connection works.")
     elif wizard.connected:
         st.success("Connected", icon=":material/check_circle:")
         st.text(f"Account reached: {wizard.account}")
+    elif wizard.source == "demo":
+        st.info("Enter the number of items a project.", icon=":material/info:")
     else:
         st.info("Enter the settings and press Test connection.", icon=":material/info:")
     if wizard.saved_note:
@@ -158,7 +211,7 @@ def configure() -> None:
             projects = api.list_projects(wizard.source, wizard.config)
         except SourceError as exc:
             projects = []
-            st.error(f"Could not list projects: {exc}")
+            st.error(f"Could not list projects: {form_words(str(exc))}")
         keys = [p.key for p in projects]
         names = {p.key: p.name for p in projects}
         preferred = wizard.project or cls.default_project() or wizard.config.get("default_project")
@@ -188,6 +241,8 @@ def configure() -> None:
     if nxt.button("Next", type="primary", disabled=not ready, icon=":material/arrow_forward:", width="stretch",
                   key="next_configure", help=None if ready else "Test the connection first"):
         go(3)
+    with head:
+        header(f"2. Configure {cls.label}", "configure", wizard.check_error)
 
 
 # -- 3. preview ----------------------------------------------------------------------------
@@ -200,7 +255,7 @@ def load_preview() -> None:
         try:
             wizard.preview = api.preview(wizard.source, wizard.project, wizard.config, limit=20, since=wizard.since)
         except SourceError as exc:
-            wizard.preview_error = str(exc)
+            wizard.preview_error = form_words(str(exc))
 
 
 @st.fragment(run_every="1s")
@@ -211,14 +266,17 @@ def dry_run_status(job_id: str) -> None:
         st.error(str(exc))
         return
     if doc["status"] in ("queued", "running"):
-        st.progress(doc["percentage"] / 100, text=f"Dry run: {doc['processed']:,} / {doc['total']:,} checked")
+        if doc["percentage"] is None:
+            components.indeterminate_bar(f"Dry run: {doc['processed']:,} checked so far")
+        else:
+            st.progress(doc["percentage"] / 100, text=f"Dry run: {doc['processed']:,} / {doc['total']:,} checked")
         return
     would = f"would create {doc['created']:,}, update {doc['updated']:,}, skip {doc['skipped']:,}"
     if doc["status"] == "succeeded":
         st.success(f"Dry run passed: {doc['processed']:,} items checked; the import {would}. Nothing was written.")
     else:
-        st.warning(f"Dry run ended {doc['status']}: {doc['failed']:,} items would fail; the import {would}. "
-                   f"Nothing was written.")
+        st.warning(f"Dry run {components.job_state_label(doc).lower()}: {doc['failed']:,} items would fail; the "
+                   f"import {would}. Nothing was written.")
         if doc.get("error"):
             st.text(doc["error"])
         failures = api.failures(job_id, limit=50)
@@ -228,7 +286,7 @@ def dry_run_status(job_id: str) -> None:
 
 def preview_step() -> None:
     load_preview()
-    header(f"3. Preview {source_class(wizard.source).label} / {wizard.project}", "preview")
+    header(f"3. Preview {source_class(wizard.source).label} / {wizard.project}", "preview", wizard.preview_error)
     if wizard.preview_error:
         st.error(f"Preview failed: {wizard.preview_error}", icon=":material/error:")
         if st.button("Try again", icon=":material/refresh:"):
@@ -284,16 +342,30 @@ def start_step() -> None:
     header("4. Start the import", "start")
     cls = source_class(wizard.source)
     total = wizard.size
+    since = None if wizard.since else api.incremental_since(wizard.source, [wizard.project])[wizard.project]
     with st.container(border=True):
         st.markdown("**Ready to import**")
         st.text(f"Source: {cls.label}    Project: {wizard.project}")
         st.text(f"Items: about {total:,}" if total is not None else "Items: unknown until the import has read them")
         st.text("Existing items: " + ("skipped" if wizard.duplicates == "skip" else "updated"))
-        st.text(f"Only items updated since {wizard.since}" if wizard.since else "All items (later runs of the same "
-                "import bring only what changed)")
-        if total and total > guides.PILOT_MAX:
-            st.caption("Large imports run in batches that are committed as they go: you can leave this page, "
-                       "and a crashed worker resumes where it stopped.")
+        if wizard.since:
+            st.text(f"Only items updated since {wizard.since} (the date chosen in step 2)")
+        elif since is None:
+            st.text("All items: this project was never imported before. Later runs of the same import are "
+                    "incremental: they read only what changed since the run before.")
+    full = False
+    if since is not None:
+        full = st.checkbox("Read everything again (a full run, e.g. after changing the mapping)", key="full_run")
+        if full:
+            st.caption("Every item is read; items already in the workspace are "
+                       + ("skipped." if wizard.duplicates == "skip" else "updated where they changed."))
+        else:
+            st.info(f"This project was imported before: this run is incremental. It reads only the items "
+                    f"updated since {since:%Y-%m-%d %H:%M} UTC (the newest item of the last import), so it "
+                    f"is quick, and it creates nothing twice.", icon=":material/update:")
+    if total and total > guides.PILOT_MAX:
+        st.caption("Large imports run in batches that are committed as they go: you can leave this page, "
+                   "and a crashed worker resumes where it stopped.")
     back, _, go_col = st.columns([1, 3, 2])
     if back.button("Back", icon=":material/arrow_back:", width="stretch"):
         go(3)
@@ -301,10 +373,10 @@ def start_step() -> None:
                      key="start_import"):
         try:
             job_id = api.start_import(wizard.source, [wizard.project], config=wizard.config,
-                                      duplicates=wizard.duplicates, since=wizard.since,
+                                      duplicates=wizard.duplicates, since=wizard.since, incremental=not full,
                                       requested_by=signin.current_user() or "console")
         except SourceError as exc:
-            st.error(f"The import could not start: {exc}")
+            st.error(f"The import could not start: {form_words(str(exc))}")
             return
         state.reset()  # the typed secrets go: the job holds an encrypted reference
         st.session_state["started_job"] = job_id

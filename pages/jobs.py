@@ -1,4 +1,5 @@
-"""Jobs: every import, newest first, each opening its progress view; scheduled re-runs."""
+"""Jobs: every import, newest first, named by source, projects and time; selecting one opens its
+progress view. Scheduled re-runs below."""
 import pandas as pd
 import streamlit as st
 
@@ -17,39 +18,59 @@ except SourceError as exc:
     st.error(str(exc))
     st.stop()
 
+
+def history(doc: dict) -> str:
+    """The state, with the attempts before it: "Failed, then Succeeded (retry 1)"."""
+    attempts = doc.get("attempts") or []
+    earlier = [components.job_state_label(a["status"]) for a in attempts[:-1]]
+    now = components.job_state_label(doc)
+    return ", then ".join(earlier + [now]) if earlier else now
+
+
+def open_job(job_id: str) -> None:
+    # a fresh table next time: a selection kept in the session would open this job again on coming back
+    st.session_state["jobs_table_generation"] = st.session_state.get("jobs_table_generation", 0) + 1
+    st.switch_page("pages/progress.py", query_params={"job": job_id})
+
+
 if not docs:
     st.info("No import has run yet.", icon=":material/info:")
     st.page_link("pages/import_wizard.py", label="Start your first import", icon=":material/upload:")
 else:
-    rows = [{
-        "open": f"progress?job={d['job_id']}",
-        "started": pd.to_datetime(d["created_at"]),
-        "source": d["source"],
-        "projects": ", ".join(d["projects"]),
-        "status": components.STATUS_LABELS.get(d["status"], (d["status"],))[0]
-        + (" (undone)" if d.get("undone_at") else "") + (" (dry run)" if d.get("dry_run") else ""),
-        "progress": d["percentage"] / 100,
-        "processed": d["processed"], "created": d["created"], "updated": d["updated"],
-        "skipped": d["skipped"], "failed": d["failed"], "by": d.get("requested_by"),
-    } for d in docs]
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", column_config={
-        "open": st.column_config.LinkColumn("job", display_text=r"job=(.*)$", help="Open its progress view"),
-        "started": st.column_config.DatetimeColumn("started (UTC)", format="YYYY-MM-DD HH:mm:ss"),
-        "progress": st.column_config.ProgressColumn("progress", format="percent", min_value=0, max_value=1),
-    })
-    left, right = st.columns([3, 1], vertical_alignment="bottom")
-    labels = {d["job_id"]: f"{d['job_id']}  {d['source']} / {', '.join(d['projects'])}  ({d['status']})"
-              for d in docs}
-    chosen = left.selectbox("Open an import", list(labels), format_func=labels.get, key="open_job")
-    with right:
-        st.page_link("pages/progress.py", label="Open its progress", icon=":material/monitoring:",
-                     query_params={"job": chosen})
+    st.caption("Newest first. Select an import to open its progress view and report.")
+    with st.container(key="wide_only_jobs"):
+        frame = pd.DataFrame([{
+            "import": components.job_name(d) + (" (dry run)" if d.get("dry_run") else ""),
+            "status": history(d),
+            **{c: d[c] for c in components.COUNTERS},
+            "by": d.get("requested_by"),
+        } for d in docs])
+        picked = st.dataframe(frame, hide_index=True, width="stretch", on_select="rerun",
+                              selection_mode="single-row",
+                              key=f"jobs_table_{st.session_state.get('jobs_table_generation', 0)}", column_config={
+                                  "import": st.column_config.TextColumn("import (UTC)", width="medium"),
+                                  "status": st.column_config.TextColumn("status", width="medium"),
+                                  **components.COUNT_COLUMNS,
+                                  "by": st.column_config.TextColumn("by", width="small"),
+                              })
+        if picked and picked.selection.rows:
+            open_job(docs[picked.selection.rows[0]]["job_id"])
+    with st.container(key="narrow_only_jobs"):  # a phone: one card an import, everything readable
+        for d in docs[:30]:
+            with st.container(border=True):
+                st.page_link("pages/progress.py", label=components.job_name(d), icon=":material/monitoring:",
+                             query_params={"job": d["job_id"]})
+                components.status_badge(d)
+                st.caption(f"{d['processed']:,} read · {d['created']:,} created · {d['updated']:,} updated · "
+                           f"{d['skipped']:,} skipped · {d['failed']:,} failed" + (
+                               f" · {len(d['attempts'])} attempts" if len(d.get("attempts") or []) > 1 else ""))
 
 st.subheader("Scheduled re-runs")
 st.caption("A scheduled re-run is incremental: each run brings only what changed since the last one.")
 if schedules:
     st.dataframe(pd.DataFrame([{
-        "source": s["source"], "projects": ", ".join(s["projects"]), "every (hours)": s["every_hours"],
+        "import": f"{components.source_label(s['source'])} / {', '.join(s['projects'])}",
+        "every (hours)": s["every_hours"],
         "next run": pd.to_datetime(s["next_run_at"]), "last job": s["last_job_id"],
     } for s in schedules]), hide_index=True, width="stretch", column_config={
         "next run": st.column_config.DatetimeColumn("next run (UTC)", format="YYYY-MM-DD HH:mm"),
@@ -60,7 +81,7 @@ else:
 if docs:
     with st.expander("Schedule a re-run of an import"):
         finished = [d for d in docs if not d.get("dry_run")]
-        pick = {d["job_id"]: labels[d["job_id"]] for d in finished}
+        pick = {d["job_id"]: components.job_name(d) for d in finished}
         with st.form("schedule"):
             job = st.selectbox("Import to repeat", list(pick), format_func=pick.get)
             every = st.number_input("Every how many hours", min_value=1, max_value=24 * 30, value=24)

@@ -2,6 +2,7 @@
 
 The job id lives in the URL, so a refresh, a new tab or coming back later shows the job's
 current state; the job itself runs on a worker and never depends on this page being open.
+Without a job id the page shows the latest import.
 """
 import time
 from datetime import UTC, datetime
@@ -11,35 +12,42 @@ import pandas as pd
 import streamlit as st
 
 from console import components, signin
+from console.components import FINISHED
 from importers.errors import SourceError
 from jobs import api
 
 signin.require_sign_in()  # also when Streamlit runs this page without app.py (see console/signin.py)
 
 MAX_SAMPLES = 300
-FINISHED = {"succeeded", "partial", "failed", "cancelled"}
+PHASES = {"estimating": "counting the {noun}", "items": "reading {noun}", "comments": "reading comments",
+          "writing": "writing a batch", "retrying": "re-reading the failed {noun}"}
 
-job_id = (st.query_params.get("job") or st.session_state.get("started_job") or "").strip()
 st.title("Import progress")
-
-if not job_id:
-    st.info("No import selected. Start one in the wizard, or open one from the list of imports.",
-            icon=":material/info:")
-    st.page_link("pages/import_wizard.py", label="Start an import", icon=":material/upload:")
-    st.page_link("pages/jobs.py", label="All imports", icon=":material/history:")
-    st.stop()
-if st.query_params.get("job") != job_id:
-    st.query_params["job"] = job_id  # keep the URL shareable and refresh-proof
-
 try:
-    doc = api.status(job_id)
+    job_id = (st.query_params.get("job") or st.session_state.get("started_job") or "").strip()
+    latest = False
+    if not job_id:
+        newest = api.jobs(1)
+        job_id, latest = (newest[0]["job_id"], True) if newest else ("", False)
+    doc = api.status(job_id) if job_id else None
 except SourceError as exc:
     st.error(str(exc))
     st.page_link("pages/jobs.py", label="All imports", icon=":material/history:")
     st.stop()
 
+if doc is None:
+    st.info("No import has run yet. Start one in the wizard, or try the demo from the Start page.",
+            icon=":material/info:")
+    st.page_link("pages/import_wizard.py", label="Start an import", icon=":material/upload:")
+    st.stop()
+if st.query_params.get("job") != job_id:
+    st.query_params["job"] = job_id  # keep the URL shareable and refresh-proof
+if latest:
+    st.caption("The latest import. Every import is on the Jobs page.")
+
 actor = signin.current_actor()
 samples_key = f"samples_{job_id}"
+noun = components.source_noun(doc["source"])
 
 
 def record_sample(doc: dict) -> list[dict]:
@@ -76,37 +84,71 @@ def throughput_chart(samples: list[dict], running: bool) -> None:
 def header(doc: dict) -> None:
     left, right = st.columns([3, 1], vertical_alignment="center")
     with left:
-        st.text(f"Job {doc['job_id']}  ·  {doc['source']} / {', '.join(doc['projects'])}"
-                f"{'  ·  dry run (nothing is written)' if doc['dry_run'] else ''}")
+        st.markdown(f"**{components.job_name(doc)}** UTC")
+        st.caption(f"Job {doc['job_id']}{'  ·  dry run: nothing is written' if doc['dry_run'] else ''}"
+                   f"  ·  started by {doc.get('requested_by') or '-'}")
     with right:
-        components.status_badge(doc["status"])
+        components.status_badge(doc)
+
+
+def bar(doc: dict) -> None:
+    """The bar: a percentage when the total is known, a moving bar and the phase when it is not."""
+    if components.job_state(doc) == "undone":
+        return
+    phase = PHASES.get(doc.get("phase") or "", "").format(noun=noun)
+    if doc["percentage"] is None:
+        components.indeterminate_bar(f"{doc['processed']:,} {noun} so far; the total is known once "
+                                     f"{components.source_label(doc['source'])} has listed them all"
+                                     + (f"  ·  now {phase}" if phase else ""))
+        return
+    total = f"{doc['total']:,}" if doc["total"] is not None else "?"
+    text = f"{doc['percentage']:.1f}%  ·  {doc['processed']:,} / {total} {noun}"
+    if doc["status"] not in FINISHED and phase:
+        text += f"  ·  now {phase}"
+    st.progress(min(doc["percentage"] / 100, 1.0), text=text)
+
+
+def counters(doc: dict) -> None:
+    running = doc["status"] not in FINISHED
+    with st.container(key="counters"):
+        cols = st.columns(7)
+        total = f"of {doc['total']:,}" if doc["total"] is not None else "the total is not known yet"
+        cols[0].metric("Processed", f"{doc['processed']:,}", help=total)
+        cols[1].metric("Created", f"{doc['created']:,}")
+        cols[2].metric("Updated", f"{doc['updated']:,}")
+        cols[3].metric("Skipped", f"{doc['skipped']:,}", help="Already in the workspace, unchanged")
+        cols[4].metric("Failed", f"{doc['failed']:,}")
+        rate = doc["items_per_second"] or 0.0
+        cols[5].metric("Items / s", f"{rate:,.0f}" if rate >= 100 else f"{rate:,.1f}")  # "2,281.5" would not fit
+        # never "0s" while work goes on: no estimate until the total is known and the rate measured
+        cols[6].metric("Time left", components.duration(doc["eta_seconds"]) if running and doc["eta_seconds"]
+                       else ("unknown" if running else "-"))
+
+
+def waiting(doc: dict) -> None:
+    if not doc.get("waiting_until"):
+        return
+    until = datetime.fromisoformat(doc["waiting_until"])
+    seconds = components.duration(max(0, (until - datetime.now(UTC)).total_seconds()))
+    tool = components.source_label(doc["source"])
+    if doc.get("wait_kind") == "rate_limit":
+        st.warning(f"Waiting for {tool}'s rate limit: resuming in {seconds}.", icon=":material/hourglass_top:")
+    else:
+        st.warning(f"{tool} did not answer as expected: retrying in {seconds}.", icon=":material/sync_problem:")
+    if doc.get("wait_reason"):
+        st.text(doc["wait_reason"])
 
 
 def live_view(doc: dict) -> None:
     header(doc)
-    bar_text = f"{doc['percentage']:.1f}%  ·  {doc['processed']:,} / {doc['total']:,} items"
-    st.progress(min(doc["percentage"] / 100, 1.0), text=bar_text)
-    cols = st.columns(7)
-    cols[0].metric("Processed", f"{doc['processed']:,}", help=f"of {doc['total']:,}")
-    cols[1].metric("Created", f"{doc['created']:,}")
-    cols[2].metric("Updated", f"{doc['updated']:,}")
-    cols[3].metric("Skipped", f"{doc['skipped']:,}", help="Already in the workspace, unchanged")
-    cols[4].metric("Failed", f"{doc['failed']:,}")
-    rate = doc["items_per_second"] or 0.0
-    cols[5].metric("Items / s", f"{rate:,.0f}" if rate >= 100 else f"{rate:,.1f}")  # "2,281.5" no longer fits
-    cols[6].metric("Time left", components.duration(doc["eta_seconds"]) if doc["status"] not in FINISHED else "-")
-    if doc.get("waiting_until"):
-        until = datetime.fromisoformat(doc["waiting_until"])
-        seconds = max(0, (until - datetime.now(UTC)).total_seconds())
-        st.warning(f"Waiting for the source's rate limit: resuming in {components.duration(seconds)}",
-                   icon=":material/hourglass_top:")
-        if doc.get("wait_reason"):
-            st.text(doc["wait_reason"])
+    bar(doc)
+    waiting(doc)
     if doc.get("worker_lost"):
         st.error(doc["error"] or "worker lost", icon=":material/heart_broken:")
     elif doc["status"] == "queued":
         st.info("Waiting for a worker to pick the import up. If this lasts, start one with "
                 "`python cli.py worker` (./start.sh starts one).", icon=":material/schedule:")
+    counters(doc)
     throughput_chart(record_sample(doc), doc["status"] not in FINISHED)
 
 
@@ -128,49 +170,41 @@ def live() -> None:
                 st.error(str(exc))
 
 
-live()
 if started_running:
+    live()
     st.caption("This page refreshes every 2 seconds. You can leave it: the import goes on, and this address "
                "shows it again later.")
     st.stop()
 
-# -- the job has ended: its report and what can be done next ---------------------------------
-status = doc["status"]
-if doc.get("undone_at"):
-    st.info(f"This import was undone at {doc['undone_at'][:19].replace('T', ' ')} UTC: the items it created were "
-            f"removed.", icon=":material/undo:")
-elif status == "succeeded":
-    what = "checked (dry run, nothing written)" if doc["dry_run"] else "imported"
-    st.success(f"Done: {doc['processed']:,} items {what}, {doc['created']:,} created, {doc['updated']:,} updated, "
-               f"{doc['skipped']:,} skipped.", icon=":material/check_circle:")
-elif status == "partial":
-    st.warning(f"Finished with {doc['failed']:,} failed item(s); everything else was imported. "
-               f"See which and why below, fix the cause, then retry the failed items.", icon=":material/warning:")
-elif status == "failed":
-    st.error("The import stopped. Retry resumes from the last committed batch (nothing is imported twice).",
-             icon=":material/error:")
-    if doc.get("error"):
-        st.text(f"Reason: {doc['error']}")
-elif status == "cancelled":
-    st.info("The import was cancelled. Retry resumes where it stopped.", icon=":material/cancel:")
+# -- the job has ended: its outcome first, then the numbers, then what can be done ----------------
+header(doc)
+components.outcome_alert(doc)
+if doc["status"] == "failed" and doc.get("error"):
+    st.text(f"Reason: {doc['error']}")
 
-actions = st.columns(4)
-if status in ("failed", "cancelled", "partial") and not doc.get("undone_at"):
-    label = "Retry failed items" if status == "partial" else "Retry"
-    if actions[0].button(label, type="primary", icon=":material/replay:", key="retry"):
+state = components.job_state(doc)
+can_retry = state in ("failed", "cancelled", "partial")
+can_browse = not doc["dry_run"] and state != "undone"
+actions = iter(st.columns(2 + can_retry + can_browse, vertical_alignment="center"))
+if can_retry:
+    label = "Retry failed items" if state == "partial" else "Retry"
+    if next(actions).button(label, type="primary", icon=":material/replay:", key="retry"):
         try:
             api.retry(job_id, actor=actor)
             st.session_state.pop(samples_key, None)
             st.rerun()
         except SourceError as exc:
             st.error(str(exc))
-if not doc["dry_run"] and not doc.get("undone_at"):
-    actions[1].page_link("pages/workspace.py", label="See the data in Workspace", icon=":material/table_view:",
-                         query_params={"source": doc["source"]})
-actions[2].page_link("pages/import_wizard.py", label="New import", icon=":material/upload:")
-actions[3].page_link("pages/jobs.py", label="All imports", icon=":material/history:")
+if can_browse:
+    next(actions).page_link("pages/workspace.py", label="See the data in Workspace", icon=":material/table_view:",
+                            query_params={"source": doc["source"]})
+next(actions).page_link("pages/import_wizard.py", label="New import", icon=":material/upload:")
+next(actions).page_link("pages/jobs.py", label="All imports", icon=":material/history:")
 
-if doc["failed"]:
+bar(doc)
+counters(doc)
+
+if doc["failed"] and state != "undone":
     st.subheader("Failure report")
     failures = api.failures(job_id, limit=1000)
     st.caption(f"{doc['failed']:,} item(s) failed. Each row says which item and why.")
@@ -179,7 +213,13 @@ if doc["failed"]:
     st.download_button("Download the failure report (CSV)", api.failures_csv(job_id),
                        file_name=f"import-{job_id}-failures.csv", mime="text/csv", icon=":material/download:")
 
-if not doc["dry_run"] and not doc.get("undone_at") and doc["created"]:
+if len(doc.get("attempts") or []) > 1:
+    st.subheader("Attempts")
+    st.caption("Every run of this import, the first and each retry, with how it ended.")
+    st.dataframe(components.attempts_frame(doc), hide_index=True, width="stretch",
+                 column_config=components.COUNT_COLUMNS)
+
+if not doc["dry_run"] and state != "undone" and doc["created"]:
     with st.expander("Undo this import"):
         st.write(f"Removes the {doc['created']:,} item(s) this import created, with their comments. Items it only "
                  f"updated stay as they are.")
@@ -194,4 +234,5 @@ if not doc["dry_run"] and not doc.get("undone_at") and doc["created"]:
 
 if len(doc["parts"]) > 1:
     st.subheader("Projects")
-    st.dataframe(pd.DataFrame(doc["parts"]), hide_index=True, width="stretch")
+    st.dataframe(pd.DataFrame([{**p, "status": components.job_state_label(p["status"])} for p in doc["parts"]]),
+                 hide_index=True, width="stretch", column_config=components.COUNT_COLUMNS)

@@ -1,18 +1,29 @@
-"""Start: what the console does, the quickest way in (the demo), and the three journeys."""
+"""Start: what the console does, the one-click demos, the three journeys, and the last import."""
 import streamlit as st
 
+from console import components, signin, state
 from console import help as guides
-from console import signin, state
 from importers.errors import SourceError
 from jobs import api
 
 signin.require_sign_in()  # also when Streamlit runs this page without app.py (see console/signin.py)
 
 
-def begin(journey: str | None, demo: bool) -> None:
-    """Open the wizard with the journey's defaults (demo source preselected when asked)."""
-    state.begin(journey, demo)
+def begin(journey: str) -> None:
+    """Open the wizard with the journey's defaults (the demo source preselected for a pitch)."""
+    state.begin(journey, demo=journey == "pitch")
     st.switch_page("pages/import_wizard.py")
+
+
+def run_demo(kind: str) -> None:
+    """One click: the demo import starts and the progress view opens on it."""
+    try:
+        job_id = api.start_demo(kind, requested_by=signin.current_user() or "console")
+    except SourceError as exc:
+        st.error(f"The demo could not start: {exc}", icon=":material/error:")
+        return
+    st.session_state["started_job"] = job_id
+    st.switch_page("pages/progress.py", query_params={"job": job_id})
 
 
 st.title("Import your data into ACGS2")
@@ -22,11 +33,15 @@ st.markdown("Bring your work over from **JIRA, ServiceNow, GitHub or GitLab**: p
 with st.container(border=True):
     left, right = st.columns([3, 1], vertical_alignment="center")
     left.markdown("#### New here? Try the demo import\n"
-                  "50 realistic work items with people and comments, no credentials needed: "
-                  "about a minute from here to your data in the Workspace.")
+                  "One click imports 50 realistic work items with people and comments, no credentials needed, "
+                  "and shows the import live. Then open the Workspace.")
     if right.button("Try the demo import", type="primary", icon=":material/play_arrow:", width="stretch",
                     key="demo_quick"):
-        begin("pitch", demo=True)
+        run_demo("clean")
+    left.caption("Want to show what happens when a source has bad data? The demo with failures has 3 items "
+                 "that fail on the first read: the failure report, its CSV and Retry failed items.")
+    if right.button("Demo with failures", icon=":material/report:", width="stretch", key="demo_failures"):
+        run_demo("failures")
 
 st.subheader("Choose your journey")
 cols = st.columns(len(guides.JOURNEYS))
@@ -38,20 +53,24 @@ for col, journey in zip(cols, guides.JOURNEYS, strict=True):
         st.page_link("pages/guides.py", label=f"Read the {journey.title.lower()} guide", icon=":material/menu_book:",
                      query_params={"guide": journey.key})
         if st.button("Start the import", key=f"start_{journey.key}", icon=journey.icon, width="stretch"):
-            begin(journey.key, demo=journey.key == "pitch")
+            begin(journey.key)
 
 st.subheader("At a glance")
 try:
-    recent = api.jobs(5)
+    recent = api.jobs(1)
+    count = api.job_count() if recent else 0
 except SourceError as exc:
-    recent = []
+    recent, count = [], 0
     st.error(str(exc))
 if recent:
     last = recent[0]
-    a, b, c = st.columns(3)
-    a.metric("Imports run", api.job_count())
-    b.metric("Last import", f"{last['source']} / {', '.join(last['projects'])}"[:40])
-    c.metric("Its status", last["status"])
+    a, b = st.columns([1, 3])
+    a.metric("Imports run", f"{count:,}")
+    with b, st.container(border=True):
+        st.text(f"Last import: {components.job_name(last)}")
+        components.status_badge(last)
+        st.page_link("pages/progress.py", label="Open it", icon=":material/monitoring:",
+                     query_params={"job": last["job_id"]})
     st.page_link("pages/jobs.py", label="See all imports", icon=":material/history:")
 else:
     st.info("No import has run yet. The demo above is the quickest way to see one.", icon=":material/info:")

@@ -1,52 +1,50 @@
-"""Workspace: the imported data, filtered, charted, and one item with its comments.
+"""Workspace: the imported data, filtered, paged newest first, counted per project, and one item
+with its comments.
 
-Everything here came from a source, so it is drawn as text (dataframes, st.text, charts):
-a title such as `<script>` or a Markdown image stays inert.
+Everything here came from a source: titles and names are drawn as text, descriptions and comments
+through console.safe_markdown (no raw HTML, images as links that are never loaded).
 """
 import pandas as pd
 import streamlit as st
 
-from console import components, signin
+from console import components, signin, workspace_view
 from importers.errors import SourceError
 from store import queries
 from store.db import engine_for
 
 signin.require_sign_in()  # also when Streamlit runs this page without app.py (see console/signin.py)
 
-LIMIT = 500
+PAGE_SIZE = 50
+ORDERS = {"newest": "Newest first (last updated)", "oldest": "Oldest first", "created": "Newest created first",
+          "key": "By project and key"}
 
 st.title("Workspace")
 try:
     engine = engine_for()
-    totals = queries.stats(engine)
     values = queries.filter_values(engine)
 except SourceError as exc:
     st.error(str(exc))
     st.stop()
 
-if not totals["items"]:
-    st.info("The workspace is empty: nothing has been imported yet. The demo import fills it in about a minute.",
+if not values["source"]:
+    st.info("The workspace is empty: nothing has been imported yet. The demo import fills it in seconds.",
             icon=":material/inbox:")
-    st.page_link("pages/import_wizard.py", label="Import data", icon=":material/upload:")
+    st.page_link("pages/start.py", label="Try the demo import", icon=":material/play_arrow:")
     st.stop()
 
-a, b, c = st.columns(3)
-a.metric("Work items", f"{totals['items']:,}")
-b.metric("Comments", f"{totals['comments']:,}")
-c.metric("People", f"{totals['people']:,}")
 
-
-def choice(label: str, options: list[str], key: str):
+def choice(label: str, options: list[str], key: str, names=None) -> str | None:
     wanted = st.query_params.get(key)  # e.g. ?source=demo from the progress page
     index = options.index(wanted) + 1 if wanted in options else 0
-    picked = st.selectbox(label, ["All"] + options, index=index, key=f"filter_{key}")
-    return None if picked == "All" else picked
+    picked = st.selectbox(label, [None] + options, index=index, key=f"filter_{key}",
+                          format_func=lambda v: "All" if v is None else (names(v) if names else v))
+    return picked
 
 
 with st.container(border=True):
     cols = st.columns([1, 1, 1, 1, 2])
     with cols[0]:
-        source = choice("Source", values["source"], "source")
+        source = choice("Source", values["source"], "source", components.source_label)
     with cols[1]:
         project = choice("Project", values["project"], "project")
     with cols[2]:
@@ -55,65 +53,74 @@ with st.container(border=True):
         assignee = choice("Assignee", values["assignee"], "assignee")
     with cols[4]:
         text = st.text_input("Search title or key", key="filter_text", placeholder="e.g. checkout or ACME-12")
+visibility = None
+if len(values["visibility"]) > 1:  # some items are internal or restricted at their source
+    shown = st.segmented_control("Visibility at the source", ["All", "Public only"], default="All",
+                                 key="filter_visibility") or "All"
+    visibility = queries.PUBLIC_ONLY if shown == "Public only" else None
+filters = queries.Filters(source, project, None, assignee, text.strip() or None, state, visibility)
 
-rows = queries.items(engine, source=source, project=project, state=state, assignee=assignee,
-                     text=text.strip() or None, limit=LIMIT)
-# a person reads the workflow state's name as the status, its category beside it for grouping
-frame = pd.DataFrame(rows, columns=["id", "source", "project", "key", "title", "state", "status", "priority",
-                                    "type", "assignee", "reporter", "labels", "created_at", "updated_at"]) \
-    .rename(columns={"state": "status", "status": "category"})
-frame["labels"] = frame["labels"].map(lambda v: ", ".join(v or []))
-st.caption(f"{len(frame):,} item(s) shown" + (f" (the first {LIMIT})" if len(frame) == LIMIT else "")
-           + ". Select a row to see the item and its comments.")
-if frame.empty:
-    st.warning("No item matches these filters.")
-selection = st.dataframe(frame.drop(columns=["id"]), hide_index=True, width="stretch", on_select="rerun",
-                         selection_mode="single-row", key="items_table", column_config={
-                             "created_at": st.column_config.DatetimeColumn("created", format="YYYY-MM-DD"),
-                             "updated_at": st.column_config.DatetimeColumn("updated", format="YYYY-MM-DD"),
-                         })
+totals = queries.stats(engine, filters)
+with st.container(key="counters_workspace"):
+    a, b, c = st.columns(3)
+    a.metric("Work items", f"{totals['items']:,}", help="Items matching the filters")
+    b.metric("Comments", f"{totals['comments']:,}", help="Comments on these items")
+    c.metric("People", f"{totals['people']:,}", help="Assignees, reporters and comment authors of these items")
 
-left, right = st.columns(2)
-with left:
-    by_source = pd.DataFrame(totals["by_source"])
-    components.bar_chart(by_source, "source", title="Items by source")
-with right:
-    by_state = pd.DataFrame(totals["by_state"], columns=["source", "project", "status", "state", "items"])
-    by_state = by_state.groupby(["state", "status"], as_index=False)["items"].sum() \
-        .rename(columns={"state": "status", "status": "category"})
-    components.bar_chart(by_state, "status", color="category", title="Items by status")
+view = st.segmented_control("View", ["Items", "Per project"], default="Items", key="view",
+                            label_visibility="collapsed") or "Items"
 
-st.subheader("Item detail")
-picked_rows = selection.selection.rows if selection else []
-ids_by_label = dict(zip(frame["source"] + " / " + frame["key"], frame["id"], strict=True))
-labels = list(ids_by_label)
-default = labels[picked_rows[0]] if picked_rows else None
-label = st.selectbox("Item", labels, index=labels.index(default) if default in labels else None,
-                     placeholder="Choose an item, or select a row above", key="item")
-item_id = ids_by_label.get(label) if label else None
-if item_id is not None:
-    item = queries.item_detail(engine, int(item_id))
-    if item is None:
-        st.warning("This item is no longer in the workspace (the import was undone?).")
-    else:
-        with st.container(border=True):
-            st.text(f"{item['key']}  ·  {item['source']} / {item['project']}")
-            st.text(item["title"])  # as text: never Markdown or HTML
-            meta = st.columns(4)
-            meta[0].text(f"Status: {item['state']} ({item['status'].replace('_', ' ')})")
-            meta[1].text(f"Priority: {item['priority']}")
-            meta[2].text(f"Type: {item['type']}")
-            meta[3].text(f"Labels: {', '.join(item['labels'] or []) or '-'}")
-            if item.get("url"):
-                st.text(f"In the source: {item['url']}")
-            st.markdown("**Description**")
-            st.code(item["description"] or "(no description)", language=None, wrap_lines=True)
-            st.markdown(f"**Comments ({len(item['comments'])})**")
-            if not item["comments"]:
-                st.caption("No comments.")
-            for comment in item["comments"]:
-                with st.container(border=True):
-                    when = comment["created_at"]
-                    st.text(f"{comment['author'] or 'unknown'}  ·  {when:%Y-%m-%d %H:%M}" if when else
-                            (comment["author"] or "unknown"))
-                    st.code(comment["body"] or "", language=None, wrap_lines=True)
+if view == "Per project":
+    st.caption("Counts per project, to compare with the source after an import.")
+    rows = queries.per_project(engine, filters)
+    frame = pd.DataFrame(rows, columns=["source", "project", "name", "items", "open", "done", "comments",
+                                        "newest update", "last import"])
+    frame["source"] = frame["source"].map(components.source_label)
+    st.dataframe(frame, hide_index=True, width="stretch", column_config={
+        **{n: st.column_config.NumberColumn(n, format="localized", width="small")
+           for n in ("items", "open", "done", "comments")},
+        "newest update": st.column_config.DatetimeColumn("newest update", format="YYYY-MM-DD"),
+        "last import": st.column_config.DatetimeColumn("last import (UTC)", format="YYYY-MM-DD HH:mm"),
+    })
+else:
+    total = totals["items"]
+    order_col, page_col = st.columns([2, 1], vertical_alignment="bottom")
+    order = order_col.selectbox("Order", list(ORDERS), format_func=ORDERS.get, key="order")
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = page_col.number_input(f"Page (of {pages:,})", min_value=1, max_value=pages, step=1, key="page")
+    first = (page - 1) * PAGE_SIZE
+    if total:
+        st.caption(f"Items {first + 1:,}-{min(first + PAGE_SIZE, total):,} of {total:,}. Select a row to open "
+                   f"the item below.")
+    rows = queries.items(engine, source=source, project=project, state=state, assignee=assignee,
+                         text=filters.text, visibility=visibility, limit=PAGE_SIZE, offset=first, order=order)
+    frame = workspace_view.items_frame(rows)
+    if frame.empty:
+        st.warning("No item matches these filters.")
+    # a new key for each page, order and filter: a selection never points at a row of another page
+    table_key = f"items_{hash((filters, order, page))}"
+    selection = st.dataframe(frame.drop(columns=["id"]), hide_index=True, width="stretch", on_select="rerun",
+                             selection_mode="single-row", key=table_key,
+                             column_config=workspace_view.ITEM_COLUMNS)
+    workspace_view.follow_selection([r["id"] for r in rows], selection.selection.rows if selection else [])
+
+    st.subheader("Item")
+    workspace_view.item_picker(engine, rows)
+    workspace_view.item_detail(engine, visibility)
+
+    with st.container(key="charts"):
+        left, right = st.columns(2)
+        with left:
+            by_project = pd.DataFrame(totals["by_project"])
+            if not by_project.empty:
+                by_project["project"] = by_project["source"].map(components.source_label) + " / " \
+                    + by_project["project"]
+            components.bar_chart(by_project, "project", title="Items by project")
+        with right:
+            # a person reads the workflow state's name as the status, its category as the colour
+            by_state = pd.DataFrame(totals["by_state"], columns=["source", "project", "status", "state", "items"])
+            by_state = by_state.groupby(["state", "status"], as_index=False)["items"].sum()
+            by_state["category"] = [components.item_status(None, c) for c in by_state["status"]]
+            by_state["status"] = [components.item_status(s, c) for s, c in zip(by_state["state"],
+                                                                                by_state["status"], strict=True)]
+            components.bar_chart(by_state, "status", color="category", title="Items by status")

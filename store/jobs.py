@@ -16,7 +16,7 @@ from sqlalchemy import Connection, Engine, and_, delete, func, select, update
 
 from importers.model import ItemFailure, StreamGap
 
-from .schema import import_failures, import_gaps, import_jobs, import_parts
+from .schema import import_attempts, import_failures, import_gaps, import_jobs, import_parts
 
 COUNTERS = ("total", "processed", "created", "updated", "skipped", "failed")
 VISIBILITY_COUNTERS = ("internal_items", "internal_comments")  # non-public items and comments read
@@ -71,7 +71,24 @@ def create_job(engine: Engine, *, source: str, projects: list[str], options: dic
              **{c: 0 for c in COUNTERS}, "total": (totals or {}).get(p) or 0}
             for p in projects
         ])
+        begin_attempt(conn, job_id, requested_by)
     return job_id
+
+
+def begin_attempt(conn: Connection, job_id: str, requested_by: str) -> int:
+    """Record the start of a run of the job (the first, or a retry); returns its number."""
+    number = (conn.execute(select(func.max(import_attempts.c.number))
+                           .where(import_attempts.c.job_id == job_id)).scalar() or 0) + 1
+    conn.execute(import_attempts.insert().values(
+        job_id=job_id, number=number, requested_by=requested_by, started_at=now(), status=JobStatus.QUEUED.value,
+        **{c: 0 for c in COUNTERS}))
+    return number
+
+
+def attempts(conn: Connection, job_id: str) -> list:
+    """The job's runs, first to last (an empty list for jobs recorded before attempts were kept)."""
+    return list(conn.execute(select(import_attempts).where(import_attempts.c.job_id == job_id)
+                             .order_by(import_attempts.c.number)))
 
 
 def get_job(conn: Connection, job_id: str):
@@ -222,8 +239,9 @@ def set_part(engine: Engine, job_id: str, project: str, owned_by: str | None = N
         conn.execute(update(import_parts).where(and_(*conditions)).values(**values))
 
 
-def heartbeat(engine: Engine, job_id: str, project: str, lease: str) -> None:
-    set_part(engine, job_id, project, lease, heartbeat_at=now())
+def heartbeat(engine: Engine, job_id: str, project: str, lease: str, phase: str | None = None) -> None:
+    """The worker is alive (and, with `phase`, what it does now: see jobs/progress.PHASES)."""
+    set_part(engine, job_id, project, lease, heartbeat_at=now(), **({"phase": phase} if phase else {}))
 
 
 def finish_job_if_done(engine: Engine, job_id: str) -> JobStatus | None:
@@ -241,8 +259,14 @@ def finish_job_if_done(engine: Engine, job_id: str) -> JobStatus | None:
         if final == JobStatus.SUCCEEDED and any(p.failed for p in parts):
             final = JobStatus.PARTIAL
         errors = "; ".join(f"{p.project}: {p.error}" if len(parts) > 1 else p.error for p in parts if p.error)
+        finished = now()
         conn.execute(update(import_jobs).where(import_jobs.c.id == job_id).values(
-            status=final.value, finished_at=now(), error=errors or None, retry_failures=False))
+            status=final.value, finished_at=finished, error=errors or None, retry_failures=False))
+        latest = select(func.max(import_attempts.c.number)).where(import_attempts.c.job_id == job_id).scalar_subquery()
+        conn.execute(update(import_attempts).where(and_(
+            import_attempts.c.job_id == job_id, import_attempts.c.number == latest)).values(
+            status=final.value, finished_at=finished, error=errors or None,
+            **{c: sum(getattr(p, c) or 0 for p in parts) for c in COUNTERS}))
         return final
 
 

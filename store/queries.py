@@ -11,20 +11,32 @@ Soft-deleted items and comments (no longer at their source, see store/soft_delet
 by every read here unless the caller asks: `deleted=False` (the default) shows live rows, `True`
 only soft-deleted ones, `None` both. References between items are stored by the source's stable
 id and shown with the referenced item's current key (it may have moved since).
+
+Every read takes the same filters (`Filters`), so the Workspace's table, headline numbers, charts
+and per-project counts always describe the same items.
 """
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import dataclass
 
-from sqlalchemy import Connection, Engine, and_, func, or_, select
+from sqlalchemy import ColumnElement, Connection, Engine, Select, and_, case, func, or_, select, union
 from sqlalchemy.orm import aliased
 
-from .schema import comments, people, work_items
+from .schema import comments, import_jobs, import_parts, people, work_items
+from .schema import projects as projects_table
 from .soft_delete import visible
 
 # the state's name; rows older than workflow states: their source status, else the category
 state_name = func.coalesce(work_items.c.state, func.nullif(work_items.c.source_status, ""), work_items.c.status)
 PUBLIC_ONLY = ("public",)
+ORDERS = {  # name -> ORDER BY of the item list
+    "key": (work_items.c.source, work_items.c.project, work_items.c.id),
+    "newest": (work_items.c.updated_at.desc(), work_items.c.id.desc()),  # most recently updated first
+    "oldest": (work_items.c.updated_at, work_items.c.id),
+    "created": (work_items.c.created_at.desc(), work_items.c.id.desc()),
+}
+OPEN_STATUSES = ("backlog", "todo", "in_progress")
 
 
 def _visible(table, visibility: Collection[str] | None):
@@ -32,12 +44,60 @@ def _visible(table, visibility: Collection[str] | None):
     return None if visibility is None else table.c.visibility.in_(list(visibility))
 
 
+@dataclass(frozen=True)
+class Filters:
+    """Which items a read covers; None means "any". `status` is a state category, `state` a state's
+    name, `text` matches titles and keys (case-insensitive), `visibility` and `deleted` as in the
+    module docstring."""
+
+    source: str | None = None
+    project: str | None = None
+    status: str | None = None
+    assignee: str | None = None
+    text: str | None = None
+    state: str | None = None
+    visibility: tuple[str, ...] | None = None
+    deleted: bool | None = False  # as in the module docstring: live items only by default
+
+    @property
+    def narrowed(self) -> bool:
+        """Whether anything but `deleted` limits the items."""
+        return any((self.source, self.project, self.status, self.assignee, self.text, self.state,
+                    self.visibility is not None))
+
+    def apply(self, stmt: Select, assignee_name=None) -> Select:
+        """`stmt` restricted to the matching work items (`assignee_name`: the joined assignee's name column)."""
+        conditions = [visible(work_items, self.deleted)]
+        if self.source:
+            conditions.append(work_items.c.source == self.source)
+        if self.project:
+            conditions.append(work_items.c.project == self.project)
+        if self.status:
+            conditions.append(work_items.c.status == self.status)
+        if self.state:
+            conditions.append(state_name == self.state)
+        if self.assignee:
+            if assignee_name is None:
+                named = select(people.c.id).where(people.c.display_name == self.assignee)
+                conditions.append(work_items.c.assignee_id.in_(named))
+            else:
+                conditions.append(assignee_name == self.assignee)
+        if self.text and self.text.strip():
+            like = f"%{self.text.strip()}%"
+            conditions.append(or_(work_items.c.title.ilike(like), work_items.c.key.ilike(like)))
+        if self.visibility is not None:
+            conditions.append(_visible(work_items, self.visibility))
+        return stmt.where(and_(*conditions))
+
+
 def items(engine: Engine, *, source: str | None = None, project: str | None = None, status: str | None = None,
           state: str | None = None, assignee: str | None = None, text: str | None = None, limit: int = 100,
-          offset: int = 0, visibility: Collection[str] | None = None, deleted: bool | None = False) -> list[dict]:
-    """Items as dicts, `state` (the name) beside `status` (its category); `status` filters by category,
-    `state` by name; `visibility` and `deleted` as in the module docstring. Each row has `deleted_at`
-    (None for live items), so a page can mark soft-deleted ones."""
+          offset: int = 0, visibility: Collection[str] | None = None, deleted: bool | None = False,
+          order: str = "key") -> list[dict]:
+    """Items as dicts, `state` (the name) beside `status` (its category), with `assignee` and `reporter`
+    names; `status` filters by category, `state` by name; `visibility` and `deleted` as in the module
+    docstring. Each row has `deleted_at` (None for live items), so a page can mark soft-deleted ones.
+    `order`: one of ORDERS ("key" by default, as `cli.py items` lists; the console uses "newest")."""
     assignee_p = aliased(people)
     reporter_p = aliased(people)
     stmt = (select(work_items.c.id, work_items.c.source, work_items.c.project, work_items.c.key,
@@ -49,24 +109,9 @@ def items(engine: Engine, *, source: str | None = None, project: str | None = No
                    assignee_p.c.display_name.label("assignee"), reporter_p.c.display_name.label("reporter"))
             .outerjoin(assignee_p, assignee_p.c.id == work_items.c.assignee_id)
             .outerjoin(reporter_p, reporter_p.c.id == work_items.c.reporter_id))
-    conditions = [visible(work_items, deleted)]
-    if source:
-        conditions.append(work_items.c.source == source)
-    if project:
-        conditions.append(work_items.c.project == project)
-    if status:
-        conditions.append(work_items.c.status == status)
-    if state:
-        conditions.append(state_name == state)
-    if assignee:
-        conditions.append(assignee_p.c.display_name == assignee)
-    if text:
-        like = f"%{text}%"
-        conditions.append(or_(work_items.c.title.ilike(like), work_items.c.key.ilike(like)))
-    if visibility is not None:
-        conditions.append(work_items.c.visibility.in_(list(visibility)))
-    stmt = stmt.where(and_(*conditions))
-    stmt = stmt.order_by(work_items.c.source, work_items.c.project, work_items.c.id).limit(limit).offset(offset)
+    filters = Filters(source, project, status, assignee, text, state,
+                      tuple(visibility) if visibility is not None else None, deleted)
+    stmt = filters.apply(stmt, assignee_p.c.display_name).order_by(*ORDERS[order]).limit(limit).offset(offset)
     with engine.connect() as conn:
         return [dict(row._mapping) for row in conn.execute(stmt)]
 
@@ -85,9 +130,16 @@ def item_detail(engine: Engine, item_id: int, visibility: Collection[str] | None
     """One item with its comments (None if no such item, or its visibility is filtered out). The item
     is returned even when soft-deleted (the caller asked for it by id: `deleted_at` says so); its
     comments as `deleted` says. `parent_key`, `links[].target_key` and `moved_to_key` are the current
-    keys of the items that `parent_id`, `links[].target_id` and `moved_to_id` name, where stored."""
+    keys of the items that `parent_id`, `links[].target_id` and `moved_to_id` name, where stored;
+    `assignee` and `reporter` are names, each comment {body, created_at, author, visibility, visible_to,
+    deleted_at}, oldest first."""
+    assignee_p, reporter_p = aliased(people), aliased(people)
     with engine.connect() as conn:
-        stmt = select(work_items, state_name.label("state_name")).where(work_items.c.id == item_id)
+        stmt = (select(work_items, state_name.label("state_name"), assignee_p.c.display_name.label("assignee"),
+                       reporter_p.c.display_name.label("reporter"))
+                .outerjoin(assignee_p, assignee_p.c.id == work_items.c.assignee_id)
+                .outerjoin(reporter_p, reporter_p.c.id == work_items.c.reporter_id)
+                .where(work_items.c.id == item_id))
         if visibility is not None:
             stmt = stmt.where(_visible(work_items, visibility))
         row = conn.execute(stmt).first()
@@ -116,28 +168,74 @@ def item_detail(engine: Engine, item_id: int, visibility: Collection[str] | None
     return detail
 
 
-def stats(engine: Engine, deleted: bool | None = False) -> dict:
-    """Counts of items, comments and people, by source, project, status and state (`deleted` as the
-    module docstring says)."""
-    shown = visible(work_items, deleted)
-    shown_comments = visible(comments, deleted)
+def stats(engine: Engine, filters: Filters | None = None, deleted: bool | None = False) -> dict:
+    """Headline counts of the matching items (`filters`, else every item `deleted` selects): items,
+    their comments, the people on them (assignees, reporters, comment authors), the non-public
+    ones, and item counts by source, project, status (category) and state."""
+    filters = filters or Filters(deleted=deleted)
+    matching = filters.apply(select(work_items.c.id)).scalar_subquery()
+    # comments: those `deleted` selects, on the matching items when anything narrows them
+    on_items: ColumnElement[bool] = visible(comments, filters.deleted)
+    if filters.narrowed:
+        on_items = and_(on_items, comments.c.item_id.in_(matching))
+    if filters.visibility is not None:
+        on_items = and_(on_items, _visible(comments, filters.visibility))
     with engine.connect() as conn:
-        by = lambda *cols: [dict(r._mapping) for r in conn.execute(  # noqa: E731
-            select(*cols, func.count().label("items")).where(shown).group_by(*cols).order_by(*cols))]
+        def by(*cols) -> list[dict]:
+            stmt = filters.apply(select(*cols, func.count().label("items")).select_from(work_items))
+            return [dict(r._mapping) for r in conn.execute(stmt.group_by(*cols).order_by(*cols))]
+
+        def count_of(stmt) -> int:
+            return conn.execute(stmt).scalar() or 0
+
+        people_ids = union(
+            filters.apply(select(work_items.c.assignee_id.label("pid"))),
+            filters.apply(select(work_items.c.reporter_id.label("pid"))),
+            select(comments.c.author_id.label("pid")).where(on_items),
+        ).subquery()
         return {
-            "items": conn.execute(select(func.count()).select_from(work_items).where(shown)).scalar(),
-            "comments": conn.execute(select(func.count()).select_from(comments).where(shown_comments)).scalar(),
-            "people": conn.execute(select(func.count()).select_from(people)).scalar(),
-            "internal_items": conn.execute(select(func.count()).select_from(work_items)
-                                           .where(and_(shown, work_items.c.visibility != "public"))).scalar(),
-            "internal_comments": conn.execute(select(func.count()).select_from(comments)
-                                              .where(and_(shown_comments, comments.c.visibility != "public"))
-                                              ).scalar(),
+            "items": count_of(filters.apply(select(func.count()).select_from(work_items))),
+            "comments": count_of(select(func.count()).select_from(comments).where(on_items)),
+            "people": count_of(select(func.count()).select_from(people_ids).where(people_ids.c.pid.is_not(None))),
+            "internal_items": count_of(filters.apply(select(func.count()).select_from(work_items)
+                                                     .where(work_items.c.visibility != "public"))),
+            "internal_comments": count_of(select(func.count()).select_from(comments)
+                                          .where(on_items, comments.c.visibility != "public")),
             "by_source": by(work_items.c.source),
             "by_project": by(work_items.c.source, work_items.c.project),
             "by_status": by(work_items.c.source, work_items.c.status),
             "by_state": by(work_items.c.source, work_items.c.project, work_items.c.status, state_name.label("state")),
         }
+
+
+def per_project(engine: Engine, filters: Filters = Filters()) -> list[dict]:
+    """One row a (source, project) of the matching items: its name, items, open and done items,
+    comments, the newest update, and when it was last imported, to compare with the source."""
+    per_item_comments = (select(comments.c.item_id, func.count().label("n")).group_by(comments.c.item_id)
+                         .subquery())
+    stmt = filters.apply(
+        select(work_items.c.source, work_items.c.project,
+               func.count().label("items"),
+               func.sum(case((work_items.c.status.in_(OPEN_STATUSES), 1), else_=0)).label("open"),
+               func.sum(case((work_items.c.status == "done", 1), else_=0)).label("done"),
+               func.coalesce(func.sum(per_item_comments.c.n), 0).label("comments"),
+               func.max(work_items.c.updated_at).label("newest update"))
+        .select_from(work_items.outerjoin(per_item_comments, per_item_comments.c.item_id == work_items.c.id)))
+    stmt = stmt.group_by(work_items.c.source, work_items.c.project).order_by(work_items.c.source,
+                                                                           work_items.c.project)
+    with engine.connect() as conn:
+        rows = [dict(r._mapping) for r in conn.execute(stmt)]
+        names = {(r.source, r.key): r.name for r in conn.execute(select(projects_table.c.source,
+                                                                        projects_table.c.key,
+                                                                        projects_table.c.name))}
+        last = {(r.source, r.project): r.at for r in conn.execute(
+            select(import_jobs.c.source, import_parts.c.project, func.max(import_jobs.c.created_at).label("at"))
+            .join(import_jobs, import_jobs.c.id == import_parts.c.job_id)
+            .group_by(import_jobs.c.source, import_parts.c.project))}
+    return [{"source": r["source"], "project": r["project"], "name": names.get((r["source"], r["project"]), ""),
+             "items": r["items"], "open": r["open"], "done": r["done"], "comments": r["comments"],
+             "newest update": r["newest update"], "last import": last.get((r["source"], r["project"]))}
+            for r in rows]
 
 
 def filter_values(engine: Engine, deleted: bool | None = False) -> dict[str, list[str]]:

@@ -230,7 +230,25 @@ import_parts = Table(
     Column("internal_items", Integer, nullable=False, server_default=text("0")),
     Column("internal_comments", Integer, nullable=False, server_default=text("0")),
     Column("notes", JSON),
+    Column("wait_kind", String(16)),  # why it waits: "rate_limit" (the vendor's limit) or "retry" (an error)
+    Column("phase", String(16)),  # what the part does now: estimating, items, comments, writing, retrying
     UniqueConstraint("job_id", "project", name="uq_import_parts"),
+)
+
+# Every run of a job, the first and each retry, with how it ended: a retry that succeeds does not
+# erase the failure before it. Counters are the job's totals when the attempt ended.
+import_attempts = Table(
+    "import_attempts", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("job_id", String(32), ForeignKey("import_jobs.id", ondelete="CASCADE"), nullable=False),
+    Column("number", Integer, nullable=False),  # 1 for the first run, 2 for the first retry...
+    Column("requested_by", String(255), nullable=False, default="cli"),
+    _ts("started_at", nullable=False),
+    _ts("finished_at"),
+    Column("status", String(16), nullable=False),
+    Column("error", Text),
+    *_counters(),
+    UniqueConstraint("job_id", "number", name="uq_import_attempts"),
 )
 
 import_failures = Table(

@@ -1,10 +1,14 @@
 """Progress, Jobs, Workspace and Guides in AppTest, over real jobs run by the `run_import` fixture."""
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import update
 from streamlit.testing.v1 import AppTest
 
 from jobs import api
+from store.db import engine_for
+from store.schema import import_parts
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
@@ -34,38 +38,53 @@ def test_every_page_opens_with_a_helpful_empty_state(path):
     assert not at.error
 
 
-def test_progress_shows_the_values_of_a_finished_job(run_import):
+def test_progress_of_a_partial_job_says_finished_with_failures_everywhere(run_import):
     doc = run_import("demo", ["ACME"], config={"size": "30"})
-    assert doc["status"] == "partial"  # the demo's 3 deliberately invalid items
+    assert doc["status"] == "partial"  # the suite's demo: 3 deliberately invalid items
     at = page("pages/progress.py", job=doc["job_id"])
     shown = metrics(at)
-    assert shown["Processed"] == "30"
-    assert shown["Created"] == str(doc["created"]) == "27"
-    assert shown["Failed"] == "3"
-    assert shown["Skipped"] == "0"
+    assert (shown["Processed"], shown["Created"], shown["Failed"], shown["Skipped"]) == ("30", "27", "3", "0")
     assert at.get("progress")[0].proto.value == 100
-    assert any("3 failed item(s)" in w for w in texts(at, "warning"))
+    assert [w for w in texts(at, "warning") if w.startswith("Finished with failures: 30 items read: 27 created")]
+    assert not any("partial" in t.lower() for t in texts(at, "warning") + texts(at, "markdown"))
     report = at.dataframe[0].value
     assert len(report) == 3 and set(report.columns) >= {"key", "reason"}
     assert at.get("download_button")
     assert at.button(key="retry").label == "Retry failed items"
-    assert "Undo this import" in [e.label for e in at.expander]
     assert at.button(key="undo").disabled  # until the confirmation is ticked
+    start = page("pages/start.py")  # the Start page names it the same way
+    assert ":orange-badge[:material/warning: Finished with failures]" in texts(start, "markdown")
 
 
-def test_retry_and_undo_from_the_progress_view(run_import, run_worker):
+def test_all_skipped_is_not_called_imported(run_import):
+    run_import("demo", ["OPS"], config={"size": "10"}, duplicates="skip")
+    again = run_import("demo", ["OPS"], config={"size": "10"}, duplicates="skip", incremental=False)
+    at = page("pages/progress.py", job=again["job_id"])
+    outcome = texts(at, "warning")[-1]
+    assert "10 items read: 0 created, 0 updated, 7 skipped (already in the workspace), 3 failed" in outcome
+
+
+def test_retry_keeps_every_attempt_and_undo_shows_undone(run_import, run_worker, monkeypatch):
     doc = run_import("demo", ["OPS"], config={"size": "20"})
     at = page("pages/progress.py", job=doc["job_id"])
+    monkeypatch.setenv("DEMO_INVALID_ITEMS", "0")  # the cause is fixed at the source
     at.button(key="retry").click().run()
     assert not at.exception
     assert api.status(doc["job_id"])["status"] == "queued"
     run_worker()
     at.run()
+    attempts = at.dataframe[-1].value
+    assert list(attempts["outcome"]) == ["Finished with failures", "Succeeded"]
+    assert list(attempts["attempt"]) == ["first run", "retry 1"]
+    jobs = page("pages/jobs.py").dataframe[0].value
+    assert list(jobs["status"]) == ["Finished with failures, then Succeeded"]
     at.checkbox(key="undo_confirm").check().run()
     at.button(key="undo").click().run()
     assert not at.exception
-    assert api.status(doc["job_id"])["undone_at"]
-    assert any("was undone" in i for i in texts(at, "info"))
+    assert ":gray-badge[:material/undo: Undone]" in texts(at, "markdown")
+    assert any(i.startswith("Undone at ") for i in texts(at, "info"))
+    assert not at.get("progress")  # no bar claiming 100% of something that was removed
+    assert list(page("pages/jobs.py").dataframe[0].value["status"]) == ["Finished with failures, then Undone"]
 
 
 def test_progress_of_a_queued_job_refreshes_and_offers_cancel():
@@ -77,42 +96,135 @@ def test_progress_of_a_queued_job_refreshes_and_offers_cancel():
     assert api.status(job_id)["status"] == "cancelled"
 
 
+def _running(job_id: str, **values) -> None:
+    """A job as a worker leaves it mid-run (claimed, heartbeat now), with `values` on its part."""
+    with engine_for().begin() as conn:
+        conn.execute(update(import_parts).where(import_parts.c.job_id == job_id).values(
+            status="running", started_at=datetime.now(UTC) - timedelta(seconds=10),
+            heartbeat_at=datetime.now(UTC), **values))
+    api._publish(job_id)
+
+
+def test_unknown_total_shows_a_moving_bar_and_the_phase_never_a_zero_estimate():
+    job_id = api.start_import("demo", ["ACME"], config={"size": "10"})
+    _running(job_id, processed=6300, created=6300, total=0, phase="comments")
+    doc = api.status(job_id)
+    assert (doc["total"], doc["percentage"], doc["eta_seconds"], doc["phase"]) == (None, None, None, "comments")
+    at = page("pages/progress.py", job=job_id)
+    assert not at.get("progress")  # no percentage bar
+    assert any("6,300 items so far" in c and "now reading comments" in c for c in texts(at, "caption"))
+    assert metrics(at)["Time left"] == "unknown"
+
+
+def test_a_refused_connection_is_not_called_a_rate_limit():
+    job_id = api.start_import("demo", ["ACME"], config={"size": "10"})
+    soon = datetime.now(UTC) + timedelta(seconds=20)
+    _running(job_id, total=10, waiting_until=soon, wait_kind="retry",
+             wait_reason="GitHub could not be reached at http://127.0.0.1:9 (connection refused)")
+    at = page("pages/progress.py", job=job_id)
+    warning = texts(at, "warning")[-1]
+    assert "retrying in" in warning and "rate limit" not in warning
+    assert "connection refused" in " ".join(texts(at, "text"))
+    _running(job_id, wait_kind="rate_limit", wait_reason="GitHub rate limit (HTTP 429)")
+    at = page("pages/progress.py", job=job_id)
+    assert texts(at, "warning")[-1].startswith("Waiting for Demo's rate limit: resuming in")
+
+
+def test_the_bare_progress_page_shows_the_latest_import(run_import):
+    run_import("demo", ["ACME"], config={"size": "10"})
+    latest = run_import("demo", ["OPS"], config={"size": "10"})
+    at = page("pages/progress.py")
+    assert at.query_params["job"] in (latest["job_id"], [latest["job_id"]])
+    assert any("Demo / OPS" in m for m in texts(at, "markdown"))
+
+
 def test_progress_of_an_unknown_job_says_so():
     at = page("pages/progress.py", job="nope")
     assert any("no import job 'nope'" in e for e in texts(at, "error"))
 
 
-def test_jobs_lists_imports_newest_first_and_schedules(run_import):
-    first = run_import("demo", ["ACME"], config={"size": "10"})
+def test_jobs_are_named_newest_first_with_separators(run_import):
+    first = run_import("demo", ["ACME"], config={"size": "1200"})
     second = run_import("demo", ["OPS"], config={"size": "10"})
     api.schedule("demo", ["OPS"], 6)
     at = page("pages/jobs.py")
     table = at.dataframe[0].value
-    assert list(table["open"]) == [f"progress?job={second['job_id']}", f"progress?job={first['job_id']}"]
+    assert [n.split(" · ")[0] for n in table["import"]] == ["Demo / OPS", "Demo / ACME"]
+    assert list(table["processed"]) == [second["processed"], first["processed"]] == [10, 1200]
+    config = at.dataframe[0].proto.columns  # counters drawn with thousands separators ("1,200")
+    assert '"format": "localized"' in config.replace("'", '"') or "localized" in config
+    assert "job" not in table.columns and "open" not in table.columns  # no bare hex ids
     schedules = at.dataframe[1].value
     assert list(schedules["every (hours)"]) == [6]
-    assert at.selectbox(key="open_job").value == second["job_id"]
 
 
-def test_workspace_filters_and_shows_an_item_with_its_comments(run_import):
-    run_import("demo", ["ACME"], config={"size": "40"})
+def chart_data(at) -> list:
+    """The rows each chart on the page drew (Streamlit ships them as Arrow next to the Vega spec)."""
+    import pyarrow as pa
+
+    return [pa.ipc.open_stream(d.data.data).read_all().to_pandas()
+            for chart in at.get("vega_lite_chart") for d in chart.proto.datasets]
+
+
+def seed_workspace(run_import) -> None:
+    run_import("demo", ["ACME"], config={"size": "80"})
+    run_import("demo", ["OPS"], config={"size": "40"})
+
+
+def test_workspace_numbers_and_charts_follow_the_filters(run_import):
+    seed_workspace(run_import)
     at = page("pages/workspace.py")
+    assert metrics(at)["Work items"] == "114"  # 77 + 37
+    at.selectbox(key="filter_project").set_value("OPS").run()
     assert metrics(at)["Work items"] == "37"
-    assert len(at.dataframe[0].value) == 37
+    by_project, by_status = chart_data(at)
+    assert list(by_project["project"]) == ["Demo / OPS"] and by_status["items"].sum() == 37
     at.selectbox(key="filter_state").set_value("In Review").run()  # the demo's own status name
+    assert set(at.dataframe[0].value["status"]) == {"In Review"}
+    assert int(metrics(at)["Work items"]) == len(at.dataframe[0].value)
+    assert list(chart_data(at)[1]["category"]) == ["In progress"]
+
+
+def test_workspace_pages_through_everything_newest_first(run_import):
+    seed_workspace(run_import)
+    at = page("pages/workspace.py")
+    first = at.dataframe[0].value
+    assert len(first) == 50
+    updated = list(first["updated_at"])
+    assert updated == sorted(updated, reverse=True)
+    at.number_input(key="page").set_value(3).run()
+    last = at.dataframe[0].value
+    assert len(last) == 14  # 114 = 50 + 50 + 14: every item reachable
+    assert set(first["key"]).isdisjoint(set(last["key"]))
+
+
+def test_per_project_view_counts_each_project(run_import):
+    seed_workspace(run_import)
+    at = page("pages/workspace.py")
+    at.segmented_control(key="view").set_value("Per project").run()
     table = at.dataframe[0].value
-    assert set(table["status"]) == {"In Review"} and set(table["category"]) == {"in_progress"}
-    at.selectbox(key="filter_state").set_value("All").run()
-    at.text_input(key="filter_text").input("ACME-1").run()
-    keys = list(at.dataframe[0].value["key"])
-    assert keys and all("ACME-1" in k for k in keys)
-    at.selectbox(key="item").set_value("demo / ACME-1").run()
+    assert dict(zip(table["project"], table["items"], strict=True)) == {"ACME": 77, "OPS": 37}
+    assert set(table["name"]) == {"Acme web app", "Operations"}
+
+
+def test_selecting_a_row_opens_that_item_with_its_people_and_dates(run_import):
+    seed_workspace(run_import)
+    at = page("pages/workspace.py")
+    table = at.dataframe[0]
+    key = table.value["key"].iloc[2]
+    at.session_state[table.key] = {"selection": {"rows": [2], "columns": [], "cells": []}}
+    at.run()
     assert not at.exception
+    assert f"{key}  ·  Demo / {key.split('-')[0]}" in texts(at, "caption")
     shown = texts(at, "text")
-    assert "ACME-1  ·  demo / ACME" in shown
-    assert any(t.startswith("Status: ") for t in shown)
-    comments = [m for m in texts(at, "markdown") if m.startswith("**Comments (")]
-    assert comments and len(at.code) >= 1  # the description (and comment bodies) drawn as text
+    assert any(t.startswith("Reporter: \u2068") for t in shown)  # names isolated for bidi
+    assert any(t.startswith("Created: 2025-") for t in shown) and any(t.startswith("Updated: ") for t in shown)
+    assert at.selectbox(key="item").value is not None  # the picker follows
+    assert [b.proto.url for b in at.get("link_button")][0].startswith("https://demo.acgs2.example/")
+    html = " ".join(h.proto.body for h in at.get("html"))
+    assert 'class="acgs2-md"' in html
+    at.toggle(key="raw_text").set_value(True).run()
+    assert at.code  # the raw text, as the source sent it
 
 
 def test_guides_render_the_chosen_guide():

@@ -1,11 +1,13 @@
-"""The import wizard in AppTest: steps, the failed connection that keeps Next disabled, the preview
-table, starting a job, and the help panel that highlights the guide fitting the import's size."""
+"""The Start page and the import wizard in AppTest: the one-click demos, steps, the failed connection
+that keeps Next disabled and asks for the token again, errors in the form's words, saved credentials,
+the incremental start, and the `?` panel of each step."""
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from console import help as guides
+from jobs import api
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
@@ -23,45 +25,88 @@ def field(at, name: str):
     return next(t for t in at.text_input if t.key.startswith(f"cred_{name}_"))
 
 
+def press_test_connection(at) -> AppTest:
+    return next(b for b in at.button if b.label == "Test connection").click().run()
+
+
+def job_in_url(at) -> str:
+    value = at.query_params["job"]
+    return value[0] if isinstance(value, list) else value
+
+
 def open_demo_wizard(size: str = "small") -> AppTest:
-    """The Start page's demo button: the wizard opens on Demo, already connected."""
+    """The pitch journey's card: the wizard opens on Demo, already connected."""
     at = console().run()
-    at.button(key="demo_quick").click().run()
+    at.button(key="start_pitch").click().run()
     if size != "small":
-        # widgets in a form only count when it is submitted: set both, then press Test connection
-        next(r for r in at.radio if r.key.startswith("cred_demo_size")).set_value("custom")
-        next(t for t in at.text_input if t.key.endswith("_custom")).input(size)
-        at.button[0].click().run()
+        next(r for r in at.radio if r.key.endswith("_size")).set_value("custom").run()
+        next(t for t in at.text_input if t.key.endswith("_custom")).input(size).run()
     assert not at.exception
     return at
 
 
-def test_start_page_offers_the_demo_and_three_journeys():
+def open_configure(source: str) -> AppTest:
+    at = console().run()
+    at.switch_page("pages/import_wizard.py").run()
+    at.button(key=f"choose_{source}").click().run()
+    return at
+
+
+def test_start_page_offers_two_demos_and_three_journeys():
     at = console().run()
     assert not at.exception
     assert texts(at, "title") == ["Import your data into ACGS2"]
-    assert [b.label for b in at.button][:1] == ["Try the demo import"]
+    labels = [b.label for b in at.button]
+    assert labels[:2] == ["Try the demo import", "Demo with failures"]
     assert {"start_pitch", "start_pilot", "start_migration"} <= {b.key for b in at.button}
 
 
+@pytest.mark.parametrize("button, project, failures", [("demo_quick", "ACME", "0"), ("demo_failures", "OPS", "3")])
+def test_one_click_demo_starts_the_import_and_lands_on_its_progress(button, project, failures):
+    at = console().run()
+    at.button(key=button).click().run()
+    assert not at.exception
+    assert texts(at, "title") == ["Import progress"]
+    doc = api.status(job_in_url(at))
+    assert (doc["source"], doc["projects"]) == ("demo", [project])
+    from store.db import engine_for
+    from store.jobs import get_job
+
+    with engine_for().connect() as conn:
+        assert get_job(conn, doc["job_id"]).options["config"] == {"size": "small", "failures": failures}
+
+
+def test_default_demo_ends_succeeded_and_the_failure_demo_retries_green(run_worker, monkeypatch):
+    monkeypatch.delenv("DEMO_INVALID_ITEMS")  # the demo as shipped
+    clean = api.start_demo("clean")
+    failing = api.start_demo("failures")
+    run_worker()
+    assert api.status(clean)["status"] == "succeeded" and api.status(clean)["created"] == 50
+    doc = api.status(failing)
+    assert (doc["status"], doc["failed"], doc["created"]) == ("partial", 3, 47)
+    api.retry(failing)
+    run_worker()
+    doc = api.status(failing)
+    assert (doc["status"], doc["failed"], doc["created"]) == ("succeeded", 0, 50)
+    assert [a["status"] for a in doc["attempts"]] == ["partial", "succeeded"]
+
+
 def test_step_one_shows_a_card_per_source_with_its_auth_status():
+    at = open_configure("github")
+    assert "2. Configure GitHub" in texts(at, "subheader")
+    assert field(at, "github_token").proto.type == field(at, "github_token").proto.PASSWORD
     at = console().run()
     at.switch_page("pages/import_wizard.py").run()
-    assert not at.exception
     labels = [b.label for b in at.button]
     for name in ("Demo", "JIRA", "ServiceNow", "GitHub", "GitLab"):
         assert f"Choose {name}" in labels
-    assert "No credentials needed" in texts(at, "badge") if hasattr(at, "badge") else True
-    at.button(key="choose_github").click().run()
-    assert "2. Configure GitHub" in texts(at, "subheader")
-    assert field(at, "github_token").proto.type == field(at, "github_token").proto.PASSWORD
 
 
 def test_demo_path_goes_through_every_step_to_the_progress_view():
     at = open_demo_wizard()
     assert "2. Configure Demo" in texts(at, "subheader")
     assert any(t.startswith("Account reached: demo workspace") for t in texts(at, "text"))
-    assert not at.button(key="next_configure").disabled
+    assert not any(t.key.endswith("_custom") for t in at.text_input)  # Small chosen: no custom-size field
     at.button(key="next_configure").click().run()
     assert "3. Preview Demo / ACME" in texts(at, "subheader")
     frame = at.dataframe[0].value
@@ -69,39 +114,70 @@ def test_demo_path_goes_through_every_step_to_the_progress_view():
     assert list(frame.columns) == ["key", "title", "status", "category", "assignee", "created", "updated"]
     assert set(frame["status"]) <= {"Backlog", "Selected for Development", "To Do", "In Progress", "In Review",
                                     "Done", "Won't Do"}  # the demo's own status names, not categories
+    assert not any("_" in s for s in frame["category"])  # "In progress", never in_progress
     assert "50" in texts(at, "metric")  # estimated total
     at.button(key="next_preview").click().run()
     assert "4. Start the import" in texts(at, "subheader")
+    assert any("never imported before" in t for t in texts(at, "text"))
     at.button(key="start_import").click().run()
     assert not at.exception
     assert texts(at, "title") == ["Import progress"]
-    job_id = at.query_params["job"][0] if isinstance(at.query_params["job"], list) else at.query_params["job"]
-    assert any(job_id in t for t in texts(at, "text"))
+    assert job_in_url(at)
     assert at.session_state["wizard"].config == {}  # typed settings forgotten once the job started
 
 
-def test_failed_connection_shows_the_reason_and_keeps_next_disabled():
-    at = console().run()
-    at.switch_page("pages/import_wizard.py").run()
-    at.button(key="choose_github").click().run()
+def test_failed_connection_names_the_form_field_and_asks_for_the_token_again():
+    at = open_configure("github")
     assert at.button(key="next_configure").disabled  # nothing tested yet
     field(at, "github_token").input("ghp_not-a-real-token")
-    field(at, "github_api_url").input("http://127.0.0.1:9")  # closed port
-    at.button[0].click().run()
+    field(at, "github_api_url").input("ftp://example.org")
+    press_test_connection(at)
     assert not at.exception
     errors = texts(at, "error")
     assert errors and errors[0].startswith("Connection failed: ")
+    assert '"API URL"' in errors[0] and "GITHUB_API_URL" not in errors[0]  # the field the user sees
     assert at.button(key="next_configure").disabled
     assert "3. Preview" not in " ".join(texts(at, "subheader"))
-    # the token is not echoed back: the password field is empty again
-    assert field(at, "github_token").value == ""
+    token = field(at, "github_token")
+    assert token.value == "" and "enter it again" in token.label  # the failed token is not kept
+    assert "token" not in at.session_state["wizard"].config
     assert not any(str(k).startswith("cred_github_token") and at.session_state[k] for k in at.session_state)
+
+
+def test_the_cli_keeps_naming_environment_variables():
+    from importers.errors import SourceError
+
+    with pytest.raises(SourceError, match="GITHUB_API_URL"):
+        api.check("github", {"token": "t", "api_url": "ftp://example.org"})
+
+
+def test_saved_credentials_are_announced_and_prefill_the_public_fields():
+    api.save_credentials("jira", {"base_url": "https://acme.example", "user_email": "me@acme.example",
+                                  "api_token": "secret-token-123"})
+    at = open_configure("jira")
+    info = " ".join(texts(at, "info"))
+    assert "Saved credentials (encrypted) are used" in info and "https://acme.example" in info
+    assert "secret-token-123" not in info
+    assert field(at, "jira_base_url").value == "https://acme.example"
+    token = field(at, "jira_api_token")
+    assert token.value == "" and token.placeholder == "saved, encrypted: leave empty to use it"
 
 
 def test_invalid_demo_size_fails_the_connection_test():
     at = open_demo_wizard("lots")
     assert any("demo size 'lots' is not valid" in e for e in texts(at, "error"))
     assert at.button(key="next_configure").disabled
+
+
+def test_a_repeated_import_says_it_is_incremental_and_since_when(run_import):
+    run_import("demo", ["ACME"], config={"size": "20"})
+    at = open_demo_wizard()
+    at.button(key="next_configure").click().run()
+    at.button(key="next_preview").click().run()
+    info = " ".join(texts(at, "info"))
+    assert "this run is incremental" in info and "updated since 2025-01-" in info
+    at.checkbox(key="full_run").check().run()
+    assert not any("incremental" in i for i in texts(at, "info"))
 
 
 def test_dry_run_and_only_since_controls_exist_on_the_way():
@@ -113,25 +189,64 @@ def test_dry_run_and_only_since_controls_exist_on_the_way():
     assert any("Dry run" in e.label for e in at.expander)
 
 
+def help_texts(at) -> str:
+    return "\n".join(texts(at, "markdown") + texts(at, "text") + texts(at, "caption"))
+
+
 @pytest.mark.parametrize("size, expected", [("small", "Pitch"), ("500", "Pilot"), ("5000", "Full migration")])
 def test_help_panel_highlights_the_guide_fitting_the_size(size, expected):
     at = open_demo_wizard(size)
     highlighted = [s for s in texts(at, "success") if s.startswith("Recommended for this import")]
     assert highlighted == [f"Recommended for this import: {expected}"]
-    links = [p.proto.page for p in at.get("page_link")] if at.get("page_link") else []
-    assert any("guides" in link for link in links) or links == []
-    assert any("mailto:support@acgs2.example" in m for m in texts(at, "markdown"))
 
 
-def test_contact_link_follows_support_email(monkeypatch):
-    monkeypatch.setenv("SUPPORT_EMAIL", "help@example.org")
+def test_help_panel_with_an_unknown_size_follows_the_journey():
+    at = console().run()
+    at.button(key="start_migration").click().run()
+    at.button(key="choose_github").click().run()
+    assert [s for s in texts(at, "success") if s.startswith("Recommended")] == \
+        ["Recommended for this import: Full migration"]
+
+
+def test_help_panel_is_about_the_step_and_the_error_met_there():
+    at = open_configure("github")
+    shown = help_texts(at)
+    assert "Test connection" in shown and "HTTP 401" in shown  # what configure needs, what fails there
+    links = [p.proto for p in at.get("page_link")]
+    assert any("section=troubleshooting" in str(link) or "troubleshooting" in str(link) for link in links)
+    field(at, "github_token").input("ghp_x")
+    field(at, "github_api_url").input("ftp://example.org")
+    press_test_connection(at)
+    assert "The error you met here" in help_texts(at)
     at = open_demo_wizard()
-    assert any("mailto:help@example.org" in m for m in texts(at, "markdown"))
+    at.button(key="next_configure").click().run()
+    assert "the preview only reads" in help_texts(at)
+
+
+def test_contact_link_comes_from_console_contact_url(monkeypatch):
+    at = open_demo_wizard()
+    assert not any("Contact us" in m for m in texts(at, "markdown"))  # nothing made up
+    assert any("CONSOLE_CONTACT_URL" in c for c in texts(at, "caption"))
+    monkeypatch.setenv("CONSOLE_CONTACT_URL", "https://support.example.org/acgs2")
+    at = open_demo_wizard()
+    assert any("[Contact us](https://support.example.org/acgs2)" in m for m in texts(at, "markdown"))
+    monkeypatch.setenv("CONSOLE_CONTACT_URL", "javascript:alert(1)")
+    at = open_demo_wizard()
+    assert not any("javascript" in m for m in texts(at, "markdown"))
+
+
+def test_guide_section_from_the_help_panel_comes_first():
+    at = console().run()
+    at.query_params["guide"] = "pilot"
+    at.query_params["section"] = "troubleshooting"
+    at.switch_page("pages/guides.py").run()
+    assert not at.exception
+    assert any(m.startswith("### Troubleshooting") for m in texts(at, "markdown"))
 
 
 def test_journey_for_size_thresholds():
     assert [guides.journey_for_size(n) for n in (None, 0, 99, 100, 1000, 1001)] == \
-        ["pitch", "pitch", "pitch", "pilot", "pilot", "migration"]
+        [None, "pitch", "pitch", "pilot", "pilot", "migration"]
 
 
 def test_dry_run_checks_everything_and_writes_nothing(run_worker):
@@ -145,5 +260,6 @@ def test_dry_run_checks_everything_and_writes_nothing(run_worker):
     at.run()
     assert not at.exception
     warnings = texts(at, "warning")
-    assert any(w.startswith("Dry run ended partial: 3 items would fail") and "would create 47" in w for w in warnings)
+    assert any(w.startswith("Dry run finished with failures: 3 items would fail") and "would create 47" in w
+               for w in warnings)
     assert queries.stats(engine_for())["items"] == 0

@@ -2,8 +2,13 @@
 
 Every item is computed from (project, index) with a seeded generator, so any page can be
 produced on its own (resume, retry) and tests know the ground truth exactly. Sizes: small
-(50 items a project), medium (1,500), large (100,000), or a number. A few items deliberately
-fail validation (DEMO_INVALID_ITEMS, default 3 a project; 0 once "the cause is fixed"),
+(50 items a project), medium (1,500), large (100,000), or a number. The default demo is clean:
+every item is valid, so a first demo ends "Succeeded". Failures are a choice of their own:
+- the `failures` setting (the console's "demo with failures"): that many items a project fail
+  validation on the first read and come through when the job's failed items are retried, as if
+  someone had fixed them at the source, so the failure report and "Retry failed items" can be shown;
+- DEMO_INVALID_ITEMS (default 0): items a project that fail validation on every read, for tests
+  of a cause that remains (set it back to 0 and retry: "the cause is fixed").
 DEMO_REVISION > 0 changes every 7th item, to exercise updates and incremental runs, and
 DEMO_PAGE_DELAY (seconds a page, default 0) paces the read like a slow vendor, so a test or a
 demo can watch an import run whatever the machine's speed.
@@ -53,6 +58,14 @@ def parse_size(value: str | int | None) -> int:
     return size
 
 
+def parse_failures(value: str | int | None) -> int:
+    """The `failures` setting: a whole number of items a project, 0 to 1,000."""
+    text = str(value or "0").strip()
+    if not text.isdigit() or int(text) > 1_000:
+        raise ConfigError(f"demo failures {value!r} is not valid: use a whole number of items from 0 to 1,000")
+    return int(text)
+
+
 def _env_int(name: str, default: int) -> int:
     try:
         return int(os.environ.get(name, default))
@@ -80,12 +93,15 @@ class DemoSource(Source):
     settings = (
         Setting("size", "Size", "DEMO_SIZE", required=False, default="small",
                 help="small (50 items a project), medium (1,500), large (100,000) or a number"),
+        Setting("failures", "Items that fail the first read", "DEMO_FAILURES", required=False, default="0",
+                help="items a project that fail validation on the first read and succeed when retried"),
     )
 
     def __init__(self, config=None, on_wait=None):
         super().__init__(config, on_wait)
         self.size = parse_size(self.config.get("size"))
-        self.invalid = max(0, _env_int("DEMO_INVALID_ITEMS", 3))
+        self.invalid = max(0, _env_int("DEMO_INVALID_ITEMS", 0))
+        self.first_read_failures = parse_failures(self.config.get("failures"))
         self.revision = max(0, _env_int("DEMO_REVISION", 0))
         self.page_size = _env_int("DEMO_PAGE_SIZE", PAGE_SIZE)
         self.page_delay = max(0.0, _env_float("DEMO_PAGE_DELAY", 0.0))
@@ -99,7 +115,8 @@ class DemoSource(Source):
         return PROJECTS[0][0]
 
     def check(self) -> str:
-        return f"demo workspace ({self.size:,} items a project, no credentials needed)"
+        failing = f", {self.first_read_failures:,} failing the first read" if self.first_read_failures else ""
+        return f"demo workspace ({self.size:,} items a project{failing}, no credentials needed)"
 
     def projects(self) -> list[Project]:
         return [Project(source="demo", key=key, name=name, description=desc) for key, name, desc in PROJECTS]
@@ -110,10 +127,12 @@ class DemoSource(Source):
             raise NotFoundError(f"Demo has no project {project!r}: choose one of {keys}")
 
     # -- deterministic generation --------------------------------------------------------
-    def _invalid_indexes(self, project: str) -> set[int]:
-        rng = random.Random(f"invalid:{project}:{self.size}")
-        count = min(self.invalid, self.size)
-        return set(rng.sample(range(self.size), count)) if count else set()
+    def _invalid_indexes(self, project: str, first_read: bool = True) -> set[int]:
+        """Items that fail validation: the persistent ones, plus on a first read the `failures` ones.
+        One seeded draw serves both, so the persistent ones are among the first-read ones."""
+        drawn_count = min(max(self.invalid, self.first_read_failures), self.size)
+        drawn = random.Random(f"invalid:{project}:{self.size}").sample(range(self.size), drawn_count)
+        return set(drawn[:max(self.invalid, self.first_read_failures if first_read else 0)])
 
     def _changed(self, index: int) -> bool:
         return self.revision > 0 and index % 7 == self.revision % 7
@@ -188,8 +207,8 @@ class DemoSource(Source):
             if since is None or self._updated_at(index) >= since:
                 yield index
 
-    def _pages(self, project: str, indexes: Iterable[int], start: int) -> Iterator[Page]:
-        invalid = self._invalid_indexes(project)
+    def _pages(self, project: str, indexes: Iterable[int], start: int, first_read: bool = True) -> Iterator[Page]:
+        invalid = self._invalid_indexes(project, first_read)
         page = Page()
         last = start
         for index in indexes:
@@ -231,7 +250,7 @@ class DemoSource(Source):
             int(e[len(prefix):]) - 1 for e in external_ids
             if e.startswith(prefix) and e[len(prefix):].isdigit() and 0 < int(e[len(prefix):]) <= self.size
         )
-        return self._pages(project, indexes, 0)
+        return self._pages(project, indexes, 0, first_read=False)  # a retry: first-read failures are fixed
 
     def ground_truth(self, project: str) -> dict[str, int]:
         """Exact counts a full import of `project` must produce (for tests and the tour)."""

@@ -3,6 +3,9 @@ from ..model import Priority, Status
 
 PAGE_SIZE = 100
 SIZES = {"small": 50, "medium": 1_500, "large": 100_000}
+# The console's one-click demos: name -> (project, size, items a project that fail the first read).
+# "clean" ends Succeeded; "failures" shows the failure report and "Retry failed items" on its own project.
+ONE_CLICK = {"clean": ("ACME", "small", 0), "failures": ("OPS", "small", 3)}
 
 PROJECTS = (
     ("ACME", "Acme web app", "Customer-facing web application: checkout, accounts, search."),

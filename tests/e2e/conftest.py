@@ -60,8 +60,11 @@ def stack(tmp_path, redis_client, request):
     """The console on a free port and one import worker, with this test's DATABASE_URL and REDIS_URL.
 
     `@pytest.mark.stack_env(NAME="value")` adds settings, e.g. DEMO_PAGE_DELAY to pace a demo import
-    so a test can watch it run whatever the machine's speed."""
+    so a test can watch it run whatever the machine's speed. `@pytest.mark.stack_entry("app.py")`
+    starts the console from another entry file than console/server.py (what start.sh runs)."""
     marker = request.node.get_closest_marker("stack_env")
+    entry_marker = request.node.get_closest_marker("stack_entry")
+    entry = entry_marker.args[0] if entry_marker else "console/server.py"
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "IMPORT_HEARTBEAT_INTERVAL": "1", **(marker.kwargs if marker else {})}
     port = _free_port()
     logs = tmp_path / "logs"
@@ -69,7 +72,7 @@ def stack(tmp_path, redis_client, request):
     procs = []
     commands = {
         "worker": [sys.executable, "cli.py", "worker"],
-        "console": [str(Path(sys.executable).parent / "streamlit"), "run", "console/server.py",
+        "console": [str(Path(sys.executable).parent / "streamlit"), "run", entry,
                     "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true"],
     }
     for name, command in commands.items():
@@ -148,7 +151,10 @@ def pytest_runtest_makereport(item, call):
 
 @pytest.fixture
 def console(browser, stack, request):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    size = request.node.get_closest_marker("viewport")  # @pytest.mark.viewport(390, 844): a phone
+    width, height = size.args if size else (1400, 1000)
+    context = browser.new_context(viewport={"width": width, "height": height},
+                                  **({"is_mobile": True, "has_touch": True} if width < 640 else {}))
     page = context.new_page()
     page.set_default_timeout(20_000)
     tab = Console(page, stack.url)

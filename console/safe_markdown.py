@@ -1,0 +1,69 @@
+"""Markdown from a vendor (descriptions, comments) turned into HTML that is safe to show.
+
+Anyone who can write an issue at the source writes what the Workspace shows, so:
+- raw HTML in the text is never HTML: markdown-it-py runs with `html` off and escapes it as text;
+- images become links ("image: <alt>") and are never loaded, so opening an item cannot call a
+  URL planted in it (a tracking pixel, a request to an internal address);
+- the result passes nh3 (the Ammonia sanitiser) with a small allow-list of tags and attributes,
+  links limited to http, https and mailto, opening in a new tab without a referrer.
+A parser plus a sanitiser, not regular expressions: both are maintained against real attacks.
+"""
+from __future__ import annotations
+
+import html
+
+import nh3
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+TAGS = {"p", "br", "hr", "em", "strong", "del", "s", "code", "pre", "blockquote", "ul", "ol", "li", "a",
+        "h1", "h2", "h3", "h4", "h5", "h6", "table", "thead", "tbody", "tr", "th", "td", "div", "span", "bdi"}
+ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}, "th": {"align"}, "td": {"align"},
+              "div": {"class"}, "span": {"class"}}
+URL_SCHEMES = {"http", "https", "mailto"}
+
+_parser = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable(
+    ["table", "strikethrough"])
+
+
+def _image_to_link(image: Token) -> list[Token]:
+    """An image token as a link to the image: what it shows is text, nothing is fetched."""
+    src = str(image.attrGet("src") or "")
+    alt = "".join(child.content for child in image.children or []) or image.content
+    opening = Token("link_open", "a", 1, attrs={"href": src})
+    text = Token("text", "", 0, content=f"image: {alt}" if alt else f"image: {src}")
+    return [opening, text, Token("link_close", "a", -1)]
+
+
+def _without_images(tokens: list[Token]) -> list[Token]:
+    for token in tokens:
+        if token.children:
+            children: list[Token] = []
+            for child in token.children:
+                children.extend(_image_to_link(child) if child.type == "image" else [child])
+            token.children = children
+    return tokens
+
+
+def to_html(text: str | None) -> str:
+    """Sanitised HTML for Markdown `text` (empty input gives an empty string)."""
+    if not text or not text.strip():
+        return ""
+    rendered = _parser.renderer.render(_without_images(_parser.parse(text)), _parser.options, {})
+    return nh3.clean(rendered, tags=TAGS, attributes=ATTRIBUTES, url_schemes=URL_SCHEMES,
+                     link_rel="noopener noreferrer nofollow", set_tag_attribute_values={"a": {"target": "_blank"}},
+                     strip_comments=True)
+
+
+def block(text: str | None, empty: str = "") -> str:
+    """`to_html(text)` in the console's Markdown box (class acgs2-md), or `empty` as escaped text."""
+    body = to_html(text) or f"<p><em>{html.escape(empty)}</em></p>"
+    return f'<div class="acgs2-md">{body}</div>'
+
+
+def comment(author: str | None, when: str, text: str | None) -> str:
+    """A comment: its author isolated in <bdi> (a right-to-left name cannot reorder the date after
+    it), the date, and the body as `block`."""
+    name = html.escape(author or "unknown")
+    return (f'<div class="acgs2-comment"><div class="acgs2-comment-head"><bdi class="acgs2-author">{name}</bdi>'
+            f' <span class="acgs2-date">· {html.escape(when)}</span></div>{block(text, "(empty comment)")}</div>')

@@ -1,0 +1,138 @@
+"""The Workspace page's item list and item detail: which item is open, and how it is drawn.
+
+The open item lives in the URL (`?item=<id>`), so a link to an item works and a refresh keeps
+it. A row selected in the table opens its item; so does the "Open an item" picker. Vendor text is
+drawn through console.safe_markdown, vendor URLs only when they are http(s).
+"""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import pandas as pd
+import streamlit as st
+from sqlalchemy import Engine
+
+from store import queries
+
+from . import components, safe_markdown
+
+OPEN_KEY = "item"  # query parameter and picker key
+ITEM_COLUMNS = {
+    "key": st.column_config.TextColumn("key", width="small"),
+    "title": st.column_config.TextColumn("title", width="large"),
+    "status": st.column_config.TextColumn("status", width="small"),
+    "updated_at": st.column_config.DatetimeColumn("updated", format="YYYY-MM-DD", width="small"),
+    "project": st.column_config.TextColumn("project", width="small"),
+}
+
+
+def items_frame(rows: list[dict]) -> pd.DataFrame:
+    """The table's columns, the most useful first (a phone shows the first two or three)."""
+    frame = pd.DataFrame(rows, columns=["id", "key", "title", "state", "status", "assignee", "priority",
+                                        "updated_at", "project", "source", "visibility"])
+    frame["status"] = [components.item_status(s, c) for s, c in zip(frame["state"], frame["status"], strict=True)]
+    frame = frame.drop(columns=["state"])
+    if set(frame["visibility"].dropna()) <= {"public"}:
+        frame = frame.drop(columns=["visibility"])
+    frame["priority"] = frame["priority"].str.capitalize()
+    frame["source"] = frame["source"].map(components.source_label)
+    return frame
+
+
+def open_item() -> int | None:
+    value = st.query_params.get(OPEN_KEY)
+    return int(value) if value and str(value).isdigit() else None
+
+
+def _open(item_id: int | None) -> None:
+    if item_id is None:
+        st.query_params.pop(OPEN_KEY, None)
+    else:
+        st.query_params[OPEN_KEY] = str(item_id)
+
+
+def follow_selection(ids: list[int], rows: list[int]) -> None:
+    """A newly selected row (an index into `ids`, the table's item ids) opens its item. A selection
+    kept from an earlier run changes nothing, so the picker's choice is not undone by the table."""
+    picked = ids[rows[0]] if rows and rows[0] < len(ids) else None
+    if picked is not None and picked != st.session_state.get("selected_row_item"):
+        st.session_state["selected_row_item"] = picked
+        st.session_state[OPEN_KEY] = picked  # the picker shows it too
+        _open(picked)
+
+
+def item_picker(engine: Engine, rows: list[dict]) -> None:
+    """"Open an item": the items of this page by key and title (and the open one, if elsewhere)."""
+    labels = {r["id"]: f"{r['key']} · {r['title']}" for r in rows}
+    current = open_item()
+    if current is not None and current not in labels:
+        item = queries.item_detail(engine, current)
+        if item is not None:
+            labels = {current: f"{item['key']} · {item['title']}", **labels}
+    if st.session_state.get(OPEN_KEY) not in labels:
+        st.session_state[OPEN_KEY] = current if current in labels else None
+    st.selectbox("Open an item", list(labels), key=OPEN_KEY, format_func=lambda i: labels.get(i, str(i)),
+                 placeholder="Select a row above, or choose an item here", on_change=_picked)
+
+
+def _picked() -> None:
+    _open(st.session_state.get(OPEN_KEY))
+
+
+def _safe_url(url: str | None) -> str | None:
+    return url if url and urlsplit(url).scheme in ("http", "https") else None
+
+
+def _when(value) -> str:
+    return f"{value:%Y-%m-%d %H:%M} UTC" if value is not None else "-"
+
+
+def item_detail(engine: Engine, visibility: tuple[str, ...] | None = None) -> None:
+    item_id = open_item()
+    if item_id is None:
+        st.caption("No item open.")
+        return
+    item = queries.item_detail(engine, item_id, visibility)
+    if item is None:
+        st.warning("This item is no longer in the workspace (the import that created it was undone).")
+        return
+    with st.container(border=True, key="item_detail"):
+        st.caption(f"{item['key']}  ·  {components.source_label(item['source'])} / {item['project']}")
+        st.text(item["title"])  # as text: never Markdown or HTML
+        meta = st.columns(4)
+        meta[0].text(f"Status: {components.item_status(item['state'], item['status'])} "
+                     f"({components.item_status(None, item['status'])})")
+        meta[1].text(f"Priority: {item['priority'].capitalize()}")
+        meta[2].text(f"Type: {item['type']}")
+        meta[3].text(f"Labels: {', '.join(item['labels'] or []) or '-'}")
+        people = st.columns(4)
+        people[0].text(f"Assignee: {components.isolate(item['assignee'] or 'unassigned')}")
+        people[1].text(f"Reporter: {components.isolate(item['reporter'] or '-')}")
+        people[2].text(f"Created: {_when(item['created_at'])}")
+        people[3].text(f"Updated: {_when(item['updated_at'])}")
+        if item.get("visibility") and item["visibility"] != "public":
+            st.warning(f"{item['visibility'].capitalize()} at the source"
+                       + (f": {item['visible_to']}" if item.get("visible_to") else ""), icon=":material/lock:")
+        url = _safe_url(item.get("url"))
+        if url:
+            st.link_button(f"Open in {components.source_label(item['source'])}", url, icon=":material/open_in_new:")
+        raw = st.toggle("Show the raw text", key="raw_text", help="The description and comments exactly as the "
+                        "source sent them, without Markdown formatting")
+        st.markdown("**Description**")
+        if raw:
+            st.code(item["description"] or "(no description)", language=None, wrap_lines=True)
+        else:
+            st.html(safe_markdown.block(item["description"], "No description."))
+        st.markdown(f"**Comments ({len(item['comments'])})**")
+        if not item["comments"]:
+            st.caption("No comments.")
+        for comment in item["comments"]:
+            when = f"{comment['created_at']:%Y-%m-%d %H:%M}" if comment["created_at"] else ""
+            if comment.get("visibility") and comment["visibility"] != "public":
+                when += f" · {comment['visibility']}" + (f" ({comment['visible_to']})" if comment.get("visible_to")
+                                                         else "")
+            if raw:
+                st.text(f"{components.isolate(comment['author'] or 'unknown')}  ·  {when}")
+                st.code(comment["body"] or "", language=None, wrap_lines=True)
+            else:
+                st.html(safe_markdown.comment(comment["author"], when, comment["body"]))
