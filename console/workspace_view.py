@@ -17,12 +17,16 @@ from store import queries
 from . import components, safe_markdown
 
 OPEN_KEY = "item"  # query parameter and picker key
-ITEM_COLUMNS = {
+ITEM_COLUMNS = {  # widths that fit 1280 px beside the sidebar; the full title is in the item below
     "key": st.column_config.TextColumn("key", width="small"),
-    "title": st.column_config.TextColumn("title", width="large"),
+    "title": st.column_config.TextColumn("title", width="medium"),
     "status": st.column_config.TextColumn("status", width="small"),
+    "assignee": st.column_config.TextColumn("assignee", width="small"),
+    "priority": st.column_config.TextColumn("priority", width="small"),
     "updated_at": st.column_config.DatetimeColumn("updated", format="YYYY-MM-DD", width="small"),
     "project": st.column_config.TextColumn("project", width="small"),
+    "source": st.column_config.TextColumn("source", width="small"),
+    "visibility": st.column_config.TextColumn("visibility", width="small"),
 }
 
 

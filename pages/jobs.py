@@ -42,8 +42,7 @@ else:
         frame = pd.DataFrame([{
             "import": components.job_name(d) + (" (dry run)" if d.get("dry_run") else ""),
             "status": history(d),
-            **{c: d[c] for c in components.COUNTERS},
-            "by": d.get("requested_by"),
+            **{c: d[c] for c in components.COUNTERS},  # who started it: on its progress view
         } for d in docs])
         picked = st.dataframe(frame, hide_index=True, width="stretch", on_select="rerun",
                               selection_mode="single-row",
@@ -51,7 +50,6 @@ else:
                                   "import": st.column_config.TextColumn("import (UTC)", width="medium"),
                                   "status": st.column_config.TextColumn("status", width="medium"),
                                   **components.COUNT_COLUMNS,
-                                  "by": st.column_config.TextColumn("by", width="small"),
                               })
         if picked and picked.selection.rows:
             open_job(docs[picked.selection.rows[0]]["job_id"])
