@@ -21,6 +21,7 @@ cheaply (most journal entries are plain: parsing them would cost CPU for nothing
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 from urllib.parse import quote, urljoin, urlsplit
 
@@ -102,5 +103,19 @@ def html_to_markdown(fragment: str, base_url: str | None = None) -> str:
     """
     if not fragment or not fragment.strip():
         return ""
-    markdown = _Converter(base_url).convert(fragment)
-    return _BLANK_LINES.sub("\n\n", markdown).strip()
+    if len(fragment) <= _CACHED_LENGTH:
+        return _cached(fragment, base_url)
+    return _convert(fragment, base_url)
+
+
+# Parsing and converting costs about half a millisecond even for a one-line fragment, and journals
+# repeat their short HTML (templates, notes written by scripts and integrations), so short fragments
+# are converted once per process; long ones are rarely repeated and would only fill the memory.
+_CACHED_LENGTH = 2000
+
+
+def _convert(fragment: str, base_url: str | None) -> str:
+    return _BLANK_LINES.sub("\n\n", _Converter(base_url).convert(fragment)).strip()
+
+
+_cached = lru_cache(maxsize=4096)(_convert)
