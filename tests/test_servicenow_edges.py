@@ -165,3 +165,28 @@ def test_a_read_that_fails_keeps_the_pages_it_read(fake, config, run_import, eng
     doc = run_import("servicenow", ["incident"], config=config)
     assert doc["status"] == "failed" and "HTTP 400" in doc["error"]
     assert doc["processed"] == 10 and len(queries.items(engine)) == 10
+
+
+def test_a_catch_up_run_finds_deleted_tickets_by_a_sys_id_listing_and_links_by_sys_id(
+        fake, config, run_import, engine):
+    """Issue 12, ServiceNow: deletions arrive as soft deletes through the cheapest complete route,
+    `sysparm_fields=sys_id` in pages of 10,000 (one request here), never a re-read of the table."""
+    first = run_import("servicenow", ["incident"], config=config)
+    assert first["status"] == "succeeded", first["error"]
+    tickets = fake.ordered("incident")
+    child = next(t for t in tickets if t.get("parent_incident"))
+    detail = queries.item_detail(engine, _item_id(engine, child["sys_id"]))
+    assert detail["parent_id"] == child["parent_incident"]  # the parent's sys_id, stable across renumbering
+    gone = [t for t in tickets if t is not child and t["sys_id"] != child["parent_incident"]][:2]
+    journal = sum(1 for j in fake.comments_of("incident") if j["element_id"] in {t["sys_id"] for t in gone})
+    for ticket in gone:
+        fake.delete(ticket["sys_id"])
+    before = len(fake.log)
+    later = run_import("servicenow", ["incident"], config=config)
+    assert later["status"] == "succeeded", later["error"]
+    assert (later["deleted_items"], later["deleted_comments"]) == (2, journal)
+    tables = [unquote_plus(p) for _, p, _ in fake.log[before:] if "/incident?" in p]
+    listing = [q for q in tables if "sysparm_fields=sys_id&sysparm_limit=10000" in q]
+    assert len(listing) == 1  # 28 tickets: one page of the listing
+    assert len(tables) <= 3  # the estimate, the (empty) since-read, the listing: no re-read of the table
+    assert {r["key"] for r in queries.items(engine, limit=100)} == {t["number"] for t in fake.visible("incident")}

@@ -122,13 +122,14 @@ def unknown_author(user_name: str) -> Person:
     return Person(source=SOURCE, external_id=user_name, display_name=user_name, username=user_name)
 
 
-def _reference(row: dict[str, Any], ref: str, what: str, notes: list[str]) -> str | None:
-    """The number a reference shows, or None: a reference to a deleted record is no reference,
-    with a note saying so (its sys_id is not a key anyone can look up)."""
+def _reference(row: dict[str, Any], ref: str, what: str, notes: list[str]) -> tuple[str, str] | None:
+    """(number shown, sys_id) of a reference, or None: a reference to a deleted record is no
+    reference, with a note saying so (its sys_id is not a key anyone can look up)."""
     if _deleted(row, ref):
         notes.append(f"{what} (sys_id {value(row, ref)}) no longer exists in {TOOL}: not linked")
         return None
-    return display(row, ref) or None
+    shown, sys_id = display(row, ref), value(row, ref)
+    return (shown, sys_id) if shown else None
 
 
 def _status(spec_states: dict[str, Status], state: str, closed: datetime | None) -> Status:
@@ -146,7 +147,9 @@ def _map(table: str, row: dict[str, Any], instance_url: str) -> WorkItem:
     state = value(row, "state")
     notes: list[str] = []
     parent = _reference(row, spec.parent, "the parent", notes) if spec.parent else None
-    links = [Link(kind=kind, target_key=target) for ref, kind in spec.links.items()
+    # references carry the target's sys_id, the stable id its WorkItem has (numbers never change, but
+    # ids are what the store links by)
+    links = [Link(kind=kind, target_key=target[0], target_id=target[1]) for ref, kind in spec.links.items()
              if (target := _reference(row, ref, f"the linked {kind}", notes))]
     return WorkItem(
         source=SOURCE,
@@ -169,7 +172,8 @@ def _map(table: str, row: dict[str, Any], instance_url: str) -> WorkItem:
         updated_at=required_time(value(row, "sys_updated_on"), "sys_updated_on"),
         closed_at=closed,
         url=f"{instance_url}/nav_to.do?uri={table}.do?sys_id={sys_id}",
-        parent_key=parent,
+        parent_key=parent[0] if parent else None,
+        parent_id=parent[1] if parent else None,
         links=links,
         notes=notes,
     )

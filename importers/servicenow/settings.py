@@ -22,6 +22,8 @@ IDS_PER_QUERY = 150
 # Rows per journal/user request: ServiceNow's default REST cap, so one chunk is one request
 # (an instance may cap lower: paging.py pages on by key whatever it sends).
 LOOKUP_LIMIT = 10000
+# sys_ids per request of the id listing (deletion sweep): the Table API's default row limit.
+ID_PAGE_SIZE = 10000
 # Concurrent requests: the next ticket page and this page's journal chunks load together.
 WORKERS = 4
 TIMEOUT = (10, 120)  # (connect, read) seconds: a 1,000-row page of a busy instance is slow
