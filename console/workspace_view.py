@@ -33,9 +33,12 @@ ITEM_COLUMNS = {  # widths that fit 1280 px beside the sidebar; the full title i
 def items_frame(rows: list[dict]) -> pd.DataFrame:
     """The table's columns, the most useful first (a phone shows the first two or three)."""
     frame = pd.DataFrame(rows, columns=["id", "key", "title", "state", "status", "assignee", "priority",
-                                        "updated_at", "project", "source", "visibility"])
+                                        "updated_at", "project", "source", "visibility", "deleted_at"])
     frame["status"] = [components.item_status(s, c) for s, c in zip(frame["state"], frame["status"], strict=True)]
     frame = frame.drop(columns=["state"])
+    frame["status"] = [f"{s} (gone from the source)" if gone is not None and not pd.isna(gone) else s
+                       for s, gone in zip(frame["status"], frame["deleted_at"], strict=True)]
+    frame = frame.drop(columns=["deleted_at"])
     if set(frame["visibility"].dropna()) <= {"public"}:
         frame = frame.drop(columns=["visibility"])
     frame["priority"] = frame["priority"].str.capitalize()
@@ -114,6 +117,9 @@ def item_detail(engine: Engine, visibility: tuple[str, ...] | None = None) -> No
         people[1].text(f"Reporter: {components.isolate(item['reporter'] or '-')}")
         people[2].text(f"Created: {_when(item['created_at'])}")
         people[3].text(f"Updated: {_when(item['updated_at'])}")
+        if item.get("deleted_at"):
+            st.warning(f"No longer at the source since {_when(item['deleted_at'])} (kept here, hidden by default).",
+                       icon=":material/delete:")
         if item.get("visibility") and item["visibility"] != "public":
             st.warning(f"{item['visibility'].capitalize()} at the source"
                        + (f": {item['visible_to']}" if item.get("visible_to") else ""), icon=":material/lock:")

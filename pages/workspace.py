@@ -58,7 +58,10 @@ if len(values["visibility"]) > 1:  # some items are internal or restricted at th
     shown = st.segmented_control("Visibility at the source", ["All", "Public only"], default="All",
                                  key="filter_visibility") or "All"
     visibility = queries.PUBLIC_ONLY if shown == "Public only" else None
-filters = queries.Filters(source, project, None, assignee, text.strip() or None, state, visibility)
+gone = st.toggle("Include items no longer at the source", key="filter_deleted",
+                 help="Items deleted at the source since they were imported are kept here, hidden by default")
+filters = queries.Filters(source, project, None, assignee, text.strip() or None, state, visibility,
+                          None if gone else False)
 
 totals = queries.stats(engine, filters)
 with st.container(key="counters_workspace"):
@@ -93,7 +96,8 @@ else:
         st.caption(f"Items {first + 1:,}-{min(first + PAGE_SIZE, total):,} of {total:,}. Select a row to open "
                    f"the item below.")
     rows = queries.items(engine, source=source, project=project, state=state, assignee=assignee,
-                         text=filters.text, visibility=visibility, limit=PAGE_SIZE, offset=first, order=order)
+                         text=filters.text, visibility=visibility, deleted=filters.deleted, limit=PAGE_SIZE,
+                         offset=first, order=order)
     frame = workspace_view.items_frame(rows)
     if frame.empty:
         st.warning("No item matches these filters.")

@@ -232,3 +232,20 @@ def test_guides_render_the_chosen_guide():
     assert any(m.startswith("# Pilot") for m in texts(at, "markdown"))
     at = page("pages/guides.py", guide="migration")
     assert any("Cut-over checklist" in m for m in texts(at, "markdown"))
+
+
+def test_items_gone_from_the_source_are_hidden_until_asked_for(run_import, engine):
+    from datetime import UTC, datetime
+
+    from store.schema import work_items
+
+    seed_workspace(run_import)
+    with engine.begin() as conn:
+        conn.execute(update(work_items).where(work_items.c.key == "OPS-1").values(deleted_at=datetime.now(UTC)))
+    at = page("pages/workspace.py")
+    assert metrics(at)["Work items"] == "113"
+    at.toggle(key="filter_deleted").set_value(True).run()
+    assert metrics(at)["Work items"] == "114"
+    at.text_input(key="filter_text").input("OPS-1").run()
+    table = at.dataframe[0].value
+    assert table.loc[table["key"] == "OPS-1", "status"].iloc[0].endswith("(gone from the source)")
