@@ -2,6 +2,15 @@
 
 An RQ job carries only (job_id, project): the worker looks everything else up in the store,
 secrets included (by reference), so nothing sensitive sits in Redis.
+
+Jobs are written and read with RQ's JSON serializer, never pickle: whoever can write to Redis
+could otherwise push a pickle that runs code in every worker when it is loaded. A job pickled by
+an older release (or pushed by an attacker) fails to load as JSON, is never unpickled, and ends
+in RQ's failed registry; the import part it stood for is re-enqueued as JSON by the workers'
+maintenance (jobs/tasks.py `recover_stale_parts`), so an upgrade loses nothing.
+
+Each part runs under an RQ job timeout (IMPORT_PART_TIMEOUT, 24 h): the backstop behind the
+per-request deadline, after which the part ends `failed` and a retry resumes it.
 """
 from __future__ import annotations
 
@@ -18,9 +27,11 @@ import redis
 from rq import Queue, SimpleWorker, Worker
 from rq.exceptions import StopRequested
 from rq.registry import ScheduledJobRegistry, StartedJobRegistry
+from rq.serializers import JSONSerializer
+from rq.timeouts import JobTimeoutException, UnixSignalDeathPenalty
 
 from importers import source_class, source_names
-from importers.errors import ConfigError
+from importers.errors import ConfigError, SourceError
 
 log = logging.getLogger(__name__)
 QUEUE_NAME = "imports"
@@ -57,7 +68,27 @@ def ping() -> None:
 
 
 def import_queue() -> Queue:
-    return Queue(QUEUE_NAME, connection=connection())
+    return Queue(QUEUE_NAME, connection=connection(), serializer=JSONSerializer)
+
+
+def part_timeout() -> int:
+    """Seconds one part may run on a worker (IMPORT_PART_TIMEOUT, default 24 h)."""
+    try:
+        return max(1, int(os.environ.get("IMPORT_PART_TIMEOUT", 86_400)))
+    except ValueError:
+        return 86_400
+
+
+class PartTimedOut(SourceError, JobTimeoutException):
+    """A part outlived IMPORT_PART_TIMEOUT: the runner ends it `failed` with this one-line reason."""
+
+
+class _PartDeathPenalty(UnixSignalDeathPenalty):
+    """RQ's alarm-based job timeout, raising a SourceError the runner reports as the part's reason."""
+
+    def handle_death_penalty(self, signum, frame):
+        raise PartTimedOut(f"the import part ran longer than IMPORT_PART_TIMEOUT ({self._timeout:,} s) and was "
+                           "stopped; retry resumes it from its last committed batch")
 
 
 def _prefix(job_id: str, part_id: int) -> str:
@@ -67,7 +98,7 @@ def _prefix(job_id: str, part_id: int) -> str:
 def enqueue_part(job_id: str, project: str, part_id: int, delay: timedelta | None = None) -> str:
     queue = import_queue()
     rq_id = _prefix(job_id, part_id) + uuid.uuid4().hex[:6]
-    kwargs = dict(job_id=rq_id, job_timeout=-1, result_ttl=86_400, failure_ttl=7 * 86_400,
+    kwargs = dict(job_id=rq_id, job_timeout=part_timeout(), result_ttl=86_400, failure_ttl=7 * 86_400,
                   description=f"import {job_id} / {project}")
     if delay:
         queue.enqueue_in(delay, "jobs.tasks.run_part", job_id, project, **kwargs)
@@ -101,6 +132,7 @@ class _RecoveringMixin(Worker):
     """Also runs the imports' own maintenance (resuming parts whose worker died) at every round."""
 
     maintenance: Maintenance | None = None
+    death_penalty_class = _PartDeathPenalty
 
     def run_maintenance_tasks(self) -> None:
         super().run_maintenance_tasks()
@@ -136,7 +168,8 @@ def run_worker(maintenance: Maintenance, burst: bool = False, name: str | None =
     while True:
         # RQ blocks on an empty queue for worker_ttl - 15 s and runs maintenance only between waits:
         # bound the wait by our interval, or an idle worker would leave a lost import for ~7 minutes.
-        worker = cls([import_queue()], connection=connection(), maintenance_interval=interval,
+        worker = cls([import_queue()], connection=connection(), serializer=JSONSerializer,
+                     maintenance_interval=interval,
                      worker_ttl=interval + 15,
                      name=name or f"imports-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:4]}")
         worker.maintenance = maintenance

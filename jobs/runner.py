@@ -22,6 +22,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from importers.base import Source
 from importers.errors import SourceError
+from importers.limits import ItemLimits
 from importers.model import Page, StreamGap
 from importers.retry import RetryPolicy, Transient
 from store import jobs as job_store
@@ -148,13 +149,42 @@ class PartRunner:
 
         thread = threading.Thread(target=reader, name=f"reader-{self.run_info.job_id}", daemon=True)
         thread.start()
+        limits = ItemLimits()
         while True:
-            item = buffer.get()
+            item = self._waiting(buffer)
+            if isinstance(item, Page):
+                item = limits.apply(item)
             if item is _DONE:
                 return
             if isinstance(item, BaseException):
                 raise item
             yield item
+
+    def _waiting(self, results: queue.Queue) -> Any:
+        """The next thing `results` holds; checks for Cancel every `cancel_poll()` seconds meanwhile, so
+        a cancel is honoured while a vendor keeps a read hanging (the hung read is left to its deadline)."""
+        while True:
+            try:
+                return results.get(timeout=cancel_poll())
+            except queue.Empty:
+                if self._in_store(self.cancel_requested):
+                    raise Stopped() from None
+
+    def _call(self, fn: Callable[..., T], *args: Any) -> T:
+        """`fn(*args)` (a source call) in a thread of its own, honouring Cancel while it waits."""
+        results: queue.Queue = queue.Queue(maxsize=1)
+
+        def run() -> None:
+            try:
+                results.put((True, fn(*args)))
+            except BaseException as exc:  # handed to the waiting thread, which decides
+                results.put((False, exc))
+
+        threading.Thread(target=run, name=f"source-{self.run_info.job_id}", daemon=True).start()
+        ok, value = self._waiting(results)
+        if not ok:
+            raise value
+        return value
 
     def _batches(self, pages: Iterator[Page]) -> Iterator[tuple[list[Page], bool]]:
         """Group pages into batches of about `batch_size` items; the flag marks the last.
@@ -296,12 +326,12 @@ class PartRunner:
         self._cursor = part.cursor
         sweep = not r.dry_run and r.deletions != Deletions.IGNORE and self._in_store(self._has_items)
         if not r.dry_run:
-            project = self.source.project(r.project)
+            project = self._call(self.source.project, r.project)
             self._in_store(self._upsert_project, project)
         if not part.done_reading:
             total = part.total or None
             if not total:
-                total = self.source.estimate(r.project, r.since)
+                total = self._call(self.source.estimate, r.project, r.since)
                 if total is not None:
                     job_store.set_part(self.engine, r.job_id, r.project, r.lease, total=total)
                     self.publish()
@@ -411,6 +441,14 @@ class PartRunner:
 def _heartbeat_interval() -> float:
     try:
         return max(0.2, float(os.environ.get("IMPORT_HEARTBEAT_INTERVAL", 5)))
+    except ValueError:
+        return 5.0
+
+
+def cancel_poll() -> float:
+    """Seconds between checks for Cancel while a read is in flight (IMPORT_CANCEL_POLL, 5)."""
+    try:
+        return max(0.1, float(os.environ.get("IMPORT_CANCEL_POLL", 5)))
     except ValueError:
         return 5.0
 

@@ -7,6 +7,7 @@ import json
 
 import pytest
 from rq.job import Job
+from rq.serializers import JSONSerializer
 from sqlalchemy import func, select
 
 from jobs import api
@@ -133,7 +134,7 @@ def test_redis_job_tracking(jira, redis_client, run_worker):
     rq_ids = [k.decode().removeprefix("rq:job:") for k in redis_client.scan_iter("rq:job:imp-*")]
     assert len(rq_ids) == 2  # one RQ job per project
     for rq_id in rq_ids:
-        job = Job.fetch(rq_id, connection=redis_client)
+        job = Job.fetch(rq_id, connection=redis_client, serializer=JSONSerializer)  # never pickle
         assert job.func_name == "jobs.tasks.run_part" and job.kwargs == {}
         assert job.args[0] == job_id and job.args[1] in ("ACME", "OPS") and len(job.args) == 2  # ids, no secrets
 

@@ -1,0 +1,127 @@
+"""A vendor that never finishes, or sends too much of one item, cannot hold a worker or fill the store
+(issue 11, finding 3). The hostile fake is slow on purpose and the deadlines are short here, so no
+outcome depends on the machine's speed.
+"""
+from __future__ import annotations
+
+import random
+import time
+from datetime import datetime
+
+import pytest
+from sqlalchemy import func, select
+
+from jobs import api
+from store.schema import comments, work_items
+from tests.fakes.github import GitHubFake
+from tests.fakes.hostile import drip, hostile
+
+from .helpers import kill_hard, start_worker, wait_for
+
+TOKEN = "ghp_bounded_0123456789"
+REPO = "acme/web"
+
+
+@pytest.fixture
+def github():
+    fake = hostile(GitHubFake, sizes={REPO: 60}, token=TOKEN).start()
+    yield fake
+    fake.stop()
+
+
+def _config(fake) -> dict[str, str]:
+    return {"api_url": fake.url, "token": TOKEN}
+
+
+def _count(engine, table, *where) -> int:
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(table).where(*where)).scalar_one()
+
+
+def test_a_hung_vendor_fails_the_part_with_one_line_and_retry_resumes(github, run_worker, engine, monkeypatch):
+    """The comment listing drips a byte every half second: the part ends `failed` after the 2 s deadline
+    (it did not stay `running 0/0` for ever), saying why in one line; once the vendor answers again,
+    Retry finishes the import with every issue once."""
+    monkeypatch.setenv("IMPORT_REQUEST_DEADLINE", "2")
+    github.trick(r"/issues/comments", drip(b"[" + b" " * 200 + b"]", pause=0.5))
+    job_id = api.start_import("github", [REPO], config=_config(github))
+    run_worker()
+
+    doc = api.status(job_id)
+    assert doc["status"] == "failed"
+    assert doc["error"].startswith("GitHub sent no complete answer within 2 s") and "\n" not in doc["error"]
+
+    github._tricks.clear()  # the vendor recovers
+    api.retry(job_id)
+    run_worker()
+    doc = api.status(job_id)
+    truth = github.ground_truth(REPO)
+    assert doc["status"] == "succeeded", doc["error"]
+    assert _count(engine, work_items) == len(truth["items"])
+    assert _count(engine, comments) == len(truth["comments"])
+
+
+def test_cancel_is_honoured_while_a_read_hangs(github, engine, monkeypatch):
+    """The issue listing drips for minutes and the deadline is the default 120 s; Cancel still ends the
+    part within seconds (it is checked every IMPORT_CANCEL_POLL while the read is in flight)."""
+    monkeypatch.setenv("IMPORT_CANCEL_POLL", "0.5")
+    github.trick(r"/issues\?", drip(b"[" + b" " * 2000 + b"]", pause=0.5))
+    job_id = api.start_import("github", [REPO], config=_config(github))
+    worker = start_worker()
+    try:
+        wait_for(lambda: github.tricked and api.status(job_id)["status"] == "running", timeout=60)
+        asked = time.monotonic()
+        api.cancel(job_id)
+        doc = wait_for(lambda: (d := api.status(job_id))["status"] == "cancelled" and d, timeout=60)
+        assert time.monotonic() - asked < 30
+    finally:
+        kill_hard(worker)
+    assert doc["error"] in (None, "cancelled on request") and _count(engine, work_items) == 0
+
+
+def test_a_part_past_its_job_timeout_ends_failed_and_resumes(run_worker, engine, monkeypatch):
+    """The RQ job timeout is the backstop: a part running longer than IMPORT_PART_TIMEOUT is stopped and
+    reported; retry resumes from the last committed batch (the demo source paced on purpose)."""
+    monkeypatch.setenv("IMPORT_PART_TIMEOUT", "2")
+    monkeypatch.setenv("DEMO_PAGE_DELAY", "0.5")
+    monkeypatch.setenv("DEMO_PAGE_SIZE", "50")
+    job_id = api.start_import("demo", ["ACME"], config={"size": "1000"}, batch_size=50)
+    run_worker()
+    doc = api.status(job_id)
+    assert doc["status"] == "failed" and doc["error"].startswith("the import part ran longer than "
+                                                                "IMPORT_PART_TIMEOUT (2 s)"), doc["error"]
+    assert 0 < doc["processed"] < 1000
+
+    monkeypatch.setenv("IMPORT_PART_TIMEOUT", "600")
+    monkeypatch.setenv("DEMO_PAGE_DELAY", "0")
+    api.retry(job_id)
+    run_worker()
+    doc = api.status(job_id)
+    assert doc["status"] in ("succeeded", "partial") and doc["processed"] == 1000
+    assert _count(engine, work_items) == doc["created"]
+
+
+def test_an_item_with_too_many_comments_or_too_long_a_body_is_cut_and_said(github, run_worker, engine, monkeypatch):
+    """One item with many comments (here 40 over a limit of 10) and a description over the body limit: the
+    rest is not imported, and both the item and the job report say so."""
+    monkeypatch.setenv("IMPORT_MAX_COMMENTS_PER_ITEM", "10")
+    monkeypatch.setenv("IMPORT_MAX_BODY_KB", "4")
+    rng = random.Random(1)
+    first = next(i for i in github.issues[REPO] if "pull_request" not in i and i["number"] != 3)
+    created = datetime.fromisoformat(first["created_at"].replace("Z", "+00:00"))
+    for n in range(40):
+        github.comments[REPO].append(github._comment(rng, REPO, first["number"], 8_000_000 + n, created))
+    job_id = api.start_import("github", [REPO], config=_config(github))
+    run_worker()
+    doc = api.status(job_id)
+
+    key = f"{REPO}#{first['number']}"
+    assert f"{key}: only its first 10 comments were imported (IMPORT_MAX_COMMENTS_PER_ITEM)" in doc["notes"]
+    with engine.connect() as conn:
+        item_id = conn.execute(select(work_items.c.id).where(work_items.c.key == key)).scalar_one()
+        assert conn.execute(select(func.count()).select_from(comments)
+                            .where(comments.c.item_id == item_id)).scalar_one() == 10
+        long_one = conn.execute(select(work_items.c.description, work_items.c.notes)
+                                .where(work_items.c.key == f"{REPO}#3")).one()
+    assert len(long_one.description) < 5 * 1024 and "not imported (IMPORT_MAX_BODY_KB)" in long_one.description
+    assert "description cut at 4 KB (IMPORT_MAX_BODY_KB)" in long_one.notes
