@@ -38,26 +38,30 @@ def _count(engine, table, *where) -> int:
         return conn.execute(select(func.count()).select_from(table).where(*where)).scalar_one()
 
 
-def test_a_hung_vendor_fails_the_part_with_one_line_and_retry_resumes(github, run_worker, engine, monkeypatch):
-    """The comment listing drips a byte every half second: the part ends `failed` after the 2 s deadline
-    (it did not stay `running 0/0` for ever), saying why in one line; once the vendor answers again,
-    Retry finishes the import with every issue once."""
+def test_a_hung_vendor_fails_the_part_with_one_line_and_retry_resumes(run_worker, engine, monkeypatch):
+    """The issue listing's next page drips a byte every half second: the part ends `failed` after the
+    2 s deadline (it did not stay `running` for ever), saying why in one line, with the first page
+    committed; once the vendor answers again, Retry resumes there and imports every issue once."""
     monkeypatch.setenv("IMPORT_REQUEST_DEADLINE", "2")
-    github.trick(r"/issues/comments", drip(b"[" + b" " * 200 + b"]", pause=0.5))
-    job_id = api.start_import("github", [REPO], config=_config(github))
-    run_worker()
+    github = hostile(GitHubFake, sizes={REPO: 250}, token=TOKEN).start()
+    try:
+        github.trick(r"/issues\?after=", drip(b"[" + b" " * 200 + b"]", pause=0.5))
+        job_id = api.start_import("github", [REPO], config=_config(github), batch_size=100)
+        run_worker()
 
-    doc = api.status(job_id)
-    assert doc["status"] == "failed"
-    assert doc["error"].startswith("GitHub sent no complete answer within 2 s") and "\n" not in doc["error"]
+        doc = api.status(job_id)
+        assert doc["status"] == "failed" and 0 < doc["processed"] < 250
+        assert doc["error"].startswith("GitHub sent no complete answer within 2 s") and "\n" not in doc["error"]
 
-    github._tricks.clear()  # the vendor recovers
-    api.retry(job_id)
-    run_worker()
-    doc = api.status(job_id)
-    truth = github.ground_truth(REPO)
+        github._tricks.clear()  # the vendor recovers
+        api.retry(job_id)
+        run_worker()
+        doc = api.status(job_id)
+        truth = github.ground_truth(REPO)
+    finally:
+        github.stop()
     assert doc["status"] == "succeeded", doc["error"]
-    assert _count(engine, work_items) == len(truth["items"])
+    assert _count(engine, work_items) == len(truth["items"]) == doc["created"]
     assert _count(engine, comments) == len(truth["comments"])
 
 
