@@ -171,7 +171,8 @@ class Source(ABC):
     def recheck_comments(self, project: str, comment_ids: list[str]) -> Iterator[Page] | None:
         """Which of these stored comments (external ids, of live items of `project`) still exist,
         returned as pages of `Comment`s (`items` empty), so the writer also applies their edits.
-        Stored comments not returned are soft-deleted.
+        Stored comments not returned are soft-deleted; one that exists but cannot be mapped goes into
+        the page's `failures` under its comment id (reported on the job, kept as stored).
 
         For sources where deleting a comment does not mark its item changed, so a catch-up run
         would not re-read the item's (authoritative) comment list: JIRA answers in batches of

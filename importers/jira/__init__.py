@@ -9,6 +9,12 @@ while a page is mapped, and memory stays flat however large the project.
 Paging: Cloud's enhanced search hands out a nextPageToken; Server pages by key (`key > last`),
 which unlike startAt cannot skip an issue when another one is deleted mid-read. The cursor
 carries every range's last key, so a resume whose Cloud token has expired rebuilds the query.
+
+Catch-up runs (the deletion sweep, jobs/sweep.py): the id listing is a search for `fields=id`,
+5,000 issues a page on Cloud (1,000 on a default Server), paged by key; an issue missing from it
+is looked up by id across projects, because a move keeps the id and changes key and project; the
+stored comments of issues not re-read are checked 1,000 at a time with `POST /comment/list`,
+because deleting a comment need not change its issue's `updated` (so a since-query misses it).
 """
 from __future__ import annotations
 
@@ -23,12 +29,13 @@ from ..errors import ConfigError, NetworkError, NotFoundError
 from ..model import Comment, ItemFailure, Page, Project, WorkItem
 from ..urls import check_url
 from .client import JiraClient, PageTokenRefused, jql_string
-from .mapping import Context, map_or_fail
+from .mapping import MAPPING_ERRORS, Context, map_comment, map_or_fail
 from .ranges import RANGES, KeyRange, from_cursor, split, to_cursor
-from .settings import ITEM_FIELDS, PREVIEW_FIELDS, SEARCH_PAGE_SIZE, WORKERS
+from .settings import COMMENT_LIST_SIZE, ID_PAGE_SIZE, ITEM_FIELDS, PREVIEW_FIELDS, SEARCH_PAGE_SIZE, WORKERS
 
 PROJECT_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,254}$")
 ISSUE_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]*-\d+$")
+_ISSUE_OF_COMMENT = re.compile(r"/issue/(\d+)/comment/\d+$")
 
 
 class JiraSource(Source):
@@ -117,6 +124,73 @@ class JiraSource(Source):
         for start in range(0, len(ids), SEARCH_PAGE_SIZE):
             yield from self._pages(f"{where} AND id in ({', '.join(ids[start:start + SEARCH_PAGE_SIZE])})", {}, None)
 
+    # -- catch-up runs: what exists now ---------------------------------------------------
+    def item_ids(self, project: str) -> Iterator[list[str]]:
+        """Every issue id of `project`: `fields=id` searches of ID_PAGE_SIZE, `key > last ORDER BY key`.
+
+        Cost: ceil(issues / 5,000) requests on Cloud, ceil(issues / 1,000) on a default Server. Paged by
+        key rather than by token or startAt, so an issue deleted or moved mid-listing cannot make
+        another one skipped (which would soft-delete it)."""
+        where, last = self._project_jql(project), None
+        while True:
+            jql = f"{where} AND key > {jql_string(last)}" if last else where
+            data = self.client.search(f"{jql} ORDER BY key ASC", ("id",), ID_PAGE_SIZE)
+            issues = [i for i in data.get("issues") or [] if isinstance(i, dict) and i.get("id")]
+            keys = [str(i.get("key")) for i in issues if ISSUE_KEY.match(str(i.get("key")))]
+            if not issues or not keys:
+                return
+            yield [str(i["id"]) for i in issues]
+            last = keys[-1]
+            more = not data.get("isLast", True) if self.client.is_cloud else int(data.get("total") or 0) > len(issues)
+            if not more:
+                return
+
+    def follow_moves(self, project: str, external_ids: list[str]) -> Iterator[Page]:
+        """The issues among `external_ids` that now live in another project: a JIRA move keeps the
+        issue's id and gives it a key of the target project ("the issue is assigned a new key", Jira
+        Cloud: Move an issue), so a search by id, without a project clause, finds it there. One
+        search of up to SEARCH_PAGE_SIZE ids a request; deleted ids are simply not found."""
+        ids = sorted({i.strip() for i in external_ids if i.strip().isdigit()}, key=int)
+        client, ctx = self.client, self._context()
+        pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="jira-moves")
+        try:
+            for chunk in range(0, len(ids), SEARCH_PAGE_SIZE):
+                # a fixed set of ids: paged by token (Cloud) or startAt (Server) within the one query,
+                # never by key, whose order across projects JQL does not promise
+                jql = f"id in ({', '.join(ids[chunk:chunk + SEARCH_PAGE_SIZE])}) ORDER BY key ASC"
+                token, start = None, 0
+                while True:
+                    data = client.search(jql, ITEM_FIELDS, SEARCH_PAGE_SIZE, token, start=start)
+                    issues = [i for i in data.get("issues") or [] if isinstance(i, dict)]
+                    if issues:
+                        yield self._mapped(issues, pool, ctx, None, None)
+                    start += len(issues)
+                    token = data.get("nextPageToken") if client.is_cloud and not data.get("isLast", True) else None
+                    more = bool(token) if client.is_cloud else int(data.get("total") or 0) > start
+                    if not issues or not more:
+                        break
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+    def recheck_comments(self, project: str, comment_ids: list[str]) -> Iterator[Page]:
+        """The stored comments that still exist, as comments (edits included), COMMENT_LIST_SIZE ids
+        a `POST /comment/list`. Each answer names its issue only in its `self` URL
+        (.../issue/{issueId}/comment/{id}), which is where the comment is joined from."""
+        ctx = self._context()
+        for start in range(0, len(comment_ids), COMMENT_LIST_SIZE):
+            found = self.client.comments_by_id(comment_ids[start:start + COMMENT_LIST_SIZE])
+            page = Page()
+            for raw in found:
+                issue = _ISSUE_OF_COMMENT.search(str(raw.get("self") or ""))
+                try:
+                    if issue is None:
+                        raise ValueError(f"its self URL {str(raw.get('self'))[:100]!r} names no issue")
+                    page.comments.append(map_comment(raw, issue.group(1), ctx))
+                except MAPPING_ERRORS as exc:  # it exists: reported, never taken for deleted
+                    page.failures.append(ItemFailure(external_id=str(raw.get("id")), key=f"comment {raw.get('id')}",
+                                                     reason=f"JIRA comment could not be read: {exc}"[:500]))
+            yield page
+
     def preview(self, project: str, limit: int = 20, since: datetime | None = None) -> list[WorkItem]:
         """One small search without bodies or comments: what the preview table shows."""
         data = self.client.search(f"{self._where(project, since)} ORDER BY key ASC", PREVIEW_FIELDS, limit)
@@ -187,21 +261,26 @@ class JiraSource(Source):
                 for follow in ranges:
                     if not follow.done and follow not in pending.values():
                         pending[pool.submit(self._page, where, follow)] = follow
-                if not issues:
-                    continue
-                page = Page(cursor=to_cursor(ranges))
-                extra = {i: pool.submit(client.comments, str(raw["key"]), start)
-                         for i, raw in enumerate(issues) if (start := _missing_comments(raw)) is not None}
-                for i, raw in enumerate(issues):
-                    result = self._map(raw, extra.get(i), ctx)
-                    if not isinstance(result, tuple):
-                        page.failures.append(result)
-                    elif since is None or result[0].updated_at >= since:
-                        page.items.append(result[0])
-                        page.comments.extend(result[1])
-                yield page
+                if issues:
+                    yield self._mapped(issues, pool, ctx, since, to_cursor(ranges))
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
+
+    def _mapped(self, issues: list, pool: ThreadPoolExecutor, ctx: Context, since: datetime | None,
+                cursor: Cursor | None) -> Page:
+        """One page of search hits mapped, with the comments JIRA did not embed fetched on `pool`;
+        every issue comes with its whole comment list (`comments_complete`)."""
+        page = Page(cursor=cursor, comments_complete=True)
+        extra = {i: pool.submit(self.client.comments, str(raw["key"]), start)
+                 for i, raw in enumerate(issues) if (start := _missing_comments(raw)) is not None}
+        for i, raw in enumerate(issues):
+            result = self._map(raw, extra.get(i), ctx)
+            if not isinstance(result, tuple):
+                page.failures.append(result)
+            elif since is None or result[0].updated_at >= since:
+                page.items.append(result[0])
+                page.comments.extend(result[1])
+        return page
 
     @staticmethod
     def _map(raw: Any, extra: Future | None, ctx: Context) -> tuple[WorkItem, list[Comment]] | ItemFailure:

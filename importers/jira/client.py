@@ -168,10 +168,12 @@ class JiraClient:
         return f'updated >= "{local:%Y/%m/%d %H:%M}"'
 
     # -- calls ---------------------------------------------------------------------------
-    def search(self, jql: str, fields: tuple[str, ...], limit: int, token: str | None = None) -> dict[str, Any]:
-        """One page of issues: enhanced search with a page token on Cloud, startAt=0 on Server.
+    def search(self, jql: str, fields: tuple[str, ...], limit: int, token: str | None = None,
+               start: int = 0) -> dict[str, Any]:
+        """One page of issues: enhanced search with a page token on Cloud, `startAt` on Server.
 
-        Server pages are keyset queries (`key > last`) built by the caller, so each starts at 0.
+        Server reads are keyset queries (`key > last`) built by the caller, so they start at 0;
+        `start` pages a fixed set of issues (ids) on Server.
         """
         params: dict[str, Any] = {"jql": jql, "fields": ",".join(fields), "maxResults": limit}
         if self.is_cloud:
@@ -179,7 +181,7 @@ class JiraClient:
                 params["nextPageToken"] = token
             data = self.get("search/jql", params, version=self.api, what="the issue search")
         else:
-            params["startAt"] = 0
+            params["startAt"] = start
             data = self.get("search", params, version=self.api, what="the issue search")
         if not isinstance(data, dict) or not isinstance(data.get("issues", []), list):
             raise NetworkError(f"{TOOL} answered the issue search with something unexpected: check JIRA_BASE_URL")
@@ -209,6 +211,23 @@ class JiraClient:
             start += len(batch)
             if not batch or start >= int(data.get("total") or 0):
                 return found
+
+    def comments_by_id(self, ids: list[str]) -> list[dict[str, Any]]:
+        """The comments among `ids` (at most COMMENT_LIST_SIZE) that exist and this account may see:
+        `POST /rest/api/{2,3}/comment/list` with {"ids": [...]}, answered as a page bean whose
+        `values` are comments (deleted ones are simply absent). Should JIRA ever answer part of them
+        (`isLast` false), the rest are asked again until an answer brings nothing new."""
+        wanted = [int(i) for i in ids if str(i).isdigit()]
+        found: dict[str, dict[str, Any]] = {}
+        while wanted:
+            data = self.get("comment/list", {"ids": wanted}, version=self.api, post=True, what="comments by id")
+            values = [v for v in (data.get("values") or [] if isinstance(data, dict) else []) if isinstance(v, dict)]
+            fresh = {str(v.get("id")): v for v in values if str(v.get("id")) not in found}
+            found.update(fresh)
+            if not fresh or not isinstance(data, dict) or data.get("isLast", True):
+                break
+            wanted = [i for i in wanted if str(i) not in found]
+        return list(found.values())
 
     def projects(self) -> list[dict[str, Any]]:
         """Every project the account can browse: paged on Cloud, one list on Server."""

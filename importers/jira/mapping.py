@@ -122,11 +122,12 @@ def map_link(raw: Any) -> Link:
     raw = _dict(raw, "issue link")
     kind = _dict(raw["type"], "link type")
     if raw.get("outwardIssue") is not None:
-        phrase, target = kind["outward"], _dict(raw["outwardIssue"], "linked issue")["key"]
+        phrase, target = kind["outward"], _dict(raw["outwardIssue"], "linked issue")
     else:
-        phrase, target = kind["inward"], _dict(raw["inwardIssue"], "linked issue")["key"]
+        phrase, target = kind["inward"], _dict(raw["inwardIssue"], "linked issue")
     phrase = str(phrase).strip().lower()
-    return Link(kind=LINK_KIND_BY_PHRASE.get(phrase, phrase.replace(" ", "_")), target_key=str(target))
+    return Link(kind=LINK_KIND_BY_PHRASE.get(phrase, phrase.replace(" ", "_")), target_key=str(target["key"]),
+                target_id=str(target["id"]) if target.get("id") else None)
 
 
 def map_attachment(raw: Any) -> Attachment:
@@ -193,6 +194,7 @@ def map_issue(raw: Any, extra_comments: list, ctx: Context) -> tuple[WorkItem, l
         closed_at=parse_time(resolved) if resolved else None,
         url=f"{ctx.base_url}/browse/{key}",
         parent_key=str(_dict(parent, "parent")["key"]) if parent is not None else None,
+        parent_id=str(parent["id"]) if parent is not None and parent.get("id") else None,
         links=[map_link(link) for link in _list(fields.get("issuelinks"), "issue links")],
         attachments=[map_attachment(a) for a in _list(fields.get("attachment"), "attachments")],
         visibility=visibility,

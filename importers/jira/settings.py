@@ -14,6 +14,14 @@ from ..model import Priority, Status
 SEARCH_PAGE_SIZE = 100
 # Comments beyond the 20 JIRA embeds in a search hit are fetched per issue, 100 at a time.
 COMMENT_PAGE_SIZE = 100
+# The id listing (a catch-up run's deletion sweep): a search asking for `fields=id` only. Cloud's
+# enhanced search answers up to 5,000 issues a page then ("The greatest number of items returned
+# per page is achieved when requesting id or key only. It returns max 5000 issues": GET
+# /rest/api/3/search/jql, maxResults); Server/Data Center caps every search page at its
+# jira.search.views.default.max (1,000 by default). We ask for 5,000 and page by key either way.
+ID_PAGE_SIZE = 5000
+# `POST /comment/list` takes at most 1,000 comment ids ("A maximum of 1000 IDs can be specified").
+COMMENT_LIST_SIZE = 1000
 PROJECT_PAGE_SIZE = 50
 # Issue pages and the comment pages of long threads are fetched concurrently, a few at a time.
 WORKERS = 4

@@ -8,6 +8,21 @@ tests read the ground truth from the same records. `page_cap` / `comment_cap` ca
 JIRA does ("the maximum number of items per page ... may be lower than requested", Jira REST
 search docs); an issue with `hidden` set is outside the account's permissions: search leaves it
 out (results and totals) and its comments answer 404, as Jira does for an issue one cannot browse.
+
+Changes happen the way Jira shows them (the mutation helpers at the end of "for tests"):
+- a search asking only for `id`/`key` pages up to 5,000 issues on Cloud ("The greatest number of
+  items returned per page is achieved when requesting id or key only. It returns max 5000 issues",
+  GET /rest/api/3/search/jql, maxResults) and up to 1,000 on Server (its default
+  jira.search.views.default.max, "Changing maxResults parameter for Jira REST API", Atlassian KB);
+- a move keeps the issue's id, gives it the next key of the target project and changes its project
+  ("Move an issue": the issue gets a new key; Jira keeps the old key working as a redirect, which the
+  comment route honours here); the issues that reference it (parent, links) then name the new key
+  without their own `updated` changing, since nothing of theirs was edited;
+- editing an issue's fields and adding a comment move its `updated` (the "updated" JQL field is the
+  issue's last update, comments included); editing or deleting a comment does not here: Atlassian's
+  documentation does not say that it does, so the fake takes the case a catch-up run must survive;
+- `POST /rest/api/{2,3}/comment/list` takes at most 1,000 ids and answers the ones that exist
+  (PageBeanComment, "Get comments by IDs"); a deleted issue is gone from every route.
 """
 from __future__ import annotations
 
@@ -109,6 +124,8 @@ class FakeJira(FakeServer):
         self.comment_cap = comment_cap
         self.retry_after = 1
         self._tokens: dict[str, tuple[str, int]] = {}
+        self.moved_keys: dict[str, str] = {}  # a moved issue's old key -> its id (Jira redirects old keys)
+        self._clock = datetime.now(UTC)
         self._memo = Memo()  # query results and rendered issues, until an issue changes
         self.projects = {"ACME": "Acme web app", "OPS": "Operations", "EMPTY": "Nothing yet"}
         rng = random.Random(seed)
@@ -257,7 +274,7 @@ class FakeJira(FakeServer):
         for n, (kind, outward, target) in enumerate(issue["links"]):
             words = LINK_TYPES[kind]
             links.append({"id": f"{issue['id']}{n}", "type": {"name": kind, "outward": words[0], "inward": words[1]},
-                          ("outwardIssue" if outward else "inwardIssue"): {"key": target}})
+                          ("outwardIssue" if outward else "inwardIssue"): self._reference(target)})
         comments = issue["comments"]
         fields = {
             "summary": issue["summary"],
@@ -270,7 +287,7 @@ class FakeJira(FakeServer):
             "labels": issue["labels"], "assignee": self.user(issue["assignee"]),
             "reporter": self.user(issue["reporter"]),
             "created": jira_time(issue["created"]), "updated": jira_time(issue["updated"]),
-            "parent": {"key": issue["parent"], "id": "1"} if issue["parent"] else None,
+            "parent": self._reference(issue["parent"]) if issue["parent"] else None,
             "issuelinks": links,
             "attachment": [{**a, "content": f"{self.url}/secure/attachment/{issue['id']}/{a['filename']}",
                             "mimeType": "image/png"} for a in issue["attachments"]],
@@ -285,6 +302,11 @@ class FakeJira(FakeServer):
             fields["created"] = "last tuesday"  # what a broken custom script might leave behind
             fields["status"] = "Done"
         return fields
+
+    def _reference(self, key: str) -> dict[str, Any]:
+        """How Jira names another issue in `parent` and `issuelinks`: its id and its current key."""
+        target = self._memo.get("by key", self._by_key).get(key)
+        return {"id": target["id"], "key": target["key"]} if target else {"key": key}
 
     def _issue_json(self, issue: dict, version: str, wanted: list[str]) -> dict[str, Any]:
         fields = self._fields(issue, version)
@@ -323,6 +345,65 @@ class FakeJira(FakeServer):
             issue["updated"] = at
         return [i["key"] for i in touched]
 
+    # -- changes, as Jira shows them (see the module docstring) ------------------------------
+    def tick(self) -> datetime:
+        """Now, in milliseconds as Jira keeps them, strictly later than the last change."""
+        now = datetime.now(UTC)
+        now -= timedelta(microseconds=now.microsecond % 1000)
+        self._clock = max(now, self._clock + timedelta(milliseconds=1))
+        return self._clock
+
+    def issue(self, ref: str) -> dict[str, Any]:
+        """An issue by id or (current or old) key."""
+        found = self._memo.get("by key", self._by_key)[ref]
+        return found
+
+    def edit(self, ref: str, **fields: Any) -> dict[str, Any]:
+        """Change an issue's fields (summary, description, status, assignee, labels, parent, ...)."""
+        issue = self.issue(ref)
+        issue.update(fields, updated=self.tick())
+        return issue
+
+    def add_comment(self, ref: str, body: list, author: int = 0) -> str:
+        issue = self.issue(ref)
+        self._next_comment += 1
+        issue["comments"].append(Row({"id": str(self._next_comment), "author": author, "body": body,
+                                      "created": self.tick()}))
+        issue["updated"] = self._clock
+        return str(self._next_comment)
+
+    def edit_comment(self, ref: str, comment_id: str, body: list) -> None:
+        comment = next(c for c in self.issue(ref)["comments"] if c["id"] == comment_id)
+        comment["body"] = body
+
+    def delete_comment(self, ref: str, comment_id: str) -> None:
+        issue = self.issue(ref)
+        issue["comments"] = [c for c in issue["comments"] if c["id"] != comment_id]
+
+    def delete_issue(self, ref: str) -> dict[str, Any]:
+        issue = self.issue(ref)
+        self.issues[issue["project"]] = [i for i in self.issues[issue["project"]] if i is not issue]
+        issue["deleted"] = True  # a row change: every cached answer is dropped
+        return issue
+
+    def move(self, ref: str, project: str) -> str:
+        """Move an issue to `project`: same id, the target's next key, references follow; its new key."""
+        issue = self.issue(ref)
+        old = issue["key"]
+        taken = [int(i["key"].rsplit("-", 1)[1]) for i in self.issues[project]]
+        taken += [int(k.rsplit("-", 1)[1]) for k in self.moved_keys if k.startswith(f"{project}-")]
+        new = f"{project}-{max(taken, default=0) + 1}"
+        self.issues[issue["project"]] = [i for i in self.issues[issue["project"]] if i is not issue]
+        issue.update(key=new, project=project, updated=self.tick())
+        self.issues[project].append(issue)  # the highest key: the list stays in key order
+        self.moved_keys[old] = issue["id"]
+        for other in (i for issues in self.issues.values() for i in issues):
+            if other["parent"] == old:
+                other["parent"] = new
+            if any(target == old for _, _, target in other["links"]):
+                other["links"] = [(k, out, new if target == old else target) for k, out, target in other["links"]]
+        return new
+
     def expire_tokens(self) -> None:
         self._tokens.clear()
 
@@ -346,6 +427,7 @@ class FakeJira(FakeServer):
         self.route("GET", f"{api}/search/jql", "search_jql", self._authed(self._search_jql))
         self.route("POST", f"{api}/search/approximate-count", "approximate_count", self._authed(self._count))
         self.route("GET", f"{api}/issue/(?P<key>[^/]+)/comment", "comments", self._authed(self._comments))
+        self.route("POST", f"{api}/comment/list", "comment_list", self._authed(self._comment_list))
         self.route("GET", f"{api}/field", "field", self._authed(self._field_list))
 
     def _authed(self, handler, anonymous: bool = False):
@@ -436,7 +518,12 @@ class FakeJira(FakeServer):
             else:
                 return _error(400, f"Error in the JQL Query: the fake cannot read {clause!r}.")
         if project is None:
-            return _error(400, "The fake needs a project clause.")
+            ids = next((value for kind, value in filters if kind == "id"), None)
+            if ids is None or above or upto:
+                return _error(400, "The fake needs a project clause (or `id in (...)` alone).")
+            found = [i for p in sorted(self.issues) for i in self._filtered(p, filters)[0]]
+            return Matches(found, range(len(found) - 1, -1, -1) if order.strip().lower() == "key desc"
+                           else range(len(found)))
         found, numbers = self._memo.get(("query", project, tuple(filters)), lambda: self._filtered(project, filters))
         start, end = 0, len(found)
         for p, n in above:  # the issues of `project` sort after (p, n) from here on
@@ -460,12 +547,15 @@ class FakeJira(FakeServer):
         return issues, [int(i["key"].rsplit("-", 1)[1]) for i in issues]
 
     def _by_key(self) -> dict[str, dict]:
-        """Issue key or id -> issue (the first one, should a key ever equal an id)."""
+        """Issue key, old key of a moved issue, or id -> issue (the first one, should a key ever equal an id)."""
         found: dict[str, dict] = {}
         for issues in self.issues.values():
             for issue in issues:
                 found.setdefault(issue["key"], issue)
                 found.setdefault(issue["id"], issue)
+        for old, issue_id in self.moved_keys.items():
+            if issue_id in found:
+                found.setdefault(old, found[issue_id])
         return found
 
     def _positions(self) -> dict[str, tuple[str, int]]:
@@ -480,8 +570,8 @@ class FakeJira(FakeServer):
         if isinstance(matches, Response):
             return matches
         start = int(request.arg("startAt", "0"))
-        limit = min(int(request.arg("maxResults", "50")), self.page_cap)
         wanted = (request.arg("fields") or "*navigable").split(",")
+        limit = min(int(request.arg("maxResults", "50")), self._cap(wanted))
         hits = self._hits(matches[start:start + limit], version, wanted)
         return Response(200, dumps({"expand": "names,schema", "startAt": start, "maxResults": limit,
                                     "total": len(matches),
@@ -499,8 +589,8 @@ class FakeJira(FakeServer):
         matches = self._query(jql)
         if isinstance(matches, Response):
             return matches
-        limit = min(int(request.arg("maxResults", "50")), self.page_cap)
         wanted = (request.arg("fields") or "id").split(",")
+        limit = min(int(request.arg("maxResults", "50")), self._cap(wanted))
         body: dict[str, Any] = {"issues": self._hits(matches[start:start + limit], version, wanted)}
         if start + limit < len(matches):
             token = secrets.token_urlsafe(24)
@@ -509,6 +599,21 @@ class FakeJira(FakeServer):
         else:
             body["isLast"] = True
         return Response(200, dumps(body))
+
+    def _cap(self, wanted: list[str]) -> int:
+        """The most issues a search page holds: `page_cap`, or the id-only maximum (see the module docstring)."""
+        if set(wanted) <= {"id", "key"}:
+            return max(self.page_cap, 5000 if self.cloud else 1000)
+        return self.page_cap
+
+    def _comment_list(self, request: Request, version: str) -> Response:
+        ids = {str(i) for i in (request.json() or {}).get("ids") or []}
+        if len(ids) > 1000:
+            return _error(400, "A maximum of 1000 IDs can be specified.")
+        values = [self._comment(c, issue, version) for issues in self.issues.values() for issue in issues
+                  if not issue.get("hidden") for c in issue["comments"] if c["id"] in ids]
+        return Response(200, {"maxResults": len(values), "startAt": 0, "total": len(values), "isLast": True,
+                              "values": values})
 
     def _count(self, request: Request, version: str) -> Response:
         if not self.cloud:

@@ -1,0 +1,92 @@
+"""JIRA catch-up runs (issue 12): deletions, moves and edits reach the workspace, against a fake
+JIRA (Cloud and Server) that changes the way Jira shows it (tests/fakes/jira.py says which docs)."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from store import queries
+from store.schema import comments
+from tests.fakes.jira import FakeJira
+
+SIZE = 60
+
+
+@pytest.fixture(params=["cloud", "server"])
+def fake(request):
+    server = FakeJira(cloud=request.param == "cloud", size=SIZE, page_cap=25).start()
+    yield server
+    server.stop()
+
+
+def config(fake: FakeJira) -> dict[str, str]:
+    user, token = fake.credentials
+    return {"base_url": fake.url, "user_email": user, "api_token": token}
+
+
+def keys(engine, deleted: bool | None = False) -> set[str]:
+    return {r["key"] for r in queries.items(engine, source="jira", limit=10_000, deleted=deleted)}
+
+
+def comment_bodies(engine, deleted: bool = False) -> set[str]:
+    with engine.connect() as conn:
+        column = comments.c.deleted_at
+        rows = conn.execute(select(comments.c.external_id).where(column.is_not(None) if deleted else column.is_(None)))
+        return set(rows.scalars())
+
+
+def test_a_deleted_issue_and_a_deleted_comment_become_soft_deletes_counted_on_the_job(fake, run_import, engine):
+    """Regression: a comment deleted in JIRA (think of a pasted password) and a deleted issue
+    survived every catch-up run, counted as live, and no job mentioned them."""
+    run_import("jira", ["ACME"], config=config(fake))
+    victim = fake.issues["ACME"][9]
+    gone_comments = {c["id"] for c in victim["comments"]}
+    quiet = next(i for i in fake.issues["ACME"][20:] if i["comments"])  # an issue nobody edits
+    password = quiet["comments"][0]["id"]
+    fake.delete_issue(victim["key"])
+    fake.delete_comment(quiet["key"], password)  # its issue's `updated` stays: a since-query cannot see it
+    before, logged = dict(fake.requests), len(fake.log)
+
+    doc = run_import("jira", ["ACME"], config=config(fake))
+
+    assert doc["status"] == "succeeded"
+    assert (doc["deleted_items"], doc["deleted_comments"]) == (1, len(gone_comments) + 1)
+    assert doc["deletions_summary"] == f"1 item and {len(gone_comments) + 1} comments no longer at the source"
+    assert victim["key"] not in keys(engine) and keys(engine, deleted=True) == {victim["key"]}
+    assert password not in comment_bodies(engine) and comment_bodies(engine, deleted=True) == gone_comments | {password}
+    used = {route: n - before.get(route, 0) for route, n in fake.requests.items() if n != before.get(route, 0)}
+    assert used.get("comment_list") == 1  # every stored comment of ACME checked in one request of <= 1,000 ids
+    id_pages = [path for _, path, _ in fake.log[logged:] if "fields=id&" in path]
+    assert len(id_pages) == 1  # the id listing: one page of 60 ids (search pages are capped at 25 otherwise)
+
+
+def test_a_moved_issue_stays_one_item_whose_key_and_project_follow_and_references_show_the_new_key(
+        fake, run_import, engine):
+    run_import("jira", ["ACME"], config=config(fake))
+    parent = next(i for i in fake.issues["ACME"] if any(c["parent"] == i["key"] for c in fake.issues["ACME"]))
+    child = next(c for c in fake.issues["ACME"] if c["parent"] == parent["key"])
+    old = parent["key"]
+    new = fake.move(old, "OPS")  # the child is not edited: its own `updated` stays, so it is not re-read
+
+    doc = run_import("jira", ["ACME"], config=config(fake))  # OPS is not even imported
+
+    assert doc["status"] == "succeeded" and doc["deleted_items"] == 0
+    rows = {r["external_id"]: r for r in queries.items(engine, source="jira", limit=10_000, deleted=None)}
+    assert (rows[parent["id"]]["key"], rows[parent["id"]]["project"]) == (new, "OPS")
+    assert rows[parent["id"]]["deleted_at"] is None and len(rows) == SIZE  # one item, not two
+    shown = queries.item_detail(engine, rows[child["id"]]["id"])
+    assert shown["parent_key"] == new and shown["parent_id"] == parent["id"]
+
+
+def test_deletions_ignore_looks_for_nothing_and_purge_erases(fake, run_import, engine):
+    run_import("jira", ["ACME"], config=config(fake))
+    first, second = fake.issues["ACME"][4]["key"], fake.issues["ACME"][5]["key"]
+    fake.delete_issue(first)
+    before = dict(fake.requests)
+    ignored = run_import("jira", ["ACME"], config=config(fake), deletions="ignore")
+    assert ignored["deleted_items"] == 0 and first in keys(engine)
+    assert fake.requests.get("comment_list", 0) == before.get("comment_list", 0)  # no listing, no check
+
+    fake.delete_issue(second)
+    purged = run_import("jira", ["ACME"], config=config(fake), deletions="purge", incremental=False)
+    assert purged["deleted_items"] == 2 and not {first, second} & keys(engine, deleted=None)
