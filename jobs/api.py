@@ -6,8 +6,6 @@ message is one line naming what to fix.
 """
 from __future__ import annotations
 
-import csv
-import io
 import re
 import time
 from contextlib import contextmanager
@@ -27,7 +25,7 @@ from store.jobs import JobStatus, now
 from store.schema import comments, import_jobs, import_parts, schedules, work_items
 from store.schema import projects as projects_table
 
-from . import queue
+from . import queue, spreadsheet
 from .access import Actor, PermissionDenied, machine_admin, may_change, refusal, resolve
 from .launch import (
     effective_config,
@@ -238,11 +236,8 @@ def failures(job_id: str, limit: int | None = None) -> list[dict]:
 
 
 def failures_csv(job_id: str) -> str:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=["project", "key", "external_id", "reason"])
-    writer.writeheader()
-    writer.writerows(failures(job_id))
-    return out.getvalue()
+    """The failure report as CSV (project, key, external_id, reason), formula cells neutralised."""
+    return spreadsheet.csv_text(failures(job_id), ["project", "key", "external_id", "reason"])
 
 
 def _authorize(doc: dict, actor: Actor | str | None, action: str) -> Actor:

@@ -8,7 +8,7 @@ from console import components, signin, state
 from console import help as guides
 from importers import source_class
 from importers.errors import SourceError
-from jobs import api
+from jobs import api, spreadsheet
 from store import credentials
 
 signin.require_sign_in()  # also when Streamlit runs this page without app.py (see console/signin.py)
@@ -281,7 +281,7 @@ def dry_run_status(job_id: str) -> None:
             st.text(doc["error"])
         failures = api.failures(job_id, limit=50)
         if failures:
-            st.dataframe(pd.DataFrame(failures), hide_index=True, width="stretch")
+            st.dataframe(spreadsheet.safe_frame(pd.DataFrame(failures)), hide_index=True, width="stretch")
 
 
 def preview_step() -> None:
@@ -304,7 +304,7 @@ def preview_step() -> None:
         frame = components.preview_frame(result.items)
         left, right = st.columns([3, 1])
         with left:
-            st.dataframe(frame, hide_index=True, width="stretch", column_config={
+            st.dataframe(spreadsheet.safe_frame(frame), hide_index=True, width="stretch", column_config={
                 "created": st.column_config.DatetimeColumn("created", format="YYYY-MM-DD HH:mm"),
                 "updated": st.column_config.DatetimeColumn("updated", format="YYYY-MM-DD HH:mm"),
             })

@@ -6,7 +6,7 @@ import streamlit as st
 from console import components, signin
 from importers import source_class
 from importers.errors import SourceError
-from jobs import api
+from jobs import api, spreadsheet
 
 signin.require_sign_in()  # also when Streamlit runs this page without app.py (see console/signin.py)
 
@@ -44,7 +44,7 @@ else:
             "status": history(d),
             **{c: d[c] for c in components.COUNTERS},  # who started it: on its progress view
         } for d in docs])
-        picked = st.dataframe(frame, hide_index=True, width="stretch", on_select="rerun",
+        picked = st.dataframe(spreadsheet.safe_frame(frame), hide_index=True, width="stretch", on_select="rerun",
                               selection_mode="single-row",
                               key=f"jobs_table_{st.session_state.get('jobs_table_generation', 0)}", column_config={
                                   "import": st.column_config.TextColumn("import (UTC)", width="medium"),
@@ -66,11 +66,11 @@ else:
 st.subheader("Scheduled re-runs")
 st.caption("A scheduled re-run is incremental: each run brings only what changed since the last one.")
 if schedules:
-    st.dataframe(pd.DataFrame([{
+    st.dataframe(spreadsheet.safe_frame(pd.DataFrame([{
         "import": f"{components.source_label(s['source'])} / {', '.join(s['projects'])}",
         "every (hours)": s["every_hours"],
         "next run": pd.to_datetime(s["next_run_at"]), "last job": s["last_job_id"],
-    } for s in schedules]), hide_index=True, width="stretch", column_config={
+    } for s in schedules])), hide_index=True, width="stretch", column_config={
         "next run": st.column_config.DatetimeColumn("next run (UTC)", format="YYYY-MM-DD HH:mm"),
     })
 else:

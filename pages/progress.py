@@ -14,7 +14,7 @@ import streamlit as st
 from console import components, signin
 from console.components import FINISHED
 from importers.errors import SourceError
-from jobs import api
+from jobs import api, spreadsheet
 
 signin.require_sign_in()  # also when Streamlit runs this page without app.py (see console/signin.py)
 
@@ -208,15 +208,15 @@ if doc["failed"] and state != "undone":
     st.subheader("Failure report")
     failures = api.failures(job_id, limit=1000)
     st.caption(f"{doc['failed']:,} item(s) failed. Each row says which item and why.")
-    st.dataframe(pd.DataFrame(failures, columns=["project", "key", "external_id", "reason"]), hide_index=True,
-                 width="stretch")
+    rows = pd.DataFrame(failures, columns=["project", "key", "external_id", "reason"])
+    st.dataframe(spreadsheet.safe_frame(rows), hide_index=True, width="stretch")
     st.download_button("Download the failure report (CSV)", api.failures_csv(job_id),
                        file_name=f"import-{job_id}-failures.csv", mime="text/csv", icon=":material/download:")
 
 if len(doc.get("attempts") or []) > 1:
     st.subheader("Attempts")
     st.caption("Every run of this import, the first and each retry, with how it ended.")
-    st.dataframe(components.attempts_frame(doc), hide_index=True, width="stretch",
+    st.dataframe(spreadsheet.safe_frame(components.attempts_frame(doc)), hide_index=True, width="stretch",
                  column_config=components.COUNT_COLUMNS)
 
 if not doc["dry_run"] and state != "undone" and doc["created"]:
@@ -234,5 +234,6 @@ if not doc["dry_run"] and state != "undone" and doc["created"]:
 
 if len(doc["parts"]) > 1:
     st.subheader("Projects")
-    st.dataframe(pd.DataFrame([{**p, "status": components.job_state_label(p["status"])} for p in doc["parts"]]),
-                 hide_index=True, width="stretch", column_config=components.COUNT_COLUMNS)
+    parts = pd.DataFrame([{**p, "status": components.job_state_label(p["status"])} for p in doc["parts"]])
+    st.dataframe(spreadsheet.safe_frame(parts), hide_index=True, width="stretch",
+                 column_config=components.COUNT_COLUMNS)
