@@ -16,7 +16,9 @@ def _rate(m: dict | None) -> str:
 def print_table(results: dict) -> None:
     print("items/s, requests (r) and peak memory (our worker tree: summed Pss) per measurement; medians of the runs; "
           "ratios taken within a run;")
-    print("ceiling: the client library reading the items only, or the items and every comment (no latency only)\n")
+    print("ceiling: the client library reading the items only, or the items and every comment (no latency only);")
+    print("ours REST: GitLab read over its REST API (GITLAB_API=rest; ours: GraphQL); ours process: `cli.py run` and a "
+          "burst `cli.py worker` timed start to exit, as the tap is (GitHub)\n")
     head = ["vendor", "N", "lat", "runs"] + [title for _, title in COLUMNS] + [title for _, title in RATIOS]
     rows = [head]
     for cell in results["cells"]:

@@ -118,6 +118,7 @@ def start_import(source: str, projects: list[str] | None = None, *, config: dict
 def enqueue_parts(job_id: str) -> None:
     with engine_for().connect() as conn:
         parts = job_store.get_parts(conn, job_id)
+        source = job_store.get_job(conn, job_id).source
     for part in parts:
         if part.status == JobStatus.QUEUED.value:
-            queue.enqueue_part(job_id, part.project, part.id)
+            queue.enqueue_part(job_id, part.project, part.id, source=source)

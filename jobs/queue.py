@@ -95,11 +95,14 @@ def _prefix(job_id: str, part_id: int) -> str:
     return f"imp-{job_id}-{part_id}-"
 
 
-def enqueue_part(job_id: str, project: str, part_id: int, delay: timedelta | None = None) -> str:
+def enqueue_part(job_id: str, project: str, part_id: int, delay: timedelta | None = None,
+                 source: str | None = None) -> str:
+    """Queue one part; `source` (the tool's name, no secret) lets a burst worker import only that
+    connector before its first job (see `_warm_up`)."""
     queue = import_queue()
     rq_id = _prefix(job_id, part_id) + uuid.uuid4().hex[:6]
     kwargs = dict(job_id=rq_id, job_timeout=part_timeout(), result_ttl=86_400, failure_ttl=7 * 86_400,
-                  description=f"import {job_id} / {project}")
+                  description=f"import {job_id} / {project}", meta={"source": source} if source else None)
     if delay:
         queue.enqueue_in(delay, "jobs.tasks.run_part", job_id, project, **kwargs)
     else:
@@ -162,7 +165,7 @@ def run_worker(maintenance: Maintenance, burst: bool = False, name: str | None =
     whose RQ jobs the restart lost."""
     ping()
     maintenance()
-    _warm_up()
+    _warm_up(burst)
     interval = int(os.environ.get("IMPORT_MAINTENANCE_INTERVAL", 30))
     cls = InProcessImportWorker if in_process else ImportWorker
     while True:
@@ -187,19 +190,33 @@ def run_worker(maintenance: Maintenance, burst: bool = False, name: str | None =
             return worked
 
 
-def _warm_up() -> None:
+def _warm_up(burst: bool = False) -> None:
     """Ready the process for imports before RQ forks work horses from it.
 
     Connectors are imported once here, so a work horse starts on its first request instead of
-    spending a few hundred ms on imports. An import allocates millions of short-lived dicts and
-    models that reference counting frees; at the collector's default threshold (700 allocations)
-    the cyclic GC walked the heap thousands of times per import, a fifth of its CPU. Frozen
-    start-up objects are never scanned again and stay shared with the forks."""
-    for name in source_names():
+    spending a few hundred ms on imports. A standing worker imports them all while it waits for
+    work; a burst worker, whose start is on the user's clock, imports only the connectors of the
+    parts queued now (all of them when a part does not say, as parts queued by older versions).
+    An import allocates millions of short-lived dicts and models that reference counting frees;
+    at the collector's default threshold (700 allocations) the cyclic GC walked the heap thousands
+    of times per import, a fifth of its CPU. Frozen start-up objects are never scanned again and
+    stay shared with the forks."""
+    for name in _queued_sources() if burst else source_names():
         source_class(name)
     gc.collect()
     gc.freeze()
     gc.set_threshold(GC_THRESHOLD, 20, 100)
+
+
+def _queued_sources() -> list[str]:
+    """The sources of the parts waiting in the queue, from each RQ job's meta."""
+    names: set[str] = set()
+    for job in import_queue().get_jobs():
+        source = (job.meta or {}).get("source") if job.func_name == "jobs.tasks.run_part" else None
+        if job.func_name == "jobs.tasks.run_part" and source not in source_names():
+            return source_names()
+        names.update([source] if source else [])
+    return sorted(names)
 
 
 def _wait_for_redis(poll: float = 1.0) -> bool:

@@ -106,7 +106,7 @@ def recover_stale_parts() -> int:
     with engine.connect() as conn:
         rows = list(conn.execute(
             select(import_parts.c.id, import_parts.c.job_id, import_parts.c.project, import_parts.c.status,
-                   import_parts.c.heartbeat_at, import_jobs.c.created_at)
+                   import_parts.c.heartbeat_at, import_jobs.c.created_at, import_jobs.c.source)
             .join(import_jobs, import_jobs.c.id == import_parts.c.job_id)
             .where(import_parts.c.status.in_([JobStatus.QUEUED.value, JobStatus.RUNNING.value]))))
     for row in rows:
@@ -122,7 +122,7 @@ def recover_stale_parts() -> int:
                          .values(status=JobStatus.QUEUED.value, lease=None,
                                  error="worker lost; resumed from the last committed batch"
                                  if row.status == JobStatus.RUNNING.value else None))
-        queue.enqueue_part(row.job_id, row.project, row.id)
+        queue.enqueue_part(row.job_id, row.project, row.id, source=row.source)
         log.warning("resuming import %s / %s (%s)", row.job_id, row.project, row.status)
         resumed += 1
     return resumed
