@@ -15,6 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from importers.base import Source
+from tests.fakes.github import GitHubFake
+from tests.fakes.gitlab import FakeGitLab
 from tests.fakes.jira import FakeJira
 from tests.fakes.servicenow import FakeServiceNow
 
@@ -92,10 +94,68 @@ def jira_case(fake: FakeJira, data: st.DataObject) -> Case:
                 {c["id"] for i in visible for c in i["comments"]}, ordered=False)
 
 
+# -- GitHub: fewer rows per answer than per_page asks, hidden issues and comments, a comment listing
+# deeper than GitHub serves by page number (read in `since` windows) --------------------------------
+@pytest.fixture(scope="module")
+def github():
+    server = GitHubFake(sizes={"acme/web": 60}, pr_every=4).start()
+    yield server
+    server.stop()
+
+
+def _hide(rows: list[dict], chosen: set[int]) -> None:
+    for n, row in enumerate(rows):
+        if n in chosen:
+            row["_hidden"] = True
+        elif "_hidden" in row:
+            del row["_hidden"]
+
+
+def github_case(fake: GitHubFake, data: st.DataObject) -> Case:
+    from importers.github import GitHubSource
+
+    issues, comments = fake.issues["acme/web"], fake.comments["acme/web"]
+    _hide(issues, data.draw(st.sets(st.integers(0, len(issues) - 1)), label="hidden issues"))
+    _hide(comments, data.draw(st.sets(st.integers(0, len(comments) - 1)), label="hidden comments"))
+    fake.page_cap = data.draw(st.integers(1, 12), label="rows per answer")
+    # at least 4 pages: a window must hold more than the comments of one second (3 at most in this data)
+    fake.comment_page_limit = data.draw(st.integers(4, 40), label="deepest comment page served")
+    truth = fake.ground_truth("acme/web")
+    return Case(GitHubSource({"token": fake.token, "api_url": fake.url}), "acme/web",
+                sorted(truth["ids"], key=int), truth["comments"], ordered=False)
+
+
+# -- GitLab, over GraphQL and REST: fewer rows per answer than asked (issues, nested and paged notes),
+# hidden issues and notes ------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def gitlab():
+    server = FakeGitLab({"acme/web": 40}).start()
+    yield server
+    server.stop()
+
+
+def gitlab_case(fake: FakeGitLab, data: st.DataObject, api: str) -> Case:
+    from importers.gitlab import GitLabSource
+
+    issues = fake.issues["acme/web"]
+    _hide(issues, data.draw(st.sets(st.integers(0, len(issues) - 1)), label="hidden issues"))
+    notes = [n for issue in issues for n in fake.notes[("acme/web", issue["iid"])]]
+    _hide(notes, data.draw(st.sets(st.integers(0, len(notes) - 1)), label="hidden notes"))
+    fake.page_cap = data.draw(st.integers(1, 12), label="rows per answer")
+    visible = [i for i in issues if not i.get("_hidden")]
+    return Case(GitLabSource({"token": fake.token, "url": fake.url, "api": api}), "acme/web",
+                sorted((str(i["id"]) for i in visible), key=int),
+                {str(n["id"]) for i in visible for n in fake.notes[("acme/web", i["iid"])]
+                 if not n["system"] and not n.get("_hidden")}, ordered=False)
+
+
 ADAPTERS: dict[str, tuple[str, Callable[..., Case]]] = {  # name -> (its fake's fixture, adapter)
     "servicenow": ("servicenow", servicenow_case),
     "jira-cloud": ("jira_cloud", jira_case),
     "jira-server": ("jira_server", jira_case),
+    "github": ("github", github_case),
+    "gitlab-graphql": ("gitlab", lambda fake, data: gitlab_case(fake, data, "graphql")),
+    "gitlab-rest": ("gitlab", lambda fake, data: gitlab_case(fake, data, "rest")),
 }
 
 

@@ -98,6 +98,10 @@ class GitHubFake(FakeServer):
         # the deepest page number the repository comment listing serves; deeper ones answer 422
         # (singer-io/tap-github#61: page 1,334 of 30 refused, i.e. about 40,000 rows: 400 pages of 100)
         self.comment_page_limit = comment_page_limit
+        # rows per answer at most (below what per_page asks: the paging loops must follow links, not
+        # count), and rows marked `_hidden` (`hide`) are left out of every listing as if the token
+        # could not see them
+        self.page_cap = 100
         self.anonymous = anonymous  # public repositories: requests without any token are served too
         self.sizes = sizes or {"acme/web": 260, "acme/api": 45, "octo/empty": 0}
         self.token = token
@@ -194,14 +198,14 @@ class GitHubFake(FakeServer):
         """What a full read must yield: issue keys -> (state, state_reason, labels), comment
         ids, the keys of corrupted issues (failures) and the listing's size (issues + PRs)."""
         with self._data:
-            imported = {i["number"]: i for i in self.issues[repo]
-                        if "pull_request" not in i and (repo, i["number"]) not in self.corrupted}
+            imported = {i["number"]: i for i in self.issues[repo] if not i.get("_hidden")
+                        and "pull_request" not in i and (repo, i["number"]) not in self.corrupted}
             return {
                 "items": {f"{repo}#{n}": (i["state"], i["state_reason"], {label["name"] for label in i["labels"]})
                           for n, i in imported.items()},
                 "ids": {str(i["id"]) for i in imported.values()},
                 "comments": {str(c["id"]) for c in self.comments[repo]
-                             if int(c["issue_url"].rsplit("/", 1)[1]) in imported},
+                             if int(c["issue_url"].rsplit("/", 1)[1]) in imported and not c.get("_hidden")},
                 "failures": {f"{repo}#{n}" for r, n in self.corrupted if r == repo},
                 "listed": len(self.issues[repo]),
                 "listed_comments": len(self.comments[repo]),
@@ -323,7 +327,7 @@ class GitHubFake(FakeServer):
 
     def _paged(self, request: Request, path: str, rows: list, default_per_page: int = 30) -> Response:
         """Page-number paging with `next`/`last` links (repos, comments)."""
-        per_page = max(1, min(int(request.arg("per_page", str(default_per_page))), 100))
+        per_page = max(1, min(int(request.arg("per_page", str(default_per_page))), 100, self.page_cap))
         page = max(1, int(request.arg("page", "1")))
         start = (page - 1) * per_page
         last = max(1, math.ceil(len(rows) / per_page))
@@ -360,8 +364,8 @@ class GitHubFake(FakeServer):
         """A page-numbered listing's rows in order, filtered by state and `since`, cached until data changes."""
         def select() -> list[dict]:
             rows, _ = self._ordered(kind, repo, field)
-            return [r for r in (rows[::-1] if desc else rows)
-                    if (state == "all" or r["state"] == state) and (not since or r["updated_at"] >= since)]
+            return [r for r in (rows[::-1] if desc else rows) if not r.get("_hidden")
+                    and (state == "all" or r["state"] == state) and (not since or r["updated_at"] >= since)]
         return self._memo.get(("listing", kind, repo, field, desc, since, state), select)
 
     @staticmethod
@@ -391,8 +395,12 @@ class GitHubFake(FakeServer):
         state, since = request.arg("state", "open"), self._since(request)
         field = "updated_at" if request.arg("sort") == "updated" else "created_at"
         desc = request.arg("direction", "desc") == "desc"
-        per_page = max(1, min(int(request.arg("per_page", "30")), 100))
-        wanted = lambda i: state in ("all", i["state"]) and (not since or i["updated_at"] >= since)  # noqa: E731
+        per_page = max(1, min(int(request.arg("per_page", "30")), 100, self.page_cap))
+
+        def wanted(issue: dict) -> bool:
+            return state in ("all", issue["state"]) and (not since or issue["updated_at"] >= since) \
+                and not issue.get("_hidden")
+
         with self._data:
             rows, keys = self._ordered("issues", full, field)
             if request.arg("page"):

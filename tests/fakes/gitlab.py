@@ -81,6 +81,9 @@ class FakeGitLab(FakeServer):
         self.token = token
         self.keyset = keyset  # False: an older server that ignores pagination=keyset for issues
         self.web = WEB
+        # rows per answer at most, below what per_page / first ask (paging must follow the server's
+        # own end signal, not count); rows marked `_hidden` are left out as if the token could not see them
+        self.page_cap = 100
         # graphql=False: an older self-managed server without /api/graphql (404); edition "ce": no Issue.epic
         self.graphql = GraphQLEndpoint(self, edition) if graphql else None
         self.retry_after = retry_after
@@ -311,10 +314,9 @@ class FakeGitLab(FakeServer):
     def _filtered(self, path: str, since: str | None) -> list[dict]:
         """The project's issues updated after `since`, cached until an issue changes."""
         def select() -> list[dict]:
-            if not since:
-                return self.issues[path]
-            floor = parse_time(since)
-            return [i for i in self.issues[path] if parse_time(i["updated_at"]) >= floor]
+            floor = parse_time(since) if since else None
+            return [i for i in self.issues[path]
+                    if not i.get("_hidden") and (floor is None or parse_time(i["updated_at"]) >= floor)]
         return self._memo.get(("filtered", path, since), select)
 
     def _sorted(self, path: str, since: str | None, order: str, descending: bool) -> tuple[list[dict], list[tuple]]:
@@ -365,7 +367,8 @@ class FakeGitLab(FakeServer):
         notes = self.notes.get((path, int(iid)))
         if notes is None:
             return Response(404, {"message": "404 Issue Not Found"})
-        rows = sorted(notes, key=lambda n: (n["created_at"], n["id"]), reverse=request.arg("sort", "desc") == "desc")
+        rows = sorted((n for n in notes if not n.get("_hidden")), key=lambda n: (n["created_at"], n["id"]),
+                      reverse=request.arg("sort", "desc") == "desc")
         return self._offset(request, rows)
 
     # -- paging --------------------------------------------------------------------------
@@ -373,9 +376,8 @@ class FakeGitLab(FakeServer):
         """A JSON list of rows, each encoded once until a row changes."""
         return dumps([self._memo.encoded(r) for r in rows])
 
-    @staticmethod
-    def _per_page(request: Request) -> int:
-        return max(1, min(int(request.arg("per_page", "20")), 100))
+    def _per_page(self, request: Request) -> int:
+        return max(1, min(int(request.arg("per_page", "20")), 100, self.page_cap))
 
     def _link(self, request: Request, changes: dict[str, Any]) -> str:
         query = {k: v[0] for k, v in request.query.items()}

@@ -293,7 +293,7 @@ class GraphQLEndpoint:
     def _node(self, kind: str, value: Any, selection: SelectionSetNode | None, variables: dict) -> Any:
         if kind == "Issue":  # rendered once per query shape until a row changes
             names = self._selection_variables(selection)
-            shape = (id(selection), tuple(json.dumps(variables.get(n)) for n in names))
+            shape = (id(selection), self.fake.page_cap, tuple(json.dumps(variables.get(n)) for n in names))
             return self.fake._memo.get((id(value), "graphql", *shape), lambda: Encoded(
                 json.dumps(self._object(kind, value, selection, variables)).encode()))
         return self._object(kind, value, selection, variables)
@@ -359,7 +359,7 @@ class GraphQLEndpoint:
             last = _uncursor(args["after"])
             mark = (last[order], last["id"])
             start = len(rows) - bisect.bisect_left(keys, mark) if descending else bisect.bisect_right(keys, mark)
-        size = min(args.get("first") or MAX_PAGE_SIZE, MAX_PAGE_SIZE)
+        size = min(args.get("first") or MAX_PAGE_SIZE, MAX_PAGE_SIZE, self.fake.page_cap)
         chunk = rows[start:start + size]
         more = len(rows) - start > size
         end = _cursor({order: chunk[-1][order], "id": chunk[-1]["id"]}) if chunk else None
@@ -402,7 +402,7 @@ class GraphQLEndpoint:
             labels = [{"id": gid("ProjectLabel", abs(hash(t)) % 10**6), "title": t} for t in issue["labels"]]
             return self._connection("Label", labels, args, sub, variables, None)
         if name == "notes":
-            notes = self.fake.notes.get((self._path_of(issue), issue["iid"]), [])
+            notes = [n for n in self.fake.notes.get((self._path_of(issue), issue["iid"]), []) if not n.get("_hidden")]
             kept = {"ONLY_COMMENTS": [n for n in notes if not n["system"]],
                     "ONLY_ACTIVITY": [n for n in notes if n["system"]]}.get(args.get("filter") or "", notes)
             kept = sorted(kept, key=lambda n: (n["created_at"], n["id"]))
@@ -416,7 +416,7 @@ class GraphQLEndpoint:
                     variables: dict, key: str | None) -> dict:
         """A page of an in-memory list, keyset by position (`after` names the last row's index)."""
         start = int(_uncursor(args["after"])["index"]) + 1 if args.get("after") else 0
-        size = min(args.get("first") or MAX_PAGE_SIZE, MAX_PAGE_SIZE)
+        size = min(args.get("first") or MAX_PAGE_SIZE, MAX_PAGE_SIZE, self.fake.page_cap)
         chunk = rows[start:start + size]
         connection = {"nodes": chunk, "pageInfo": {
             "hasNextPage": len(rows) - start > size, "hasPreviousPage": start > 0,
