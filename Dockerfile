@@ -24,7 +24,7 @@ COPY requirements.txt .
 RUN pip install -r requirements.txt
 
 COPY --chown=root:root . .
-RUN mkdir -p data && chown acgs2:acgs2 data
+RUN mkdir -p data && chown acgs2:acgs2 data && chmod 700 data
 
 COPY --chmod=755 <<'EOF_ENTRYPOINT' /usr/local/bin/acgs2
 #!/bin/sh

@@ -8,8 +8,12 @@
 # the console starts in open demo mode, reachable from this machine only (127.0.0.1), with a
 # banner saying so. Set an admin password with `.venv/bin/python -m console.auth set-password`
 # to require a sign-in and listen on every address; CONSOLE_OPEN_DEMO=1 forces open demo mode.
+#
+# Redis: when no REDIS_URL is set, the Redis started here listens on 127.0.0.1 only and asks for a
+# password generated on first run and kept in .env (REDIS_PASSWORD), like the encryption key.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+umask 077  # .env, data/, the store, the audit log and Redis's files: readable by this user only
 
 say() { echo "start: $*"; }
 PORT=${CONSOLE_PORT:-3000}
@@ -25,6 +29,7 @@ scripts/bootstrap.sh
 
 # .env holds this install's settings (created here on first run, never committed).
 touch .env && chmod 600 .env
+mkdir -p data && chmod 700 data
 set -a
 # shellcheck disable=SC1091
 . ./.env
@@ -37,8 +42,16 @@ if [ -z "${CREDENTIAL_ENCRYPTION_KEY:-}" ]; then
   say "generated CREDENTIAL_ENCRYPTION_KEY in .env (saved credentials are encrypted with it: back it up)"
 fi
 
-REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379/0}
+if [ -z "${REDIS_URL:-}" ]; then
+  if [ -z "${REDIS_PASSWORD:-}" ]; then
+    REDIS_PASSWORD=$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(32))')
+    printf "REDIS_PASSWORD='%s'\n" "$REDIS_PASSWORD" >> .env
+    say "generated REDIS_PASSWORD in .env (the local Redis asks for it)"
+  fi
+  REDIS_URL="redis://:${REDIS_PASSWORD}@127.0.0.1:6379/0"
+fi
 export REDIS_URL
+shown_redis=$(printf '%s' "$REDIS_URL" | sed -E 's#(rediss?://)[^@/]*@#\1***@#')
 redis_pid=""
 worker_pid=""
 console_pid=""
@@ -65,9 +78,21 @@ stop_all() {
 }
 trap stop_all INT TERM EXIT
 
-if redis-cli -u "$REDIS_URL" ping >/dev/null 2>&1; then
-  say "using the Redis at $REDIS_URL"
+# through redis-py, so the password stays out of every command line (ps shows those to all users)
+redis_ping() { .venv/bin/python -c 'import os, redis; redis.Redis.from_url(os.environ["REDIS_URL"], socket_timeout=2).ping()' >/dev/null 2>&1; }
+# true when the Redis answers without any password (Redis's default user with `nopass` takes any password)
+redis_open() { .venv/bin/python -c 'import os, redis; c = redis.Redis.from_url(os.environ["REDIS_URL"], socket_timeout=2); c.connection_pool.connection_kwargs.update(password=None, username=None); c.ping()' >/dev/null 2>&1; }
+if redis_ping; then
+  say "using the Redis at $shown_redis"
+  if redis_open; then
+    say "warning: that Redis asks for no password, so any local user can write to the import queue;"
+    say "set requirepass in its configuration (and the password in REDIS_URL), or stop it so ./start.sh runs its own"
+  fi
 else
+  case "$REDIS_URL" in
+    redis://*) ;;
+    *) say "cannot reach Redis at $shown_redis: start it, or unset REDIS_URL to run a local one"; exit 1 ;;
+  esac
   hostport=${REDIS_URL#redis://}
   hostport=${hostport#*@}
   hostport=${hostport%%/*}
@@ -76,16 +101,28 @@ else
   [ "$port" = "$hostport" ] && port=6379
   case "$host" in
     127.0.0.1|localhost) ;;
-    *) say "cannot reach Redis at $REDIS_URL: start it, or unset REDIS_URL to run a local one"; exit 1 ;;
+    *) say "cannot reach Redis at $shown_redis: start it, or unset REDIS_URL to run a local one"; exit 1 ;;
+  esac
+  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+    say "a Redis answers on 127.0.0.1:$port but not with REDIS_URL's password (one started by an older ./start.sh"
+    say "has none): stop it (its queued imports resume), or set REDIS_URL to reach it"
+    exit 1
+  fi
+  password=${REDIS_URL#redis://}
+  case "$password" in
+    *@*) password=${password%%@*}; password=${password#*:} ;;
+    *) password="" ;;
   esac
   command -v redis-server >/dev/null || { say "redis-server is not installed (scripts/bootstrap.sh installs it as root)"; exit 1; }
   mkdir -p data/redis
-  redis-server --bind 127.0.0.1 --port "$port" --dir "$PWD/data/redis" --appendonly yes --save "" \
+  # the password goes in on stdin (a config file of one line), never on the command line where ps shows it
+  printf 'requirepass "%s"\n' "$password" | redis-server - --bind 127.0.0.1 --protected-mode yes --port "$port" \
+    --dir "$PWD/data/redis" --appendonly yes --save "" \
     --daemonize no --loglevel warning --logfile "$PWD/data/redis/redis.log" &
   redis_pid=$!
-  for _ in $(seq 50); do redis-cli -u "$REDIS_URL" ping >/dev/null 2>&1 && break; sleep 0.1; done
-  redis-cli -u "$REDIS_URL" ping >/dev/null 2>&1 || { say "redis-server did not start: see data/redis/redis.log"; exit 1; }
-  say "started redis-server on 127.0.0.1:$port (data in data/redis)"
+  for _ in $(seq 50); do redis_ping && break; sleep 0.1; done
+  redis_ping || { say "redis-server did not start: see data/redis/redis.log"; exit 1; }
+  say "started redis-server on 127.0.0.1:$port with a password (data in data/redis)"
 fi
 
 address_args=()

@@ -12,6 +12,7 @@ from pathlib import Path
 from sqlalchemy import Engine, select
 
 from .db import data_dir
+from .files import private_file
 from .jobs import now
 from .schema import audit_events
 
@@ -33,6 +34,7 @@ def record(engine: Engine, action: str, *, actor: str, job_id: str | None = None
     path = _log_path()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        private_file(path)
         with path.open("a", encoding="utf-8") as fh:
             fh.write(json.dumps(line, default=str) + "\n")
     except OSError:

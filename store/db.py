@@ -14,6 +14,7 @@ from sqlalchemy.schema import CreateColumn
 
 from importers.errors import ConfigError
 
+from .files import private_dir, private_sqlite
 from .schema import SCHEMA_VERSION, metadata, schema_info
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,8 +33,7 @@ def data_dir() -> Path:
 def database_url(url: str | None = None) -> str:
     url = (url or os.environ.get("DATABASE_URL") or "").strip()
     if not url:
-        path = data_dir() / "workspace.db"
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path = private_dir(data_dir()) / "workspace.db"
         return f"sqlite:///{path}"
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
@@ -64,9 +64,9 @@ def engine_for(url: str | None = None) -> Engine:
 def _create(resolved: str) -> Engine:
     try:
         if resolved.startswith("sqlite"):
-            path = resolved.split("///", 1)[-1]
+            path = resolved.split("///", 1)[-1].split("?", 1)[0]
             if path and path != ":memory:":
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
+                private_sqlite(Path(path))
             engine = create_engine(resolved, connect_args={"timeout": 30})
             event.listen(engine, "connect", _sqlite_pragmas)
         else:
