@@ -140,7 +140,8 @@ def help_button(step: str, size: int | None, journey: str | None, error: str | N
     """The `?` popover of wizard step `step` (a STEP_HELP key)."""
     info = STEP_HELP[step]
     fitting = fitting_journey(size, journey)
-    with st.popover("?", help="Help for this step", key=f"help_{step}"):
+    # the help icon is the "?" (a popover labelled just "?" never opens in the browser, Streamlit 1.67)
+    with st.popover("", icon=":material/help:", help="Help for this step", key=f"help_{step}"):
         st.markdown("**What this step needs**")
         st.markdown(info.needs)
         if error:
