@@ -174,7 +174,8 @@ def test_failed_authentication_stops_before_preview(console, fake_jira):
     assert field(console, "API token").input_value() == ""
     expect(error).to_contain_text('"API token"')  # the field the user typed into, not JIRA_API_TOKEN
     expect(error).not_to_contain_text("JIRA_API_TOKEN")
-    expect(page.get_by_role("textbox", name=re.compile(r"API token \(enter it again"))).to_be_visible()  # the failed token is gone
+    # the failed token is gone, and the field says so
+    expect(page.get_by_role("textbox", name=re.compile(r"API token \(enter it again"))).to_be_visible()
     console.screenshot("jira-auth-failed")
     console.assert_clean_console()
 
