@@ -109,31 +109,30 @@ class Started(BaseModel):
     status_url: str = Field(description="where to follow the job: GET it for the progress document")
 
 
-class PartProgress(_Document):
-    project: str
-    status: JobStatus
+class _Counts(_Document):
+    """Items seen so far and what became of each (store/jobs.py COUNTERS)."""
+
     total: int
     processed: int
     created: int
     updated: int
     skipped: int
     failed: int
+
+
+class PartProgress(_Counts):
+    project: str
+    status: JobStatus
     error: str | None
 
 
-class Progress(_Document):
+class Progress(_Counts):
     """A job's progress document: what `cli.py status --json` prints and the console's progress view reads."""
 
     job_id: str
     source: str
     projects: list[str]
     status: JobStatus
-    total: int
-    processed: int
-    created: int
-    updated: int
-    skipped: int
-    failed: int
     percentage: float = Field(description="0-100")
     items_per_second: float
     eta_seconds: float | None
