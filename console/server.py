@@ -13,9 +13,11 @@ guessing; when set, it connects there directly. This middleware adds that one li
 page, naming the site root (the console is never served under a path prefix), so no probe is
 made. Everything else passes through untouched.
 
-It also serves the HTTP API (restapi/): Streamlit's `st.App` takes Starlette routes, matched before
-its own, so the API's exact paths (`/import/tools`, `/import/status/{job_id}`, ...) reach the API
-and every other path, `/import` included, stays the console's.
+At startup it sets TCP_NODELAY on the listening socket (console/nodelay.py: without it every answer
+on a kept-alive connection waited 40 ms). It also serves the HTTP API (restapi/): Streamlit's `st.App`
+takes Starlette routes, matched before its own, so the API's exact paths (`/import/tools`,
+`/import/status/{job_id}`, ...) reach the API and every other path, `/import` included, stays the
+console's.
 """
 from __future__ import annotations
 
@@ -34,6 +36,7 @@ if str(ROOT) not in sys.path:  # `streamlit run console/server.py` puts console/
     sys.path.insert(0, str(ROOT))
 
 import restapi  # noqa: E402 - importable only once the checkout is on the path (above)
+from console import nodelay  # noqa: E402 - likewise
 
 APP_SCRIPT = ROOT / "app.py"
 BASE_URL_SCRIPT = (b'<script>window.__streamlit=Object.assign({BACKEND_BASE_URL:window.location.origin+"/"},'
@@ -88,8 +91,9 @@ PagesManager.uses_pages_directory = False
 
 
 def app_options() -> dict[str, Any]:
-    """What both entries pass to st.App besides the script: the HTTP API's routes and the middleware."""
-    return {"routes": restapi.routes(), "middleware": [Middleware(BaseUrlMiddleware)]}
+    """What both entries pass to st.App besides the script: the HTTP API's routes, the middleware, and the
+    startup hook that sets TCP_NODELAY on the listening socket."""
+    return {"routes": restapi.routes(), "middleware": [Middleware(BaseUrlMiddleware)], "lifespan": nodelay.lifespan}
 
 
 app = st.App(APP_SCRIPT, **app_options())
