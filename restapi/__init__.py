@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
+from starlette.datastructures import Headers
 from starlette.routing import BaseRoute, Route, compile_path
 from starlette.types import Receive, Scope, Send
 
@@ -46,6 +47,11 @@ class _Forward:
         self.target = target
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        declared = Headers(scope=scope).get("content-length", "")
+        if declared.isdigit() and int(declared) > MAX_BODY_BYTES:  # refused in the API's shape, before reading it
+            too_large = errors.answer(413, f"the request body is larger than {MAX_BODY_BYTES // 1024} KiB")
+            await too_large(scope, receive, send)
+            return
         inner = {k: v for k, v in scope.items() if k not in ("router", "endpoint", "path_params")}
         await self.target(inner, receive, send)
 
@@ -57,6 +63,7 @@ _PATTERNS = [compile_path(p)[0] for p in PATHS]
 def routes() -> list[BaseRoute]:
     """Starlette routes for `st.App(routes=...)`: exactly the API's paths, every method."""
     forward = _Forward(app)
+    # max_body_size also stops a chunked body that declared no length (Starlette's plain-text 413)
     return [Route(path, endpoint=forward, methods=None, max_body_size=MAX_BODY_BYTES) for path in PATHS]
 
 

@@ -182,6 +182,7 @@ def test_every_refusal_has_the_one_error_shape(server, fake_jira):
         (server.call("POST", "/import/demo/execute", data="{not json", headers={"Content-Type": "application/json"}),
          422, "JSON"),
         (server.call("DELETE", "/import/tools"), 405, "Method Not Allowed"),
+        (server.call("POST", "/import/demo/preview", json={"project": "x" * (1 << 20)}), 413, "larger than"),
     ]
     for answer, status, fragment in cases:
         where = f"{answer.request.method} {answer.request.url}"
