@@ -16,14 +16,16 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException
 from starlette.routing import BaseRoute, Route, compile_path
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from . import errors
 from .endpoints import router
 
 VERSION = "1.0.0"
 MAX_BODY_BYTES = 1 << 20  # a request body is a few settings and options: anything near 1 MiB is not ours
+TOO_LARGE = f"the request body is larger than {MAX_BODY_BYTES // 1024} KiB"
 
 
 def build() -> FastAPI:
@@ -41,19 +43,29 @@ app = build()
 
 
 class _Forward:
-    """Hands a request matched by a console route to the API application, as if it came straight in."""
+    """Hands a request matched by a console route to the API application, as if it came straight in, with
+    its body capped at MAX_BODY_BYTES (413 in the API's error shape, declared length or not)."""
 
     def __init__(self, target: FastAPI):
         self.target = target
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         declared = Headers(scope=scope).get("content-length", "")
-        if declared.isdigit() and int(declared) > MAX_BODY_BYTES:  # refused in the API's shape, before reading it
-            too_large = errors.answer(413, f"the request body is larger than {MAX_BODY_BYTES // 1024} KiB")
-            await too_large(scope, receive, send)
+        if declared.isdigit() and int(declared) > MAX_BODY_BYTES:  # refused before a byte of it is read
+            await errors.answer(413, TOO_LARGE)(scope, receive, send)
             return
+        seen = 0
+
+        async def capped() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b"")) if message["type"] == "http.request" else 0
+            if seen > MAX_BODY_BYTES:  # a chunked body that declared no length
+                raise HTTPException(413, TOO_LARGE)
+            return message
+
         inner = {k: v for k, v in scope.items() if k not in ("router", "endpoint", "path_params")}
-        await self.target(inner, receive, send)
+        await self.target(inner, capped, send)
 
 
 PATHS = sorted({route.path for route in router.routes if isinstance(route, APIRoute)})
@@ -63,8 +75,7 @@ _PATTERNS = [compile_path(p)[0] for p in PATHS]
 def routes() -> list[BaseRoute]:
     """Starlette routes for `st.App(routes=...)`: exactly the API's paths, every method."""
     forward = _Forward(app)
-    # max_body_size also stops a chunked body that declared no length (Starlette's plain-text 413)
-    return [Route(path, endpoint=forward, methods=None, max_body_size=MAX_BODY_BYTES) for path in PATHS]
+    return [Route(path, endpoint=forward, methods=None) for path in PATHS]
 
 
 def claims(path: str) -> bool:

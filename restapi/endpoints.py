@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import JSONResponse
 
 from jobs import api
 from store.api_tokens import ApiToken
@@ -35,6 +36,12 @@ def _errors(*codes: int) -> dict[int | str, dict]:
                409: "the job is not in a state that allows this", 422: "the request body does not match its schema",
                502: "the tool could not be reached", 503: "the tool's rate limit, or Redis, is unavailable"}
     return {code: {"model": Error, "description": meaning[code]} for code in (401, 403, *codes)}
+
+
+def _as_is(document: dict) -> JSONResponse:
+    """A core document (progress, job list) answered exactly as the CLI prints it: not re-validated, so a
+    field the core adds or widens never turns a status read into a 500 (the models describe it)."""
+    return JSONResponse(document)
 
 
 router = APIRouter(prefix="/import")
@@ -76,32 +83,32 @@ def execute(tool: ToolName, body: ExecuteRequest, response: Response, token: Cal
 
 @router.get("/status/{job_id}", response_model=Progress, responses=_errors(404),
             summary="A job's progress (one Redis read)")
-def status(job_id: str, _: Caller) -> dict:
-    return api.status(job_id)
+def status(job_id: str, _: Caller) -> JSONResponse:
+    return _as_is(api.status(job_id))
 
 
 @router.get("/jobs", response_model=Jobs, responses=_errors(422), summary="Import history and scheduled re-runs")
 def jobs(_: Caller, limit: Annotated[int, Query(ge=1, le=500, description="how many jobs, newest first")] = 50
-         ) -> dict:
-    return {"jobs": api.jobs(limit), "schedules": api.schedules_list()}
+         ) -> JSONResponse:
+    return _as_is({"jobs": api.jobs(limit), "schedules": api.schedules_list()})
 
 
 @router.post("/jobs/{job_id}/cancel", response_model=Progress, responses=_errors(404, 409),
              summary="Stop a job after its current batch")
-def cancel(job_id: str, token: Caller) -> dict:
-    return api.cancel(job_id, actor=token.actor)
+def cancel(job_id: str, token: Caller) -> JSONResponse:
+    return _as_is(api.cancel(job_id, actor=token.actor))
 
 
 @router.post("/jobs/{job_id}/retry", response_model=Progress, responses=_errors(404, 409, 503),
              summary="Resume a failed or cancelled job and re-run its failed items")
-def retry(job_id: str, token: Caller) -> dict:
-    return api.retry(job_id, actor=token.actor)
+def retry(job_id: str, token: Caller) -> JSONResponse:
+    return _as_is(api.retry(job_id, actor=token.actor))
 
 
 @router.post("/jobs/{job_id}/undo", response_model=Undone, responses=_errors(404, 409),
              summary="Delete the items (and comments) the job created")
-def undo(job_id: str, token: Caller) -> dict:
-    return api.undo(job_id, actor=token.actor)
+def undo(job_id: str, token: Caller) -> JSONResponse:
+    return _as_is(api.undo(job_id, actor=token.actor))
 
 
 @router.get("/jobs/{job_id}/failures.csv", response_class=Response, responses={

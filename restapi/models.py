@@ -1,9 +1,10 @@
 """The HTTP API's request and response bodies, as pydantic models.
 
 They are the API's contract: FastAPI validates requests against them and the OpenAPI document
-is generated from them, never written by hand. Response models describe what `jobs.api`
-returns (the progress document is the one `cli.py status --json` prints), so they allow extra
-fields: a field the core adds later reaches API clients without a change here.
+is generated from them, never written by hand. The progress document is the core's
+(jobs/progress.py, what `cli.py status --json` prints): the API passes it on as it is, and
+`Progress` describes it, allowing extra fields, so a field the core adds later reaches API
+clients at once; tests/e2e/test_http_api.py validates real answers against this schema.
 """
 from __future__ import annotations
 
@@ -112,7 +113,7 @@ class Started(BaseModel):
 class _Counts(_Document):
     """Items seen so far and what became of each (store/jobs.py COUNTERS)."""
 
-    total: int
+    total: int | None = Field(description="items the import will read; null while the source's count is unknown")
     processed: int
     created: int
     updated: int
@@ -133,7 +134,9 @@ class Progress(_Counts):
     source: str
     projects: list[str]
     status: JobStatus
+    total_known: bool = Field(True, description="false while `total` is unknown")
     percentage: float = Field(description="0-100")
+    phase: str | None = Field(None, description="what a running job does now: writing, comments, items, ...")
     items_per_second: float
     eta_seconds: float | None
     started_at: IsoTime
@@ -144,6 +147,7 @@ class Progress(_Counts):
     worker_lost: bool
     waiting_until: IsoTime = Field(description="set while the job waits out a vendor's rate limit")
     wait_reason: str | None
+    notes: list[str] = Field(default_factory=list, description="what the read said about itself")
     duplicates: Literal["skip", "update"]
     dry_run: bool
     since: IsoTime
