@@ -6,6 +6,7 @@ own Redis database, so the per-test flush of database 0 (tests/conftest.py) neve
 """
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -23,6 +24,7 @@ from tests.conftest import TEST_KEY, VENDOR_ENV_PREFIXES
 from tests.e2e.conftest import ROOT, Console, _free_port, _stop
 from tests.e2e.test_browser_flows import fill, metric, select_first_row, texts
 from tests.fakes.jira import CLOUD_AUTH
+from tests.fakes.server import Response
 from tests.helpers import wait_for
 
 pytestmark = pytest.mark.timeout(180)
@@ -249,6 +251,19 @@ def test_a_revoked_token_is_refused_and_only_its_hash_is_stored(server):
     engine.dispose()
     assert rows and not any(token in value or server.token in value for row in rows for value in row)
     assert ("api-refused", "api:short-lived") in [(e["action"], e["actor"]) for e in server.audit()]
+
+
+def test_a_vendor_error_echoing_the_credentials_does_not_reach_the_answer(server, fake_jira):
+    secret = "echo-me-api-token-0123456789"
+    basic = base64.b64encode(f"{CLOUD_AUTH[0]}:{secret}".encode()).decode()
+    fake_jira.answer_next(r"/rest/api/", Response(400, {
+        "errorMessages": [f"Bad request: Authorization: Basic {basic} (token {secret})"], "errors": {}}), times=20)
+    body = {"project": "ACME", "config": _jira_config(fake_jira, secret)}  # credentials in the request body
+    answer = server.call("POST", "/import/jira/preview", json=body)
+    assert answer.status_code == 400 and set(answer.json()) == {"error", "detail"}, answer.text
+    assert "JIRA refused" in answer.json()["error"] and "[redacted]" in answer.json()["error"], answer.text
+    assert secret not in answer.text and basic not in answer.text, answer.text
+    assert secret not in server.logs() and basic not in server.logs()
 
 
 def test_the_openapi_document_is_valid_and_describes_every_endpoint(server):
