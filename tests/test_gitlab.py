@@ -472,3 +472,35 @@ def test_the_job_says_when_a_server_without_graphql_was_read_over_rest(run_impor
         assert (doc["status"], doc["created"], doc["failed"]) == ("succeeded", 30, 0), doc["error"]
         assert len(doc["notes"]) == 1 and "no GraphQL API" in doc["notes"][0] and "REST API" in doc["notes"][0]
         assert stats(engine)["comments"] == fake.ground_truth("acme/web")["comments"]
+
+
+# -- catch-up runs: the id listing and moves (issue 12) ---------------------------------------------
+def test_the_id_listing_names_every_existing_issue_in_one_small_request_per_100(source, fake, api):
+    gone = fake.delete(PROJECT, 7)
+    before = fake.total_requests
+    ids = [i for page in source.item_ids(PROJECT) for i in page]
+    expected = {e["external_id"] for e in fake.expected(PROJECT).values()}
+    assert len(ids) == len(set(ids)) == 249 and set(ids) == expected and gone not in ids
+    assert fake.total_requests - before == 3  # ceil(249 / 100)
+
+
+def test_a_moved_issue_is_recorded_as_moved_with_a_link_and_its_notes_stored_once(fake, run_import, engine):
+    from sqlalchemy import select
+
+    from store.schema import comments as stored_comments
+    from store.schema import work_items
+
+    config = {"token": TOKEN, "url": fake.url}
+    first = run_import("gitlab", [PROJECT, "acme/ops"], config=config)
+    assert first["status"] == "succeeded", first["error"]
+    original = next(i for i in fake.issues[PROJECT] if i["iid"] == 5)  # 130 notes
+    new_key = fake.move(PROJECT, 5, "acme/ops")
+    later = run_import("gitlab", [PROJECT, "acme/ops"], config=config)
+    assert later["status"] == "succeeded", later["error"]
+    with engine.connect() as conn:
+        rows = {r.key: r for r in conn.execute(select(work_items))}
+        notes = conn.execute(select(stored_comments.c.item_id, stored_comments.c.deleted_at)).all()
+    moved, copy = rows[f"{PROJECT}#5"], rows[new_key]
+    assert moved.status == "moved" and moved.moved_to_id == str(copy.external_id) != str(original["id"])
+    live = [n for n in notes if n.deleted_at is None]
+    assert sum(1 for n in live if n.item_id == copy.id) == 130 and not [n for n in live if n.item_id == moved.id]

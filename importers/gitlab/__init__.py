@@ -165,6 +165,7 @@ class GitLabSource(Source):
             except UNREADABLE as exc:  # the issue is kept; its comments are a gap a retry fills
                 notes, gap = [], str(exc)
             self._add(page, project, raw, notes, gap)
+        page.comments_complete = not page.gaps  # every issue came with its whole notes list
         return page
 
     @staticmethod
@@ -255,7 +256,29 @@ class GitLabSource(Source):
                                                  reason=f"GitLab issue could not be read: {type(exc).__name__}: {exc}"))
                 continue
             self._add(page, reader.project, raw, rest_notes, gap)
+        page.comments_complete = not page.gaps  # every issue came with its whole notes list
         return page
+
+    def item_ids(self, project: str) -> Iterator[list[str]]:
+        """Every issue id of the project now, for the deletion sweep: over GraphQL `issues { nodes
+        { id } }`, 100 ids a request (GitLab's page maximum), ceil(issues / 100) requests of a few
+        KB each; over REST (servers without GraphQL, GITLAB_API=rest) the keyset issue listing, the
+        same number of requests with whole issues in them. Moved originals and confidential issues
+        the token sees are listed (they exist)."""
+        if self.api != REST:
+            reader = IssueQuery(self.client, project)
+            try:
+                after: str | None = None
+                while True:
+                    ids, after = reader.ids(after)
+                    yield ids
+                    if after is None:
+                        return
+            except GraphQLUnavailable:
+                if self.api == GRAPHQL:
+                    raise
+        for raws, _ in self._issue_pages(project, _issue_query(None)):
+            yield [str(raw["id"]) for raw in raws if isinstance(raw, dict) and "id" in raw]
 
     @staticmethod
     def _resume(project: str, cursor: Cursor) -> Query | None:

@@ -55,6 +55,11 @@ NOTES_QUERY = f"""query($project: ID!, $iid: String!, $after: String) {{
     }}
   }}
 }}"""
+IDS_QUERY = f"""query($project: ID!, $after: String) {{
+  project(fullPath: $project) {{
+    issues(first: {PAGE_SIZE}, after: $after) {{ pageInfo {{ hasNextPage endCursor }} nodes {{ id }} }}
+  }}
+}}"""
 EPIC = "epic { iid webUrl }"  # Premium and Ultimate; Community Edition has no Issue.epic
 # graphql-ruby's codes for a query naming what this server's schema lacks (an older GitLab)
 UNSUPPORTED = {"undefinedField", "argumentNotAccepted", "undefinedType", "argumentLiteralsIncompatible"}
@@ -154,6 +159,19 @@ class IssueQuery:
         if following is not None and following == after:
             raise NetworkError(f"{TOOL} returned the same issue page twice; stopping to avoid a loop")
         return connection["nodes"], following
+
+    def ids(self, after: str | None) -> tuple[list[str], str | None]:
+        """(issue ids as REST numbers, the next page's cursor or None) of the id listing."""
+        what = f"the issue ids of {self.project!r}"
+        project = self._post(IDS_QUERY, {"project": self.project, "after": after}, what)
+        connection = project.get("issues") if isinstance(project, dict) else None
+        if not isinstance(connection, dict) or not isinstance(connection.get("nodes"), list):
+            raise NetworkError(f"{TOOL} answered the GraphQL query for {what} without issues")
+        info = connection.get("pageInfo") or {}
+        following = info.get("endCursor") if info.get("hasNextPage") else None
+        if following is not None and following == after:
+            raise NetworkError(f"{TOOL} returned the same id page twice; stopping to avoid a loop")
+        return [str(number(node.get("id"))) for node in connection["nodes"] if isinstance(node, dict)], following
 
     def notes(self, issue: dict) -> list[dict]:
         """Every user note of an issue node: the nested page, then further pages while GitLab says

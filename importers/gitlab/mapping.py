@@ -118,6 +118,7 @@ def to_item(raw: dict, project: str) -> WorkItem:
     assignees = raw.get("assignees") or ([raw["assignee"]] if raw.get("assignee") else [])
     description = raw.get("description") or ""
     state, category = status(raw["state"], labels)
+    moved_to = raw.get("moved_to_id")
     return WorkItem(
         source=SOURCE,
         external_id=str(raw["id"]),
@@ -127,7 +128,10 @@ def to_item(raw: dict, project: str) -> WorkItem:
         description=description,
         type=item_type(raw, labels),
         source_type=str(raw.get("issue_type") or "issue"),
-        status=category,
+        # a moved original is closed and names its new issue (REST `moved_to_id`, GraphQL `movedTo`):
+        # recorded as moved, not done, and linked to the new item
+        status=Status.MOVED if moved_to else category,
+        moved_to_id=str(moved_to) if moved_to else None,
         source_status=raw["state"],
         state=state,
         priority=priority(raw, labels),
@@ -181,7 +185,8 @@ def map_issue(raw: Any, project: str, notes: list[Any]) -> tuple[WorkItem | Item
         if not isinstance(raw, dict):
             raise TypeError(f"issue is a {type(raw).__name__}, not an object")
         item = to_item(raw, project)
-        comments = [
+        # GitLab copies the notes of a moved issue to its new issue: they are read there, not twice
+        comments = [] if item.moved_to_id else [
             to_comment(note, item.external_id, item.visibility is not Visibility.PUBLIC)
             for note in notes
             if not (isinstance(note, dict) and note.get("system"))  # "changed the label", etc.

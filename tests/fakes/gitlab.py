@@ -152,6 +152,7 @@ class FakeGitLab(FakeServer):
                 "epic": {"id": 9, "iid": 4, "title": "Q3 launch", "url": f"/groups/{namespace}/-/epics/4",
                          "group_id": 77} if rng.random() < 0.1 else None,
                 "has_tasks": False, "time_stats": {"time_estimate": 0, "total_time_spent": 0},
+                "moved_to_id": None,
             })
             self.issues[path].append(issue)
             self.truth[path][iid] = intended
@@ -216,6 +217,46 @@ class FakeGitLab(FakeServer):
                 issue["updated_at"] = stamp(when)
                 self.truth[path][issue["iid"]] = "todo" if reopen else "done"
         return [f"{path}#{i['iid']}" for i in chosen]
+
+    def _now(self) -> str:
+        """A GitLab timestamp after every earlier change (milliseconds, strictly increasing)."""
+        when = max(datetime.now(UTC), self._last_touch + timedelta(milliseconds=1))
+        when += timedelta(microseconds=-when.microsecond % 1000)
+        self._last_touch = when
+        return stamp(when)
+
+    def move(self, path: str, iid: int, to: str) -> str:
+        """Move an issue as GitLab does (doc/user/project/issues/managing_issues.md, "Move an issue";
+        REST `moved_to_id`): a new issue in `to` with a new id and iid and copies of the notes (new
+        ids), the original closed and kept, naming the new one in `moved_to_id`. Returns the new key."""
+        with self._lock:
+            original = next(i for i in self.issues[path] if i["iid"] == iid)
+            now = self._now()
+            target_pid = self.projects[to]["id"]
+            new_iid = max((i["iid"] for i in self.issues[to]), default=0) + 1
+            copy = Row({**original, "id": target_pid * 100_000 + new_iid, "iid": new_iid, "project_id": target_pid,
+                        "web_url": f"{WEB}/{to}/-/issues/{new_iid}", "created_at": now, "updated_at": now,
+                        "references": {"short": f"#{new_iid}", "relative": f"#{new_iid}", "full": f"{to}#{new_iid}"},
+                        "moved_to_id": None})
+            self.issues[to].append(copy)
+            self.truth[to][new_iid] = self.truth[path][iid]
+            notes = []
+            for note in self.notes[(path, iid)]:
+                self._note_id += 1
+                notes.append(Row({**note, "id": self._note_id, "noteable_id": copy["id"], "noteable_iid": new_iid}))
+            self.notes[(to, new_iid)] = notes
+            original.update({"state": "closed", "closed_at": now, "updated_at": now, "moved_to_id": copy["id"]})
+            self.truth[path][iid] = "moved"
+        return f"{to}#{new_iid}"
+
+    def delete(self, path: str, iid: int) -> str:
+        """Delete an issue and its notes (an admin's or owner's DELETE); returns its id."""
+        with self._lock:
+            issue = next(i for i in self.issues[path] if i["iid"] == iid)
+            self.issues[path].remove(issue)
+            self.notes.pop((path, iid), None)
+            self.projects[path]["last_activity_at"] = self._now()  # a row changes: the memo drops old listings
+        return str(issue["id"])
 
     def issue_by_id(self, issue_id: Any) -> dict | None:
         """The issue with this global id, in any project (None if there is none)."""

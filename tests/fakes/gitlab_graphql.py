@@ -395,7 +395,7 @@ class GraphQLEndpoint:
                                 sub, variables) if epic else None
         if name == "movedTo":
             target = self.fake.issue_by_id(issue.get("moved_to_id"))
-            return self._node("Issue", target, sub, variables) if target is not None else None
+            return self._object("Issue", target, sub, variables) if target is not None else None
         if name == "assignees":
             return self._connection("UserCore", issue.get("assignees") or [], args, sub, variables, "id")
         if name == "labels":
