@@ -84,9 +84,15 @@ class PartTimedOut(SourceError, JobTimeoutException):
 
 
 class _PartDeathPenalty(UnixSignalDeathPenalty):
-    """RQ's alarm-based job timeout, raising a SourceError the runner reports as the part's reason."""
+    """RQ's alarm-based job timeout, raising a SourceError the runner reports as the part's reason.
+
+    RQ arms the same class for its own alarms too: a forking worker watches its work horse under a
+    `job_monitoring_interval` (30 s) alarm whose HorseMonitorTimeoutException it catches to send a
+    heartbeat. Those keep their own exception, or every import longer than 30 s killed the worker."""
 
     def handle_death_penalty(self, signum, frame):
+        if self._exception is not JobTimeoutException:
+            super().handle_death_penalty(signum, frame)
         raise PartTimedOut(f"the import part ran longer than IMPORT_PART_TIMEOUT ({self._timeout:,} s) and was "
                            "stopped; retry resumes it from its last committed batch")
 

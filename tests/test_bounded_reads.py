@@ -129,3 +129,17 @@ def test_an_item_with_too_many_comments_or_too_long_a_body_is_cut_and_said(githu
                                 .where(work_items.c.key == f"{REPO}#3")).one()
     assert len(long_one.description) < 5 * 1024 and "not imported (IMPORT_MAX_BODY_KB)" in long_one.description
     assert "description cut at 4 KB (IMPORT_MAX_BODY_KB)" in long_one.notes
+
+
+def test_the_workers_own_alarms_keep_their_exception():
+    """Regression: the part timeout's death penalty also served RQ's 30 s horse-monitoring alarm, so a
+    forking worker quit ("unhandled exception") during every import that ran longer than 30 s."""
+    from rq.timeouts import HorseMonitorTimeoutException, JobTimeoutException
+
+    from jobs.queue import ImportWorker, PartTimedOut
+
+    monitor = ImportWorker.death_penalty_class(30, HorseMonitorTimeoutException)
+    with pytest.raises(HorseMonitorTimeoutException):
+        monitor.handle_death_penalty(14, None)
+    with pytest.raises(PartTimedOut, match="IMPORT_PART_TIMEOUT"):
+        ImportWorker.death_penalty_class(5, JobTimeoutException).handle_death_penalty(14, None)
