@@ -239,6 +239,31 @@ class FakeServiceNow(FakeServer):
                 rows.remove(row)
         self._memo = Memo()  # the tables changed shape, not a row: drop what was sorted and rendered
 
+    def bump(self, row: dict[str, Any]) -> None:
+        """Stamp an edited record as the newest of the instance: ServiceNow sets the system field
+        sys_updated_on ("Updated") on every update of a record, and adding a comment or work note is
+        an update of the ticket (its journal field is written through the ticket)."""
+        newest = max((r["sys_updated_on"] for t in ("incident", "problem", "change_request")
+                      for r in self.data.get(t, ())), default=EPOCH.strftime(FORMAT))
+        row["sys_updated_on"] = (datetime.strptime(newest, FORMAT) + timedelta(seconds=1)).strftime(FORMAT)
+
+    def create(self, table: str, title: str) -> dict[str, Any]:
+        """A new ticket (New, unassigned), numbered after the table's last."""
+        rows = self.data[table]
+        number = max((int(r["number"][3:]) for r in rows), default=10000) + 1
+        row = Row({"sys_id": sys_id(table, "created", number), "number": f"{PREFIX[table]}{number:07d}",
+                   "short_description": title, "description": "", "state": next(iter(STATES[table])),
+                   "priority": "4", "urgency": "2", "category": "", "assigned_to": "",
+                   REPORTER[table]: self._index[sys_id("user", PEOPLE[0][0])]["sys_id"],
+                   "sys_created_on": "", "sys_updated_on": "", "closed_at": "", "_hidden": False})
+        if table == "incident":
+            row.update(parent_incident="", problem_id="")
+        self.bump(row)
+        row["sys_created_on"] = row["sys_updated_on"]
+        rows.append(row)
+        self._index[row["sys_id"]] = row
+        return row
+
     def add_journal(self, table: str, ticket: dict[str, Any], value: str, *, element: str = "comments",
                     author: str = "beth.anglin", n: int | None = None) -> dict[str, Any]:
         """A journal entry of `ticket`, created five minutes after it (`n` numbers it)."""
