@@ -434,3 +434,11 @@ def test_a_comment_listing_that_breaks_off_keeps_the_issues_and_a_retry_reads_th
     rest = {c.external_id for p in src.fill(REPO, gaps) for c in p.comments}
     assert read | rest == truth["comments"]
     src.close()
+
+
+def test_the_id_listing_names_every_existing_issue_with_the_issue_pages_only(source, fake):
+    """Issue 12: the deletion sweep's id listing: the issues (not pull requests), no comment page."""
+    truth = fake.ground_truth(REPO)
+    ids = [i for page in source.item_ids(REPO) for i in page]
+    assert len(ids) == len(set(ids)) and set(ids) == truth["ids"]
+    assert dict(fake.requests) == {"issues": math.ceil(truth["listed"] / 100)}

@@ -155,6 +155,18 @@ class GitHubSource(Source):
                 break
         return items[:limit]
 
+    def item_ids(self, project: str) -> Iterator[list[str]]:
+        """Every issue id of the repository now, for the deletion sweep: the issue listing
+        (`state=all`, 100 a page, cursor-paged), ceil((issues + pull requests) / 100) requests.
+        GitHub's REST API has no id-only listing (no field selection), so this is the cheapest
+        complete route; it costs the issue phase of a full read and none of the comment pages.
+        Pull requests are left out unless imported; a transferred issue is no longer listed here."""
+        repo = self._repo(project)
+        params = {"state": "all", "per_page": PAGE_SIZE, "sort": "created", "direction": "asc"}
+        for data, _ in self._walk(f"/repos/{repo}/issues?{urlencode(params)}", f"issues of repository {repo!r}"):
+            yield [str(raw["id"]) for raw in data if isinstance(raw, dict) and raw.get("id") is not None
+                   and (self.include_pull_requests or not is_pull_request(raw))]
+
     def _parse_cursor(self, cursor: Cursor | None) -> tuple[str, str | None]:
         if not cursor:
             return ISSUES, None
