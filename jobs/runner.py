@@ -84,7 +84,7 @@ def unread_reason(gaps: list[StreamGap], noun: str) -> str:
     for stream in dict.fromkeys(g.stream for g in gaps):
         items = sum(1 for g in gaps if g.stream == stream and g.item_external_id)
         if items:
-            what.append(f"{stream} of {items:,} {noun}")
+            what.append(f"{stream} of {items:,} {noun[:-1] if items == 1 and noun.endswith('s') else noun}")
         if any(g.stream == stream and not g.item_external_id for g in gaps):
             what.append(f"part of the {stream} listing")
     return (f"{', '.join(what)} could not be read ({gaps[0].reason}); "

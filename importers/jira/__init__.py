@@ -25,8 +25,8 @@ from datetime import datetime
 from typing import Any
 
 from ..base import Cursor, Setting, Source
-from ..errors import ConfigError, NetworkError, NotFoundError
-from ..model import Comment, ItemFailure, Page, Project, WorkItem
+from ..errors import ConfigError, NetworkError, NotFoundError, SourceError
+from ..model import Comment, ItemFailure, Page, Project, StreamGap, WorkItem
 from ..urls import check_url
 from .client import JiraClient, PageTokenRefused, jql_string
 from .mapping import MAPPING_ERRORS, Context, map_comment, map_or_fail
@@ -274,7 +274,7 @@ class JiraSource(Source):
         extra = {i: pool.submit(self.client.comments, str(raw["key"]), start)
                  for i, raw in enumerate(issues) if (start := _missing_comments(raw)) is not None}
         for i, raw in enumerate(issues):
-            result = self._map(raw, extra.get(i), ctx)
+            result = self._map(raw, extra.get(i), ctx, page.gaps)
             if not isinstance(result, tuple):
                 page.failures.append(result)
             elif since is None or result[0].updated_at >= since:
@@ -283,12 +283,19 @@ class JiraSource(Source):
         return page
 
     @staticmethod
-    def _map(raw: Any, extra: Future | None, ctx: Context) -> tuple[WorkItem, list[Comment]] | ItemFailure:
-        """Map one issue with the comments fetched for it; an issue deleted meanwhile fails alone."""
+    def _map(raw: Any, extra: Future | None, ctx: Context,
+             gaps: list[StreamGap]) -> tuple[WorkItem, list[Comment]] | ItemFailure:
+        """Map one issue with the comments fetched for it; an issue deleted meanwhile fails alone.
+        Comments that cannot be fetched (the server keeps failing) keep the issue with the comments
+        the search embedded, and a gap that a retry fills (issue 13)."""
         try:
             comments = extra.result() if extra is not None else []
         except NotFoundError as exc:
             return ItemFailure(external_id=str(raw.get("id")), key=str(raw.get("key")), reason=str(exc))
+        except SourceError as exc:
+            comments = []
+            gaps.append(StreamGap(stream="comments", item_external_id=str(raw.get("id")), key=str(raw.get("key")),
+                                  reason=str(exc)))
         return map_or_fail(raw, comments, ctx)
 
 
