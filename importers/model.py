@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, overload
+from typing import Any, Literal, overload
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -276,14 +276,11 @@ class StreamGap(_Model):
     source's `read` accepts) with `item_external_id` empty. The job ends `partial` with `reason`,
     and a retry re-reads only what gaps name (`Source.fill`)."""
 
-    stream: str = Field(min_length=1)  # GAP_STREAMS: "comments", "attachments", "people"
+    stream: Literal["comments", "attachments", "people"]
     item_external_id: str = ""
     key: str = ""
     reason: str
     resume: dict[str, Any] | None = None
-
-
-GAP_STREAMS = ("comments", "attachments", "people")
 
 
 class Page(_Model):
