@@ -7,7 +7,9 @@ source's id listing (`Source.item_ids`, the cheapest complete route each API has
 1. listed ids that are not live in the store (missed by a since-query's precision, revived at the
    source, or failed in an earlier run) are read with `Source.fetch` and written;
 2. live stored ids the listing lacks are offered to `Source.follow_moves`: what it re-reads was
-   moved (its key and project follow), the rest is soft-deleted with its comments;
+   moved (its key and project follow), the rest is soft-deleted with its comments; stored items
+   whose parent or links name a deleted one are re-read (`Source.fetch`), since a source drops
+   such a reference without marking the referring item changed;
 3. stored comments of items this run did not rewrite are re-checked where the source can
    (`Source.recheck_comments`, JIRA's `POST /comment/list`): gone ones are soft-deleted, edited
    ones updated. Items re-read with their whole comment list were already reconciled by the
@@ -78,6 +80,8 @@ class DeletionSweep:
             gone = [eid for eid in missing if eid not in seen]
             if gone:
                 result.deleted_items, result.deleted_comments = self.hooks.mark_items(gone)
+                for project, ids in self._referring_to(set(gone)).items():
+                    result.fetched += self._write(self.source.fetch(project, ids))[0]
         result.deleted_comments += self._recheck_comments()
         return result
 
@@ -98,6 +102,19 @@ class DeletionSweep:
             return set(conn.execute(select(work_items.c.external_id).where(and_(
                 work_items.c.source == self.source_name, work_items.c.project == self.project,
                 work_items.c.deleted_at.is_(None)))).scalars())
+
+    def _referring_to(self, gone: set[str]) -> dict[str, list[str]]:
+        """project -> live items of this source whose parent or a link names one of `gone`."""
+        found: dict[str, list[str]] = {}
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(work_items.c.external_id, work_items.c.project, work_items.c.parent_id,
+                                       work_items.c.links).where(and_(
+                work_items.c.source == self.source_name, work_items.c.deleted_at.is_(None))))
+            for row in rows:
+                targets = {row.parent_id} | {link.get("target_id") for link in row.links or []}
+                if targets & gone:
+                    found.setdefault(row.project, []).append(row.external_id)
+        return found
 
     def _comments_to_recheck(self) -> list[str]:
         """Live comments of the project's live items that this job did not rewrite."""

@@ -380,11 +380,33 @@ class FakeJira(FakeServer):
         issue = self.issue(ref)
         issue["comments"] = [c for c in issue["comments"] if c["id"] != comment_id]
 
-    def delete_issue(self, ref: str) -> dict[str, Any]:
-        issue = self.issue(ref)
-        self.issues[issue["project"]] = [i for i in self.issues[issue["project"]] if i is not issue]
-        issue["deleted"] = True  # a row change: every cached answer is dropped
+    def create(self, project: str, summary: str) -> dict[str, Any]:
+        """A new issue at the end of `project` (the next key), created and updated now."""
+        taken = [int(i["key"].rsplit("-", 1)[1]) for i in self.issues[project]]
+        taken += [int(k.rsplit("-", 1)[1]) for k in self.moved_keys if k.startswith(f"{project}-")]
+        self._next_id += 1
+        at = self.tick()
+        issue = Row({"id": str(self._next_id), "key": f"{project}-{max(taken, default=0) + 1}", "project": project,
+                     "summary": summary, "status": STATUSES[1], "priority": None, "type": "Task", "parent": None,
+                     "labels": [], "assignee": None, "reporter": 0, "created": at, "updated": at,
+                     "description": None, "links": [], "attachments": [], "comments": []})
+        self.issues[project].append(issue)
         return issue
+
+    def delete_issue(self, ref: str) -> list[dict[str, Any]]:
+        """Delete an issue and its sub-tasks ("Deleting an issue also deletes its sub-tasks", Jira:
+        Delete an issue); links to them vanish from the issues linking there, whose `updated` stays.
+        Returns the deleted issues."""
+        issue = self.issue(ref)
+        gone = [issue] + [i for i in self.issues[issue["project"]] if i["parent"] == issue["key"]]
+        keys = {i["key"] for i in gone}
+        self.issues[issue["project"]] = [i for i in self.issues[issue["project"]] if i["key"] not in keys]
+        for other in (i for issues in self.issues.values() for i in issues):
+            if any(target in keys for _, _, target in other["links"]):
+                other["links"] = [link for link in other["links"] if link[2] not in keys]
+        for each in gone:
+            each["deleted"] = True  # a row change: every cached answer is dropped
+        return gone
 
     def move(self, ref: str, project: str) -> str:
         """Move an issue to `project`: same id, the target's next key, references follow; its new key."""
