@@ -7,9 +7,10 @@ for a sign-in unless it was explicitly started in open demo mode (CONSOLE_OPEN_D
   the sign-in page then offers `st.login()`.
 - Local admin password, for a single-team install: only a salted scrypt hash is kept, in
   CONSOLE_ADMIN_PASSWORD_HASH (.env) or `[console] admin_password_hash` in secrets.toml.
-  Set it with `python -m console.auth set-password`. Comparison is constant-time; after
-  MAX_FAILURES wrong passwords in a row sign-in is locked for LOCKOUT_SECONDS (per process,
-  for every browser: an attacker gains nothing from opening a new session).
+  Set it with `python -m console.auth set-password`. Comparison is constant-time; failures
+  slow down only the client making them (`Throttle`: growing delays per browser session and
+  per address), so no one can lock the admin out by failing on purpose. A successful sign-in
+  sets a signed session cookie (console/session.py), so a reload keeps the user signed in.
 
 This module is also a small command line tool:
     python -m console.auth set-password [--env-file .env]   # prompts twice, writes the hash
@@ -33,8 +34,10 @@ from pathlib import Path
 HASH_ENV = "CONSOLE_ADMIN_PASSWORD_HASH"
 OPEN_DEMO_ENV = "CONSOLE_OPEN_DEMO"
 ADMIN_USER = "admin"
-MAX_FAILURES = 5
-LOCKOUT_SECONDS = 300
+SESSION_FREE = 3  # failed attempts a browser session makes before it has to wait
+ADDRESS_FREE = 10  # failed attempts from one address (all its sessions) before it has to wait
+MAX_DELAY = 300.0  # the longest wait, in seconds (the delay doubles from 1 s)
+MAX_TRACKED = 10_000  # sessions and addresses remembered before expired ones are forgotten
 MIN_PASSWORD_LENGTH = 12
 # scrypt cost: n=2**15, r=8, p=1 takes ~50-100 ms and 32 MiB, slow enough to make guessing expensive.
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**15, 8, 1
@@ -74,40 +77,62 @@ def verify_password(password: str, stored: str) -> bool:
     return hmac.compare_digest(actual, expected)
 
 
-# -- lockout -------------------------------------------------------------------------------
-class Lockout:
-    """Counts consecutive failures; locks sign-in for a while after too many."""
+# -- throttle ------------------------------------------------------------------------------
+class Throttle:
+    """Failed sign-ins slow down the client that makes them, never everyone.
 
-    def __init__(self, max_failures: int = MAX_FAILURES, seconds: float = LOCKOUT_SECONDS):
-        self.max_failures = max_failures
-        self.seconds = seconds
+    Each failure counts against the browser session and against the client's address. After
+    `free` failures a key must wait before its next attempt, 1 s doubling each time up to
+    `max_delay`; a success clears the session's and the address's count. A session gets few free
+    attempts (someone typing); an address more (several people behind one NAT), so an attacker who
+    opens fresh sessions is still slowed, while the admin in another browser is not.
+    """
+
+    def __init__(self, session_free: int = SESSION_FREE, address_free: int = ADDRESS_FREE,
+                 max_delay: float = MAX_DELAY, clock=time.monotonic):
+        self.free = {"session": session_free, "address": address_free}
+        self.max_delay = max_delay
+        self.clock = clock
         self._lock = threading.Lock()
-        self._failures = 0
-        self._locked_until = 0.0
+        self._failures: dict[str, int] = {}
+        self._until: dict[str, float] = {}
 
-    def remaining(self) -> float:
-        """Seconds until sign-in is possible again (0 when not locked)."""
-        with self._lock:
-            return max(0.0, self._locked_until - time.monotonic())
+    @staticmethod
+    def _keys(session: str, address: str) -> list[tuple[str, str]]:
+        return [("session", f"s:{session}"), ("address", f"a:{address}")]
 
-    def failed(self) -> None:
+    def wait(self, session: str, address: str) -> float:
+        """Seconds this client must still wait before its next attempt (0: it may try now)."""
+        now = self.clock()
         with self._lock:
-            self._failures += 1
-            if self._failures >= self.max_failures:
-                self._locked_until = time.monotonic() + self.seconds
-                self._failures = 0
+            return max([0.0] + [self._until.get(key, 0.0) - now for _, key in self._keys(session, address)])
 
-    def succeeded(self) -> None:
+    def failed(self, session: str, address: str) -> None:
+        now = self.clock()
         with self._lock:
-            self._failures = 0
+            if len(self._failures) > MAX_TRACKED:  # bounded memory: forget keys whose delay has passed
+                for key in [k for k, until in self._until.items() if until <= now]:
+                    self._failures.pop(key, None)
+                    self._until.pop(key, None)
+            for kind, key in self._keys(session, address):
+                count = self._failures.get(key, 0) + 1
+                self._failures[key] = count
+                if count > self.free[kind]:
+                    self._until[key] = now + min(self.max_delay, 2.0 ** (count - self.free[kind] - 1))
+
+    def succeeded(self, session: str, address: str) -> None:
+        with self._lock:
+            for _, key in self._keys(session, address):
+                self._failures.pop(key, None)
+                self._until.pop(key, None)
 
     def clear(self) -> None:
         with self._lock:
-            self._failures = 0
-            self._locked_until = 0.0
+            self._failures.clear()
+            self._until.clear()
 
 
-LOCKOUT = Lockout()
+THROTTLE = Throttle()
 
 
 # -- configuration ------------------------------------------------------------------------
@@ -141,20 +166,24 @@ class SignInResult:
     message: str = ""
 
 
-def sign_in(password: str, stored: str | None = None, lockout: Lockout = LOCKOUT) -> SignInResult:
+def sign_in(password: str, stored: str | None = None, *, session: str = "", address: str = "",
+            throttle: Throttle = THROTTLE) -> SignInResult:
+    """Check the admin password for one client (`session`: the browser session's id, `address`: its IP).
+
+    A client that failed too often is told how long to wait, without its password being checked."""
     stored = stored or admin_hash()
     if not stored:
         return SignInResult(False, "No admin password is configured on this server.")
-    wait = lockout.remaining()
+    wait = throttle.wait(session, address)
     if wait > 0:
-        return SignInResult(False, f"Too many failed attempts: sign-in is locked for {wait / 60:.0f} more minute(s).")
+        return SignInResult(False, f"Too many failed attempts from this browser: wait {wait:.0f} s and try again.")
     if verify_password(password or "", stored):
-        lockout.succeeded()
+        throttle.succeeded(session, address)
         return SignInResult(True)
-    lockout.failed()
-    if lockout.remaining() > 0:
-        return SignInResult(False, f"Too many failed attempts: sign-in is locked for {lockout.seconds / 60:.0f} "
-                                   f"minutes.")
+    throttle.failed(session, address)
+    wait = throttle.wait(session, address)
+    if wait > 0:
+        return SignInResult(False, f"Wrong password. Too many failed attempts: wait {wait:.0f} s before the next one.")
     return SignInResult(False, "Wrong password.")
 
 

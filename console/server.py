@@ -36,7 +36,7 @@ if str(ROOT) not in sys.path:  # `streamlit run console/server.py` puts console/
     sys.path.insert(0, str(ROOT))
 
 import restapi  # noqa: E402 - importable only once the checkout is on the path (above)
-from console import nodelay  # noqa: E402 - likewise
+from console import nodelay, session  # noqa: E402 - likewise
 
 APP_SCRIPT = ROOT / "app.py"
 BASE_URL_SCRIPT = (b'<script>window.__streamlit=Object.assign({BACKEND_BASE_URL:window.location.origin+"/"},'
@@ -91,9 +91,11 @@ PagesManager.uses_pages_directory = False
 
 
 def app_options() -> dict[str, Any]:
-    """What both entries pass to st.App besides the script: the HTTP API's routes, the middleware, and the
-    startup hook that sets TCP_NODELAY on the listening socket."""
-    return {"routes": restapi.routes(), "middleware": [Middleware(BaseUrlMiddleware)], "lifespan": nodelay.lifespan}
+    """What both entries pass to st.App besides the script: the HTTP API's and the sign-in session's routes,
+    the middleware, and the startup hook that sets TCP_NODELAY on the listening socket."""
+    return {"routes": [*session.routes(), *restapi.routes()],
+            "middleware": [Middleware(session.MetricsGate), Middleware(BaseUrlMiddleware)],
+            "lifespan": nodelay.lifespan}
 
 
 app = st.App(APP_SCRIPT, **app_options())

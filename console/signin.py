@@ -6,14 +6,20 @@ its legacy multipage mode (PagesManager.uses_pages_directory) until some run rea
 st.navigation, and in that mode a request for /workspace executes pages/workspace.py without
 app.py. Signed out, app.py stops before st.navigation, so that mode would last. console/server.py
 also switches the legacy mode off at startup.
+
+A password sign-in outlives the websocket: the signed session cookie (console/session.py) is
+read on every run, so a reload keeps the user signed in, and the browser lands on the page it
+had asked for (a deep link such as /workspace) once signed in.
 """
 from __future__ import annotations
 
 import streamlit as st
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from jobs.access import Actor, actor_named
 
-from . import auth
+from . import auth, session
 
 USER_KEY = "console_user"
 
@@ -31,7 +37,39 @@ def current_user() -> str | None:
     """Who is using the console ("demo" in open demo mode), or None when nobody signed in."""
     if auth.open_demo():
         return "demo"
+    if not st.session_state.get(USER_KEY) and auth.admin_hash():
+        user = session.session_user(_cookies().get(session.COOKIE))
+        if user:
+            st.session_state[USER_KEY] = user
     return st.session_state.get(USER_KEY) or (_oidc_user() if auth.oidc_configured() else None)
+
+
+def _cookies() -> dict[str, str]:
+    try:
+        return dict(st.context.cookies)
+    except Exception:  # no browser request behind this run (AppTest)
+        return {}
+
+
+def _go(url: str) -> None:
+    """Send the browser to `url` (a route of this console), as st.login and st.logout do."""
+    ctx = get_script_run_ctx()
+    if ctx is not None:
+        msg = ForwardMsg()
+        msg.auth_redirect.url = url
+        ctx.enqueue(msg)
+
+
+def _client() -> tuple[str, str]:
+    """(browser session id, client address): what failed sign-ins are counted against."""
+    ctx = get_script_run_ctx()
+    try:
+        address = st.context.ip_address
+    except Exception:  # no browser request behind this run (AppTest)
+        address = None
+    if not isinstance(address, str) or not address:
+        address = "unknown"
+    return (ctx.session_id if ctx is not None else "unknown"), address
 
 
 def current_actor() -> Actor:
@@ -47,6 +85,8 @@ def sign_out() -> None:
     st.session_state.pop(USER_KEY, None)
     if auth.oidc_configured() and _oidc_user():
         st.logout()
+    elif _cookies().get(session.COOKIE):
+        _go(session.SIGN_OUT_PATH)  # the cookie is HttpOnly: only a response can delete it
 
 
 def require_sign_in() -> str:
@@ -67,10 +107,16 @@ def require_sign_in() -> str:
             password = st.text_input("Admin password", type="password", key="sign_in_password")
             submitted = st.form_submit_button("Sign in", type="primary")
         if submitted:
-            result = auth.sign_in(password, stored)
+            client_session, address = _client()
+            result = auth.sign_in(password, stored, session=client_session, address=address)
             st.session_state.pop("sign_in_password", None)
             if result.ok:
                 st.session_state[USER_KEY] = auth.ADMIN_USER
+                try:
+                    wanted = session.next_from(st.context.url)
+                except Exception:  # no browser request behind this run (AppTest)
+                    wanted = "/"
+                _go(session.ticket_url(auth.ADMIN_USER, wanted))  # sets the cookie, then opens `wanted`
                 st.rerun()
             st.error(result.message)
     if not has_oidc and not stored:

@@ -1,0 +1,148 @@
+"""The console's sign-in session: a signed, expiring cookie, so a reload keeps the user signed in.
+
+Streamlit keeps its session state per websocket: a reload opened a new one, and the admin had to
+sign in again. After a password sign-in the page sends the browser to `/_auth/session` with a
+one-time ticket (signed, valid for a minute, usable once); that route sets the `acgs2_session`
+cookie (HttpOnly, SameSite=Lax, Secure over https) and redirects to the page the user had asked
+for. Every script run then reads the cookie (`st.context.cookies`) and trusts it while its
+signature holds and it is younger than CONSOLE_SESSION_HOURS (12). `/_auth/sign-out` deletes it.
+
+Signing is itsdangerous's TimestampSigner (the Pallets library Flask signs its sessions with).
+The key is derived from the admin password hash and CONSOLE_SESSION_SECRET (else
+CREDENTIAL_ENCRYPTION_KEY): setting a new password ends every session.
+
+`MetricsGate` keeps `/_stcore/metrics` (Streamlit's Prometheus-style counters) from anonymous
+callers: it needs a valid session cookie, except in open demo mode.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+import threading
+import time
+from urllib.parse import parse_qs, urlsplit
+
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from . import auth
+
+COOKIE = "acgs2_session"
+SESSION_PATH = "/_auth/session"
+SIGN_OUT_PATH = "/_auth/sign-out"
+TICKET_SECONDS = 60
+_PROCESS_SECRET = secrets.token_bytes(32)  # when nothing else is configured: sessions end with the process
+_used_tickets: dict[str, float] = {}
+_tickets_lock = threading.Lock()
+
+
+def session_hours() -> float:
+    try:
+        return max(0.1, float(os.environ.get("CONSOLE_SESSION_HOURS", 12)))
+    except ValueError:
+        return 12.0
+
+
+def _signer(purpose: str) -> TimestampSigner:
+    secret = (os.environ.get("CONSOLE_SESSION_SECRET") or os.environ.get("CREDENTIAL_ENCRYPTION_KEY") or "").encode()
+    key = hashlib.sha256(b"acgs2-console|" + (auth.admin_hash() or "").encode() + b"|" +
+                         (secret or _PROCESS_SECRET)).digest()
+    return TimestampSigner(key, salt=f"acgs2-{purpose}")
+
+
+def safe_next(path: str | None) -> str:
+    """`path` when it is a page of this console ("/workspace?x=1"), else "/": never another site."""
+    path = (path or "").strip()
+    parts = urlsplit(path)
+    if not path.startswith("/") or path.startswith("//") or "\\" in path or parts.scheme or parts.netloc:
+        return "/"
+    if parts.path.startswith(("/_auth/", "/_stcore/")):
+        return "/"
+    return path
+
+
+def ticket(user: str, next_path: str) -> str:
+    """A one-time, one-minute ticket that `/_auth/session` exchanges for the session cookie."""
+    nonce = secrets.token_urlsafe(12)
+    return _signer("ticket").sign(f"{user}|{nonce}|{safe_next(next_path)}".encode()).decode()
+
+
+def _redeem(value: str) -> tuple[str, str] | None:
+    try:
+        raw = _signer("ticket").unsign(value, max_age=TICKET_SECONDS).decode()
+    except (BadSignature, SignatureExpired, UnicodeDecodeError):
+        return None
+    user, nonce, next_path = raw.split("|", 2)
+    now = time.monotonic()
+    with _tickets_lock:
+        for old in [n for n, at in _used_tickets.items() if now - at > TICKET_SECONDS]:
+            del _used_tickets[old]
+        if nonce in _used_tickets:
+            return None
+        _used_tickets[nonce] = now
+    return user, next_path
+
+
+def session_user(cookie: str | None) -> str | None:
+    """Who a session cookie signs in, or None when it is missing, forged or expired."""
+    if not cookie:
+        return None
+    try:
+        return _signer("session").unsign(cookie, max_age=int(session_hours() * 3600)).decode() or None
+    except (BadSignature, SignatureExpired, UnicodeDecodeError):
+        return None
+
+
+async def _open_session(request: Request) -> Response:
+    redeemed = _redeem(request.query_params.get("ticket", ""))
+    if redeemed is None:
+        return RedirectResponse("/", status_code=303)
+    user, next_path = redeemed
+    response = RedirectResponse(next_path, status_code=303)
+    response.set_cookie(COOKIE, _signer("session").sign(user.encode()).decode(), max_age=int(session_hours() * 3600),
+                        path="/", httponly=True, samesite="lax", secure=request.url.scheme == "https")
+    return response
+
+
+async def _sign_out(request: Request) -> Response:
+    response = RedirectResponse("/", status_code=303)
+    response.delete_cookie(COOKIE, path="/")
+    return response
+
+
+def routes() -> list[Route]:
+    """The two routes the console's ASGI app serves for sessions (see console/server.py)."""
+    return [Route(SESSION_PATH, _open_session, methods=["GET"]), Route(SIGN_OUT_PATH, _sign_out, methods=["GET"])]
+
+
+class MetricsGate:
+    """Answers 403 to `/_stcore/metrics` without a valid session cookie (open demo mode excepted)."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope.get("path", "").rstrip("/").endswith("/_stcore/metrics") \
+                and not auth.open_demo():
+            cookies = Request(scope).cookies
+            if session_user(cookies.get(COOKIE)) is None:
+                await PlainTextResponse("sign in first", status_code=403)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def ticket_url(user: str, next_path: str) -> str:
+    return f"{SESSION_PATH}?ticket={ticket(user, next_path)}"
+
+
+def next_from(url: str | None) -> str:
+    """The path and query of the page a browser is on (st.context.url), for after sign-in."""
+    if not url:
+        return "/"
+    parts = urlsplit(url)
+    query = f"?{parts.query}" if parts.query and parse_qs(parts.query) else ""
+    return safe_next((parts.path or "/") + query)

@@ -1,0 +1,75 @@
+"""Sign-in in a real browser (issue 11, finding 5): an attacker's failed passwords do not keep the admin out
+of another browser; a reload keeps the admin signed in; a deep link lands on the page asked for after
+sign-in; /_stcore/metrics answers only a signed-in browser."""
+from __future__ import annotations
+
+import urllib.error
+import urllib.request
+
+import pytest
+from playwright.sync_api import expect
+
+from console import auth
+
+from .conftest import Console
+
+PASSWORD = "correct horse battery staple"
+SIGNED_IN = pytest.mark.stack_env(CONSOLE_OPEN_DEMO="", CONSOLE_ADMIN_PASSWORD_HASH=auth.hash_password(PASSWORD))
+
+
+def _sign_in(console: Console, password: str) -> None:
+    console.page.locator("input[type='password']").fill(password)
+    console.page.get_by_role("button", name="Sign in", exact=True).click()
+    console.settle()
+
+
+def _title(console: Console) -> str:
+    return console.page.locator("h1").first.inner_text()
+
+
+def _metrics_status(url: str, cookie: str | None = None) -> int:
+    request = urllib.request.Request(f"{url}/_stcore/metrics", headers={"Cookie": cookie} if cookie else {})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            return answer.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+@SIGNED_IN
+def test_an_attackers_failures_do_not_lock_the_admin_out_and_a_reload_keeps_the_session(console, browser, stack):
+    attacker = browser.new_context()
+    try:
+        other = Console(attacker.new_page(), stack.url)
+        other.open("")
+        for _ in range(auth.SESSION_FREE + 3):  # more than the old lockout's five
+            _sign_in(other, "guess")
+        expect(other.page.get_by_text("Too many failed attempts")).to_be_visible()
+    finally:
+        attacker.close()
+
+    console.open("workspace")  # a deep link, signed out
+    assert _title(console) == "Sign in to the ACGS2 Import Console"
+    assert _metrics_status(stack.url) == 403  # anonymous: no metrics
+    _sign_in(console, PASSWORD)
+    console.page.wait_for_url(f"{stack.url}/workspace", timeout=20_000)  # the page asked for, not /
+    console.settle()
+    expect(console.page.get_by_text("Signed in as admin")).to_be_visible()
+    assert _title(console) == "Workspace"  # the page asked for (it used to land on Start)
+
+    console.page.reload()
+    console.settle()
+    expect(console.page.get_by_text("Signed in as admin")).to_be_visible()  # still signed in
+    assert _title(console) == "Workspace"
+    cookie = "; ".join(f"{c['name']}={c['value']}" for c in console.page.context.cookies())
+    assert _metrics_status(stack.url, cookie) == 200
+    console.screenshot("sign-in-reload-keeps-session")
+
+    console.page.get_by_role("button", name="Sign out").click()
+    console.page.wait_for_url(f"{stack.url}/", timeout=20_000)
+    console.settle()
+    assert _title(console) == "Sign in to the ACGS2 Import Console"
+    console.page.reload()
+    console.settle()
+    assert _title(console) == "Sign in to the ACGS2 Import Console"  # the cookie is gone
+    console.assert_clean_console()
