@@ -190,3 +190,13 @@ def test_a_catch_up_run_finds_deleted_tickets_by_a_sys_id_listing_and_links_by_s
     assert len(listing) == 1  # 28 tickets: one page of the listing
     assert len(tables) <= 3  # the estimate, the (empty) since-read, the listing: no re-read of the table
     assert {r["key"] for r in queries.items(engine, limit=100)} == {t["number"] for t in fake.visible("incident")}
+
+
+def test_the_instances_own_count_differing_from_the_rows_read_is_said_on_the_job(fake, config, run_import):
+    """X-Total-Count counts rows before access rules: 3 hidden tickets are 3 the job must mention."""
+    for ticket in fake.ordered("incident")[5:8]:
+        ticket["_hidden"] = True
+    doc = run_import("servicenow", ["incident"], config=config)
+    assert (doc["status"], doc["created"]) == ("succeeded", 27)
+    assert doc["notes"] == ["ServiceNow counted 30 tickets in incident, its read returned 27 "
+                            "(rows hidden from this account, or changed during the read)"]
