@@ -65,14 +65,36 @@ def cmd_projects(args, api) -> int:
     return OK
 
 
+def _forecast_json(forecast) -> dict:
+    return {"basis": forecast.basis, **forecast.summary(), "people_list": forecast.people,
+            "labels_list": forecast.labels, "states_list": forecast.states, "types_list": forecast.types}
+
+
+def _forecast_line(forecast) -> str:
+    """"will create: ..." in one line, from a Forecast."""
+    s = forecast.summary()
+
+    def n(value) -> str:
+        return "?" if value is None else f"{value:,}"
+
+    return (f"will create ({forecast.basis}): {n(s['items'])} items, {n(s['comments'])} comments, "
+            f"{n(s['attachments'])} attachments; people {s['people_new']:,} new, {s['people_matched']:,} matched; "
+            f"labels {s['labels_new']:,} new of {s['labels']:,}; states {s['states_new']:,} new of {s['states']:,}; "
+            f"types {s['types_new']:,} new of {s['types']:,}")
+
+
 def cmd_preview(args, api) -> int:
     result = api.preview(args.source, args.project, limit=args.limit, since=args.since)
+    forecast = None
+    if args.forecast:
+        forecast = api.forecast(api.mapping(args.source, args.project), result.estimated_total)
     rows = [{**row, "created": row["created"].isoformat(), "updated": row["updated"].isoformat()}
             for row in result.rows()]
     if args.json:
         _print_json({"items": rows, "estimated_total": result.estimated_total, "existing": result.existing,
                      "already_imported": result.already_imported, "internal_items": result.internal_items,
-                     "internal_comments": result.internal_comments, "seconds": round(result.seconds, 3)})
+                     "internal_comments": result.internal_comments, "seconds": round(result.seconds, 3),
+                     **({"will_create": _forecast_json(forecast)} if forecast else {})})
         return OK
     for r in rows:
         print(f"{r['key']:<16} {r['state'][:18]:<18} {(r['assignee'] or '-')[:20]:<20} {r['title'][:70]}")
@@ -81,14 +103,41 @@ def cmd_preview(args, api) -> int:
           f"({result.already_imported:,} of this project imported so far)")
     comments = "" if result.internal_comments is None else f" and {result.internal_comments:,} internal comment(s)"
     print(f"not public (internal or restricted): {result.internal_items:,} item(s){comments}")
+    if forecast is not None:
+        print(_forecast_line(forecast))
     return OK
+
+
+def _read_text(path: str) -> str:
+    from importers.errors import ConfigError
+
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
+
+
+def _mapping_file(api, path: str, source: str | None, project: str | None, config: dict | None):
+    found = api.mapping_from_file(_read_text(path), path, source, project, config)
+    for row, target, email in found.merges_to_confirm():
+        print(f"note: {row.label} <{row.email}> is merged into {target} ({email}): two different emails",
+              file=sys.stderr)
+    return found
 
 
 def cmd_run(args, api) -> int:
     config = {"size": args.size} if args.size else None
-    job_id = api.start_import(args.source, args.project, config=config, duplicates=args.duplicates,
-                              since=args.since, incremental=not args.full, dry_run=args.dry_run,
-                              requested_by=_user(), deletions=args.deletions)
+    only = args.project[0] if args.project and len(args.project) == 1 else None
+    mappings = {}
+    only = args.project[0] if args.project and len(args.project) == 1 else None
+    for path in args.mapping or []:
+        found = _mapping_file(api, path, args.source, only, config)
+        mappings[found.project] = found
+    job_id = api.start_import(args.source, args.project or list(mappings) or None, config=config,
+                              duplicates=args.duplicates, since=args.since, incremental=not args.full,
+                              dry_run=args.dry_run, requested_by=_user(), deletions=args.deletions,
+                              mappings=mappings)
     print(job_id)
     if not args.wait:
         return OK
@@ -125,8 +174,10 @@ def _print_findings(doc: dict, out) -> None:
 
 def cmd_status(args, api) -> int:
     doc = api.status(args.job_id)
+    forecasts = api.job_forecast(args.job_id) if doc["dry_run"] else {}
     if args.json:
-        _print_json(doc)
+        _print_json({**doc, **({"will_create": {p: _forecast_json(f) for p, f in forecasts.items()}}
+                               if forecasts else {})})
         return OK
     print(_progress_line(doc))
     if doc["error"]:
@@ -136,6 +187,8 @@ def cmd_status(args, api) -> int:
     for note in doc.get("notes") or []:
         print(f"note: {note}")
     _print_findings(doc, sys.stdout)
+    for project, forecast in forecasts.items():
+        print(f"{project}: {_forecast_line(forecast)}")
     for f in api.failures(args.job_id, limit=20):
         print(f"  failed {f['key'] or f['external_id']}: {f['reason']}")
     return OK
@@ -225,6 +278,71 @@ def cmd_purge(args, api) -> int:
     return OK
 
 
+def _mapping_lines(found) -> list[str]:
+    """A mapping as a person reads it: per kind, each value -> its target, with counts and marks."""
+    from jobs.mapping import KINDS
+
+    sample = f"a sample of {found.sample} items" if found.sample else "no sample"
+    lines = [f"{found.source} {found.project}  (items: counted by the source, else in {sample}; "
+             f"* changed from the default, ! needs a target)"]
+    flagged = {(kind, row.source) for kind, row in found.flagged()}
+    people = found.person_keys()
+    for kind in KINDS:
+        lines.append(kind)
+        for row in found.rows(kind):
+            shown = row.label if kind != "people" else f"{row.label} <{row.email or 'no email'}>"
+            target = row.target or "-"
+            if kind == "statuses" and row.target:
+                target = f"{row.target} ({row.category or 'no category'})"
+            if kind == "people" and row.target:
+                name = people.get(row.target, ("", None))[0]
+                target = f"{row.target}" + (f" ({name})" if name and name != row.label else "") \
+                    + (" (in the workspace)" if row.target in found.workspace_people else "")
+            mark = "!" if (kind, row.source) in flagged else "*" if row.changed and row.default is not None else " "
+            count = "" if row.items is None else f"{row.items:,}"
+            lines.append(f" {mark} {shown[:34]:<34} -> {target[:48]:<48} {count:>7}")
+    return lines
+
+
+def cmd_mapping_show(args, api) -> int:
+    from jobs import mapping_file
+
+    found = api.mapping(args.source, args.project, {"size": args.size} if args.size else None)
+    if args.json:
+        print(mapping_file.dumps(found), end="")
+    else:
+        print("\n".join(_mapping_lines(found)))
+    return OK
+
+
+def cmd_mapping_export(args, api) -> int:
+    from jobs import mapping_file
+
+    text = mapping_file.dumps(api.mapping(args.source, args.project, {"size": args.size} if args.size else None))
+    if not args.output or args.output == "-":
+        print(text, end="")
+        return OK
+    from importers.errors import ConfigError
+
+    try:
+        with open(args.output, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError as exc:
+        raise ConfigError(f"cannot write {args.output}: {exc.strerror or exc}") from None
+    print(f"wrote {args.output}", file=sys.stderr)
+    return OK
+
+
+def cmd_mapping_import(args, api) -> int:
+    found = _mapping_file(api, args.file, args.source, args.project, {"size": args.size} if args.size else None)
+    api.save_mapping(found, actor=_user())
+    changed = sum(row.changed for kind in ("statuses", "priorities", "types", "people") for row in found.rows(kind))
+    flagged = found.flagged()
+    print(f"saved the mapping of {found.source} {found.project}: {changed} value(s) differ from the defaults"
+          + (f"; {len(flagged)} still need a target before an import can start" if flagged else ""))
+    return OK
+
+
 def cmd_worker(args, api) -> int:
     from jobs.queue import run_worker
     from jobs.tasks import recover_stale_parts
@@ -292,6 +410,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--project")
     p.add_argument("--limit", type=int, default=20)
     p.add_argument("--since", help="only items updated since (ISO-8601)")
+    p.add_argument("--forecast", action="store_true",
+                   help="also what the import will create (people, labels, states, types; reads the source's lists)")
     p.add_argument("--json", action="store_true")
     p = add("run", cmd_run, "start an import job (prints its id)")
     p.add_argument("source")
@@ -307,6 +427,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--size", help="demo source only: small, medium, large or a number of items")
     p.add_argument("--dry-run", action="store_true", help="read and validate everything, write nothing")
     p.add_argument("--wait", action="store_true", help="follow the job with a progress bar until it ends")
+    p.add_argument("--mapping", action="append", metavar="FILE",
+                   help="a mapping file (from `mapping export`) for the project it names; saved for later runs")
+    p = add("mapping", None, "show, export or import how source values map to states, priorities, types, people")
+    verbs = p.add_subparsers(dest="verb", required=True, metavar="VERB")
+    for verb, func, text in (("show", cmd_mapping_show, "the mapping an import of a project would use"),
+                             ("export", cmd_mapping_export, "write the mapping as a JSON file to edit"),
+                             ("import", cmd_mapping_import, "check a mapping file and save it for the project")):
+        q = verbs.add_parser(verb, help=text, description=text)
+        q.set_defaults(func=func)
+        if verb == "import":
+            q.add_argument("file")
+            q.add_argument("--source", help="default: the file's")
+        else:
+            q.add_argument("source")
+        q.add_argument("--project", help="default: the file's (import), else the source's default project")
+        q.add_argument("--size", help="demo source only: small, medium, large or a number of items")
+        if verb == "show":
+            q.add_argument("--json", action="store_true")
+        if verb == "export":
+            q.add_argument("--output", "-o", metavar="FILE", help="default: standard output")
     p = add("status", cmd_status, "show a job's progress")
     p.add_argument("job_id")
     p.add_argument("--json", action="store_true")

@@ -16,17 +16,23 @@ from sqlalchemy import and_, delete, func, select, update
 
 from importers import make_source, source_class, source_names
 from importers.errors import ConfigError, ConflictError, NotFoundError, SourceError
+from importers.metadata import read as read_metadata
 from importers.model import Visibility, WorkItem
+from store import census as census_store
 from store import credentials, soft_delete
 from store import jobs as job_store
+from store import mappings as mapping_store
 from store.audit import record
 from store.db import engine_for
 from store.jobs import JobStatus, now
 from store.schema import comments, import_jobs, import_parts, schedules, work_items
 from store.schema import projects as projects_table
 
-from . import queue, spreadsheet
+from . import mapping_file, queue, spreadsheet
 from .access import Actor, PermissionDenied, machine_admin, may_change, refusal, resolve
+from .forecast import Forecast
+from .forecast import from_census as forecast_from_census
+from .forecast import from_mapping as forecast_from_mapping
 from .launch import (
     effective_config,
     enqueue_parts,
@@ -35,6 +41,8 @@ from .launch import (
     split_config,
     start_import,
 )
+from .mapping import KINDS, SAMPLE_SIZE, Mapping, fingerprint
+from .mapping import build as build_mapping
 
 
 # -- sources and credentials ---------------------------------------------------------------
@@ -181,6 +189,72 @@ def start_demo(kind: str = "clean", requested_by: str = "console") -> str:
     project, size, failures = ONE_CLICK[kind]
     return start_import("demo", [project], config={"size": size, "failures": str(failures)}, incremental=False,
                         requested_by=requested_by)
+
+
+# -- mappings ------------------------------------------------------------------------------
+def mapping(source: str, project: str | None = None, config: dict[str, str] | None = None) -> Mapping:
+    """The project's mapping as an import would use it: every value the source lists (its metadata routes) or a
+    sample of items carries, with its default target, the saved mapping over the defaults, counts (the source's,
+    else the sample's), and the workspace's states and people to choose from. Writes nothing."""
+    with _connected(source, config) as src:
+        project = project or src.default_project() or _first_project(src)
+        sample = src.preview(project, SAMPLE_SIZE)
+        meta = read_metadata(src, project, sample)
+    engine = engine_for()
+    return build_mapping(meta, sample, mapping_store.load(engine, source, project),
+                         mapping_store.project_states(engine, source, project), mapping_store.workspace_people(engine))
+
+
+def mapping_from_file(text: str, path: str, source: str | None = None, project: str | None = None,
+                      config: dict[str, str] | None = None) -> Mapping:
+    """The mapping a file describes, checked against what the source lists now (`source` and `project` default
+    to the file's own). Raises ConfigError naming the file's line and the value of the first problem."""
+    head = mapping_file.parse(text, path)
+    source = source or str(head.get("source") or "")
+    if not source:
+        raise ConfigError(f"{path}: the file names no source: add \"source\" or pass the source")
+    base = mapping(source, project or (str(head["project"]) if head.get("project") else None), config)
+    return mapping_file.loads(text, path, base)
+
+
+def save_mapping(found: Mapping, actor: str = "cli") -> None:
+    """Keep `found` as its project's mapping: the next import of the project (re-runs, schedules) uses it."""
+    rules = found.rules()
+    with engine_for().begin() as conn:
+        mapping_store.save(conn, found.source, found.project, rules, fingerprint(rules), actor)
+    record(engine_for(), "mapping", actor=actor, source=found.source, projects=[found.project],
+           changed=sum(r.changed for kind in KINDS for r in found.rows(kind)))
+
+
+def forecast(found: Mapping, estimate: int | None) -> Forecast:
+    """What importing `found`'s project will create, from the preview's basis (lists and a sample)."""
+    return forecast_from_mapping(engine_for(), found, estimate)
+
+
+def job_forecast(job_id: str) -> dict[str, Forecast]:
+    """project -> what a job read will create (exact after a dry run), from its census."""
+    source = status(job_id)["source"]
+    engine = engine_for()
+    return {project: forecast_from_census(engine, source, project, counted)
+            for project, counted in census_store.of_job(engine, job_id).items()}
+
+
+def count_by_dry_run(found: Mapping, job_id: str) -> Mapping:
+    """`found` with exact counts from a dry run of its project (a finished dry run job)."""
+    counted = census_store.of_job(engine_for(), job_id).get(found.project)
+    if counted:
+        found.count_from(counted)
+    return found
+
+
+def job_mappings(job_id: str) -> dict[str, Mapping]:
+    """project -> the mapping a job ran with (projects that ran on the connector's defaults are absent)."""
+    with engine_for().connect() as conn:
+        job = job_store.get_job(conn, job_id)
+    if job is None:
+        raise ConfigError(f"no import job {job_id!r}: list them with `python cli.py jobs`")
+    saved = (job.options or {}).get("mappings") or {}
+    return {project: Mapping.from_rules(rules) for project, rules in saved.items()}
 
 
 def _first_project(src) -> str:
@@ -381,4 +455,6 @@ def schedules_list() -> list[dict]:
 __all__ = ["SourceError", "Actor", "PermissionDenied", "machine_admin",
            "check", "preview", "start_import", "start_demo", "saved_settings", "in_form_words",
            "incremental_since", "status", "wait", "jobs", "cancel", "retry",
-           "undo", "purge", "failures", "failures_csv", "sources", "schedule", "schedules_list"]
+           "undo", "purge", "failures", "failures_csv", "sources", "schedule", "schedules_list", "mapping",
+           "mapping_from_file", "save_mapping", "job_mappings", "forecast", "job_forecast",
+           "count_by_dry_run"]

@@ -11,12 +11,14 @@ from importers import make_source, source_class
 from importers.errors import ConfigError
 from store import credentials
 from store import jobs as job_store
+from store import mappings as mapping_store
 from store.audit import record
 from store.db import engine_for
 from store.jobs import JobStatus, now
 from store.soft_delete import Deletions
 
 from . import queue
+from .mapping import Mapping, fingerprint
 from .progress import ProgressStore
 
 # update (the default): a repeated import applies every change it reads; skip: freeze what a first
@@ -68,15 +70,36 @@ def parse_since(value: str | datetime | None) -> datetime | None:
     return when
 
 
+def _mappings(source: str, projects: list[str], given: dict[str, Mapping] | None) -> dict[str, dict]:
+    """project -> the rules the job runs with: the mapping given, else the one saved for the project; a project
+    without either runs on the connector's defaults. Raises ConfigError for a mapping of another project or
+    one with values still without a target (nothing is written)."""
+    engine = engine_for()
+    chosen: dict[str, dict] = {}
+    for project, mapping in (given or {}).items():
+        if (mapping.source, mapping.project) != (source, project) or project not in projects:
+            raise ConfigError(f"the mapping for {mapping.source} project {mapping.project} does not fit this import "
+                              f"({source}: {', '.join(projects)})")
+        mapping.check_startable()
+        chosen[project] = mapping.rules()
+    for project in projects:
+        if project not in chosen and (saved := mapping_store.load(engine, source, project)) is not None:
+            Mapping.from_rules(saved).check_startable()
+            chosen[project] = saved
+    return chosen
+
+
 def start_import(source: str, projects: list[str] | None = None, *, config: dict[str, str] | None = None,
                  duplicates: str = "update", since: str | datetime | None = None, incremental: bool = True,
                  dry_run: bool = False, requested_by: str = "cli", credential_id: str | None = None,
                  schedule_id: str | None = None, batch_size: int | None = None,
-                 deletions: str = Deletions.MARK) -> str:
+                 deletions: str = Deletions.MARK, mappings: dict[str, Mapping] | None = None) -> str:
     """Record the job, enqueue one RQ job per project, and return the job id.
 
     `duplicates`: update (apply changes read) or skip (freeze the first import); `deletions`: what
-    the run does with items and comments gone from the source, mark (soft-delete), purge or ignore."""
+    the run does with items and comments gone from the source, mark (soft-delete), purge or ignore;
+    `mappings` (project -> Mapping) steer what the import writes and are saved for the projects' later
+    runs and schedules; a project without one runs on its saved mapping, if any."""
     cls = source_class(source)
     if duplicates not in DUPLICATE_POLICIES:
         raise ConfigError(f"duplicate policy {duplicates!r} is not known: use update or skip",
@@ -87,6 +110,7 @@ def start_import(source: str, projects: list[str] | None = None, *, config: dict
     if not projects[0]:
         raise ConfigError(f"{cls.label}: choose a project to import (--project)", field="projects")
     when = parse_since(since)
+    rules = _mappings(source, projects, mappings)
     make_source(source, effective_config(source, config)).close()  # settings errors surface now, not in the worker
     queue.ping()
     engine = engine_for()
@@ -102,11 +126,16 @@ def start_import(source: str, projects: list[str] | None = None, *, config: dict
             if mark is not None:
                 since_by_project[project] = mark.isoformat()
     options = {"duplicates": duplicates, "deletions": str(deletions), "dry_run": dry_run, "config": public,
-               "since": when.isoformat() if when else None, "since_by_project": since_by_project}
+               "since": when.isoformat() if when else None, "since_by_project": since_by_project,
+               "mappings": rules}
     if batch_size:
         options["batch_size"] = batch_size
     job_id = job_store.create_job(engine, source=source, projects=projects, options=options,
                                   credential_id=credential_id, requested_by=requested_by, schedule_id=schedule_id)
+    if not dry_run:  # a mapping given is the project's mapping from now on: re-runs and schedules reuse it
+        with engine.begin() as conn:
+            for project in mappings or {}:
+                mapping_store.save(conn, source, project, rules[project], fingerprint(rules[project]), requested_by)
     record(engine, "start", actor=requested_by, job_id=job_id, source=source, projects=projects,
            duplicates=duplicates, deletions=str(deletions), dry_run=dry_run, since=options["since"],
            incremental_from=since_by_project)

@@ -102,6 +102,8 @@ def snapshot(engine: Engine, job_id: str) -> dict | None:
         "wait_reason": waiting[0].wait_reason if waiting else None,
         # non-public items and comments read (a dry run counts them too), see importers.model.Visibility
         **{c: sum(getattr(p, c) or 0 for p in parts) for c in VISIBILITY_COUNTERS},
+        # stored items and comments a changed mapping re-filed before this job read anything (jobs/remap.py)
+        "remapped": sum(int((p.census or {}).get("remapped") or 0) for p in parts),
         # stream -> items whose comments / attachments / people could not be read (the items are kept)
         "unread": unread,
         # what the read said about itself, e.g. the source's own count differing from the rows returned

@@ -25,13 +25,18 @@ from importers.errors import SourceError
 from importers.limits import ItemLimits
 from importers.model import Page, StreamGap
 from importers.retry import RetryPolicy, Transient
+from store import census as census_store
 from store import jobs as job_store
+from store import mappings as mapping_store
 from store import soft_delete
 from store.jobs import JobStatus, now
 from store.schema import work_items
 from store.soft_delete import Deletions
 from store.writer import UPDATE, BatchResult, upsert_project, write_batch
 
+from . import census
+from .mapping import Mapping
+from .remap import remap
 from .sweep import DeletionSweep, SweepHooks, SweepResult
 
 log = logging.getLogger(__name__)
@@ -60,6 +65,7 @@ class PartRun:
     dry_run: bool = False
     since: datetime | None = None
     batch_size: int = 500
+    mapping: dict[str, Any] | None = None  # the rules of the project's mapping (jobs/mapping.py), if it has one
 
 
 class LeaseLost(Exception):
@@ -104,6 +110,7 @@ class PartRunner:
         self._cursor: dict[str, Any] | None = None  # the read position after the last committed batch
         self._known_failed: set[str] = set()  # failed items a retry has not fixed yet
         self.phase = "estimating"  # what the part does now, for the progress view (jobs/progress.PHASES)
+        self.mapping = Mapping.from_rules(run.mapping) if run.mapping else None
         source.set_wait_listener(self._on_wait)
 
     # -- callbacks -----------------------------------------------------------------------
@@ -224,6 +231,9 @@ class PartRunner:
         what the deletion sweep re-read (counted like a read, but the read position and the
         high-water mark stay, so the next catch-up still starts where this read ended)."""
         r = self.run_info
+        if self.mapping is not None:
+            pages = [self.mapping.apply_page(page) for page in pages]
+        counted = census.count(pages) if mode != FILL else None  # a fill re-reads what was counted
         cursor = next((p.cursor for p in reversed(pages) if p.cursor is not None), None)
         high_water = max((i.updated_at for p in pages for i in p.items), default=None) if mode != SWEEP else None
         policy = UPDATE if mode == FILL else r.policy
@@ -260,6 +270,8 @@ class PartRunner:
                     done_reading=done if mode == READ else True, high_water=None if r.dry_run else high_water,
                     counts=counts, failures=result.failures, fixed_ids=fixed, gaps=result.gaps, filled=filled,
                     notes=result.notes)
+                if counted is not None:
+                    census_store.advance(conn, r.job_id, r.project, counted, census.merge)
                 return result
 
         result = self._in_store(transaction)  # retried whole, so it changes no state of ours before it commits
@@ -328,6 +340,8 @@ class PartRunner:
         if not r.dry_run:
             project = self._call(self.source.project, r.project)
             self._in_store(self._upsert_project, project)
+            if self.mapping is not None:
+                self._in_store(self._remap, self.mapping)
         if not part.done_reading:
             total = part.total or None
             if not total:
@@ -433,6 +447,21 @@ class PartRunner:
     def _part(self):
         with self.engine.connect() as conn:
             return job_store.get_part(conn, self.run_info.job_id, self.run_info.project)
+
+    def _remap(self, mapping: Mapping) -> None:
+        """Re-map the project's stored items once when its mapping changed since they were last mapped."""
+        fingerprint = mapping.fingerprint()
+        with self.engine.connect() as conn:
+            if mapping_store.applied(conn, mapping.source, mapping.project) == fingerprint:
+                return
+        changed = remap(self.engine, mapping)
+        r = self.run_info
+        with self.engine.begin() as conn:
+            mapping_store.mark_applied(conn, mapping.source, mapping.project, mapping.rules(), fingerprint)
+            census_store.advance(conn, r.job_id, r.project, {"remapped": changed}, census.merge)
+        if changed:
+            log.info("job %s: re-mapped %d stored items and comments of %s", self.run_info.job_id, changed,
+                     mapping.project)
 
     def _upsert_project(self, project) -> None:
         with self.engine.begin() as conn:

@@ -78,7 +78,8 @@ def run_part(job_id: str, project: str) -> str:
     run = PartRun(job_id=job_id, project=project, lease=lease, source_name=job.source,
                   policy=options.get("duplicates", "update"), deletions=options.get("deletions", "mark"),
                   dry_run=bool(options.get("dry_run")),
-                  since=_since(job, project), batch_size=int(options.get("batch_size") or batch_size()))
+                  since=_since(job, project), batch_size=int(options.get("batch_size") or batch_size()),
+                  mapping=(options.get("mappings") or {}).get(project))
     status = PartRunner(engine, source, run, publish, cancel_requested).execute(bool(job.retry_failures))
     if status != JobStatus.RUNNING:  # RUNNING: another worker took over and will finish the job
         _finish(job_id, progress)

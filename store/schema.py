@@ -232,6 +232,7 @@ import_parts = Table(
     Column("notes", JSON),
     Column("wait_kind", String(16)),  # why it waits: "rate_limit" (the vendor's limit) or "retry" (an error)
     Column("phase", String(16)),  # what the part does now: estimating, items, comments, writing, retrying
+    Column("census", JSON),  # what the part read, by value (jobs/census.py): "what will be created"
     UniqueConstraint("job_id", "project", name="uq_import_parts"),
 )
 

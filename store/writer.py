@@ -128,7 +128,7 @@ def upsert_project(conn: Connection, project, job_id: str) -> None:
     ))
 
 
-def _upsert_people(conn: Connection, persons: Iterable[Person | None]) -> dict[str, int]:
+def upsert_people(conn: Connection, persons: Iterable[Person | None]) -> dict[str, int]:
     """Insert unknown people, add new per-source ids to known ones; return match_key -> id."""
     unique: dict[str, Person] = {}
     for person in persons:
@@ -250,7 +250,7 @@ def write_batch(conn: Connection, pages: list[Page], *, source: str, job_id: str
         return result
 
     written = to_insert + to_update
-    person_ids = _upsert_people(conn, [p for eid in written for p in (items[eid].assignee, items[eid].reporter)]
+    person_ids = upsert_people(conn, [p for eid in written for p in (items[eid].assignee, items[eid].reporter)]
                                 + [c.author for c in batch_comments])
     if to_insert:
         rows = [{**_item_row(items[eid], person_ids, digests[eid]), "created_by_job": job_id, "updated_by_job": job_id}

@@ -20,7 +20,7 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from .dataset import Memo, Row
 from .server import Encoded, FakeServer, Request, Response, dumps
@@ -94,7 +94,7 @@ class GitHubFake(FakeServer):
 
     def __init__(self, sizes: dict[str, int] | None = None, token: str = "ghp_fake_token_0123456789",
                  pr_every: int = 5, reset_in: float = 1.0, seed: int = 7, anonymous: bool = False,
-                 comment_page_limit: int = 400, **kwargs):
+                 comment_page_limit: int = 400, extra_labels: tuple[str, ...] = (), **kwargs):
         # the deepest page number the repository comment listing serves; deeper ones answer 422
         # (singer-io/tap-github#61: page 1,334 of 30 refused, i.e. about 40,000 rows: 400 pages of 100)
         self.comment_page_limit = comment_page_limit
@@ -103,6 +103,8 @@ class GitHubFake(FakeServer):
         # could not see them
         self.page_cap = 100
         self.anonymous = anonymous  # public repositories: requests without any token are served too
+        # labels beyond the defaults (e.g. "status: blocked"), put on every 6th open issue after generation
+        self.extra_labels = extra_labels
         self.sizes = sizes or {"acme/web": 260, "acme/api": 45, "octo/empty": 0}
         self.token = token
         self.pr_every = pr_every
@@ -151,6 +153,12 @@ class GitHubFake(FakeServer):
             self.issues[full_name] = issues
             self.comments[full_name] = comments
             self.repos[full_name]["open_issues_count"] = sum(i["state"] == "open" for i in issues)
+        for issues in self.issues.values():
+            for n, issue in enumerate(i for i in issues if i["state"] == "open" and self.extra_labels):
+                if n % 6 == 0:
+                    name = self.extra_labels[(n // 6) % len(self.extra_labels)]
+                    issue["labels"] = [*issue["labels"], {"id": 7100 + self.extra_labels.index(name), "name": name,
+                                                          "color": "ededed", "description": None, "default": False}]
         latest = max((i["updated_at"] for rows in self.issues.values() for i in rows), default=_ts(T0))
         self._clock = _parse_ts(latest)  # touch() moves past every generated update
 
@@ -262,6 +270,9 @@ class GitHubFake(FakeServer):
         self.route("GET", f"{by_id}/issues", "issues", self._list_issues)
         self.route("GET", repo, "repo", self._get_repo)
         self.route("POST", "/graphql", "graphql", self._graphql)
+        # metadata the mapping step reads (issue 14)
+        self.route("GET", f"{repo}/labels", "labels", self._list_labels)
+        self.route("GET", f"{repo}/assignees", "assignees", self._list_assignees)
 
     def _dispatch(self, method: str, raw_path: str, headers: dict[str, str], body: bytes) -> Response:
         """Every answer, faults included, carries GitHub's rate-limit headers."""
@@ -455,3 +466,27 @@ class GitHubFake(FakeServer):
             per_page = max(1, min(int(request.arg("per_page", "30")), 100))
             return Response(200, dumps({"total_count": len(rows), "incomplete_results": False,
                                         "items": self._encoded(rows[:per_page])}))
+
+    # -- metadata the mapping step reads (issue 14) ----------------------------------------
+    # docs.github.com/rest/issues/labels "List labels for a repository" (GET /repos/{o}/{r}/labels: id,
+    # node_id, url, name, color, default, description; per_page up to 100, Link paging) and
+    # docs.github.com/rest/issues/assignees "List assignees" (GET /repos/{o}/{r}/assignees: simple users,
+    # which carry no name or email; per_page up to 100, Link paging).
+    def _list_labels(self, request: Request, owner: str, name: str) -> Response:
+        error, full = self._guard(request, owner, name)
+        if error:
+            return error
+        rows = [Row({"id": 7000 + i, "node_id": f"LA_{7000 + i}", "url": f"{API}/repos/{full}/labels/{quote(n)}",
+                     "name": n, "color": c, "default": i < 3, "description": d}) for i, (n, c, d) in enumerate(LABELS)]
+        rows += [Row({"id": 7100 + i, "node_id": f"LA_{7100 + i}", "url": f"{API}/repos/{full}/labels/{quote(n)}",
+                      "name": n, "color": "ededed", "default": False, "description": None})
+                 for i, n in enumerate(self.extra_labels)]
+        return self._paged(request, f"/repos/{full}/labels", rows)
+
+    def _list_assignees(self, request: Request, owner: str, name: str) -> Response:
+        error, full = self._guard(request, owner, name)
+        if error:
+            return error
+        simple = [Row({k: v for k, v in self._user(i).items() if k not in ("name", "email")})
+                  for i in range(len(USERS)) if "[bot]" not in USERS[i][1]]
+        return self._paged(request, f"/repos/{full}/assignees", simple)

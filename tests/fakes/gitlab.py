@@ -77,8 +77,10 @@ def parse_time(text: str) -> datetime:
 class FakeGitLab(FakeServer):
     def __init__(self, projects: dict[str, int] | None = None, token: str = "glpat-good-token", *,
                  keyset: bool = True, seed: int = 7, retry_after: int = 0, graphql: bool = True,
-                 edition: str = "ee", **kwargs: Any):
+                 edition: str = "ee", extra_labels: tuple[str, ...] = (), **kwargs: Any):
         self.token = token
+        # labels beyond the defaults (e.g. "workflow::review"), put on every 5th open issue after generation
+        self.extra_labels = extra_labels
         self.keyset = keyset  # False: an older server that ignores pagination=keyset for issues
         self.web = WEB
         # rows per answer at most, below what per_page / first ask (paging must follow the server's
@@ -99,6 +101,10 @@ class FakeGitLab(FakeServer):
         self._memo = Memo()  # filtered and sorted issue lists and rows encoded once, until a row changes
         for index, (path, size) in enumerate((projects or DEFAULT_PROJECTS).items()):
             self._generate(index, path, size)
+        for issues in self.issues.values():
+            for n, issue in enumerate(i for i in issues if i["state"] == "opened" and extra_labels):
+                if n % 5 == 0:
+                    issue["labels"] = [extra_labels[(n // 5) % len(extra_labels)]]  # replacing its labels
         super().__init__(seed=seed, **kwargs)
 
     # -- dataset -------------------------------------------------------------------------
@@ -300,6 +306,9 @@ class FakeGitLab(FakeServer):
         self.route("GET", project + r"/issues_statistics", "issues_statistics", self._statistics)
         self.route("GET", project + r"/issues/(?P<iid>\d+)/notes", "notes", self._list_notes)
         self.route("POST", r"/api/graphql", "graphql", self._graphql)
+        # metadata the mapping step reads (issue 14)
+        self.route("GET", project + r"/labels", "labels", self._list_labels)
+        self.route("GET", project + r"/members/all", "members", self._list_members)
 
     def _graphql(self, request: Request) -> Response:
         """GitLab's GraphQL endpoint (tests/fakes/gitlab_graphql.py); 404 on a server without one."""
@@ -411,6 +420,38 @@ class FakeGitLab(FakeServer):
         rows = sorted((n for n in notes if not n.get("_hidden")), key=lambda n: (n["created_at"], n["id"]),
                       reverse=request.arg("sort", "desc") == "desc")
         return self._offset(request, rows)
+
+    # -- metadata the mapping step reads (issue 14) ----------------------------------------
+    # docs.gitlab.com/api/labels "List labels" (GET /projects/:id/labels; `with_counts=true` adds
+    # open_issues_count, closed_issues_count and open_merge_requests_count; offset-paged, 20 by default) and
+    # docs.gitlab.com/api/members "List all members of a group or project including inherited and invited
+    # members" (GET /projects/:id/members/all: id, username, name, state, access_level...; no email unless
+    # the caller is an administrator; offset-paged).
+    def _list_labels(self, request: Request, pid: str) -> Response:
+        path = self._project(request, pid)
+        if isinstance(path, Response):
+            return path
+        names = sorted({label for issue in self.issues[path] for label in issue["labels"]}
+                       | WORKFLOW_LABELS | set(OTHER_LABELS) | set(self.extra_labels))
+        counts = (request.arg("with_counts") or "false").lower() == "true"
+        rows = []
+        for n, name in enumerate(names):
+            row = {"id": 9000 + n, "name": name, "color": "#428BCA", "text_color": "#FFFFFF", "description": None,
+                   "description_html": "", "subscribed": False, "priority": None, "is_project_label": True}
+            if counts:
+                carrying = [i for i in self.issues[path] if name in i["labels"]]
+                row.update(open_issues_count=sum(i["state"] == "opened" for i in carrying),
+                           closed_issues_count=sum(i["state"] == "closed" for i in carrying),
+                           open_merge_requests_count=0)
+            rows.append(Row(row))
+        return self._offset(request, rows)
+
+    def _list_members(self, request: Request, pid: str) -> Response:
+        path = self._project(request, pid)
+        if isinstance(path, Response):
+            return path
+        return self._offset(request, [Row({**self._embedded(u), "access_level": 30, "created_at": stamp(self.now),
+                                           "expires_at": None, "membership_state": "active"}) for u in self.users])
 
     # -- paging --------------------------------------------------------------------------
     def _json(self, rows: list[dict]) -> bytes:

@@ -117,8 +117,12 @@ class FakeJira(FakeServer):
     """`cloud=True` answers like Jira Cloud, `False` like Server (or `data_center=True`)."""
 
     def __init__(self, cloud: bool = True, size: int = 120, seed: int = 7, page_cap: int = 100,
-                 comment_cap: int = 100, broken: int = 0, data_center: bool = False, **kwargs):
+                 comment_cap: int = 100, broken: int = 0, data_center: bool = False,
+                 extra_statuses: tuple[tuple[str, str, str | None], ...] = (), **kwargs):
         self.cloud = cloud
+        # a workflow beyond the defaults (e.g. ("Blocked", "indeterminate", None)): every 4th issue of ACME is
+        # moved into these statuses after generation, so the rest of the dataset stays as it always was
+        self.statuses = STATUSES + tuple(extra_statuses)
         self.data_center = data_center
         self.page_cap = page_cap
         self.comment_cap = comment_cap
@@ -136,6 +140,9 @@ class FakeJira(FakeServer):
             self.issues[key] = [self._issue(rng, key, n) for n in range(count)]
         for issue in rng.sample(self.issues["ACME"], min(broken, size)):
             issue["broken"] = True
+        for n, issue in enumerate(self.issues["ACME"][3::4]):
+            if extra_statuses:
+                issue["status"] = extra_statuses[n % len(extra_statuses)]
         super().__init__(seed=seed, **kwargs)
 
     # -- dataset -------------------------------------------------------------------------
@@ -278,7 +285,7 @@ class FakeJira(FakeServer):
         comments = issue["comments"]
         fields = {
             "summary": issue["summary"],
-            "status": {"name": name, "id": str(STATUSES.index(issue["status"]) + 1),
+            "status": {"name": name, "id": str(self.status_id(name)),
                        "statusCategory": {"key": category, "id": CATEGORY_IDS[category], "name": category.title()}},
             "resolution": {"name": resolution} if done else None,
             "resolutiondate": jira_time(issue["updated"]) if done else None,
@@ -451,6 +458,12 @@ class FakeJira(FakeServer):
         self.route("GET", f"{api}/issue/(?P<key>[^/]+)/comment", "comments", self._authed(self._comments))
         self.route("POST", f"{api}/comment/list", "comment_list", self._authed(self._comment_list))
         self.route("GET", f"{api}/field", "field", self._authed(self._field_list))
+        # metadata the mapping step reads (issue 14)
+        self.route("GET", f"{api}/project/(?P<key>[^/]+)/statuses", "project_statuses",
+                   self._authed(self._project_statuses))
+        self.route("GET", f"{api}/priority", "priorities", self._authed(self._priorities))
+        self.route("GET", f"{api}/priority/search", "priority_search", self._authed(self._priority_search))
+        self.route("GET", f"{api}/user/assignable/search", "assignable", self._authed(self._assignable))
 
     def _authed(self, handler, anonymous: bool = False):
         """Bad credentials get 401 everywhere, as in JIRA; v3 exists only on Cloud."""
@@ -537,6 +550,8 @@ class FakeJira(FakeServer):
                 upto.append((m.group(1), int(m.group(2))))
             elif m := re.fullmatch(r"id\s+in\s*\(([\d,\s]*)\)", clause):
                 filters.append(("id", frozenset(re.findall(r"\d+", m.group(1)))))
+            elif m := re.fullmatch(r'(status|priority|issuetype)\s*=\s*"((?:[^"\\]|\\.)*)"', clause):
+                filters.append((m.group(1), m.group(2).replace('\\"', '"').replace("\\\\", "\\")))
             else:
                 return _error(400, f"Error in the JQL Query: the fake cannot read {clause!r}.")
         if project is None:
@@ -565,8 +580,20 @@ class FakeJira(FakeServer):
             issues = [issue for n in sorted(where[i][1] for i in ids & where.keys() if where[i][0] == project)
                       if not (issue := self.issues[project][n]).get("hidden")]
         for kind, value in filters:
-            issues = [i for i in issues if (i["updated"] >= value if kind == "updated" else i["id"] in value)]
+            issues = [i for i in issues if self._passes(i, kind, value)]
         return issues, [int(i["key"].rsplit("-", 1)[1]) for i in issues]
+
+    @staticmethod
+    def _passes(issue: dict, kind: str, value: Any) -> bool:
+        if kind == "updated":
+            return issue["updated"] >= value
+        if kind == "id":
+            return issue["id"] in value
+        if kind == "status":  # JQL compares names case-insensitively
+            return issue["status"][0].lower() == value.lower()
+        if kind == "priority":
+            return (issue["priority"] or "").lower() == value.lower()
+        return issue["type"].lower() == value.lower()  # issuetype
 
     def _by_key(self) -> dict[str, dict]:
         """Issue key, old key of a moved issue, or id -> issue (the first one, should a key ever equal an id)."""
@@ -652,3 +679,59 @@ class FakeJira(FakeServer):
         page = issue["comments"][start:start + limit]
         return Response(200, {"startAt": start, "maxResults": limit, "total": len(issue["comments"]),
                               "comments": [self._comment(c, issue, version) for c in page]})
+
+    # -- metadata the mapping step reads (issue 14) ----------------------------------------
+    # Shapes from Atlassian's REST reference (developer.atlassian.com/cloud/jira/platform/rest/v3 and the
+    # Server 9.x reference): "Get all statuses for project" (GET project/{key}/statuses: the project's issue
+    # types, each with the statuses of its workflow and their statusCategory); "Get priorities" (GET
+    # priority, a plain list, deprecated on Cloud) and "Search priorities" (GET priority/search, a page with
+    # startAt/maxResults/isLast/values, Cloud only); "Find users assignable to issues" (GET
+    # user/assignable/search?project=KEY, a plain list paged by startAt/maxResults, no total).
+    def status_id(self, name: str) -> int:
+        return [s[0] for s in self.statuses].index(name) + 1
+
+    def _status_json(self, status: tuple) -> dict[str, Any]:
+        name, category, _ = status
+        number = self.status_id(name)
+        return {"self": f"{self.url}/rest/api/2/status/{number}", "id": str(number), "name": name,
+                "description": "", "iconUrl": f"{self.url}/images/icons/statuses/generic.png",
+                "statusCategory": {"self": f"{self.url}/rest/api/2/statuscategory/{CATEGORY_IDS[category]}",
+                                   "id": CATEGORY_IDS[category], "key": category, "colorName": "blue-gray",
+                                   "name": {"new": "To Do", "indeterminate": "In Progress", "done": "Done"}[category]}}
+
+    def _project_statuses(self, request: Request, version: str, key: str) -> Response:
+        if key not in self.projects:
+            return _error(404, f"No project could be found with key '{key}'.")
+        by_name: dict[str, tuple] = {}
+        for status in self.statuses:  # "Done" appears once per resolution in the dataset, once in the workflow
+            by_name.setdefault(status[0], status)
+        workflow = [self._status_json(s) for s in by_name.values()]
+        types = sorted(set(TYPES)) + ["Sub-task"]
+        return Response(200, [{"self": f"{self.url}/rest/api/2/issuetype/{10000 + n}", "id": str(10000 + n),
+                               "name": name, "subtask": name == "Sub-task", "statuses": workflow}
+                              for n, name in enumerate(types)])
+
+    def _priority_json(self, name: str) -> dict[str, Any]:
+        number = PRIORITIES[self.cloud].index(name) + 1
+        return {"self": f"{self.url}/rest/api/2/priority/{number}", "id": str(number), "name": name,
+                "statusColor": "#cccccc", "description": "", "iconUrl": f"{self.url}/images/icons/priorities/x.svg"}
+
+    def _priorities(self, request: Request, version: str) -> Response:
+        return Response(200, [self._priority_json(n) for n in PRIORITIES[self.cloud]])
+
+    def _priority_search(self, request: Request, version: str) -> Response:
+        if not self.cloud:
+            return _error(404, f"null for uri: {self.url}{request.path}")
+        start, limit = int(request.arg("startAt", "0")), min(int(request.arg("maxResults", "50")), 2)
+        names = PRIORITIES[self.cloud]
+        page = names[start:start + limit]
+        return Response(200, {"self": f"{self.url}{request.path}", "maxResults": limit, "startAt": start,
+                              "total": len(names), "isLast": start + len(page) >= len(names),
+                              "values": [self._priority_json(n) for n in page]})
+
+    def _assignable(self, request: Request, version: str) -> Response:
+        project = request.arg("project") or ""
+        if project not in self.projects:
+            return _error(404, f"No project could be found with key '{project}'.")
+        start, limit = int(request.arg("startAt", "0")), min(int(request.arg("maxResults", "50")), 4)
+        return Response(200, [self.user(i) for i in range(len(PEOPLE))][start:start + limit])

@@ -120,8 +120,12 @@ class FakeServiceNow(FakeServer):
     """Serves incident, problem, change_request, sys_user and sys_journal_field tables."""
 
     def __init__(self, sizes: dict[str, int] | None = None, username: str = "svc.import",
-                 password: str = "s3cret!", hide_every: int = 11, seed: int = 7, **kwargs: Any):
+                 password: str = "s3cret!", hide_every: int = 11, seed: int = 7,
+                 custom_states: dict[str, dict[str, str]] | None = None, **kwargs: Any):
         self.username, self.password = username, password
+        # states an instance's admin added (table -> {value: label}), e.g. {"incident": {"9": "Awaiting Vendor"}}:
+        # every 5th ticket of the table moves into them after generation, the rest stays as it always was
+        self.custom_states = custom_states or {}
         self.data: dict[str, list[dict[str, Any]]] = {}
         self._index: dict[str, dict[str, Any]] = {}
         self._hooks: dict[tuple[str, int], Callable[[], Any]] = {}
@@ -190,6 +194,11 @@ class FakeServiceNow(FakeServer):
                         "sys_created_by": rng.choice(authors),
                     }))
             self.data[table] = rows
+        for table, extra in self.custom_states.items():
+            for n, row in enumerate(self.data.get(table, [])[::5]):
+                row["state"] = list(extra)[n % len(extra)]
+                row["closed_at"] = ""
+        self._build_metadata()
         self._index = {row["sys_id"]: row for rows in self.data.values() for row in rows}
 
     # -- ground truth for tests ------------------------------------------------------------
@@ -299,9 +308,31 @@ class FakeServiceNow(FakeServer):
         """The next matching requests are rate limited for `seconds`."""
         self.answer_next(pattern, self.rate_limited_response(seconds), times)
 
+    # -- metadata the mapping step reads (issue 14) ----------------------------------------
+    # docs.servicenow.com "Choice table": sys_choice rows (name = the table, element = the field, language,
+    # value, label, sequence, inactive) hold every choice list; incident, problem and change_request define
+    # their own `state` choices, `priority` is defined on task (the tables extend it). sys_user_group holds
+    # assignment groups. All are read through the Table API like any table (plain strings without
+    # sysparm_display_value), so the generic route serves them.
+    def _build_metadata(self) -> None:
+        self.choice_labels: dict[tuple[str, str, str], str] = {}
+        rows = []
+        lists = [(table, "state", {**states, **self.custom_states.get(table, {})}) for table, states in STATES.items()]
+        for table, element, choices in [*lists, ("task", "priority", PRIORITIES)]:
+            for sequence, (value, label) in enumerate(choices.items()):
+                self.choice_labels[(table, element, value)] = label
+                rows.append(Row({"sys_id": sys_id("choice", table, element, value), "name": table, "element": element,
+                                 "language": "en", "value": value, "label": label, "sequence": str(sequence * 10),
+                                 "inactive": "false"}))
+        self.data["sys_choice"] = rows
+        self.data["sys_user_group"] = [Row({"sys_id": sys_id("group", name), "name": name, "active": "true",
+                                            "email": f"{name.lower().replace(' ', '-')}@example.com"})
+                                       for name in ("Service Desk", "Network", "Database", "Hardware")]
+
     # -- routes ----------------------------------------------------------------------------
     def setup_routes(self) -> None:
-        for table in ("incident", "problem", "change_request", "sys_user", "sys_journal_field"):
+        for table in ("incident", "problem", "change_request", "sys_user", "sys_journal_field", "sys_choice",
+                      "sys_user_group"):
             self.route("GET", f"/api/now/table/{table}", table, self._table_route(table))
         self.route("GET", r"/api/now/table/(?P<table>[^/]+)", "unknown_table", self._unknown_table)
 
@@ -467,10 +498,8 @@ class FakeServiceNow(FakeServer):
         return ",".join(links)
 
     def _display(self, table: str, name: str, raw: str) -> str:
-        if name == "state" and table in STATES:
-            return STATES[table].get(raw, raw)
-        if name == "priority":
-            return PRIORITIES.get(raw, raw)
+        if name in ("state", "priority") and raw:
+            return self.choice_labels.get((table, name, raw)) or self.choice_labels.get(("task", name, raw), raw)
         if name == "category":
             return raw.capitalize()
         if name in REFERENCES and raw:

@@ -1,0 +1,116 @@
+"""What an import will create, before anything is written: items, comments, attachments, and which people,
+labels, workflow states and types are new to the workspace and which already exist.
+
+Two bases: the preview (the source's estimate, its lists and a sample, through the project's mapping) and
+the dry run (its census: every item read and mapped, exact). Either way each list says, per entry, whether
+the workspace has it already, so a user sees "12 people: 9 new, 3 matched" and can look into each.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine, and_, select
+
+from store.schema import labels as labels_table
+from store.schema import people, work_items, workflow_states
+
+from .mapping import Mapping
+
+
+@dataclass
+class Forecast:
+    """`None` counts are unknown on this basis (comments in a preview that reads no comments)."""
+
+    basis: str
+    items: int | None = None
+    comments: int | None = None
+    attachments: int | None = None
+    people: list[dict[str, Any]] = field(default_factory=list)  # name, email, items, outcome
+    labels: list[dict[str, Any]] = field(default_factory=list)  # name, items, new
+    states: list[dict[str, Any]] = field(default_factory=list)  # name, category, items, new
+    types: list[dict[str, Any]] = field(default_factory=list)  # name, items, new
+
+    def summary(self) -> dict[str, int | None]:
+        """The headline counts: items, comments, attachments, and new / existing per list."""
+        new = {kind: sum(1 for e in getattr(self, kind) if e.get("new")) for kind in ("labels", "states", "types")}
+        created = sum(1 for p in self.people if p["outcome"] == "new")
+        return {"items": self.items, "comments": self.comments, "attachments": self.attachments,
+                "people": len(self.people), "people_new": created, "people_matched": len(self.people) - created,
+                "labels": len(self.labels), "labels_new": new["labels"], "states": len(self.states),
+                "states_new": new["states"], "types": len(self.types), "types_new": new["types"]}
+
+
+def _existing(engine: Engine, source: str, project: str, keys: list[str]) -> tuple[set[str], set[str], set[str],
+                                                                                   dict[str, str]]:
+    """(label names, state names, types) the project has in the workspace, and match key -> name of people."""
+    with engine.connect() as conn:
+        labels = set(conn.execute(select(labels_table.c.name).where(and_(
+            labels_table.c.source == source, labels_table.c.project == project))).scalars())
+        states = set(conn.execute(select(workflow_states.c.name).where(and_(
+            workflow_states.c.source == source, workflow_states.c.project == project))).scalars())
+        types = set(conn.execute(select(work_items.c.type).distinct().where(and_(
+            work_items.c.source == source, work_items.c.project == project))).scalars())
+        found: dict[str, str] = {}
+        for start in range(0, len(keys), 500):
+            chunk = keys[start:start + 500]
+            found.update({r.match_key: r.display_name for r in conn.execute(
+                select(people.c.match_key, people.c.display_name).where(people.c.match_key.in_(chunk)))})
+    return labels, states, types, found
+
+
+def _outcome(key: str, own: str, workspace: dict[str, str], names: dict[str, str]) -> str:
+    if key in workspace:
+        return f"matched: {workspace[key]}"
+    if key != own:
+        return f"merged into {names.get(key, key)}"
+    return "new"
+
+
+def from_census(engine: Engine, source: str, project: str, census: dict[str, Any]) -> Forecast:
+    """Exact: what a dry run read of `project`."""
+    people_read = census.get("people") or {}
+    labels, states, types, workspace = _existing(engine, source, project,
+                                                 sorted({p["key"] for p in people_read.values()}))
+    names = {p["key"]: p["name"] for p in people_read.values()}
+    forecast = Forecast(basis="the dry run (every item read)", items=census.get("items"),
+                        comments=census.get("comments"), attachments=census.get("attachments"))
+    for source_id, p in sorted(people_read.items(), key=lambda kv: kv[1]["name"] or ""):
+        own = f"email:{p['email']}" if p.get("email") else f"{source}:{source_id}"
+        forecast.people.append({"name": p["name"], "email": p.get("email"), "items": p["items"],
+                                "comments": p["comments"], "outcome": _outcome(p["key"], own, workspace, names)})
+    forecast.labels = [{"name": n, "items": c, "new": n not in labels} for n, c in sorted((census.get("labels") or {})
+                                                                                          .items())]
+    forecast.states = [{"name": n, "category": e["category"], "items": e["items"], "new": n not in states}
+                       for n, e in (census.get("states") or {}).items()]
+    forecast.types = [{"name": n, "items": c, "new": n not in types} for n, c in sorted((census.get("kinds") or {})
+                                                                                        .items())]
+    return forecast
+
+
+def from_mapping(engine: Engine, mapping: Mapping, estimate: int | None) -> Forecast:
+    """From the preview: the source's estimate, its lists and the sample, through `mapping`."""
+    sampled = [row for row in mapping.people if row.items]
+    keys = [row.target or row.default or "" for row in sampled]
+    labels, states, types, workspace = _existing(engine, mapping.source, mapping.project, sorted(set(keys)))
+    names = {key: name for key, (name, _) in mapping.person_keys().items()}
+    forecast = Forecast(basis=f"the source's lists and a sample of {mapping.sample} items", items=estimate)
+    for row, key in zip(sampled, keys, strict=True):
+        forecast.people.append({"name": row.label, "email": row.email, "items": row.items, "comments": None,
+                                "outcome": _outcome(key, row.default or key, workspace, names)})
+    by_state: dict[str, dict[str, Any]] = {}
+    for row in mapping.statuses:
+        if row.target and row.category and not row.is_label:
+            entry = by_state.setdefault(row.target, {"name": row.target, "category": row.category, "items": 0,
+                                                     "new": row.target not in states})
+            entry["items"] += row.items or 0
+    forecast.states = list(by_state.values())
+    by_type: dict[str, dict[str, Any]] = {}
+    for row in mapping.types:
+        if row.target and not row.is_label:
+            entry = by_type.setdefault(row.target, {"name": row.target, "items": 0, "new": row.target not in types})
+            entry["items"] += row.items or 0
+    forecast.types = list(by_type.values())
+    forecast.labels = [{"name": name, "items": count, "new": name not in labels}
+                       for name, count in mapping.label_counts.items() if count]
+    return forecast

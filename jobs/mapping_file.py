@@ -1,0 +1,167 @@
+"""A mapping as a file: written one row a line, read back against what the source lists.
+
+Reading never half-applies a file: every row is checked first, and the first problem is one line naming
+the file's line and the value (`mapping.json, line 7: status 'Blokced' is not a status of jira project
+ACME`), raised as a ConfigError, so the CLI exits 2 and nothing is saved or started.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import re
+from typing import Any
+
+from importers.errors import ConfigError
+
+from .mapping import CATEGORIES, KINDS, LEVELS, ONE, Mapping, Row
+
+TOP = ("source", "project", *KINDS)
+FIELDS = {"statuses": {"source", "target", "category", "items", "flagged"},
+          "priorities": {"source", "target", "items", "flagged"},
+          "types": {"source", "target", "items"}, "people": {"source", "name", "email", "target", "default", "items"}}
+TYPE_MAX = 64  # work_items.type
+
+
+def dumps(mapping: Mapping) -> str:
+    """The mapping's rules as JSON text, one row a line (so an error can name the row's line)."""
+    rules = mapping.rules()
+    lines = ["{", f'  "source": {json.dumps(rules["source"])},', f'  "project": {json.dumps(rules["project"])},']
+    for n, kind in enumerate(KINDS):
+        rows = rules[kind]
+        end = "," if n < len(KINDS) - 1 else ""
+        if not rows:
+            lines.append(f'  "{kind}": []{end}')
+            continue
+        lines.append(f'  "{kind}": [')
+        lines += [f"    {json.dumps(row, ensure_ascii=False)}{',' if i < len(rows) - 1 else ''}"
+                  for i, row in enumerate(rows)]
+        lines.append(f"  ]{end}")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+class _Reader:
+    def __init__(self, text: str, path: str, base: Mapping):
+        self.text, self.path, self.base = text, path, base
+
+    def fail(self, line: int, message: str) -> ConfigError:
+        return ConfigError(f"{self.path}, line {line}: {message}")
+
+    def line_of_key(self, key: str, start: int = 0) -> int:
+        found = re.compile(rf'"{re.escape(key)}"\s*:').search(self.text, start)
+        return self.text.count("\n", 0, found.start()) + 1 if found else 1
+
+    def line_of_row(self, kind: str, value: Any) -> int:
+        """The line of the row of `kind` whose source is `value`, else the line of the kind's list."""
+        section = re.compile(rf'"{kind}"\s*:').search(self.text)
+        start = section.start() if section else 0
+        for spelling in {json.dumps(value, ensure_ascii=False), json.dumps(value)}:
+            found = re.compile(r'"source"\s*:\s*' + re.escape(spelling)).search(self.text, start)
+            if found:
+                return self.text.count("\n", 0, found.start()) + 1
+        return self.text.count("\n", 0, start) + 1
+
+    def read(self) -> Mapping:
+        data = parse(self.text, self.path)
+        for key in data:
+            if key not in TOP:
+                raise self.fail(self.line_of_key(key), f"unknown key {key!r}: a mapping has {', '.join(TOP)}")
+        base = self.base
+        for key, expected in (("source", base.source), ("project", base.project)):
+            if data.get(key) != expected:
+                raise self.fail(self.line_of_key(key), f"this file is for {key} {data.get(key)!r}, not {expected!r}")
+        mapping = copy.deepcopy(base)
+        for kind in KINDS:
+            entries = data.get(kind, [])
+            if not isinstance(entries, list):
+                raise self.fail(self.line_of_key(kind), f"{kind!r} must be a list of {{source, target}} objects")
+            for entry in entries:
+                self.entry(mapping, kind, entry)
+        self.consistent_states(mapping)
+        return mapping
+
+    def entry(self, mapping: Mapping, kind: str, entry: Any) -> None:
+        one = ONE[kind]
+        if not isinstance(entry, dict) or not isinstance(entry.get("source"), str):
+            raise self.fail(self.line_of_row(kind, None), f"each of {kind!r} must be an object with a text 'source'")
+        value = entry["source"]
+        line = self.line_of_row(kind, value)
+        unknown = set(entry) - FIELDS[kind]
+        if unknown:
+            raise self.fail(line, f"{one} {value!r} has unknown field {sorted(unknown)[0]!r}: use "
+                                  f"{', '.join(sorted(FIELDS[kind]))}")
+        row = mapping.row(kind, value)
+        if row is None and not (value.startswith("label:") and value[6:] in mapping.labels and kind != "people"):
+            raise self.fail(line, f"{one} {value!r} is not a{'n' if one[0] in 'aeiou' else ''} {one} of "
+                                  f"{mapping.source} project {mapping.project}{self.known(mapping, kind)}")
+        target = entry.get("target")
+        if target is not None and (not isinstance(target, str) or not target.strip()):
+            raise self.fail(line, f"{one} {value!r} has target {target!r}: give a name, or null for none")
+        if row is None:  # a label of the project, used as a status, priority or type for the first time
+            row = mapping._add(kind, Row(source=value, label=value[6:], required=False, counted="file"))
+        getattr(self, kind)(mapping, row, entry, line)
+
+    @staticmethod
+    def known(mapping: Mapping, kind: str) -> str:
+        names = [r.source for r in mapping.rows(kind) if not r.is_label][:12]
+        return f" (it has {', '.join(names)})" if names and kind != "people" else ""
+
+    def statuses(self, mapping: Mapping, row: Row, entry: dict, line: int) -> None:
+        target, category = entry.get("target"), entry.get("category")
+        if category is not None and category not in CATEGORIES:
+            raise self.fail(line, f"status {row.source!r} has category {category!r}: use {', '.join(CATEGORIES)}")
+        if target is not None and category is None:
+            category = mapping.state_categories().get(target)
+            if category is None:
+                raise self.fail(line, f"status {row.source!r} has target {target!r}, a state {mapping.project} does "
+                                      f"not have: give its category ({', '.join(CATEGORIES)})")
+        row.target, row.category = target, category if target is not None else None
+
+    def priorities(self, mapping: Mapping, row: Row, entry: dict, line: int) -> None:
+        target = entry.get("target")
+        if target is not None and target not in LEVELS:
+            raise self.fail(line, f"priority {row.source!r} has target {target!r}, which is not a priority level: "
+                                  f"use {', '.join(LEVELS)}")
+        row.target = target
+
+    def types(self, mapping: Mapping, row: Row, entry: dict, line: int) -> None:
+        target = entry.get("target")
+        if target is not None and len(target) > TYPE_MAX:
+            raise self.fail(line, f"type {row.source!r} has a target longer than {TYPE_MAX} characters")
+        row.target = target
+
+    def people(self, mapping: Mapping, row: Row, entry: dict, line: int) -> None:
+        target = entry.get("target")
+        if target is not None and target not in mapping.person_keys():
+            raise self.fail(line, f"person {row.label!r} has target {target!r}, which is no person in the workspace "
+                                  f"or in this mapping (use email:<address> of one, or {mapping.source}:<id>)")
+        row.target = target or row.default
+
+    def consistent_states(self, mapping: Mapping) -> None:
+        """One category per state: two rows filing one state under two categories is a mistake to name."""
+        seen: dict[str, tuple[str, str]] = {}
+        for row in mapping.statuses:
+            if row.target and row.category:
+                first = seen.setdefault(row.target, (row.category, row.source))
+                if first[0] != row.category:
+                    raise self.fail(self.line_of_row("statuses", row.source),
+                                    f"status {row.source!r} files state {row.target!r} under {row.category}, but "
+                                    f"status {first[1]!r} under {first[0]}: a state has one category")
+
+
+def parse(text: str, path: str) -> dict[str, Any]:
+    """The file's JSON object; ConfigError naming the line when it is not one."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{path}, line {exc.lineno}: not valid JSON ({exc.msg})") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}, line 1: a mapping file is a JSON object with source, project, statuses, "
+                          "priorities, types and people")
+    return data
+
+
+def loads(text: str, path: str, base: Mapping) -> Mapping:
+    """`base` (what the source lists, with the defaults and saved rules) with the file's targets over it.
+    Raises ConfigError naming the line and value of the first problem; `base` itself is not changed."""
+    return _Reader(text, path, base).read()

@@ -1,0 +1,172 @@
+"""Mapping you can see and steer (issue 14): the mapping file round-trips through the CLI and steers the import, a
+bad file is refused with one line naming the value and the line, a re-run with a changed mapping re-files what is
+already stored, and values the source's tables cannot place block the start until they have a target."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import func, select
+
+from importers.errors import ConfigError
+from jobs import api
+from store import queries
+from store.schema import import_jobs, value_mappings
+
+SIZE = {"size": "60"}
+
+
+def _targets(data: dict) -> dict:
+    return {kind: {e["source"]: (e["target"], e.get("category")) for e in data[kind]}
+            for kind in ("statuses", "priorities", "types", "people")}
+
+
+def _count(engine, table) -> int:
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(table)).scalar_one()
+
+
+def _by_person(engine) -> dict[str, set[str]]:
+    """assignee name -> keys of the items assigned to them."""
+    found: dict[str, set[str]] = {}
+    for row in queries.items(engine, source="demo", limit=1000):
+        found.setdefault(row["assignee"], set()).add(row["key"])
+    return found
+
+
+def test_cli_mapping_file_round_trips_and_steers_the_import(cli, run_worker, engine, tmp_path):
+    path = tmp_path / "acme.json"
+    exported = cli("mapping", "export", "demo", "--project", "ACME", "--size", "60", "-o", str(path))
+    assert exported.returncode == 0, exported.stderr
+    data = json.loads(path.read_text())
+    assert [e["source"] for e in data["statuses"]][:3] == ["Backlog", "Selected for Development", "To Do"]
+    assert len(path.read_text().splitlines()) > 40  # one row a line
+
+    unchanged = cli("mapping", "import", str(path), "--size", "60")
+    assert unchanged.returncode == 0 and "0 value(s) differ" in unchanged.stdout, unchanged.stderr
+    shown = json.loads(cli("mapping", "show", "demo", "--project", "ACME", "--size", "60", "--json").stdout)
+    assert _targets(shown) == _targets(data)
+
+    for entry in data["statuses"]:
+        if entry["source"] == "In Review":
+            entry["target"], entry["category"] = "In Progress", None  # an existing state: its category follows
+        if entry["source"] == "Backlog":
+            entry["target"], entry["category"] = "Parked", "backlog"  # a new state
+    for entry in data["priorities"]:
+        if entry["source"] == "Highest":
+            entry["target"] = "high"
+    for entry in data["people"]:
+        if entry["name"] == "Grace Hopper":
+            entry["target"] = "email:ada@acme.example"  # merged into Ada Lovelace
+    path.write_text(json.dumps(data, indent=1))
+    started = cli("run", "demo", "--project", "ACME", "--size", "60", "--mapping", str(path))
+    assert started.returncode == 0, started.stderr
+    assert "Grace Hopper <grace@acme.example> is merged into email:ada@acme.example (ada@acme.example)" \
+        in started.stderr  # two different emails: said out loud
+    run_worker()
+    assert api.status(started.stdout.strip())["status"] == "partial"  # the demo's 3 invalid items
+
+    rows = json.loads(cli("items", "--source", "demo", "--limit", "1000", "--json").stdout)
+    states = {r["state"]: r["status"] for r in rows}
+    assert "In Review" not in states and "Backlog" not in states
+    assert states["Parked"] == "backlog" and states["In Progress"] == "in_progress"
+    assert "Grace Hopper" not in {r["assignee"] for r in rows}
+    assert {r["priority"] for r in rows} <= {"high", "medium", "low", "none"}  # no "urgent" left
+    again = json.loads(cli("mapping", "show", "demo", "--project", "ACME", "--size", "60", "--json").stdout)
+    assert _targets(again)["statuses"]["Backlog"] == ("Parked", "backlog")  # saved, and reused by the next run
+    assert _targets(again)["people"] == {e["source"]: (e["target"], None) for e in data["people"]}
+
+
+def _edit(text: str, old: str, new: str) -> str:
+    assert old in text
+    return text.replace(old, new, 1)
+
+
+@pytest.mark.parametrize("change, expected", [
+    (lambda t: _edit(t, '"source": "In Review"', '"source": "In Reveiw"'),
+     "status 'In Reveiw' is not a status of demo project ACME"),
+    (lambda t: _edit(t, '"target": "urgent"', '"target": "asap"'),
+     "priority 'Highest' has target 'asap', which is not a priority level"),
+    (lambda t: _edit(t, '"target": "email:grace@acme.example"', '"target": "email:nobody@acme.example"'),
+     "person 'Grace Hopper' has target 'email:nobody@acme.example', which is no person"),
+    (lambda t: _edit(t, '"target": "Backlog", "category": "backlog"', '"target": "Icebox", "category": null'),
+     "status 'Backlog' has target 'Icebox', a state ACME does not have: give its category"),
+    (lambda t: _edit(t, '"category": "backlog"', '"category": "later"'),
+     "status 'Backlog' has category 'later'"),
+    (lambda t: _edit(t, '"target": "In Review", "category": "in_progress"', '"target": "Done", "category": "todo"'),
+     "a state has one category"),
+    (lambda t: t.replace("},\n", "}\n", 1), "not valid JSON"),
+    (lambda t: _edit(t, '"project": "ACME"', '"project": "OPS"'), "this file is for project 'OPS', not 'ACME'"),
+])
+def test_a_bad_mapping_file_is_one_line_naming_value_and_line_and_writes_nothing(cli, engine, tmp_path, change,
+                                                                                 expected):
+    path = tmp_path / "mapping.json"
+    assert cli("mapping", "export", "demo", "--project", "ACME", "--size", "60", "-o", str(path)).returncode == 0
+    text = change(path.read_text())
+    path.write_text(text)
+    for command in (("mapping", "import", str(path), "--project", "ACME", "--size", "60"),
+                    ("run", "demo", "--project", "ACME", "--size", "60", "--mapping", str(path))):
+        result = cli(*command)
+        assert result.returncode == 2, result.stdout
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and expected in lines[0] and "Traceback" not in result.stderr, result.stderr
+        number = int(lines[0].split(", line ")[1].split(":")[0])
+        words = expected.split("'")
+        if len(words) > 1 and "JSON" not in expected:  # the line named is the one holding the value
+            assert words[1] in text.splitlines()[number - 1] or "project" in expected
+    assert _count(engine, value_mappings) == 0 and _count(engine, import_jobs) == 0
+
+
+def test_a_rerun_with_a_changed_mapping_refiles_the_items_already_stored(run_import, engine):
+    first = run_import("demo", ["ACME"], config=SIZE)
+    before = queries.items(engine, source="demo", limit=1000)
+    grace = _by_person(engine)["Grace Hopper"]
+    in_review = {r["key"] for r in before if r["state"] == "In Review"}
+    assert first["created"] == 57 and grace and in_review
+
+    steered = api.mapping("demo", "ACME", SIZE)
+    steered.set_target("statuses", "In Review", "Code review", "in_progress")
+    steered.set_target("people", "u1", "email:ada@acme.example")  # Grace Hopper into Ada Lovelace
+    second = run_import("demo", ["ACME"], config=SIZE, mappings={"ACME": steered})
+    assert second["created"] == 0  # an incremental run: the items already stored were re-mapped in the store
+    assert second["remapped"] >= len(in_review) + len(grace)
+    after = {r["key"]: r for r in queries.items(engine, source="demo", limit=1000)}
+    assert {k for k, r in after.items() if r["state"] == "Code review"} == in_review
+    assert "Grace Hopper" not in _by_person(engine) and grace <= _by_person(engine)["Ada Lovelace"]
+    comments = [c["author"] for r in after.values() for c in queries.item_detail(engine, r["id"])["comments"]]
+    assert "Grace Hopper" not in comments
+
+    restored = api.mapping("demo", "ACME", SIZE)  # the saved mapping comes back: undo both changes
+    assert restored.row("statuses", "In Review").target == "Code review"
+    restored.set_target("statuses", "In Review", "In Review", "in_progress")
+    restored.set_target("people", "u1", "email:grace@acme.example")
+    run_import("demo", ["ACME"], config=SIZE, mappings={"ACME": restored})
+    final = queries.items(engine, source="demo", limit=1000)
+    assert {r["key"] for r in final if r["state"] == "In Review"} == in_review
+    assert _by_person(engine)["Grace Hopper"] == grace
+
+
+def test_a_rerun_without_a_mapping_reuses_the_saved_one(run_import, engine):
+    steered = api.mapping("demo", "ACME", SIZE)
+    steered.set_target("statuses", "Won't Do", "Dropped", "cancelled")
+    run_import("demo", ["ACME"], config=SIZE, mappings={"ACME": steered})
+    run_import("demo", ["ACME"], config={"size": "80"})  # a later, larger run: new items, saved mapping
+    states = {r["state"] for r in queries.items(engine, source="demo", limit=1000)}
+    assert "Dropped" in states and "Won't Do" not in states
+
+
+def test_values_the_tables_cannot_place_block_the_start_until_they_have_a_target(run_import, engine):
+    from tests.fakes.servicenow import FakeServiceNow
+
+    with FakeServiceNow(sizes={"incident": 40}, custom_states={"incident": {"9": "Awaiting Vendor"}}) as fake:
+        config = {"instance": fake.url, "username": fake.username, "password": fake.password}
+        found = api.mapping("servicenow", "incident", config)
+        assert [(k, r.source) for k, r in found.flagged()] == [("statuses", "Awaiting Vendor")]
+        with pytest.raises(ConfigError, match="status 'Awaiting Vendor .9.' has no target"):
+            api.start_import("servicenow", ["incident"], config=config, mappings={"incident": found})
+        assert _count(engine, import_jobs) == 0
+        found.set_target("statuses", "Awaiting Vendor", "Awaiting Vendor", "in_progress")
+        doc = run_import("servicenow", ["incident"], config=config, mappings={"incident": found})
+    assert doc["status"] in ("succeeded", "partial")
+    rows = queries.items(engine, source="servicenow", state="Awaiting Vendor", limit=1000)
+    assert rows and {r["status"] for r in rows} == {"in_progress"}
