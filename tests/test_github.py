@@ -442,3 +442,26 @@ def test_the_id_listing_names_every_existing_issue_with_the_issue_pages_only(sou
     ids = [i for page in source.item_ids(REPO) for i in page]
     assert len(ids) == len(set(ids)) and set(ids) == truth["ids"]
     assert dict(fake.requests) == {"issues": math.ceil(truth["listed"] / 100)}
+
+
+def test_a_comment_edited_on_an_unchanged_issue_reaches_the_workspace(fake, run_import, engine):
+    """Regression (issue 12): the catch-up run received the edited comment from the repository-wide
+    listing (`since=`) and dropped it, because its issue was not in this run's issue listing."""
+    from sqlalchemy import select
+
+    from store.schema import comments as stored_comments
+
+    config = {"token": fake.token, "api_url": fake.url}
+    first = run_import("github", [REPO], config=config)
+    assert first["status"] == "succeeded", first["error"]
+    issue_numbers = {i["number"] for i in fake.issues[REPO] if "pull_request" not in i}
+    comment = next(c for c in fake.comments[REPO] if int(c["issue_url"].rsplit("/", 1)[1]) in issue_numbers)
+    with fake._data:
+        fake._clock += timedelta(days=1)
+        comment.update(body="Edited after the first import", updated_at=fake._clock.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    later = run_import("github", [REPO], config=config)  # the issue itself did not change
+    assert later["status"] == "succeeded", later["error"]
+    with engine.connect() as conn:
+        body = conn.execute(select(stored_comments.c.body).where(
+            stored_comments.c.external_id == str(comment["id"]))).scalar()
+    assert body == "Edited after the first import"

@@ -504,3 +504,15 @@ def test_a_moved_issue_is_recorded_as_moved_with_a_link_and_its_notes_stored_onc
     assert moved.status == "moved" and moved.moved_to_id == str(copy.external_id) != str(original["id"])
     live = [n for n in notes if n.deleted_at is None]
     assert sum(1 for n in live if n.item_id == copy.id) == 130 and not [n for n in live if n.item_id == moved.id]
+
+
+def test_a_deleted_note_is_found_by_the_recheck_though_its_issue_did_not_change(source, fake):
+    """GitLab touches an issue when a note is saved, not when one is deleted (note.rb: after_save
+    :touch_noteable), so a catch-up run's changed-issue read cannot see the deletion; the recheck can."""
+    notes = fake.notes[(PROJECT, 5)]
+    gone, kept = notes[3], notes[4]
+    notes.remove(gone)
+    before = fake.total_requests
+    pages = list(source.recheck_comments(PROJECT, [str(gone["id"]), str(kept["id"])]))
+    assert [c.external_id for p in pages for c in p.comments] == [str(kept["id"])]
+    assert list(source.recheck_comments(PROJECT, [str(kept["id"])])) and fake.total_requests - before <= 160

@@ -225,8 +225,16 @@ class GitHubSource(Source):
             for data, next_path in walk.pages(first):
                 comments: list[Comment] = []
                 for raw in data:
-                    item_id = index.get(issue_number(raw.get("issue_url")) if isinstance(raw, dict) else None)
-                    comment = map_comment(raw, item_id) if item_id else None
+                    number = issue_number(raw.get("issue_url")) if isinstance(raw, dict) else None
+                    item_id = index.get(number)
+                    if item_id:
+                        comment = map_comment(raw, item_id)
+                    elif since is not None and number is not None:
+                        # a catch-up run lists comments changed since, on issues it may not have re-read:
+                        # joined by key to the stored issue (a pull request's finds none and is dropped)
+                        comment = map_comment(raw, "", item_key=f"{repo}#{number}")
+                    else:
+                        comment = None
                     if comment is not None:
                         comments.append(comment)
                 cursor = {"phase": COMMENTS, "next": next_path} if next_path else {"phase": DONE, "next": None}

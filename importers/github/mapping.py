@@ -158,13 +158,16 @@ def map_issue(raw: Any, project: str) -> WorkItem | ItemFailure:
         return ItemFailure(external_id=external_id, key=key, reason=f"GitHub issue could not be mapped: {what}")
 
 
-def map_comment(raw: Any, item_external_id: str) -> Comment | None:
-    """One issue comment -> Comment; an unmappable comment is logged and skipped, never fatal."""
+def map_comment(raw: Any, item_external_id: str, item_key: str | None = None) -> Comment | None:
+    """One issue comment -> Comment, tied to its issue by id, or by key (`owner/repo#N`) when this
+    read did not list the issue (the writer joins it to the stored item); an unmappable comment is
+    logged and skipped, never fatal."""
     try:
         return Comment(
             source=SOURCE,
             external_id=str(raw["id"]),
             item_external_id=item_external_id,
+            item_key=item_key,
             author=person(raw.get("user")),
             body=raw.get("body") or "",
             created_at=raw["created_at"],

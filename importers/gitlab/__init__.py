@@ -18,7 +18,7 @@ from typing import Any
 
 from ..base import Cursor, Setting, Source
 from ..errors import ConfigError, NetworkError, NotFoundError, SourceError
-from ..model import ItemFailure, Page, Project, StreamGap, WorkItem
+from ..model import Comment, ItemFailure, Page, Project, StreamGap, WorkItem
 from ..urls import check_url
 from .client import GitLabClient, GraphQLUnavailable, Query, project_path
 from .graphql import IssueQuery, rest_issue, rest_note
@@ -58,6 +58,7 @@ class GitLabSource(Source):
         super().__init__(config, on_wait)
         self._client: GitLabClient | None = None
         self._pool: ThreadPoolExecutor | None = None
+        self._notes_of: tuple[str, dict[str, Comment]] | None = None  # recheck_comments' one read
 
     @property
     def api(self) -> str:
@@ -279,6 +280,20 @@ class GitLabSource(Source):
                     raise
         for raws, _ in self._issue_pages(project, _issue_query(None)):
             yield [str(raw["id"]) for raw in raws if isinstance(raw, dict) and "id" in raw]
+
+    def recheck_comments(self, project: str, comment_ids: list[str]) -> Iterator[Page] | None:
+        """Which stored notes still exist, for the deletion sweep (GitLab does not touch an issue
+        when a note is deleted: `Note` has `after_save :touch_noteable`, no such hook on destroy).
+
+        GitLab has no notes-by-id listing; its GraphQL `note(id:)` takes one id per field, about
+        25 in a query within the complexity limit. Reading every issue's notes again is cheaper:
+        over GraphQL ceil(issues / 100) requests plus one per 100 notes of long threads, done once
+        per run (the sweep asks 1,000 ids at a time) and kept as the notes' Comments."""
+        if self._notes_of is None or self._notes_of[0] != project:
+            found = {c.external_id: c for page in self.read(project) for c in page.comments}
+            self._notes_of = (project, found)
+        notes = self._notes_of[1]
+        return iter([Page(comments=[notes[i] for i in comment_ids if i in notes])])
 
     @staticmethod
     def _resume(project: str, cursor: Cursor) -> Query | None:
