@@ -20,7 +20,7 @@ from pathlib import Path
 
 from bench import peer
 from bench.fakes import PROJECTS, VENDORS, FakeProcess
-from bench.ours import import_once, redis_server, workdir
+from bench.ours import import_once, process_once, redis_server, workdir
 from bench.report import print_scale, print_table
 from bench.scale import scale_out
 
@@ -51,11 +51,15 @@ def one_run(vendor: str, fake: FakeProcess, cell: dict, redis_url: str, work: Pa
         run["ceiling_comments"] = _measure(fake, lambda: _module("bench.ceiling", vendor, fake.url, "comments"))
     for store in cell["stores"]:
         run[f"ours_{store}"] = _measure(fake, import_once, vendor, fake.url, store, redis_url, work)
+    if cell.get("rest"):  # GitLab's REST reader beside GraphQL, on the first store
+        run["ours_rest"] = _measure(fake, import_once, vendor, fake.url, cell["stores"][0], redis_url, work,
+                                    {"GITLAB_API": "rest"})
     if cell["naive"]:
         with _sqlite(work) as url:
             run["naive"] = _measure(fake, lambda: _module("bench.naive", vendor, fake.url, url))
     if vendor == "github" and cell["peer"]:
         run["peer"] = _measure(fake, peer.extract_once, fake.url, work)
+        run["ours_process"] = _measure(fake, process_once, vendor, fake.url, cell["stores"][0], redis_url, work)
     ours = run[f"ours_{cell['stores'][0]}"]
     rate = lambda m: m["items"] / m["seconds"] if m["seconds"] else 0.0  # noqa: E731
     run["ratios"] = {"ours/ceiling": rate(ours) / rate(run["ceiling"])}
@@ -63,8 +67,12 @@ def one_run(vendor: str, fake: FakeProcess, cell: dict, redis_url: str, work: Pa
         run["ratios"]["ours/ceiling+comments"] = rate(ours) / rate(run["ceiling_comments"])
     if "naive" in run:
         run["ratios"]["ours/naive"] = rate(ours) / rate(run["naive"])
+    if "ours_rest" in run:
+        run["ratios"]["rest/ceiling"] = rate(run["ours_rest"]) / rate(run["ceiling"])
     if "peer" in run:  # what a user waits: our job from its start, the tap's whole process lifetime
         run["ratios"]["ours/peer"] = (ours["items"] / ours["user_seconds"]) / rate(run["peer"])
+        # both as whole processes: `cli.py run` then a burst `cli.py worker`, start to exit, against the tap's
+        run["ratios"]["process/peer"] = rate(run["ours_process"]) / rate(run["peer"])
     return run
 
 

@@ -168,10 +168,12 @@ def wait_finished(job_id: str, redis_url: str, timeout: float = 3600) -> None:
     raise RuntimeError(f"job {job_id} did not end within {timeout:.0f} s")
 
 
-def import_once(vendor: str, url: str, store: str, redis_url: str, workdir: Path) -> dict:
-    """One full import of the vendor's benchmark project into a fresh `store` ("sqlite"/"postgresql")."""
+def import_once(vendor: str, url: str, store: str, redis_url: str, workdir: Path,
+                extra_env: dict[str, str] | None = None) -> dict:
+    """One full import of the vendor's benchmark project into a fresh `store` ("sqlite"/"postgresql");
+    `extra_env` adds settings (GITLAB_API=rest for the REST reader)."""
     with fresh_store(store, workdir) as store_url:
-        env = {**base_env(redis_url, store_url, workdir), **vendor_env(vendor, url)}
+        env = {**base_env(redis_url, store_url, workdir), **vendor_env(vendor, url), **(extra_env or {})}
         with standing_worker(env) as worker:
             job_id = start_job(vendor, [PROJECTS[vendor]], env)
             wait_finished(job_id, redis_url)
@@ -181,6 +183,23 @@ def import_once(vendor: str, url: str, store: str, redis_url: str, workdir: Path
         raise RuntimeError(f"{vendor} import into {store} ended {doc['status']}: {doc['error']}")
     return {"items": doc["created"], "failed": doc["failed"], "comments": comments, "seconds": elapsed(doc),
             "user_seconds": elapsed(doc, since="created_at"), "rss_mb": worker.mb}
+
+
+def process_once(vendor: str, url: str, store: str, redis_url: str, workdir: Path) -> dict:
+    """One full import as whole processes, as the peer tap is timed: from starting `cli.py run` to the
+    exit of the burst `cli.py worker` started after it (interpreter start-up and imports included)."""
+    with fresh_store(store, workdir) as store_url:
+        env = {**base_env(redis_url, store_url, workdir), **vendor_env(vendor, url)}
+        started = time.perf_counter()
+        job_id = start_job(vendor, [PROJECTS[vendor]], env)
+        _, rss_mb = run_workers(env)
+        seconds = time.perf_counter() - started
+        doc = job_status(job_id, env)
+        comments = _comments_stored(store_url)
+    if doc["status"] not in ("succeeded", "partial"):
+        raise RuntimeError(f"{vendor} import into {store} ended {doc['status']}: {doc['error']}")
+    return {"items": doc["created"], "failed": doc["failed"], "comments": comments, "seconds": seconds,
+            "rss_mb": rss_mb}
 
 
 def _comments_stored(store_url: str) -> int:
