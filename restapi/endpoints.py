@@ -73,7 +73,7 @@ def execute(tool: ToolName, body: ExecuteRequest, response: Response, token: Cal
     api.check_settings(tool, body.config)
     job_id = api.start_import(tool, body.projects, config=body.config or None, duplicates=body.duplicates,
                               since=body.since, incremental=not body.full, dry_run=body.dry_run,
-                              requested_by=token.actor)
+                              requested_by=token.actor, deletions=body.deletions)
     if body.save_credentials:
         api.save_credentials(tool, body.config)
     url = f"/import/status/{job_id}"

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from importers import source_names
 from store.jobs import JobStatus
+from store.soft_delete import Deletions
 
 ToolName = StrEnum("ToolName", {name: name for name in source_names()})  # type: ignore[misc]  # built from the registry
 ToolName.__doc__ = "A tool the console imports from."
@@ -89,8 +90,10 @@ class Preview(BaseModel):
 class ExecuteRequest(_Request):
     projects: list[str] = Field(default_factory=list, description="project keys; default: the tool's default "
                                                                   "project")
-    duplicates: Literal["skip", "update"] = Field("skip", description="items already imported: skip them, or "
-                                                                      "update them")
+    duplicates: Literal["update", "skip"] = Field("update", description="items already imported: update them "
+                                                                        "(merge what changed), or skip them")
+    deletions: Deletions = Field(Deletions.MARK, description="items and comments gone from the source: mark them "
+                                                             "deleted, purge them, or ignore (do not look)")
     since: datetime | None = Field(None, description="only items updated since (ISO-8601); default: what changed "
                                                      "since the last successful import of the project")
     full: bool = Field(False, description="read everything, not only what changed since the last import")

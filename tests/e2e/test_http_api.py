@@ -199,6 +199,7 @@ def test_every_refusal_has_the_one_error_shape(server, spec):
         (server.call("POST", "/import/jira/preview", json={"config": {"api_token": "x"}}), 400, "Site URL"),
         (server.call("POST", f"/import/jobs/{job_id}/cancel"), 409, "already ended"),
         (server.call("POST", "/import/demo/execute", json={"projects": "OPS"}), 422, "projects"),
+        (server.call("POST", "/import/demo/execute", json={"deletions": "erase"}), 422, "deletions"),
         (server.call("POST", "/import/demo/execute", json={"since": "2025-01-01", "full": True}), 422, "not both"),
         (server.call("POST", "/import/demo/execute", data="{not json", headers={"Content-Type": "application/json"}),
          422, "JSON"),
