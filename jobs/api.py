@@ -6,6 +6,7 @@ message is one line naming what to fix.
 """
 from __future__ import annotations
 
+import json
 import re
 import time
 from contextlib import contextmanager
@@ -215,6 +216,18 @@ def mapping_from_file(text: str, path: str, source: str | None = None, project: 
         raise ConfigError(f"{path}: the file names no source: add \"source\" or pass the source")
     base = mapping(source, project or (str(head["project"]) if head.get("project") else None), config)
     return mapping_file.loads(text, path, base)
+
+
+def mappings_from_documents(source: str, documents: list[dict], config: dict[str, str] | None = None,
+                            where: str = "mappings") -> dict[str, Mapping]:
+    """project -> Mapping for mapping documents given as JSON objects (what `mapping export` writes; rows left
+    out keep their defaults), each checked against what the source lists now, as a file would be. Raises
+    ConfigError naming `where[i]` and the value of the first problem."""
+    found: dict[str, Mapping] = {}
+    for index, document in enumerate(documents):
+        given = mapping_from_file(json.dumps(document), f"{where}[{index}]", source, None, config)
+        found[given.project] = given
+    return found
 
 
 def save_mapping(found: Mapping, actor: str = "cli") -> None:

@@ -71,9 +71,11 @@ def preview(tool: ToolName, body: PreviewRequest, _: Previewer) -> dict:
              summary="Start an import job")
 def execute(tool: ToolName, body: ExecuteRequest, response: Response, token: Caller) -> dict:
     api.check_settings(tool, body.config)
-    job_id = api.start_import(tool, body.projects, config=body.config or None, duplicates=body.duplicates,
-                              since=body.since, incremental=not body.full, dry_run=body.dry_run,
-                              requested_by=token.actor, deletions=body.deletions)
+    mappings = api.mappings_from_documents(tool, body.mappings, body.config or None)
+    job_id = api.start_import(tool, body.projects or list(mappings), config=body.config or None,
+                              duplicates=body.duplicates, since=body.since, incremental=not body.full,
+                              dry_run=body.dry_run, requested_by=token.actor, deletions=body.deletions,
+                              mappings=mappings or None)
     if body.save_credentials:
         api.save_credentials(tool, body.config)
     url = f"/import/status/{job_id}"

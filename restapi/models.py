@@ -100,6 +100,10 @@ class ExecuteRequest(_Request):
     dry_run: bool = Field(False, description="read and validate everything, write nothing")
     config: Config = Field(default_factory=dict)
     save_credentials: bool = Field(False, description="also keep these credentials, encrypted, for later imports")
+    mappings: list[dict[str, Any]] = Field(default_factory=list, description=(
+        "how source statuses, priorities, types and people map, one object per project as `python cli.py mapping "
+        "export` writes it (rows left out keep their defaults); saved for the projects' later runs. `projects` "
+        "defaults to the mapped ones"))
 
     @model_validator(mode="after")
     def _since_or_full(self) -> ExecuteRequest:

@@ -229,6 +229,24 @@ def test_every_refusal_has_the_one_error_shape(server, spec):
     assert retried.status_code == 409 and "undone" in retried.json()["error"]
 
 
+def test_execute_with_a_mapping_imports_the_chosen_state_names(server):
+    mapping = {"source": "demo", "project": "MOBILE",
+               "statuses": [{"source": "In Review", "target": "Awaiting review", "category": "in_progress"}]}
+    typo = {**mapping, "statuses": [{"source": "In Reveiw", "target": "Awaiting review", "category": "in_progress"}]}
+    refused = server.call("POST", "/import/demo/execute", json={"mappings": [typo], "config": {"size": "40"}})
+    assert refused.status_code == 400 and "mappings[0]" in refused.json()["error"] \
+        and "'In Reveiw' is not a status" in refused.json()["error"], refused.text
+
+    started = server.call("POST", "/import/demo/execute", json={"mappings": [mapping], "config": {"size": "40"}})
+    assert started.status_code == 202, started.text
+    done = server.wait_until_finished(started.json()["job_id"])
+    assert done["projects"] == ["MOBILE"] and done["created"] > 0
+    listed = server.cli("items", "--source", "demo", "--project", "MOBILE", "--limit", "100", "--json")
+    items = json.loads(listed.stdout)
+    states = {(i["source_status"], i["state"]) for i in items}
+    assert ("In Review", "Awaiting review") in states and ("In Progress", "In Progress") in states, states
+
+
 def test_a_revoked_token_is_refused_and_only_its_hash_is_stored(server):
     made = server.cli("api-token", "create", "short-lived")
     token = made.stdout.strip()
