@@ -25,7 +25,7 @@ from datetime import timedelta
 
 import redis
 from rq import Queue, SimpleWorker, Worker
-from rq.exceptions import StopRequested
+from rq.exceptions import DeserializationError, StopRequested
 from rq.registry import ScheduledJobRegistry, StartedJobRegistry
 from rq.serializers import JSONSerializer
 from rq.timeouts import JobTimeoutException, UnixSignalDeathPenalty
@@ -215,13 +215,18 @@ def _warm_up(burst: bool = False) -> None:
 
 
 def _queued_sources() -> list[str]:
-    """The sources of the parts waiting in the queue, from each RQ job's meta."""
+    """The sources of the parts waiting in the queue, from each RQ job's meta (every source when a
+    queued job cannot be read: a pickle pushed into Redis, or a part of an older release, must not
+    stop the worker before its maintenance has dealt with it)."""
     names: set[str] = set()
-    for job in import_queue().get_jobs():
-        source = (job.meta or {}).get("source") if job.func_name == "jobs.tasks.run_part" else None
-        if job.func_name == "jobs.tasks.run_part" and source not in source_names():
-            return source_names()
-        names.update([source] if source else [])
+    try:
+        for job in import_queue().get_jobs():
+            source = (job.meta or {}).get("source") if job.func_name == "jobs.tasks.run_part" else None
+            if job.func_name == "jobs.tasks.run_part" and source not in source_names():
+                return source_names()
+            names.update([source] if source else [])
+    except DeserializationError:
+        return source_names()
     return sorted(names)
 
 
