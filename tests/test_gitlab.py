@@ -516,3 +516,12 @@ def test_a_deleted_note_is_found_by_the_recheck_though_its_issue_did_not_change(
     pages = list(source.recheck_comments(PROJECT, [str(gone["id"]), str(kept["id"])]))
     assert [c.external_id for p in pages for c in p.comments] == [str(kept["id"])]
     assert list(source.recheck_comments(PROJECT, [str(kept["id"])])) and fake.total_requests - before <= 160
+
+
+def test_the_preview_counts_confidential_issues_in_one_request(fake):
+    src = make_source(fake.url)
+    before = fake.total_requests
+    counts = src.internal_counts(PROJECT)
+    assert counts == {"items": sum(1 for e in fake.expected(PROJECT).values() if e["confidential"])} != {"items": 0}
+    assert fake.total_requests - before == 1
+    src.close()

@@ -132,6 +132,14 @@ class GitLabSource(Source):
         except (KeyError, TypeError, ValueError):
             return None
 
+    def internal_counts(self, project: str, since: datetime | None = None) -> dict[str, int]:
+        """Confidential issues, from X-Total of a one-item page filtered `confidential=true` (one
+        request); internal notes have no such count (GitLab omits X-Total above 10,000: unknown)."""
+        query: Query = {"confidential": "true", "per_page": 1, **({"updated_after": _iso(since)} if since else {})}
+        response = self.client.get(f"{project_path(project)}/issues", query, f"project {project!r}")
+        total = response.headers.get("X-Total", "").strip()
+        return {"items": int(total)} if total.isdigit() else {}
+
     # -- reading -------------------------------------------------------------------------
     def _issue_pages(self, project: str, query: Query | None) -> Iterator[tuple[list[Any], Query | None]]:
         """Raw issue pages; the next one is requested while the caller maps this one."""

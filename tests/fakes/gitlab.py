@@ -384,6 +384,10 @@ class FakeGitLab(FakeServer):
         descending = request.arg("sort", "desc") == "desc"
         with self._lock:  # rows are encoded under the lock: touch() cannot change an answer half-way
             rows, keys = self._sorted(path, request.arg("updated_after"), order, descending)
+            if request.arg("confidential") in ("true", "false"):  # the Issues API's confidential filter
+                wanted = request.arg("confidential") == "true"
+                rows = [r for r in rows if bool(r["confidential"]) == wanted]
+                keys = sorted((r[order], r["id"]) for r in rows)
             if self.keyset and request.arg("pagination") == "keyset":
                 return self._keyset(request, rows, keys, order, descending)
             return self._offset(request, rows)
