@@ -225,7 +225,7 @@ def _queued_sources() -> list[str]:
             if job.func_name == "jobs.tasks.run_part" and source not in source_names():
                 return source_names()
             names.update([source] if source else [])
-    except DeserializationError:
+    except (DeserializationError, ValueError):  # ValueError: a field (such as meta) that is not JSON
         return source_names()
     return sorted(names)
 

@@ -34,6 +34,8 @@ def _push_pickled_job(redis_client, data: bytes) -> str:
 def test_a_pickle_pushed_into_the_queue_does_not_run(redis_client, run_worker, tmp_path):
     marker = tmp_path / "pwned"
     _push_pickled_job(redis_client, pickle.dumps(_Payload(str(marker))))
+    meta_job = _push_pickled_job(redis_client, pickle.dumps("nothing"))
+    redis_client.hset(f"rq:job:{meta_job}", "meta", pickle.dumps(_Payload(str(marker))))  # in its meta too
 
     run_worker()
 
