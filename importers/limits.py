@@ -6,8 +6,10 @@ million comments once became a 190 MB store with no word said. Past IMPORT_MAX_C
 IMPORT_MAX_BODY_KB (1,024 KB) is cut. Nothing is dropped silently: the item carries a note, and
 the job report lists each item whose comments were cut.
 
-The runner applies `ItemLimits` to every page of every source; a connector that pages an item's
-comments itself may also stop asking at `max_comments()` (JIRA does), which saves the requests.
+The runner applies `ItemLimits` to every page of every source. The connectors still read an item's
+comments to its end before the runner cuts them (bounded per request by importers/outbound.py, not
+per item); stopping the requests at `max_comments()` inside JIRA's and GitLab's comment paging is
+left to do.
 """
 from __future__ import annotations
 
