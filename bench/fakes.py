@@ -10,6 +10,7 @@ import json
 import subprocess
 import sys
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -85,9 +86,24 @@ def _serve(vendor: str, n: int, latency: float, projects: int) -> None:
         elif command == "latency":
             fake.latency = arg
             _answer(None)
+        elif command == "touch":  # edit `arg` items of the benchmark project, as its vendor shows an edit
+            _answer(_touch(fake, vendor, arg))
         else:
             break
     fake.stop()
+
+
+def _touch(fake, vendor: str, n: int) -> int:
+    """Edit n items of the benchmark project through the fake's own helper; how many it edited."""
+    project = PROJECTS[vendor]
+    if vendor == "jira":  # at 10,000 issues the generated `updated` times run years ahead: edit after them
+        latest = max(i["updated"] for i in fake.issues[project])
+        return len(fake.touch(n, project, at=max(latest, datetime.now(UTC)) + timedelta(minutes=1)))
+    if vendor == "github":
+        return len(fake.touch(project, n)[1])
+    if vendor == "gitlab":
+        return len(fake.touch(n, project))
+    return len(fake.touch(project, n))
 
 
 def _render_graphql(fake) -> None:
@@ -146,6 +162,10 @@ class FakeProcess:
 
     def reset(self) -> None:
         self._ask("reset")
+
+    def touch(self, n: int) -> int:
+        """Edit n items of the benchmark project (a catch-up run then has them to bring); how many were edited."""
+        return self._ask("touch", n)
 
     def set_latency(self, seconds: float) -> None:
         self.latency = seconds

@@ -100,8 +100,9 @@ def _cli(*args: str, env: dict[str, str]) -> str:
     return done.stdout
 
 
-def start_job(vendor: str, projects: list[str], env: dict[str, str]) -> str:
-    args = ["run", vendor, "--full"] + [a for p in projects for a in ("--project", p)]
+def start_job(vendor: str, projects: list[str], env: dict[str, str], full: bool = True) -> str:
+    """`cli.py run`: a full read, or (full=False) the default catch-up run after the last success."""
+    args = ["run", vendor] + (["--full"] if full else []) + [a for p in projects for a in ("--project", p)]
     return _cli(*args, env=env).strip().splitlines()[-1]
 
 

@@ -13,8 +13,9 @@ from hypothesis import strategies as st
 
 from importers.demo import DemoSource, parse_size
 from importers.errors import ConfigError
+from importers.jira.adf import adf_to_markdown
 from importers.jira.mapping import MAPPING_ERRORS
-from importers.jira.markup import adf_to_markdown, wiki_to_markdown
+from importers.jira.wiki import wiki_to_markdown
 from importers.model import Comment, Page, WorkItem
 from importers.ratelimit import wait_until
 from importers.urls import check_url

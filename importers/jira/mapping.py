@@ -6,15 +6,14 @@ can act on, so one odd issue never costs the rest of its page.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
 
 from ..model import Attachment, Comment, ItemFailure, Link, Person, Priority, Status, Visibility, WorkItem
-from .markup import adf_to_markdown, wiki_to_markdown
+from .adf import adf_to_markdown
 from .settings import (
     LINK_KIND_BY_PHRASE,
     PRIORITY_BY_NAME,
@@ -22,6 +21,7 @@ from .settings import (
     STATUS_BY_NAME,
     TYPE_BY_NAME,
 )
+from .wiki import wiki_to_markdown
 
 SOURCE = "jira"
 MAPPING_ERRORS = (ValidationError, KeyError, TypeError, ValueError, AttributeError, IndexError)
@@ -29,14 +29,27 @@ MAPPING_ERRORS = (ValidationError, KeyError, TypeError, ValueError, AttributeErr
 
 @dataclass(frozen=True)
 class Context:
-    """What the mapping needs beyond the issue: where links point and which body format."""
+    """What the mapping needs beyond the issue: where links point, which body format, and (wiki
+    markup) the display names of the people an issue names, for its mentions."""
 
     base_url: str
     cloud: bool
+    names: dict[str, str] = field(default_factory=dict)  # username, user key or account id -> display name
 
-    @property
-    def to_markdown(self) -> Callable[[Any], str]:
-        return adf_to_markdown if self.cloud else wiki_to_markdown
+    def to_markdown(self, body: Any) -> str:
+        """Cloud bodies are ADF (mentions carry their display name); Server's are wiki markup."""
+        return adf_to_markdown(body) if self.cloud else wiki_to_markdown(body, self.names)
+
+    def naming(self, users: list[Any]) -> Context:
+        """This context, with the display names of these raw JIRA users for wiki mentions."""
+        if self.cloud:
+            return self
+        names = dict(self.names)
+        for user in users:
+            if isinstance(user, dict) and user.get("displayName"):
+                names.update({str(user[k]): str(user["displayName"]) for k in ("name", "key", "accountId")
+                              if user.get(k)})
+        return replace(self, names=names)
 
 
 def _dict(value: Any, what: str) -> dict:
@@ -172,6 +185,11 @@ def map_issue(raw: Any, extra_comments: list, ctx: Context) -> tuple[WorkItem, l
     state, category = map_status(fields["status"])
     priority_name, priority = map_priority(fields.get("priority"))
     type_value, kind = map_type(fields.get("issuetype"))
+    embedded = fields.get("comment")
+    embedded = _list(_dict(embedded, "comment field").get("comments"), "comments") if embedded is not None else []
+    thread = embedded + list(extra_comments)
+    ctx = ctx.naming([fields.get("assignee"), fields.get("reporter")]
+                     + [c.get("author") for c in thread if isinstance(c, dict)])
     item = WorkItem(
         source=SOURCE,
         external_id=item_id,
@@ -200,9 +218,7 @@ def map_issue(raw: Any, extra_comments: list, ctx: Context) -> tuple[WorkItem, l
         visibility=visibility,
         visible_to=visible_to,
     )
-    embedded = fields.get("comment")
-    embedded = _list(_dict(embedded, "comment field").get("comments"), "comments") if embedded is not None else []
-    comments = [map_comment(c, item_id, ctx) for c in embedded + list(extra_comments)]
+    comments = [map_comment(c, item_id, ctx) for c in thread]
     return item, comments
 
 

@@ -659,8 +659,10 @@ class FakeJira(FakeServer):
         ids = {str(i) for i in (request.json() or {}).get("ids") or []}
         if len(ids) > 1000:
             return _error(400, "A maximum of 1000 IDs can be specified.")
-        values = [self._comment(c, issue, version) for issues in self.issues.values() for issue in issues
-                  if not issue.get("hidden") for c in issue["comments"] if c["id"] in ids]
+        where = self._memo.get("comments by id", lambda: {c["id"]: (c, issue) for issues in self.issues.values()
+                                                           for issue in issues for c in issue["comments"]})
+        values = [self._comment(c, issue, version) for c, issue in (where[i] for i in sorted(ids) if i in where)
+                  if not issue.get("hidden")]
         return Response(200, {"maxResults": len(values), "startAt": 0, "total": len(values), "isLast": True,
                               "values": values})
 
