@@ -69,6 +69,14 @@ STEP_HELP = {
          "**could not be reached**: check the address; a proxy or VPN is the usual cause.",
          "**not valid** (a URL or an instance name): the message names the field to correct."),
         {"pitch": "Using a real project", "pilot": "Troubleshooting", "migration": "Troubleshooting"}),
+    "map": StepHelp(
+        "A look at each status, priority, type and person of the project and what it becomes: a status keeps "
+        "its name as a workspace state by default, in the category the source gives it. Change any target; "
+        "a flagged value (its workflow is beyond the defaults) needs one before the import can start.",
+        ("**needs a target**: choose a state and its category, or a priority level, for each flagged value.",
+         "**confirm the merge**: two people with different emails would become one; tick the box if they are.",
+         "**Could not read the mapping**: the account may not see the project's settings; the message names why."),
+        {"pitch": "Steps", "pilot": "Mapping statuses and people", "migration": "Mapping statuses and people"}),
     "preview": StepHelp(
         "Nothing: the preview only reads. Check that statuses, assignees and dates look right; the "
         "estimated total says how long the import takes. A dry run checks every item without writing.",

@@ -11,19 +11,25 @@ from typing import Any
 import streamlit as st
 
 KEY = "wizard"
-STEPS = ("Choose source", "Configure", "Preview", "Start")
+STEPS = ("Choose source", "Configure", "Map", "Preview", "Start")
+CHOOSE, CONFIGURE, MAP, PREVIEW, START = range(1, len(STEPS) + 1)
 
 
 @dataclass
 class Wizard:
-    step: int = 1  # 1..4, index into STEPS + 1
+    step: int = 1  # 1..5, index into STEPS + 1
     source: str | None = None
     journey: str | None = None  # pitch / pilot / migration when arriving from a journey card
     config: dict[str, str] = field(default_factory=dict)  # what the user typed, secrets included
     account: str | None = None  # what the last successful connection test reached
     check_error: str | None = None
     saved_note: str | None = None
-    project: str | None = None
+    project: str | None = None  # the project previewed (one of `projects`)
+    projects: list[str] = field(default_factory=list)  # every project this run imports
+    mappings: dict[str, Any] = field(default_factory=dict)  # project -> jobs.mapping.Mapping, for mapping_key
+    mapping_key: tuple | None = None
+    mapping_errors: dict[str, str] = field(default_factory=dict)  # project -> why its mapping could not be read
+    merges_confirmed: bool = False  # people with different emails merged: said yes to in the Map step
     duplicates: str = "update"  # a re-run applies what changed; "skip" freezes the first import
     since: str | None = None  # ISO date, "only items updated since"
     preview: Any = None  # jobs.api.Preview for (source, project, since) of preview_key
@@ -55,12 +61,23 @@ class Wizard:
         if source != self.source:
             self.config, self.account, self.check_error, self.saved_note = {}, None, None, None
             self.project, self.preview, self.preview_key, self.preview_error = None, None, None, None
+            self.projects, self.mappings, self.mapping_key, self.mapping_errors = [], {}, None, {}
             self.dry_run_job = None
         self.source = source
         self.step = 2
 
     def forget_connection(self) -> None:
         self.account, self.preview, self.preview_key, self.preview_error = None, None, None, None
+        self.mapping_key = None
+
+    def blockers(self) -> list[str]:
+        """Why the import cannot start yet (the Map step's choices), one line each; empty when it can."""
+        found = [f"{project}: its mapping could not be read" for project in self.mapping_errors]
+        for project, mapping in self.mappings.items():
+            found += [f"{project}: {row.label or row.source} needs a target" for _, row in mapping.flagged()]
+            if mapping.merges_to_confirm() and not self.merges_confirmed:
+                found.append(f"{project}: confirm the merge of people with different emails")
+        return found
 
 
 def wizard() -> Wizard:
@@ -72,9 +89,14 @@ def wizard() -> Wizard:
 def reset() -> Wizard:
     """A fresh wizard: secrets, preview and choices forgotten."""
     st.session_state[KEY] = Wizard()
-    for name in [k for k in st.session_state if str(k).startswith("cred_")]:
-        del st.session_state[name]
+    forget_widgets("cred_", "map_")
     return st.session_state[KEY]
+
+
+def forget_widgets(*prefixes: str) -> None:
+    """Drop the widget state of keys starting with `prefixes` (a new form, a re-read mapping)."""
+    for name in [k for k in st.session_state if str(k).startswith(prefixes)]:
+        del st.session_state[name]
 
 
 def begin(journey: str | None, demo: bool) -> Wizard:

@@ -27,8 +27,8 @@ class Status(StrEnum):
 
     @property
     def label(self) -> str:
-        """How the category reads to a person ("In progress", not "in_progress")."""
-        return self.value.replace("_", " ").capitalize()
+        """How the category reads to a person ("In progress", not "in_progress"; "To do")."""
+        return "To do" if self is Status.TODO else self.value.replace("_", " ").capitalize()
 
 
 class Visibility(StrEnum):

@@ -167,6 +167,15 @@ class Mapping:
             row.category = (existing or category) if row.target else None
         return row
 
+    def use_label(self, kind: str, name: str) -> Row:
+        """A row for one of the project's labels as a status, priority or type (a workflow kept in labels that
+        the defaults do not know); it has no target until one is set."""
+        if name not in self.labels:
+            raise ConfigError(f"{self.source} project {self.project} has no label {name!r}")
+        return self.row(kind, label_key(name)) or self._add(kind, Row(source=label_key(name), label=name,
+                                                                        required=False, counted="sample",
+                                                                        items=self.label_counts.get(name)))
+
     def check_startable(self) -> None:
         """Raise ConfigError naming the first value an import cannot start with (see `flagged`)."""
         flagged = self.flagged()

@@ -98,7 +98,7 @@ class _Reader:
         if target is not None and (not isinstance(target, str) or not target.strip()):
             raise self.fail(line, f"{one} {value!r} has target {target!r}: give a name, or null for none")
         if row is None:  # a label of the project, used as a status, priority or type for the first time
-            row = mapping._add(kind, Row(source=value, label=value[6:], required=False, counted="file"))
+            row = mapping.use_label(kind, value[len("label:"):])
         getattr(self, kind)(mapping, row, entry, line)
 
     @staticmethod

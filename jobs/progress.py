@@ -120,6 +120,9 @@ def snapshot(engine: Engine, job_id: str) -> dict | None:
         "requested_by": job.requested_by,
         "parts": [
             {"project": p.project, "status": p.status, **{c: getattr(p, c) or 0 for c in COUNTERS + SWEEP_COUNTERS},
+             # comments read and written (the part's census, jobs/census.py)
+             "comments": int((p.census or {}).get("comments") or 0),
+             "comments_written": int((p.census or {}).get("comments_written") or 0),
              "error": p.error}
             for p in parts
         ],

@@ -271,7 +271,8 @@ class PartRunner:
                     counts=counts, failures=result.failures, fixed_ids=fixed, gaps=result.gaps, filled=filled,
                     notes=result.notes)
                 if counted is not None:
-                    census_store.advance(conn, r.job_id, r.project, counted, census.merge)
+                    census_store.advance(conn, r.job_id, r.project,
+                                         {**counted, "comments_written": result.comments_written}, census.merge)
                 return result
 
         result = self._in_store(transaction)  # retried whole, so it changes no state of ours before it commits

@@ -1,10 +1,10 @@
-"""Import wizard at /import: choose a source, configure and test it, preview, start."""
+"""Import wizard at /import: choose a source, configure and test it, map its values, preview, start."""
 from datetime import date
 
 import pandas as pd
 import streamlit as st
 
-from console import components, signin, state
+from console import components, mapping_step, signin, state
 from console import help as guides
 from importers import source_class
 from importers.errors import SourceError
@@ -214,13 +214,19 @@ def configure() -> None:
             st.error(f"Could not list projects: {form_words(str(exc))}")
         keys = [p.key for p in projects]
         names = {p.key: p.name for p in projects}
-        preferred = wizard.project or cls.default_project() or wizard.config.get("default_project")
+        preferred = wizard.projects or [p for p in [cls.default_project() or wizard.config.get("default_project")]
+                                        if p in keys] or keys[:1]
         if keys:
-            wizard.project = st.selectbox("Project", keys, index=keys.index(preferred) if preferred in keys else 0,
-                                          format_func=lambda k: f"{k}: {names.get(k, '')}".rstrip(": "),
-                                          key="project")
+            wizard.projects = st.multiselect("Projects", keys, default=[p for p in preferred if p in keys],
+                                             format_func=lambda k: f"{k}: {names.get(k, '')}".rstrip(": "),
+                                             key="projects", help="Several projects import in one run, each "
+                                                                  "with its own mapping and row in Progress")
         else:
-            wizard.project = st.text_input("Project key", value=preferred or "", key="project_typed") or None
+            typed = st.text_input("Project keys (comma-separated)", value=", ".join(wizard.projects),
+                                  key="project_typed")
+            wizard.projects = [p.strip() for p in typed.split(",") if p.strip()]
+        if wizard.project not in wizard.projects:
+            wizard.project = wizard.projects[0] if wizard.projects else None
         policies = {"update": "Apply changes to items already imported",
                     "skip": "Keep items already imported as they are (freeze)"}
         wizard.duplicates = st.radio("Items already in the workspace", list(policies), horizontal=True,
@@ -237,15 +243,61 @@ def configure() -> None:
     back, _, nxt = st.columns([1, 4, 1])
     if back.button("Back", icon=":material/arrow_back:", width="stretch"):
         go(1)
-    ready = wizard.connected and bool(wizard.project)
+    ready = wizard.connected and bool(wizard.projects)
     if nxt.button("Next", type="primary", disabled=not ready, icon=":material/arrow_forward:", width="stretch",
                   key="next_configure", help=None if ready else "Test the connection first"):
-        go(3)
+        go(state.MAP)
     with head:
         header(f"2. Configure {cls.label}", "configure", wizard.check_error)
 
 
-# -- 3. preview ----------------------------------------------------------------------------
+# -- 3. map --------------------------------------------------------------------------------
+def load_mappings() -> None:
+    """Each chosen project's mapping, read once per (source, projects, settings)."""
+    key = (wizard.source, tuple(wizard.projects), tuple(sorted(wizard.config.items())))
+    if wizard.mapping_key == key:
+        return
+    state.forget_widgets("map_")
+    wizard.mappings, wizard.mapping_errors, wizard.mapping_key, wizard.merges_confirmed = {}, {}, key, False
+    with st.spinner("Reading the source's statuses, priorities, types and people..."):
+        for project in wizard.projects:
+            try:
+                wizard.mappings[project] = api.mapping(wizard.source, project, wizard.config)
+            except SourceError as exc:
+                wizard.mapping_errors[project] = form_words(str(exc))
+
+
+def map_step() -> None:
+    load_mappings()
+    head = st.container()  # drawn last: its `?` knows this run's error
+    project = wizard.projects[0]
+    if len(wizard.projects) > 1:
+        project = st.radio("Project", wizard.projects, horizontal=True, key="map_project")
+    st.caption("Every status, priority, type and person of the project as the source names it, how many items "
+               "carry it, and what it becomes in the workspace. Change what you want: the mapping is saved with "
+               "the import and used again by later runs.")
+    error = wizard.mapping_errors.get(project)
+    if error:
+        st.error(f"Could not read the mapping: {error}", icon=":material/error:")
+        if st.button("Try again", icon=":material/refresh:", key="map_retry"):
+            wizard.mapping_key = None
+            st.rerun()
+    else:
+        mapping_step.draw(wizard.mappings[project], f"map_{project}")
+    confirmed = mapping_step.confirm_merges(wizard.mappings)
+    wizard.merges_confirmed = bool(confirmed)
+    blockers = wizard.blockers()
+    back, _, nxt = st.columns([1, 4, 1])
+    if back.button("Back", icon=":material/arrow_back:", width="stretch"):
+        go(state.CONFIGURE)
+    if nxt.button("Next", type="primary", disabled=bool(blockers), icon=":material/arrow_forward:", width="stretch",
+                  key="next_map", help=blockers[0] if blockers else None):
+        go(state.PREVIEW)
+    with head:
+        header(f"3. Map {source_class(wizard.source).label} values", "map", error)
+
+
+# -- 4. preview ----------------------------------------------------------------------------
 def load_preview() -> None:
     key = (wizard.source, wizard.project, wizard.since, tuple(sorted(wizard.config.items())))
     if wizard.preview_key == key and (wizard.preview is not None or wizard.preview_error):
@@ -284,9 +336,43 @@ def dry_run_status(job_id: str) -> None:
             st.dataframe(spreadsheet.safe_frame(pd.DataFrame(failures)), hide_index=True, width="stretch")
 
 
+def what_will_be_created() -> None:
+    """Counts and lists of what the import creates: from the dry run when one ended, else the preview's basis."""
+    mapping = wizard.mappings.get(wizard.project)
+    if mapping is None:
+        return
+    dry = None
+    if wizard.dry_run_job and api.status(wizard.dry_run_job)["status"] not in ("queued", "running"):
+        dry = api.job_forecast(wizard.dry_run_job).get(wizard.project)
+        for found in wizard.mappings.values():  # the Map step shows exact counts from now on
+            api.count_by_dry_run(found, wizard.dry_run_job)
+    forecast = dry or api.forecast(mapping, wizard.preview.estimated_total if wizard.preview else None)
+    summary = forecast.summary()
+    st.markdown("##### What will be created")
+    st.caption(f"Basis: {forecast.basis}. Nothing has been written.")
+    cols = st.columns(7)
+    for col, (label, value, note) in zip(cols, (
+            ("Items", summary["items"], None), ("Comments", summary["comments"], "counted by a dry run"),
+            ("Attachments", summary["attachments"], "counted by a dry run"),
+            ("People", summary["people"], f"{summary['people_new']:,} new, {summary['people_matched']:,} matched"),
+            ("Labels", summary["labels"], f"{summary['labels_new']:,} new"),
+            ("States", summary["states"], f"{summary['states_new']:,} new"),
+            ("Types", summary["types"], f"{summary['types_new']:,} new")), strict=True):
+        col.metric(label, "?" if value is None else f"{value:,}", help=note)
+    for label, rows in (("People", forecast.people), ("Labels", forecast.labels), ("States", forecast.states),
+                        ("Types", forecast.types)):
+        with st.expander(f"{label} ({len(rows):,})"):
+            st.dataframe(spreadsheet.safe_frame(pd.DataFrame(rows)), hide_index=True, width="stretch")
+
+
 def preview_step() -> None:
+    if len(wizard.projects) > 1:
+        picked = st.radio("Project", wizard.projects, horizontal=True, key="preview_project",
+                          index=wizard.projects.index(wizard.project) if wizard.project in wizard.projects else 0)
+        if picked != wizard.project:
+            wizard.project, wizard.preview_key = picked, None
     load_preview()
-    header(f"3. Preview {source_class(wizard.source).label} / {wizard.project}", "preview", wizard.preview_error)
+    header(f"4. Preview {source_class(wizard.source).label} / {wizard.project}", "preview", wizard.preview_error)
     if wizard.preview_error:
         st.error(f"Preview failed: {wizard.preview_error}", icon=":material/error:")
         if st.button("Try again", icon=":material/refresh:"):
@@ -317,35 +403,43 @@ def preview_step() -> None:
                     icon=":material/info:")
         if not result.items:
             st.warning("The source returned no items for this project (and date filter).")
+        what_will_be_created()
         with st.expander("Dry run: check the whole import without writing anything"):
             st.caption("Reads every item and validates it, then reports what the import would create, update, "
                        "skip or fail. Needs a running worker.")
             if st.button("Start dry run", icon=":material/fact_check:", key="dry_run"):
                 try:
                     wizard.dry_run_job = api.start_import(
-                        wizard.source, [wizard.project], config=wizard.config, duplicates=wizard.duplicates,
-                        since=wizard.since, dry_run=True, requested_by=signin.current_user() or "console")
+                        wizard.source, wizard.projects, config=wizard.config, duplicates=wizard.duplicates,
+                        since=wizard.since, dry_run=True, requested_by=signin.current_user() or "console",
+                        mappings=wizard.mappings)
                 except SourceError as exc:
                     st.error(str(exc))
             if wizard.dry_run_job:
                 dry_run_status(wizard.dry_run_job)
     back, _, nxt = st.columns([1, 4, 1])
     if back.button("Back", icon=":material/arrow_back:", width="stretch"):
-        go(2)
+        go(state.MAP)
     if nxt.button("Next", type="primary", disabled=wizard.preview is None, icon=":material/arrow_forward:",
                   width="stretch", key="next_preview"):
-        go(4)
+        go(state.START)
 
 
-# -- 4. start ------------------------------------------------------------------------------
+# -- 5. start ------------------------------------------------------------------------------
 def start_step() -> None:
-    header("4. Start the import", "start")
+    header("5. Start the import", "start")
     cls = source_class(wizard.source)
     total = wizard.size
     since = None if wizard.since else api.incremental_since(wizard.source, [wizard.project])[wizard.project]
+    blockers = wizard.blockers()
     with st.container(border=True):
-        st.markdown("**Ready to import**")
-        st.text(f"Source: {cls.label}    Project: {wizard.project}")
+        st.markdown("**Ready to import**" if not blockers else "**Not ready yet**")
+        st.text(f"Source: {cls.label}    Project{'s' if len(wizard.projects) > 1 else ''}: "
+                f"{', '.join(wizard.projects)}")
+        changed = {p: sum(r.changed for kind in ("statuses", "priorities", "types", "people") for r in m.rows(kind))
+                   for p, m in wizard.mappings.items()}
+        st.text("Mapping: " + "; ".join(f"{p}: {n} value(s) changed from the defaults" for p, n in changed.items())
+                + " (saved with the import, used again by later runs)")
         st.text(f"Items: about {total:,}" if total is not None else "Items: unknown until the import has read them")
         st.text("Existing items: " + ("skipped" if wizard.duplicates == "skip" else "updated"))
         if wizard.since:
@@ -366,15 +460,17 @@ def start_step() -> None:
     if total and total > guides.PILOT_MAX:
         st.caption("Large imports run in batches that are committed as they go: you can leave this page, "
                    "and a crashed worker resumes where it stopped.")
+    for blocker in blockers:
+        st.error(f"Go back to step 3 (Map): {blocker}.", icon=":material/flag:")
     back, _, go_col = st.columns([1, 3, 2])
     if back.button("Back", icon=":material/arrow_back:", width="stretch"):
-        go(3)
+        go(state.PREVIEW)
     if go_col.button("Start import", type="primary", icon=":material/rocket_launch:", width="stretch",
-                     key="start_import"):
+                     key="start_import", disabled=bool(blockers)):
         try:
-            job_id = api.start_import(wizard.source, [wizard.project], config=wizard.config,
+            job_id = api.start_import(wizard.source, wizard.projects, config=wizard.config,
                                       duplicates=wizard.duplicates, since=wizard.since, incremental=not full,
-                                      requested_by=signin.current_user() or "console")
+                                      requested_by=signin.current_user() or "console", mappings=wizard.mappings)
         except SourceError as exc:
             st.error(f"The import could not start: {form_words(str(exc))}")
             return
@@ -383,11 +479,13 @@ def start_step() -> None:
         st.switch_page("pages/progress.py", query_params={"job": job_id})
 
 
-if wizard.step == 1 or not wizard.source:
+if wizard.step == state.CHOOSE or not wizard.source:
     choose_source()
-elif wizard.step == 2:
+elif wizard.step == state.CONFIGURE:
     configure()
-elif wizard.step == 3:
+elif wizard.step == state.MAP:
+    map_step()
+elif wizard.step == state.PREVIEW:
     preview_step()
 else:
     start_step()

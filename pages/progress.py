@@ -149,7 +149,22 @@ def live_view(doc: dict) -> None:
         st.info("Waiting for a worker to pick the import up. If this lasts, start one with "
                 "`python cli.py worker` (./start.sh starts one).", icon=":material/schedule:")
     counters(doc)
+    projects(doc)
     throughput_chart(record_sample(doc), doc["status"] not in FINISHED)
+
+
+def projects(doc: dict) -> None:
+    """One row a project of a several-project import: read, written and failed against the source's count."""
+    if len(doc["parts"]) < 2:
+        return
+    st.markdown("**Projects**")
+    parts = pd.DataFrame([{**p, "status": components.job_state_label(p["status"])} for p in doc["parts"]])
+    st.dataframe(spreadsheet.safe_frame(parts), hide_index=True, width="stretch",
+                 column_config={**components.COUNT_COLUMNS, "total": st.column_config.NumberColumn(
+                     "at the source", format="localized", width="small"),
+                     "comments": st.column_config.NumberColumn("comments read", format="localized", width="small"),
+                     "comments_written": st.column_config.NumberColumn("comments written", format="localized",
+                                                                       width="small")})
 
 
 started_running = doc["status"] not in FINISHED
@@ -232,8 +247,13 @@ if not doc["dry_run"] and state != "undone" and doc["created"]:
             except SourceError as exc:
                 st.error(str(exc))
 
-if len(doc["parts"]) > 1:
-    st.subheader("Projects")
-    parts = pd.DataFrame([{**p, "status": components.job_state_label(p["status"])} for p in doc["parts"]])
-    st.dataframe(spreadsheet.safe_frame(parts), hide_index=True, width="stretch",
-                 column_config=components.COUNT_COLUMNS)
+projects(doc)
+used = api.job_mappings(job_id)
+if used:
+    with st.expander("The mapping this import used"):
+        for project, mapping in used.items():
+            st.caption(f"{project}: each source value and its target (saved for the project's later runs)")
+            st.dataframe(spreadsheet.safe_frame(pd.DataFrame(
+                [{"kind": kind, "at the source": r.label, "target": r.target, "category": r.category,
+                  "items": r.items} for kind in ("statuses", "priorities", "types", "people")
+                 for r in mapping.rows(kind)])), hide_index=True, width="stretch")

@@ -108,7 +108,8 @@ def test_demo_path_goes_through_every_step_to_the_progress_view():
     assert any(t.startswith("Account reached: demo workspace") for t in texts(at, "text"))
     assert not any(t.key.endswith("_custom") for t in at.text_input)  # Small chosen: no custom-size field
     at.button(key="next_configure").click().run()
-    assert "3. Preview Demo / ACME" in texts(at, "subheader")
+    at.button(key="next_map").click().run()
+    assert "4. Preview Demo / ACME" in texts(at, "subheader")
     frame = at.dataframe[0].value
     assert len(frame) >= 10
     assert list(frame.columns) == ["key", "title", "status", "category", "assignee", "created", "updated"]
@@ -117,7 +118,7 @@ def test_demo_path_goes_through_every_step_to_the_progress_view():
     assert not any("_" in s for s in frame["category"])  # "In progress", never in_progress
     assert "50" in texts(at, "metric")  # estimated total
     at.button(key="next_preview").click().run()
-    assert "4. Start the import" in texts(at, "subheader")
+    assert "5. Start the import" in texts(at, "subheader")
     assert any("never imported before" in t for t in texts(at, "text"))
     at.button(key="start_import").click().run()
     assert not at.exception
@@ -173,6 +174,7 @@ def test_a_repeated_import_says_it_is_incremental_and_since_when(run_import):
     run_import("demo", ["ACME"], config={"size": "20"})
     at = open_demo_wizard()
     at.button(key="next_configure").click().run()
+    at.button(key="next_map").click().run()
     at.button(key="next_preview").click().run()
     info = " ".join(texts(at, "info"))
     assert "this run is incremental" in info and "updated since 2025-01-" in info
@@ -186,6 +188,7 @@ def test_dry_run_and_only_since_controls_exist_on_the_way():
     assert at.date_input(key="since").value is not None
     at.checkbox(key="use_since").uncheck().run()
     at.button(key="next_configure").click().run()
+    at.button(key="next_map").click().run()
     assert any("Dry run" in e.label for e in at.expander)
 
 
@@ -220,6 +223,7 @@ def test_help_panel_is_about_the_step_and_the_error_met_there():
     assert "The error you met here" in help_texts(at)
     at = open_demo_wizard()
     at.button(key="next_configure").click().run()
+    at.button(key="next_map").click().run()
     assert "the preview only reads" in help_texts(at)
 
 
@@ -255,6 +259,7 @@ def test_dry_run_checks_everything_and_writes_nothing(run_worker):
 
     at = open_demo_wizard()
     at.button(key="next_configure").click().run()
+    at.button(key="next_map").click().run()
     at.button(key="dry_run").click().run()
     run_worker()
     at.run()

@@ -85,7 +85,9 @@ def start_demo_import(console, size: int, shots: str | None = None) -> str:
     console.settle()
     expect(console.page.get_by_text(f"Account reached: demo workspace ({size:,} items")).to_be_visible()
     click(console, "Next")
-    expect(console.page.get_by_role("heading", name="3. Preview Demo / ACME")).to_be_visible()
+    expect(console.page.get_by_role("heading", name="3. Map Demo values")).to_be_visible()
+    click(console, "Next")
+    expect(console.page.get_by_role("heading", name="4. Preview Demo / ACME")).to_be_visible()
     if shots:  # the help panel, with the guide that fits this size highlighted
         button = console.page.get_by_test_id("stPopoverButton").first
         recommended = console.page.get_by_test_id("stPopoverBody").get_by_text(
@@ -101,7 +103,7 @@ def start_demo_import(console, size: int, shots: str | None = None) -> str:
         console.page.keyboard.press("Escape")
         console.settle()
     click(console, "Next")
-    expect(console.page.get_by_role("heading", name="4. Start the import")).to_be_visible()
+    expect(console.page.get_by_role("heading", name="5. Start the import")).to_be_visible()
     click(console, "Start import")
     return job_id_from_url(console)
 
@@ -131,13 +133,15 @@ def test_complete_jira_import(console, fake_jira, stack):
     expect(page.get_by_text("Account reached: Alice Admin")).to_be_visible()
     assert field(console, "API token").input_value() == ""  # never echoed back
     click(console, "Next")
-    expect(page.get_by_text("3. Preview JIRA / ACME")).to_be_visible()
+    expect(page.get_by_role("heading", name="3. Map JIRA values")).to_be_visible()
+    click(console, "Next")
+    expect(page.get_by_text("4. Preview JIRA / ACME")).to_be_visible()
     expect(page.locator("[data-testid='stDataFrame']").first).to_be_visible()
     assert metric(console, "Estimated total") == 120
     assert_no_secret(console, CLOUD_AUTH[1])
     console.screenshot("jira-preview")
     click(console, "Next")
-    expect(page.get_by_role("heading", name="4. Start the import")).to_be_visible()
+    expect(page.get_by_role("heading", name="5. Start the import")).to_be_visible()
     click(console, "Start import")
     job_id = job_id_from_url(console)
     outcome = wait_for_end(console)
@@ -170,7 +174,7 @@ def test_failed_authentication_stops_before_preview(console, fake_jira):
     error = page.locator("[data-testid='stAlertContentError']").first
     expect(error).to_contain_text("Connection failed")
     expect(page.get_by_role("button", name="Next")).to_be_disabled()
-    expect(page.get_by_role("heading", name=re.compile(r"^3\. Preview"))).to_have_count(0)
+    expect(page.get_by_role("heading", name=re.compile(r"^[34]\. (Map|Preview)"))).to_have_count(0)
     assert field(console, "API token").input_value() == ""
     expect(error).to_contain_text('"API token"')  # the field the user typed into, not JIRA_API_TOKEN
     expect(error).not_to_contain_text("JIRA_API_TOKEN")

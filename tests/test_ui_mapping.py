@@ -1,0 +1,110 @@
+"""The wizard's Map step in AppTest (issue 14): every value with its count and target, a changed target that reaches the
+Workspace, a flagged value that blocks Next and Start, the saved mapping coming back on a re-run, the confirmation a
+merge of two different emails asks for, and several projects in one run with a row each in Progress."""
+from __future__ import annotations
+
+from jobs import api
+from store import queries
+from tests.fakes.servicenow import FakeServiceNow
+from tests.test_ui_wizard import field, job_in_url, open_configure, open_demo_wizard, press_test_connection, texts
+
+IN_REVIEW = 4  # the demo's statuses, in its table's order: Backlog, Selected for Development, To Do, In Progress, ...
+
+
+def to_map_step(at):
+    at.button(key="next_configure").click().run()
+    assert not at.exception
+    assert "3. Map Demo values" in texts(at, "subheader")
+    return at
+
+
+def row_texts(at) -> list[str]:
+    return texts(at, "text")
+
+
+def test_the_map_step_lists_each_value_and_a_changed_target_reaches_the_workspace(run_worker, engine):
+    at = to_map_step(open_demo_wizard())
+    shown = row_texts(at)
+    for value in ("Backlog", "In Review", "Won't Do", "Highest", "Ada Lovelace <ada@acme.example>"):
+        assert value in shown  # the source's own names, as text
+    state = at.selectbox(key=f"map_ACME_statuses_{IN_REVIEW}_state")
+    assert state.value == "In Review"  # by default a status becomes a state of its own name
+    state.set_value("In Progress").run()
+    assert "In progress" in row_texts(at)  # an existing state: its category follows, nothing to choose
+    at.button(key="next_map").click().run()
+    assert "4. Preview Demo / ACME" in texts(at, "subheader")
+    assert any(m.startswith("##### What will be created") for m in texts(at, "markdown"))
+    at.button(key="next_preview").click().run()
+    at.button(key="start_import").click().run()
+    job = job_in_url(at)
+    run_worker()
+    doc = api.status(job)
+    assert doc["created"] == doc["processed"] - doc["failed"] > 40
+    states = {r["state"] for r in queries.items(engine, source="demo", limit=100)}
+    assert "In Review" not in states and "In Progress" in states
+    assert api.job_mappings(job)["ACME"].row("statuses", "In Review").target == "In Progress"  # kept with the job
+
+
+def test_the_saved_mapping_comes_back_on_a_rerun(run_import):
+    steered = api.mapping("demo", "ACME", {"size": "small"})
+    steered.set_target("statuses", "In Review", "Code review", "in_progress")
+    run_import("demo", ["ACME"], config={"size": "small"}, mappings={"ACME": steered})
+    at = to_map_step(open_demo_wizard())
+    assert at.selectbox(key=f"map_ACME_statuses_{IN_REVIEW}_state").value == "Code review"
+
+
+def test_a_merge_of_two_different_emails_asks_first():
+    at = to_map_step(open_demo_wizard())
+    grace = next(s for s in at.selectbox
+                 if s.key.startswith("map_ACME_people_") and s.value == "email:grace@acme.example")
+    grace.set_value("email:ada@acme.example").run()
+    assert any("would be merged although their emails differ" in w for w in texts(at, "warning"))
+    assert at.button(key="next_map").disabled
+    at.checkbox(key="map_confirm_merges").check().run()
+    assert not at.button(key="next_map").disabled
+
+
+def test_a_flagged_value_blocks_next_and_start_until_it_has_a_target():
+    with FakeServiceNow(sizes={"incident": 30}, custom_states={"incident": {"9": "Awaiting Vendor"}}) as fake:
+        at = open_configure("servicenow")
+        field(at, "servicenow_instance").input(fake.url)
+        field(at, "servicenow_username").input(fake.username)
+        field(at, "servicenow_password").input(fake.password)
+        press_test_connection(at)
+        at.button(key="next_configure").click().run()
+        assert not at.exception
+        warning = " ".join(texts(at, "warning"))
+        assert "1 value(s) need a target" in warning and "Awaiting Vendor (9)" in warning
+        assert at.button(key="next_map").disabled
+        wizard = at.session_state["wizard"]
+        wizard.step = 5  # even reached some other way, Start stays closed
+        at.run()
+        assert at.button(key="start_import").disabled
+        assert any("Awaiting Vendor (9) needs a target" in e for e in texts(at, "error"))
+        wizard.step = 3
+        at.run()
+        flagged = next(i for i, r in enumerate(wizard.mappings["incident"].statuses) if r.source == "Awaiting Vendor")
+        at.selectbox(key=f"map_incident_statuses_{flagged}_category").set_value("in_progress").run()
+        assert not at.button(key="next_map").disabled
+        assert not any("need a target" in w for w in texts(at, "warning"))
+
+
+def test_several_projects_in_one_run_each_with_its_row_in_progress(run_worker):
+    at = open_demo_wizard()
+    at.multiselect(key="projects").set_value(["ACME", "OPS"]).run()
+    to_map_step(at)
+    assert at.radio(key="map_project").options == ["ACME", "OPS"]
+    at.radio(key="map_project").set_value("OPS").run()
+    assert at.selectbox(key=f"map_OPS_statuses_{IN_REVIEW}_state").value == "In Review"
+    at.button(key="next_map").click().run()
+    at.button(key="next_preview").click().run()
+    assert any("Projects: ACME, OPS" in t for t in texts(at, "text"))
+    at.button(key="start_import").click().run()
+    job = job_in_url(at)
+    run_worker()
+    doc = api.status(job)
+    assert [p["project"] for p in doc["parts"]] == ["ACME", "OPS"]
+    assert all(p["processed"] == 50 and p["comments"] > 0 for p in doc["parts"])
+    at.run()
+    table = next(d.value for d in at.dataframe if "comments_written" in d.value.columns)
+    assert list(table["project"]) == ["ACME", "OPS"]
