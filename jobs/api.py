@@ -157,7 +157,9 @@ class Preview:
 
 
 def preview(source: str, project: str | None = None, config: dict[str, str] | None = None, limit: int = 20,
-            since: str | datetime | None = None) -> Preview:
+            since: str | datetime | None = None, mapping: Mapping | None = None) -> Preview:
+    """Sample items as the import would file them: through `mapping`, else the project's saved mapping, else
+    the connector's defaults. Writes nothing."""
     started = time.perf_counter()
     with _connected(source, config) as src:
         project = project or src.default_project() or _first_project(src)
@@ -166,6 +168,10 @@ def preview(source: str, project: str | None = None, config: dict[str, str] | No
         total = src.estimate(project, when)
         internal = src.internal_counts(project, when)
     engine = engine_for()
+    saved = mapping_store.load(engine, source, project) if mapping is None else None
+    steer = mapping or (Mapping.from_rules(saved) if saved else None)
+    if steer is not None:
+        items = [steer.apply(item) for item in items]
     with engine.connect() as conn:
         ids = [i.external_id for i in items]
         live = soft_delete.visible(work_items)

@@ -299,13 +299,16 @@ def map_step() -> None:
 
 # -- 4. preview ----------------------------------------------------------------------------
 def load_preview() -> None:
-    key = (wizard.source, wizard.project, wizard.since, tuple(sorted(wizard.config.items())))
+    mapping = wizard.mappings.get(wizard.project)
+    key = (wizard.source, wizard.project, wizard.since, tuple(sorted(wizard.config.items())),
+           mapping.fingerprint() if mapping else None)
     if wizard.preview_key == key and (wizard.preview is not None or wizard.preview_error):
         return
     wizard.preview, wizard.preview_error, wizard.preview_key = None, None, key
     with st.spinner("Loading a preview from the source..."):
         try:
-            wizard.preview = api.preview(wizard.source, wizard.project, wizard.config, limit=20, since=wizard.since)
+            wizard.preview = api.preview(wizard.source, wizard.project, wizard.config, limit=20, since=wizard.since,
+                                         mapping=mapping)
         except SourceError as exc:
             wizard.preview_error = form_words(str(exc))
 

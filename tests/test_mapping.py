@@ -72,6 +72,8 @@ def test_cli_mapping_file_round_trips_and_steers_the_import(cli, run_worker, eng
     assert states["Parked"] == "backlog" and states["In Progress"] == "in_progress"
     assert "Grace Hopper" not in {r["assignee"] for r in rows}
     assert {r["priority"] for r in rows} <= {"high", "medium", "low", "none"}  # no "urgent" left
+    sample = json.loads(cli("preview", "demo", "--project", "ACME", "--json").stdout)["items"]
+    assert "In Review" not in {i["state"] for i in sample}  # the preview files items by the saved mapping too
     again = json.loads(cli("mapping", "show", "demo", "--project", "ACME", "--size", "60", "--json").stdout)
     assert _targets(again)["statuses"]["Backlog"] == ("Parked", "backlog")  # saved, and reused by the next run
     assert _targets(again)["people"] == {e["source"]: (e["target"], None) for e in data["people"]}
@@ -170,3 +172,23 @@ def test_values_the_tables_cannot_place_block_the_start_until_they_have_a_target
     assert doc["status"] in ("succeeded", "partial")
     rows = queries.items(engine, source="servicenow", state="Awaiting Vendor", limit=1000)
     assert rows and {r["status"] for r in rows} == {"in_progress"}
+
+
+def test_a_dry_run_says_exactly_what_will_be_created_and_writes_nothing(run_import, engine, cli):
+    run_import("demo", ["OPS"], config=SIZE)  # the demo's people are in the workspace already
+    steered = api.mapping("demo", "ACME", SIZE)
+    steered.set_target("statuses", "Backlog", "Parked", "backlog")
+    doc = run_import("demo", ["ACME"], config=SIZE, dry_run=True, mappings={"ACME": steered})
+    forecast = api.job_forecast(doc["job_id"])["ACME"]
+    summary = forecast.summary()
+    assert (summary["items"], summary["people_new"]) == (57, 0) and summary["comments"] > 0
+    assert summary["people_matched"] == summary["people"] > 10  # matched by email to the people OPS brought
+    states = {s["name"]: s for s in forecast.states}
+    assert states["Parked"] == {"name": "Parked", "category": "backlog", "items": states["Parked"]["items"],
+                                "new": True} and "Backlog" not in states  # states are a project's: all new here
+    assert queries.items(engine, source="demo", project="ACME") == []  # nothing written
+    status = cli("status", doc["job_id"])
+    assert "will create (the dry run (every item read)): 57 items" in status.stdout
+    counted = api.count_by_dry_run(api.mapping("demo", "ACME", SIZE), doc["job_id"])
+    assert counted.row("statuses", "Backlog").counted == "dry run"
+    assert sum(r.items or 0 for r in counted.statuses if not r.is_label) == 57

@@ -33,6 +33,8 @@ def test_the_map_step_lists_each_value_and_a_changed_target_reaches_the_workspac
     assert "In progress" in row_texts(at)  # an existing state: its category follows, nothing to choose
     at.button(key="next_map").click().run()
     assert "4. Preview Demo / ACME" in texts(at, "subheader")
+    sample = at.dataframe[0].value
+    assert "In Review" not in set(sample["status"]) and "In Progress" in set(sample["status"])  # as mapped
     assert any(m.startswith("##### What will be created") for m in texts(at, "markdown"))
     at.button(key="next_preview").click().run()
     at.button(key="start_import").click().run()
