@@ -40,7 +40,7 @@ ONE = {"statuses": "status", "priorities": "priority", "types": "type", "people"
 # what a state can be filed under (MOVED marks an original left behind by a move: no mapping's to choose)
 CATEGORIES = tuple(s.value for s in (Status.BACKLOG, Status.TODO, Status.IN_PROGRESS, Status.DONE, Status.CANCELLED))
 LEVELS = tuple(p.value for p in Priority)
-SAMPLE_SIZE = 200  # items read to count what the vendor does not count
+SAMPLE_SIZE = 100  # items read to count what the vendor does not count: one request on every connector
 
 
 @dataclass
