@@ -45,6 +45,8 @@ def test_the_map_step_lists_each_value_and_a_changed_target_reaches_the_workspac
     states = {r["state"] for r in queries.items(engine, source="demo", limit=100)}
     assert "In Review" not in states and "In Progress" in states
     assert api.job_mappings(job)["ACME"].row("statuses", "In Review").target == "In Progress"  # kept with the job
+    at.run()  # the job's page shows the mapping it ran with
+    assert any(e.label == "The mapping this import used" for e in at.expander)
 
 
 def test_the_saved_mapping_comes_back_on_a_rerun(run_import):
