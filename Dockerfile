@@ -24,7 +24,10 @@ COPY requirements.txt .
 RUN pip install -r requirements.txt
 
 COPY --chown=root:root . .
-RUN mkdir -p data && chown acgs2:acgs2 data && chmod 700 data
+# Compiled once here: the code is read-only to the process, so without this every `worker` and every
+# command would compile our ~100 modules again at start (a quarter of a second of CPU each time).
+RUN python -m compileall -q . \
+    && mkdir -p data && chown acgs2:acgs2 data && chmod 700 data
 
 COPY --chmod=755 <<'EOF_ENTRYPOINT' /usr/local/bin/acgs2
 #!/bin/sh

@@ -15,7 +15,6 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from psycopg.types.json import Json
 from sqlalchemy import JSON, Connection, Table, and_, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -71,6 +70,8 @@ def _insert_new(conn: Connection, table: Table, rows: list[dict]) -> None:
     if conn.dialect.name != "postgresql":
         _insert_new_sqlite(conn, table, rows)
         return
+    from psycopg.types.json import Json  # PostgreSQL only: SQLite stores never load the driver
+
     columns = list(rows[0])
     names = ", ".join(f'"{c}"' for c in columns)
     json_columns = {i for i, c in enumerate(columns) if isinstance(table.c[c].type, JSON)}
