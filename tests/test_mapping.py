@@ -157,6 +157,21 @@ def test_a_rerun_without_a_mapping_reuses_the_saved_one(run_import, engine):
     assert "Dropped" in states and "Won't Do" not in states
 
 
+def test_a_schedule_runs_with_the_mapping_saved_for_its_project(run_worker, engine):
+    from jobs import tasks
+
+    steered = api.mapping("demo", "OPS")
+    steered.set_target("statuses", "Won't Do", "Dropped", "cancelled")
+    api.save_mapping(steered)  # as `mapping import` or a wizard run leaves it
+    schedule_id = api.schedule("demo", ["OPS"], 2)
+    job_id = tasks.run_schedule(schedule_id)  # what the worker runs when the scheduled time comes
+    run_worker()
+    assert api.status(job_id)["status"] in ("succeeded", "partial")
+    assert api.job_mappings(job_id)["OPS"].row("statuses", "Won't Do").target == "Dropped"  # kept with the job
+    states = {r["state"] for r in queries.items(engine, source="demo", project="OPS", limit=1000)}
+    assert "Dropped" in states and "Won't Do" not in states
+
+
 def test_values_the_tables_cannot_place_block_the_start_until_they_have_a_target(run_import, engine):
     from tests.fakes.servicenow import FakeServiceNow
 
