@@ -158,14 +158,18 @@ class Source(ABC):
         for page in self.read(project):
             yield [i.external_id for i in page.items] + [f.external_id for f in page.failures]
 
-    def follow_moves(self, project: str, external_ids: list[str]) -> Iterator[Page]:
+    def follow_moves(self, project: str, external_ids: list[str],
+                     keys: Mapping[str, str] | None = None) -> Iterator[Page]:
         """Re-read the items of `external_ids` (stored under `project`, missing from its id
-        listing) that still exist elsewhere at the source, as pages like `read` yields.
+        listing) that still exist elsewhere at the source, as pages like `read` yields. `keys`
+        gives each id's stored key, for sources that can look an item up only by key.
 
         An item yielded here is written as usual (key and project follow the move: a JIRA issue
         moved to OPS keeps its id, so it is yielded with its new key and project; a transferred
-        GitHub issue is followed to its new repository). Ids not yielded are soft-deleted. The
-        default yields nothing: every missing id is a deletion. Pages' cursors are ignored."""
+        GitHub issue is a new issue of its new repository, yielded with `moved_from_id` set to the
+        old id, and the store re-keys the one item). Ids not yielded, as an item's id or its
+        `moved_from_id`, are soft-deleted. The default yields nothing: every missing id is a
+        deletion. Pages' cursors are ignored."""
         return iter(())
 
     def recheck_comments(self, project: str, comment_ids: list[str]) -> Iterator[Page] | None:

@@ -206,6 +206,11 @@ class WorkItem(_Model):
     # nor as deleted. Sources whose moves keep the id (JIRA) leave it None: the one item's key
     # and project simply follow the move.
     moved_to_id: str | None = None
+    # The external id this item was stored under before a move that gave it a new one and left no
+    # original behind (a transferred GitHub issue is a new issue of the target repository and the
+    # old one answers 301). The writer re-keys the stored item instead of storing a second one;
+    # not part of the item's content (it says how it was found, not what it is).
+    moved_from_id: str | None = None
 
     @field_validator("created_at", "updated_at", "closed_at")
     @classmethod

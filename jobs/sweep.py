@@ -6,14 +6,15 @@ source's id listing (`Source.item_ids`, the cheapest complete route each API has
 
 1. listed ids that are not live in the store (missed by a since-query's precision, revived at the
    source, or failed in an earlier run) are read with `Source.fetch` and written;
-2. live stored ids the listing lacks are offered to `Source.follow_moves`: what it re-reads was
-   moved (its key and project follow), the rest is soft-deleted with its comments; stored items
+2. live stored ids the listing lacks are offered to `Source.follow_moves` with their stored keys:
+   what it re-reads was moved (its key and project follow; under a new id, as a GitHub transfer,
+   the writer re-keys the one item), the rest is soft-deleted with its comments; stored items
    whose parent or links name a deleted one are re-read (`Source.fetch`), since a source drops
    such a reference without marking the referring item changed;
 3. stored comments of items this run did not rewrite are re-checked where the source can
-   (`Source.recheck_comments`, JIRA's `POST /comment/list`): gone ones are soft-deleted, edited
-   ones updated. Items re-read with their whole comment list were already reconciled by the
-   writer (`Page.comments_complete`).
+   (`Source.recheck_comments`: JIRA's `POST /comment/list`, GitHub's and GitLab's listings):
+   gone ones are soft-deleted, edited ones updated. Items re-read with their whole comment list
+   were already reconciled by the writer (`Page.comments_complete`).
 
 Knows neither RQ nor Streamlit: the runner hands it the part's own commit, so everything it writes
 goes through the writer under the part's lease, and it is idempotent, so a resumed part simply
@@ -75,7 +76,8 @@ class DeletionSweep:
             result.fetched = self._write(self.source.fetch(self.project, new))[0]
         missing = sorted(live - present)
         if missing:
-            written, seen = self._write(self.source.follow_moves(self.project, missing))
+            keys = self._keys(missing)
+            written, seen = self._write(self.source.follow_moves(self.project, missing, keys))
             result.moved = written
             gone = [eid for eid in missing if eid not in seen]
             if gone:
@@ -92,6 +94,7 @@ class DeletionSweep:
             for page in batch:
                 page.cursor = None  # a sweep never moves the part's read position
                 seen.update(i.external_id for i in page.items)
+                seen.update(i.moved_from_id for i in page.items if i.moved_from_id)  # followed under a new id
                 seen.update(f.external_id for f in page.failures)
             outcome = self.hooks.write(batch)
             written += outcome.created + outcome.updated
@@ -102,6 +105,16 @@ class DeletionSweep:
             return set(conn.execute(select(work_items.c.external_id).where(and_(
                 work_items.c.source == self.source_name, work_items.c.project == self.project,
                 work_items.c.deleted_at.is_(None)))).scalars())
+
+    def _keys(self, external_ids: list[str]) -> dict[str, str]:
+        """external id -> stored key, for sources that find a moved item by its old key (GitHub)."""
+        found: dict[str, str] = {}
+        with self.engine.connect() as conn:
+            for start in range(0, len(external_ids), RECHECK_CHUNK):
+                found.update(conn.execute(select(work_items.c.external_id, work_items.c.key).where(and_(
+                    work_items.c.source == self.source_name,
+                    work_items.c.external_id.in_(external_ids[start:start + RECHECK_CHUNK])))).tuples().all())
+        return found
 
     def _referring_to(self, gone: set[str]) -> dict[str, list[str]]:
         """project -> live items of this source whose parent or a link names one of `gone`."""

@@ -107,8 +107,27 @@ def _insert_new_sqlite(conn: Connection, table: Table, rows: list[dict]) -> None
                          "ON CONFLICT (source, external_id) DO NOTHING", values)
 
 
-def _hash(model) -> str:
-    return hashlib.blake2b(model.model_dump_json().encode(), digest_size=16).hexdigest()
+def _hash(item: WorkItem) -> str:
+    return hashlib.blake2b(item.model_dump_json(exclude={"moved_from_id"}).encode(), digest_size=16).hexdigest()
+
+
+def _follow_new_ids(conn: Connection, source: str, items: Iterable[WorkItem]) -> None:
+    """Re-key stored items that a move gave a new external id (`WorkItem.moved_from_id`), so the
+    move stays one item: the stored row takes the new id, or, where the new id was stored already
+    (another project's read met it first), hands its comments to that row and goes."""
+    moves = {item.moved_from_id: item.external_id for item in items
+             if item.moved_from_id and item.moved_from_id != item.external_id}
+    if not moves:
+        return
+    stored = _existing(conn, work_items, source, sorted({*moves, *moves.values()}))
+    for old, new in moves.items():
+        if old not in stored:
+            continue
+        if new in stored:
+            conn.execute(update(comments).where(comments.c.item_id == stored[old].id).values(item_id=stored[new].id))
+            conn.execute(work_items.delete().where(work_items.c.id == stored[old].id))
+        else:
+            conn.execute(update(work_items).where(work_items.c.id == stored[old].id).values(external_id=new))
 
 
 def _comment_hash(comment: Comment) -> str:
@@ -237,6 +256,8 @@ def write_batch(conn: Connection, pages: list[Page], *, source: str, job_id: str
     result.internal_items = sum(1 for item in items.values() if item.visibility != Visibility.PUBLIC)
     result.internal_comments = sum(1 for c in batch_comments if c.visibility != Visibility.PUBLIC)
 
+    if not dry_run:
+        _follow_new_ids(conn, source, items.values())
     existing = _existing(conn, work_items, source, list(items))
     digests = {eid: _hash(item) for eid, item in items.items()}
     verdicts = {eid: _changed(existing[eid], digests[eid], policy) for eid in items if eid in existing}

@@ -13,7 +13,7 @@ listing mixes in) are skipped unless the config sets `include_pull_requests`.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -25,7 +25,7 @@ from ..urls import check_url
 from .client import TOOL, URL_ENV, DeepPageRefused, GitHubClient
 from .comments import CommentWalk
 from .index import IssueIndex
-from .mapping import is_pull_request, issue_number, map_comment, map_issue
+from .mapping import is_pull_request, issue_number, map_comment, map_issue, repository_of
 from .paging import LinkPaginator
 from .settings import DEFAULT_API_URL, PAGE_SIZE
 
@@ -57,6 +57,7 @@ class GitHubSource(Source):
         super().__init__(config, on_wait)
         self.include_pull_requests = _truthy((config or {}).get("include_pull_requests"))
         self._client: GitHubClient | None = None
+        self._comments_of: tuple[str, dict[str, Comment | ItemFailure]] | None = None  # recheck_comments' one read
 
     @property
     def client(self) -> GitHubClient:
@@ -167,6 +168,76 @@ class GitHubSource(Source):
             yield [str(raw["id"]) for raw in data if isinstance(raw, dict) and raw.get("id") is not None
                    and (self.include_pull_requests or not is_pull_request(raw))]
 
+    def follow_moves(self, project: str, external_ids: list[str],
+                     keys: Mapping[str, str] | None = None) -> Iterator[Page]:
+        """The issues among `external_ids` (missing from the repository's listing) that were
+        transferred, followed by their stored key: GitHub answers the old URL with 301 Moved
+        Permanently to the issue in its new repository, a new issue with a new number and id
+        (docs.github.com/rest/issues/issues#get-an-issue), which PyGithub follows within the one
+        configured origin (importers/outbound.py refuses any other). Each is yielded under its new id,
+        key and repository with `moved_from_id` set, so the store keeps one item, and with its whole
+        comment list (retained by the transfer). Deleted issues answer 410, unreadable ones 404: not
+        yielded, so soft-deleted. Cost: one request per missing id (two where it redirects) plus
+        ceil(comments / 100) per transferred issue."""
+        repo = self._repo(project)
+        for external_id in external_ids:
+            key = (keys or {}).get(external_id, "")
+            number = key.rpartition("#")[2]
+            if not number.isdigit():
+                continue
+            try:
+                _, raw = self.client.get(f"/repos/{repo}/issues/{number}", what=f"issue {key}")
+            except NotFoundError:
+                continue
+            if not isinstance(raw, dict) or raw.get("id") is None or \
+                    (is_pull_request(raw) and not self.include_pull_requests):
+                continue
+            yield self._followed(raw, repository_of(raw) or repo, external_id)
+
+    def _followed(self, raw: dict, repo: str, old_id: str) -> Page:
+        """A transferred issue with its whole comment list, as a page the writer re-keys by `moved_from_id`."""
+        item = map_issue(raw, repo)
+        if isinstance(item, ItemFailure):
+            return Page(failures=[item])
+        if item.external_id != old_id:
+            item.moved_from_id = old_id
+        first = f"/repos/{repo}/issues/{int(raw['number'])}/comments?{urlencode({'per_page': PAGE_SIZE})}"
+        comments = [c for data, _ in self._walk(first, f"comments of issue {item.key}")
+                    for c in (map_comment(one, item.external_id) for one in data) if c is not None]
+        return Page(items=[item], comments=comments, comments_complete=True)
+
+    def recheck_comments(self, project: str, comment_ids: list[str]) -> Iterator[Page] | None:
+        """Which stored comments still exist, for the deletion sweep: GitHub does not move an
+        issue's `updated_at` when one of its comments is deleted, so a catch-up run would never
+        re-read it. The cheapest complete route is the repository's comment listing read whole
+        (REST has no comments-by-id listing; one issue's listing costs a request per issue): once
+        per run, in `since` windows like a full read's comment phase (comments.py), ceil(comments
+        and PR comments / 100) requests plus one a window of 3,000. Comments are joined to their
+        issue by key; one that cannot be mapped is a failure (it exists), never a deletion. A
+        listing that breaks off raises: a partial listing must not be taken for deletions."""
+        repo = self._repo(project)
+        if self._comments_of is None or self._comments_of[0] != repo:
+            found: dict[str, Comment | ItemFailure] = {}
+            params = {"per_page": PAGE_SIZE, "sort": "updated", "direction": "asc"}
+            first = f"/repos/{repo}/issues/comments?{urlencode(params)}"
+            for data, _ in self._comment_walk(repo).pages(first):
+                for raw in data:
+                    if not isinstance(raw, dict) or raw.get("id") is None:
+                        continue
+                    eid, number = str(raw["id"]), issue_number(raw.get("issue_url"))
+                    comment = map_comment(raw, "", item_key=f"{repo}#{number}")
+                    found[eid] = comment or ItemFailure(external_id=eid, key=f"comment {eid}",
+                                                        reason="GitHub comment could not be mapped")
+            self._comments_of = (repo, found)
+        rows = [self._comments_of[1][eid] for eid in comment_ids if eid in self._comments_of[1]]
+        return iter([Page(comments=[r for r in rows if isinstance(r, Comment)],
+                          failures=[r for r in rows if isinstance(r, ItemFailure)])])
+
+    def _comment_walk(self, repo: str) -> CommentWalk:
+        what = f"comments of repository {repo!r}"
+        return CommentWalk(self.client, lambda: GitHubClient(self.client.base_url, self.require("token"), self.retry),
+                           lambda client, path: self._get_page(client, path, what), what)
+
     def _parse_cursor(self, cursor: Cursor | None) -> tuple[str, str | None]:
         if not cursor:
             return ISSUES, None
@@ -217,9 +288,7 @@ class GitHubSource(Source):
         if since is not None:
             params["since"] = _iso(since)
         first = start or f"/repos/{repo}/issues/comments?{urlencode(params)}"
-        what = f"comments of repository {repo!r}"
-        walk = CommentWalk(self.client, lambda: GitHubClient(self.client.base_url, self.require("token"), self.retry),
-                           lambda client, path: self._get_page(client, path, what), what)
+        walk = self._comment_walk(repo)
         current = first
         try:
             for data, next_path in walk.pages(first):

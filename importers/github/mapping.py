@@ -29,12 +29,20 @@ SOURCE = "github"
 log = logging.getLogger(__name__)
 
 _ISSUE_URL = re.compile(r"/repos/([^/]+/[^/]+)/issues/(\d+)$")
+_REPOSITORY_URL = re.compile(r"/repos/([^/]+/[^/]+)$")
 
 
 def issue_number(issue_url: Any) -> int | None:
     """The issue number at the end of an API `issue_url` (comments name their issue only this way)."""
     match = _ISSUE_URL.search(issue_url) if isinstance(issue_url, str) else None
     return int(match.group(2)) if match else None
+
+
+def repository_of(raw: Any) -> str | None:
+    """`owner/name` of an issue's repository, from its `repository_url` (where a transfer took it)."""
+    url = raw.get("repository_url") if isinstance(raw, dict) else None
+    match = _REPOSITORY_URL.search(url) if isinstance(url, str) else None
+    return match.group(1) if match else None
 
 
 def is_pull_request(raw: Any) -> bool:

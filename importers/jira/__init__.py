@@ -19,7 +19,7 @@ because deleting a comment need not change its issue's `updated` (so a since-que
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from datetime import datetime
 from typing import Any
@@ -145,7 +145,8 @@ class JiraSource(Source):
             if not more:
                 return
 
-    def follow_moves(self, project: str, external_ids: list[str]) -> Iterator[Page]:
+    def follow_moves(self, project: str, external_ids: list[str],
+                     keys: Mapping[str, str] | None = None) -> Iterator[Page]:
         """The issues among `external_ids` that now live in another project: a JIRA move keeps the
         issue's id and gives it a key of the target project ("the issue is assigned a new key", Jira
         Cloud: Move an issue), so a search by id, without a project clause, finds it there. One

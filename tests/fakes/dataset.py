@@ -43,6 +43,11 @@ for _name in ("__init__", "__setitem__", "__delitem__", "__ior__", "update", "po
     setattr(Row, _name, _changing(_name))
 
 
+def rows_removed() -> None:
+    """Say that rows left a dataset's lists (a deletion edits no row, so nothing else moves the version)."""
+    Row.version = next(_changes)
+
+
 class Memo:
     """Values computed from rows, kept until any row changes."""
 

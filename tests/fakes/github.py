@@ -7,6 +7,18 @@ by opaque `after=` cursors in `Link` headers pointing at `/repositories/{id}/...
 (GitHub refuses deep pages there too); `since` filtering on update
 time; the search API's `total_count`; `X-RateLimit-*` headers on every answer, 403 with
 remaining 0 and an epoch reset when rate-limited; GitHub's JSON error bodies.
+
+Transfers (`transfer`), as GitHub documents them: "The API returns a 301 Moved Permanently status if
+the issue was transferred to another repository", 404 when it went where the token cannot read,
+410 Gone for an issue deleted from a readable repository (docs.github.com/rest/issues/issues#get-an-issue);
+"the original URL redirects to the new issue's URL", comments and assignees are retained, labels
+and milestones only where the target has one of the same name (docs.github.com/issues, "Transferring an
+issue to another repository"). The transferred issue is a new issue of the target: a new number
+and a new `id` and `node_id` (GitHub's docs do not say; observed by GoogleCloudPlatform/
+repo-automation-playground#85: "GitHub IDs for issues do not stay the same when issues are
+transferred", old 979486533, new 979489936). Its comments keep their ids (not documented either:
+"comments are retained"). The Location names the target by repository id
+(`/repositories/{id}/issues/{n}`), the form GitHub's own next-page links use.
 """
 from __future__ import annotations
 
@@ -22,7 +34,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from .dataset import Memo, Row
+from .dataset import Memo, Row, rows_removed
 from .server import Encoded, FakeServer, Request, Response, dumps
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
@@ -117,7 +129,10 @@ class GitHubFake(FakeServer):
         self.issues: dict[str, list[dict]] = {}
         self.comments: dict[str, list[dict]] = {}
         self.corrupted: set[tuple[str, int]] = set()
+        self.transferred: dict[tuple[str, int], tuple[str, int]] = {}  # (repo, number) -> where it went
+        self.gone: set[tuple[str, int]] = set()  # deleted issues: 410 Gone
         self._generate(random.Random(seed))
+        self.last_number = {repo: len(rows) for repo, rows in self.issues.items()}  # numbers are never reused
 
     # -- dataset -------------------------------------------------------------------------
     def _user(self, index: int) -> dict:
@@ -240,6 +255,59 @@ class GitHubFake(FakeServer):
             self.issues[repo][number - 1].update(fields)
             self.corrupted.add((repo, number))
 
+    def next_number(self, repo: str) -> int:
+        """The number a new issue (or a transferred one) gets in `repo`: GitHub never reuses one."""
+        with self._data:
+            self.last_number[repo] += 1
+            return self.last_number[repo]
+
+    def delete_comment(self, repo: str, comment_id: int) -> None:
+        """Delete a comment as GitHub does: it leaves every listing, its issue's `updated_at` stays
+        (GitHub documents no change to the issue; observed: deleting a comment does not bump it)."""
+        with self._data:
+            self.comments[repo] = [c for c in self.comments[repo] if c["id"] != comment_id]
+            rows_removed()
+
+    def delete_issue(self, repo: str, number: int) -> None:
+        """Delete an issue: it leaves the listings with its comments, and its URL answers 410 Gone."""
+        with self._data:
+            self.issues[repo] = [i for i in self.issues[repo] if i["number"] != number]
+            self.comments[repo] = [c for c in self.comments[repo] if not c["issue_url"].endswith(f"/issues/{number}")]
+            self.gone.add((repo, number))
+            self.repos[repo]["open_issues_count"] = sum(i["state"] == "open" for i in self.issues[repo])
+            rows_removed()
+
+    def transfer(self, repo: str, number: int, target: str) -> dict:
+        """Transfer issue `number` of `repo` to `target` as GitHub does (see the module docstring):
+        a new issue there (new number, id and node_id), the old URL redirecting to it, comments
+        moved along with their ids. Returns the new issue."""
+        with self._data:
+            old = next(i for i in self.issues[repo] if i["number"] == number)
+            new_number = self.next_number(target)
+            rid = self.repos[target]["id"]
+            self._clock += timedelta(seconds=1)  # the new issue's updated_at: after every change so far
+            api = f"{API}/repos/{target}/issues/{new_number}"
+            names = {n for n, _, _ in LABELS} | set(self.extra_labels)
+            new = Row({**old, "id": rid * 1_000_000 + new_number, "node_id": f"I_{rid}_{new_number}",
+                       "number": new_number, "url": api, "repository_url": f"{API}/repos/{target}",
+                       "comments_url": f"{api}/comments", "html_url": f"https://github.com/{target}/issues/{new_number}",
+                       "labels": [label for label in old["labels"] if label["name"] in names],
+                       "updated_at": _ts(self._clock)})
+            new.pop("parent_issue_url", None)
+            self.issues[repo].remove(old)
+            self.issues[target].append(new)
+            moving = [c for c in self.comments[repo] if c["issue_url"].endswith(f"/issues/{number}")]
+            self.comments[repo] = [c for c in self.comments[repo] if c not in moving]
+            for comment in moving:
+                self.comments[target].append(Row({
+                    **comment, "issue_url": api, "url": f"{API}/repos/{target}/issues/comments/{comment['id']}",
+                    "html_url": f"https://github.com/{target}/issues/{new_number}#issuecomment-{comment['id']}"}))
+            self.transferred[(repo, number)] = (target, new_number)
+            rows_removed()
+            for full in (repo, target):
+                self.repos[full]["open_issues_count"] = sum(i["state"] == "open" for i in self.issues[full])
+            return new
+
     def rate_limited_response(self, reset_in: float | None = None) -> Response:
         """GitHub's primary rate limit: 403, remaining 0, reset as Unix epoch seconds."""
         reset = math.ceil(time.time() + (self.reset_in if reset_in is None else reset_in))
@@ -266,6 +334,10 @@ class GitHubFake(FakeServer):
         self.route("GET", "/search/issues", "search", self._search)
         self.route("GET", f"{repo}/issues/comments", "comments", self._list_comments)
         self.route("GET", f"{by_id}/issues/comments", "comments", self._list_comments)
+        self.route("GET", f"{repo}/issues/(?P<number>\\d+)", "issue", self._get_issue)
+        self.route("GET", f"{by_id}/issues/(?P<number>\\d+)", "issue", self._get_issue)
+        self.route("GET", f"{repo}/issues/(?P<number>\\d+)/comments", "issue_comments", self._issue_comments)
+        self.route("GET", f"{by_id}/issues/(?P<number>\\d+)/comments", "issue_comments", self._issue_comments)
         self.route("GET", f"{repo}/issues", "issues", self._list_issues)
         self.route("GET", f"{by_id}/issues", "issues", self._list_issues)
         self.route("GET", repo, "repo", self._get_repo)
@@ -396,6 +468,46 @@ class GitHubFake(FakeServer):
         with self._data:
             rows = self._listing("comments", full, field, request.arg("direction", "asc") == "desc", since)
             return self._paged(request, f"/repositories/{self.repos[full]['id']}/issues/comments", rows)
+
+    def _issue_or_answer(self, full: str, number: int) -> dict | Response:
+        """The issue, or GitHub's answer for a number that holds none: 301 to a transferred issue's
+        new place, 410 for a deleted one, 404 otherwise (docs.github.com/rest/issues/issues#get-an-issue)."""
+        found = next((i for i in self.issues[full] if i["number"] == number and not i.get("_hidden")), None)
+        if found is not None:
+            return found
+        if (full, number) in self.transferred:
+            target, new_number = self.transferred[(full, number)]
+            location = f"{self.url}/repositories/{self.repos[target]['id']}/issues/{new_number}"
+            return Response(301, {"message": "Moved Permanently", "url": location,
+                                  "documentation_url": f"{DOCS}/overview/resources-in-the-rest-api#http-redirects"},
+                            {"Location": location})
+        if (full, number) in self.gone:
+            return self._error(410, "This issue was deleted", "/issues/issues#get-an-issue")
+        return self._error(404, "Not Found", "/issues/issues#get-an-issue")
+
+    def _get_issue(self, request: Request, number: str, owner=None, name=None, rid=None) -> Response:
+        error, full = self._guard(request, owner, name, rid)
+        if error:
+            return error
+        with self._data:
+            found = self._issue_or_answer(full, int(number))
+            return found if isinstance(found, Response) else Response(200, dumps(self._memo.encoded(found)))
+
+    def _issue_comments(self, request: Request, number: str, owner=None, name=None, rid=None) -> Response:
+        """One issue's comments, oldest first, page-numbered (docs.github.com/rest/issues/comments
+        #list-issue-comments); a transferred issue's old URL redirects like the issue's."""
+        error, full = self._guard(request, owner, name, rid)
+        if error:
+            return error
+        with self._data:
+            found = self._issue_or_answer(full, int(number))
+            if isinstance(found, Response):
+                if found.status == 301:
+                    found.headers["Location"] += "/comments"
+                return found
+            rows = sorted((c for c in self.comments[full] if c["issue_url"] == found["url"] and not c.get("_hidden")),
+                          key=lambda c: (c["created_at"], c["id"]))
+            return self._paged(request, f"/repositories/{self.repos[full]['id']}/issues/{number}/comments", rows)
 
     def _list_issues(self, request: Request, owner=None, name=None, rid=None) -> Response:
         error, full = self._guard(request, owner, name, rid)

@@ -5,11 +5,13 @@ How GitHub shows changes, and what this adapter follows:
 - editing an issue (title, body, state, assignees, labels) or commenting on it moves the issue's
   `updated_at`; editing a comment moves the comment's `updated_at` only, and the repository comment
   listing's `since` finds it (the catch-up joins it to the stored issue by key);
-- a deleted issue leaves the issue listing and takes its comments along.
-Left out, and why: deleting a comment does not move the issue's `updated_at` and the connector has no
-recheck route for GitHub comments yet (`delete_comment`); a transferred issue answers 301 from its old
-repository and is not followed yet (`move_item`); renaming a label changes no issue's `updated_at`
-(`rename_label`); sub-issues are not mapped to parents by id yet (`set_parent`).
+- a deleted issue leaves the issue listing and takes its comments along, its URL answers 410;
+- deleting a comment leaves the issue's `updated_at` alone (`delete_comment`: the catch-up run's
+  comment recheck finds it);
+- a transfer (`move_item`) makes a new issue of the target repository (new number and id, comments kept,
+  labels only where the target has them) and the old URL answers 301 (tests/fakes/github.py `transfer`).
+Left out, and why: renaming a label changes no issue's `updated_at` (`rename_label`); sub-issues are not
+mapped to parents by id yet (`set_parent`).
 """
 from __future__ import annotations
 
@@ -25,7 +27,7 @@ REPOS = ("acme/web", "acme/api")
 class Adapter(MutationAdapter):
     source = "github"
     projects = REPOS
-    supports = OPERATIONS - {"delete_comment", "move_item", "rename_label", "set_parent"}
+    supports = OPERATIONS - {"rename_label", "set_parent"}
 
     def __init__(self, fake: GitHubFake):
         super().__init__()
@@ -71,7 +73,7 @@ class Adapter(MutationAdapter):
     def add_item(self, project: str, title: str) -> None:
         with self.fake._data:
             issues = self.fake.issues[project]
-            number = max((i["number"] for i in issues), default=0) + 1
+            number = self.fake.next_number(project)
             issue = self.fake._issue(random.Random(number), project, self.fake.repos[project]["id"], number)
             now = self._now()
             issue.update(title=title, body="", state="open", state_reason=None, closed_at=None, labels=[],
@@ -114,11 +116,16 @@ class Adapter(MutationAdapter):
         with self.fake._data:
             row.update(body=body, updated_at=self._now())  # the issue's updated_at stays
 
+    def delete_comment(self, item: str, comment: str) -> None:
+        repo, _ = self._issue(item)
+        self._deleted.add(comment)
+        self.fake.delete_comment(repo, int(comment))
+
     def delete_item(self, item: str) -> None:
         repo, issue = self._issue(item)
         self._deleted.update([item, *self.comments(item)])
-        with self.fake._data:
-            doomed = {c["id"] for c in self._comments_of(item)}
-            self.fake.comments[repo] = [c for c in self.fake.comments[repo] if c["id"] not in doomed]
-            self.fake.issues[repo].remove(issue)
-            self.fake.repos[repo]["open_issues_count"] = sum(i["state"] == "open" for i in self.fake.issues[repo])
+        self.fake.delete_issue(repo, issue["number"])
+
+    def move_item(self, item: str, project: str) -> None:
+        repo, issue = self._issue(item)
+        self.fake.transfer(repo, issue["number"], project)
