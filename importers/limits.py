@@ -6,10 +6,12 @@ million comments once became a 190 MB store with no word said. Past IMPORT_MAX_C
 IMPORT_MAX_BODY_KB (1,024 KB) is cut. Nothing is dropped silently: the item carries a note, and
 the job report lists each item whose comments were cut.
 
-The runner applies `ItemLimits` to every page of every source. The connectors still read an item's
-comments to its end before the runner cuts them (bounded per request by importers/outbound.py, not
-per item); stopping the requests at `max_comments()` inside JIRA's and GitLab's comment paging is
-left to do.
+The runner applies `ItemLimits` to every page of every source. Where a source pages one item's
+comments on their own (JIRA's issue comments, GitLab's issue notes over REST and GraphQL), the
+connector stops asking once it holds more than the limit (`enough_comments`), so the million
+comments are not read either; the one past the limit tells the runner to say so. ServiceNow's
+journal and GitHub's repository-wide comment listing cover many items a request and are read
+whole (each request bounded by importers/outbound.py).
 """
 from __future__ import annotations
 
@@ -32,6 +34,12 @@ def _env_int(name: str, default: int) -> int:
 def max_comments() -> int:
     """Comments imported per item at most (IMPORT_MAX_COMMENTS_PER_ITEM, 5,000)."""
     return _env_int(COMMENTS_ENV, 5000)
+
+
+def enough_comments(count: int) -> bool:
+    """Whether a reader holding `count` of one item's comments can stop paging them: it has one more
+    than the runner keeps, which is what makes the runner note the cut."""
+    return count > max_comments()
 
 
 def max_body_chars() -> int:

@@ -143,3 +143,51 @@ def test_the_workers_own_alarms_keep_their_exception():
         monitor.handle_death_penalty(14, None)
     with pytest.raises(PartTimedOut, match="IMPORT_PART_TIMEOUT"):
         ImportWorker.death_penalty_class(5, JobTimeoutException).handle_death_penalty(14, None)
+
+
+@pytest.mark.parametrize("vendor", ["jira", "gitlab-graphql", "gitlab-rest"])
+def test_an_item_with_a_thousand_comments_costs_no_more_requests_than_the_limit_needs(vendor, run_import, engine,
+                                                                                    monkeypatch):
+    """Past the per-item limit the connector stops asking for that item's comments: 1,000 comments over
+    a limit of 30 cost one comment request in JIRA (20 embedded, one page of 100) and none beyond the
+    nested page over GitLab's GraphQL, one notes page over REST (ten before), and the job says what
+    was left out."""
+    monkeypatch.setenv("IMPORT_MAX_COMMENTS_PER_ITEM", "30")
+    monkeypatch.setenv("ALLOW_LOOPBACK_URLS", "1")
+    rng = random.Random(3)
+    if vendor == "jira":
+        from tests.fakes.jira import FakeJira
+        from tests.mutation.adapters.jira import body
+
+        fake = FakeJira(cloud=True, size=10).start()
+        key = "ACME-2"
+        for n in range(1000):
+            fake.add_comment(key, body(f"comment {n}"))
+        user, token = fake.credentials
+        source, project, config = "jira", "ACME", {"base_url": fake.url, "user_email": user, "api_token": token}
+    else:
+        from tests.fakes.gitlab import FakeGitLab
+
+        project = "acme/web-app"
+        fake = FakeGitLab(projects={project: 10}).start()
+        issue = next(i for i in fake.issues[project] if i["iid"] == 2)
+        fake.notes[(project, 2)] = fake._notes(issue, 1000, rng)
+        key = f"{project}#2"
+        source, config = "gitlab", {"url": fake.url, "token": "glpat-good-token", "api": vendor.split("-")[1]}
+    try:
+        doc = run_import(source, [project], config=config)
+    finally:
+        fake.stop()
+
+    assert doc["status"] == "succeeded", doc
+    assert f"{key}: only its first 30 comments were imported (IMPORT_MAX_COMMENTS_PER_ITEM)" in doc["notes"]
+    with engine.connect() as conn:
+        item_id = conn.execute(select(work_items.c.id).where(work_items.c.key == key)).scalar_one()
+        assert _count(engine, comments, comments.c.item_id == item_id) == 30
+    if vendor == "jira":  # was 10: the 980 comments JIRA did not embed, 100 a page
+        asked = [path for _, path, _ in fake.log if path.startswith(f"/rest/api/3/issue/{key}/comment")]
+    elif vendor == "gitlab-rest":  # was 10 or 11 pages of 100 (a system note may come last)
+        asked = [path for _, path, _ in fake.log if "/issues/2/notes" in path]
+    else:  # was 10 follow-up pages of 100 after the 20 nested ones
+        asked = [v for v in fake.graphql_variables if v.get("iid") == "2" and v.get("after")]
+    assert len(asked) == 1, asked

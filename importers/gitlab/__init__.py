@@ -18,6 +18,7 @@ from typing import Any
 
 from ..base import Cursor, Setting, Source
 from ..errors import ConfigError, NetworkError, NotFoundError, SourceError
+from ..limits import enough_comments
 from ..model import Comment, ItemFailure, Page, Project, StreamGap, WorkItem
 from ..urls import check_url
 from .client import GitLabClient, GraphQLUnavailable, Query, project_path
@@ -155,9 +156,15 @@ class GitLabSource(Source):
                 pending.cancel()
 
     def _notes(self, project: str, iid: Any) -> list[Any]:
+        """The issue's notes, system notes included, page by page until the end or until it has more
+        user notes than the import keeps of one item (importers/limits.py)."""
         path = f"{project_path(project)}/issues/{iid}/notes"
-        return [note for page in self.client.pages(path, NOTE_QUERY, f"the comments of {project}#{iid}")
-                for note in page]
+        notes: list[Any] = []
+        for page in self.client.pages(path, NOTE_QUERY, f"the comments of {project}#{iid}"):
+            notes.extend(page)
+            if enough_comments(sum(1 for n in notes if not (isinstance(n, dict) and n.get("system")))):
+                break
+        return notes
 
     def _page(self, project: str, raws: list[Any], cursor: Cursor) -> Page:
         """Map one page of issues, fetching the notes of those that have user notes in parallel."""

@@ -23,6 +23,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import NetworkError, NotFoundError, SourceError
+from ..limits import enough_comments
 from .client import GitLabClient, GraphQLUnavailable
 from .settings import NESTED_NOTES, PAGE_SIZE
 
@@ -175,12 +176,13 @@ class IssueQuery:
 
     def notes(self, issue: dict) -> list[dict]:
         """Every user note of an issue node: the nested page, then further pages while GitLab says
-        there are more (never by counting: `userNotesCount` may lag)."""
+        there are more (never by counting: `userNotesCount` may lag) and the import keeps more of
+        one item (importers/limits.py)."""
         nested = issue.get("notes") or {}
         nodes = list(nested.get("nodes") or [])
         info = nested.get("pageInfo") or {}
         after = info.get("endCursor") if info.get("hasNextPage") else None
-        while after is not None:
+        while after is not None and not enough_comments(len(nodes)):
             iid = str(issue.get("iid"))
             what = f"the comments of {self.project}#{iid}"
             project = self._post(NOTES_QUERY, {"project": self.project, "iid": iid, "after": after}, what)

@@ -19,6 +19,7 @@ from jira.resilientsession import raise_on_error
 from .. import outbound
 from ..errors import AuthError, NetworkError, NotFoundError, SourceError
 from ..jsonbody import parse
+from ..limits import enough_comments
 from ..retry import RetryPolicy, Transient, check_status
 from .settings import (
     CLOUD_API,
@@ -201,16 +202,18 @@ class JiraClient:
         return int(data["total"]) if isinstance(data, dict) and "total" in data else None
 
     def comments(self, issue: str, start: int) -> list[dict[str, Any]]:
-        """The comments of one issue from `start` on (those the search did not embed)."""
+        """The comments of one issue from `start` on (those the search did not embed), to JIRA's
+        `total`, or only until there are more than the import keeps of one item (importers/limits.py)."""
         found: list[dict[str, Any]] = []
-        while True:
+        while not enough_comments(start):
             data = self.get(f"issue/{issue}/comment", {"startAt": start, "maxResults": COMMENT_PAGE_SIZE},
                             version=self.api, what=f"the comments of {issue}")
             batch = data.get("comments") or [] if isinstance(data, dict) else []
             found.extend(batch)
             start += len(batch)
             if not batch or start >= int(data.get("total") or 0):
-                return found
+                break
+        return found
 
     def comments_by_id(self, ids: list[str]) -> list[dict[str, Any]]:
         """The comments among `ids` (at most COMMENT_LIST_SIZE) that exist and this account may see:

@@ -95,6 +95,7 @@ class FakeGitLab(FakeServer):
         self.projects: dict[str, dict] = {}
         self.issues: dict[str, list[dict]] = {}
         self.notes: dict[tuple[str, int], list[dict]] = {}
+        self.graphql_variables: list[dict] = []  # each GraphQL request's variables, for tests counting them
         self.truth: dict[str, dict[int, str]] = {}  # project -> iid -> intended status
         self._note_id = 500_000
         self._last_touch = self.now
@@ -317,6 +318,8 @@ class FakeGitLab(FakeServer):
         sent = {k.lower(): v for k, v in request.headers.items()}
         if (sent.get("private-token") or sent.get("authorization")) and self._denied(request):
             return Response(401, {"errors": [{"message": "Invalid token"}]})
+        body = request.json()
+        self.graphql_variables.append((body.get("variables") or {}) if isinstance(body, dict) else {})
         return self.graphql.answer(request)
 
     def _ok(self, body: Any, headers: dict[str, str] | None = None) -> Response:
