@@ -111,9 +111,10 @@ class DeletionSweep:
         found: dict[str, str] = {}
         with self.engine.connect() as conn:
             for start in range(0, len(external_ids), RECHECK_CHUNK):
-                found.update(conn.execute(select(work_items.c.external_id, work_items.c.key).where(and_(
+                rows = conn.execute(select(work_items.c.external_id, work_items.c.key).where(and_(
                     work_items.c.source == self.source_name,
-                    work_items.c.external_id.in_(external_ids[start:start + RECHECK_CHUNK])))).tuples().all())
+                    work_items.c.external_id.in_(external_ids[start:start + RECHECK_CHUNK]))))
+                found.update({row.external_id: row.key for row in rows})
         return found
 
     def _referring_to(self, gone: set[str]) -> dict[str, list[str]]:

@@ -227,6 +227,30 @@ class ServiceNowSource(Source):
             "sysparm_offset": offset,
         })
 
+    def recheck_comments(self, project: str, comment_ids: list[str]) -> Iterator[Page]:
+        """Which stored journal entries still exist, for the deletion sweep: an entry is a row of
+        sys_journal_field, and deleting that row writes no other record, so the ticket's
+        sys_updated_on stays and a catch-up run would not re-read its journal. One `sys_idIN` query
+        per IDS_PER_QUERY (150) ids, the entries' own fields (an entry edited in that table comes
+        back edited): ceil(comments / 150) requests, plus a sys_user lookup for authors not met in
+        this run; the bodies are mapped again (HTML to Markdown), the CPU part of the cost. An entry
+        that exists but cannot be mapped is a failure, never a deletion."""
+        self.project(project)
+        ids = sorted({i for i in comment_ids if SYS_ID.fullmatch(i)})
+        pool = ThreadPoolExecutor(WORKERS, thread_name_prefix="servicenow-recheck")
+        try:
+            for chunk in _chunks(ids, IDS_PER_QUERY):
+                rows, _ = self._lookup("sys_journal_field", f"sys_idIN{','.join(chunk)}", JOURNAL_FIELDS)
+                comments, _ = self._comments(rows, pool)
+                mapped = {c.external_id for c in comments}
+                unread = [value(row, "sys_id") for row in rows if isinstance(row, dict)]
+                yield Page(comments=comments, failures=[
+                    ItemFailure(external_id=eid, key=f"journal entry {eid}",
+                                reason=f"{TOOL} journal entry could not be read") for eid in unread
+                    if eid and eid not in mapped])
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
+
     def _pages(self, table: str, keyset: Keyset, resumable: bool) -> Iterator[Page]:
         """Pages until the API says the table has no more rows (paging.py); the next window loads
         while this page's comments do."""

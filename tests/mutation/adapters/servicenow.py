@@ -3,8 +3,10 @@ Table API shows each change (tests/fakes/servicenow.py). References are sys_ids;
 two tables.
 
 What ServiceNow does not have, or does differently, and how this adapter follows it:
-- journal entries (comments, work notes) are append-only: the activity stream offers no edit and no
-  delete, so `edit_comment` and `delete_comment` are not supported;
+- journal entries (comments, work notes) are append-only in the activity stream: no edit, so
+  `edit_comment` is not supported; an administrator can delete a sys_journal_field row (a record of
+  its own, tests/fakes/servicenow.py `delete`), which writes no other record: the ticket's
+  sys_updated_on stays (`delete_comment`);
 - a ticket cannot move to another table (an incident stays an incident), so `move_item` is not;
 - a ticket has one category, not labels: `set_labels` sets the category to the first label (none:
   empty), and there is no rename of a category's value, so `rename_label` is not supported;
@@ -26,7 +28,7 @@ from tests.mutation.adapter import OPERATIONS, MutationAdapter
 class Adapter(MutationAdapter):
     source = "servicenow"
     projects = ("incident", "change_request")
-    supports = OPERATIONS - {"edit_comment", "delete_comment", "move_item", "rename_label"}
+    supports = OPERATIONS - {"edit_comment", "move_item", "rename_label"}
 
     def __init__(self, fake: FakeServiceNow):
         super().__init__()
@@ -86,6 +88,10 @@ class Adapter(MutationAdapter):
         table = next(t for t in self.projects if any(r is row for r in self.fake.data[t]))
         self.fake.add_journal(table, row, body, author=PEOPLE[1][0])
         self.fake.bump(row)
+
+    def delete_comment(self, item: str, comment: str) -> None:
+        self._deleted.add(comment)
+        self.fake.delete(comment)  # the ticket is not written: no bump
 
     def delete_item(self, item: str) -> None:
         self._deleted.update([item, *self.comments(item)])
