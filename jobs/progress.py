@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections import Counter
 from datetime import datetime, timedelta
 
 import redis
@@ -46,7 +47,7 @@ def snapshot(engine: Engine, job_id: str) -> dict | None:
         if job is None:
             return None
         parts = job_store.get_parts(conn, job_id)
-        unread = job_store.gap_counts(conn, job_id)
+        unread_by_part = job_store.gap_counts(conn, job_id)
         attempts = job_store.attempts(conn, job_id)
     counts = {c: sum(getattr(p, c) or 0 for p in parts) for c in COUNTERS}
     found = {c: sum(getattr(p, c) or 0 for p in parts) for c in SWEEP_COUNTERS}
@@ -105,7 +106,7 @@ def snapshot(engine: Engine, job_id: str) -> dict | None:
         # stored items and comments a changed mapping re-filed before this job read anything (jobs/remap.py)
         "remapped": sum(int((p.census or {}).get("remapped") or 0) for p in parts),
         # stream -> items whose comments / attachments / people could not be read (the items are kept)
-        "unread": unread,
+        "unread": dict(sum((Counter(u) for u in unread_by_part.values()), Counter())),
         # what the read said about itself, e.g. the source's own count differing from the rows returned
         "notes": [f"{p.project}: {n}" if len(parts) > 1 else n for p in parts for n in (p.notes or [])],
         **found,
@@ -123,6 +124,8 @@ def snapshot(engine: Engine, job_id: str) -> dict | None:
              # comments read and written (the part's census, jobs/census.py)
              "comments": int((p.census or {}).get("comments") or 0),
              "comments_written": int((p.census or {}).get("comments_written") or 0),
+             # items whose comments could not be read (a retry of failed items reads them again)
+             "comments_unread": unread_by_part.get(p.project, {}).get("comments", 0),
              "error": p.error}
             for p in parts
         ],

@@ -164,7 +164,10 @@ def projects(doc: dict) -> None:
                      "at the source", format="localized", width="small"),
                      "comments": st.column_config.NumberColumn("comments read", format="localized", width="small"),
                      "comments_written": st.column_config.NumberColumn("comments written", format="localized",
-                                                                       width="small")})
+                                                                       width="small"),
+                     "comments_unread": st.column_config.NumberColumn(
+                         "comments failed", format="localized", width="small",
+                         help="Items whose comments could not be read: Retry failed items reads them again")})
 
 
 started_running = doc["status"] not in FINISHED

@@ -131,6 +131,10 @@ class _Counts(_Document):
 class PartProgress(_Counts):
     project: str
     status: JobStatus
+    comments: int = Field(0, description="comments read")
+    comments_written: int = Field(0, description="comments written to the workspace")
+    comments_unread: int = Field(0, description="items whose comments could not be read (retry failed items reads "
+                                                "them again)")
     error: str | None
 
 

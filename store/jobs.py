@@ -213,11 +213,14 @@ def gaps(engine: Engine, job_id: str, project: str | None = None) -> list[Stream
                           resume=r.resume) for r in conn.execute(stmt)]
 
 
-def gap_counts(conn: Connection, job_id: str) -> dict[str, int]:
-    """stream -> how many items (or project-wide listings) of the job have unread data of it."""
-    rows = conn.execute(select(import_gaps.c.stream, func.count()).where(import_gaps.c.job_id == job_id)
-                        .group_by(import_gaps.c.stream))
-    return {stream: count for stream, count in rows}
+def gap_counts(conn: Connection, job_id: str) -> dict[str, dict[str, int]]:
+    """project -> stream -> how many items (or project-wide listings) of the job's part have unread data of it."""
+    rows = conn.execute(select(import_gaps.c.project, import_gaps.c.stream, func.count())
+                        .where(import_gaps.c.job_id == job_id).group_by(import_gaps.c.project, import_gaps.c.stream))
+    found: dict[str, dict[str, int]] = {}
+    for project, stream, count in rows:
+        found.setdefault(project, {})[stream] = count
+    return found
 
 
 def failures(engine: Engine, job_id: str, project: str | None = None, limit: int | None = None) -> list:

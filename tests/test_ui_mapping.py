@@ -112,3 +112,22 @@ def test_several_projects_in_one_run_each_with_its_row_in_progress(run_worker):
     at.run()
     table = next(d.value for d in at.dataframe if "comments_written" in d.value.columns)
     assert list(table["project"]) == ["ACME", "OPS"]
+
+
+def test_each_projects_row_in_progress_says_whose_comments_failed(run_import, monkeypatch):
+    from tests.fakes.jira import FakeJira
+    from tests.test_ui_pages import page
+
+    monkeypatch.setenv("IMPORT_RETRY_ATTEMPTS", "2")
+    with FakeJira(cloud=True, size=12) as fake:
+        heavy = fake.issues["ACME"][3]  # 25 comments: 20 embedded in the search hit, 5 fetched
+        fake.fail_next(f"/issue/{heavy['key']}/comment", 500, times=2)  # the request and its one retry
+        user, secret = fake.credentials
+        doc = run_import("jira", ["ACME", "OPS"], config={"base_url": fake.url, "user_email": user,
+                                                           "api_token": secret})
+    parts = {p["project"]: p for p in doc["parts"]}
+    assert (parts["ACME"]["comments_unread"], parts["OPS"]["comments_unread"]) == (1, 0)
+    assert all(p["comments_written"] > 0 and p["processed"] == p["total"] > 0 for p in parts.values())
+    at = page("pages/progress.py", job=doc["job_id"])
+    table = next(d.value for d in at.dataframe if "comments_unread" in d.value.columns)
+    assert list(table["project"]) == ["ACME", "OPS"] and list(table["comments_unread"]) == [1, 0]
