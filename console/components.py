@@ -178,9 +178,16 @@ def preview_frame(items) -> pd.DataFrame:
     } for i in items], columns=["key", "title", "status", "category", "assignee", "created", "updated"])
 
 
+# one colour per status category on every chart, whichever categories a chart happens to show
+CATEGORY_COLORS = {Status.BACKLOG.label: "#9aa5b1", Status.TODO.label: "#5b8def", Status.IN_PROGRESS.label: "#f2a33a",
+                   Status.DONE.label: "#2fa36b", Status.CANCELLED.label: "#c75450", Status.MOVED.label: "#b39ddb"}
+
+
 def bar_chart(frame: pd.DataFrame, category: str, value: str = "items", color: str | None = None,
-              title: str | None = None, height: int | None = None) -> None:
-    """A horizontal bar chart (counts by category), drawn by Vega: labels are text, never HTML."""
+              title: str | None = None, height: int | None = None,
+              palette: dict[str, str] | None = None) -> None:
+    """A horizontal bar chart (counts by category), drawn by Vega: labels are text, never HTML. `color` names
+    the column bars are coloured by, `palette` its value -> colour (e.g. CATEGORY_COLORS)."""
     if frame.empty:
         st.caption("Nothing to chart.")
         return
@@ -188,7 +195,8 @@ def bar_chart(frame: pd.DataFrame, category: str, value: str = "items", color: s
                     y=alt.Y(f"{category}:N", sort="-x", title=None, axis=alt.Axis(labelOverlap=False, labelLimit=160)),
                     tooltip=[category, alt.Tooltip(f"{value}:Q", format=",")])
     if color:
-        encoding["color"] = alt.Color(f"{color}:N")
+        scale = alt.Scale(domain=list(palette), range=list(palette.values())) if palette else alt.Undefined
+        encoding["color"] = alt.Color(f"{color}:N", scale=scale)
     height = height or max(90, 28 * frame[category].nunique())  # every bar gets room for its label
     chart = alt.Chart(frame, title=title or alt.Undefined).mark_bar().encode(**encoding).properties(height=height)
     st.altair_chart(chart, width="stretch", height=height + 70)  # plus title and axis

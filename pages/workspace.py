@@ -129,4 +129,5 @@ else:
             by_state["category"] = [components.item_status(None, c) for c in by_state["status"]]
             by_state["status"] = [components.item_status(s, c) for s, c in zip(by_state["state"],
                                                                                 by_state["status"], strict=True)]
-            components.bar_chart(by_state, "status", color="category", title="Items by status")
+            components.bar_chart(by_state, "status", color="category", title="Items by status",
+                                 palette=components.CATEGORY_COLORS)

@@ -183,6 +183,16 @@ def test_workspace_numbers_and_charts_follow_the_filters(run_import):
     assert set(at.dataframe[0].value["status"]) == {"In Review"}
     assert int(metrics(at)["Work items"]) == len(at.dataframe[0].value)
     assert list(chart_data(at)[1]["category"]) == ["In progress"]
+    assert chart_colors(at)["In progress"] == chart_colors(page("pages/workspace.py"))["In progress"]  # one colour
+
+
+def chart_colors(at) -> dict[str, str]:
+    """category -> colour on the Workspace's "Items by status" chart (its Vega spec's colour scale)."""
+    import json
+
+    spec = json.loads(at.get("vega_lite_chart")[1].proto.spec)
+    scale = spec["encoding"]["color"]["scale"]
+    return dict(zip(scale["domain"], scale["range"], strict=True))
 
 
 def test_workspace_pages_through_everything_newest_first(run_import):
