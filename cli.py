@@ -66,8 +66,10 @@ def cmd_projects(args, api) -> int:
 
 
 def _forecast_json(forecast) -> dict:
-    return {"basis": forecast.basis, **forecast.summary(), "people_list": forecast.people,
-            "labels_list": forecast.labels, "states_list": forecast.states, "types_list": forecast.types}
+    return {"basis": forecast.basis, **forecast.summary(), "items_list": forecast.items_list,
+            "comments_list": forecast.comments_list, "attachments_list": forecast.attachments_list,
+            "people_list": forecast.people, "labels_list": forecast.labels, "states_list": forecast.states,
+            "types_list": forecast.types}
 
 
 def _forecast_line(forecast) -> str:
@@ -87,7 +89,7 @@ def cmd_preview(args, api) -> int:
     result = api.preview(args.source, args.project, limit=args.limit, since=args.since)
     forecast = None
     if args.forecast:
-        forecast = api.forecast(api.mapping(args.source, args.project), result.estimated_total)
+        forecast = api.forecast(api.mapping(args.source, args.project), result.estimated_total, result.items)
     rows = [{**row, "created": row["created"].isoformat(), "updated": row["updated"].isoformat()}
             for row in result.rows()]
     if args.json:

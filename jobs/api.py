@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -245,9 +246,10 @@ def save_mapping(found: Mapping, actor: str = "cli") -> None:
            changed=sum(r.changed for kind in KINDS for r in found.rows(kind)))
 
 
-def forecast(found: Mapping, estimate: int | None) -> Forecast:
-    """What importing `found`'s project will create, from the preview's basis (lists and a sample)."""
-    return forecast_from_mapping(engine_for(), found, estimate)
+def forecast(found: Mapping, estimate: int | None, sample: Sequence[WorkItem] = ()) -> Forecast:
+    """What importing `found`'s project will create, from the preview's basis (lists and a sample; `sample`, the
+    preview's items, is the list of items to look into)."""
+    return forecast_from_mapping(engine_for(), found, estimate, sample)
 
 
 def job_forecast(job_id: str) -> dict[str, Forecast]:

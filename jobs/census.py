@@ -1,7 +1,8 @@
 """What an import brings, counted as it reads: the basis of "what will be created" and of exact counts in
 the mapping step after a dry run.
 
-Per part, the census holds how many items, comments and attachments were read, how many items carry each
+Per part, the census holds how many items, comments and attachments were read (with the first items read, and
+the first that have attachments, to look into), how many items carry each
 source value (keyed as the mapping's rows are: `source_status`, `label:<name>`, ...), each workflow state,
 type and label the items are filed under, and each person with the workspace key they are written as. It is
 counted after the mapping is applied, committed with each batch (store/census.py), and merged by addition,
@@ -14,9 +15,22 @@ from collections.abc import Iterable
 from typing import Any
 
 from importers.metadata import label_key
-from importers.model import Page, Person
+from importers.model import Page, Person, WorkItem
 
 Census = dict[str, Any]
+LIST_MAX = 100  # entries of each list to look into (items, items with attachments): the first read
+
+
+def item_entry(item: WorkItem) -> dict[str, Any]:
+    """An item as "what will be created" lists it."""
+    return {"key": item.key, "title": item.title, "state": item.state_name, "attachments": len(item.attachments)}
+
+
+def attachment_entry(item: WorkItem) -> dict[str, Any]:
+    """An item's attachments as "what will be created" lists them (files stay at the source, linked)."""
+    return {"key": item.key, "attachments": len(item.attachments),
+            "files": ", ".join(a.file_name for a in item.attachments[:5]) + (", ..." if len(item.attachments) > 5
+                                                                              else "")}
 
 
 def _person(found: dict[str, dict[str, Any]], person: Person | None, role: str) -> None:
@@ -33,10 +47,16 @@ def count(pages: Iterable[Page]) -> Census:
     states: dict[str, dict[str, Any]] = {}
     people: dict[str, dict[str, Any]] = {}
     items = comments = attachments = 0
+    listed: list[dict[str, Any]] = []
+    attached: list[dict[str, Any]] = []
     for page in pages:
         for item in page.items:
             items += 1
             attachments += len(item.attachments)
+            if len(listed) < LIST_MAX:
+                listed.append(item_entry(item))
+            if item.attachments and len(attached) < LIST_MAX:
+                attached.append(attachment_entry(item))
             labels = list(dict.fromkeys(item.labels))
             keys = [label_key(name) for name in labels]
             values["statuses"].update([item.source_status, *keys])
@@ -55,6 +75,7 @@ def count(pages: Iterable[Page]) -> Census:
     for counter in values.values():
         counter.pop("", None)
     return {"items": items, "comments": comments, "attachments": attachments, "states": states, "people": people,
+            "item_list": listed, "attachment_list": attached,
             **{kind: dict(counter) for kind, counter in values.items()}}
 
 
@@ -66,6 +87,8 @@ def merge(old: Census | None, new: Census) -> Census:
     for key, value in new.items():
         if isinstance(value, int):
             merged[key] = int(old.get(key) or 0) + value
+        elif isinstance(value, list):  # the lists to look into: the first LIST_MAX entries read
+            merged[key] = [*(old.get(key) or []), *value][:LIST_MAX]
         elif key in ("states", "people"):
             combined = {k: dict(v) for k, v in (old.get(key) or {}).items()}
             for name, entry in value.items():

@@ -7,14 +7,17 @@ the workspace has it already, so a user sees "12 people: 9 new, 3 matched" and c
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Engine, and_, select
 
+from importers.model import WorkItem
 from store.schema import labels as labels_table
 from store.schema import people, work_items, workflow_states
 
+from .census import LIST_MAX, item_entry
 from .mapping import Mapping
 
 
@@ -30,6 +33,9 @@ class Forecast:
     labels: list[dict[str, Any]] = field(default_factory=list)  # name, items, new
     states: list[dict[str, Any]] = field(default_factory=list)  # name, category, items, new
     types: list[dict[str, Any]] = field(default_factory=list)  # name, items, new
+    items_list: list[dict[str, Any]] = field(default_factory=list)  # key, title, state, attachments (the first)
+    comments_list: list[dict[str, Any]] = field(default_factory=list)  # author, comments (by a dry run)
+    attachments_list: list[dict[str, Any]] = field(default_factory=list)  # key, attachments, files (the first)
 
     def summary(self) -> dict[str, int | None]:
         """The headline counts: items, comments, attachments, and new / existing per list."""
@@ -74,11 +80,15 @@ def from_census(engine: Engine, source: str, project: str, census: dict[str, Any
                                                  sorted({p["key"] for p in people_read.values()}))
     names = {p["key"]: p["name"] for p in people_read.values()}
     forecast = Forecast(basis="the dry run (every item read)", items=census.get("items"),
-                        comments=census.get("comments"), attachments=census.get("attachments"))
+                        comments=census.get("comments"), attachments=census.get("attachments"),
+                        items_list=list(census.get("item_list") or []),
+                        attachments_list=list(census.get("attachment_list") or []))
     for source_id, p in sorted(people_read.items(), key=lambda kv: kv[1]["name"] or ""):
         own = f"email:{p['email']}" if p.get("email") else f"{source}:{source_id}"
         forecast.people.append({"name": p["name"], "email": p.get("email"), "items": p["items"],
                                 "comments": p["comments"], "outcome": _outcome(p["key"], own, workspace, names)})
+    forecast.comments_list = sorted(({"author": p["name"], "email": p["email"], "comments": p["comments"]}
+                                     for p in forecast.people if p["comments"]), key=lambda e: -e["comments"])
     forecast.labels = [{"name": n, "items": c, "new": n not in labels} for n, c in sorted((census.get("labels") or {})
                                                                                           .items())]
     forecast.states = [{"name": n, "category": e["category"], "items": e["items"], "new": n not in states}
@@ -88,13 +98,15 @@ def from_census(engine: Engine, source: str, project: str, census: dict[str, Any
     return forecast
 
 
-def from_mapping(engine: Engine, mapping: Mapping, estimate: int | None) -> Forecast:
-    """From the preview: the source's estimate, its lists and the sample, through `mapping`."""
+def from_mapping(engine: Engine, mapping: Mapping, estimate: int | None, sample: Sequence[WorkItem] = ()) -> Forecast:
+    """From the preview: the source's estimate, its lists and the sample, through `mapping`; `sample` (the preview's
+    items, as mapped) lists the items to look into. Comments and attachments are counted and listed by a dry run."""
     sampled = [row for row in mapping.people if row.items]
     keys = [row.target or row.default or "" for row in sampled]
     labels, states, types, workspace = _existing(engine, mapping.source, mapping.project, sorted(set(keys)))
     names = {key: name for key, (name, _) in mapping.person_keys().items()}
-    forecast = Forecast(basis=f"the source's lists and a sample of {mapping.sample} items", items=estimate)
+    forecast = Forecast(basis=f"the source's lists and a sample of {mapping.sample} items", items=estimate,
+                        items_list=[item_entry(i) for i in sample[:LIST_MAX]])
     for row, key in zip(sampled, keys, strict=True):
         forecast.people.append({"name": row.label, "email": row.email, "items": row.items, "comments": None,
                                 "outcome": _outcome(key, row.default or key, workspace, names)})

@@ -349,7 +349,8 @@ def what_will_be_created() -> None:
         dry = api.job_forecast(wizard.dry_run_job).get(wizard.project)
         for found in wizard.mappings.values():  # the Map step shows exact counts from now on
             api.count_by_dry_run(found, wizard.dry_run_job)
-    forecast = dry or api.forecast(mapping, wizard.preview.estimated_total if wizard.preview else None)
+    forecast = dry or api.forecast(mapping, wizard.preview.estimated_total if wizard.preview else None,
+                                   wizard.preview.items if wizard.preview else ())
     summary = forecast.summary()
     st.markdown("##### What will be created")
     st.caption(f"Basis: {forecast.basis}. Nothing has been written.")
@@ -362,10 +363,18 @@ def what_will_be_created() -> None:
             ("States", summary["states"], f"{summary['states_new']:,} new"),
             ("Types", summary["types"], f"{summary['types_new']:,} new")), strict=True):
         col.metric(label, "?" if value is None else f"{value:,}", help=note)
-    for label, rows in (("People", forecast.people), ("Labels", forecast.labels), ("States", forecast.states),
-                        ("Types", forecast.types)):
-        with st.expander(f"{label} ({len(rows):,})"):
-            st.dataframe(spreadsheet.safe_frame(pd.DataFrame(rows)), hide_index=True, width="stretch")
+    for label, rows, note in (
+            ("Items", forecast.items_list, "the first read" if dry else "the preview's sample"),
+            ("Comments", forecast.comments_list, "by author" if dry else "a dry run lists them by author"),
+            ("Attachments", forecast.attachments_list, "items with attachments, the first read; files stay linked "
+             "at the source" if dry else "a dry run lists the items that have attachments"),
+            ("People", forecast.people, None), ("Labels", forecast.labels, None), ("States", forecast.states, None),
+            ("Types", forecast.types, None)):
+        with st.expander(f"{label} ({len(rows):,}{' listed' if note else ''})"):
+            if note:
+                st.caption(note.capitalize() + ".")
+            if rows:
+                st.dataframe(spreadsheet.safe_frame(pd.DataFrame(rows)), hide_index=True, width="stretch")
 
 
 def preview_step() -> None:

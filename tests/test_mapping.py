@@ -207,3 +207,25 @@ def test_a_dry_run_says_exactly_what_will_be_created_and_writes_nothing(run_impo
     counted = api.count_by_dry_run(api.mapping("demo", "ACME", SIZE), doc["job_id"])
     assert counted.row("statuses", "Backlog").counted == "dry run"
     assert sum(r.items or 0 for r in counted.statuses if not r.is_label) == 57
+
+
+def test_what_will_be_created_lists_the_items_comments_and_attachments_to_look_into(run_import):
+    from tests.fakes.jira import FakeJira
+
+    with FakeJira(cloud=True, size=30) as fake:
+        user, secret = fake.credentials
+        config = {"base_url": fake.url, "user_email": user, "api_token": secret}
+        truth = fake.ground_truth("ACME")
+        with_files = {i["key"]: [a["filename"] for a in i["attachments"]] for i in fake.issues["ACME"]
+                      if i["attachments"] and i["key"] in truth["keys"]}
+        assert with_files
+        preview = api.preview("jira", "ACME", config, limit=20)
+        before = api.forecast(api.mapping("jira", "ACME", config), preview.estimated_total, preview.items)
+        assert [e["key"] for e in before.items_list] == [i.key for i in preview.items]  # the sample, as mapped
+        assert (before.comments_list, before.attachments_list) == ([], [])  # a dry run reads and lists them
+
+        doc = run_import("jira", ["ACME"], config=config, dry_run=True)
+    exact = api.job_forecast(doc["job_id"])["ACME"]
+    assert sorted(e["key"] for e in exact.items_list) == truth["keys"]
+    assert {e["key"]: e["files"] for e in exact.attachments_list} == {k: ", ".join(f) for k, f in with_files.items()}
+    assert sum(e["comments"] for e in exact.comments_list) == exact.summary()["comments"] == truth["comments"]

@@ -36,6 +36,10 @@ def test_the_map_step_lists_each_value_and_a_changed_target_reaches_the_workspac
     sample = at.dataframe[0].value
     assert "In Review" not in set(sample["status"]) and "In Progress" in set(sample["status"])  # as mapped
     assert any(m.startswith("##### What will be created") for m in texts(at, "markdown"))
+    lists = [e.label for e in at.expander]
+    assert f"Items ({len(sample)} listed)" in lists  # each count with a list to look into
+    assert {"Comments (0 listed)", "Attachments (0 listed)"} <= set(lists)  # the dry run lists them
+    assert any(label.startswith(("People (", "Labels (", "States (", "Types (")) for label in lists)
     at.button(key="next_preview").click().run()
     at.button(key="start_import").click().run()
     job = job_in_url(at)
