@@ -42,6 +42,7 @@ def options_of(console, key: str) -> list[str]:
     return found
 
 
+@pytest.mark.viewport(1400, 2000)  # the Workspace's filters, table and chart in one screenshot
 def test_a_jira_import_with_a_custom_mapping_shows_the_chosen_names(console, stack, jira_with_blocked):
     page = console.page
     choose_jira(console, jira_with_blocked, CLOUD_AUTH[1])
@@ -81,6 +82,7 @@ def test_a_jira_import_with_a_custom_mapping_shows_the_chosen_names(console, sta
     assert "Blocked" in states and "In Progress" in states and "In Review" not in states
     people = options_of(console, "filter_assignee")
     assert "Alice Admin" in people and "Dmitri Ivanov" not in people
+    console.screenshot("mapping-jira-workspace-all")  # every state: Blocked on its own, no In Review
     pick(console, "filter_state", "Blocked")
     console.screenshot("mapping-jira-workspace")
     console.assert_clean_console()
