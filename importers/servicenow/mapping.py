@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from ..html_markdown import html_to_markdown
-from ..model import Comment, ItemFailure, Link, Person, Priority, Status, Visibility, WorkItem
+from ..model import Comment, ItemFailure, Link, People, Person, Priority, Status, Visibility, WorkItem
 from .settings import DELETED_PERSON, INTERNAL_ELEMENTS, PRIORITY_MAP, TABLES, TIME_FORMAT, TOOL
 
 SOURCE = "servicenow"
@@ -94,13 +94,8 @@ def person_from_reference(row: dict[str, Any], ref: str) -> Person | None:
         return None
     if _deleted(row, ref):
         return DELETED_PERSON
-    return Person(
-        source=SOURCE,
-        external_id=sys_id,
-        display_name=display(row, ref),
-        email=value(row, f"{ref}.email") or None,
-        username=value(row, f"{ref}.user_name") or None,
-    )
+    return _people.get(SOURCE, sys_id, display(row, ref), value(row, f"{ref}.email") or None,
+                       value(row, f"{ref}.user_name") or None)
 
 
 def person_from_user(row: dict[str, Any]) -> Person:
@@ -119,7 +114,10 @@ def unknown_author(user_name: str) -> Person:
     them by user name, which is a name a reader knows; an empty one is the deleted person."""
     if not user_name:
         return DELETED_PERSON
-    return Person(source=SOURCE, external_id=user_name, display_name=user_name, username=user_name)
+    return _people.get(SOURCE, user_name, user_name, None, user_name)
+
+
+_people = People()
 
 
 def _reference(row: dict[str, Any], ref: str, what: str, notes: list[str]) -> tuple[str, str] | None:
