@@ -515,6 +515,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted: the job goes on in the background", file=sys.stderr)
         return JOB_FAILED
+    except BrokenPipeError:  # the reader stopped reading (`mapping show ... | head`): no traceback
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # what is still buffered goes nowhere
+        return OK
 
 
 if __name__ == "__main__":

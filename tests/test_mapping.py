@@ -229,3 +229,19 @@ def test_what_will_be_created_lists_the_items_comments_and_attachments_to_look_i
     assert sorted(e["key"] for e in exact.items_list) == truth["keys"]
     assert {e["key"]: e["files"] for e in exact.attachments_list} == {k: ", ".join(f) for k, f in with_files.items()}
     assert sum(e["comments"] for e in exact.comments_list) == exact.summary()["comments"] == truth["comments"]
+
+
+def test_mapping_show_into_a_reader_that_stops_early_ends_without_a_traceback(engine):
+    """Regression: `mapping show demo | head` printed a BrokenPipeError traceback once head had its lines."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    proc = subprocess.Popen([sys.executable, str(root / "cli.py"), "mapping", "show", "demo", "--project", "ACME",
+                             "--size", "60"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=root,
+                            env=dict(os.environ))
+    proc.stdout.close()  # the reader is gone before anything is printed
+    stderr = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 0 and "Traceback" not in stderr, stderr
