@@ -6,6 +6,7 @@ Sources are looked up by name and imported lazily, so a slow or fragile client l
 from __future__ import annotations
 
 from importlib import import_module
+from importlib.util import find_spec
 
 from .base import Setting, Source
 from .errors import ConfigError
@@ -31,8 +32,18 @@ def source_class(name: str) -> type[Source]:
     return getattr(import_module(module), attr)
 
 
+def load_client(name: str) -> type[Source]:
+    """`source_class`, with the connector's client library imported too (`<connector>.client`, where
+    there is one). A connector may import its library with its first client (GitHub does: `cli.py run`
+    needs the class, never a page); a worker loads it before it forks work horses."""
+    cls = source_class(name)
+    if find_spec(f"{cls.__module__}.client") is not None:
+        import_module(f"{cls.__module__}.client")
+    return cls
+
+
 def make_source(name: str, config: dict[str, str] | None = None, on_wait=None) -> Source:
     return source_class(name)(config, on_wait=on_wait)
 
 
-__all__ = ["SOURCES", "Setting", "Source", "make_source", "source_class", "source_names"]
+__all__ = ["SOURCES", "Setting", "Source", "load_client", "make_source", "source_class", "source_names"]

@@ -30,7 +30,7 @@ from rq.registry import ScheduledJobRegistry, StartedJobRegistry
 from rq.serializers import JSONSerializer
 from rq.timeouts import JobTimeoutException, UnixSignalDeathPenalty
 
-from importers import source_class, source_names
+from importers import load_client, source_names
 from importers.errors import ConfigError, SourceError
 
 log = logging.getLogger(__name__)
@@ -212,8 +212,8 @@ def run_worker(maintenance: Maintenance, burst: bool = False, name: str | None =
 def _warm_up(burst: bool = False) -> None:
     """Ready the process for imports before RQ forks work horses from it.
 
-    Connectors are imported once here, so a work horse starts on its first request instead of
-    spending a few hundred ms on imports. A standing worker imports them all while it waits for
+    Connectors and their client libraries are imported once here, so a work horse starts on its
+    first request instead of spending a few hundred ms on imports. A standing worker imports them all while it waits for
     work; a burst worker, whose start is on the user's clock, imports only the connectors of the
     parts queued now (all of them when a part does not say, as parts queued by older versions).
     An import allocates millions of short-lived dicts and models that reference counting frees;
@@ -221,7 +221,7 @@ def _warm_up(burst: bool = False) -> None:
     of times per import, a fifth of its CPU. Frozen start-up objects are never scanned again and
     stay shared with the forks."""
     for name in _queued_sources() if burst else source_names():
-        source_class(name)
+        load_client(name)
     gc.collect()
     gc.freeze()
     gc.set_threshold(GC_THRESHOLD, 20, 100)

@@ -13,6 +13,9 @@ from pathlib import Path
 from rq.serializers import JSONSerializer
 
 from jobs.queue import ImportWorker, connection, import_queue
+from tests.fakes.github import GitHubFake
+
+REPO = "acme/web"
 
 ROOT = Path(__file__).resolve().parent.parent
 NOT_FOR_AN_IMPORT = ("pandas", "numpy", "psycopg")  # the console's tables; PostgreSQL's driver
@@ -36,6 +39,20 @@ def test_run_and_a_burst_worker_on_sqlite_load_neither_pandas_nor_the_postgresql
     assert started.isdisjoint(NOT_FOR_AN_IMPORT), started & set(NOT_FOR_AN_IMPORT)
     assert worked.isdisjoint(NOT_FOR_AN_IMPORT), worked & set(NOT_FOR_AN_IMPORT)
     assert import_queue().count == 0  # the burst worker took the part
+
+
+def test_run_leaves_the_vendor_library_to_the_worker_which_loads_it_before_it_forks(monkeypatch):
+    # `cli.py run github` imported PyGithub to check two settings, a quarter of its start-up; the worker needs
+    # it, and imports it once before forking, so the work horse reads on its first request
+    with GitHubFake(sizes={REPO: 30}, pr_every=0) as fake:
+        monkeypatch.setenv("GITHUB_TOKEN", fake.token)
+        monkeypatch.setenv("GITHUB_API_URL", fake.url)
+        started = _imported("run", "github", "--full", "--project", REPO)
+        worked = _imported("worker", "--burst")
+        assert fake.requests["issues"] >= 1  # the horse read the repository
+    assert "jobs" in started and "github" not in started
+    assert "github" in worked
+    assert import_queue().count == 0
 
 
 def test_a_workers_command_listener_has_ended_when_it_unsubscribes():

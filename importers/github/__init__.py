@@ -15,19 +15,21 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from ..base import Cursor, Setting, Source
 from ..errors import AuthError, ConfigError, NetworkError, NotFoundError, RateLimitedError, SourceError
 from ..model import Comment, ItemFailure, Page, Project, StreamGap, WorkItem
 from ..urls import check_url
-from .client import TOOL, URL_ENV, DeepPageRefused, GitHubClient
 from .comments import CommentWalk
 from .index import IssueIndex
 from .mapping import is_pull_request, issue_number, map_comment, map_issue, repository_of
-from .paging import LinkPaginator
-from .settings import DEFAULT_API_URL, PAGE_SIZE
+from .paging import DeepPageRefused, LinkPaginator
+from .settings import DEFAULT_API_URL, PAGE_SIZE, TOOL, URL_ENV
+
+if TYPE_CHECKING:
+    from .client import GitHubClient
 
 _REPO = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 ISSUES, COMMENTS, DONE = "issues", "comments", "done"
@@ -64,7 +66,7 @@ class GitHubSource(Source):
         """Built on first use, so a bad setting surfaces as a one-line error where it is used."""
         if self._client is None:
             url = check_url(self.config.get("api_url") or DEFAULT_API_URL, URL_ENV)
-            self._client = GitHubClient(url, self.require("token"), self.retry)
+            self._client = self._new_client(url)
         return self._client
 
     @staticmethod
@@ -233,9 +235,15 @@ class GitHubSource(Source):
         return iter([Page(comments=[r for r in rows if isinstance(r, Comment)],
                           failures=[r for r in rows if isinstance(r, ItemFailure)])])
 
+    def _new_client(self, url: str) -> GitHubClient:
+        """A client of PyGithub's, imported here: only a read needs the library (see client.py)."""
+        from .client import GitHubClient
+
+        return GitHubClient(url, self.require("token"), self.retry)
+
     def _comment_walk(self, repo: str) -> CommentWalk:
         what = f"comments of repository {repo!r}"
-        return CommentWalk(self.client, lambda: GitHubClient(self.client.base_url, self.require("token"), self.retry),
+        return CommentWalk(self.client, lambda: self._new_client(self.client.base_url),
                            lambda client, path: self._get_page(client, path, what), what)
 
     def _parse_cursor(self, cursor: Cursor | None) -> tuple[str, str | None]:

@@ -4,6 +4,8 @@ We keep the library for what it is good at (auth headers, base URL and GHE prefi
 classes, rate-limit bookkeeping) and read raw JSON pages through `requestJsonAndCheck`, so no
 `PaginatedList` keeps every issue alive and no lazy object fires a request per attribute.
 The library's own retries and request spacing are off: the one `RetryPolicy` does all waiting.
+The connector imports this module with its first client: `cli.py run` never reads a page, and
+PyGithub was a quarter of its start-up; a worker imports it before it forks (importers.load_client).
 """
 from __future__ import annotations
 
@@ -17,16 +19,10 @@ from github import Auth, Github, GithubException, RateLimitExceededException
 from .. import outbound, ratelimit
 from ..errors import NetworkError, SourceError
 from ..retry import RetryPolicy, Transient, check_status
-from .settings import PAGE_SIZE, TIMEOUT_SECONDS, USER_AGENT
+from .paging import DeepPageRefused
+from .settings import PAGE_SIZE, TIMEOUT_SECONDS, TOKEN_ENV, TOOL, URL_ENV, USER_AGENT
 
-TOOL = "GitHub"
-TOKEN_ENV = "GITHUB_TOKEN"
-URL_ENV = "GITHUB_API_URL"
 _ERRNO = re.compile(r"\[Errno -?\d+\] ([^'\")\]]+)")
-
-
-class DeepPageRefused(SourceError):
-    """HTTP 422 for a page number past the listing's depth limit ("use cursor based pagination")."""
 
 
 def _reason(exc: Exception) -> str:

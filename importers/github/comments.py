@@ -20,14 +20,17 @@ import queue
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from ..errors import NetworkError
-from .client import DeepPageRefused, GitHubClient
-from .paging import LinkPaginator, link, numbered_pages
+from .paging import DeepPageRefused, LinkPaginator, link, numbered_pages
 from .settings import COMMENT_WORKERS, WINDOW_PAGES
 
-Fetch = Callable[[GitHubClient, str], tuple[dict[str, str], list]]
+if TYPE_CHECKING:
+    from .client import GitHubClient
+
+Fetch = Callable[["GitHubClient", str], tuple[dict[str, str], list]]
 
 
 def window_start(path: str, since: str) -> str:

@@ -11,7 +11,12 @@ import re
 from collections.abc import Mapping
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from ..errors import NetworkError
+from ..errors import NetworkError, SourceError
+
+
+class DeepPageRefused(SourceError):
+    """HTTP 422 for a page number past the listing's depth limit ("use cursor based pagination")."""
+
 
 _LINK = re.compile(r'<([^>]+)>\s*;\s*rel="?([^";]+)"?')
 

@@ -7,6 +7,9 @@ lowercased and trimmed.
 """
 from ..model import Priority, Status
 
+TOOL = "GitHub"
+TOKEN_ENV = "GITHUB_TOKEN"
+URL_ENV = "GITHUB_API_URL"
 DEFAULT_API_URL = "https://api.github.com"
 PAGE_SIZE = 100  # the most GitHub serves per page
 # Comment pages fetched at once where GitHub numbers them (a `last` link): hides the round trip;
