@@ -23,6 +23,10 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = "/usr/bin/chromium"
+# How long one browser step may take before a test calls it a hang. Only an upper bound (a passing step
+# returns as soon as it is done), so it is generous: on a 2-core machine running two suites side by side
+# one Streamlit rerun has taken over 15 s.
+STEP_MS = 90_000
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run",
                  "--disable-sync", "--disable-component-update"]
 
@@ -101,8 +105,9 @@ def stack(tmp_path, redis_client, request):
 
 @pytest.fixture(scope="session")
 def browser():
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    expect.set_options(timeout=STEP_MS)
     with sync_playwright() as pw:
         chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
@@ -122,7 +127,7 @@ class Console:
         self.page.goto(f"{self.base}/{path.lstrip('/')}")
         self.settle()
 
-    def settle(self, timeout: float = 15_000) -> None:
+    def settle(self, timeout: float = STEP_MS) -> None:
         """Wait until the app is connected and no script run is in progress."""
         page = self.page
         page.wait_for_timeout(300)  # let a click's rerun begin before waiting for it to end
@@ -156,7 +161,7 @@ def console(browser, stack, request):
     context = browser.new_context(viewport={"width": width, "height": height},
                                   **({"is_mobile": True, "has_touch": True} if width < 640 else {}))
     page = context.new_page()
-    page.set_default_timeout(20_000)
+    page.set_default_timeout(STEP_MS)
     tab = Console(page, stack.url)
     page.on("console", lambda msg: tab.errors.append(msg.text) if msg.type == "error" else None)
     page.on("pageerror", lambda exc: tab.errors.append(f"page error: {exc}"))

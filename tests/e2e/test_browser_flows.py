@@ -16,8 +16,9 @@ from playwright.sync_api import expect
 from store.jobs import JobStatus
 from tests.fakes.jira import CLOUD_AUTH
 
-pytestmark = pytest.mark.timeout(120)
-expect.set_options(timeout=15_000)  # a loaded 2-core machine can take seconds per step
+from .conftest import STEP_MS
+
+pytestmark = pytest.mark.timeout(900)
 
 
 def texts(console) -> str:
@@ -50,11 +51,11 @@ def choose_jira(console, fake_jira, token: str) -> None:
 
 
 def job_id_from_url(console) -> str:
-    console.page.wait_for_url(re.compile(r".*/progress\?job=\w+"), timeout=20_000)
+    console.page.wait_for_url(re.compile(r".*/progress\?job=\w+"), timeout=STEP_MS)
     return re.search(r"job=(\w+)", console.page.url).group(1)
 
 
-def wait_for_end(console, timeout: float = 60) -> str:
+def wait_for_end(console, timeout: float = 300) -> str:
     """Follow the progress view until it shows the job's outcome; returns that outcome's text."""
     page = console.page
     outcome = page.locator("[data-testid='stAlertContentSuccess'], [data-testid='stAlertContentWarning']") \
@@ -393,7 +394,7 @@ def test_an_import_of_unknown_size_shows_a_moving_bar_and_its_phase(console, sta
     console.open(f"progress?job={job_id}")
     page = console.page
     moving = page.locator(".acgs2-indeterminate")
-    moving.first.wait_for(timeout=60_000)  # shown while the total is unknown
+    moving.first.wait_for(timeout=STEP_MS)  # shown while the total is unknown
     captions = []
     time_left = []
     deadline = time.monotonic() + 90

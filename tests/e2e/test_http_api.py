@@ -27,7 +27,7 @@ from tests.fakes.jira import CLOUD_AUTH
 from tests.fakes.server import Response
 from tests.helpers import wait_for
 
-pytestmark = pytest.mark.timeout(180)
+pytestmark = pytest.mark.timeout(900)
 ENDPOINTS = {("get", "/import/tools"), ("post", "/import/{tool}/preview"), ("post", "/import/{tool}/execute"),
              ("get", "/import/status/{job_id}"), ("get", "/import/jobs"), ("post", "/import/jobs/{job_id}/cancel"),
              ("post", "/import/jobs/{job_id}/retry"), ("post", "/import/jobs/{job_id}/undo"),

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from tests.e2e.test_browser_flows import choose_jira, click, job_id_from_url, texts, wait_for_end
 from tests.fakes.jira import CLOUD_AUTH, FakeJira
 
-pytestmark = pytest.mark.timeout(180)
+pytestmark = pytest.mark.timeout(900)
 
 IN_REVIEW, BLOCKED, DMITRI = 3, 6, 3  # rows as JIRA lists them: its workflow's statuses, its assignable users
 
@@ -72,7 +72,7 @@ def test_a_jira_import_with_a_custom_mapping_shows_the_chosen_names(console, sta
     expect(page.get_by_role("heading", name="5. Start the import")).to_be_visible()
     click(console, "Start import")
     job_id_from_url(console)
-    outcome = wait_for_end(console, timeout=90)
+    outcome = wait_for_end(console)
     assert outcome.startswith("Succeeded: 60 items read: 60 created"), outcome
 
     page.get_by_role("link", name="See the data in Workspace").click()

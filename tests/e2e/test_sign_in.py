@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from console import auth
 
-from .conftest import Console
+from .conftest import STEP_MS, Console
 
 PASSWORD = "correct horse battery staple"
 SIGNED_IN = pytest.mark.stack_env(CONSOLE_OPEN_DEMO="", CONSOLE_ADMIN_PASSWORD_HASH=auth.hash_password(PASSWORD))
@@ -52,7 +52,7 @@ def test_an_attackers_failures_do_not_lock_the_admin_out_and_a_reload_keeps_the_
     assert _title(console) == "Sign in to the ACGS2 Import Console"
     assert _metrics_status(stack.url) == 403  # anonymous: no metrics
     _sign_in(console, PASSWORD)
-    console.page.wait_for_url(f"{stack.url}/workspace", timeout=20_000)  # the page asked for, not /
+    console.page.wait_for_url(f"{stack.url}/workspace", timeout=STEP_MS)  # the page asked for, not /
     console.settle()
     expect(console.page.get_by_text("Signed in as admin")).to_be_visible()
     assert _title(console) == "Workspace"  # the page asked for (it used to land on Start)
@@ -66,7 +66,7 @@ def test_an_attackers_failures_do_not_lock_the_admin_out_and_a_reload_keeps_the_
     console.screenshot("sign-in-reload-keeps-session")
 
     console.page.get_by_role("button", name="Sign out").click()
-    console.page.wait_for_url(f"{stack.url}/", timeout=20_000)
+    console.page.wait_for_url(f"{stack.url}/", timeout=STEP_MS)
     console.settle()
     assert _title(console) == "Sign in to the ACGS2 Import Console"
     console.page.reload()
