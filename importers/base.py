@@ -174,7 +174,8 @@ class Source(ABC):
 
     def recheck_comments(self, project: str, comment_ids: list[str]) -> Iterator[Page] | None:
         """Which of these stored comments (external ids, of live items of `project`) still exist,
-        returned as pages of `Comment`s (`items` empty), so the writer also applies their edits.
+        returned as pages of `Comment`s (`items` empty), so the writer also applies their edits, or,
+        where comments cannot be edited, as ids in `Page.comments_present` (a listing of ids is cheaper).
         Stored comments not returned are soft-deleted; one that exists but cannot be mapped goes into
         the page's `failures` under its comment id (reported on the job, kept as stored).
 

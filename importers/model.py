@@ -334,6 +334,9 @@ class Page(_Model):
     gaps: list[StreamGap] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
     comments_complete: bool = False
+    # For `Source.recheck_comments` of sources whose comments cannot be edited (ServiceNow's
+    # append-only journal): ids of comments that still exist, listed without their content.
+    comments_present: list[str] = Field(default_factory=list)
 
     @property
     def size(self) -> int:

@@ -153,6 +153,7 @@ class DeletionSweep:
                 for page in batch:
                     page.cursor = None
                     still.update(c.external_id for c in page.comments)
+                    still.update(page.comments_present)
                     still.update(f.external_id for f in page.failures)  # exists, but could not be read
                 self.hooks.write(batch)
             gone = [eid for eid in chunk if eid not in still]

@@ -79,6 +79,7 @@ class ServiceNowSource(Source):
         # seen on tickets (with emails, via dot-walked columns) are reused for their comments.
         self._people: dict[str, Person] = {}
         self._largest = 0  # the most rows one response held: the instance's row cap is no smaller
+        self._journal_ids: tuple[str, set[str]] | None = None  # recheck_comments' one listing a run
 
     @classmethod
     def default_project(cls, environ=None) -> str | None:
@@ -230,26 +231,17 @@ class ServiceNowSource(Source):
     def recheck_comments(self, project: str, comment_ids: list[str]) -> Iterator[Page]:
         """Which stored journal entries still exist, for the deletion sweep: an entry is a row of
         sys_journal_field, and deleting that row writes no other record, so the ticket's
-        sys_updated_on stays and a catch-up run would not re-read its journal. One `sys_idIN` query
-        per IDS_PER_QUERY (150) ids, the entries' own fields (an entry edited in that table comes
-        back edited): ceil(comments / 150) requests, plus a sys_user lookup for authors not met in
-        this run; the bodies are mapped again (HTML to Markdown), the CPU part of the cost. An entry
-        that exists but cannot be mapped is a failure, never a deletion."""
-        self.project(project)
-        ids = sorted({i for i in comment_ids if SYS_ID.fullmatch(i)})
-        pool = ThreadPoolExecutor(WORKERS, thread_name_prefix="servicenow-recheck")
-        try:
-            for chunk in _chunks(ids, IDS_PER_QUERY):
-                rows, _ = self._lookup("sys_journal_field", f"sys_idIN{','.join(chunk)}", JOURNAL_FIELDS)
-                comments, _ = self._comments(rows, pool)
-                mapped = {c.external_id for c in comments}
-                unread = [value(row, "sys_id") for row in rows if isinstance(row, dict)]
-                yield Page(comments=comments, failures=[
-                    ItemFailure(external_id=eid, key=f"journal entry {eid}",
-                                reason=f"{TOOL} journal entry could not be read") for eid in unread
-                    if eid and eid not in mapped])
-        finally:
-            pool.shutdown(wait=False, cancel_futures=True)
+        sys_updated_on stays and a catch-up run would not re-read its journal. Entries cannot be
+        edited (append-only), so existence is all there is to check: every entry id of the table's
+        comments and work notes, `sysparm_fields=sys_id` keyset-paged in pages of ID_PAGE_SIZE,
+        ceil(entries / 10,000) requests, read once a run (the sweep asks 1,000 ids at a time)."""
+        if self._journal_ids is None or self._journal_ids[0] != project:
+            self.project(project)
+            rows, _ = self._lookup("sys_journal_field",
+                                   f"name={project}^elementIN{','.join(JOURNAL_ELEMENTS)}", (), limit=ID_PAGE_SIZE)
+            self._journal_ids = (project, {value(row, "sys_id") for row in rows if isinstance(row, dict)})
+        present = self._journal_ids[1]
+        return iter([Page(comments_present=[eid for eid in comment_ids if eid in present])])
 
     def _pages(self, table: str, keyset: Keyset, resumable: bool) -> Iterator[Page]:
         """Pages until the API says the table has no more rows (paging.py); the next window loads
