@@ -172,7 +172,8 @@ class Source(ABC):
         deletion. Pages' cursors are ignored."""
         return iter(())
 
-    def recheck_comments(self, project: str, comment_ids: list[str]) -> Iterator[Page] | None:
+    def recheck_comments(self, project: str, comment_ids: list[str],
+                         since: datetime | None = None) -> Iterator[Page] | None:
         """Which of these stored comments (external ids, of live items of `project`) still exist,
         returned as pages of `Comment`s (`items` empty), so the writer also applies their edits, or,
         where comments cannot be edited, as ids in `Page.comments_present` (a listing of ids is cheaper).
@@ -183,7 +184,10 @@ class Source(ABC):
         would not re-read the item's (authoritative) comment list: JIRA answers in batches of
         1,000 ids (`POST /comment/list`). None (the default) says the source has no such route:
         comments then disappear only through re-read items' complete lists
-        (`Page.comments_complete`). May be called several times, with up to 1,000 ids each."""
+        (`Page.comments_complete`). May be called several times, with up to 1,000 ids each. `since` is
+        the run's since-read point (None for a whole read): a comment the source says was not
+        changed since then was applied by an earlier run and may come back as an id in
+        `Page.comments_present`, not mapped again."""
         return None
 
     def preview(self, project: str, limit: int = 20, since: datetime | None = None) -> list[WorkItem]:

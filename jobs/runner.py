@@ -422,7 +422,7 @@ class PartRunner:
         hooks = SweepHooks(write=lambda pages: self._commit(pages, True, SWEEP), failed=lambda: self._in_store(failed),
                            mark_items=mark_items, mark_comments=mark_comments)
         result = DeletionSweep(self.engine, self.source, r.source_name, r.project, r.job_id, hooks,
-                               r.batch_size).run()
+                               r.batch_size, r.since).run()
         if r.deletions == Deletions.PURGE:
             self._under_lease(lambda conn: soft_delete.purge(conn, source=r.source_name, project=r.project,
                                                              job_id=r.job_id))

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import Engine, and_, or_, select
 
@@ -56,7 +57,7 @@ class SweepHooks:
 
 class DeletionSweep:
     def __init__(self, engine: Engine, source: Source, source_name: str, project: str, job_id: str,
-                 hooks: SweepHooks, batch_size: int = 500):
+                 hooks: SweepHooks, batch_size: int = 500, since: datetime | None = None):
         self.engine = engine
         self.source = source
         self.source_name = source_name
@@ -64,6 +65,7 @@ class DeletionSweep:
         self.job_id = job_id
         self.hooks = hooks
         self.batch_size = batch_size
+        self.since = since  # the part's since-read point: comments unchanged since may be re-checked by id only
 
     def run(self) -> SweepResult:
         result = SweepResult()
@@ -145,7 +147,7 @@ class DeletionSweep:
         deleted = 0
         for start in range(0, len(stored), RECHECK_CHUNK):
             chunk = stored[start:start + RECHECK_CHUNK]
-            pages = self.source.recheck_comments(self.project, chunk)
+            pages = self.source.recheck_comments(self.project, chunk, self.since)
             if pages is None:  # the source has no such route: re-read items' lists are all there is
                 return deleted
             still: set[str] = set()

@@ -91,3 +91,29 @@ def test_deletions_ignore_looks_for_nothing_and_purge_erases(fake, run_import, e
     fake.delete_issue(second)
     purged = run_import("jira", ["ACME"], config=config(fake), deletions="purge", incremental=False)
     assert purged["deleted_items"] == 2 and not {first, second} & keys(engine, deleted=None)
+
+
+def test_the_comment_check_converts_only_comments_edited_since_the_last_run(fake):
+    """Issue 12: the catch-up run's comment check re-converted every stored comment's body (most of a
+    JIRA catch-up run's time); now a comment whose own `updated` is older than the run's since-point
+    comes back by id only, and an edited one comes back mapped, with its new text."""
+    from datetime import UTC, datetime
+
+    from importers.jira import JiraSource
+
+    issue = next(i for i in fake.issues["ACME"] if len(i["comments"]) >= 2 and not i.get("broken"))
+    ids = [c["id"] for i in fake.issues["ACME"] for c in i["comments"]]
+    since = datetime.now(UTC)  # the generated comments are days older
+    edited = issue["comments"][0]["id"]
+    fake.edit_comment(issue["key"], edited, [("p", [("t", "Rotated the pasted password")])])
+    source = JiraSource(config(fake))
+    try:
+        pages = list(source.recheck_comments("ACME", ids, since=since))
+        whole = list(source.recheck_comments("ACME", ids))  # a --full run's check maps every one
+    finally:
+        source.close()
+    mapped = {c.external_id: c for p in pages for c in p.comments}
+    assert set(mapped) == {edited} and "Rotated the pasted password" in mapped[edited].body
+    assert sorted(i for p in pages for i in p.comments_present) == sorted(set(ids) - {edited})
+    assert {c.external_id for p in whole for c in p.comments} | {f.external_id for p in whole for f in p.failures} \
+        == set(ids)

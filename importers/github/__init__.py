@@ -208,7 +208,8 @@ class GitHubSource(Source):
                     for c in (map_comment(one, item.external_id) for one in data) if c is not None]
         return Page(items=[item], comments=comments, comments_complete=True)
 
-    def recheck_comments(self, project: str, comment_ids: list[str]) -> Iterator[Page] | None:
+    def recheck_comments(self, project: str, comment_ids: list[str],
+                         since: datetime | None = None) -> Iterator[Page] | None:
         """Which stored comments still exist, for the deletion sweep: GitHub does not move an
         issue's `updated_at` when one of its comments is deleted, so a catch-up run would never
         re-read it. The cheapest complete route is the repository's comment listing read whole

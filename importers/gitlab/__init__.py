@@ -296,7 +296,8 @@ class GitLabSource(Source):
         for raws, _ in self._issue_pages(project, _issue_query(None)):
             yield [str(raw["id"]) for raw in raws if isinstance(raw, dict) and "id" in raw]
 
-    def recheck_comments(self, project: str, comment_ids: list[str]) -> Iterator[Page] | None:
+    def recheck_comments(self, project: str, comment_ids: list[str],
+                         since: datetime | None = None) -> Iterator[Page] | None:
         """Which stored notes still exist, for the deletion sweep (GitLab does not touch an issue
         when a note is deleted: `Note` has `after_save :touch_noteable`, no such hook on destroy).
 

@@ -29,9 +29,17 @@ from ..errors import ConfigError, NetworkError, NotFoundError, SourceError
 from ..model import Comment, ItemFailure, Page, Project, StreamGap, WorkItem
 from ..urls import check_url
 from .client import JiraClient, PageTokenRefused, jql_string
-from .mapping import MAPPING_ERRORS, Context, map_comment, map_or_fail
+from .mapping import MAPPING_ERRORS, Context, map_comment, map_or_fail, parse_time
 from .ranges import RANGES, KeyRange, from_cursor, split, to_cursor
-from .settings import COMMENT_LIST_SIZE, ID_PAGE_SIZE, ITEM_FIELDS, PREVIEW_FIELDS, SEARCH_PAGE_SIZE, WORKERS
+from .settings import (
+    COMMENT_LIST_SIZE,
+    ID_PAGE_SIZE,
+    ITEM_FIELDS,
+    PREVIEW_FIELDS,
+    RECHECK_MARGIN,
+    SEARCH_PAGE_SIZE,
+    WORKERS,
+)
 
 PROJECT_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,254}$")
 ISSUE_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]*-\d+$")
@@ -173,17 +181,25 @@ class JiraSource(Source):
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
 
-    def recheck_comments(self, project: str, comment_ids: list[str]) -> Iterator[Page]:
-        """The stored comments that still exist, as comments (edits included), COMMENT_LIST_SIZE ids
-        a `POST /comment/list`. Each answer names its issue only in its `self` URL
-        (.../issue/{issueId}/comment/{id}), which is where the comment is joined from."""
+    def recheck_comments(self, project: str, comment_ids: list[str],
+                         since: datetime | None = None) -> Iterator[Page]:
+        """The stored comments that still exist, COMMENT_LIST_SIZE ids a `POST /comment/list`. Each
+        answer names its issue only in its `self` URL (.../issue/{issueId}/comment/{id}), which is
+        where the comment is joined from. A comment whose `updated` is older than `since` (less
+        RECHECK_MARGIN, for edits made while the earlier run read) was applied by an earlier run: it
+        comes back as an id in `comments_present`, its body not converted again (the conversion was
+        most of a catch-up run's time); newer ones are mapped, so their edits are applied."""
         ctx = self._context()
+        unchanged_before = since - RECHECK_MARGIN if since is not None else None
         for start in range(0, len(comment_ids), COMMENT_LIST_SIZE):
             found = self.client.comments_by_id(comment_ids[start:start + COMMENT_LIST_SIZE])
             page = Page()
             for raw in found:
                 issue = _ISSUE_OF_COMMENT.search(str(raw.get("self") or ""))
                 try:
+                    if unchanged_before is not None and parse_time(raw.get("updated")) < unchanged_before:
+                        page.comments_present.append(str(raw["id"]))
+                        continue
                     if issue is None:
                         raise ValueError(f"its self URL {str(raw.get('self'))[:100]!r} names no issue")
                     page.comments.append(map_comment(raw, issue.group(1), ctx))

@@ -6,6 +6,8 @@ four fixed categories). A few names override the category: JIRA files "Won't Do"
 ACGS2 calls it cancelled. The category is a status's, never an issue's: the resolution does not
 move one issue of "Done" elsewhere, so every issue in a status lands in one state.
 """
+from datetime import timedelta
+
 from ..model import Priority, Status
 
 # Enhanced search (Cloud) answers at most 100 issues a page once comments are requested;
@@ -22,6 +24,9 @@ COMMENT_PAGE_SIZE = 100
 ID_PAGE_SIZE = 5000
 # `POST /comment/list` takes at most 1,000 comment ids ("A maximum of 1000 IDs can be specified").
 COMMENT_LIST_SIZE = 1000
+# a comment updated this long before a catch-up run's since-point is taken as applied by an earlier
+# run (recheck_comments): covers edits made while that run was reading
+RECHECK_MARGIN = timedelta(hours=1)
 PROJECT_PAGE_SIZE = 50
 # Issue pages and the comment pages of long threads are fetched concurrently, a few at a time.
 WORKERS = 4

@@ -228,7 +228,8 @@ class ServiceNowSource(Source):
             "sysparm_offset": offset,
         })
 
-    def recheck_comments(self, project: str, comment_ids: list[str]) -> Iterator[Page]:
+    def recheck_comments(self, project: str, comment_ids: list[str],
+                         since: datetime | None = None) -> Iterator[Page]:
         """Which stored journal entries still exist, for the deletion sweep: an entry is a row of
         sys_journal_field, and deleting that row writes no other record, so the ticket's
         sys_updated_on stays and a catch-up run would not re-read its journal. Entries cannot be

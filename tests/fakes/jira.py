@@ -271,7 +271,8 @@ class FakeJira(FakeServer):
         found = {"self": f"{self.url}/rest/api/{version}/issue/{issue['id']}/comment/{comment['id']}",
                  "id": comment["id"], "author": author, "updateAuthor": author,
                  "body": self._render_body(comment["body"], version),
-                 "created": jira_time(comment["created"]), "updated": jira_time(comment["created"])}
+                 "created": jira_time(comment["created"]),
+                 "updated": jira_time(comment.get("updated") or comment["created"])}
         return {**found, **restriction(comment)}
 
     def _fields(self, issue: dict, version: str) -> dict[str, Any]:
@@ -380,8 +381,10 @@ class FakeJira(FakeServer):
         return str(self._next_comment)
 
     def edit_comment(self, ref: str, comment_id: str, body: list) -> None:
+        """Edit a comment: its own `updated` moves ("updated: the date and time at which the comment was
+        updated last", Jira Cloud REST v3, Issue comments, the Comment schema); the issue's stays."""
         comment = next(c for c in self.issue(ref)["comments"] if c["id"] == comment_id)
-        comment["body"] = body
+        comment.update(body=body, updated=self.tick())
 
     def delete_comment(self, ref: str, comment_id: str) -> None:
         issue = self.issue(ref)
