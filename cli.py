@@ -346,9 +346,13 @@ def cmd_mapping_import(args, api) -> int:
 
 
 def cmd_worker(args, api) -> int:
-    from jobs.queue import run_worker
+    from jobs.queue import queue_name, run_worker, shown_redis_url
     from jobs.tasks import recover_stale_parts
+    from store.db import engine_for
 
+    # which store this worker serves: two installs on one Redis each need a worker of their own
+    print(f"worker: imports of the store {engine_for().url.render_as_string(hide_password=True)} "
+          f"(queue {queue_name()} on {shown_redis_url()})", file=sys.stderr, flush=True)
     run_worker(recover_stale_parts, burst=args.burst)
     return OK
 
@@ -509,7 +513,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return BAD_INPUT
     except redis.RedisError as exc:
-        print(f"error: cannot reach Redis at {os.environ.get('REDIS_URL') or 'redis://127.0.0.1:6379/0'} "
+        from jobs.queue import shown_redis_url
+
+        print(f"error: cannot reach Redis at {shown_redis_url()} "
               f"({exc.__class__.__name__}): start redis-server or fix REDIS_URL", file=sys.stderr)
         return BAD_INPUT
     except KeyboardInterrupt:

@@ -1,4 +1,9 @@
-"""The only module that touches RQ: the `imports` queue, enqueueing parts, the worker.
+"""The only module that touches RQ: the store's `imports-<store id>` queue, enqueueing parts, the worker.
+
+The queue is named by the store's install id (store.db.store_id), not by a fixed name: two installs
+that share one Redis (a `./start.sh` checkout and an `acgs2-import` in another folder, both on the
+default redis://127.0.0.1:6379/0) each have their own queue, so a worker never takes a job of a
+store it cannot see, while every worker of one store, on any machine, shares one queue.
 
 An RQ job carries only (job_id, project): the worker looks everything else up in the store,
 secrets included (by reference), so nothing sensitive sits in Redis.
@@ -17,6 +22,7 @@ from __future__ import annotations
 import gc
 import logging
 import os
+import re
 import socket
 import time
 import uuid
@@ -32,15 +38,21 @@ from rq.timeouts import JobTimeoutException, UnixSignalDeathPenalty
 
 from importers import load_client, source_names
 from importers.errors import ConfigError, SourceError
+from store.db import store_id
 
 log = logging.getLogger(__name__)
-QUEUE_NAME = "imports"
+QUEUE_PREFIX = "imports"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 GC_THRESHOLD = 50_000  # allocations between young-generation collections (CPython's default: 700)
 
 
 def redis_url() -> str:
     return os.environ.get("REDIS_URL") or DEFAULT_REDIS_URL
+
+
+def shown_redis_url() -> str:
+    """REDIS_URL with its password (if any) replaced by ***, for messages."""
+    return re.sub(r"^(rediss?://)[^@/]*@", r"\1***@", redis_url())
 
 
 _connections: dict[str, redis.Redis] = {}
@@ -63,12 +75,23 @@ def ping() -> None:
     try:
         connection().ping()
     except redis.RedisError as exc:
-        raise ConfigError(f"cannot reach Redis at {redis_url()} ({exc.__class__.__name__}): "
+        raise ConfigError(f"cannot reach Redis at {shown_redis_url()} ({exc.__class__.__name__}): "
                           f"start redis-server or fix REDIS_URL") from None
 
 
+def queue_name() -> str:
+    """`imports-<store id>`: the queue of the store DATABASE_URL names (opening it if need be)."""
+    return f"{QUEUE_PREFIX}-{store_id()}"
+
+
 def import_queue() -> Queue:
-    return Queue(QUEUE_NAME, connection=connection(), serializer=JSONSerializer)
+    return Queue(queue_name(), connection=connection(), serializer=JSONSerializer)
+
+
+def worker_count() -> int:
+    """How many live workers are registered on this store's queue now (RQ's worker registry; a
+    worker's entry expires `worker_ttl` seconds after its last heartbeat, so a killed one counts that long)."""
+    return len(Worker.all(queue=import_queue()))
 
 
 def part_timeout() -> int:
@@ -176,7 +199,7 @@ class InProcessImportWorker(_RecoveringMixin, SimpleWorker):
 
 def run_worker(maintenance: Maintenance, burst: bool = False, name: str | None = None,
                in_process: bool = False) -> bool:
-    """Work the `imports` queue, calling `maintenance` at start and every maintenance round (the
+    """Work this store's queue, calling `maintenance` at start and every maintenance round (the
     caller passes `jobs.tasks.recover_stale_parts`: this module never imports the tasks it runs).
 
     A long-running worker outlives a Redis restart: RQ's loop quits on a lost connection, so we
@@ -204,7 +227,7 @@ def run_worker(maintenance: Maintenance, burst: bool = False, name: str | None =
         # A TERM/INT sets the shutdown date (an idle worker's loop ends without setting _stop_requested).
         if burst or worker._stop_requested or worker._shutdown_requested_date is not None:
             return worked
-        log.warning("worker %s lost Redis at %s; starting again once it answers", worker.name, redis_url())
+        log.warning("worker %s lost Redis at %s; starting again once it answers", worker.name, shown_redis_url())
         if not _wait_for_redis():
             return worked
 

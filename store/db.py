@@ -6,9 +6,10 @@ DATABASE_URL names PostgreSQL; `postgresql://` URLs are sent through psycopg 3.
 from __future__ import annotations
 
 import os
+import uuid
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine, create_engine, event, inspect, select
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, select, update
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.schema import CreateColumn
 
@@ -112,6 +113,9 @@ def migrate(engine: Engine) -> None:
                 _add_missing_columns(conn)
                 if conn.execute(select(schema_info.c.version)).scalar() is None:
                     conn.execute(schema_info.insert().values(version=SCHEMA_VERSION))
+                # one statement: of processes opening a new store at once, the first one names it
+                conn.execute(update(schema_info).where(schema_info.c.store_id.is_(None))
+                             .values(store_id=uuid.uuid4().hex[:12]))
             return
         except IntegrityError:
             continue  # another process recorded the schema version first
@@ -124,6 +128,22 @@ def migrate(engine: Engine) -> None:
                               f"{str(exc.orig).strip().splitlines()[0]}; check DATABASE_URL") from None
 
 
+_STORE_IDS: dict[str, str] = {}
+
+
+def store_id(url: str | None = None) -> str:
+    """This store's install id (12 hex digits), made when the store was first opened and kept in it.
+
+    Every process that opens the same database (the console, the CLI, workers on other machines)
+    reads the same id, whatever URL or host name it reaches the database by; another install has
+    another id. The RQ queue is named by it (jobs/queue.py)."""
+    resolved = database_url(url)
+    if resolved not in _STORE_IDS:
+        with engine_for(resolved).connect() as conn:
+            _STORE_IDS[resolved] = conn.execute(select(schema_info.c.store_id).limit(1)).scalar_one()
+    return _STORE_IDS[resolved]
+
+
 def table_names(engine: Engine) -> list[str]:
     return inspect(engine).get_table_names()
 
@@ -133,6 +153,7 @@ def dispose_all() -> None:
     for engine in list(_ENGINES.values()):
         engine.dispose()
     _ENGINES.clear()
+    _STORE_IDS.clear()
 
 
 def _after_fork_in_child() -> None:

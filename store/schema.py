@@ -63,7 +63,10 @@ def _soft_delete() -> list[Column]:
     return [_ts("deleted_at"), Column("deleted_by_job", String(32))]
 
 
-schema_info = Table("schema_info", metadata, Column("version", Integer, primary_key=True))
+# store_id: a random id this store is given when first opened; Redis names (the RQ queue) carry it, so
+# installs sharing one Redis never take each other's jobs while every worker of one store shares a queue
+schema_info = Table("schema_info", metadata, Column("version", Integer, primary_key=True),
+                    Column("store_id", String(32)))
 
 projects = Table(
     "projects", metadata,

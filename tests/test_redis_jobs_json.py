@@ -9,7 +9,7 @@ from datetime import timedelta
 from rq import Queue
 from sqlalchemy import update
 
-from jobs import api
+from jobs import api, queue
 from store.jobs import now
 from store.schema import import_jobs
 
@@ -25,8 +25,8 @@ class _Payload:
 
 
 def _push_pickled_job(redis_client, data: bytes) -> str:
-    """A job in the `imports` queue whose payload is `data`, pickled the way RQ's default serializer writes."""
-    job = Queue("imports", connection=redis_client).enqueue("jobs.tasks.run_part", "nobody", "nothing")
+    """A job in the store's queue whose payload is `data`, pickled the way RQ's default serializer writes."""
+    job = Queue(queue.queue_name(), connection=redis_client).enqueue("jobs.tasks.run_part", "nobody", "nothing")
     redis_client.hset(f"rq:job:{job.id}", "data", zlib.compress(data))
     return job.id
 
