@@ -202,6 +202,17 @@ def bar_chart(frame: pd.DataFrame, category: str, value: str = "items", color: s
     st.altair_chart(chart, width="stretch", height=height + 70)  # plus title and axis
 
 
+def count(value: int | None, unknown: str = "?") -> str:
+    """"12,345", or `unknown` for a progress field not known yet (a queued job's `total`, see jobs/progress.py)."""
+    return unknown if value is None else f"{value:,}"
+
+
+def total_known(doc: dict) -> bool:
+    """Whether a progress document has a total to show a percentage of: both `total` and `percentage` are
+    None while the source has not counted (a queued job has a percentage of 0 and no total yet)."""
+    return doc.get("total") is not None and doc.get("percentage") is not None
+
+
 def duration(seconds: float | None) -> str:
     if seconds is None:
         return "-"

@@ -321,10 +321,11 @@ def dry_run_status(job_id: str) -> None:
         st.error(str(exc))
         return
     if doc["status"] in ("queued", "running"):
-        if doc["percentage"] is None:
+        if not components.total_known(doc):
             components.indeterminate_bar(f"Dry run: {doc['processed']:,} checked so far")
         else:
-            st.progress(doc["percentage"] / 100, text=f"Dry run: {doc['processed']:,} / {doc['total']:,} checked")
+            st.progress(min(doc["percentage"] / 100, 1.0),
+                        text=f"Dry run: {doc['processed']:,} / {components.count(doc['total'])} checked")
         return
     would = f"would create {doc['created']:,}, update {doc['updated']:,}, skip {doc['skipped']:,}"
     if doc["status"] == "succeeded":

@@ -113,7 +113,7 @@ def test_unknown_total_shows_a_moving_bar_and_the_phase_never_a_zero_estimate():
     at = page("pages/progress.py", job=job_id)
     assert not at.get("progress")  # no percentage bar
     assert any("6,300 items so far" in c and "now reading comments" in c for c in texts(at, "caption"))
-    assert metrics(at)["Time left"] == "unknown"
+    assert metrics(at)["Time left"] == "?"  # "unknown" was cut to "unk..." at 1280 px
 
 
 def test_a_refused_connection_is_not_called_a_rate_limit():
@@ -259,3 +259,27 @@ def test_items_gone_from_the_source_are_hidden_until_asked_for(run_import, engin
     at.text_input(key="filter_text").input("OPS-1").run()
     table = at.dataframe[0].value
     assert table.loc[table["key"] == "OPS-1", "status"].iloc[0].endswith("(gone from the source)")
+
+
+def badges(at) -> list[str]:
+    """The state badges' words (st.badge draws Markdown: ":gray-badge[:material/schedule: Queued]")."""
+    return [m.split("]")[0].split(": ")[-1] for m in texts(at, "markdown") if "-badge[" in m]
+
+
+def test_badge_and_body_say_the_same_state_before_and_after_the_job_ends(run_worker, monkeypatch):
+    """Regression: the badge said Succeeded over "0.0% · 0 / 120 issues", "Time left unknown" and Cancel."""
+    monkeypatch.delenv("DEMO_INVALID_ITEMS")  # the demo as shipped: it succeeds
+    job_id = api.start_import("demo", ["ACME"], config={"size": "10"})
+    at = page("pages/progress.py", job=job_id)
+    assert api.status(job_id)["total"] is None  # queued: not counted yet
+    assert badges(at) == ["Queued"]
+    assert not at.get("progress")  # a moving bar, not "0.0% · 0 / ?"
+    assert metrics(at)["Time left"] == "?" and at.button(key="cancel")
+    run_worker()
+    at.run()
+    assert not at.exception
+    assert badges(at) == ["Succeeded"]
+    assert texts(at, "success")[0].startswith("Succeeded: 10 items read")
+    assert at.get("progress")[0].proto.value == 100
+    assert metrics(at)["Time left"] == "-"
+    assert not [b for b in at.button if b.key == "cancel"]

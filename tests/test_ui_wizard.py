@@ -268,3 +268,17 @@ def test_dry_run_checks_everything_and_writes_nothing(run_worker):
     assert any(w.startswith("Dry run finished with failures: 3 items would fail") and "would create 47" in w
                for w in warnings)
     assert queries.stats(engine_for())["items"] == 0
+
+
+def test_a_dry_run_waiting_for_a_worker_keeps_the_preview_step_whole():
+    """Regression: a queued dry run (total not known: None) crashed the step's fragment on `{total:,}`, and
+    Back / Next never rendered."""
+    at = open_demo_wizard()
+    at.button(key="next_configure").click().run()
+    at.button(key="next_map").click().run()
+    at.button(key="dry_run").click().run()
+    at.run()
+    assert not at.exception
+    assert api.status(at.session_state["wizard"].dry_run_job)["total"] is None
+    assert any(c.startswith("Dry run: 0 checked so far") for c in texts(at, "caption"))
+    assert at.button(key="next_preview") and "Back" in [b.label for b in at.button]
