@@ -49,7 +49,6 @@ else:
         with st.sidebar:
             st.text(f"Signed in as {user}")
             if st.button("Sign out", icon=":material/logout:"):
-                signin.sign_out()
-                st.rerun()
+                signin.sign_out()  # draws the sign-in page and ends the run
 
     page.run()

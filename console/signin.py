@@ -22,6 +22,7 @@ from jobs.access import Actor, actor_named
 from . import auth, session
 
 USER_KEY = "console_user"
+SIGNED_OUT_KEY = "console_signed_out"  # this browser session signed out: its connect-time cookie is stale
 
 
 def _oidc_user() -> str | None:
@@ -37,7 +38,7 @@ def current_user() -> str | None:
     """Who is using the console ("demo" in open demo mode), or None when nobody signed in."""
     if auth.open_demo():
         return "demo"
-    if not st.session_state.get(USER_KEY) and auth.admin_hash():
+    if not st.session_state.get(USER_KEY) and auth.admin_hash() and not st.session_state.get(SIGNED_OUT_KEY):
         user = session.session_user(_cookies().get(session.COOKIE))
         if user:
             st.session_state[USER_KEY] = user
@@ -82,18 +83,39 @@ def current_actor() -> Actor:
 
 
 def sign_out() -> None:
+    """Sign this browser out and draw the sign-in page in the same run (a rerun would drop the
+    redirect that deletes the cookie, see `require_sign_in`). Until the browser follows it, this
+    session no longer takes the user from the cookie it connected with."""
     st.session_state.pop(USER_KEY, None)
     if auth.oidc_configured() and _oidc_user():
         st.logout()
     elif _cookies().get(session.COOKIE):
+        st.session_state[SIGNED_OUT_KEY] = True
         _go(session.SIGN_OUT_PATH)  # the cookie is HttpOnly: only a response can delete it
+    require_sign_in()
 
 
 def require_sign_in() -> str:
-    """Return the user, or draw the sign-in page and stop the script."""
+    """Return the user, or draw the sign-in page and stop the script.
+
+    A successful password sign-in goes on in the same run (the form is cleared and the page drawn)
+    while the browser follows the redirect that sets the session cookie: a rerun here would start
+    a new run, and Streamlit drops the messages a run has not yet sent when the next one starts, so
+    on a busy server the redirect (the cookie, the deep link) was lost."""
     user = current_user()
     if user:
         return user
+    gate = st.empty()
+    with gate.container():
+        signed_in = _sign_in_form()
+    if signed_in:
+        gate.empty()
+        return signed_in
+    st.stop()
+
+
+def _sign_in_form() -> str | None:
+    """The sign-in page; the user once the admin password was right (the redirect is on its way)."""
     st.title("Sign in to the ACGS2 Import Console")
     st.caption("The console reads your trackers with your credentials, so it asks who you are first.")
     has_oidc, stored = auth.oidc_configured(), auth.admin_hash()
@@ -112,12 +134,13 @@ def require_sign_in() -> str:
             st.session_state.pop("sign_in_password", None)
             if result.ok:
                 st.session_state[USER_KEY] = auth.ADMIN_USER
+                st.session_state.pop(SIGNED_OUT_KEY, None)
                 try:
                     wanted = session.next_from(st.context.url)
                 except Exception:  # no browser request behind this run (AppTest)
                     wanted = "/"
                 _go(session.ticket_url(auth.ADMIN_USER, wanted))  # sets the cookie, then opens `wanted`
-                st.rerun()
+                return auth.ADMIN_USER
             st.error(result.message)
     if not has_oidc and not stored:
         st.warning("No sign-in method is configured on this server yet.")
@@ -128,4 +151,4 @@ def require_sign_in() -> str:
             "(see `.streamlit/secrets.toml.example`).\n"
             "- **Open demo mode** (a demo laptop, never a shared server): start with `CONSOLE_OPEN_DEMO=1`."
         )
-    st.stop()
+    return None
