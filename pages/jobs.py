@@ -43,6 +43,7 @@ else:
             "import": components.job_name(d) + (" (dry run)" if d.get("dry_run") else ""),
             "status": history(d),
             **{c: d[c] for c in components.COUNTERS},  # who started it: on its progress view
+            "gone": d.get("deleted_items") or 0,
         } for d in docs])
         picked = st.dataframe(spreadsheet.safe_frame(frame), hide_index=True, width="stretch", on_select="rerun",
                               selection_mode="single-row",
@@ -50,6 +51,9 @@ else:
                                   "import": st.column_config.TextColumn("import (UTC)", width="medium"),
                                   "status": st.column_config.TextColumn("status", width="medium"),
                                   **components.COUNT_COLUMNS,
+                                  "gone": st.column_config.NumberColumn(
+                                      "gone", format="localized", width="small",
+                                      help="Items no longer at the source, found by this run and marked deleted"),
                               })
         if picked and picked.selection.rows:
             open_job(docs[picked.selection.rows[0]]["job_id"])
@@ -61,6 +65,7 @@ else:
                 components.status_badge(d)
                 st.caption(f"{d['processed']:,} read · {d['created']:,} created · {d['updated']:,} updated · "
                            f"{d['skipped']:,} skipped · {d['failed']:,} failed" + (
+                               f" · {d['deletions_summary']}" if d.get("deletions_summary") else "") + (
                                f" · {len(d['attempts'])} attempts" if len(d.get("attempts") or []) > 1 else ""))
 
 st.subheader("Scheduled re-runs")

@@ -127,6 +127,23 @@ def counters(doc: dict) -> None:
                        else None)
 
 
+def deletions(doc: dict) -> None:
+    """What a catch-up run found gone from the source, and where to see those items."""
+    if not doc.get("deletions_summary"):
+        return
+    if doc.get("dry_run"):
+        st.info(f"{doc['deletions_summary']}: the import would mark them deleted.", icon=":material/delete:")
+        return
+    if doc.get("deletions") == "purge":
+        st.info(f"{doc['deletions_summary']}: erased from the workspace.", icon=":material/delete_forever:")
+        return
+    st.info(f"{doc['deletions_summary']}: marked deleted. They stay in the workspace, hidden unless asked for.",
+            icon=":material/delete:")
+    st.page_link("pages/workspace.py", label="See the items no longer at the source", icon=":material/delete:",
+                 query_params={"source": doc["source"], "deleted": "only",
+                               **({"project": doc["projects"][0]} if len(doc["projects"]) == 1 else {})})
+
+
 def waiting(doc: dict) -> None:
     if not doc.get("waiting_until"):
         return
@@ -225,6 +242,7 @@ next(actions).page_link("pages/jobs.py", label="All imports", icon=":material/hi
 
 bar(doc)
 counters(doc)
+deletions(doc)
 
 if doc["failed"] and state != "undone":
     st.subheader("Failure report")

@@ -59,10 +59,19 @@ if len(values["visibility"]) > 1:  # some items are internal or restricted at th
     shown = st.segmented_control("Visibility at the source", ["All", "Public only"], default="All",
                                  key="filter_visibility") or "All"
     visibility = queries.PUBLIC_ONLY if shown == "Public only" else None
-gone = st.toggle("Include items no longer at the source", key="filter_deleted",
-                 help="Items deleted at the source since they were imported are kept here, hidden by default")
-filters = queries.Filters(source, project, None, assignee, text.strip() or None, state, visibility,
-                          None if gone else False)
+deleted: bool | None
+if st.query_params.get("deleted") == "only":  # the Progress page's link to what a catch-up run marked deleted
+    st.info("Only the items no longer at the source (deleted there since they were imported).",
+            icon=":material/delete:")
+    if st.button("Show every item", icon=":material/filter_alt_off:", key="all_items"):
+        st.query_params.pop("deleted", None)
+        st.rerun()
+    deleted = True
+else:
+    gone = st.toggle("Include items no longer at the source", key="filter_deleted",
+                     help="Items deleted at the source since they were imported are kept here, hidden by default")
+    deleted = None if gone else False
+filters = queries.Filters(source, project, None, assignee, text.strip() or None, state, visibility, deleted)
 
 totals = queries.stats(engine, filters)
 with st.container(key="counters_workspace"):

@@ -117,3 +117,28 @@ def test_the_comment_check_converts_only_comments_edited_since_the_last_run(fake
     assert sorted(i for p in pages for i in p.comments_present) == sorted(set(ids) - {edited})
     assert {c.external_id for p in whole for c in p.comments} | {f.external_id for p in whole for f in p.failures} \
         == set(ids)
+
+
+def test_progress_and_jobs_show_what_a_catch_up_run_marked_deleted_and_link_to_those_items(run_import, engine):
+    """Regression: the CLI said "1 item ... no longer at the source: marked deleted", no page did."""
+    from urllib.parse import parse_qsl
+
+    from tests.test_ui_pages import page, texts
+
+    server = FakeJira(cloud=True, size=12, page_cap=25).start()
+    try:
+        run_import("jira", ["ACME"], config=config(server))
+        victim = server.issues["ACME"][3]["key"]
+        server.delete_issue(victim)
+        doc = run_import("jira", ["ACME"], config=config(server))
+    finally:
+        server.stop()
+    at = page("pages/progress.py", job=doc["job_id"])
+    assert any(i.startswith(f"{doc['deletions_summary']}: marked deleted") for i in texts(at, "info"))
+    link = next(p for p in at.get("page_link") if p.proto.label == "See the items no longer at the source")
+    params = dict(parse_qsl(link.proto.query_string))
+    assert params == {"source": "jira", "deleted": "only", "project": "ACME"}
+    shown = page("pages/workspace.py", **params)
+    assert list(shown.dataframe[0].value["key"]) == [victim]  # only the item gone from the source
+    jobs = page("pages/jobs.py").dataframe[0].value
+    assert list(jobs["gone"]) == [1, 0]  # newest first: the catch-up run found one item gone
