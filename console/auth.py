@@ -8,8 +8,9 @@ for a sign-in unless it was explicitly started in open demo mode (CONSOLE_OPEN_D
 - Local admin password, for a single-team install: only a salted scrypt hash is kept, in
   CONSOLE_ADMIN_PASSWORD_HASH (.env) or `[console] admin_password_hash` in secrets.toml.
   Set it with `python -m console.auth set-password`. Comparison is constant-time; failures
-  slow down only the client making them (`Throttle`: growing delays per browser session and
-  per address), so no one can lock the admin out by failing on purpose. A successful sign-in
+  slow down the client making them (`Throttle`: a browser session that keeps failing must wait;
+  attempts from an address that keeps failing are held a little before they are checked), so no
+  one can lock the admin out by failing on purpose, not even from the same address. A successful sign-in
   sets a signed session cookie (console/session.py), so a reload keeps the user signed in.
 
 This module is also a small command line tool:
@@ -37,6 +38,7 @@ ADMIN_USER = "admin"
 SESSION_FREE = 3  # failed attempts a browser session makes before it has to wait
 ADDRESS_FREE = 10  # failed attempts from one address (all its sessions) before it has to wait
 MAX_DELAY = 300.0  # the longest wait, in seconds (the delay doubles from 1 s)
+ADDRESS_HOLD = 10.0  # the longest an attempt from a failing address is held before it is checked, in seconds
 MAX_TRACKED = 10_000  # sessions and addresses remembered before expired ones are forgotten
 MIN_PASSWORD_LENGTH = 12
 # scrypt cost: n=2**15, r=8, p=1 takes ~50-100 ms and 32 MiB, slow enough to make guessing expensive.
@@ -79,20 +81,25 @@ def verify_password(password: str, stored: str) -> bool:
 
 # -- throttle ------------------------------------------------------------------------------
 class Throttle:
-    """Failed sign-ins slow down the client that makes them, never everyone.
+    """Failed sign-ins slow down the client that makes them, never lock out everyone.
 
     Each failure counts against the browser session and against the client's address. After
-    `free` failures a key must wait before its next attempt, 1 s doubling each time up to
-    `max_delay`; a success clears the session's and the address's count. A session gets few free
-    attempts (someone typing); an address more (several people behind one NAT), so an attacker who
-    opens fresh sessions is still slowed, while the admin in another browser is not.
+    `free` failures a key has a delay, 1 s doubling each time up to `max_delay`; a success clears
+    the session's and the address's count. A session in its delay is refused (someone guessing in
+    one browser). An address in its delay only holds each attempt, at most `hold` seconds, before
+    checking it: an attacker who opens fresh sessions is slowed, while the admin in another browser
+    behind the same address (a NAT, a reverse proxy, or loopback, which Streamlit reports as no
+    address at all) still gets in.
     """
 
     def __init__(self, session_free: int = SESSION_FREE, address_free: int = ADDRESS_FREE,
-                 max_delay: float = MAX_DELAY, clock=time.monotonic):
+                 max_delay: float = MAX_DELAY, hold: float = ADDRESS_HOLD, clock=time.monotonic,
+                 sleep=time.sleep):
         self.free = {"session": session_free, "address": address_free}
         self.max_delay = max_delay
+        self.hold = hold
         self.clock = clock
+        self.sleep = sleep
         self._lock = threading.Lock()
         self._failures: dict[str, int] = {}
         self._until: dict[str, float] = {}
@@ -101,11 +108,19 @@ class Throttle:
     def _keys(session: str, address: str) -> list[tuple[str, str]]:
         return [("session", f"s:{session}"), ("address", f"a:{address}")]
 
-    def wait(self, session: str, address: str) -> float:
-        """Seconds this client must still wait before its next attempt (0: it may try now)."""
-        now = self.clock()
+    def _remaining(self, key: str) -> float:
         with self._lock:
-            return max([0.0] + [self._until.get(key, 0.0) - now for _, key in self._keys(session, address)])
+            return max(0.0, self._until.get(key, 0.0) - self.clock())
+
+    def wait(self, session: str) -> float:
+        """Seconds this browser session must still wait before its next attempt (0: it may try now)."""
+        return self._remaining(f"s:{session}")
+
+    def hold_attempt(self, address: str) -> None:
+        """Hold an attempt from `address` while the address is in its delay, `hold` seconds at most."""
+        held = min(self.hold, self._remaining(f"a:{address}"))
+        if held > 0:
+            self.sleep(held)
 
     def failed(self, session: str, address: str) -> None:
         now = self.clock()
@@ -170,18 +185,20 @@ def sign_in(password: str, stored: str | None = None, *, session: str = "", addr
             throttle: Throttle = THROTTLE) -> SignInResult:
     """Check the admin password for one client (`session`: the browser session's id, `address`: its IP).
 
-    A client that failed too often is told how long to wait, without its password being checked."""
+    A browser session that failed too often is told how long to wait, without its password being
+    checked; an attempt from an address that failed too often is held a few seconds, then checked."""
     stored = stored or admin_hash()
     if not stored:
         return SignInResult(False, "No admin password is configured on this server.")
-    wait = throttle.wait(session, address)
+    wait = throttle.wait(session)
     if wait > 0:
         return SignInResult(False, f"Too many failed attempts from this browser: wait {wait:.0f} s and try again.")
+    throttle.hold_attempt(address)
     if verify_password(password or "", stored):
         throttle.succeeded(session, address)
         return SignInResult(True)
     throttle.failed(session, address)
-    wait = throttle.wait(session, address)
+    wait = throttle.wait(session)
     if wait > 0:
         return SignInResult(False, f"Wrong password. Too many failed attempts: wait {wait:.0f} s before the next one.")
     return SignInResult(False, "Wrong password.")
