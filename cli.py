@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import sys
+import time
 
 from dotenv import load_dotenv
 
@@ -145,6 +146,7 @@ def cmd_run(args, api) -> int:
         return OK
     tty = sys.stderr.isatty()
     last = [""]
+    no_worker = _NoWorkerHint()
 
     def show(doc: dict) -> None:
         line = _progress_line(doc)
@@ -153,6 +155,8 @@ def cmd_run(args, api) -> int:
         elif line != last[0]:
             print(line, file=sys.stderr, flush=True)
         last[0] = line
+        if no_worker.applies(doc):
+            print(("\n" if tty else "") + no_worker.text, file=sys.stderr, flush=True)
 
     doc = api.wait(job_id, on_update=show)
     if tty:
@@ -163,6 +167,31 @@ def cmd_run(args, api) -> int:
     if doc["failed"]:
         print(f"{doc['failed']} item(s) failed: see `{PROG} status {job_id}`", file=sys.stderr)
     return _outcome(doc)
+
+
+class _NoWorkerHint:
+    """`run --wait`: says once that no worker serves this store, when the job is still queued after
+    IMPORT_NO_WORKER_HINT_SECONDS (10) and RQ's registry then lists no worker on the store's queue.
+    Workers starting with the job (./start.sh) have that long to register; the wait goes on either way."""
+
+    def __init__(self) -> None:
+        try:
+            self.grace = max(0.0, float(os.environ.get("IMPORT_NO_WORKER_HINT_SECONDS", 10)))
+        except ValueError:
+            self.grace = 10.0
+        self.started = time.monotonic()
+        self.said = False
+        self.text = (f"no worker is running for this store: start one with `{PROG} worker` (or ./start.sh); "
+                     f"the job waits in the queue until one does")
+
+    def applies(self, doc: dict) -> bool:
+        """True once: the job is queued, the grace has passed, and no worker is registered on the queue."""
+        if self.said or doc["status"] != "queued" or time.monotonic() - self.started < self.grace:
+            return False
+        from jobs.queue import worker_count
+
+        self.said = worker_count() == 0
+        return self.said
 
 
 def _print_findings(doc: dict, out) -> None:
