@@ -12,6 +12,7 @@ import logging
 import os
 import queue
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -42,6 +43,7 @@ from .sweep import DeletionSweep, SweepHooks, SweepResult
 log = logging.getLogger(__name__)
 _DONE = object()
 COMMENTS_PER_ITEM = 4  # a batch of N items may also carry up to 4 N comments
+PAGES_PER_BATCH = 100  # pages that bring no items (pull requests only, empty) still reach a checkpoint
 T = TypeVar("T")
 
 
@@ -107,6 +109,7 @@ class PartRunner:
         self.cancel_requested = cancel_requested
         self.store_retry = RetryPolicy("the workspace store")
         self._stop = threading.Event()
+        self._cancel_check_at = time.monotonic() + cancel_poll()  # when _waiting next asks the store
         self._cursor: dict[str, Any] | None = None  # the read position after the last committed batch
         self._known_failed: set[str] = set()  # failed items a retry has not fixed yet
         self.phase = "estimating"  # what the part does now, for the progress view (jobs/progress.PHASES)
@@ -168,14 +171,20 @@ class PartRunner:
             yield item
 
     def _waiting(self, results: queue.Queue) -> Any:
-        """The next thing `results` holds; checks for Cancel every `cancel_poll()` seconds meanwhile, so
-        a cancel is honoured while a vendor keeps a read hanging (the hung read is left to its deadline)."""
+        """The next thing `results` holds. Checks for Cancel every `cancel_poll()` seconds by the clock,
+        whatever arrives: while a vendor keeps a read hanging (the hung read is left to its deadline), and
+        while pages stream in that never fill a batch (empty pages, pull requests only)."""
         while True:
-            try:
-                return results.get(timeout=cancel_poll())
-            except queue.Empty:
+            left = self._cancel_check_at - time.monotonic()
+            if left <= 0:
+                self._cancel_check_at = time.monotonic() + cancel_poll()
                 if self._in_store(self.cancel_requested):
-                    raise Stopped() from None
+                    raise Stopped()
+                continue
+            try:
+                return results.get(timeout=left)
+            except queue.Empty:
+                continue
 
     def _call(self, fn: Callable[..., T], *args: Any) -> T:
         """`fn(*args)` (a source call) in a thread of its own, honouring Cancel while it waits."""
@@ -212,7 +221,7 @@ class PartRunner:
                 batch.append(page)
                 items += page.size
                 comments += len(page.comments)
-                if items >= limit or comments >= COMMENTS_PER_ITEM * limit:
+                if items >= limit or comments >= COMMENTS_PER_ITEM * limit or len(batch) >= PAGES_PER_BATCH:
                     yield batch, False
                     batch, items, comments = [], 0, 0
         except Exception:

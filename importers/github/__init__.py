@@ -21,6 +21,7 @@ from urllib.parse import urlencode
 from ..base import Cursor, Setting, Source
 from ..errors import AuthError, ConfigError, NetworkError, NotFoundError, RateLimitedError, SourceError
 from ..model import Comment, ItemFailure, Page, Project, StreamGap, WorkItem
+from ..pageguard import PageGuard
 from ..urls import check_url
 from .comments import CommentWalk
 from .index import IssueIndex
@@ -260,10 +261,12 @@ class GitHubSource(Source):
 
     def _walk(self, first: str, what: str) -> Iterator[tuple[list, str | None]]:
         """(page JSON list, path of the next page or None) for each page from `first` on."""
-        paginator = LinkPaginator(self.client.base_url, first)
+        paginator, guard = LinkPaginator(self.client.base_url, first), PageGuard(TOOL, what)
         while paginator.current is not None:
             headers, data = self._get_page(self.client, paginator.current, what)
-            yield data, paginator.advance(headers)
+            following = paginator.advance(headers)
+            guard.page(len(data), following)
+            yield data, following
 
     def _issue_pages(self, repo: str, start: str | None, since: datetime | None,
                      index: IssueIndex) -> Iterator[Page]:

@@ -20,8 +20,9 @@ from ..base import Cursor, Setting, Source
 from ..errors import ConfigError, NetworkError, NotFoundError, SourceError
 from ..limits import enough_comments
 from ..model import Comment, ItemFailure, Page, Project, StreamGap, WorkItem
+from ..pageguard import PageGuard
 from ..urls import check_url
-from .client import GitLabClient, GraphQLUnavailable, Query, project_path
+from .client import TOOL, GitLabClient, GraphQLUnavailable, Query, project_path
 from .graphql import IssueQuery, rest_issue, rest_note
 from .mapping import map_issue
 from .settings import APIS, DEFAULT_URL, ISSUE_QUERY, NOTE_QUERY, NOTE_WORKERS, PAGE_SIZE, PROJECT_QUERY
@@ -146,9 +147,11 @@ class GitLabSource(Source):
         """Raw issue pages; the next one is requested while the caller maps this one."""
         path, what = f"{project_path(project)}/issues", f"project {project!r}"
         pending: Future | None = self.pool.submit(self.client.page, path, query, what) if query else None
+        guard = PageGuard(TOOL, f"issues of {what}")
         try:
             while pending is not None:
                 raws, following = pending.result()
+                guard.page(len(raws), tuple(sorted(following.items())) if following else None)
                 pending = self.pool.submit(self.client.page, path, following, what) if following else None
                 yield raws, following
         finally:
@@ -236,7 +239,9 @@ class GitLabSource(Source):
                     page.notes.append(note)  # said once on the job
                 yield page
             return
+        guard = PageGuard(TOOL, f"issues of project {project!r}")
         while True:
+            guard.page(len(nodes), following)
             pending = self.pool.submit(reader.page, following, updated_after) if following else None
             try:
                 position = {"project": project, "api": GRAPHQL, "updated_after": updated_after}
@@ -285,8 +290,10 @@ class GitLabSource(Source):
             reader = IssueQuery(self.client, project)
             try:
                 after: str | None = None
+                guard = PageGuard(TOOL, f"the issue ids of {project!r}")
                 while True:
                     ids, after = reader.ids(after)
+                    guard.page(len(ids), after)
                     yield ids
                     if after is None:
                         return

@@ -22,6 +22,7 @@ import requests
 from .. import outbound
 from ..errors import NetworkError, SourceError
 from ..jsonbody import parse
+from ..pageguard import PageGuard
 from ..retry import RetryPolicy, Transient, check_status
 from .settings import NOTE_WORKERS, TIMEOUT_SECONDS
 
@@ -148,8 +149,10 @@ class GitLabClient:
     def pages(self, path: str, query: Query, what: str) -> Iterator[list[Any]]:
         """Every page of a list, one request at a time."""
         current: Query | None = query
+        guard = PageGuard(TOOL, what)
         while current is not None:
             data, current = self.page(path, current, what)
+            guard.page(len(data), tuple(sorted(current.items())) if current else None)
             yield data
 
     def close(self) -> None:

@@ -24,6 +24,7 @@ from typing import Any
 
 from ..errors import NetworkError, NotFoundError, SourceError
 from ..limits import enough_comments
+from ..pageguard import PageGuard
 from .client import GitLabClient, GraphQLUnavailable
 from .settings import NESTED_NOTES, PAGE_SIZE
 
@@ -182,6 +183,7 @@ class IssueQuery:
         nodes = list(nested.get("nodes") or [])
         info = nested.get("pageInfo") or {}
         after = info.get("endCursor") if info.get("hasNextPage") else None
+        guard = PageGuard(TOOL, f"the comments of {self.project}#{issue.get('iid')}")
         while after is not None and not enough_comments(len(nodes)):
             iid = str(issue.get("iid"))
             what = f"the comments of {self.project}#{iid}"
@@ -189,11 +191,13 @@ class IssueQuery:
             found = (project.get("issue") or {}).get("notes") if isinstance(project, dict) else None
             if not isinstance(found, dict):
                 raise NotFoundError(f"{TOOL} has no issue {self.project}#{iid} any more")
-            nodes.extend(found.get("nodes") or [])
+            fresh = found.get("nodes") or []
+            nodes.extend(fresh)
             info = found.get("pageInfo") or {}
             following = info.get("endCursor") if info.get("hasNextPage") else None
             if following == after:
                 raise NetworkError(f"{TOOL} returned the same note page twice for {what}; stopping")
+            guard.page(len(fresh), following)
             after = following
         return nodes
 

@@ -27,8 +27,9 @@ from typing import Any
 from ..base import Cursor, Setting, Source
 from ..errors import ConfigError, NetworkError, NotFoundError, SourceError
 from ..model import Comment, ItemFailure, Page, Project, StreamGap, WorkItem
+from ..pageguard import PageGuard
 from ..urls import check_url
-from .client import JiraClient, PageTokenRefused, jql_string
+from .client import TOOL, JiraClient, PageTokenRefused, jql_string
 from .mapping import MAPPING_ERRORS, Context, map_comment, map_or_fail, parse_time
 from .ranges import RANGES, KeyRange, from_cursor, split, to_cursor
 from .settings import (
@@ -140,6 +141,7 @@ class JiraSource(Source):
         key rather than by token or startAt, so an issue deleted or moved mid-listing cannot make
         another one skipped (which would soft-delete it)."""
         where, last = self._project_jql(project), None
+        guard = PageGuard(TOOL, f"the issue ids of {project}")
         while True:
             jql = f"{where} AND key > {jql_string(last)}" if last else where
             data = self.client.search(f"{jql} ORDER BY key ASC", ("id",), ID_PAGE_SIZE)
@@ -152,6 +154,7 @@ class JiraSource(Source):
             more = not data.get("isLast", True) if self.client.is_cloud else int(data.get("total") or 0) > len(issues)
             if not more:
                 return
+            guard.page(len(issues), last)
 
     def follow_moves(self, project: str, external_ids: list[str],
                      keys: Mapping[str, str] | None = None) -> Iterator[Page]:
@@ -168,6 +171,7 @@ class JiraSource(Source):
                 # never by key, whose order across projects JQL does not promise
                 jql = f"id in ({', '.join(ids[chunk:chunk + SEARCH_PAGE_SIZE])}) ORDER BY key ASC"
                 token, start = None, 0
+                guard = PageGuard(TOOL, "moved issues")
                 while True:
                     data = client.search(jql, ITEM_FIELDS, SEARCH_PAGE_SIZE, token, start=start)
                     issues = [i for i in data.get("issues") or [] if isinstance(i, dict)]
@@ -178,6 +182,7 @@ class JiraSource(Source):
                     more = bool(token) if client.is_cloud else int(data.get("total") or 0) > start
                     if not issues or not more:
                         break
+                    guard.page(len(issues), token or start)
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
 
@@ -254,6 +259,7 @@ class JiraSource(Source):
         pool = ThreadPoolExecutor(max_workers=WORKERS + RANGES, thread_name_prefix="jira-read")
         try:
             pending: dict[Future, KeyRange] = {pool.submit(self._page, where, k): k for k in ranges if not k.done}
+            guard = PageGuard(TOOL, "issues")
             highest = pool.submit(client.highest_key, where) if spread else None  # alongside the first page
             while pending:
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
@@ -268,8 +274,11 @@ class JiraSource(Source):
                     more = bool(keys.token)
                 else:
                     more = int(data.get("total") or 0) > len(issues)
+                fresh = len(issues) if last is not None and last != keys.after else 0  # issues past the last read
                 keys.after = last or keys.after
                 keys.done = not (issues and last and more)
+                if not keys.done:  # a range's next query: its anchor and key read last, and Cloud's token
+                    guard.page(fresh, (keys.upto, keys.anchor, keys.after, keys.token))
                 if highest is not None and last is not None and not keys.done:
                     top, highest = highest.result(), None
                     if top and ISSUE_KEY.match(top):

@@ -29,6 +29,7 @@ from typing import Any
 
 from ..base import Cursor
 from ..errors import SourceError
+from ..pageguard import PageGuard
 from .mapping import value
 from .settings import TOOL
 
@@ -36,6 +37,7 @@ SYS_ID = re.compile(r"[0-9a-f]{32}")
 _TIME = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d")
 
 TICKET_KEY = ("sys_updated_on", "sys_id")  # a read's order: edits move a ticket later, never earlier
+HIDDEN_WINDOWS_TOLERATED = 100  # consecutive empty windows stepped over while X-Total-Count says rows remain
 ID_KEY = ("sys_id",)  # bulk lookups (journal entries, people, sys_id listings): any stable order will do
 Key = tuple[str, ...]  # the values of the key fields, as the API sends them
 
@@ -62,6 +64,10 @@ class Keyset:
     # window, whose rows we never see and so cannot page past by key.
     skip: int = 0
     fields: tuple[str, ...] = field(default=TICKET_KEY)
+    # a window hidden whole is stepped over, but not for ever: an instance (or an impostor) that counts
+    # rows it never sends would keep the read going with empty windows
+    guard: PageGuard = field(default_factory=lambda: PageGuard(TOOL, "rows", tolerated=HIDDEN_WINDOWS_TOLERATED),
+                             compare=False, repr=False)
 
     @classmethod
     def resume(cls, conditions: tuple[str, ...], cursor: Cursor | None) -> Keyset:
@@ -103,6 +109,7 @@ class Keyset:
             if self.skip + size >= total:
                 return False
             self.skip += size  # a window hidden whole by access rules: rows remain past it
+            self.guard.page(0, (self.after, self.skip))
             return True
         keys = [key for key in (order_key(row, self.fields) for row in rows) if key is not None]
         if not keys or (self.after is not None and keys[-1] <= self.after):
@@ -110,4 +117,5 @@ class Keyset:
                               "cannot page on safely")
         remaining = None if total is None else total - self.skip
         self.after, self.skip = keys[-1], 0
+        self.guard.page(len(rows), self.after)
         return remaining is None or len(rows) < remaining

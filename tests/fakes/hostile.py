@@ -9,12 +9,14 @@ hostile answer instead:
 - `drip(body, pause)`: a well-formed answer sent one byte every `pause` seconds;
 - `endless(pause)`: a 200 whose JSON body never ends;
 - `huge(mb)`: a valid JSON answer of `mb` megabytes;
+- `bottomless(answer)`: listing pages that bring nothing new yet always name a next page;
 - `echo_authorization(shape)`: a 400 whose error text echoes the request's Authorization header, in
   the vendor's error shape: JIRA's `{"errorMessages": [...], "errors": {}}` (Atlassian's REST API
   "Status codes / error responses"), ServiceNow's `{"error": {"message", "detail"}, "status": "failure"}`
   (ServiceNow REST API "REST API error handling"), GitHub's `{"message", "documentation_url"}` and
   GitLab's `{"message": ...}` (their REST API docs on error responses).
 
+`Tarpit` accepts connections and never answers.
 `Canary` is a server that only records who called it and what headers it got: the target of
 redirects that must never be followed.
 """
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import socket
 import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -62,6 +65,14 @@ def huge(mb: int) -> Trick:
 
     length = len(b'{"issues": [') + mb * len(filler) + len(b'"end"]}')
     return lambda request: Response(200, Stream(pieces, 0.0, length))
+
+
+def bottomless(answer: Callable[[int], Response]) -> Trick:
+    """`answer(n)` for the n-th matching request (1, 2, ...): a listing page that claims a page after it,
+    in the vendor's own paging signal (GitHub's and GitLab's `Link: rel="next"`, JIRA Cloud's
+    `nextPageToken` with `isLast: false`, ServiceNow's `X-Total-Count`), new each time, and never ends."""
+    counter = itertools.count(1)
+    return lambda request: answer(next(counter))
 
 
 def echo_authorization(shape: str) -> Trick:
@@ -124,3 +135,35 @@ class Canary(FakeServer):
         with self._seen_lock:
             self.seen.append((request.path, dict(request.headers)))
         return Response(200, {})
+
+
+class Tarpit:
+    """Accepts TCP connections on 127.0.0.1 and never answers (nor reads): a vendor URL that swallows requests.
+    `accepted` counts the connections taken."""
+
+    def __init__(self) -> None:
+        self._listener = socket.create_server(("127.0.0.1", 0), backlog=128)
+        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
+        self._held: list[socket.socket] = []
+        self._thread = threading.Thread(target=self._accept, name="tarpit", daemon=True)
+
+    @property
+    def accepted(self) -> int:
+        return len(self._held)
+
+    def start(self) -> Tarpit:
+        self._thread.start()
+        return self
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                connection, _ = self._listener.accept()
+            except OSError:  # stopped
+                return
+            self._held.append(connection)
+
+    def stop(self) -> None:
+        self._listener.close()
+        for connection in self._held:
+            connection.close()
