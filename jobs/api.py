@@ -246,17 +246,20 @@ def save_mapping(found: Mapping, actor: str = "cli") -> None:
            changed=sum(r.changed for kind in KINDS for r in found.rows(kind)))
 
 
-def forecast(found: Mapping, estimate: int | None, sample: Sequence[WorkItem] = ()) -> Forecast:
+def forecast(found: Mapping, estimate: int | None, sample: Sequence[WorkItem] = (),
+             duplicates: str = "skip") -> Forecast:
     """What importing `found`'s project will create, from the preview's basis (lists and a sample; `sample`, the
-    preview's items, is the list of items to look into)."""
-    return forecast_from_mapping(engine_for(), found, estimate, sample)
+    preview's items, is the list of items to look into); items already stored are updated or kept (`duplicates`)."""
+    return forecast_from_mapping(engine_for(), found, estimate, sample, duplicates)
 
 
 def job_forecast(job_id: str) -> dict[str, Forecast]:
     """project -> what a job read will create (exact after a dry run), from its census."""
-    source = status(job_id)["source"]
+    doc = status(job_id)
     engine = engine_for()
-    return {project: forecast_from_census(engine, source, project, counted)
+    existing = {p["project"]: p["updated"] + p["skipped"] for p in doc["parts"]}  # read again, not created
+    return {project: forecast_from_census(engine, doc["source"], project, counted, existing.get(project),
+                                          doc.get("duplicates", "skip"))
             for project, counted in census_store.of_job(engine, job_id).items()}
 
 

@@ -3,7 +3,8 @@ labels, workflow states and types are new to the workspace and which already exi
 
 Two bases: the preview (the source's estimate, its lists and a sample, through the project's mapping) and
 the dry run (its census: every item read and mapped, exact). Either way each list says, per entry, whether
-the workspace has it already, so a user sees "12 people: 9 new, 3 matched" and can look into each.
+the workspace has it already, so a user sees "12 people: 9 new, 3 matched" and can look into each; items
+likewise: a re-run of an imported project creates none, it updates (or keeps) the items it reads again.
 """
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, and_, select
+from sqlalchemy import Engine, and_, func, select
 
 from importers.model import WorkItem
+from store import soft_delete
 from store.schema import labels as labels_table
 from store.schema import people, work_items, workflow_states
 
@@ -26,7 +28,9 @@ class Forecast:
     """`None` counts are unknown on this basis (comments in a preview that reads no comments)."""
 
     basis: str
-    items: int | None = None
+    items: int | None = None  # items the import reads
+    items_existing: int | None = None  # of these, already in the workspace: updated or kept, never created
+    duplicates: str = "skip"  # what the import does with those: "update" them or "skip" (keep them as they are)
     comments: int | None = None
     attachments: int | None = None
     people: list[dict[str, Any]] = field(default_factory=list)  # name, email, items, outcome
@@ -41,10 +45,26 @@ class Forecast:
         """The headline counts: items, comments, attachments, and new / existing per list."""
         new = {kind: sum(1 for e in getattr(self, kind) if e.get("new")) for kind in ("labels", "states", "types")}
         created = sum(1 for p in self.people if p["outcome"] == "new")
-        return {"items": self.items, "comments": self.comments, "attachments": self.attachments,
+        existing = self.items_existing
+        new_items = None if self.items is None or existing is None else max(self.items - existing, 0)
+        return {"items": self.items, "items_new": new_items, "items_existing": existing,
+                "comments": self.comments, "attachments": self.attachments,
                 "people": len(self.people), "people_new": created, "people_matched": len(self.people) - created,
                 "labels": len(self.labels), "labels_new": new["labels"], "states": len(self.states),
                 "states_new": new["states"], "types": len(self.types), "types_new": new["types"]}
+
+
+    def existing_outcome(self) -> str:
+        """What happens to the items already in the workspace: "updated" or "kept as they are"."""
+        return "updated" if self.duplicates == "update" else "kept as they are"
+
+
+def _stored_items(engine: Engine, source: str, project: str) -> int:
+    """Items of the project in the workspace (soft-deleted ones excluded: a re-read revives them as new)."""
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(work_items).where(and_(
+            work_items.c.source == source, work_items.c.project == project,
+            soft_delete.visible(work_items)))).scalar_one()
 
 
 def _existing(engine: Engine, source: str, project: str, keys: list[str]) -> tuple[set[str], set[str], set[str],
@@ -73,15 +93,17 @@ def _outcome(key: str, own: str, workspace: dict[str, str], names: dict[str, str
     return "new"
 
 
-def from_census(engine: Engine, source: str, project: str, census: dict[str, Any]) -> Forecast:
-    """Exact: what a dry run read of `project`."""
+def from_census(engine: Engine, source: str, project: str, census: dict[str, Any], existing: int | None = None,
+                duplicates: str = "skip") -> Forecast:
+    """Exact: what a dry run read of `project`; `existing` is how many of its items the workspace has (the
+    dry run's updated plus skipped), `duplicates` the job's choice for them."""
     people_read = census.get("people") or {}
     labels, states, types, workspace = _existing(engine, source, project,
                                                  sorted({p["key"] for p in people_read.values()}))
     names = {p["key"]: p["name"] for p in people_read.values()}
     forecast = Forecast(basis="the dry run (every item read)", items=census.get("items"),
                         comments=census.get("comments"), attachments=census.get("attachments"),
-                        items_list=list(census.get("item_list") or []),
+                        items_existing=existing, duplicates=duplicates, items_list=list(census.get("item_list") or []),
                         attachments_list=list(census.get("attachment_list") or []))
     for source_id, p in sorted(people_read.items(), key=lambda kv: kv[1]["name"] or ""):
         own = f"email:{p['email']}" if p.get("email") else f"{source}:{source_id}"
@@ -98,14 +120,18 @@ def from_census(engine: Engine, source: str, project: str, census: dict[str, Any
     return forecast
 
 
-def from_mapping(engine: Engine, mapping: Mapping, estimate: int | None, sample: Sequence[WorkItem] = ()) -> Forecast:
+def from_mapping(engine: Engine, mapping: Mapping, estimate: int | None, sample: Sequence[WorkItem] = (),
+                 duplicates: str = "skip") -> Forecast:
     """From the preview: the source's estimate, its lists and the sample, through `mapping`; `sample` (the preview's
-    items, as mapped) lists the items to look into. Comments and attachments are counted and listed by a dry run."""
+    items, as mapped) lists the items to look into. Comments and attachments are counted and listed by a dry run.
+    Items already in the workspace: those of the project stored, at most the estimate (a dry run says exactly)."""
     sampled = [row for row in mapping.people if row.items]
     keys = [row.target or row.default or "" for row in sampled]
     labels, states, types, workspace = _existing(engine, mapping.source, mapping.project, sorted(set(keys)))
     names = {key: name for key, (name, _) in mapping.person_keys().items()}
+    stored = _stored_items(engine, mapping.source, mapping.project)
     forecast = Forecast(basis=f"the source's lists and a sample of {mapping.sample} items", items=estimate,
+                        items_existing=None if estimate is None else min(stored, estimate), duplicates=duplicates,
                         items_list=[item_entry(i) for i in sample[:LIST_MAX]])
     for row, key in zip(sampled, keys, strict=True):
         forecast.people.append({"name": row.label, "email": row.email, "items": row.items, "comments": None,

@@ -351,13 +351,18 @@ def what_will_be_created() -> None:
         for found in wizard.mappings.values():  # the Map step shows exact counts from now on
             api.count_by_dry_run(found, wizard.dry_run_job)
     forecast = dry or api.forecast(mapping, wizard.preview.estimated_total if wizard.preview else None,
-                                   wizard.preview.items if wizard.preview else ())
+                                   wizard.preview.items if wizard.preview else (), wizard.duplicates)
     summary = forecast.summary()
     st.markdown("##### What will be created")
     st.caption(f"Basis: {forecast.basis}. Nothing has been written.")
+    if summary["items_existing"]:
+        st.text(f"Items: {summary['items_new']:,} new; {summary['items_existing']:,} already in the workspace, "
+                f"{forecast.existing_outcome()} (not created again).")
     cols = st.columns(7)
     for col, (label, value, note) in zip(cols, (
-            ("Items", summary["items"], None), ("Comments", summary["comments"], "counted by a dry run"),
+            ("New items", summary["items_new"] if summary["items_new"] is not None else summary["items"],
+             f"{summary['items_existing']:,} more already in the workspace: {forecast.existing_outcome()}"
+             if summary["items_existing"] else None), ("Comments", summary["comments"], "counted by a dry run"),
             ("Attachments", summary["attachments"], "counted by a dry run"),
             ("People", summary["people"], f"{summary['people_new']:,} new, {summary['people_matched']:,} matched"),
             ("Labels", summary["labels"], f"{summary['labels_new']:,} new"),

@@ -245,3 +245,20 @@ def test_mapping_show_into_a_reader_that_stops_early_ends_without_a_traceback(en
     proc.stdout.close()  # the reader is gone before anything is printed
     stderr = proc.stderr.read().decode()
     assert proc.wait(timeout=120) == 0 and "Traceback" not in stderr, stderr
+
+
+def test_a_re_run_forecasts_no_new_items_and_says_the_stored_ones_are_updated(run_import):
+    """Regression: "What will be created: Items 50" on a re-run where all 50 items were in the workspace."""
+    first = run_import("demo", ["ACME"], config=SIZE)
+    stored = first["created"]
+    preview = api.preview("demo", "ACME", SIZE)
+    before = api.forecast(api.mapping("demo", "ACME", SIZE), preview.estimated_total, preview.items, "update")
+    summary = before.summary()
+    assert (summary["items_new"], summary["items_existing"]) == (preview.estimated_total - stored, stored)
+    assert before.existing_outcome() == "updated"
+    dry = run_import("demo", ["ACME"], config=SIZE, dry_run=True, duplicates="update", incremental=False)
+    exact = api.job_forecast(dry["job_id"])["ACME"].summary()
+    assert exact["items_new"] == dry["created"] == 0  # the failing items are not stored: none of the rest is new
+    assert exact["items_existing"] == dry["updated"] + dry["skipped"] == stored
+    fresh = api.forecast(api.mapping("demo", "OPS", SIZE), 40, (), "skip")
+    assert fresh.summary()["items_new"] == 40 and fresh.existing_outcome() == "kept as they are"

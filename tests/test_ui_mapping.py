@@ -135,3 +135,16 @@ def test_each_projects_row_in_progress_says_whose_comments_failed(run_import, mo
     at = page("pages/progress.py", job=doc["job_id"])
     table = next(d.value for d in at.dataframe if "comments_unread" in d.value.columns)
     assert list(table["project"]) == ["ACME", "OPS"] and list(table["comments_unread"]) == [1, 0]
+
+
+def test_what_will_be_created_on_a_re_run_counts_no_new_items(run_import, monkeypatch):
+    """Regression: "Already in the workspace 50" above "What will be created: Items 50"."""
+    monkeypatch.delenv("DEMO_INVALID_ITEMS")  # the demo as shipped: all 50 items stored
+    assert run_import("demo", ["ACME"], config={"size": "small"})["created"] == 50
+    at = to_map_step(open_demo_wizard())
+    at.button(key="next_map").click().run()
+    assert not at.exception
+    shown = {m.label: m.value for m in at.metric}
+    assert (shown["Already in the workspace"], shown["New items"]) == ("50", "0")
+    outcome = "updated" if at.session_state["wizard"].duplicates == "update" else "kept as they are"
+    assert f"Items: 0 new; 50 already in the workspace, {outcome} (not created again)." in texts(at, "text")
