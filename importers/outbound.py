@@ -20,7 +20,8 @@ and python-gitlab's, all `requests` sessions) is fitted with `OutboundAdapter`, 
 
 Refusals are SourceErrors, not `requests` exceptions: they pass through the vendor libraries
 untouched and are never retried by importers/retry.py (a hung vendor would otherwise cost eight
-deadlines). Settings: IMPORT_REQUEST_DEADLINE (seconds, 120) and IMPORT_MAX_RESPONSE_MB (64).
+deadlines). Settings: IMPORT_REQUEST_DEADLINE (seconds, 120) and IMPORT_MAX_RESPONSE_MB (64); a call with a
+whole time budget (a preview: IMPORT_PREVIEW_SECONDS, importers/retry.py) gets at most what is left of it.
 """
 from __future__ import annotations
 
@@ -43,6 +44,7 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from .errors import NetworkError
+from .retry import time_left
 from .urls import Resolver, normalise_host, pinned_address
 
 DEADLINE_ENV = "IMPORT_REQUEST_DEADLINE"
@@ -255,7 +257,11 @@ class OutboundAdapter(HTTPAdapter):
         url = str(request.url)
         self._refuse_elsewhere(url)
         flight = _Request()
-        token = _WATCHDOG.arm(time.monotonic() + self.limits.deadline, flight.expire)
+        deadline, setting = self.limits.deadline, DEADLINE_ENV
+        budget = time_left()  # a preview's whole time budget (importers/retry.py) cuts each request's deadline
+        if budget is not None and budget[0] < deadline:
+            deadline, setting = max(budget[0], 0.1), budget[1]
+        token = _WATCHDOG.arm(time.monotonic() + deadline, flight.expire)
         _current.request = flight
         try:
             response = super().send(request, stream=True, timeout=timeout, verify=verify, cert=cert, proxies=proxies)
@@ -269,8 +275,11 @@ class OutboundAdapter(HTTPAdapter):
             self._read_body(response)
             return response
         except (requests.RequestException, urllib3_errors.HTTPError, OSError) as exc:
+            if flight.expired and setting != DEADLINE_ENV:
+                raise NoCompleteAnswer(f"{self.tool} sent no complete answer within {setting} "
+                                       f"({_netloc(self.origin)}); try again later") from None
             if flight.expired:
-                raise NoCompleteAnswer(f"{self.tool} sent no complete answer within {self.limits.deadline:.0f} s "
+                raise NoCompleteAnswer(f"{self.tool} sent no complete answer within {deadline:.0f} s "
                                        f"({_netloc(self.origin)}); retry the import later, or raise "
                                        f"{DEADLINE_ENV}") from None
             raise _as_requests_error(exc) from exc

@@ -9,6 +9,7 @@ rate-limit headers ask, within a bounded total wait. Past that bound the job fai
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
@@ -59,8 +60,32 @@ def _env_float(name: str, default: float) -> float:
         return default
 
 
+PREVIEW_SECONDS_ENV = "IMPORT_PREVIEW_SECONDS"
+_budget = threading.local()  # the time budget of the call running on this thread (read by importers/outbound.py)
+
+
+def time_left() -> tuple[float, str] | None:
+    """(seconds left, what the budget is: "30 s (IMPORT_PREVIEW_SECONDS)") of the time budget of the retried
+    call running on this thread; None when it has none (an import's reads: IMPORT_REQUEST_DEADLINE alone)."""
+    until = getattr(_budget, "until", None)
+    return None if until is None else (until[0] - time.monotonic(), until[1])
+
+
+def preview_seconds() -> float:
+    """The whole time a preview may take, every request and retry wait included (IMPORT_PREVIEW_SECONDS, 30)."""
+    return max(1.0, _env_float(PREVIEW_SECONDS_ENV, 30.0))
+
+
+class OutOfTime(NetworkError):
+    """The call's whole time budget (a preview's) ran out: no further attempt is made."""
+
+
 class RetryPolicy:
-    """Retries `Transient` failures for one tool; reports each wait to an optional listener."""
+    """Retries `Transient` failures for one tool; reports each wait to an optional listener.
+
+    `limit(seconds, setting)` gives every later call one shared time budget (a preview's): no wait is
+    started that would outlast it, and each request's own deadline is cut to what is left
+    (importers/outbound.py), so retries cannot multiply the time a caller waits."""
 
     def __init__(self, tool: str, on_wait: WaitListener | None = None, redact: Callable[[str], str] = nothing):
         self.tool = tool
@@ -70,6 +95,17 @@ class RetryPolicy:
         self.max_total_wait = _env_float("IMPORT_MAX_RATE_LIMIT_WAIT", 300.0)
         self.base = _env_float("IMPORT_RETRY_BASE_SECONDS", 0.5)
         self._backoff = wait_exponential_jitter(multiplier=self.base, max=30, jitter=self.base)
+        self.until: tuple[float, str] | None = None  # (monotonic end of the time budget, what it is)
+
+    def limit(self, seconds: float, setting: str) -> None:
+        """From now on, every call of this policy together ends within `seconds` (OutOfTime after)."""
+        self.until = (time.monotonic() + seconds, f"{seconds:.0f} s ({setting})")
+
+    def _out_of_time(self, exc: BaseException | None) -> OutOfTime:
+        assert self.until is not None
+        reason = exc.reason if isinstance(exc, Transient) else str(exc or "no answer")
+        return OutOfTime(f"{self.tool} did not answer within {self.until[1]} ({reason}); "
+                         "try again later or check the tool's address")
 
     def _wait_seconds(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
@@ -80,6 +116,8 @@ class RetryPolicy:
     def _before_sleep(self, state: RetryCallState) -> None:
         exc = state.outcome.exception() if state.outcome else None
         seconds = state.upcoming_sleep
+        if self.until is not None and time.monotonic() + seconds >= self.until[0]:
+            raise self._out_of_time(exc)
         waited = (state.idle_for or 0) + seconds
         if waited > self.max_total_wait:
             until = datetime.now(UTC) + timedelta(seconds=seconds)
@@ -113,12 +151,17 @@ class RetryPolicy:
             sleep=time.sleep,
             reraise=True,
         )
+        if self.until is not None and time.monotonic() >= self.until[0]:
+            raise self._scrubbed(self._out_of_time(None))
+        outer, _budget.until = getattr(_budget, "until", None), self.until
         try:
             result = retrying(fn, *args, **kwargs)
         except Transient as exc:
             raise self._scrubbed(self._give_up(exc, exc.until)) from None
         except SourceError as exc:
             raise self._scrubbed(exc) from None
+        finally:
+            _budget.until = outer
         if self.on_wait is not None and retrying.statistics.get("attempt_number", 1) > 1:
             self.on_wait(None, "")  # the wait is over: clear it from the progress view
         return result

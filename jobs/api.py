@@ -20,6 +20,7 @@ from importers import make_source, source_class, source_names
 from importers.errors import ConfigError, ConflictError, NotFoundError, SourceError
 from importers.metadata import read as read_metadata
 from importers.model import Visibility, WorkItem
+from importers.retry import PREVIEW_SECONDS_ENV, preview_seconds
 from store import census as census_store
 from store import credentials, soft_delete
 from store import jobs as job_store
@@ -160,9 +161,11 @@ class Preview:
 def preview(source: str, project: str | None = None, config: dict[str, str] | None = None, limit: int = 20,
             since: str | datetime | None = None, mapping: Mapping | None = None) -> Preview:
     """Sample items as the import would file them: through `mapping`, else the project's saved mapping, else
-    the connector's defaults. Writes nothing."""
+    the connector's defaults. Writes nothing. Every request and retry wait together end within
+    IMPORT_PREVIEW_SECONDS (30): a vendor that does not answer is a NetworkError by then, not a held caller."""
     started = time.perf_counter()
     with _connected(source, config) as src:
+        src.retry.limit(preview_seconds(), PREVIEW_SECONDS_ENV)
         project = project or src.default_project() or _first_project(src)
         when = parse_since(since)
         items = src.preview(project, limit, when)

@@ -27,6 +27,7 @@ from .models import (
     Tools,
     Undone,
 )
+from .slots import vendor_calls
 
 
 def _errors(*codes: int) -> dict[int | str, dict]:
@@ -57,27 +58,34 @@ def tools(_: Caller) -> dict:
 
 @router.post("/{tool}/preview", response_model=Preview, responses=_errors(400, 404, 422, 502, 503),
              summary="Sample items of a project; nothing is written")
-def preview(tool: ToolName, body: PreviewRequest, _: Previewer) -> dict:
-    api.check_settings(tool, body.config)
-    result = api.preview(tool, body.project, body.config or None, limit=body.limit, since=body.since)
-    if body.save_credentials:
-        api.save_credentials(tool, body.config)
-    return {"items": result.rows(), "estimated_total": result.estimated_total, "existing": result.existing,
-            "already_imported": result.already_imported, "internal_items": result.internal_items,
-            "internal_comments": result.internal_comments, "seconds": round(result.seconds, 3)}
+async def preview(tool: ToolName, body: PreviewRequest, token: Previewer) -> dict:
+    def work() -> dict:
+        api.check_settings(tool, body.config)
+        result = api.preview(tool, body.project, body.config or None, limit=body.limit, since=body.since)
+        if body.save_credentials:
+            api.save_credentials(tool, body.config)
+        return {"items": result.rows(), "estimated_total": result.estimated_total, "existing": result.existing,
+                "already_imported": result.already_imported, "internal_items": result.internal_items,
+                "internal_comments": result.internal_comments, "seconds": round(result.seconds, 3)}
+
+    return await vendor_calls.run(token.name, work)
 
 
 @router.post("/{tool}/execute", status_code=202, response_model=Started, responses=_errors(400, 404, 422, 503),
              summary="Start an import job")
-def execute(tool: ToolName, body: ExecuteRequest, response: Response, token: Caller) -> dict:
-    api.check_settings(tool, body.config)
-    mappings = api.mappings_from_documents(tool, body.mappings, body.config or None)
-    job_id = api.start_import(tool, body.projects or list(mappings), config=body.config or None,
-                              duplicates=body.duplicates, since=body.since, incremental=not body.full,
-                              dry_run=body.dry_run, requested_by=token.actor, deletions=body.deletions,
-                              mappings=mappings or None)
-    if body.save_credentials:
-        api.save_credentials(tool, body.config)
+async def execute(tool: ToolName, body: ExecuteRequest, response: Response, token: Caller) -> dict:
+    def work() -> str:  # the mappings are checked against the tool: a vendor call
+        api.check_settings(tool, body.config)
+        mappings = api.mappings_from_documents(tool, body.mappings, body.config or None)
+        job_id = api.start_import(tool, body.projects or list(mappings), config=body.config or None,
+                                  duplicates=body.duplicates, since=body.since, incremental=not body.full,
+                                  dry_run=body.dry_run, requested_by=token.actor, deletions=body.deletions,
+                                  mappings=mappings or None)
+        if body.save_credentials:
+            api.save_credentials(tool, body.config)
+        return job_id
+
+    job_id = await vendor_calls.run(token.name, work)
     url = f"/import/status/{job_id}"
     response.headers["Location"] = url
     return {"job_id": job_id, "status_url": url}

@@ -71,7 +71,7 @@ def server(tmp_path_factory, redis_server):
     env.update(ACGS2_NO_DOTENV="1", ALLOW_LOOPBACK_URLS="1", IMPORT_RETRY_BASE_SECONDS="0.01", PYTHONUNBUFFERED="1",
                CREDENTIAL_ENCRYPTION_KEY=TEST_KEY, AUDIT_LOG_PATH=str(work / "audit.jsonl"),
                DATABASE_URL=f"sqlite:///{work / 'workspace.db'}", REDIS_URL=f"redis://127.0.0.1:{redis_server.port}/7",
-               CONSOLE_OPEN_DEMO="1", USER="tester-shell", DEMO_INVALID_ITEMS="3")
+               CONSOLE_OPEN_DEMO="1", USER="tester-shell", DEMO_INVALID_ITEMS="3", IMPORT_PREVIEW_SECONDS="60")
     port = _free_port()
     commands = {  # as scripts/start.sh runs them
         "worker": [sys.executable, "cli.py", "worker"],
@@ -314,3 +314,42 @@ def test_import_stays_the_wizard_page(server):
         assert "BACKEND_BASE_URL" in page.text, path
     other = requests.get(f"{server.url}/import/anything-else", timeout=10)  # not an API path: the console's
     assert other.status_code == 200 and other.headers["content-type"].startswith("text/html")
+
+
+def test_previews_stuck_on_a_tarpit_leave_status_and_tools_answering(server):
+    """45 parallel previews whose JIRA base_url accepts connections and never answers (what one token did to
+    freeze the API): a few take a vendor slot, the rest are refused at once (429 in the one error shape);
+    meanwhile `GET /import/tools` and a status read answer; each stuck preview ends with one line naming the
+    preview's whole time budget (IMPORT_PREVIEW_SECONDS, 60 s on this server), not eight request deadlines."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from restapi.slots import SLOTS_PER_TOKEN
+    from tests.fakes.hostile import Tarpit
+
+    tarpit = Tarpit().start()
+    body = {"project": "ACME", "config": {"base_url": tarpit.url, "user_email": "me@acme.test", "api_token": "x"}}
+    answers: list[requests.Response] = []
+    pool = ThreadPoolExecutor(45)
+    try:
+        futures = [pool.submit(lambda: answers.append(requests.post(
+            f"{server.url}/import/jira/preview", json=body, timeout=600,
+            headers={"Authorization": f"Bearer {server.token}"}))) for _ in range(45)]
+        # every preview either answered or sits at the tarpit: none waits for a server thread
+        wait_for(lambda: len(answers) + tarpit.accepted >= 45, timeout=120, interval=0.2)
+        tools = server.call("GET", "/import/tools")  # requests' own 30 s timeout: it must answer at all
+        status = server.call("GET", "/import/status/0000000000000000")
+        assert tools.status_code == 200 and {t["name"] for t in tools.json()["tools"]} >= {"jira", "demo"}
+        assert status.status_code == 404 and set(status.json()) == {"error", "detail"}
+        for future in futures:
+            future.result()
+    finally:
+        pool.shutdown(wait=True)
+        tarpit.stop()
+    refused = [a for a in answers if a.status_code == 429]
+    stuck = [a for a in answers if a.status_code != 429]
+    assert len(refused) == 45 - SLOTS_PER_TOKEN and len(stuck) == SLOTS_PER_TOKEN, [a.text for a in answers]
+    assert all(set(a.json()) == {"error", "detail"} and a.headers.get("Retry-After") for a in refused)
+    for answer in stuck:
+        assert answer.status_code == 502, answer.text
+        error = answer.json()["error"]
+        assert "within 60 s (IMPORT_PREVIEW_SECONDS)" in error and "\n" not in error, error
