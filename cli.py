@@ -25,15 +25,21 @@ def _print_json(data) -> None:
 
 
 def _progress_line(doc: dict) -> str:
+    """One line of progress; while the job runs, its phase beside the status (`[running: writing]`), and
+    once every counted item is processed "finishing" in place of a percentage that would stand at 99.9%."""
     width = 30
     known = doc["percentage"] is not None  # None: the source cannot count its items, the total comes at the end
+    running = doc["status"] == "running"
+    finishing = known and running and bool(doc["total"]) and doc["processed"] >= doc["total"]
     filled = int(width * doc["percentage"] / 100) if known else 0
-    bar = f"[{'#' * filled}{'.' * (width - filled)}] {doc['percentage']:5.1f}%" if known else f"[{'?' * width}]     ?%"
+    share = "finishing" if finishing else f"{doc['percentage']:5.1f}%" if known else "    ?%"
+    bar = f"[{'#' * filled}{'.' * (width - filled)}] {share}" if known else f"[{'?' * width}] {share}"
     eta = f" eta {doc['eta_seconds']:.0f}s" if doc.get("eta_seconds") else ""
     wait = f" waiting ({doc['wait_reason']})" if doc.get("waiting_until") else ""
+    state = f"{doc['status']}: {doc['phase']}" if running and doc.get("phase") else doc["status"]
     return (f"{bar} {doc['processed']}/{doc['total'] if doc['total'] is not None else '?'} "
             f"created {doc['created']} updated {doc['updated']} "
-            f"skipped {doc['skipped']} failed {doc['failed']} {doc['items_per_second']}/s{eta}{wait} [{doc['status']}]")
+            f"skipped {doc['skipped']} failed {doc['failed']} {doc['items_per_second']}/s{eta}{wait} [{state}]")
 
 
 def _user() -> str:
@@ -61,7 +67,10 @@ def cmd_check(args, api) -> int:
 
 
 def cmd_projects(args, api) -> int:
-    for p in api.list_projects(args.source):
+    found = api.list_projects(args.source)
+    if not found:  # on stderr: stdout stays the key<TAB>name rows scripts read
+        print(f"{args.source}: the account reaches no project it can import", file=sys.stderr)
+    for p in found:
         print(f"{p.key}\t{p.name}")
     return OK
 
@@ -230,6 +239,8 @@ def cmd_jobs(args, api) -> int:
     if args.json:
         _print_json(docs)
         return OK
+    if not docs:
+        print(f"no imports yet: start one with `{PROG} run demo` (or a source of `{PROG} sources`)")
     for d in docs:
         print(f"{d['job_id']}  {d['created_at'][:19]}  {d['source']:<10} {','.join(d['projects'])[:30]:<30} "
               f"{d['status']:<10} {d['processed']}/{'?' if d['total'] is None else d['total']} "
@@ -276,6 +287,9 @@ def cmd_items(args, api) -> int:
     if args.json:
         _print_json(rows)
         return OK
+    if not rows:
+        filtered = any((args.source, args.project, args.status, args.state, args.public_only))
+        print(f"no {'deleted ' if args.deleted else ''}items{' match these filters' if filtered else ''}")
     for r in rows:
         print(f"{r['source']:<10} {r['key']:<16} {r['state'][:18]:<18} {(r['assignee'] or '-')[:20]:<20} "
               f"{r['title'][:60]}")
@@ -320,6 +334,8 @@ def _mapping_lines(found) -> list[str]:
     people = found.person_keys()
     for kind in KINDS:
         lines.append(kind)
+        if not found.rows(kind):
+            lines.append("   (none found at the source)")
         for row in found.rows(kind):
             shown = row.label if kind != "people" else f"{row.label} <{row.email or 'no email'}>"
             target = row.target or "-"
