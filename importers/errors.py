@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from pydantic import ValidationError
+
 
 class SourceError(Exception):
     """Base for expected failures: shown as one line, never as a traceback."""
@@ -56,3 +58,15 @@ class RateLimitedError(SourceError):
     def __init__(self, message: str, until: datetime | None = None):
         super().__init__(message)
         self.until = until
+
+
+def validation_reason(exc: ValidationError, whole: str = "item") -> str:
+    """A failed item's reason in a person's words, from pydantic's errors: "title is empty" (never
+    "title: Value error, title is empty"); the field is named only when the message does not name it,
+    e.g. "priority: Input should be a valid string". `whole` names an error about the whole item."""
+    reasons = []
+    for error in exc.errors():
+        message = str(error["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
+        field = ".".join(map(str, error["loc"]))
+        reasons.append(message if field and field.split(".")[-1] in message else f"{field or whole}: {message}")
+    return "; ".join(reasons)[:500]

@@ -13,6 +13,8 @@ def test_invalid_items_end_the_job_partial_with_a_report(run_import):
     report = api.failures(doc["job_id"])
     assert len(report) == 3
     assert all(f["key"].startswith("ACME-") and "title" in f["reason"] for f in report)
+    # in a person's words, not the validator's ("title: Value error, title is empty")
+    assert {f["reason"] for f in report} == {"title is empty"}
     assert api.failures_csv(doc["job_id"]).splitlines()[0] == "project,key,external_id,reason"
 
 

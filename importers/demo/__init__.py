@@ -24,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 from pydantic import ValidationError
 
 from ..base import Cursor, Setting, Source
-from ..errors import ConfigError, NotFoundError
+from ..errors import ConfigError, NotFoundError, validation_reason
 from ..model import Comment, ItemFailure, Page, Person, Project, WorkItem
 from .settings import (
     COMMENT_SENTENCES,
@@ -198,7 +198,7 @@ class DemoSource(Source):
                 parent_key=parent,
             )
         except ValidationError as exc:
-            reason = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+            reason = validation_reason(exc)
             return ItemFailure(external_id=external_id, key=key, reason=reason), []
         return item, comments
 

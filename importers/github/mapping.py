@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from ..errors import validation_reason
 from ..model import Comment, ItemFailure, Person, Priority, Status, WorkItem
 from ..workflow import CLOSED, refine_by_label
 from .settings import (
@@ -159,7 +160,7 @@ def map_issue(raw: Any, project: str) -> WorkItem | ItemFailure:
             parent_key=_parent_key(raw),
         )
     except ValidationError as exc:
-        reason = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'issue'}: {e['msg']}" for e in exc.errors())
+        reason = validation_reason(exc, "issue")
         return ItemFailure(external_id=external_id, key=key, reason=f"GitHub issue could not be mapped: {reason}")
     except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
         what = f"missing field {exc}" if isinstance(exc, KeyError) else f"{type(exc).__name__}: {exc}"

@@ -12,6 +12,7 @@ from urllib.parse import unquote
 
 from pydantic import ValidationError
 
+from ..errors import validation_reason
 from ..model import Attachment, Comment, ItemFailure, People, Person, Priority, Status, Visibility, WorkItem
 from ..workflow import CLOSED, refine_by_label
 from .settings import (
@@ -150,7 +151,7 @@ def to_comment(note: dict, item_external_id: str, on_internal_item: bool = False
 
 def _reason(exc: Exception) -> str:
     if isinstance(exc, ValidationError):
-        return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'value'}: {e['msg']}" for e in exc.errors())
+        return validation_reason(exc, "value")
     if isinstance(exc, KeyError):
         return f"missing field {exc.args[0]!r}"
     return f"{type(exc).__name__}: {exc}"

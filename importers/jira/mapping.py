@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from ..errors import validation_reason
 from ..model import Attachment, Comment, ItemFailure, Link, Person, Priority, Status, Visibility, WorkItem
 from .adf import adf_to_markdown
 from .settings import (
@@ -224,7 +225,7 @@ def map_issue(raw: Any, extra_comments: list, ctx: Context) -> tuple[WorkItem, l
 
 def _reason(exc: Exception) -> str:
     if isinstance(exc, ValidationError):
-        return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'item'}: {e['msg']}" for e in exc.errors())[:500]
+        return validation_reason(exc)
     if isinstance(exc, KeyError):
         return f"JIRA sent no {exc.args[0]!r} field"
     return f"{exc}"[:500] or type(exc).__name__

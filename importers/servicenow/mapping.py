@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from ..errors import validation_reason
 from ..html_markdown import html_to_markdown
 from ..model import Comment, ItemFailure, Link, People, Person, Priority, Status, Visibility, WorkItem
 from .settings import DELETED_PERSON, INTERNAL_ELEMENTS, PRIORITY_MAP, TABLES, TIME_FORMAT, TOOL
@@ -179,7 +180,7 @@ def _map(table: str, row: dict[str, Any], instance_url: str) -> WorkItem:
 
 def _reason(exc: Exception) -> str:
     if isinstance(exc, ValidationError):
-        return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'item'}: {e['msg']}" for e in exc.errors())
+        return validation_reason(exc)
     return f"unexpected ServiceNow data ({type(exc).__name__}: {exc})"
 
 
