@@ -34,8 +34,14 @@ install() {  # install a requirements file once per content (a stamp per file an
   local file=$1 name=$2
   local stamp=.venv/.installed-$name-$(cat requirements*.txt | sha256sum | cut -c1-16)
   if [ ! -f "$stamp" ]; then
-    echo "bootstrap: installing Python packages from $file"
-    .venv/bin/python -m pip install -q --disable-pip-version-check -r "$file"
+    echo "bootstrap: installing Python packages from $file into .venv: the first start takes a few minutes"
+    # pip's own lines condensed to one every 10 packages, so a first start is never minutes of silence
+    # (pip's errors go to stderr untouched; pipefail keeps its exit status)
+    .venv/bin/python -m pip install --disable-pip-version-check --progress-bar off -r "$file" \
+      | awk '/^(Collecting|Processing) /{n++; name = $2; sub(/.*\//, "", name); sub(/-[0-9].*/, "", name)
+               if (n % 10 == 1) {printf "bootstrap:   package %d (%s)...\n", n, name; fflush()}}
+             /^Installing collected/{print "bootstrap:   unpacking them into .venv..."; fflush()}'
+    echo "bootstrap: Python packages installed"
     rm -f .venv/.installed-"$name"-*
     touch "$stamp"
   fi

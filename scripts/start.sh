@@ -9,8 +9,9 @@
 # banner saying so. Set an admin password with `.venv/bin/python -m console.auth set-password`
 # to require a sign-in and listen on every address; CONSOLE_OPEN_DEMO=1 forces open demo mode.
 #
-# Redis: when no REDIS_URL is set, the Redis started here listens on 127.0.0.1 only and asks for a
-# password generated on first run and kept in .env (REDIS_PASSWORD), like the encryption key.
+# Redis: when no REDIS_URL is set, a Redis without a password already running on 127.0.0.1:6379 is used
+# as is (with a warning); otherwise the Redis started here listens on 127.0.0.1 only and asks for a
+# password generated when first needed and kept in .env (REDIS_PASSWORD), like the encryption key.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 umask 077  # .env, data/, the store, the audit log and Redis's files: readable by this user only
@@ -42,13 +43,24 @@ if [ -z "${CREDENTIAL_ENCRYPTION_KEY:-}" ]; then
   say "generated CREDENTIAL_ENCRYPTION_KEY in .env (saved credentials are encrypted with it: back it up)"
 fi
 
+# through redis-py, so the password stays out of every command line (ps shows those to all users)
+redis_ping() { .venv/bin/python -c 'import os, redis; redis.Redis.from_url(os.environ["REDIS_URL"], socket_timeout=2).ping()' >/dev/null 2>&1; }
+# true when the Redis answers without any password (Redis's default user with `nopass` takes any password)
+redis_open() { .venv/bin/python -c 'import os, redis; c = redis.Redis.from_url(os.environ["REDIS_URL"], socket_timeout=2); c.connection_pool.connection_kwargs.update(password=None, username=None); c.ping()' >/dev/null 2>&1; }
+
+redis_as_is=""  # set when no REDIS_URL is given and a Redis without a password already runs on 127.0.0.1:6379
 if [ -z "${REDIS_URL:-}" ]; then
-  if [ -z "${REDIS_PASSWORD:-}" ]; then
-    REDIS_PASSWORD=$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(32))')
-    printf "REDIS_PASSWORD='%s'\n" "$REDIS_PASSWORD" >> .env
-    say "generated REDIS_PASSWORD in .env (the local Redis asks for it)"
+  if REDIS_URL="redis://127.0.0.1:6379/0" redis_open; then
+    REDIS_URL="redis://127.0.0.1:6379/0"
+    redis_as_is=1
+  else
+    if [ -z "${REDIS_PASSWORD:-}" ]; then
+      REDIS_PASSWORD=$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(32))')
+      printf "REDIS_PASSWORD='%s'\n" "$REDIS_PASSWORD" >> .env
+      say "generated REDIS_PASSWORD in .env (the Redis ./start.sh starts asks for it)"
+    fi
+    REDIS_URL="redis://:${REDIS_PASSWORD}@127.0.0.1:6379/0"
   fi
-  REDIS_URL="redis://:${REDIS_PASSWORD}@127.0.0.1:6379/0"
 fi
 export REDIS_URL
 shown_redis=$(printf '%s' "$REDIS_URL" | sed -E 's#(rediss?://)[^@/]*@#\1***@#')
@@ -78,11 +90,11 @@ stop_all() {
 }
 trap stop_all INT TERM EXIT
 
-# through redis-py, so the password stays out of every command line (ps shows those to all users)
-redis_ping() { .venv/bin/python -c 'import os, redis; redis.Redis.from_url(os.environ["REDIS_URL"], socket_timeout=2).ping()' >/dev/null 2>&1; }
-# true when the Redis answers without any password (Redis's default user with `nopass` takes any password)
-redis_open() { .venv/bin/python -c 'import os, redis; c = redis.Redis.from_url(os.environ["REDIS_URL"], socket_timeout=2); c.connection_pool.connection_kwargs.update(password=None, username=None); c.ping()' >/dev/null 2>&1; }
-if redis_ping; then
+if [ -n "$redis_as_is" ]; then
+  say "using the Redis already running on 127.0.0.1:6379 as is: it asks for no password, so any local user can"
+  say "write to the import queue; set requirepass in its configuration (and REDIS_URL), or stop it and ./start.sh"
+  say "starts its own, protected by the REDIS_PASSWORD it keeps in .env"
+elif redis_ping; then
   say "using the Redis at $shown_redis"
   if redis_open; then
     say "warning: that Redis asks for no password, so any local user can write to the import queue;"
