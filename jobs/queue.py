@@ -144,13 +144,29 @@ def enqueue_schedule(schedule_id: str, delay: timedelta) -> None:
                               job_id=f"sched-{schedule_id}-{uuid.uuid4().hex[:6]}", result_ttl=86_400)
 
 
-def live_part_ids() -> set[str]:
-    """Prefixes `imp-<job>-<part>-` of every RQ job that is queued, scheduled or running."""
+def _live_job_ids() -> set[str]:
+    """Ids of every RQ job of this store's queue that is queued, scheduled or running."""
     queue = import_queue()
     ids = set(queue.get_job_ids())
     ids.update(StartedJobRegistry(queue=queue).get_job_ids())
     ids.update(ScheduledJobRegistry(queue=queue).get_job_ids())
-    return {i.rsplit("-", 1)[0] + "-" for i in ids if i.startswith("imp-")}
+    return ids
+
+
+def live_part_ids() -> set[str]:
+    """Prefixes `imp-<job>-<part>-` of every RQ job that is queued, scheduled or running."""
+    return {i.rsplit("-", 1)[0] + "-" for i in _live_job_ids() if i.startswith("imp-")}
+
+
+def live_schedule_ids() -> set[str]:
+    """Ids of the schedules with a run booked, queued or running (RQ jobs `sched-<schedule id>-<hex>`)."""
+    return {i.split("-")[1] for i in _live_job_ids() if i.startswith("sched-")}
+
+
+def schedule_lock(seconds: int = 60) -> bool:
+    """True for the one caller that may re-book lost schedules now (a Redis SET NX with expiry): two
+    workers' maintenance rounds at once must not book a schedule twice, or it would run twice ever after."""
+    return bool(connection().set(f"{queue_name()}:rebooking-schedules", "1", nx=True, ex=seconds))
 
 
 def has_live_rq_job(live: set[str], job_id: str, part_id: int) -> bool:

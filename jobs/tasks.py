@@ -97,9 +97,11 @@ def _finish(job_id: str, progress: ProgressStore) -> None:
 
 
 def recover_stale_parts() -> int:
-    """Re-enqueue parts whose worker died (no heartbeat) or whose RQ job vanished (Redis restarted)."""
+    """Re-enqueue parts whose worker died (no heartbeat) or whose RQ job vanished (Redis restarted), and
+    book again the schedules whose next run vanished with it."""
     engine = engine_for()
     _finish_orphaned_jobs(engine)
+    _rebook_lost_schedules(engine)
     cutoff = now() - timedelta(seconds=stale_after())
     grace = now() - timedelta(seconds=10)
     live = queue.live_part_ids()
@@ -129,6 +131,21 @@ def recover_stale_parts() -> int:
     return resumed
 
 
+def _rebook_lost_schedules(engine) -> None:
+    """Book the next run of every enabled schedule that has none in the queue: Redis restarted without
+    its data, or the schedule was booked on the queue `imports` of a release before queues were named by
+    the store. The run keeps its time (`next_run_at`), or comes at once when that has passed."""
+    with engine.connect() as conn:
+        rows = list(conn.execute(select(schedules.c.id, schedules.c.next_run_at).where(schedules.c.enabled)))
+    if not rows or not queue.schedule_lock():
+        return
+    live = queue.live_schedule_ids()
+    for row in rows:
+        if row.id not in live:
+            queue.enqueue_schedule(row.id, max(utc(row.next_run_at) - now(), timedelta(0)))
+            log.warning("booked the next run of schedule %s again (its booking was lost)", row.id)
+
+
 def _finish_orphaned_jobs(engine) -> None:
     """Give their final status to jobs whose parts have all ended but whose worker died (or lost the
     store) before saying so: without this they would show "running" forever."""
@@ -150,13 +167,15 @@ def run_schedule(schedule_id: str) -> str | None:
     if sched is None or not sched.enabled:
         return None
     options = dict(sched.options or {})
+    # the next run is booked first: a run that cannot start (credentials revoked) leaves the schedule going
+    with engine.begin() as conn:
+        conn.execute(update(schedules).where(schedules.c.id == schedule_id)
+                     .values(next_run_at=now() + timedelta(hours=sched.every_hours)))
+    queue.enqueue_schedule(schedule_id, timedelta(hours=sched.every_hours))
     job_id = start_import(sched.source, list(sched.projects), duplicates=options.get("duplicates", "update"),
                           deletions=options.get("deletions", "mark"),
                           credential_id=sched.credential_id, config=options.get("config"),
                           requested_by=f"schedule:{schedule_id}", schedule_id=schedule_id)
-    next_run = now() + timedelta(hours=sched.every_hours)
     with engine.begin() as conn:
-        conn.execute(update(schedules).where(schedules.c.id == schedule_id)
-                     .values(next_run_at=next_run, last_job_id=job_id))
-    queue.enqueue_schedule(schedule_id, timedelta(hours=sched.every_hours))
+        conn.execute(update(schedules).where(schedules.c.id == schedule_id).values(last_job_id=job_id))
     return job_id

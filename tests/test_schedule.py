@@ -37,3 +37,23 @@ def test_a_scheduled_run_imports_only_what_changed_and_books_the_next(run_worker
     [listed] = api.schedules_list()
     assert listed["last_job_id"] == second_job
     assert datetime.fromisoformat(listed["next_run_at"]) > datetime.now(UTC) + timedelta(hours=1, minutes=59)
+
+
+def test_a_schedule_whose_booking_was_lost_is_booked_again_once(run_worker, redis_client):
+    # Redis restarted without its data, or the booking sat on the queue `imports` of a release before queues
+    # were named by the store: the workers' maintenance books the next run again, once, at its time
+    schedule_id = api.schedule("demo", ["OPS"], 6)
+    redis_client.flushdb()
+    assert not ScheduledJobRegistry(queue=queue.import_queue()).get_job_ids()
+
+    run_worker()
+    redis_client.delete(f"{queue.queue_name()}:rebooking-schedules")  # the next round may book again
+    run_worker()  # a second round (another worker) finds the booking: no second one
+
+    booked = ScheduledJobRegistry(queue=queue.import_queue())
+    [job_id] = booked.get_job_ids()
+    assert job_id.startswith(f"sched-{schedule_id}-")
+    [listed] = api.schedules_list()
+    when = booked.get_scheduled_time(job_id)
+    assert abs(when - datetime.fromisoformat(listed["next_run_at"])) < timedelta(seconds=5)
+    assert api.jobs() == []  # nothing ran early
