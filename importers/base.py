@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
-from .errors import ConfigError
+from .errors import API, CLI, CONSOLE, ConfigError
 from .model import Page, Project, StreamGap, WorkItem
 from .redact import Redactor
 from .retry import RetryPolicy, WaitListener
@@ -75,12 +75,19 @@ class Source(ABC):
     def default_project(cls, environ: dict[str, str] | None = None) -> str | None:
         return None
 
+    def where(self, name: str) -> dict[str, Any]:
+        """`field` and `places` of the setting `name` for a ConfigError about it: the variable on the CLI,
+        `config.NAME` in the HTTP API's body, the form's label in the console (importers/errors.py)."""
+        setting = next(s for s in self.settings if s.name == name)
+        return {"field": f"config.{name}", "places": {CLI: setting.env, API: f"config.{name}", CONSOLE: setting.label}}
+
     def require(self, name: str) -> str:
         value = (self.config.get(name) or "").strip()
         if not value:
             setting = next(s for s in self.settings if s.name == name)
-            raise ConfigError(f"{self.label}: {setting.label} is missing: set {setting.env} or enter it in the form",
-                              field=f"config.{name}")
+            raise ConfigError(f"{self.label}: {setting.label} is missing: {{at}}", field=f"config.{name}", places={
+                CLI: f"set {setting.env} or enter it in the form", API: f"give config.{name}",
+                CONSOLE: "enter it in the form"})
         return value
 
     def set_wait_listener(self, on_wait: WaitListener | None) -> None:

@@ -1,20 +1,38 @@
 """Typed errors a source raises. Each message names the tool and what the user should fix."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
 from pydantic import ValidationError
 
+CLI, API, CONSOLE = "cli", "api", "console"  # where a message is shown: each names an input its own way
+
 
 class SourceError(Exception):
-    """Base for expected failures: shown as one line, never as a traceback."""
+    """Base for expected failures: shown as one line, never as a traceback.
+
+    A message about one input may name it by where it is shown: `message` then holds "{at}", and
+    `places` says what stands there for each of CLI, API and CONSOLE (`--since`, `since`, `Since`;
+    `JIRA_BASE_URL`, `config.base_url`, `Site URL`). `str()` is the CLI's line; `shown_in(API)` the API's."""
 
     kind = "error"
 
-    def __init__(self, message: str, *, field: str | None = None):
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str, *, field: str | None = None, places: Mapping[str, str] | None = None):
+        self.places = dict(places or {})
+        self.template = message
+        self.message = self._render(CLI)
+        super().__init__(self.message)
         self.field = field  # the one input to fix, when one is at fault (the HTTP API's 400 names it)
+
+    def _render(self, where: str) -> str:
+        if not self.places:
+            return self.template
+        return self.template.replace("{at}", self.places.get(where) or self.places.get(CLI) or "")
+
+    def shown_in(self, where: str) -> str:
+        """The message as `where` (CLI, API or CONSOLE) shows it."""
+        return self._render(where) if self.places else self.message
 
     def __str__(self) -> str:
         return self.message

@@ -21,7 +21,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -92,29 +92,35 @@ def refusal(address: Address, host: str, setting: str) -> str | None:
     return None
 
 
-def check_url(url: str, setting: str) -> str:
-    """Return the URL without a trailing slash, or raise ConfigError naming `setting`."""
+def check_url(url: str, setting: str, *, field: str | None = None, places: Mapping[str, str] | None = None) -> str:
+    """Return the URL without a trailing slash, or raise ConfigError naming `setting` (with `places`, naming
+    the input by where the message is shown: the variable, the API body's `field`, the form's label)."""
+    at = "{at}" if places else setting
+
+    def refused(message: str) -> ConfigError:
+        return ConfigError(message, field=field, places=places)
+
     url = (url or "").strip()
     if not url:
-        raise ConfigError(f"{setting} is empty: set it to the server's address, e.g. https://example.com")
+        raise refused(f"{at} is empty: set it to the server's address, e.g. https://example.com")
     try:
         parts = urlsplit(url)
         hostname = parts.hostname
     except ValueError:  # e.g. "https://[" : an unclosed IPv6 bracket
         hostname = None
     if not hostname or parts.scheme not in ("http", "https"):
-        raise ConfigError(f"{setting} must be an http(s) URL such as https://example.com, not {url[:80]!r}")
+        raise refused(f"{at} must be an http(s) URL such as https://example.com, not {url[:80]!r}")
     host = normalise_host(hostname)
     if host in METADATA_HOSTS:
-        raise ConfigError(f"{setting} points at a cloud metadata service ({host}); that address is never allowed")
+        raise refused(f"{at} points at a cloud metadata service ({host}); that address is never allowed")
     addresses = resolve(host)
     for address in addresses:
-        reason = refusal(address, host, setting)
+        reason = refusal(address, host, at)
         if reason:
-            raise ConfigError(reason)
+            raise refused(reason)
     is_loopback = bool(addresses) and all(unwrap(a).is_loopback for a in addresses)
     if parts.scheme == "http" and not is_loopback:
-        raise ConfigError(f"{setting} must use https:// (plain http is only allowed for this machine)")
+        raise refused(f"{at} must use https:// (plain http is only allowed for this machine)")
     return url.rstrip("/")
 
 

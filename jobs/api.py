@@ -158,6 +158,11 @@ class Preview:
                  "created": i.created_at, "updated": i.updated_at} for i in self.items]
 
 
+def _shown(job_id: str) -> str:
+    """A job id as a message quotes it: a job id is 16 hex digits, so anything long is cut, never echoed whole."""
+    return repr(job_id if len(job_id) <= 40 else f"{job_id[:32]}...")
+
+
 def preview(source: str, project: str | None = None, config: dict[str, str] | None = None, limit: int = 20,
             since: str | datetime | None = None, mapping: Mapping | None = None) -> Preview:
     """Sample items as the import would file them: through `mapping`, else the project's saved mapping, else
@@ -279,7 +284,7 @@ def job_mappings(job_id: str) -> dict[str, Mapping]:
     with engine_for().connect() as conn:
         job = job_store.get_job(conn, job_id)
     if job is None:
-        raise ConfigError(f"no import job {job_id!r}: list them with `python cli.py jobs`")
+        raise ConfigError(f"no import job {_shown(job_id)}: list them with `python cli.py jobs`")
     saved = (job.options or {}).get("mappings") or {}
     return {project: Mapping.from_rules(rules) for project, rules in saved.items()}
 
@@ -295,7 +300,7 @@ def _first_project(src) -> str:
 def status(job_id: str) -> dict:
     doc = progress_store().read(job_id)
     if doc is None:
-        raise NotFoundError(f"no import job {job_id!r}: list them with `python cli.py jobs`")
+        raise NotFoundError(f"no import job {_shown(job_id)}: list them with `python cli.py jobs`")
     return doc
 
 
@@ -303,7 +308,7 @@ def _publish(job_id: str) -> dict:
     """Refresh a job's progress document after a change and return it."""
     doc = progress_store().publish(job_id)
     if doc is None:  # deleted meanwhile (the store was reset)
-        raise NotFoundError(f"no import job {job_id!r}: list them with `python cli.py jobs`")
+        raise NotFoundError(f"no import job {_shown(job_id)}: list them with `python cli.py jobs`")
     return doc
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from importers import make_source, source_class
-from importers.errors import ConfigError
+from importers.errors import API, CLI, CONSOLE, ConfigError
 from store import credentials
 from store import jobs as job_store
 from store import mappings as mapping_store
@@ -52,6 +52,9 @@ def effective_config(source: str, config: dict[str, str] | None = None, use_save
     return merged
 
 
+SINCE = {CLI: "--since", API: "since", CONSOLE: "Since"}  # how each surface names the since input
+
+
 def parse_since(value: str | datetime | None) -> datetime | None:
     if value is None or value == "":
         return None
@@ -61,12 +64,12 @@ def parse_since(value: str | datetime | None) -> datetime | None:
         try:
             when = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
         except ValueError:
-            raise ConfigError(f"--since {value!r} is not an ISO-8601 date or time, e.g. 2025-01-31 or "
-                              f"2025-01-31T12:00:00Z", field="since") from None
+            raise ConfigError(f"{{at}} {value[:40]!r} is not an ISO-8601 date or time, e.g. 2025-01-31 or "
+                              f"2025-01-31T12:00:00Z", field="since", places=SINCE) from None
     when = when if when.tzinfo else when.replace(tzinfo=UTC)
     if when > now() + timedelta(minutes=5):
-        raise ConfigError(f"--since {when:%Y-%m-%d %H:%M} is in the future: nothing would be imported",
-                          field="since")
+        raise ConfigError(f"{{at}} {when:%Y-%m-%d %H:%M} is in the future: nothing would be imported",
+                          field="since", places=SINCE)
     return when
 
 

@@ -17,7 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from importers.errors import RateLimitedError, SourceError
+from importers.errors import API, RateLimitedError, SourceError
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ async def _source_error(_request: Request, exc: Exception) -> JSONResponse:
 
         headers = {"Retry-After": str(max(1, int((exc.until - now()).total_seconds())))}
     detail = {"kind": exc.kind, **({"field": exc.field} if exc.field else {})}
-    return answer(status, exc.message, detail, headers)
+    return answer(status, exc.shown_in(API), detail, headers)
 
 
 def _field(loc: tuple) -> str:
@@ -72,6 +72,10 @@ def _field(loc: tuple) -> str:
 
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
+    broken = next((e for e in exc.errors() if e.get("type") == "json_invalid"), None)
+    if broken is not None:  # not a body of the wrong shape: no JSON at all
+        where = (broken.get("ctx") or {}).get("error") or "it does not parse"
+        return answer(400, f"the request body is not valid JSON ({where})", {"kind": "config", "field": "body"})
     problems = [{"field": _field(tuple(e.get("loc", ()))), "message": e.get("msg", "invalid")} for e in exc.errors()]
     in_path = [p for p, e in zip(problems, exc.errors(), strict=True) if tuple(e.get("loc", ("",)))[0] == "path"]
     if in_path:  # a path that names nothing (an unknown tool) is not found, as any other unknown resource

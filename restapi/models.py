@@ -57,7 +57,8 @@ Config = Annotated[dict[str, str], Field(
 class PreviewRequest(_Request):
     project: str | None = Field(None, description="project key (repository owner/name, ServiceNow table); "
                                                   "default: the tool's default or first project")
-    since: datetime | None = Field(None, description="only items updated since (ISO-8601)")
+    since: str | None = Field(None, json_schema_extra={"format": "date-time"},
+                              description="only items updated since (ISO-8601; a bad one is a 400 naming `since`)")
     limit: int = Field(20, ge=1, le=200, description="how many sample items")
     config: Config = Field(default_factory=dict)
     save_credentials: bool = Field(False, description="keep these credentials, encrypted, for later imports "
@@ -94,8 +95,9 @@ class ExecuteRequest(_Request):
                                                                         "(merge what changed), or skip them")
     deletions: Deletions = Field(Deletions.MARK, description="items and comments gone from the source: mark them "
                                                              "deleted, purge them, or ignore (do not look)")
-    since: datetime | None = Field(None, description="only items updated since (ISO-8601); default: what changed "
-                                                     "since the last successful import of the project")
+    since: str | None = Field(None, json_schema_extra={"format": "date-time"},
+                              description="only items updated since (ISO-8601; a bad one is a 400 naming `since`); "
+                                          "default: what changed since the last successful import of the project")
     full: bool = Field(False, description="read everything, not only what changed since the last import")
     dry_run: bool = Field(False, description="read and validate everything, write nothing")
     config: Config = Field(default_factory=dict)

@@ -66,7 +66,7 @@ class GitHubSource(Source):
     def client(self) -> GitHubClient:
         """Built on first use, so a bad setting surfaces as a one-line error where it is used."""
         if self._client is None:
-            url = check_url(self.config.get("api_url") or DEFAULT_API_URL, URL_ENV)
+            url = check_url(self.config.get("api_url") or DEFAULT_API_URL, URL_ENV, **self.where("api_url"))
             self._client = self._new_client(url)
         return self._client
 

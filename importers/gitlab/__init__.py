@@ -75,7 +75,7 @@ class GitLabSource(Source):
     def client(self) -> GitLabClient:
         """Created on first use, so a bad setting surfaces as a one-line ConfigError there."""
         if self._client is None:
-            url = check_url(self.config.get("url") or DEFAULT_URL, "GITLAB_URL")
+            url = check_url(self.config.get("url") or DEFAULT_URL, "GITLAB_URL", **self.where("url"))
             self._client = GitLabClient(url, self.require("token"), self.retry)
         return self._client
 

@@ -75,7 +75,7 @@ class JiraSource(Source):
     def client(self) -> JiraClient:
         """Built on first use, so a bad setting surfaces as a one-line ConfigError there."""
         if self._client is None:
-            base_url = check_url(self.require("base_url"), "JIRA_BASE_URL")
+            base_url = check_url(self.require("base_url"), "JIRA_BASE_URL", **self.where("base_url"))
             token = self.require("api_token")
             self._client = JiraClient(base_url, (self.config.get("user_email") or "").strip(), token, self.retry)
         return self._client

@@ -202,7 +202,11 @@ def test_every_refusal_has_the_one_error_shape(server, spec):
         (server.call("POST", "/import/demo/execute", json={"deletions": "erase"}), 422, "deletions"),
         (server.call("POST", "/import/demo/execute", json={"since": "2025-01-01", "full": True}), 422, "not both"),
         (server.call("POST", "/import/demo/execute", data="{not json", headers={"Content-Type": "application/json"}),
-         422, "JSON"),
+         400, "not valid JSON"),
+        (server.call("POST", "/import/demo/preview", json={"since": "x"}), 400, "since 'x' is not an ISO-8601"),
+        (server.call("POST", "/import/jira/preview", json={"config": {"base_url": "ftp://acme", "api_token": "x"}}),
+         400, "config.base_url must be an http(s) URL"),
+        (server.call("GET", "/import/status/" + "x" * 5000), 404, "no import job"),
         (server.call("DELETE", "/import/tools"), 405, "Method Not Allowed"),
         (server.call("POST", "/import/demo/preview", json={"project": "x" * (1 << 20)}), 413, "larger than"),
     ]
@@ -215,7 +219,10 @@ def test_every_refusal_has_the_one_error_shape(server, spec):
         assert "\n" not in body["error"] and "Traceback" not in answer.text, where
     assert no_token.headers["WWW-Authenticate"] == "Bearer"
     field = {c[0].json()["detail"].get("field") for c in cases if c[1] == 400}
-    assert field == {"since", "config.api_tokn", "config.base_url"}  # a 400 names the field to fix
+    assert field == {"since", "config.api_tokn", "config.base_url", "body"}  # a 400 names the field to fix
+    # the API names its body's fields, never the CLI's flags or the environment's variables, and echoes no long id
+    said = " ".join(c[0].json()["error"] for c in cases)
+    assert "--since" not in said and "JIRA_BASE_URL" not in said and "x" * 100 not in said
 
     report = server.call("GET", f"/import/jobs/{job_id}/failures.csv")
     assert report.status_code == 200 and report.headers["content-type"].startswith("text/csv")
