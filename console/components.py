@@ -64,6 +64,11 @@ def item_status(state: str | None, category: str | None = None) -> str:
         return category.replace("_", " ").capitalize()
 
 
+def priority(value: str | None) -> str:
+    """An item's priority as a person reads it: "High", and "-" for none (never "None")."""
+    return "-" if not value or value == "none" else value.capitalize()
+
+
 def source_label(name: str) -> str:
     try:
         return source_class(name).label

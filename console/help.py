@@ -69,6 +69,11 @@ STEP_HELP = {
          "**could not be reached**: check the address; a proxy or VPN is the usual cause.",
          "**not valid** (a URL or an instance name): the message names the field to correct."),
         {"pitch": "Using a real project", "pilot": "Troubleshooting", "migration": "Troubleshooting"}),
+    "configure_demo": StepHelp(
+        "How much demo data to make, and whether 3 items a project should fail their first read (to see the "
+        "failure report and Retry). Demo needs no address or token: it connects by itself.",
+        ("**not valid** (a custom size): the message says which sizes are accepted.",),
+        {"pitch": "Steps", "pilot": "Before you start", "migration": "Preparation checklist (one day)"}),
     "map": StepHelp(
         "A look at each status, priority, type and person of the project and what it becomes: a status keeps "
         "its name as a workspace state by default, in the category the source gives it. Change any target; "

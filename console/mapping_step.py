@@ -35,16 +35,19 @@ def _category(value: str) -> str:
 def _count(mapping: Mapping, row: Row) -> str:
     if row.items is None:
         return "-"
-    return f"{row.items:,}" + ("" if row.counted in ("source", "dry run") else "*")
+    exact = row.counted in ("source", "dry run") or mapping.sample_is_whole()
+    return f"{row.items:,}" + ("" if exact else "*")
 
 
 def basis(mapping: Mapping) -> str:
     """Where the counts come from, in words."""
-    counted = {row.counted for kind in ("statuses", "priorities", "types") for row in mapping.rows(kind)}
+    counted = {row.counted for kind in ("statuses", "priorities", "types", "people") for row in mapping.rows(kind)}
     if counted == {"source"}:
         return f"Counts: {components.source_label(mapping.source)}'s own."
     if "dry run" in counted:
         return "Counts: exact, from the dry run."
+    if mapping.sample_is_whole():
+        return f"Counts: exact (the sample read all {mapping.sample:,} items)."
     return (f"Counts: the source's where it counts; * in a sample of {mapping.sample:,} items "
             "(a dry run makes them exact).")
 

@@ -47,6 +47,9 @@ class Wizard:
         """The import's size as far as we know it: the preview's estimate, else the demo size."""
         if self.preview is not None and self.preview.estimated_total is not None:
             return self.preview.estimated_total
+        counted = self.mappings.get(self.project) if self.project else None
+        if counted is not None and counted.source_total() is not None:  # the Map step: the source counted them
+            return counted.source_total()
         if self.source == "demo":
             from importers.demo import parse_size
             from importers.errors import SourceError

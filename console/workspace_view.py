@@ -41,7 +41,7 @@ def items_frame(rows: list[dict]) -> pd.DataFrame:
     frame = frame.drop(columns=["deleted_at"])
     if set(frame["visibility"].dropna()) <= {"public"}:
         frame = frame.drop(columns=["visibility"])
-    frame["priority"] = frame["priority"].str.capitalize()
+    frame["priority"] = frame["priority"].map(components.priority)
     frame["source"] = frame["source"].map(components.source_label)
     return frame
 
@@ -107,9 +107,10 @@ def item_detail(engine: Engine, visibility: tuple[str, ...] | None = None) -> No
         st.caption(f"{item['key']}  ·  {components.source_label(item['source'])} / {item['project']}")
         st.text(item["title"])  # as text: never Markdown or HTML
         meta = st.columns(4)
-        meta[0].text(f"Status: {components.item_status(item['state'], item['status'])} "
-                     f"({components.item_status(None, item['status'])})")
-        meta[1].text(f"Priority: {item['priority'].capitalize()}")
+        status, category = components.item_status(item["state"], item["status"]), components.item_status(
+            None, item["status"])
+        meta[0].text(f"Status: {status}" + ("" if status.lower() == category.lower() else f" ({category})"))
+        meta[1].text(f"Priority: {components.priority(item['priority'])}")
         meta[2].text(f"Type: {item['type']}")
         meta[3].text(f"Labels: {', '.join(item['labels'] or []) or '-'}")
         people = st.columns(4)

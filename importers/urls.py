@@ -88,7 +88,8 @@ def refusal(address: Address, host: str, setting: str) -> str | None:
     if seen.is_unspecified or seen.is_multicast:
         return f"{setting} is not a server address ({shown})"
     if seen.is_loopback and not loopback_allowed():
-        return f"{setting} points at this machine ({host}: {shown}); set ALLOW_LOOPBACK_URLS=1 to allow it"
+        where = shown if normalise_host(host) == str(address) else f"{host}: {shown}"  # never "127.0.0.1: 127.0.0.1"
+        return f"{setting} points at this machine ({where}); set ALLOW_LOOPBACK_URLS=1 to allow it"
     return None
 
 

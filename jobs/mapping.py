@@ -112,6 +112,19 @@ class Mapping:
         self._cache = None
         return row
 
+    def source_total(self) -> int | None:
+        """The project's items as the source counted them (the sum of its statuses' counts), or None when any
+        status was counted in a sample, saved, or not counted."""
+        statuses = [row for row in self.statuses if not row.is_label]
+        if not statuses or any(row.counted not in ("source", "dry run") or row.items is None for row in statuses):
+            return None
+        return sum(row.items or 0 for row in statuses)
+
+    def sample_is_whole(self) -> bool:
+        """Whether the sample read every item of the project, so its counts are exact."""
+        total = self.source_total()
+        return total is not None and self.sample >= total
+
     def flagged(self) -> list[tuple[str, Row]]:
         """Rows an import cannot start with: a status without a state and category, a priority without a level."""
         return [(kind, row) for kind in ("statuses", "priorities") for row in self.rows(kind)

@@ -7,7 +7,7 @@ import streamlit as st
 from console import components, mapping_step, signin, state
 from console import help as guides
 from importers import source_class
-from importers.errors import SourceError
+from importers.errors import AuthError, SourceError
 from jobs import api, spreadsheet
 from store import credentials
 
@@ -82,7 +82,9 @@ def source_card(col, info) -> None:
 
 
 # -- 2. configure --------------------------------------------------------------------------
-def test_connection(config: dict[str, str], secret_names: set[str]) -> None:
+def test_connection(config: dict[str, str], secrets: dict[str, str]) -> None:
+    """Connect with `config`; `secrets` maps each secret setting's name to its environment variable, the name
+    an error about it gives."""
     wizard.config = {k: v for k, v in config.items() if v}
     wizard.forget_connection()
     wizard.saved_note = None
@@ -92,8 +94,11 @@ def test_connection(config: dict[str, str], secret_names: set[str]) -> None:
             wizard.check_error = None
         except SourceError as exc:
             wizard.check_error = form_words(str(exc))
-            # a secret that failed is not kept: the field asks for it again instead of silently reusing it
-            wizard.config = {k: v for k, v in wizard.config.items() if k not in secret_names}
+            # a secret that failed is not kept: the field asks for it again instead of silently reusing it;
+            # one the error is not about (a wrong URL) stays, so only the field to fix needs typing again
+            failed = set(secrets) if isinstance(exc, AuthError) else {n for n, env in secrets.items()
+                                                                       if env in str(exc)}
+            wizard.config = {k: v for k, v in wizard.config.items() if k not in failed}
 
 
 def demo_settings(key: str) -> dict[str, str]:
@@ -116,7 +121,8 @@ def demo_settings(key: str) -> dict[str, str]:
 def secret_hint(setting, env: dict[str, str], saved_secrets: list[str]) -> tuple[str, str | None]:
     """(label, placeholder) of a secret field: what an empty field means, never the secret itself."""
     if wizard.config.get(setting.name):
-        return f"{setting.label} (tested: leave empty to keep it)", None
+        kept = "kept" if wizard.check_error else "tested"
+        return f"{setting.label} ({kept}: leave empty to keep it)", None
     if env.get(setting.name):
         return setting.label, "set on the server: leave empty to use it"
     if setting.name in saved_secrets:
@@ -161,7 +167,7 @@ def credential_form(cls) -> None:
                            "is not set. They are used for this import only.")
         submitted = st.form_submit_button("Test connection", type="primary", icon=":material/cable:")
     if submitted:
-        test_connection(values, secret_names)
+        test_connection(values, {s.name: s.env for s in cls.settings if s.secret})
         if wizard.connected and save:
             try:
                 _, secrets = api.split_config(wizard.source, wizard.config)
@@ -182,7 +188,7 @@ def demo_configure() -> None:
         wizard.forget_connection()
         return
     if chosen != {k: wizard.config.get(k) for k in chosen} or (not wizard.connected and not wizard.check_error):
-        test_connection(chosen, set())
+        test_connection(chosen, {})
 
 
 def configure() -> None:
@@ -248,7 +254,8 @@ def configure() -> None:
                   key="next_configure", help=None if ready else "Test the connection first"):
         go(state.MAP)
     with head:
-        header(f"2. Configure {cls.label}", "configure", wizard.check_error)
+        header(f"2. Configure {cls.label}", "configure_demo" if wizard.source == "demo" else "configure",
+               wizard.check_error)
 
 
 # -- 3. map --------------------------------------------------------------------------------
@@ -374,7 +381,8 @@ def what_will_be_created() -> None:
             ("Comments", forecast.comments_list, "by author" if dry else "a dry run lists them by author"),
             ("Attachments", forecast.attachments_list, "items with attachments, the first read; files stay linked "
              "at the source" if dry else "a dry run lists the items that have attachments"),
-            ("People", forecast.people, None), ("Labels", forecast.labels, None), ("States", forecast.states, None),
+            ("People", forecast.people, None), ("Labels", forecast.labels, None),
+            ("States", [{**s, "category": components.item_status(None, s["category"])} for s in forecast.states], None),
             ("Types", forecast.types, None)):
         with st.expander(f"{label} ({len(rows):,}{' listed' if note else ''})"):
             if note:
@@ -399,12 +407,11 @@ def preview_step() -> None:
     elif wizard.preview is not None:
         result = wizard.preview
         st.caption("A sample of what will be imported. Nothing has been written yet.")
-        a, b, c, d = st.columns(4)
+        a, b, c = st.columns(3)
         a.metric("Estimated total", "unknown" if result.estimated_total is None else f"{result.estimated_total:,}")
         b.metric("Already in the workspace", f"{result.already_imported:,}",
                  help="Items of this source and project imported before")
         c.metric("Of these samples, already imported", f"{result.existing} / {len(result.items)}")
-        d.metric("Preview loaded in", f"{result.seconds:.1f}s")
         frame = components.preview_frame(result.items)
         left, right = st.columns([3, 1])
         with left:

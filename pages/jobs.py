@@ -10,7 +10,7 @@ from jobs import api, spreadsheet
 
 signin.require_sign_in()  # also when Streamlit runs this page without app.py (see console/signin.py)
 
-st.title("Imports")
+st.title("Jobs")  # the navigation's word
 try:
     docs = api.jobs(100)
     schedules = api.schedules_list()

@@ -111,7 +111,10 @@ def items(engine: Engine, *, source: str | None = None, project: str | None = No
             .outerjoin(reporter_p, reporter_p.c.id == work_items.c.reporter_id))
     filters = Filters(source, project, status, assignee, text, state,
                       tuple(visibility) if visibility is not None else None, deleted)
-    stmt = filters.apply(stmt, assignee_p.c.display_name).order_by(*ORDERS[order]).limit(limit).offset(offset)
+    # a search for "ACME-3" lists ACME-3 first, then ACME-30... in the chosen order
+    exact = [case((func.lower(work_items.c.key) == text.strip().lower(), 0), else_=1)] if text else []
+    stmt = (filters.apply(stmt, assignee_p.c.display_name).order_by(*exact, *ORDERS[order])
+            .limit(limit).offset(offset))
     with engine.connect() as conn:
         return [dict(row._mapping) for row in conn.execute(stmt)]
 

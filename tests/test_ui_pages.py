@@ -283,3 +283,36 @@ def test_badge_and_body_say_the_same_state_before_and_after_the_job_ends(run_wor
     assert at.get("progress")[0].proto.value == 100
     assert metrics(at)["Time left"] == "-"
     assert not [b for b in at.button if b.key == "cancel"]
+
+
+def test_a_key_search_lists_that_key_first_and_its_item_reads_without_repeats(run_import):
+    """Regressions: "ACME-3" listed ACME-30... before ACME-3; "Status: Done (Done)"; "Priority: None"."""
+    seed_workspace(run_import)
+    at = page("pages/workspace.py")
+    at.text_input(key="filter_text").input("ACME-3").run()
+    table = at.dataframe[0].value
+    assert table["key"].iloc[0] == "ACME-3" and len(table) > 1  # ACME-30... follow
+    item = queries_items("ACME-3")[0]
+    at.query_params["item"] = str(item["id"])
+    at.run()
+    shown = texts(at, "text")
+    status = next(t for t in shown if t.startswith("Status: "))
+    name, category = status.removeprefix("Status: ").partition(" (")[::2]
+    assert name.lower() != category.rstrip(")").lower()  # "Done (Done)" is said once
+    assert not any(t == "Priority: None" for t in shown)
+
+
+def queries_items(text: str) -> list[dict]:
+    from store import queries
+
+    return queries.items(engine_for(), text=text, order="newest", limit=100)
+
+
+def test_a_loopback_address_is_refused_in_one_plain_sentence(monkeypatch):
+    from importers.errors import SourceError
+    from importers.urls import check_url
+
+    monkeypatch.setenv("ALLOW_LOOPBACK_URLS", "0")
+    with pytest.raises(SourceError) as refused:
+        check_url("http://127.0.0.1:8080", "JIRA_BASE_URL")
+    assert "(127.0.0.1)" in str(refused.value) and "127.0.0.1: 127.0.0.1" not in str(refused.value)

@@ -417,7 +417,7 @@ def test_an_import_of_unknown_size_shows_a_moving_bar_and_its_phase(console, sta
 
 @pytest.mark.stack_entry("app.py")
 def test_streamlit_run_app_py_serves_every_page(console):
-    for path, heading in [("import", "Import data"), ("jobs", "Imports"), ("workspace", "Workspace"),
+    for path, heading in [("import", "Import data"), ("jobs", "Jobs"), ("workspace", "Workspace"),
                           ("progress", "Import progress"), ("guides", "Guides"), ("", "Import your data into ACGS2")]:
         console.open(path)
         expect(console.page.get_by_role("heading", name=heading, exact=True)).to_be_visible()
