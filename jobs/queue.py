@@ -14,6 +14,11 @@ an older release (or pushed by an attacker) fails to load as JSON, is never unpi
 in RQ's failed registry; the import part it stood for is re-enqueued as JSON by the workers'
 maintenance (jobs/tasks.py `recover_stale_parts`), so an upgrade loses nothing.
 
+A JSON job still names the function a worker runs: whoever can write to Redis could name `os.system`. A
+worker runs only the two functions this module enqueues (`TASKS`) and refuses, before RQ imports anything
+a job names, any other function and any job with callbacks, webhooks or dependencies (we enqueue none):
+the job ends in the failed registry with the reason, and the worker logs it.
+
 Each part runs under an RQ job timeout (IMPORT_PART_TIMEOUT, 24 h): the backstop behind the
 per-request deadline, after which the part ends `failed` and a retry resumes it.
 """
@@ -32,6 +37,7 @@ from datetime import timedelta
 import redis
 from rq import Queue, SimpleWorker, Worker
 from rq.exceptions import DeserializationError, StopRequested
+from rq.job import Job
 from rq.registry import ScheduledJobRegistry, StartedJobRegistry
 from rq.serializers import JSONSerializer
 from rq.timeouts import JobTimeoutException, UnixSignalDeathPenalty
@@ -43,6 +49,9 @@ from store.db import store_id
 log = logging.getLogger(__name__)
 QUEUE_PREFIX = "imports"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+PART_TASK = "jobs.tasks.run_part"
+SCHEDULE_TASK = "jobs.tasks.run_schedule"
+TASKS = frozenset({PART_TASK, SCHEDULE_TASK})  # every function a worker runs; anything else is refused
 GC_THRESHOLD = 50_000  # allocations between young-generation collections (CPython's default: 700)
 
 
@@ -133,14 +142,14 @@ def enqueue_part(job_id: str, project: str, part_id: int, delay: timedelta | Non
     kwargs = dict(job_id=rq_id, job_timeout=part_timeout(), result_ttl=86_400, failure_ttl=7 * 86_400,
                   description=f"import {job_id} / {project}", meta={"source": source} if source else None)
     if delay:
-        queue.enqueue_in(delay, "jobs.tasks.run_part", job_id, project, **kwargs)
+        queue.enqueue_in(delay, PART_TASK, job_id, project, **kwargs)
     else:
-        queue.enqueue("jobs.tasks.run_part", job_id, project, **kwargs)
+        queue.enqueue(PART_TASK, job_id, project, **kwargs)
     return rq_id
 
 
 def enqueue_schedule(schedule_id: str, delay: timedelta) -> None:
-    import_queue().enqueue_in(delay, "jobs.tasks.run_schedule", schedule_id,
+    import_queue().enqueue_in(delay, SCHEDULE_TASK, schedule_id,
                               job_id=f"sched-{schedule_id}-{uuid.uuid4().hex[:6]}", result_ttl=86_400)
 
 
@@ -176,11 +185,42 @@ def has_live_rq_job(live: set[str], job_id: str, part_id: int) -> bool:
 Maintenance = Callable[[], object]
 
 
+def refusal(job: Job) -> str | None:
+    """Why a worker must not run `job` (one line), or None for one of our own tasks. Reads only the names
+    the job carries: nothing it names is imported."""
+    try:
+        func = job.func_name
+    except Exception as exc:  # a payload that is not our JSON (a pickle pushed into Redis)
+        return f"refused: the job cannot be read as JSON ({exc.__class__.__name__})"
+    if func not in TASKS:
+        return f"refused: {str(func)[:100]!r} is not an import task ({', '.join(sorted(TASKS))})"
+    callbacks = [name for name in (job._success_callback_name, job._failure_callback_name,
+                                   job._stopped_callback_name) if name]
+    if callbacks:
+        return f"refused: the job names callbacks ({', '.join(callbacks)[:100]}); import tasks have none"
+    if job.webhooks:
+        return "refused: the job names webhooks; import tasks have none"
+    if job._dependency_ids or job.dependent_ids:
+        return "refused: the job has dependencies; import tasks have none"
+    return None
+
+
 class _RecoveringMixin(Worker):
     """Also runs the imports' own maintenance (resuming parts whose worker died) at every round."""
 
     maintenance: Maintenance | None = None
     death_penalty_class = _PartDeathPenalty
+
+    def execute_job(self, job: Job, queue: Queue) -> None:
+        """RQ's own for our tasks; any other job is failed with the reason, never run (see the module's doc)."""
+        reason = refusal(job)
+        if reason is None:
+            super().execute_job(job, queue)
+            return
+        log.error("job %s %s", job.id, reason)
+        job.webhooks = []  # a refused job reaches no address it names either
+        execution = self.prepare_execution(job)
+        self.handle_job_failure(job, queue=queue, exc_string=reason, execution=execution)
 
     def run_maintenance_tasks(self) -> None:
         super().run_maintenance_tasks()
@@ -273,8 +313,8 @@ def _queued_sources() -> list[str]:
     names: set[str] = set()
     try:
         for job in import_queue().get_jobs():
-            source = (job.meta or {}).get("source") if job.func_name == "jobs.tasks.run_part" else None
-            if job.func_name == "jobs.tasks.run_part" and source not in source_names():
+            source = (job.meta or {}).get("source") if job.func_name == PART_TASK else None
+            if job.func_name == PART_TASK and source not in source_names():
                 return source_names()
             names.update([source] if source else [])
     except (DeserializationError, ValueError):  # ValueError: a field (such as meta) that is not JSON
