@@ -37,10 +37,16 @@ role=${1:-console}
 [ $# -gt 0 ] && shift
 case "$role" in
   console)
-    if [ -z "${CONSOLE_ADMIN_PASSWORD_HASH:-}" ] && [ "${CONSOLE_OPEN_DEMO:-}" != 1 ] \
-        && [ ! -f /app/.streamlit/secrets.toml ]; then
+    # open demo mode serves only the machine it runs on, and in a container every browser comes from the network
+    case "$(printf %s "${CONSOLE_OPEN_DEMO:-}" | tr A-Z a-z)" in 1|true|yes) open_demo=1 ;; *) open_demo= ;; esac
+    if [ -n "$open_demo" ]; then
+      echo "console: open demo mode (CONSOLE_OPEN_DEMO) serves only the machine it runs on; in a container every" >&2
+      echo "browser comes from the network: unset it and configure a sign-in (CONSOLE_ADMIN_PASSWORD_HASH)." >&2
+      exit 2
+    fi
+    if [ -z "${CONSOLE_ADMIN_PASSWORD_HASH:-}" ] && [ ! -f /app/.streamlit/secrets.toml ]; then
       echo "console: no sign-in configured. Set CONSOLE_ADMIN_PASSWORD_HASH (python -m console.auth hash)," >&2
-      echo "mount .streamlit/secrets.toml with an [auth] section, or set CONSOLE_OPEN_DEMO=1 for a demo." >&2
+      echo "or mount .streamlit/secrets.toml with an [auth] section." >&2
       exit 2
     fi
     exec streamlit run console/server.py --server.port "$CONSOLE_PORT" --server.address 0.0.0.0 "$@" ;;

@@ -24,6 +24,7 @@ import base64
 import getpass
 import hashlib
 import hmac
+import ipaddress
 import os
 import secrets
 import sys
@@ -153,6 +154,25 @@ THROTTLE = Throttle()
 # -- configuration ------------------------------------------------------------------------
 def open_demo() -> bool:
     return os.environ.get(OPEN_DEMO_ENV, "").strip().lower() in {"1", "true", "yes"}
+
+
+def is_loopback(host: str | None) -> bool:
+    """True for 127.0.0.0/8 and ::1 (also written as an IPv4-mapped IPv6 address)."""
+    try:
+        address = ipaddress.ip_address((host or "").split("%")[0])
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_loopback
+
+
+def open_demo_serves(address: str | None) -> bool:
+    """Whether open demo mode (no sign-in, admin rights) may serve a browser at `address`: this machine only.
+    None is how Streamlit names a loopback client (`st.context.ip_address`), and also a run with no browser
+    behind it (AppTest). Binding 127.0.0.1 is not enough: a reverse proxy on this machine, or a container's
+    published port, hands the network's browsers over from a local address, with their own in X-Forwarded-For."""
+    return address is None or is_loopback(address)
 
 
 def _secrets_section(name: str) -> dict:

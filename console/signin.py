@@ -34,10 +34,19 @@ def _oidc_user() -> str | None:
     return None
 
 
+def _address() -> str | None:
+    """The browser's address as Streamlit tells it: None for this machine, or when no browser is behind the run."""
+    try:
+        return st.context.ip_address
+    except Exception:  # no browser request behind this run (AppTest)
+        return None
+
+
 def current_user() -> str | None:
-    """Who is using the console ("demo" in open demo mode), or None when nobody signed in."""
+    """Who is using the console ("demo" in open demo mode, from this machine only), or None when nobody signed
+    in."""
     if auth.open_demo():
-        return "demo"
+        return "demo" if auth.open_demo_serves(_address()) else None
     if not st.session_state.get(USER_KEY) and auth.admin_hash() and not st.session_state.get(SIGNED_OUT_KEY):
         user = session.session_user(_cookies().get(session.COOKIE))
         if user:
@@ -105,6 +114,11 @@ def require_sign_in() -> str:
     user = current_user()
     if user:
         return user
+    if auth.open_demo():
+        st.error("This console runs in open demo mode (no sign-in), which serves only the machine it runs on: "
+                 "ask its administrator to configure a sign-in (python -m console.auth set-password).",
+                 icon=":material/lock:")
+        st.stop()
     gate = st.empty()
     with gate.container():
         signed_in = _sign_in_form()

@@ -11,14 +11,13 @@ without changing anything (preview, failure reports). Progress polls only refres
 """
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from console.auth import open_demo
+from console.auth import is_loopback, open_demo
 from store import api_tokens
 from store.api_tokens import ApiToken
 from store.audit import record
@@ -29,17 +28,6 @@ from .errors import ApiError
 bearer = HTTPBearer(auto_error=False, scheme_name="apiToken",
                     description="an API token: `python cli.py api-token create NAME` prints one")
 CHALLENGE = {"WWW-Authenticate": "Bearer"}
-
-
-def is_loopback(host: str | None) -> bool:
-    """True for 127.0.0.0/8 and ::1 (also written as an IPv4-mapped IPv6 address)."""
-    try:
-        address = ipaddress.ip_address((host or "").split("%")[0])
-    except ValueError:
-        return False
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    return address.is_loopback
 
 
 def caller(request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]

@@ -139,8 +139,10 @@ fi
 
 address_args=()
 sign_in=$(.venv/bin/python -c 'from console import auth; print("oidc" if auth.oidc_configured() else "password" if auth.admin_hash() else "none")' 2>/dev/null || echo none)
+# open demo mode gives every visitor admin rights without a sign-in: it listens on 127.0.0.1 only, forced or not
 if [ "${CONSOLE_OPEN_DEMO:-}" = 1 ]; then
-  say "open demo mode (CONSOLE_OPEN_DEMO=1): no sign-in"
+  address_args=(--server.address 127.0.0.1)
+  say "open demo mode (CONSOLE_OPEN_DEMO=1): no sign-in, reachable from this machine only"
 elif [ "$sign_in" = none ]; then
   export CONSOLE_OPEN_DEMO=1
   address_args=(--server.address 127.0.0.1)
