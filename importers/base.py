@@ -28,6 +28,7 @@ from .errors import API, CLI, CONSOLE, ConfigError
 from .model import Page, Project, StreamGap, WorkItem
 from .redact import Redactor
 from .retry import RetryPolicy, WaitListener
+from .urls import origin_of
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,8 @@ class Source(ABC):
     label: ClassVar[str]
     settings: ClassVar[tuple[Setting, ...]] = ()
     item_noun: ClassVar[str] = "issues"
+    # the setting naming the server the secrets are sent to (None: the source has no server)
+    url_setting: ClassVar[str | None] = None
 
     def __init__(self, config: dict[str, str] | None = None, on_wait: WaitListener | None = None):
         self.config = {s.name: (config or {}).get(s.name) or s.default for s in self.settings}
@@ -70,6 +73,20 @@ class Source(ABC):
     def configured_from_env(cls, environ: Mapping[str, str] | None = None) -> bool:
         found = cls.config_from_env(environ)
         return all(found.get(s.name) or s.default for s in cls.settings if s.required)
+
+    @classmethod
+    def origin(cls, config: Mapping[str, str]) -> str | None:
+        """The server `config` sends its secrets to, as a normalised origin ("https://host:443"), or None when
+        the source has no server setting or `config` names none (and the setting has no default)."""
+        if cls.url_setting is None:
+            return None
+        setting = next(s for s in cls.settings if s.name == cls.url_setting)
+        return origin_of(cls.server_url(str(config.get(setting.name) or setting.default or "")))
+
+    @classmethod
+    def server_url(cls, value: str) -> str:
+        """The URL a value of the server setting stands for (a source with short forms widens them)."""
+        return value
 
     @classmethod
     def default_project(cls, environ: dict[str, str] | None = None) -> str | None:

@@ -45,6 +45,29 @@ def normalise_host(host: str) -> str:
     return host.strip().strip("[]").lower().rstrip(".")
 
 
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def origin_of(url: str) -> str | None:
+    """`scheme://host:port` of a URL, lower case, the port spelt out ("HTTPS://Acme.example./x" ->
+    "https://acme.example:443"); a value without a scheme is read as https. None for an empty or unreadable one.
+    Two settings reach the same server exactly when their origins are equal."""
+    text = (url or "").strip()
+    if not text:
+        return None
+    try:
+        parts = urlsplit(text if "://" in text else f"https://{text}")
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    host = normalise_host(parts.hostname or "")
+    if not host:
+        return None
+    host = f"[{host}]" if ":" in host else host
+    return f"{scheme}://{host}:{port or DEFAULT_PORTS.get(scheme, 0)}"
+
+
 def unwrap(address: Address) -> Address:
     """The IPv4 address an IPv6 address stands for (mapped, compatible, NAT64, 6to4, Teredo), or itself."""
     if isinstance(address, ipaddress.IPv4Address):

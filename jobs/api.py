@@ -133,8 +133,20 @@ def incremental_since(source: str, projects: list[str]) -> dict[str, datetime | 
     return {project: job_store.last_high_water(engine, source, project) for project in projects}
 
 
-def save_credentials(source: str, config: dict[str, str]) -> str:
-    """Encrypt and keep the credentials for later imports (raises NoKeyError without a key)."""
+def may_save_credentials(source: str, actor: Actor | str | None = None) -> None:
+    """Raise PermissionDenied (audited) unless `actor` is an admin (jobs/access.py; None is the machine's
+    operator): saved credentials are what every later import, schedule and CLI run of the source uses."""
+    who = resolve(actor)
+    if not who.admin:
+        record(engine_for(), "refused", actor=who.name, source=source, attempted="save-credentials")
+        raise PermissionDenied(f"only an admin may save credentials for {source_class(source).label}; "
+                               f"you are signed in as {who.name}")
+
+
+def save_credentials(source: str, config: dict[str, str], actor: Actor | str | None = None) -> str:
+    """Encrypt and keep the credentials for later imports. Raises PermissionDenied unless `actor` is an admin,
+    NoKeyError without a key."""
+    may_save_credentials(source, actor)
     return credentials.put(engine_for(), source, {k: v for k, v in config.items() if v}, saved=True)
 
 

@@ -41,15 +41,36 @@ def split_config(source: str, config: dict[str, str]) -> tuple[dict[str, str], d
     return public, secrets
 
 
-def effective_config(source: str, config: dict[str, str] | None = None, use_saved: bool = True) -> dict[str, str]:
-    """Environment, then saved credentials, then what the user typed."""
+def merge_layers(source: str, layers: list[dict[str, str]]) -> dict[str, str]:
+    """Settings from `layers` (lowest first, the caller's own last), each empty value ignored, where a lower layer's
+    secrets go along only to the server that layer names (`Source.origin`, compared as normalised origins).
+
+    The server's environment and the saved credentials are not the caller's: a caller who types only another URL
+    must not have the server's token sent there. The last layer's secrets are the caller's own and always go."""
     cls = source_class(source)
-    merged = cls.config_from_env()
-    saved = credentials.saved_for(engine_for(), source) if use_saved else None
-    if saved:
-        merged.update(credentials.get(engine_for(), saved))
-    merged.update({k: v for k, v in (config or {}).items() if v})
+    secret_names = {s.name for s in cls.settings if s.secret}
+    merged: dict[str, str] = {}
+    for layer in layers:
+        merged.update({k: v for k, v in layer.items() if v and k not in secret_names})
+    target = cls.origin(merged)
+    for index, layer in enumerate(layers):
+        if index == len(layers) - 1 or cls.origin(layer) == target:
+            merged.update({k: v for k, v in layer.items() if v and k in secret_names})
     return merged
+
+
+def effective_config(source: str, config: dict[str, str] | None = None, use_saved: bool = True,
+                     credential_id: str | None = None) -> dict[str, str]:
+    """Environment, then saved credentials, then those of `credential_id` (a schedule's), then what the user
+    typed; secrets only to the server they were configured with (`merge_layers`)."""
+    engine = engine_for()
+    layers = [source_class(source).config_from_env()]
+    saved = credentials.saved_for(engine, source) if use_saved else None
+    if saved:
+        layers.append(credentials.get(engine, saved))
+    own = credentials.get(engine, credential_id) if credential_id else {}
+    layers.append({**own, **{k: v for k, v in (config or {}).items() if v}})
+    return merge_layers(source, layers)
 
 
 SINCE = {CLI: "--since", API: "since", CONSOLE: "Since"}  # how each surface names the since input
@@ -114,21 +135,26 @@ def start_import(source: str, projects: list[str] | None = None, *, config: dict
         raise ConfigError(f"{cls.label}: choose a project to import (--project)", field="projects")
     when = parse_since(since)
     rules = _mappings(source, projects, mappings)
-    make_source(source, effective_config(source, config)).close()  # settings errors surface now, not in the worker
+    resolved = effective_config(source, config, credential_id=credential_id)
+    make_source(source, resolved).close()  # settings errors surface now, not in the worker
     queue.ping()
     engine = engine_for()
-    public, secrets = split_config(source, config or {})
-    if secrets and credential_id is None:
-        credential_id = credentials.put(engine, source, secrets)  # raises NoKeyError, saying why
-    if credential_id is None and not cls.configured_from_env() and source != "demo":
-        credential_id = credentials.saved_for(engine, source)
+    # The job carries the settings resolved here, wherever they came from (this process's environment, the
+    # saved credentials, the form): its secrets encrypted in the store, the rest in its options. A worker
+    # whose environment differs (the CLI's `export JIRA_...`) runs the import that was checked here.
+    public, secrets = split_config(source, resolved)
+    from_env_only = not credentials.can_save() and credential_id is None and not split_config(source, config or {})[1]
+    credential_id = credentials.put(engine, source, secrets) if secrets and not from_env_only else None
     since_by_project = {}
     if when is None and incremental and not dry_run:
         for project in projects:
             mark = job_store.last_high_water(engine, source, project)
             if mark is not None:
                 since_by_project[project] = mark.isoformat()
+    # use_env: without an encryption key, environment secrets stay where they are: the worker's own
+    # environment supplies them (for the server its settings name only, as here)
     options = {"duplicates": duplicates, "deletions": str(deletions), "dry_run": dry_run, "config": public,
+               "use_env": from_env_only,
                "since": when.isoformat() if when else None, "since_by_project": since_by_project,
                "mappings": rules}
     if batch_size:

@@ -20,7 +20,7 @@ from store.jobs import JobStatus, now, utc
 from store.schema import import_jobs, import_parts, schedules
 
 from . import queue
-from .launch import progress_store, start_import
+from .launch import merge_layers, progress_store, start_import
 from .progress import ProgressStore, stale_after
 from .runner import PartRun, PartRunner, batch_size
 
@@ -28,14 +28,15 @@ log = logging.getLogger(__name__)
 
 
 def resolve_config(job) -> dict[str, str]:
-    """Environment settings, then the job's public settings, then its decrypted secrets."""
-    cls = source_class(job.source)
+    """The job's settings: its public settings and decrypted secrets, as resolved when it started. A job started
+    without an encryption key (or by an older release) also takes the worker's environment, whose secrets go
+    only to the server they were configured with (`merge_layers`)."""
     options = job.options or {}
-    config = cls.config_from_env() if options.get("use_env", True) else {}
-    config.update(options.get("config") or {})
+    own = dict(options.get("config") or {})
     if job.credential_id:
-        config.update(credentials.get(engine_for(), job.credential_id))
-    return config
+        own.update(credentials.get(engine_for(), job.credential_id))
+    env = [source_class(job.source).config_from_env()] if options.get("use_env", True) else []
+    return merge_layers(job.source, [*env, own])
 
 
 def _since(job, project: str) -> datetime | None:

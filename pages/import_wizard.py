@@ -159,7 +159,7 @@ def credential_form(cls) -> None:
                                                      value=default or "", key=key, help=setting.help or None,
                                                      placeholder=setting.default or None)
         save = False
-        if secret_names:
+        if secret_names and signin.current_actor().admin:
             if credentials.can_save():
                 save = st.checkbox("Save these credentials (encrypted) for later imports", key="save_credentials")
             else:
@@ -171,7 +171,7 @@ def credential_form(cls) -> None:
         if wizard.connected and save:
             try:
                 _, secrets = api.split_config(wizard.source, wizard.config)
-                api.save_credentials(wizard.source, wizard.config)
+                api.save_credentials(wizard.source, wizard.config, signin.current_actor())
                 wizard.saved_note = "Credentials saved, encrypted." if secrets else None
             except SourceError as exc:
                 wizard.saved_note = f"Not saved: {form_words(str(exc))}"

@@ -61,9 +61,11 @@ def tools(_: Caller) -> dict:
 async def preview(tool: ToolName, body: PreviewRequest, token: Previewer) -> dict:
     def work() -> dict:
         api.check_settings(tool, body.config)
+        if body.save_credentials:
+            api.may_save_credentials(tool, token.actor)
         result = api.preview(tool, body.project, body.config or None, limit=body.limit, since=body.since)
         if body.save_credentials:
-            api.save_credentials(tool, body.config)
+            api.save_credentials(tool, body.config, token.actor)
         return {"items": result.rows(), "estimated_total": result.estimated_total, "existing": result.existing,
                 "already_imported": result.already_imported, "internal_items": result.internal_items,
                 "internal_comments": result.internal_comments, "seconds": round(result.seconds, 3)}
@@ -76,13 +78,15 @@ async def preview(tool: ToolName, body: PreviewRequest, token: Previewer) -> dic
 async def execute(tool: ToolName, body: ExecuteRequest, response: Response, token: Caller) -> dict:
     def work() -> str:  # the mappings are checked against the tool: a vendor call
         api.check_settings(tool, body.config)
+        if body.save_credentials:
+            api.may_save_credentials(tool, token.actor)
         mappings = api.mappings_from_documents(tool, body.mappings, body.config or None)
         job_id = api.start_import(tool, body.projects or list(mappings), config=body.config or None,
                                   duplicates=body.duplicates, since=body.since, incremental=not body.full,
                                   dry_run=body.dry_run, requested_by=token.actor, deletions=body.deletions,
                                   mappings=mappings or None)
         if body.save_credentials:
-            api.save_credentials(tool, body.config)
+            api.save_credentials(tool, body.config, token.actor)
         return job_id
 
     job_id = await vendor_calls.run(token.name, work)

@@ -62,7 +62,7 @@ class PreviewRequest(_Request):
     limit: int = Field(20, ge=1, le=200, description="how many sample items")
     config: Config = Field(default_factory=dict)
     save_credentials: bool = Field(False, description="keep these credentials, encrypted, for later imports "
-                                                     "(after the preview succeeded)")
+                                                     "(after the preview succeeded); admins only (403 otherwise)")
 
 
 class PreviewItem(BaseModel):
@@ -101,7 +101,8 @@ class ExecuteRequest(_Request):
     full: bool = Field(False, description="read everything, not only what changed since the last import")
     dry_run: bool = Field(False, description="read and validate everything, write nothing")
     config: Config = Field(default_factory=dict)
-    save_credentials: bool = Field(False, description="also keep these credentials, encrypted, for later imports")
+    save_credentials: bool = Field(False, description="also keep these credentials, encrypted, for later imports; "
+                                                     "admins only (403 otherwise)")
     mappings: list[dict[str, Any]] = Field(default_factory=list, description=(
         "how source statuses, priorities, types and people map, one object per project as `python cli.py mapping "
         "export` writes it (rows left out keep their defaults); saved for the projects' later runs. `projects` "

@@ -49,6 +49,7 @@ def _truthy(value: Any) -> bool:
 class GitHubSource(Source):
     name = "github"
     label = "GitHub"
+    url_setting = "api_url"
     settings = (
         Setting("token", "Personal access token", "GITHUB_TOKEN", secret=True,
                 help="A classic token with `repo` scope, or a fine-grained token with read access to issues"),

@@ -46,6 +46,7 @@ def _issue_query(since: datetime | None) -> Query:
 class GitLabSource(Source):
     name = "gitlab"
     label = "GitLab"
+    url_setting = "url"
     settings = (
         Setting("token", "Access token", "GITLAB_TOKEN", secret=True,
                 help="a personal, group or project access token with the read_api scope"),

@@ -50,6 +50,7 @@ _ISSUE_OF_COMMENT = re.compile(r"/issue/(\d+)/comment/\d+$")
 class JiraSource(Source):
     name = "jira"
     label = "JIRA"
+    url_setting = "base_url"
     settings = (
         Setting("base_url", "Site URL", "JIRA_BASE_URL",
                 help="e.g. https://your-team.atlassian.net, or your Server/Data Center address"),

@@ -19,7 +19,7 @@ from typing import Any
 from ..base import Cursor, Setting, Source
 from ..errors import NotFoundError, SourceError
 from ..model import Comment, ItemFailure, Page, Person, Project, StreamGap, WorkItem
-from .client import ServiceNowClient
+from .client import ServiceNowClient, instance_base
 from .mapping import (
     MAPPING_ERRORS,
     format_time,
@@ -63,6 +63,7 @@ def _escape(text: str) -> str:
 class ServiceNowSource(Source):
     name = "servicenow"
     label = TOOL
+    url_setting = "instance"
     item_noun = "tickets"
     settings = (
         Setting("instance", "Instance", INSTANCE_ENV,
@@ -70,6 +71,10 @@ class ServiceNowSource(Source):
         Setting("username", "Username", "SERVICENOW_USERNAME"),
         Setting("password", "Password", "SERVICENOW_PASSWORD", secret=True),
     )
+
+    @classmethod
+    def server_url(cls, value: str) -> str:
+        return instance_base(value)
 
     def __init__(self, config: dict[str, str] | None = None, on_wait=None):
         super().__init__(config, on_wait)
