@@ -10,12 +10,13 @@ from rq.registry import FailedJobRegistry
 from rq.serializers import JSONSerializer
 
 from jobs import api
+from jobs.queue import queue_name
 
 from .helpers import start_worker
 
 
 def test_a_worker_refuses_every_function_but_the_import_tasks(redis_client, tmp_path):
-    queue = Queue("imports", connection=redis_client, serializer=JSONSerializer)
+    queue = Queue(queue_name(), connection=redis_client, serializer=JSONSerializer)  # the store's "imports-<id>"
     markers = [tmp_path / "func", tmp_path / "dependent"]
     command = f"{sys.executable} -c 'import sys; open(sys.argv[1], \"w\")'"
     named = queue.enqueue("os.system", f"{command} {markers[0]}")
