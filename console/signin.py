@@ -37,9 +37,10 @@ def _oidc_user() -> str | None:
 def _address() -> str | None:
     """The browser's address as Streamlit tells it: None for this machine, or when no browser is behind the run."""
     try:
-        return st.context.ip_address
-    except Exception:  # no browser request behind this run (AppTest)
+        address = st.context.ip_address
+    except Exception:  # no browser request behind this run
         return None
+    return address if isinstance(address, str) and address else None  # AppTest's is a stand-in object
 
 
 def current_user() -> str | None:
