@@ -16,6 +16,7 @@ from jobs import spreadsheet
 from jobs.mapping import CATEGORIES, LEVELS, Mapping, Row
 
 from . import components
+from .safe_markdown import literal
 
 NEW = "\u2795 New\u2026"  # "➕ New…": the option that reveals a name field
 NONE = ""  # no target: "(not a status)" for a label, "choose" for a value that needs one
@@ -68,11 +69,12 @@ def draw(mapping: Mapping, prefix: str) -> None:
     with tabs[3]:
         _people(mapping, prefix)
     if mapping.groups:
-        st.caption(f"Assignment groups at the source ({len(mapping.groups)}): {', '.join(mapping.groups[:20])}. "
+        groups = literal(", ".join(mapping.groups[:20]))
+        st.caption(f"Assignment groups at the source ({len(mapping.groups)}): {groups}. "
                    "Groups are not imported; tickets keep their assigned person.")
     flagged = mapping.flagged()
     if flagged:
-        names = ", ".join(row.label or row.source for _, row in flagged)
+        names = literal(", ".join(row.label or row.source for _, row in flagged))
         top.warning(f"{len(flagged)} value(s) need a target before the import can start: {names}. Their workflow "
                     f"is beyond what the defaults know: choose a state and its category (or a priority level).",
                     icon=":material/flag:")

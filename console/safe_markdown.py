@@ -7,10 +7,15 @@ Anyone who can write an issue at the source writes what the Workspace shows, so:
 - the result passes nh3 (the Ammonia sanitiser) with a small allow-list of tags and attributes,
   links limited to http, https and mailto, opening in a new tab without a referrer.
 A parser plus a sanitiser, not regular expressions: both are maintained against real attacks.
+
+`literal` is for the other direction: a short text (a project name, a vendor's error message, a group name)
+put into a Streamlit call that renders Markdown (st.markdown, st.caption, st.error and its kin, page_link
+labels), which must show as the text it is, never as a link, an image, an :icon: or $math$.
 """
 from __future__ import annotations
 
 import html
+import re
 
 import nh3
 from markdown_it import MarkdownIt
@@ -21,6 +26,27 @@ TAGS = {"p", "br", "hr", "em", "strong", "del", "s", "code", "pre", "blockquote"
 ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}, "th": {"align"}, "td": {"align"},
               "div": {"class"}, "span": {"class"}}
 URL_SCHEMES = {"http", "https", "mailto"}
+
+# what can make Markdown (Streamlit's: GFM, directives, math) act rather than show: links and images ([ ] <), a
+# `:red[...]` directive or a `:material/...:` icon, bare autolinks (://, www., @), code, emphasis, headings, math
+_ACTIVE = re.compile(r"([\\`*\[\]<>#|$~])|:(?=//|material/)|(?<![A-Za-z0-9])(www)\.|@", re.IGNORECASE)
+
+_LIST_MARKER = re.compile(r"^(\d*)([-+]|(?<=\d)[.)])")  # "- x", "+ x", "12. x", "3) x" at the start
+
+
+def _escaped(match: re.Match) -> str:
+    if match.group(2):
+        return f"{match.group(2)}\\."
+    return "\\" + match.group(0)
+
+
+def literal(text: object) -> str:
+    """`text` (a vendor's or a user's) as Markdown that Streamlit shows as written, on one line: every mark that could
+    make a link, an image, an autolink, an icon, code, emphasis or math is backslash-escaped; line breaks become
+    spaces, and a list marker at its start is escaped too."""
+    flat = _ACTIVE.sub(_escaped, " ".join(str(text).split()))
+    return _LIST_MARKER.sub(r"\1\\\2", flat)
+
 
 _parser = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable(
     ["table", "strikethrough"])

@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from store import queries
 
 from . import components, safe_markdown
+from .safe_markdown import literal
 
 OPEN_KEY = "item"  # query parameter and picker key
 ITEM_COLUMNS = {  # widths that fit 1280 px beside the sidebar; the full title is in the item below
@@ -104,7 +105,7 @@ def item_detail(engine: Engine, visibility: tuple[str, ...] | None = None) -> No
         st.warning("This item is no longer in the workspace (the import that created it was undone).")
         return
     with st.container(border=True, key="item_detail"):
-        st.caption(f"{item['key']}  ·  {components.source_label(item['source'])} / {item['project']}")
+        st.caption(f"{literal(item['key'])}  ·  {components.source_label(item['source'])} / {literal(item['project'])}")
         st.text(item["title"])  # as text: never Markdown or HTML
         meta = st.columns(4)
         status, category = components.item_status(item["state"], item["status"]), components.item_status(
@@ -123,7 +124,7 @@ def item_detail(engine: Engine, visibility: tuple[str, ...] | None = None) -> No
                        icon=":material/delete:")
         if item.get("visibility") and item["visibility"] != "public":
             st.warning(f"{item['visibility'].capitalize()} at the source"
-                       + (f": {item['visible_to']}" if item.get("visible_to") else ""), icon=":material/lock:")
+                       + (f": {literal(item['visible_to'])}" if item.get("visible_to") else ""), icon=":material/lock:")
         url = _safe_url(item.get("url"))
         if url:
             st.link_button(f"Open in {components.source_label(item['source'])}", url, icon=":material/open_in_new:")

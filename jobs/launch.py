@@ -5,6 +5,7 @@ imports; this module is what they share, so neither imports the other.
 """
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 from importers import make_source, source_class
@@ -25,6 +26,9 @@ from .progress import ProgressStore
 # import wrote (new items still come in; changed ones are counted as `frozen`, never applied)
 DUPLICATE_POLICIES = ("update", "skip")
 DELETIONS = tuple(d.value for d in Deletions)
+# every source's project names fit (JIRA keys, owner/repo, GitLab group/project paths and ids, ServiceNow tables);
+# a name is shown on every page and in the job's name, so nothing that Markdown or a terminal would act on
+PROJECT_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-/]{0,254}")
 
 
 def progress_store() -> ProgressStore:
@@ -133,6 +137,10 @@ def start_import(source: str, projects: list[str] | None = None, *, config: dict
     projects = [p.strip() for p in (projects or []) if p and p.strip()] or [cls.default_project() or ""]
     if not projects[0]:
         raise ConfigError(f"{cls.label}: choose a project to import (--project)", field="projects")
+    for project in projects:
+        if not PROJECT_NAME.fullmatch(project):
+            raise ConfigError(f"{cls.label}: {project[:60]!r} is not a project name: use letters, digits and . _ - / "
+                              f"(e.g. ACME, owner/repo)", field="projects")
     when = parse_since(since)
     rules = _mappings(source, projects, mappings)
     resolved = effective_config(source, config, credential_id=credential_id)

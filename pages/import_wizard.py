@@ -6,6 +6,7 @@ import streamlit as st
 
 from console import components, mapping_step, signin, state
 from console import help as guides
+from console.safe_markdown import literal
 from importers import source_class
 from importers.errors import AuthError, SourceError
 from jobs import api, spreadsheet
@@ -56,7 +57,7 @@ def choose_source() -> None:
     try:
         found = api.sources()
     except SourceError as exc:
-        st.error(str(exc))
+        st.error(literal(exc))
         return
     order = ["demo"] + [s.name for s in found if s.name != "demo"]
     by_name = {s.name: s for s in found}
@@ -199,7 +200,7 @@ def configure() -> None:
     else:
         credential_form(cls)
     if wizard.check_error:
-        st.error(f"Connection failed: {wizard.check_error}", icon=":material/error:")
+        st.error(f"Connection failed: {literal(wizard.check_error)}", icon=":material/error:")
         st.caption("Fix the settings above and test again. Preview stays locked until the connection works.")
     elif wizard.connected:
         st.success("Connected", icon=":material/check_circle:")
@@ -217,7 +218,7 @@ def configure() -> None:
             projects = api.list_projects(wizard.source, wizard.config)
         except SourceError as exc:
             projects = []
-            st.error(f"Could not list projects: {form_words(str(exc))}")
+            st.error(f"Could not list projects: {literal(form_words(str(exc)))}")
         keys = [p.key for p in projects]
         names = {p.key: p.name for p in projects}
         preferred = wizard.projects or [p for p in [cls.default_project() or wizard.config.get("default_project")]
@@ -285,7 +286,7 @@ def map_step() -> None:
                "the import and used again by later runs.")
     error = wizard.mapping_errors.get(project)
     if error:
-        st.error(f"Could not read the mapping: {error}", icon=":material/error:")
+        st.error(f"Could not read the mapping: {literal(error)}", icon=":material/error:")
         if st.button("Try again", icon=":material/refresh:", key="map_retry"):
             wizard.mapping_key = None
             st.rerun()
@@ -325,7 +326,7 @@ def dry_run_status(job_id: str) -> None:
     try:
         doc = api.status(job_id)
     except SourceError as exc:
-        st.error(str(exc))
+        st.error(literal(exc))
         return
     if doc["status"] in ("queued", "running"):
         if not components.total_known(doc):
@@ -400,7 +401,7 @@ def preview_step() -> None:
     load_preview()
     header(f"4. Preview {source_class(wizard.source).label} / {wizard.project}", "preview", wizard.preview_error)
     if wizard.preview_error:
-        st.error(f"Preview failed: {wizard.preview_error}", icon=":material/error:")
+        st.error(f"Preview failed: {literal(wizard.preview_error)}", icon=":material/error:")
         if st.button("Try again", icon=":material/refresh:"):
             wizard.preview_key = None
             st.rerun()
@@ -439,7 +440,7 @@ def preview_step() -> None:
                         since=wizard.since, dry_run=True, requested_by=signin.current_user() or "console",
                         mappings=wizard.mappings)
                 except SourceError as exc:
-                    st.error(str(exc))
+                    st.error(literal(exc))
             if wizard.dry_run_job:
                 dry_run_status(wizard.dry_run_job)
     back, _, nxt = st.columns([1, 4, 1])
@@ -486,7 +487,7 @@ def start_step() -> None:
         st.caption("Large imports run in batches that are committed as they go: you can leave this page, "
                    "and a crashed worker resumes where it stopped.")
     for blocker in blockers:
-        st.error(f"Go back to step 3 (Map): {blocker}.", icon=":material/flag:")
+        st.error(f"Go back to step 3 (Map): {literal(blocker)}.", icon=":material/flag:")
     back, _, go_col = st.columns([1, 3, 2])
     if back.button("Back", icon=":material/arrow_back:", width="stretch"):
         go(state.PREVIEW)
@@ -497,7 +498,7 @@ def start_step() -> None:
                                       duplicates=wizard.duplicates, since=wizard.since, incremental=not full,
                                       requested_by=signin.current_user() or "console", mappings=wizard.mappings)
         except SourceError as exc:
-            st.error(f"The import could not start: {form_words(str(exc))}")
+            st.error(f"The import could not start: {literal(form_words(str(exc)))}")
             return
         state.reset()  # the typed secrets go: the job holds an encrypted reference
         st.session_state["started_job"] = job_id

@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from console import components, signin
+from console.safe_markdown import literal
 from importers import source_class
 from importers.errors import SourceError
 from jobs import api, spreadsheet
@@ -15,7 +16,7 @@ try:
     docs = api.jobs(100)
     schedules = api.schedules_list()
 except SourceError as exc:
-    st.error(str(exc))
+    st.error(literal(exc))
     st.stop()
 
 
@@ -60,7 +61,7 @@ else:
     with st.container(key="narrow_only_jobs"):  # a phone: one card an import, everything readable
         for d in docs[:30]:
             with st.container(border=True):
-                st.page_link("pages/progress.py", label=components.job_name(d), icon=":material/monitoring:",
+                st.page_link("pages/progress.py", label=literal(components.job_name(d)), icon=":material/monitoring:",
                              query_params={"job": d["job_id"]})
                 components.status_badge(d)
                 st.caption(f"{d['processed']:,} read · {d['created']:,} created · {d['updated']:,} updated · "
@@ -96,4 +97,4 @@ if docs:
                     st.toast(f"{source_class(d['source']).label} re-run scheduled every {int(every)} h.")
                     st.rerun()
                 except SourceError as exc:
-                    st.error(str(exc))
+                    st.error(literal(exc))

@@ -13,6 +13,7 @@ import streamlit as st
 
 from console import components, signin
 from console.components import FINISHED
+from console.safe_markdown import literal
 from importers.errors import SourceError
 from jobs import api, spreadsheet
 
@@ -31,7 +32,7 @@ try:
         job_id, latest = (newest[0]["job_id"], True) if newest else ("", False)
     doc = api.status(job_id) if job_id else None
 except SourceError as exc:
-    st.error(str(exc))
+    st.error(literal(exc))
     st.page_link("pages/jobs.py", label="All imports", icon=":material/history:")
     st.stop()
 
@@ -84,9 +85,9 @@ def throughput_chart(samples: list[dict], running: bool) -> None:
 def header(doc: dict) -> None:
     left, right = st.columns([3, 1], vertical_alignment="center")
     with left:
-        st.markdown(f"**{components.job_name(doc)}** UTC")
+        st.markdown(f"**{literal(components.job_name(doc))}** UTC")
         st.caption(f"Job {doc['job_id']}{'  ·  dry run: nothing is written' if doc['dry_run'] else ''}"
-                   f"  ·  started by {doc.get('requested_by') or '-'}")
+                   f"  ·  started by {literal(doc.get('requested_by') or '-')}")
     with right:
         components.status_badge(doc)
 
@@ -163,7 +164,7 @@ def live_view(doc: dict) -> None:
     bar(doc)
     waiting(doc)
     if doc.get("worker_lost"):
-        st.error(doc["error"] or "worker lost", icon=":material/heart_broken:")
+        st.error(literal(doc["error"] or "worker lost"), icon=":material/heart_broken:")
     elif doc["status"] == "queued":
         st.info("Waiting for a worker to pick the import up. If this lasts, start one with "
                 "`python cli.py worker` (./start.sh starts one).", icon=":material/schedule:")
@@ -206,7 +207,7 @@ def live() -> None:
             api.cancel(job_id, actor=actor)
             st.toast("Cancelling: the import stops after its current batch.")
         except SourceError as exc:
-            st.error(str(exc))
+            st.error(literal(exc))
 
 
 if started_running:
@@ -233,7 +234,7 @@ if can_retry:
             st.session_state.pop(samples_key, None)
             st.rerun()
         except SourceError as exc:
-            st.error(str(exc))
+            st.error(literal(exc))
 if can_browse:
     next(actions).page_link("pages/workspace.py", label="See the data in Workspace", icon=":material/table_view:",
                             query_params={"source": doc["source"]})
@@ -270,14 +271,14 @@ if not doc["dry_run"] and state != "undone" and doc["created"]:
                 st.toast(f"Removed {result['items_removed']:,} items.")
                 st.rerun()
             except SourceError as exc:
-                st.error(str(exc))
+                st.error(literal(exc))
 
 projects(doc)
 used = api.job_mappings(job_id)
 if used:
     with st.expander("The mapping this import used"):
         for project, mapping in used.items():
-            st.caption(f"{project}: each source value and its target (saved for the project's later runs)")
+            st.caption(f"{literal(project)}: each source value and its target (saved for the project's later runs)")
             st.dataframe(spreadsheet.safe_frame(pd.DataFrame(
                 [{"kind": kind, "at the source": r.label, "target": r.target, "category": r.category,
                   "items": r.items} for kind in ("statuses", "priorities", "types", "people")

@@ -3,6 +3,7 @@ import streamlit as st
 
 from console import components, signin, state
 from console import help as guides
+from console.safe_markdown import literal
 from importers.errors import SourceError
 from jobs import api
 
@@ -20,7 +21,7 @@ def run_demo(kind: str) -> None:
     try:
         job_id = api.start_demo(kind, requested_by=signin.current_user() or "console")
     except SourceError as exc:
-        st.error(f"The demo could not start: {exc}", icon=":material/error:")
+        st.error(f"The demo could not start: {literal(exc)}", icon=":material/error:")
         return
     st.session_state["started_job"] = job_id
     st.switch_page("pages/progress.py", query_params={"job": job_id})
@@ -61,7 +62,7 @@ try:
     count = api.job_count() if recent else 0
 except SourceError as exc:
     recent, count = [], 0
-    st.error(str(exc))
+    st.error(literal(exc))
 if recent:
     last = recent[0]
     a, b = st.columns([1, 3])

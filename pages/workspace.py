@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from console import components, signin, workspace_view
+from console.safe_markdown import literal
 from importers.errors import SourceError
 from jobs import spreadsheet
 from store import queries
@@ -24,7 +25,7 @@ try:
     engine = engine_for()
     values = queries.filter_values(engine)
 except SourceError as exc:
-    st.error(str(exc))
+    st.error(literal(exc))
     st.stop()
 
 if not values["source"]:
