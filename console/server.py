@@ -13,7 +13,8 @@ guessing; when set, it connects there directly. This middleware adds that one li
 page, naming the site root (the console is never served under a path prefix), so no probe is
 made. Everything else passes through untouched.
 
-At startup it sets TCP_NODELAY on the listening socket (console/nodelay.py: without it every answer
+Every answer forbids framing by another site (FrameGuard). At startup it sets TCP_NODELAY on the listening
+socket (console/nodelay.py: without it every answer
 on a kept-alive connection waited 40 ms). It also serves the HTTP API (restapi/): Streamlit's `st.App`
 takes Starlette routes, matched before its own, so the API's exact paths (`/import/tools`,
 `/import/status/{job_id}`, ...) reach the API and every other path, `/import` included, stays the
@@ -85,6 +86,30 @@ class BaseUrlMiddleware:
         await self.app(scope, receive, capture)
 
 
+class FrameGuard:
+    """Every answer forbids framing (X-Frame-Options: DENY, CSP frame-ancestors 'none'): a page of another site
+    must not show the console in a frame to steer a signed-in admin's clicks (clickjacking)."""
+
+    HEADERS = [(b"x-frame-options", b"DENY"), (b"content-security-policy", b"frame-ancestors 'none'")]
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def guarded(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                names = {b"x-frame-options", b"content-security-policy"}
+                kept = [(k, v) for k, v in message.get("headers", []) if k.lower() not in names]
+                message = {**message, "headers": kept + self.HEADERS}
+            await send(message)
+
+        await self.app(scope, receive, guarded)
+
+
 # Never run a file of pages/ on its own (Streamlit's legacy multipage mode, on until a run reaches
 # st.navigation): every page goes through app.py and its sign-in (see console/signin.py).
 PagesManager.uses_pages_directory = False
@@ -94,7 +119,7 @@ def app_options() -> dict[str, Any]:
     """What both entries pass to st.App besides the script: the HTTP API's and the sign-in session's routes,
     the middleware, and the startup hook that sets TCP_NODELAY on the listening socket."""
     return {"routes": [*session.routes(), *restapi.routes()],
-            "middleware": [Middleware(session.MetricsGate), Middleware(BaseUrlMiddleware)],
+            "middleware": [Middleware(FrameGuard), Middleware(session.MetricsGate), Middleware(BaseUrlMiddleware)],
             "lifespan": nodelay.lifespan}
 
 
