@@ -5,7 +5,9 @@ sign in again. After a password sign-in the page sends the browser to `/_auth/se
 one-time ticket (signed, valid for a minute, usable once); that route sets the `acgs2_session`
 cookie (HttpOnly, SameSite=Lax, Secure over https) and redirects to the page the user had asked
 for. Every script run then reads the cookie (`st.context.cookies`) and trusts it while its
-signature holds and it is younger than CONSOLE_SESSION_HOURS (12). `/_auth/sign-out` deletes it.
+signature holds, it is younger than CONSOLE_SESSION_HOURS (12) and it carries the user's current
+session generation. `/_auth/sign-out` deletes it and ends the session on the server too: the user's
+generation (a counter in Redis) moves on, so a copy of the old cookie signs no one in, in any browser.
 
 Signing is itsdangerous's TimestampSigner (the Pallets library Flask signs its sessions with).
 The key is derived from the admin password hash and CONSOLE_SESSION_SECRET (else
@@ -23,11 +25,15 @@ import threading
 import time
 from urllib.parse import parse_qs, urlsplit
 
+import redis
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+from importers.errors import ConfigError
+from jobs.queue import connection
 
 from . import auth
 
@@ -87,14 +93,31 @@ def _redeem(value: str) -> tuple[str, str] | None:
     return user, next_path
 
 
+def _generation(user: str) -> str:
+    """The user's session generation: a session cookie of an older one was signed out."""
+    return str(int(connection().get(f"console:session-generation:{user}") or 0))
+
+
+def _session_cookie(user: str) -> str:
+    return _signer("session").sign(f"{user}|{_generation(user)}".encode()).decode()
+
+
 def session_user(cookie: str | None) -> str | None:
-    """Who a session cookie signs in, or None when it is missing, forged or expired."""
+    """Who a session cookie signs in, or None when it is missing, forged, expired or signed out (or Redis, which
+    keeps the sign-outs, cannot say)."""
     if not cookie:
         return None
     try:
-        return _signer("session").unsign(cookie, max_age=int(session_hours() * 3600)).decode() or None
-    except (BadSignature, SignatureExpired, UnicodeDecodeError):
+        user, _, generation = _signer("session").unsign(
+            cookie, max_age=int(session_hours() * 3600)).decode().rpartition("|")
+        return user if user and generation == _generation(user) else None
+    except (BadSignature, SignatureExpired, UnicodeDecodeError, redis.RedisError, ConfigError):
         return None
+
+
+def end_sessions(user: str) -> None:
+    """Sign `user` out everywhere: every session cookie issued to them so far stops working."""
+    connection().incr(f"console:session-generation:{user}")
 
 
 async def _open_session(request: Request) -> Response:
@@ -103,12 +126,15 @@ async def _open_session(request: Request) -> Response:
         return RedirectResponse("/", status_code=303)
     user, next_path = redeemed
     response = RedirectResponse(next_path, status_code=303)
-    response.set_cookie(COOKIE, _signer("session").sign(user.encode()).decode(), max_age=int(session_hours() * 3600),
+    response.set_cookie(COOKIE, _session_cookie(user), max_age=int(session_hours() * 3600),
                         path="/", httponly=True, samesite="lax", secure=request.url.scheme == "https")
     return response
 
 
 async def _sign_out(request: Request) -> Response:
+    user = session_user(request.cookies.get(COOKIE))
+    if user:
+        end_sessions(user)
     response = RedirectResponse("/", status_code=303)
     response.delete_cookie(COOKIE, path="/")
     return response

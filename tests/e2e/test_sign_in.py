@@ -72,4 +72,5 @@ def test_an_attackers_failures_do_not_lock_the_admin_out_and_a_reload_keeps_the_
     console.page.reload()
     console.settle()
     assert _title(console) == "Sign in to the ACGS2 Import Console"  # the cookie is gone
+    assert _metrics_status(stack.url, cookie) == 403  # and a copy of it was signed out on the server too
     console.assert_clean_console()
