@@ -111,8 +111,11 @@ def server_configured(request, monkeypatch):
     fake.stop()
 
 
-def test_a_typed_url_never_gets_the_servers_secret(server_configured, attacker, run_worker):
+@pytest.mark.parametrize("keyed", [True, False], ids=["job-carries-secrets", "no-key-worker-environment"])
+def test_a_typed_url_never_gets_the_servers_secret(server_configured, attacker, run_worker, monkeypatch, keyed):
     source, fake, url_setting, secret = server_configured
+    if not keyed:  # without CREDENTIAL_ENCRYPTION_KEY the worker takes environment secrets from its own environment
+        monkeypatch.delenv("CREDENTIAL_ENCRYPTION_KEY")
     assert api.check(source)  # the server's own settings reach its own server
     for call in (lambda: api.check(source, {url_setting: attacker.url}),
                  lambda: api.preview(source, None, {url_setting: attacker.url}),
