@@ -37,9 +37,16 @@ def _progress_line(doc: dict) -> str:
     eta = f" eta {doc['eta_seconds']:.0f}s" if doc.get("eta_seconds") else ""
     wait = f" waiting ({doc['wait_reason']})" if doc.get("waiting_until") else ""
     state = f"{doc['status']}: {doc['phase']}" if running and doc.get("phase") else doc["status"]
-    return (f"{bar} {doc['processed']}/{doc['total'] if doc['total'] is not None else '?'} "
-            f"created {doc['created']} updated {doc['updated']} "
-            f"skipped {doc['skipped']} failed {doc['failed']} {doc['items_per_second']}/s{eta}{wait} [{state}]")
+    return (f"{bar} {doc['processed']}/{doc['total'] if doc['total'] is not None else '?'} {_counts(doc)} "
+            f"failed {doc['failed']} {doc['items_per_second']}/s{eta}{wait} [{state}]")
+
+
+def _counts(doc: dict) -> str:
+    """"created 120 updated 0 skipped 0", or for a dry run, which wrote nothing, "dry run: would create 120
+    update 0 skip 0"."""
+    if doc.get("dry_run"):
+        return f"dry run: would create {doc['created']} update {doc['updated']} skip {doc['skipped']}"
+    return f"created {doc['created']} updated {doc['updated']} skipped {doc['skipped']}"
 
 
 def _user() -> str:
@@ -244,8 +251,8 @@ def cmd_jobs(args, api) -> int:
     for d in docs:
         print(f"{d['job_id']}  {d['created_at'][:19]}  {d['source']:<10} {','.join(d['projects'])[:30]:<30} "
               f"{d['status']:<10} {d['processed']}/{'?' if d['total'] is None else d['total']} "
-              f"created {d['created']} failed {d['failed']}"
-              f"{'  (undone)' if d['undone_at'] else ''}")
+              + (f"dry run: would create {d['created']}" if d.get("dry_run") else f"created {d['created']}")
+              + f" failed {d['failed']}")
     for s in api.schedules_list():
         print(f"schedule {s['id']}: {s['source']} {','.join(s['projects'])} every {s['every_hours']} h, "
               f"next run {s['next_run_at'][:16]}")

@@ -36,7 +36,7 @@ AUTH_LABELS = {  # api.sources() auth -> (label, colour)
     "not configured": ("Not configured", "gray"),
     "none needed": ("No credentials needed", "blue"),
 }
-FINISHED = {"succeeded", "partial", "failed", "cancelled"}
+FINISHED = {"succeeded", "partial", "failed", "cancelled", "undone"}  # undone: finished, its items removed
 
 
 # -- words -----------------------------------------------------------------------------------

@@ -85,7 +85,8 @@ def snapshot(engine: Engine, job_id: str) -> dict | None:
         "job_id": job.id,
         "source": job.source,
         "projects": list(job.projects),
-        "status": status.value,
+        # an undone job reads undone wherever it is shown (its run's outcome stays in `attempts`)
+        "status": JobStatus.UNDONE.value if job.undone_at else status.value,
         **counts,
         "total": total if total_known else None,
         "total_known": total_known,

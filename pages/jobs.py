@@ -20,6 +20,14 @@ except SourceError as exc:
     st.stop()
 
 
+WRITES = ("created", "updated", "skipped")  # what a dry run did not do: it only says what it would
+
+
+def dry_run_mark(doc: dict) -> str:
+    """" (dry run: would create 120)" for a dry run, which wrote nothing; "" for an import."""
+    return f" (dry run: would create {doc['created']:,})" if doc.get("dry_run") else ""
+
+
 def history(doc: dict) -> str:
     """The state, with the attempts before it: "Failed, then Succeeded (retry 1)"."""
     attempts = doc.get("attempts") or []
@@ -41,9 +49,10 @@ else:
     st.caption("Newest first. Select an import to open its progress view and report.")
     with st.container(key="wide_only_jobs"):
         frame = pd.DataFrame([{
-            "import": components.job_name(d) + (" (dry run)" if d.get("dry_run") else ""),
+            "import": components.job_name(d) + dry_run_mark(d),
             "status": history(d),
-            **{c: d[c] for c in components.COUNTERS},  # who started it: on its progress view
+            # who started it: on its progress view; a dry run's would-be writes are in its name, not counted here
+            **{c: None if d.get("dry_run") and c in WRITES else d[c] for c in components.COUNTERS},
             "gone": d.get("deleted_items") or 0,
         } for d in docs])
         picked = st.dataframe(spreadsheet.safe_frame(frame), hide_index=True, width="stretch", on_select="rerun",
@@ -64,8 +73,9 @@ else:
                 st.page_link("pages/progress.py", label=literal(components.job_name(d)), icon=":material/monitoring:",
                              query_params={"job": d["job_id"]})
                 components.status_badge(d)
-                st.caption(f"{d['processed']:,} read · {d['created']:,} created · {d['updated']:,} updated · "
-                           f"{d['skipped']:,} skipped · {d['failed']:,} failed" + (
+                writes = (f"dry run: would create {d['created']:,} · update {d['updated']:,}" if d.get("dry_run")
+                          else f"{d['created']:,} created · {d['updated']:,} updated · {d['skipped']:,} skipped")
+                st.caption(f"{d['processed']:,} read · {writes} · {d['failed']:,} failed" + (
                                f" · {d['deletions_summary']}" if d.get("deletions_summary") else "") + (
                                f" · {len(d['attempts'])} attempts" if len(d.get("attempts") or []) > 1 else ""))
 

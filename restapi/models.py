@@ -147,7 +147,7 @@ class Progress(_Counts):
     job_id: str
     source: str
     projects: list[str]
-    status: JobStatus
+    status: JobStatus = Field(description="undone once the job was undone (its run's outcome stays in attempts)")
     total_known: bool = Field(True, description="false while `total` is unknown")
     percentage: float = Field(description="0-100")
     phase: str | None = Field(None, description="what a running job does now: writing, comments, items, ...")
@@ -163,7 +163,8 @@ class Progress(_Counts):
     wait_reason: str | None
     notes: list[str] = Field(default_factory=list, description="what the read said about itself")
     duplicates: Literal["skip", "update"]
-    dry_run: bool
+    dry_run: bool = Field(description="true: nothing was written; created, updated and skipped say what a real "
+                                      "run would have done")
     since: IsoTime
     cancel_requested: bool
     undone_at: IsoTime

@@ -31,6 +31,7 @@ class JobStatus(StrEnum):
     PARTIAL = "partial"  # finished, but some items failed: see the failure report
     FAILED = "failed"  # stopped by an error; retry resumes from the last committed batch
     CANCELLED = "cancelled"  # stopped on request after the current batch
+    UNDONE = "undone"  # finished, then undone: the items it created were removed (the progress document's only)
 
     @property
     def finished(self) -> bool:

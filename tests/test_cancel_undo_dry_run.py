@@ -73,3 +73,30 @@ def test_dry_run_reports_without_writing(run_import, engine):
     assert doc["dry_run"] and doc["status"] == "partial"
     assert doc["created"] == 97 and doc["skipped"] == 97 and doc["failed"] == 6
     assert (_count(engine), _count(engine, comments)) == before
+
+
+def test_an_undone_job_reads_undone_in_the_cli_and_the_api(run_import, cli):
+    """Review finding: after Undo the console said Undone while `cli.py status` said [succeeded] and the
+    progress document (the API's answer) "status": "succeeded". One status document says undone everywhere;
+    the run's own outcome stays in its attempts."""
+    doc = run_import("demo", ["ACME"], config={"size": "60"})
+    api.undo(doc["job_id"])
+
+    after = api.status(doc["job_id"])
+    assert after["status"] == "undone" and after["undone_at"] and after["attempts"][-1]["status"] == "partial"
+    shown = cli("status", doc["job_id"])
+    assert shown.returncode == 0 and "[undone]" in shown.stdout.splitlines()[0], shown.stdout
+    listed = cli("jobs")
+    assert f"{doc['job_id']}" in listed.stdout and " undone " in listed.stdout, listed.stdout
+
+
+def test_a_dry_run_is_unmistakable_in_the_cli(run_import, cli):
+    """Review finding: `cli.py jobs` showed "succeeded 120/120 created 120" for a dry run that wrote nothing."""
+    real = run_import("demo", ["ACME"], config={"size": "60"})
+    dry = run_import("demo", ["OPS"], config={"size": "60"}, dry_run=True)
+
+    listed = {line.split()[0]: line for line in cli("jobs").stdout.splitlines() if line[:1].isalnum()}
+    assert "dry run: would create 57" in listed[dry["job_id"]] and "created" not in listed[dry["job_id"]]
+    assert "created 57" in listed[real["job_id"]] and "dry run" not in listed[real["job_id"]]
+    shown = cli("status", dry["job_id"]).stdout.splitlines()[0]
+    assert "dry run: would create 57" in shown and " created " not in shown, shown
