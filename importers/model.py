@@ -192,6 +192,12 @@ class Attachment(_Model):
     url: str | None = None
 
 
+def source_count(value: Any) -> int | None:
+    """A count as a source sends it, or None when it is not a whole number >= 0 (never a failure:
+    a count only informs a comparison)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
 class WorkItem(_Model):
     source: str
     external_id: str = Field(min_length=1, max_length=255)
@@ -235,6 +241,10 @@ class WorkItem(_Model):
     # old one answers 301). The writer re-keys the stored item instead of storing a second one;
     # not part of the item's content (it says how it was found, not what it is).
     moved_from_id: str | None = None
+    # How many comments the source says the item has (JIRA's comment `total`, GitHub's `comments`,
+    # GitLab's `user_notes_count`; None where the source gives no count, as ServiceNow): Progress
+    # compares it with the comments read. Not part of the item's content.
+    comments_at_source: int | None = None
 
     @field_validator("created_at", "updated_at", "closed_at")
     @classmethod

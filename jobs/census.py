@@ -47,11 +47,14 @@ def count(pages: Iterable[Page]) -> Census:
     states: dict[str, dict[str, Any]] = {}
     people: dict[str, dict[str, Any]] = {}
     items = comments = attachments = 0
+    at_source: int | None = None  # the comments the source says the items read have, where it says
     listed: list[dict[str, Any]] = []
     attached: list[dict[str, Any]] = []
     for page in pages:
         for item in page.items:
             items += 1
+            if item.comments_at_source is not None:
+                at_source = (at_source or 0) + item.comments_at_source
             attachments += len(item.attachments)
             if len(listed) < LIST_MAX:
                 listed.append(item_entry(item))
@@ -75,6 +78,7 @@ def count(pages: Iterable[Page]) -> Census:
     for counter in values.values():
         counter.pop("", None)
     return {"items": items, "comments": comments, "attachments": attachments, "states": states, "people": people,
+            **({"comments_at_source": at_source} if at_source is not None else {}),
             "item_list": listed, "attachment_list": attached,
             **{kind: dict(counter) for kind, counter in values.items()}}
 

@@ -125,6 +125,8 @@ def snapshot(engine: Engine, job_id: str) -> dict | None:
              # comments read and written (the part's census, jobs/census.py)
              "comments": int((p.census or {}).get("comments") or 0),
              "comments_written": int((p.census or {}).get("comments_written") or 0),
+             # the comments the source says the items read have (None where it gives no count: ServiceNow)
+             "comments_at_source": (p.census or {}).get("comments_at_source"),
              # items whose comments could not be read (a retry of failed items reads them again)
              "comments_unread": unread_by_part.get(p.project, {}).get("comments", 0),
              "error": p.error}

@@ -185,6 +185,10 @@ def projects(doc: dict) -> None:
                      "comments": st.column_config.NumberColumn("comments read", format="localized", width="small"),
                      "comments_written": st.column_config.NumberColumn("comments written", format="localized",
                                                                        width="small"),
+                     "comments_at_source": st.column_config.NumberColumn(
+                         "comments at the source", format="localized", width="small",
+                         help="What the source says the items read have (ServiceNow gives no count); fewer read "
+                              "means comments hidden from this account, past the per-item limit, or unread"),
                      "comments_unread": st.column_config.NumberColumn(
                          "comments failed", format="localized", width="small",
                          help="Items whose comments could not be read: Retry failed items reads them again")})

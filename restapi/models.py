@@ -136,6 +136,8 @@ class PartProgress(_Counts):
     status: JobStatus
     comments: int = Field(0, description="comments read")
     comments_written: int = Field(0, description="comments written to the workspace")
+    comments_at_source: int | None = Field(None, description="comments the source says the items read have "
+                                                             "(null where it gives no count: ServiceNow)")
     comments_unread: int = Field(0, description="items whose comments could not be read (retry failed items reads "
                                                 "them again)")
     error: str | None

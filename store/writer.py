@@ -112,8 +112,11 @@ def _insert_new_sqlite(conn: Connection, table: Table, rows: list[dict]) -> None
                          "ON CONFLICT (source, external_id) DO NOTHING", values)
 
 
+NOT_CONTENT = {"moved_from_id", "comments_at_source"}  # how an item was found or counted, not what it is
+
+
 def _hash(item: WorkItem) -> str:
-    return hashlib.blake2b(item.model_dump_json(exclude={"moved_from_id"}).encode(), digest_size=16).hexdigest()
+    return hashlib.blake2b(item.model_dump_json(exclude=NOT_CONTENT).encode(), digest_size=16).hexdigest()
 
 
 def _follow_new_ids(conn: Connection, source: str, items: Iterable[WorkItem]) -> None:

@@ -129,12 +129,17 @@ def test_each_projects_row_in_progress_says_whose_comments_failed(run_import, mo
         user, secret = fake.credentials
         doc = run_import("jira", ["ACME", "OPS"], config={"base_url": fake.url, "user_email": user,
                                                            "api_token": secret})
+        at_source = {p: sum(len(i["comments"]) for i in fake.issues[p]) for p in ("ACME", "OPS")}
     parts = {p["project"]: p for p in doc["parts"]}
     assert (parts["ACME"]["comments_unread"], parts["OPS"]["comments_unread"]) == (1, 0)
     assert all(p["comments_written"] > 0 and p["processed"] == p["total"] > 0 for p in parts.values())
+    # against the source's own count (JIRA's comment total): ACME is short the 5 comments not fetched
+    assert [parts[p]["comments_at_source"] for p in ("ACME", "OPS")] == [at_source["ACME"], at_source["OPS"]]
+    assert (parts["ACME"]["comments"], parts["OPS"]["comments"]) == (at_source["ACME"] - 5, at_source["OPS"])
     at = page("pages/progress.py", job=doc["job_id"])
     table = next(d.value for d in at.dataframe if "comments_unread" in d.value.columns)
     assert list(table["project"]) == ["ACME", "OPS"] and list(table["comments_unread"]) == [1, 0]
+    assert list(table["comments_at_source"]) == [at_source["ACME"], at_source["OPS"]]
 
 
 def test_what_will_be_created_on_a_re_run_counts_no_new_items(run_import, monkeypatch):

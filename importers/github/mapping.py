@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from ..errors import validation_reason
-from ..model import Comment, ItemFailure, Person, Priority, Status, WorkItem
+from ..model import Comment, ItemFailure, Person, Priority, Status, WorkItem, source_count
 from ..workflow import CLOSED, refine_by_label
 from .settings import (
     DEFAULT_TYPE,
@@ -158,6 +158,7 @@ def map_issue(raw: Any, project: str) -> WorkItem | ItemFailure:
             closed_at=raw.get("closed_at"),
             url=raw.get("html_url"),
             parent_key=_parent_key(raw),
+            comments_at_source=source_count(raw.get("comments")),
         )
     except ValidationError as exc:
         reason = validation_reason(exc, "issue")

@@ -13,7 +13,18 @@ from urllib.parse import unquote
 from pydantic import ValidationError
 
 from ..errors import validation_reason
-from ..model import Attachment, Comment, ItemFailure, People, Person, Priority, Status, Visibility, WorkItem
+from ..model import (
+    Attachment,
+    Comment,
+    ItemFailure,
+    People,
+    Person,
+    Priority,
+    Status,
+    Visibility,
+    WorkItem,
+    source_count,
+)
 from ..workflow import CLOSED, refine_by_label
 from .settings import (
     BUG_LABELS,
@@ -131,6 +142,7 @@ def to_item(raw: dict, project: str) -> WorkItem:
         parent_key=parent_key(raw.get("epic")),
         attachments=attachments(description, raw.get("web_url")),
         visibility=Visibility.INTERNAL if raw.get("confidential") is True else Visibility.PUBLIC,
+        comments_at_source=source_count(raw.get("user_notes_count")),
     )
 
 

@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from ..errors import validation_reason
-from ..model import Attachment, Comment, ItemFailure, Link, Person, Priority, Status, Visibility, WorkItem
+from ..model import Attachment, Comment, ItemFailure, Link, Person, Priority, Status, Visibility, WorkItem, source_count
 from .adf import adf_to_markdown
 from .settings import (
     LINK_KIND_BY_PHRASE,
@@ -187,6 +187,7 @@ def map_issue(raw: Any, extra_comments: list, ctx: Context) -> tuple[WorkItem, l
     priority_name, priority = map_priority(fields.get("priority"))
     type_value, kind = map_type(fields.get("issuetype"))
     embedded = fields.get("comment")
+    total = source_count(embedded.get("total")) if isinstance(embedded, dict) else None
     embedded = _list(_dict(embedded, "comment field").get("comments"), "comments") if embedded is not None else []
     thread = embedded + list(extra_comments)
     ctx = ctx.naming([fields.get("assignee"), fields.get("reporter")]
@@ -218,6 +219,7 @@ def map_issue(raw: Any, extra_comments: list, ctx: Context) -> tuple[WorkItem, l
         attachments=[map_attachment(a) for a in _list(fields.get("attachment"), "attachments")],
         visibility=visibility,
         visible_to=visible_to,
+        comments_at_source=total,
     )
     comments = [map_comment(c, item_id, ctx) for c in thread]
     return item, comments

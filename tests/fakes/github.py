@@ -30,6 +30,7 @@ import random
 import re
 import threading
 import time
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -167,6 +168,7 @@ class GitHubFake(FakeServer):
                                                   _parse_ts(issue["created_at"]) + timedelta(minutes=30 * (k + 1))))
             self.issues[full_name] = issues
             self.comments[full_name] = comments
+            self.recount(full_name)
             self.repos[full_name]["open_issues_count"] = sum(i["state"] == "open" for i in issues)
         for issues in self.issues.values():
             for n, issue in enumerate(i for i in issues if i["state"] == "open" and self.extra_labels):
@@ -255,6 +257,15 @@ class GitHubFake(FakeServer):
             self.issues[repo][number - 1].update(fields)
             self.corrupted.add((repo, number))
 
+    def recount(self, repo: str) -> None:
+        """Set each issue's `comments` (the count GitHub's Issues API sends) to its comments now. A test
+        that adds comments to `self.comments` directly calls it to keep the count true."""
+        with self._data:
+            counts = Counter(int(c["issue_url"].rsplit("/", 1)[1]) for c in self.comments[repo])
+            for issue in self.issues[repo]:
+                if issue["comments"] != counts[issue["number"]]:
+                    issue["comments"] = counts[issue["number"]]
+
     def next_number(self, repo: str) -> int:
         """The number a new issue (or a transferred one) gets in `repo`: GitHub never reuses one."""
         with self._data:
@@ -266,6 +277,7 @@ class GitHubFake(FakeServer):
         (GitHub documents no change to the issue; observed: deleting a comment does not bump it)."""
         with self._data:
             self.comments[repo] = [c for c in self.comments[repo] if c["id"] != comment_id]
+            self.recount(repo)
             rows_removed()
 
     def delete_issue(self, repo: str, number: int) -> None:
@@ -274,6 +286,7 @@ class GitHubFake(FakeServer):
             self.issues[repo] = [i for i in self.issues[repo] if i["number"] != number]
             self.comments[repo] = [c for c in self.comments[repo] if not c["issue_url"].endswith(f"/issues/{number}")]
             self.gone.add((repo, number))
+            self.recount(repo)
             self.repos[repo]["open_issues_count"] = sum(i["state"] == "open" for i in self.issues[repo])
             rows_removed()
 
@@ -305,6 +318,7 @@ class GitHubFake(FakeServer):
             self.transferred[(repo, number)] = (target, new_number)
             rows_removed()
             for full in (repo, target):
+                self.recount(full)
                 self.repos[full]["open_issues_count"] = sum(i["state"] == "open" for i in self.issues[full])
             return new
 

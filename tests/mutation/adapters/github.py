@@ -109,6 +109,7 @@ class Adapter(MutationAdapter):
             comment = self.fake._comment(random.Random(cid), repo, issue["number"], cid, self.fake._clock)
             comment.update(body=body, created_at=now, updated_at=now)
             self.fake.comments[repo].append(comment)
+            self.fake.recount(repo)
             issue["updated_at"] = now  # a new comment moves its issue's updated_at
 
     def edit_comment(self, item: str, comment: str, body: str) -> None:
