@@ -33,6 +33,7 @@ import time
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
+from urllib.parse import quote
 
 import redis
 from rq import Queue, SimpleWorker, Worker
@@ -56,7 +57,14 @@ GC_THRESHOLD = 50_000  # allocations between young-generation collections (CPyth
 
 
 def redis_url() -> str:
-    return os.environ.get("REDIS_URL") or DEFAULT_REDIS_URL
+    """REDIS_URL, else the local Redis on 127.0.0.1:6379 database 0, with the REDIS_PASSWORD that
+    ./start.sh keeps in .env when it started that Redis itself (so a CLI beside it reaches it)."""
+    if url := os.environ.get("REDIS_URL"):
+        return url
+    password = os.environ.get("REDIS_PASSWORD")
+    if not password:
+        return DEFAULT_REDIS_URL
+    return DEFAULT_REDIS_URL.replace("redis://", f"redis://:{quote(password, safe='')}@")
 
 
 def shown_redis_url() -> str:

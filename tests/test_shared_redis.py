@@ -40,3 +40,19 @@ def test_every_process_of_one_store_shares_its_queue_whatever_it_calls_the_datab
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'other.db'}")  # another install
     assert queue.queue_name() != by_address
     assert queue.queue_name().startswith("imports-")
+
+
+def test_without_redis_url_the_cli_asks_the_local_redis_with_the_password_start_sh_keeps(monkeypatch):
+    """./start.sh keeps REDIS_PASSWORD in .env for the Redis it starts; a CLI beside it (which reads .env) must
+    send it, or every command fails with 'cannot reach Redis'. Any character of the password survives."""
+    import redis
+
+    from jobs import queue
+
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    monkeypatch.setenv("REDIS_PASSWORD", "p@ss/w:rd#1")
+    kwargs = redis.Redis.from_url(queue.redis_url()).connection_pool.connection_kwargs
+    assert (kwargs["host"], kwargs["port"], kwargs["db"], kwargs["password"]) == ("127.0.0.1", 6379, 0, "p@ss/w:rd#1")
+    assert "p@ss" not in queue.shown_redis_url()
+    monkeypatch.delenv("REDIS_PASSWORD")
+    assert redis.Redis.from_url(queue.redis_url()).connection_pool.connection_kwargs.get("password") is None
