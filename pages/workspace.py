@@ -47,6 +47,8 @@ with st.container(border=True):
     cols = st.columns([1, 1, 1, 1, 2])
     with cols[0]:
         source = choice("Source", values["source"], "source", components.source_label)
+    if source is not None:  # the other lists: this source's projects, states and people only
+        values = {**queries.filter_values(engine, source=source), "source": values["source"]}
     with cols[1]:
         project = choice("Project", values["project"], "project")
     with cols[2]:

@@ -241,15 +241,25 @@ def per_project(engine: Engine, filters: Filters = Filters()) -> list[dict]:
             for r in rows]
 
 
-def filter_values(engine: Engine, deleted: bool | None = False) -> dict[str, list[str]]:
-    """Distinct values for the workspace filters, over the items `deleted` selects."""
+def _distinct_sources(engine: Engine, shown: ColumnElement[bool]) -> list[str]:
+    with engine.connect() as conn:
+        return [v for v in conn.execute(select(work_items.c.source).distinct().where(shown)
+                                        .order_by(work_items.c.source)).scalars() if v]
+
+
+def filter_values(engine: Engine, deleted: bool | None = False, source: str | None = None) -> dict[str, list[str]]:
+    """Distinct values for the workspace filters, over the items `deleted` selects; every source's names under
+    "source", the other lists only `source`'s when given (JIRA's states while Source is JIRA)."""
     shown = visible(work_items, deleted)
+    sources = _distinct_sources(engine, shown)
+    if source is not None:
+        shown = and_(shown, work_items.c.source == source)
     with engine.connect() as conn:
         values = lambda col: [v for v in conn.execute(  # noqa: E731
             select(col).distinct().where(shown).order_by(col)).scalars() if v]
         assignees = conn.execute(select(people.c.display_name).distinct()
                                  .join(work_items, work_items.c.assignee_id == people.c.id).where(shown)
                                  .order_by(people.c.display_name)).scalars()
-        return {"source": values(work_items.c.source), "project": values(work_items.c.project),
+        return {"source": sources, "project": values(work_items.c.project),
                 "status": values(work_items.c.status), "state": values(state_name),
                 "assignee": [a for a in assignees if a], "visibility": values(work_items.c.visibility)}

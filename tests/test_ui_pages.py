@@ -316,3 +316,23 @@ def test_a_loopback_address_is_refused_in_one_plain_sentence(monkeypatch):
     with pytest.raises(SourceError) as refused:
         check_url("http://127.0.0.1:8080", "JIRA_BASE_URL")
     assert "(127.0.0.1)" in str(refused.value) and "127.0.0.1: 127.0.0.1" not in str(refused.value)
+
+
+def test_the_status_filter_lists_only_the_chosen_sources_states(run_import):
+    """Regression: with Source = JIRA the Status filter listed the states of every source."""
+    from store import queries
+    from tests.fakes.jira import FakeJira
+
+    server = FakeJira(cloud=True, size=12, page_cap=25).start()
+    try:
+        user, token = server.credentials
+        run_import("jira", ["ACME"], config={"base_url": server.url, "user_email": user, "api_token": token})
+    finally:
+        server.stop()
+    run_import("demo", ["OPS"], config={"size": "20"})
+    jira_states = {r["state"] for r in queries.items(engine_for(), source="jira", limit=100)}
+    every = set(page("pages/workspace.py").selectbox(key="filter_state").options) - {"All"}
+    assert every > jira_states  # the demo brings states JIRA's project does not have
+    at = page("pages/workspace.py", source="jira")
+    assert set(at.selectbox(key="filter_state").options) - {"All"} == jira_states
+    assert "Demo" in at.selectbox(key="filter_source").options  # every source stays choosable
