@@ -29,11 +29,12 @@ def dry_run_mark(doc: dict) -> str:
 
 
 def history(doc: dict) -> str:
-    """The state, with the attempts before it: "Failed, then Succeeded (retry 1)"."""
+    """The state now, first (a narrow column cuts the end), then the attempts before it:
+    "Succeeded, after: Finished with failures"."""
     attempts = doc.get("attempts") or []
     earlier = [components.job_state_label(a["status"]) for a in attempts[:-1]]
     now = components.job_state_label(doc)
-    return ", then ".join(earlier + [now]) if earlier else now
+    return f"{now}, after: {', '.join(earlier)}" if earlier else now
 
 
 def open_job(job_id: str) -> None:

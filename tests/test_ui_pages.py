@@ -77,14 +77,14 @@ def test_retry_keeps_every_attempt_and_undo_shows_undone(run_import, run_worker,
     assert list(attempts["outcome"]) == ["Finished with failures", "Succeeded"]
     assert list(attempts["attempt"]) == ["first run", "retry 1"]
     jobs = page("pages/jobs.py").dataframe[0].value
-    assert list(jobs["status"]) == ["Finished with failures, then Succeeded"]
+    assert list(jobs["status"]) == ["Succeeded, after: Finished with failures"]
     at.checkbox(key="undo_confirm").check().run()
     at.button(key="undo").click().run()
     assert not at.exception
     assert ":gray-badge[:material/undo: Undone]" in texts(at, "markdown")
     assert any(i.startswith("Undone at ") for i in texts(at, "info"))
     assert not at.get("progress")  # no bar claiming 100% of something that was removed
-    assert list(page("pages/jobs.py").dataframe[0].value["status"]) == ["Finished with failures, then Undone"]
+    assert list(page("pages/jobs.py").dataframe[0].value["status"]) == ["Undone, after: Finished with failures"]
 
 
 def test_progress_of_a_queued_job_refreshes_and_offers_cancel():
