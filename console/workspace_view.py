@@ -21,7 +21,7 @@ OPEN_KEY = "item"  # query parameter and picker key
 ITEM_COLUMNS = {  # widths that fit 1280 px beside the sidebar; the full title is in the item below
     "key": st.column_config.TextColumn("key", width="small"),
     "title": st.column_config.TextColumn("title", width="medium"),
-    "status": st.column_config.TextColumn("status", width="small"),
+    "status": st.column_config.TextColumn("status", width="medium"),  # "Selected for Development" whole
     "assignee": st.column_config.TextColumn("assignee", width="small"),
     "priority": st.column_config.TextColumn("priority", width="small"),
     "updated_at": st.column_config.DatetimeColumn("updated", format="YYYY-MM-DD", width="small"),
