@@ -20,8 +20,8 @@ from .safe_markdown import literal
 OPEN_KEY = "item"  # query parameter and picker key
 ITEM_COLUMNS = {  # widths that fit 1280 px beside the sidebar; the full title is in the item below
     "key": st.column_config.TextColumn("key", width="small"),
-    "title": st.column_config.TextColumn("title", width="medium"),
-    "status": st.column_config.TextColumn("status", width="medium"),  # "Selected for Development" whole
+    "title": st.column_config.TextColumn("title", width=180),
+    "status": st.column_config.TextColumn("status", width=150),  # the tooltip shows a longer state whole
     "assignee": st.column_config.TextColumn("assignee", width="small"),
     "priority": st.column_config.TextColumn("priority", width="small"),
     "updated_at": st.column_config.DatetimeColumn("updated", format="YYYY-MM-DD", width="small"),
@@ -44,6 +44,9 @@ def items_frame(rows: list[dict]) -> pd.DataFrame:
         frame = frame.drop(columns=["visibility"])
     frame["priority"] = frame["priority"].map(components.priority)
     frame["source"] = frame["source"].map(components.source_label)
+    for column in ("source", "project"):  # one value on the page: said by the filters, and room for the rest
+        if frame[column].nunique() == 1:
+            frame = frame.drop(columns=column)
     return frame
 
 

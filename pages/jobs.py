@@ -56,11 +56,14 @@ else:
             **{c: None if d.get("dry_run") and c in WRITES else d[c] for c in components.COUNTERS},
             "gone": d.get("deleted_items") or 0,
         } for d in docs])
+        if not frame["gone"].any():  # a column of zeros is noise, and at 1280 px it pushes "failed" off the table
+            frame = frame.drop(columns="gone")
         picked = st.dataframe(spreadsheet.safe_frame(frame), hide_index=True, width="stretch", on_select="rerun",
                               selection_mode="single-row",
                               key=f"jobs_table_{st.session_state.get('jobs_table_generation', 0)}", column_config={
                                   "import": st.column_config.TextColumn("import (UTC)", width="medium"),
-                                  "status": st.column_config.TextColumn("status", width="medium"),
+                                  # the state comes first (see history), so a narrower column keeps what matters
+                                  "status": st.column_config.TextColumn("status", width=150),
                                   **components.COUNT_COLUMNS,
                                   "gone": st.column_config.NumberColumn(
                                       "gone", format="localized", width="small",
