@@ -155,13 +155,13 @@ def test_a_failing_journal_lookup_keeps_the_tickets_and_retry_reads_only_their_c
     assert retried and all("sys_idIN" in q for q in retried)  # only the tickets named by the gaps
 
 
-def test_a_read_that_fails_keeps_the_pages_it_read(fake, config, run_import, engine, monkeypatch):
+def test_a_read_that_fails_keeps_the_pages_it_read(fake, config, run_import, engine):
     """Kind 3, the runner's part: pages read before a fatal error are committed, not dropped with
     the unfinished batch (the default batch of 500 held every page of this table)."""
     # requests to the table: 1 the estimate, 2 the first window, 3 the second: refused
     fake.after_request("incident", 2, lambda: fake.fail_next("/incident", 400, body={
         "error": {"message": "Invalid query", "detail": None}, "status": "failure"}))
-    monkeypatch.setattr("importers.servicenow.PAGE_SIZE", 10)
+    fake.max_rows = 10  # the instance answers 10 rows a response (glide.processor.json.row_limit)
     doc = run_import("servicenow", ["incident"], config=config)
     assert doc["status"] == "failed" and "HTTP 400" in doc["error"]
     assert doc["processed"] == 10 and len(queries.items(engine)) == 10
