@@ -497,8 +497,10 @@ def test_every_page_at_390_by_844(console, stack):
     counters = page.locator("[data-testid='stMetric']").first
     assert outcome.bounding_box()["y"] < counters.bounding_box()["y"]  # the outcome before the numbers
     metrics = page.locator("[class*='st-key-counters'] [data-testid='stMetric']").all()
-    rows = {round(m.bounding_box()["y"]) for m in metrics}
-    assert len(rows) <= 3, rows  # seven numbers in three rows, not seven
+    # a row of numbers is ~75 px high; tops a few px apart are one row (one label has a help icon, seen 809 vs 814)
+    tops = sorted(m.bounding_box()["y"] for m in metrics)
+    rows = [y for i, y in enumerate(tops) if i == 0 or y - tops[i - 1] > 30]
+    assert len(rows) <= 3, tops  # seven numbers in three rows, not seven
     console.screenshot("m390-progress")
     console.open("workspace")
     console.screenshot("m390-workspace")
