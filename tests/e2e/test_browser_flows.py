@@ -55,6 +55,17 @@ def job_id_from_url(console) -> str:
     return re.search(r"job=(\w+)", console.page.url).group(1)
 
 
+def start_and_open_workspace(console) -> str:
+    """From step 5: start the import, wait for its end, open the Workspace from its report; the outcome."""
+    click(console, "Start import")
+    job_id_from_url(console)
+    outcome = wait_for_end(console)
+    console.page.get_by_role("link", name="See the data in Workspace").click()
+    console.settle()
+    expect(console.page.get_by_role("heading", name="Workspace")).to_be_visible()
+    return outcome
+
+
 def wait_for_end(console, timeout: float = 300) -> str:
     """Follow the progress view until it shows the job's outcome; returns that outcome's text."""
     page = console.page

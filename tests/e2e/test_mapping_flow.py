@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.test_browser_flows import choose_jira, click, job_id_from_url, texts, wait_for_end
+from tests.e2e.test_browser_flows import choose_jira, click, start_and_open_workspace, texts
 from tests.fakes.jira import CLOUD_AUTH, FakeJira
 
 pytestmark = pytest.mark.timeout(900)
@@ -70,14 +70,8 @@ def test_a_jira_import_with_a_custom_mapping_shows_the_chosen_names(console, sta
     console.screenshot("mapping-jira-preview")
     click(console, "Next")
     expect(page.get_by_role("heading", name="5. Start the import")).to_be_visible()
-    click(console, "Start import")
-    job_id_from_url(console)
-    outcome = wait_for_end(console)
+    outcome = start_and_open_workspace(console)
     assert outcome.startswith("Succeeded: 60 items read: 60 created"), outcome
-
-    page.get_by_role("link", name="See the data in Workspace").click()
-    console.settle()
-    expect(page.get_by_role("heading", name="Workspace")).to_be_visible()
     states = options_of(console, "filter_state")
     assert "Blocked" in states and "In Progress" in states and "In Review" not in states
     people = options_of(console, "filter_assignee")

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from store import queries
 from store.db import engine_for
-from tests.e2e.test_browser_flows import click, fill, job_id_from_url, wait_for_end
+from tests.e2e.test_browser_flows import click, fill, start_and_open_workspace
 from tests.e2e.test_mapping_flow import options_of
 from tests.fakes.github import GitHubFake
 from tests.fakes.gitlab import FakeGitLab
@@ -75,14 +75,8 @@ def test_each_source_shows_its_own_status_names_in_the_workspace(console, stack,
     expect(page.get_by_text(f"4. Preview {case.label} / {case.project}")).to_be_visible()
     console.settle()
     click(console, "Next")
-    click(console, "Start import")
-    job_id_from_url(console)
-    outcome = wait_for_end(console)
+    outcome = start_and_open_workspace(console)
     assert outcome.startswith("Succeeded:"), outcome
-
-    page.get_by_role("link", name="See the data in Workspace").click()
-    console.settle()
-    expect(page.get_by_role("heading", name="Workspace")).to_be_visible()
     offered = set(options_of(console, "filter_state")) - {"All"}
     stored = {r["state"] for r in queries.items(engine_for(), source=source, limit=10_000)}
     assert offered == stored, (offered, stored)  # the filter offers exactly the states the items are filed under
