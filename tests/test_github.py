@@ -436,12 +436,23 @@ def test_a_comment_listing_that_breaks_off_keeps_the_issues_and_a_retry_reads_th
     src.close()
 
 
-def test_the_id_listing_names_every_existing_issue_with_the_issue_pages_only(source, fake):
-    """Issue 12: the deletion sweep's id listing: the issues (not pull requests), no comment page."""
+def test_the_id_listing_names_every_existing_issue_in_one_graphql_walk(source, fake):
+    """Issue 12: the deletion sweep's id listing over GraphQL: the issues (not pull requests), 100 a
+    request with their comment ids nested, no REST page."""
+    truth = fake.ground_truth(REPO)
+    issues = [i for i in fake.issues[REPO] if "pull_request" not in i]
+    ids = [i for page in source.item_ids(REPO) for i in page]
+    assert len(ids) == len(set(ids)) and set(ids) == truth["ids"]
+    assert dict(fake.requests) == {"graphql": math.ceil(len(issues) / 100)}
+
+
+def test_the_id_listing_falls_back_to_the_rest_issue_pages_without_graphql(source, fake):
+    """A server answering 404 for its GraphQL URL: the REST issue listing, issue pages only."""
+    fake.graphql_available = False
     truth = fake.ground_truth(REPO)
     ids = [i for page in source.item_ids(REPO) for i in page]
     assert len(ids) == len(set(ids)) and set(ids) == truth["ids"]
-    assert dict(fake.requests) == {"issues": math.ceil(truth["listed"] / 100)}
+    assert dict(fake.requests) == {"graphql": 1, "issues": math.ceil(truth["listed"] / 100)}
 
 
 def test_a_comment_edited_on_an_unchanged_issue_reaches_the_workspace(fake, run_import, engine):

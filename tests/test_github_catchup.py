@@ -118,7 +118,8 @@ def test_a_transfer_redirected_to_another_host_is_refused_not_taken_for_a_deleti
 
 def test_a_comment_deleted_on_an_unchanged_issue_is_soft_deleted_by_the_catch_up_run(fake, run_import, engine):
     """GitHub leaves the issue's updated_at alone when a comment is deleted: the catch-up run finds
-    it by reading the repository's comment listing once (ceil(comments / 100) requests)."""
+    it in the GraphQL walk that lists the issue ids with their comment ids (one request for these
+    30 numbers), reading no more of the REST comment listing than its one since-page."""
     first = run_import("github", [WEB], config=_config(fake))
     assert first["status"] == "succeeded", first["error"]
     issue = _with_comments(fake, WEB)
@@ -135,11 +136,38 @@ def test_a_comment_deleted_on_an_unchanged_issue_is_soft_deleted_by_the_catch_up
     [row] = _rows(engine, comments, [str(deleted["id"])])
     assert row["deleted_at"] is not None
     assert all(r["deleted_at"] is None for r in _rows(engine, comments, others))
-    # the since-listing of comments (one page) and the whole listing read once
-    assert fake.requests["comments"] == 1 + math.ceil(listed / 100)
+    assert listed > 0 and fake.requests["comments"] == 1  # the since-listing of comments (one page), no more
+    assert fake.requests["graphql"] == 1
 
 
-def test_recheck_comments_returns_the_existing_ones_with_their_edits(fake):
+def test_recheck_comments_answers_from_the_graphql_walk_by_id(fake):
+    """The comment check costs no request of its own: the ids came with the id listing's walk (ids only:
+    edits arrive through the catch-up read's `since=` comment listing, see test_github.py)."""
+    issue = _with_comments(fake, WEB)
+    rows = [c for c in fake.comments[WEB] if c["issue_url"] == issue["url"]]
+    pulls = {i["url"] for i in fake.issues[WEB] if "pull_request" in i}
+    asked = [str(c["id"]) for c in fake.comments[WEB] if c["issue_url"] not in pulls]  # what the store holds
+    fake.delete_comment(WEB, rows[0]["id"])
+    source = GitHubSource(_config(fake))
+    try:
+        ids = [i for page in source.item_ids(WEB) for i in page]
+        walked = fake.requests["graphql"]
+        pages = list(source.recheck_comments(WEB, asked) or [])
+        again = list(source.recheck_comments(WEB, asked[:5]) or [])
+    finally:
+        source.close()
+    assert set(ids) == fake.ground_truth(WEB)["ids"] and walked == 1
+    present = {eid for p in pages for eid in p.comments_present}
+    assert present == set(asked) - {str(rows[0]["id"])}
+    assert not [c for p in pages + again for c in p.comments] and not [n for p in pages for n in p.notes]
+    assert {eid for p in again for eid in p.comments_present} == set(asked[:5]) & present
+    assert dict(fake.requests) == {"graphql": 1}  # no REST comment page, no second walk
+
+
+def test_recheck_comments_without_graphql_reads_the_rest_listing_with_its_edits(fake):
+    """The REST fallback: the repository comment listing read once, comments returned whole (edits too),
+    and the job told why."""
+    fake.graphql_available = False
     issue = _with_comments(fake, WEB)
     rows = [c for c in fake.comments[WEB] if c["issue_url"] == issue["url"]]
     asked = [str(c["id"]) for c in fake.comments[WEB]]
@@ -157,4 +185,6 @@ def test_recheck_comments_returns_the_existing_ones_with_their_edits(fake):
     assert found[str(fake.comments[WEB][0]["id"])].body == "edited"
     assert all(c.item_key.startswith(f"{WEB}#") for c in found.values())
     assert len([c for p in again for c in p.comments]) == len(set(asked[:5]) & set(found))
-    assert fake.requests["comments"] == math.ceil(len(asked) / 100)
+    assert fake.requests["comments"] == math.ceil(len(asked) / 100) and fake.requests["graphql"] == 1
+    [note] = [n for p in pages + again for n in p.notes]
+    assert "no GraphQL API" in note and "REST comment listing" in note

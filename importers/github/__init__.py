@@ -24,6 +24,7 @@ from ..model import Comment, ItemFailure, Page, Project, StreamGap, WorkItem
 from ..pageguard import PageGuard
 from ..urls import check_url
 from .comments import CommentWalk
+from .graphql import GraphQLUnavailable, IdWalk
 from .index import IssueIndex
 from .mapping import is_pull_request, issue_number, map_comment, map_issue, repository_of
 from .paging import DeepPageRefused, LinkPaginator
@@ -61,7 +62,9 @@ class GitHubSource(Source):
         super().__init__(config, on_wait)
         self.include_pull_requests = _truthy((config or {}).get("include_pull_requests"))
         self._client: GitHubClient | None = None
-        self._comments_of: tuple[str, dict[str, Comment | ItemFailure]] | None = None  # recheck_comments' one read
+        self._comments_of: tuple[str, dict[str, Comment | ItemFailure]] | None = None  # recheck_comments' REST read
+        self._comment_ids: tuple[str, set[str]] | None = None  # the comment ids item_ids' GraphQL walk found
+        self._graphql_refused: str | None = None  # why GraphQL cannot serve the deletion sweep here (REST then)
 
     @property
     def client(self) -> GitHubClient:
@@ -161,12 +164,34 @@ class GitHubSource(Source):
         return items[:limit]
 
     def item_ids(self, project: str) -> Iterator[list[str]]:
-        """Every issue id of the repository now, for the deletion sweep: the issue listing
-        (`state=all`, 100 a page, cursor-paged), ceil((issues + pull requests) / 100) requests.
-        GitHub's REST API has no id-only listing (no field selection), so this is the cheapest
-        complete route; it costs the issue phase of a full read and none of the comment pages.
-        Pull requests are left out unless imported; a transferred issue is no longer listed here."""
+        """Every issue id of the repository now, for the deletion sweep.
+
+        Over GraphQL (graphql.py): one cursor-paged walk of the issues (and of the pull requests when
+        imported), 100 a request, each with its comments' ids nested, so the comment check
+        (`recheck_comments`) costs nothing more: ceil(issues / 100) (+ ceil(pull requests / 100))
+        requests, plus one per further 100 comments of the few issues with more than 100. The comment
+        ids are kept for this run only once the walk is complete (a walk that breaks off raises).
+
+        Where GraphQL is not there (HTTP 404 for the GraphQL URL, or a schema without the fields we
+        read), the REST issue listing (`state=all`, 100 a page, cursor-paged): ceil((issues + pull
+        requests) / 100) requests, and the comment check then reads the repository comment listing
+        whole (said on the job). A transferred issue is in neither listing of its old repository."""
         repo = self._repo(project)
+        if self._graphql_refused is None:
+            present: set[str] = set()
+            walked = False
+            try:
+                for items, comment_ids in IdWalk(self.client, repo, self.include_pull_requests).pages():
+                    walked = True
+                    present.update(comment_ids)
+                    yield items
+            except GraphQLUnavailable as exc:
+                if walked:  # the server answered GraphQL, then stopped: never mix two half listings
+                    raise SourceError(f"{exc}; stopped in the middle of the deletion check") from None
+                self._graphql_refused = str(exc)
+            else:
+                self._comment_ids = (repo, present)
+                return
         params = {"state": "all", "per_page": PAGE_SIZE, "sort": "created", "direction": "asc"}
         for data, _ in self._walk(f"/repos/{repo}/issues?{urlencode(params)}", f"issues of repository {repo!r}"):
             yield [str(raw["id"]) for raw in data if isinstance(raw, dict) and raw.get("id") is not None
@@ -214,14 +239,31 @@ class GitHubSource(Source):
                          since: datetime | None = None) -> Iterator[Page] | None:
         """Which stored comments still exist, for the deletion sweep: GitHub does not move an
         issue's `updated_at` when one of its comments is deleted, so a catch-up run would never
-        re-read it. The cheapest complete route is the repository's comment listing read whole
-        (REST has no comments-by-id listing; one issue's listing costs a request per issue): once
-        per run, in `since` windows like a full read's comment phase (comments.py), ceil(comments
-        and PR comments / 100) requests plus one a window of 3,000. Comments are joined to their
-        issue by key; one that cannot be mapped is a failure (it exists), never a deletion. A
+        re-read it.
+
+        Over GraphQL the answer is the comment ids `item_ids` walked with the issues (no request of its
+        own; the sweep always lists ids first), as `Page.comments_present`: ids only, because edits
+        need no check here. An edit moves the comment's `updated_at`, so the catch-up run's read already
+        brought it from the repository comment listing with `since=` (`_comment_pages`, joined to the
+        stored issue by key), and a `--full` run reads every comment.
+
+        Without GraphQL, the repository's comment listing read whole (REST has no comments-by-id
+        listing; one issue's listing costs a request per issue): once per run, in `since` windows like
+        a full read's comment phase (comments.py), ceil(comments and PR comments / 100) requests plus
+        one a window of 3,000, its first page noting the fallback on the job. Comments are joined to
+        their issue by key; one that cannot be mapped is a failure (it exists), never a deletion. A
         listing that breaks off raises: a partial listing must not be taken for deletions."""
         repo = self._repo(project)
+        if self._graphql_refused is None and (self._comment_ids is None or self._comment_ids[0] != repo):
+            for _ in self.item_ids(project):  # called on its own: walk now (or learn GraphQL is not there)
+                pass
+        if self._graphql_refused is None and self._comment_ids is not None and self._comment_ids[0] == repo:
+            present = self._comment_ids[1]
+            return iter([Page(comments_present=[eid for eid in comment_ids if eid in present])])
+        notes: list[str] = []
         if self._comments_of is None or self._comments_of[0] != repo:
+            notes = [f"{self._graphql_refused}: the check for deleted comments read the whole REST comment "
+                     f"listing of {repo} instead"]
             found: dict[str, Comment | ItemFailure] = {}
             params = {"per_page": PAGE_SIZE, "sort": "updated", "direction": "asc"}
             first = f"/repos/{repo}/issues/comments?{urlencode(params)}"
@@ -236,7 +278,7 @@ class GitHubSource(Source):
             self._comments_of = (repo, found)
         rows = [self._comments_of[1][eid] for eid in comment_ids if eid in self._comments_of[1]]
         return iter([Page(comments=[r for r in rows if isinstance(r, Comment)],
-                          failures=[r for r in rows if isinstance(r, ItemFailure)])])
+                          failures=[r for r in rows if isinstance(r, ItemFailure)], notes=notes)])
 
     def _new_client(self, url: str) -> GitHubClient:
         """A client of PyGithub's, imported here: only a read needs the library (see client.py)."""
@@ -334,6 +376,7 @@ class GitHubSource(Source):
         return headers, data
 
     def close(self) -> None:
+        self._comment_ids = self._comments_of = None  # what a run found is not the next run's truth
         if self._client is not None:
             self._client.close()
             self._client = None

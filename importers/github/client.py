@@ -19,6 +19,7 @@ from github import Auth, Github, GithubException, RateLimitExceededException
 from .. import outbound, ratelimit
 from ..errors import NetworkError, SourceError
 from ..retry import RetryPolicy, Transient, check_status
+from .graphql import GraphQLUnavailable
 from .paging import DeepPageRefused
 from .settings import PAGE_SIZE, TIMEOUT_SECONDS, TOKEN_ENV, TOOL, URL_ENV, USER_AGENT
 
@@ -33,8 +34,13 @@ def _reason(exc: Exception) -> str:
     return match.group(1).strip().lower() if match else type(exc).__name__
 
 
+# GitHub's answer, with HTTP 200, when a query took too long on its side ("Something went wrong while
+# executing your query. This may be the result of a timeout..."): worth asking again.
+_GRAPHQL_HICCUP = "something went wrong while executing your query"
+
+
 class GitHubClient:
-    """GETs raw JSON from the GitHub API through PyGithub, retried by our policy."""
+    """GETs raw JSON from the GitHub API through PyGithub, retried by our policy; POSTs GraphQL queries."""
 
     def __init__(self, base_url: str, token: str, retry: RetryPolicy):
         self.base_url = base_url
@@ -76,6 +82,47 @@ class GitHubClient:
                 raise Transient(f"{TOOL} answered with a body that is not valid JSON") from None
             except RuntimeError as exc:  # PyGithub refuses redirects to another scheme or host
                 raise NetworkError(f"{exc}: check {URL_ENV}") from None
+
+        return self.retry.call(attempt)
+
+    def post_graphql(self, query: str, variables: Mapping[str, Any], *, what: str) -> dict[str, Any]:
+        """The decoded body of one GraphQL query, POSTed through PyGithub's requester to its GraphQL URL
+        (`https://api.github.com/graphql`; GHES `https://HOST/api/graphql` beside `/api/v3`), so auth,
+        origin checks (importers/outbound.py) and the library's error classes are the REST calls' own.
+
+        Retried by the one policy: 5xx, 403/429 rate limits (Retry-After, x-ratelimit-reset) and
+        GitHub's HTTP 200 answers that carry a rate limit (`errors[].type` RATE_LIMITED, remaining 0)
+        or a timeout on its side. HTTP 404 (no GraphQL on this server) raises GraphQLUnavailable; any
+        other `errors` are returned in the body for the caller to judge (graphql.py)."""
+        body = {"query": query, "variables": dict(variables)}
+
+        def attempt() -> dict[str, Any]:
+            try:
+                headers, data = self._requester.requestJsonAndCheck("POST", self._requester.graphql_url, input=body)
+            except GithubException as exc:
+                if exc.status == 404:
+                    raise GraphQLUnavailable(f"{TOOL} at {self.base_url} has no GraphQL API "
+                                             f"(HTTP 404 for {self._requester.graphql_url})") from None
+                raise self._translate(exc, what) from None
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                raise Transient(f"{TOOL} could not be reached at {self.base_url} ({_reason(exc)})") from None
+            except (ValueError, requests.exceptions.ChunkedEncodingError):
+                raise Transient(f"{TOOL} answered with a body that is not valid JSON") from None
+            except RuntimeError as exc:
+                raise NetworkError(f"{exc}: check {URL_ENV}") from None
+            if not isinstance(data, dict):
+                raise NetworkError(f"{TOOL} answered the GraphQL query for {what} with something that is not "
+                                   f"a GraphQL answer: check {URL_ENV}")
+            errors: list = data["errors"] if isinstance(data.get("errors"), list) else []
+            lowered = {str(k).lower(): str(v) for k, v in (headers or {}).items()}
+            types = {str(e.get("type") or "") for e in errors if isinstance(e, dict)}
+            messages = " ".join(str(e.get("message") or "") for e in errors if isinstance(e, dict)).lower()
+            if "RATE_LIMITED" in types or (errors and lowered.get("x-ratelimit-remaining", "").strip() == "0"):
+                raise Transient(f"{TOOL} rate limit (GraphQL)", ratelimit.wait_until(headers, limited=True),
+                                rate_limited=True)
+            if _GRAPHQL_HICCUP in messages:
+                raise Transient(f"{TOOL} could not finish the GraphQL query for {what} (a timeout on its side)")
+            return data
 
         return self.retry.call(attempt)
 

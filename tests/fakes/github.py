@@ -27,7 +27,6 @@ import bisect
 import json
 import math
 import random
-import re
 import threading
 import time
 from collections import Counter
@@ -36,6 +35,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from .dataset import Memo, Row, rows_removed
+from .github_graphql import GitHubGraphQL
 from .server import Encoded, FakeServer, Request, Response, dumps
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
@@ -133,6 +133,8 @@ class GitHubFake(FakeServer):
         self.transferred: dict[tuple[str, int], tuple[str, int]] = {}  # (repo, number) -> where it went
         self.gone: set[tuple[str, int]] = set()  # deleted issues: 410 Gone
         self._generate(random.Random(seed))
+        self.graphql = GitHubGraphQL(self)  # POST /graphql over these same rows
+        self.graphql_available = True
         self.last_number = {repo: len(rows) for repo, rows in self.issues.items()}  # numbers are never reused
 
     # -- dataset -------------------------------------------------------------------------
@@ -410,17 +412,15 @@ class GitHubFake(FakeServer):
         return error or Response(200, self.repos[full])
 
     def _graphql(self, request: Request) -> Response:
-        """Only the repository lookup the Singer tap makes (`repoN: repository(name, owner)
-        { nameWithOwner databaseId }`), answered from the same repositories."""
+        """GitHub's GraphQL API (tests/fakes/github_graphql.py) over the same rows: 401 without a valid
+        token (unless `anonymous`, kept for the Singer tap's repository lookup), 404 where this server
+        has none (`graphql_available = False`, as a server without the endpoint answers)."""
+        if not self.graphql_available:
+            return self._error(404, "Not Found", "/graphql")
         error, _ = self._guard(request)
         if error:
             return error
-        query = (request.json() or {}).get("query", "")
-        data: dict[str, Any] = {"rateLimit": {"cost": 1}}
-        for alias, name, owner in re.findall(r'(\w+): repository\(name: "([^"]*)", owner: "([^"]*)"\)', query):
-            repo = self.repos.get(f"{owner}/{name}")
-            data[alias] = {"nameWithOwner": repo["full_name"], "databaseId": repo["id"]} if repo else None
-        return Response(200, {"data": data})
+        return self.graphql.answer(request)
 
     def _paged(self, request: Request, path: str, rows: list, default_per_page: int = 30) -> Response:
         """Page-number paging with `next`/`last` links (repos, comments)."""

@@ -7,7 +7,8 @@ How GitHub shows changes, and what this adapter follows:
   listing's `since` finds it (the catch-up joins it to the stored issue by key);
 - a deleted issue leaves the issue listing and takes its comments along, its URL answers 410;
 - deleting a comment leaves the issue's `updated_at` alone (`delete_comment`: the catch-up run's
-  comment recheck finds it);
+  deletion sweep finds it in its GraphQL walk of issue and comment ids, tests/fakes/github_graphql.py,
+  which serves the same rows; `stop` checks that the sweeps took that route);
 - a transfer (`move_item`) makes a new issue of the target repository (new number and id, comments kept,
   labels only where the target has them) and the old URL answers 301 (tests/fakes/github.py `transfer`).
 Left out, and why: renaming a label changes no issue's `updated_at` (`rename_label`); sub-issues are not
@@ -38,7 +39,15 @@ class Adapter(MutationAdapter):
         return cls(GitHubFake(sizes={REPOS[0]: 8, REPOS[1]: 5}, pr_every=0, seed=12).start())
 
     def stop(self) -> None:
-        self.fake.stop()
+        """Also checks that the catch-up runs swept over GraphQL (importers/github/graphql.py), never
+        falling back to the REST listings: a catch-up run reads `since=`, and its sweep then walks GraphQL."""
+        try:
+            catch_ups = [path for _, path, _ in self.fake.log if "/issues?" in path and "since=" in path]
+            refused = [(path, status) for _, path, status in self.fake.log if path == "/graphql" and status != 200]
+            assert not refused, f"GraphQL refused: {refused[:3]}"
+            assert not catch_ups or self.fake.requests["graphql"] > 0, "the catch-up runs did not sweep over GraphQL"
+        finally:
+            self.fake.stop()
 
     def config(self) -> dict[str, str]:
         return {"token": self.fake.token, "api_url": self.fake.url}

@@ -1,0 +1,163 @@
+"""Every issue id of a repository with its comments' ids, from GitHub's GraphQL API: the deletion sweep's walk.
+
+GitHub's REST API can only list whole issues (100 a request) and whole comments (the repository's
+comment listing, 100 a request), so a REST sweep costs as much as a full import. GraphQL selects
+fields: one cursor-paged walk of `repository { issues(first: 100, orderBy: CREATED_AT ASC) }` with each
+issue's first 100 comment ids nested gives the id listing and the comment check together, in
+ceil(issues / 100) requests (+ ceil(pull requests / 100) when they are imported, through
+`pullRequests`), plus one request per further 100 comments of an issue with more than 100 (`node(id:)`
+on that issue only). REST ids are GraphQL's `fullDatabaseId` (a BigInt, sent as a string; `databaseId`
+is an Int, too small for github.com's comment ids); a server whose schema has no `fullDatabaseId` (an
+older GitHub Enterprise Server) is asked for `databaseId`.
+
+Never a partial listing: a walk that breaks off, a node without an id, or an answer with `errors`
+raises (the sweep then fails the part and deletes nothing). GitHub's limits (docs.github.com/graphql,
+"Rate limits and query limits for the GraphQL API"): `first` 1-100 on every connection, at most
+500,000 nodes a query (this one asks 100 + 100 x 100 = 10,100); rate limits are waited for by the
+client (client.py `post_graphql`).
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from ..errors import NetworkError, NotFoundError, SourceError
+from ..pageguard import PageGuard
+from .settings import PAGE_SIZE, TOOL
+
+if TYPE_CHECKING:
+    from .client import GitHubClient
+
+ISSUES, PULL_REQUESTS = "issues", "pullRequests"
+FULL_ID, SHORT_ID = "fullDatabaseId", "databaseId"
+_THREAD = f"comments(first: {PAGE_SIZE}AFTER) {{ pageInfo {{ hasNextPage endCursor }} nodes {{ DBID }} }}"
+WALK_QUERY = f"""query($owner: String!, $name: String!, $after: String) {{
+  repository(owner: $owner, name: $name) {{
+    CONNECTION(first: {PAGE_SIZE}, after: $after, orderBy: {{field: CREATED_AT, direction: ASC}}) {{
+      pageInfo {{ hasNextPage endCursor }}
+      nodes {{ id DBID {_THREAD.replace("AFTER", "")} }}
+    }}
+  }}
+}}"""
+THREAD_QUERY = f"""query($id: ID!, $after: String) {{
+  node(id: $id) {{
+    __typename
+    ... on Issue {{ {_THREAD.replace("AFTER", ", after: $after")} }}
+    ... on PullRequest {{ {_THREAD.replace("AFTER", ", after: $after")} }}
+  }}
+}}"""
+
+
+class GraphQLUnavailable(SourceError):
+    """This server answers no GraphQL (HTTP 404), or not the fields we ask for (an older GHES): use REST."""
+
+
+# graphql-ruby's codes (and messages) for a query naming what this server's schema lacks
+UNSUPPORTED = {"undefinedField", "argumentNotAccepted", "undefinedType", "argumentLiteralsIncompatible"}
+
+
+def _errors(body: dict[str, Any], what: str) -> None:
+    """Raise for an answer carrying `errors` (HTTP 200): GraphQLUnavailable when the schema lacks what we
+    ask, NotFoundError for a repository or issue GitHub cannot resolve, SourceError for the rest."""
+    errors = body.get("errors")
+    if not errors:
+        return
+    first = errors[0] if isinstance(errors, list) and errors and isinstance(errors[0], dict) else {}
+    message = str(first.get("message") or errors)[:300]
+    extensions: dict = first["extensions"] if isinstance(first.get("extensions"), dict) else {}
+    if extensions.get("code") in UNSUPPORTED or "doesn't exist on type" in message \
+            or "doesn't accept argument" in message:
+        raise GraphQLUnavailable(f"{TOOL}'s GraphQL API lacks what the deletion check reads ({message})")
+    if first.get("type") == "NOT_FOUND":
+        raise NotFoundError(f"{TOOL}: {message}")
+    raise SourceError(f"{TOOL} refused the GraphQL query for {what}: {message}")
+
+
+def _connection(value: Any, what: str) -> tuple[list, str | None]:
+    """(nodes, the cursor after them or None on the last page) of a connection in an answer."""
+    if not isinstance(value, dict) or not isinstance(value.get("nodes"), list):
+        raise NetworkError(f"{TOOL} answered the GraphQL query for {what} without its list")
+    info: dict = value["pageInfo"] if isinstance(value.get("pageInfo"), dict) else {}
+    following = info.get("endCursor") if info.get("hasNextPage") else None
+    if info.get("hasNextPage") and not isinstance(following, str):
+        raise NetworkError(f"{TOOL} announced more of {what} without a cursor; stopping")
+    return value["nodes"], following
+
+
+class IdWalk:
+    """The ids of one repository's issues (and pull requests, when imported) and of their comments."""
+
+    def __init__(self, client: GitHubClient, repo: str, include_pull_requests: bool = False):
+        self.client = client
+        self.repo = repo
+        self.owner, _, self.name = repo.partition("/")
+        self.kinds = (ISSUES, PULL_REQUESTS) if include_pull_requests else (ISSUES,)
+        self.id_field = FULL_ID  # SHORT_ID after one refusal: an older GHES has no fullDatabaseId
+
+    def _post(self, query: str, variables: dict[str, Any], what: str) -> dict[str, Any]:
+        def ask() -> dict[str, Any]:
+            body = self.client.post_graphql(query.replace("DBID", self.id_field), variables, what=what)
+            _errors(body, what)
+            data = body.get("data")
+            if not isinstance(data, dict):
+                raise NetworkError(f"{TOOL} answered the GraphQL query for {what} without data")
+            return data
+        try:
+            return ask()
+        except GraphQLUnavailable as exc:
+            if self.id_field != FULL_ID or FULL_ID not in str(exc):
+                raise
+            self.id_field = SHORT_ID
+            return ask()
+
+    def _id(self, node: Any, what: str) -> str:
+        value = node.get(self.id_field) if isinstance(node, dict) else None
+        if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).isdigit():
+            raise NetworkError(f"{TOOL} listed one of {what} without its id ({self.id_field}); stopping the "
+                               "deletion check rather than taking it for deleted")
+        return str(int(value))
+
+    def pages(self) -> Iterator[tuple[list[str], list[str]]]:
+        """(the item ids of one page, the ids of those items' comments), page by page, to the end."""
+        for kind in self.kinds:
+            what = f"the {'pull requests' if kind == PULL_REQUESTS else 'issues'} of {self.repo!r}"
+            guard = PageGuard(TOOL, what)
+            after: str | None = None
+            while True:
+                data = self._post(WALK_QUERY.replace("CONNECTION", kind),
+                                  {"owner": self.owner, "name": self.name, "after": after}, what)
+                repository = data.get("repository")
+                if repository is None:
+                    raise NotFoundError(f"{TOOL} has no repository {self.repo!r} visible to this account")
+                nodes, following = _connection(repository.get(kind) if isinstance(repository, dict) else None,
+                                               what)
+                items: list[str] = []
+                comments: list[str] = []
+                for node in nodes:
+                    items.append(self._id(node, what))
+                    comments.extend(self._thread(node))
+                guard.page(len(nodes), following)
+                yield items, comments
+                if following is None:
+                    break
+                after = following
+
+    def _thread(self, node: dict) -> list[str]:
+        """Every comment id of one issue node: the nested first page, then the rest of a long thread."""
+        what = f"the comments of an issue of {self.repo!r}"
+        nodes, after = _connection(node.get("comments"), what)
+        ids = [self._id(comment, what) for comment in nodes]
+        guard = PageGuard(TOOL, what)
+        while after is not None:
+            if not isinstance(node.get("id"), str):
+                raise NetworkError(f"{TOOL} listed an issue of {self.repo!r} without its node id")
+            data = self._post(THREAD_QUERY, {"id": node["id"], "after": after}, what)
+            found = data.get("node")
+            if not isinstance(found, dict):  # deleted or transferred while we walked: its ids are not here
+                raise NotFoundError(f"{TOOL} could not resolve an issue of {self.repo!r} during the deletion "
+                                    "check (deleted or transferred meanwhile); run the import again")
+            more, following = _connection(found.get("comments"), what)
+            ids.extend(self._id(comment, what) for comment in more)
+            guard.page(len(more), following)
+            after = following
+        return ids
