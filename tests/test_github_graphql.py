@@ -165,6 +165,18 @@ def test_pull_requests_are_walked_through_their_own_connection_when_imported(fak
     assert fake.requests["graphql"] == math.ceil(len(_issues(fake)) / 100) + math.ceil(pulls / 100)
 
 
+def test_github_enterprise_servers_are_asked_at_api_graphql_beside_api_v3(fake):
+    """GHES serves REST under https://HOST/api/v3 and GraphQL at https://HOST/api/graphql (PyGithub's
+    requester derives the one from the other; github.com: https://api.github.com/graphql)."""
+    source = GitHubSource(_config(fake, api_url=f"{fake.url}/api/v3"))
+    try:
+        ids = [i for page in source.item_ids(REPO) for i in page]
+    finally:
+        source.close()
+    assert set(ids) == fake.ground_truth(REPO)["ids"]
+    assert {path for _, path, _ in fake.log} == {"/api/graphql"}
+
+
 def test_an_older_server_without_full_database_ids_is_walked_with_database_ids(fake):
     fake.graphql.set_full_ids(False)  # GHES before `fullDatabaseId`
     source = GitHubSource(_config(fake))

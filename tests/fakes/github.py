@@ -358,6 +358,7 @@ class GitHubFake(FakeServer):
         self.route("GET", f"{by_id}/issues", "issues", self._list_issues)
         self.route("GET", repo, "repo", self._get_repo)
         self.route("POST", "/graphql", "graphql", self._graphql)
+        self.route("POST", "/api/graphql", "graphql", self._graphql)  # GitHub Enterprise Server's path
         # metadata the mapping step reads (issue 14)
         self.route("GET", f"{repo}/labels", "labels", self._list_labels)
         self.route("GET", f"{repo}/assignees", "assignees", self._list_assignees)
