@@ -9,6 +9,10 @@ window of 3,000 comments (its first page repeats the last second of the window b
 one request per issue. The cursor is the phase plus the next-page link, so a resumed
 read continues exactly after the last page it yielded. Pull requests (which the issues
 listing mixes in) are skipped unless the config sets `include_pull_requests`.
+
+The deletion sweep of a catch-up run (`item_ids`, `recheck_comments`) walks GraphQL instead
+(graphql.py): issue ids with their comment ids nested, 100 issues a request; REST where a server
+has no GraphQL.
 """
 from __future__ import annotations
 
