@@ -7,8 +7,8 @@ issue's first 100 comment ids nested gives the id listing and the comment check 
 ceil(issues / 100) requests (+ ceil(pull requests / 100) when they are imported, through
 `pullRequests`), plus one request per further 100 comments of an issue with more than 100 (`node(id:)`
 on that issue only). REST ids are GraphQL's `fullDatabaseId` (a BigInt, sent as a string; `databaseId`
-is an Int, too small for github.com's comment ids); a server whose schema has no `fullDatabaseId` (an
-older GitHub Enterprise Server) is asked for `databaseId`.
+is an Int, too small for github.com's comment ids); where a server's schema has no `fullDatabaseId` on a
+type (an older GitHub Enterprise Server), that type is asked for `databaseId`, issues and comments apart.
 
 Never a partial listing: a walk that breaks off, a node without an id, or an answer with `errors`
 raises (the sweep then fails the part and deletes nothing). GitHub's limits (docs.github.com/graphql,
@@ -30,12 +30,12 @@ if TYPE_CHECKING:
 
 ISSUES, PULL_REQUESTS = "issues", "pullRequests"
 FULL_ID, SHORT_ID = "fullDatabaseId", "databaseId"
-_THREAD = f"comments(first: {PAGE_SIZE}AFTER) {{ pageInfo {{ hasNextPage endCursor }} nodes {{ DBID }} }}"
+_THREAD = f"comments(first: {PAGE_SIZE}AFTER) {{ pageInfo {{ hasNextPage endCursor }} nodes {{ COMMENT_ID }} }}"
 WALK_QUERY = f"""query($owner: String!, $name: String!, $after: String) {{
   repository(owner: $owner, name: $name) {{
     CONNECTION(first: {PAGE_SIZE}, after: $after, orderBy: {{field: CREATED_AT, direction: ASC}}) {{
       pageInfo {{ hasNextPage endCursor }}
-      nodes {{ id DBID {_THREAD.replace("AFTER", "")} }}
+      nodes {{ id ITEM_ID {_THREAD.replace("AFTER", "")} }}
     }}
   }}
 }}"""
@@ -92,28 +92,36 @@ class IdWalk:
         self.repo = repo
         self.owner, _, self.name = repo.partition("/")
         self.kinds = (ISSUES, PULL_REQUESTS) if include_pull_requests else (ISSUES,)
-        self.id_field = FULL_ID  # SHORT_ID after one refusal: an older GHES has no fullDatabaseId
+        # the id field of items and of comments: SHORT_ID for a type whose schema refused FULL_ID (older GHES)
+        self.id_fields = {"ITEM_ID": FULL_ID, "COMMENT_ID": FULL_ID}
 
     def _post(self, query: str, variables: dict[str, Any], what: str) -> dict[str, Any]:
         def ask() -> dict[str, Any]:
-            body = self.client.post_graphql(query.replace("DBID", self.id_field), variables, what=what)
+            text = query
+            for placeholder, field in self.id_fields.items():
+                text = text.replace(placeholder, field)
+            body = self.client.post_graphql(text, variables, what=what)
             _errors(body, what)
             data = body.get("data")
             if not isinstance(data, dict):
                 raise NetworkError(f"{TOOL} answered the GraphQL query for {what} without data")
             return data
-        try:
-            return ask()
-        except GraphQLUnavailable as exc:
-            if self.id_field != FULL_ID or FULL_ID not in str(exc):
-                raise
-            self.id_field = SHORT_ID
-            return ask()
+        while True:
+            try:
+                return ask()
+            except GraphQLUnavailable as exc:
+                if f"'{FULL_ID}'" not in str(exc):
+                    raise
+                which = "COMMENT_ID" if "type 'IssueComment'" in str(exc) else "ITEM_ID"
+                if self.id_fields[which] == SHORT_ID:
+                    raise
+                self.id_fields[which] = SHORT_ID  # and ask again
 
-    def _id(self, node: Any, what: str) -> str:
-        value = node.get(self.id_field) if isinstance(node, dict) else None
+    def _id(self, node: Any, what: str, kind: str = "ITEM_ID") -> str:
+        field = self.id_fields[kind]
+        value = node.get(field) if isinstance(node, dict) else None
         if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).isdigit():
-            raise NetworkError(f"{TOOL} listed one of {what} without its id ({self.id_field}); stopping the "
+            raise NetworkError(f"{TOOL} listed one of {what} without its id ({field}); stopping the "
                                "deletion check rather than taking it for deleted")
         return str(int(value))
 
@@ -146,7 +154,7 @@ class IdWalk:
         """Every comment id of one issue node: the nested first page, then the rest of a long thread."""
         what = f"the comments of an issue of {self.repo!r}"
         nodes, after = _connection(node.get("comments"), what)
-        ids = [self._id(comment, what) for comment in nodes]
+        ids = [self._id(comment, what, "COMMENT_ID") for comment in nodes]
         guard = PageGuard(TOOL, what)
         while after is not None:
             if not isinstance(node.get("id"), str):
@@ -157,7 +165,7 @@ class IdWalk:
                 raise NotFoundError(f"{TOOL} could not resolve an issue of {self.repo!r} during the deletion "
                                     "check (deleted or transferred meanwhile); run the import again")
             more, following = _connection(found.get("comments"), what)
-            ids.extend(self._id(comment, what) for comment in more)
+            ids.extend(self._id(comment, what, "COMMENT_ID") for comment in more)
             guard.page(len(more), following)
             after = following
         return ids

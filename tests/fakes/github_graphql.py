@@ -138,21 +138,26 @@ def _page(rows: list, keys: list, args: dict, what: str) -> dict:
 class GitHubGraphQL:
     """Answers `POST /graphql` for a GitHubFake; `log` keeps (top field, variables) of each query."""
 
-    def __init__(self, fake: GitHubFake, full_ids: bool = True):
+    def __init__(self, fake: GitHubFake):
         self.fake = fake
         self.log: list[tuple[str, dict]] = []
-        self.schema = self._schema(full_ids)
+        self.schema = self._schema(())
 
     @staticmethod
-    def _schema(full_ids: bool) -> GraphQLSchema:
-        schema = build_schema(SCHEMA_SDL.replace("FULL", "fullDatabaseId: BigInt" if full_ids else ""))
+    def _schema(without: tuple[str, ...]) -> GraphQLSchema:
+        sdl = SCHEMA_SDL
+        for kind in ("Issue", "PullRequest", "IssueComment"):
+            field = "" if kind in without else "fullDatabaseId: BigInt"
+            sdl = sdl.replace(f"type {kind} implements Node {{\n  id: ID! databaseId: Int FULL",
+                              f"type {kind} implements Node {{\n  id: ID! databaseId: Int {field}")
+        schema = build_schema(sdl)
         node = schema.get_type("Node")
         node.resolve_type = lambda value, info, kind: value["__typename"]  # type: ignore[union-attr]
         return schema
 
-    def set_full_ids(self, full_ids: bool) -> None:
-        """False: an older GHES whose schema has `databaseId` only."""
-        self.schema = self._schema(full_ids)
+    def without_full_ids(self, *kinds: str) -> None:
+        """An older GHES whose schema has `databaseId` only on these types (all three when none named)."""
+        self.schema = self._schema(kinds or ("Issue", "PullRequest", "IssueComment"))
 
     # -- the endpoint --------------------------------------------------------------------
     def answer(self, request: Request) -> Response:
