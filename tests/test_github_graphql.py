@@ -15,6 +15,7 @@ import pytest
 import requests
 from sqlalchemy import select
 
+from importers.errors import NetworkError
 from importers.github import GitHubSource
 from store.schema import comments, work_items
 from tests.fakes.github import GitHubFake, _parse_ts
@@ -216,3 +217,25 @@ def test_the_fake_answers_like_githubs_graphql_api(fake):
     unpaged = requests.post(url, json={"query": "{ repository(owner: \"acme\", name: \"web\") { issues { "
                                                 "totalCount } } }"}, headers=auth, timeout=10).json()
     assert unpaged["errors"][0]["type"] == "MISSING_PAGINATION_BOUNDARIES"
+
+
+def test_a_timeout_on_githubs_side_is_asked_again_and_a_looping_cursor_stops_the_walk(fake):
+    """GitHub's HTTP 200 "Something went wrong while executing your query" is retried; a server that keeps
+    announcing the same next page is stopped by the page guard, with an error, never a partial listing."""
+    fake.answer_next("^/graphql", Response(200, {"data": None, "errors": [{"message": "Something went wrong while "
+                                                 "executing your query. This may be the result of a timeout, or it "
+                                                 "could be a GitHub bug."}]}))
+    source = GitHubSource(_config(fake))
+    try:
+        ids = [i for page in source.item_ids(REPO) for i in page]
+        assert set(ids) == fake.ground_truth(REPO)["ids"] and fake.requests["graphql"] == 1 + 3
+        node = {"id": "I_1", "fullDatabaseId": "1", "comments": {"pageInfo": {"hasNextPage": False,
+                                                                              "endCursor": None}, "nodes": []}}
+        looping = {"data": {"repository": {"issues": {"pageInfo": {"hasNextPage": True, "endCursor": "same"},
+                                                      "nodes": [node]}}}}
+        fake.answer_next("^/graphql", Response(200, looping), times=5)
+        source.close()
+        with pytest.raises(NetworkError, match="page cursor"):
+            list(source.item_ids(REPO))
+    finally:
+        source.close()
