@@ -58,8 +58,9 @@ def _chunks(values: list, size: int = _CHUNK) -> Iterable[list]:
         yield values[start:start + size]
 
 
-def _insert_new(conn: Connection, table: Table, rows: list[dict]) -> None:
-    """Insert the rows whose (source, external_id) is not stored yet (another worker may have won).
+def _insert_new(conn: Connection, table: Table, rows: list[dict]) -> int:
+    """Insert the rows whose (source, external_id) is not stored yet (another worker may have won);
+    returns how many this call inserted.
 
     PostgreSQL gets the rows by COPY into a temporary table and one INSERT ... SELECT ... ON
     CONFLICT DO NOTHING: an executemany sends one INSERT a row, each parsed and planned by the
@@ -69,8 +70,7 @@ def _insert_new(conn: Connection, table: Table, rows: list[dict]) -> None:
     type's bind processor (the same conversion SQLAlchemy applies): SQLAlchemy's executemany
     builds a parameter dict per row through its compiler, a fifth of a ServiceNow import's CPU."""
     if conn.dialect.name != "postgresql":
-        _insert_new_sqlite(conn, table, rows)
-        return
+        return _insert_new_sqlite(conn, table, rows)
     from psycopg.types.json import Json  # PostgreSQL only: SQLite stores never load the driver
 
     columns = list(rows[0])
@@ -89,10 +89,12 @@ def _insert_new(conn: Connection, table: Table, rows: list[dict]) -> None:
                 copy.write_row(values)
         cursor.execute(f"INSERT INTO {table.name} ({names}) SELECT {names} FROM {stage} "
                        "ON CONFLICT (source, external_id) DO NOTHING")
+        inserted = cursor.rowcount
         cursor.execute(f"DROP TABLE {stage}")
+    return inserted
 
 
-def _insert_new_sqlite(conn: Connection, table: Table, rows: list[dict]) -> None:
+def _insert_new_sqlite(conn: Connection, table: Table, rows: list[dict]) -> int:
     columns = list(rows[0])
     processors = [(i, table.c[c].type.dialect_impl(conn.dialect).bind_processor(conn.dialect))
                   for i, c in enumerate(columns)]
@@ -108,8 +110,9 @@ def _insert_new_sqlite(conn: Connection, table: Table, rows: list[dict]) -> None
             # most labels, links and attachments are empty: the text json.dumps writes, without the call
             line[i] = "[]" if value == [] and i in json_columns else fn(value)
         values.append(tuple(line))
-    conn.exec_driver_sql(f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) "
-                         "ON CONFLICT (source, external_id) DO NOTHING", values)
+    return conn.exec_driver_sql(
+        f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) "
+        "ON CONFLICT (source, external_id) DO NOTHING", values).rowcount  # summed over the rows by sqlite3
 
 
 NOT_CONTENT = {"moved_from_id", "comments_at_source"}  # how an item was found or counted, not what it is
@@ -288,12 +291,13 @@ def write_batch(conn: Connection, pages: list[Page], *, source: str, job_id: str
         return result
 
     written = to_insert + to_update
+    all_inserted = True  # every new item's row is this batch's (no other worker stored one meanwhile)
     person_ids = upsert_people(conn, [p for eid in written for p in (items[eid].assignee, items[eid].reporter)]
                                 + [c.author for c in batch_comments])
     if to_insert:
         rows = [{**_item_row(items[eid], person_ids, digests[eid]), "created_by_job": job_id, "updated_by_job": job_id}
                 for eid in to_insert]
-        _insert_new(conn, work_items, rows)
+        all_inserted = _insert_new(conn, work_items, rows) == len(rows)
     if to_update:
         rows = [{**_item_row(items[eid], person_ids, digests[eid]), "_id": existing[eid].id, "updated_by_job": job_id,
                  "deleted_at": None, "deleted_by_job": None} for eid in to_update]
@@ -307,6 +311,8 @@ def write_batch(conn: Connection, pages: list[Page], *, source: str, job_id: str
     if batch_comments:
         written_comments, frozen = _write_comments(conn, batch_comments, source, job_id, policy, person_ids)
         result.comments_written, result.frozen = written_comments, result.frozen + frozen
+    if all_inserted:  # an item this batch created has no stored comments but the batch's own
+        complete -= set(to_insert)
     if complete and deletions != Deletions.IGNORE:
         stored = _existing(conn, work_items, source, sorted(complete))
         present = {c.external_id for c in batch_comments}

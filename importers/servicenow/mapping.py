@@ -30,6 +30,8 @@ def value(row: dict[str, Any], name: str) -> str:
     field = row.get(name)
     if isinstance(field, dict):
         field = field.get("value")
+    if type(field) is str:  # nearly every field: no str() call (about 30 fields a ticket)
+        return field
     return "" if field is None else str(field)
 
 
@@ -38,6 +40,8 @@ def display(row: dict[str, Any], name: str) -> str:
     field = row.get(name)
     if isinstance(field, dict):
         shown = field.get("display_value")
+        if type(shown) is str and shown:
+            return shown
         return str(shown) if shown not in (None, "") else value(row, name)
     return "" if field is None else str(field)
 
@@ -48,6 +52,8 @@ def parse_time(text: str) -> datetime | None:
     fromisoformat is ~50x faster than strptime (three times per ticket adds up); the shape
     check keeps it as strict as TIME_FORMAT.
     """
+    if len(text) == 19 and _TIME.fullmatch(text):  # the form every time has: one call, no strip or replace
+        return datetime.fromisoformat(f"{text}+00:00")
     text = text.strip()
     if not text:
         return None
