@@ -95,6 +95,8 @@ def parent_key(epic: Any) -> str | None:
 
 def attachments(description: str, web_url: str | None) -> list[Attachment]:
     """Uploads linked from the description: metadata only, sizes are not listed by the API."""
+    if "/uploads/" not in description:  # most issues link no file: skip the pattern
+        return []
     base = (web_url or "").split("/-/")[0]
     seen: dict[str, Attachment] = {}
     for path in UPLOAD_LINK.findall(description):
