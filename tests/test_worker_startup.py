@@ -5,6 +5,7 @@ what the import does not use, and a burst worker must exit as soon as its queue 
 """
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -14,20 +15,28 @@ from rq.serializers import JSONSerializer
 
 from jobs.queue import ImportWorker, connection, import_queue
 from tests.fakes.github import GitHubFake
+from tests.fakes.gitlab import FakeGitLab
+from tests.fakes.jira import CLOUD_AUTH, FakeJira
 
 REPO = "acme/web"
 
 ROOT = Path(__file__).resolve().parent.parent
 NOT_FOR_AN_IMPORT = ("pandas", "numpy", "psycopg")  # the console's tables; PostgreSQL's driver
+VENDOR_LIBRARIES = ("jira", "gitlab", "pysnow", "github")  # each connector's client library
 
 
 def _imported(*args: str) -> set[str]:
     """Top-level packages `cli.py ARGS` imported, from Python's own import log (-X importtime)."""
+    return _run_logged(*args)[0]
+
+
+def _run_logged(*args: str) -> tuple[set[str], str]:
+    """(the top-level packages `cli.py ARGS` imported, what it printed on stdout)."""
     done = subprocess.run([sys.executable, "-X", "importtime", str(ROOT / "cli.py"), *args], capture_output=True,
                           text=True, env=os.environ.copy(), cwd=ROOT, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     return {line.rsplit("|", 1)[-1].strip().split(".")[0] for line in done.stderr.splitlines()
-            if line.startswith("import time:")}
+            if line.startswith("import time:")}, done.stdout
 
 
 def test_run_and_a_burst_worker_on_sqlite_load_neither_pandas_nor_the_postgresql_driver():
@@ -52,6 +61,31 @@ def test_run_leaves_the_vendor_library_to_the_worker_which_loads_it_before_it_fo
         assert fake.requests["issues"] >= 1  # the horse read the repository
     assert "jobs" in started and "github" not in started
     assert "github" in worked
+    assert import_queue().count == 0
+
+
+def test_run_and_status_load_no_vendor_library_and_a_burst_worker_only_its_jobs(monkeypatch):
+    # issue 17: `cli.py run gitlab` and `run jira` imported python-gitlab and the jira library (with their
+    # dependencies) at module level to check settings; a user's first import paid it in `run` and again in the
+    # burst worker, which now loads only the libraries of the parts queued (here JIRA's and GitLab's)
+    with FakeGitLab(projects={"acme/web-app": 12}) as gitlab, FakeJira(size=12) as jira:
+        monkeypatch.setenv("GITLAB_TOKEN", gitlab.token)
+        monkeypatch.setenv("GITLAB_URL", gitlab.url)
+        monkeypatch.setenv("JIRA_BASE_URL", jira.url)
+        monkeypatch.setenv("JIRA_USER_EMAIL", CLOUD_AUTH[0])
+        monkeypatch.setenv("JIRA_API_TOKEN", CLOUD_AUTH[1])
+        jobs = {}
+        for source, project in (("demo", "ACME"), ("gitlab", "acme/web-app"), ("jira", "ACME")):
+            started, printed = _run_logged("run", source, "--project", project, "--full")
+            assert "importers" in started, source  # the log is read: the connector was looked up
+            assert started.isdisjoint(VENDOR_LIBRARIES), (source, started & set(VENDOR_LIBRARIES))
+            jobs[source] = printed.strip()
+        worked = _imported("worker", "--burst")
+        for source, job_id in jobs.items():
+            shown, printed = _run_logged("status", job_id, "--json")
+            assert json.loads(printed)["created"] >= 10, source  # the horse imported every source's items
+            assert "jobs" in shown and shown.isdisjoint(VENDOR_LIBRARIES), shown & set(VENDOR_LIBRARIES)
+    assert {"gitlab", "jira"} <= worked and "pysnow" not in worked and "github" not in worked
     assert import_queue().count == 0
 
 

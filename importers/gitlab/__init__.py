@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..base import Cursor, Setting, Source
 from ..errors import ConfigError, NetworkError, NotFoundError, SourceError
@@ -22,10 +22,23 @@ from ..limits import enough_comments
 from ..model import Comment, ItemFailure, Page, Project, StreamGap, WorkItem
 from ..pageguard import PageGuard
 from ..urls import check_url
-from .client import TOOL, GitLabClient, GraphQLUnavailable, Query, project_path
-from .graphql import IssueQuery, rest_issue, rest_note
+from .graphql import GraphQLUnavailable, IssueQuery, rest_issue, rest_note
 from .mapping import map_issue
-from .settings import APIS, DEFAULT_URL, ISSUE_QUERY, NOTE_QUERY, NOTE_WORKERS, PAGE_SIZE, PROJECT_QUERY
+from .settings import (
+    APIS,
+    DEFAULT_URL,
+    ISSUE_QUERY,
+    NOTE_QUERY,
+    NOTE_WORKERS,
+    PAGE_SIZE,
+    PROJECT_QUERY,
+    TOOL,
+    Query,
+    project_path,
+)
+
+if TYPE_CHECKING:
+    from .client import GitLabClient
 
 GRAPHQL, REST = "graphql", "rest"
 # Comment reads that lose only the comments: the issue went away meanwhile, or the server kept
@@ -74,8 +87,12 @@ class GitLabSource(Source):
     # -- plumbing ------------------------------------------------------------------------
     @property
     def client(self) -> GitLabClient:
-        """Created on first use, so a bad setting surfaces as a one-line ConfigError there."""
+        """Created on first use, so a bad setting surfaces as a one-line ConfigError there. python-gitlab
+        is imported here, with the first client: `cli.py run gitlab` only checks settings and never loads
+        it; a worker loads it before it forks (`importers.load_client`)."""
         if self._client is None:
+            from .client import GitLabClient
+
             url = check_url(self.config.get("url") or DEFAULT_URL, "GITLAB_URL", **self.where("url"))
             self._client = GitLabClient(url, self.require("token"), self.retry)
         return self._client

@@ -14,7 +14,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import parse_qsl, quote, urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import gitlab
 import requests
@@ -24,16 +24,11 @@ from ..errors import NetworkError, SourceError
 from ..jsonbody import parse
 from ..pageguard import PageGuard
 from ..retry import RetryPolicy, Transient, check_status
-from .settings import NOTE_WORKERS, TIMEOUT_SECONDS
+from .graphql import GraphQLUnavailable
+from .settings import NOTE_WORKERS, TIMEOUT_SECONDS, TOOL, Query, project_path
 
-TOOL = "GitLab"
 TOKEN_HINT = "GITLAB_TOKEN"
-Query = dict[str, Any]
-
-
-def project_path(key: str) -> str:
-    """The API path of a project by its `group/project` key (GitLab takes it URL-encoded)."""
-    return f"/projects/{quote(key, safe='')}"
+__all__ = ["TOOL", "GitLabClient", "GraphQLUnavailable", "Query", "Unreachable", "next_query", "project_path"]
 
 
 def next_query(response: requests.Response, query: Query) -> Query | None:
@@ -52,10 +47,6 @@ def next_query(response: requests.Response, query: Query) -> Query | None:
     if following == {k: str(v) for k, v in query.items()}:
         raise NetworkError(f"{TOOL} returned the same page twice ({sorted(following)}); stopping to avoid a loop")
     return following
-
-
-class GraphQLUnavailable(SourceError):
-    """This server answers no GraphQL, or not the fields we read (older self-managed): use REST."""
 
 
 class Unreachable(Transient):

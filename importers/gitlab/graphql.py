@@ -20,15 +20,15 @@ Nodes are turned into the REST shapes `mapping.py` reads, so one mapping table s
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import NetworkError, NotFoundError, SourceError
 from ..limits import enough_comments
 from ..pageguard import PageGuard
-from .client import GitLabClient, GraphQLUnavailable
-from .settings import NESTED_NOTES, PAGE_SIZE
+from .settings import NESTED_NOTES, PAGE_SIZE, TOOL
 
-TOOL = "GitLab"
+if TYPE_CHECKING:  # the client module imports python-gitlab: loaded with the first client (see __init__.py)
+    from .client import GitLabClient
 _NOTE_FIELDS = "id body system internal createdAt updatedAt author { id username name }"
 _ISSUE_FIELDS = f"""
 id iid title description state type severity confidential createdAt updatedAt closedAt webUrl userNotesCount
@@ -67,17 +67,39 @@ EPIC = "epic { iid webUrl }"  # Premium and Ultimate; Community Edition has no I
 UNSUPPORTED = {"undefinedField", "argumentNotAccepted", "undefinedType", "argumentLiteralsIncompatible"}
 
 
+class GraphQLUnavailable(SourceError):
+    """This server answers no GraphQL, or not the fields we read (older self-managed): use REST."""
+
+
 def number(global_id: Any) -> int:
     """The numeric id of a global id such as `gid://gitlab/Issue/123` (REST's `id`)."""
-    if not isinstance(global_id, str) or not global_id.rpartition("/")[2].isdigit():
-        raise ValueError(f"not a GitLab global id: {global_id!r}")
-    return int(global_id.rpartition("/")[2])
+    if isinstance(global_id, str):
+        digits = global_id[global_id.rfind("/") + 1:]
+        if digits.isdigit():
+            return int(digits)
+    raise ValueError(f"not a GitLab global id: {global_id!r}")
+
+
+_users: dict[tuple[Any, Any, Any], dict] = {}  # (id, username, name) -> the REST user, see `_user`
+_USERS_KEPT = 10_000
 
 
 def _user(node: Any) -> dict | None:
+    """A User node in the REST shape. The same few people author and are assigned on every page:
+    each distinct one is converted once and that dict shared (the mapping only reads it)."""
     if not isinstance(node, dict):
         return None
-    return {"id": number(node.get("id")), "username": node.get("username"), "name": node.get("name")}
+    key = (node.get("id"), node.get("username"), node.get("name"))
+    try:
+        found = _users.get(key)
+    except TypeError:  # a name that is not text (hostile JSON): not kept
+        return {"id": number(key[0]), "username": key[1], "name": key[2]}
+    if found is None:
+        found = {"id": number(key[0]), "username": key[1], "name": key[2]}
+        if len(_users) >= _USERS_KEPT:
+            _users.clear()
+        _users[key] = found
+    return found
 
 
 def rest_note(node: dict) -> dict:

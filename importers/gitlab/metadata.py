@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 
 from ..metadata import Metadata, Value, label_values
 from ..model import WorkItem
-from .client import project_path
 from .mapping import person
 from .settings import (
     BUG_LABELS,
@@ -24,6 +23,7 @@ from .settings import (
     STATUS_LABELS,
     STATUS_MAP,
     TYPE_MAP,
+    project_path,
 )
 
 if TYPE_CHECKING:

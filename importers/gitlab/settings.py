@@ -6,7 +6,13 @@ workflow in labels, so a few well-known labels refine the state: an open issue l
 Priority and type come from labels too (GitLab Free has no priority field), except for
 incidents, whose `severity` field is used. Labels are matched case-insensitively.
 """
+from typing import Any
+from urllib.parse import quote
+
 from ..model import Priority, Status
+
+TOOL = "GitLab"
+Query = dict[str, Any]  # a REST listing's query parameters, as a REST cursor keeps them
 
 DEFAULT_URL = "https://gitlab.com"
 API_PREFIX = "/api/v4"
@@ -27,6 +33,11 @@ ISSUE_QUERY = {"pagination": "keyset", "order_by": "updated_at", "sort": "asc", 
 NOTE_QUERY = {"order_by": "created_at", "sort": "asc", "per_page": PAGE_SIZE}
 PROJECT_QUERY = {"membership": "true", "simple": "true", "pagination": "keyset", "order_by": "id",
                  "sort": "asc", "per_page": PAGE_SIZE}
+
+
+def project_path(key: str) -> str:
+    """The API path of a project by its `group/project` key (GitLab takes it URL-encoded)."""
+    return f"/projects/{quote(key, safe='')}"
 
 # -- the mapping table ---------------------------------------------------------------------
 STATUS_MAP = {

@@ -22,14 +22,14 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..base import Cursor, Setting, Source
 from ..errors import ConfigError, NetworkError, NotFoundError, SourceError
 from ..model import Comment, ItemFailure, Page, Project, StreamGap, WorkItem
 from ..pageguard import PageGuard
 from ..urls import check_url
-from .client import TOOL, JiraClient, PageTokenRefused, jql_string
+from .jql import PageTokenRefused, jql_string
 from .mapping import MAPPING_ERRORS, Context, map_comment, map_or_fail, parse_time
 from .ranges import RANGES, KeyRange, from_cursor, split, to_cursor
 from .settings import (
@@ -39,8 +39,12 @@ from .settings import (
     PREVIEW_FIELDS,
     RECHECK_MARGIN,
     SEARCH_PAGE_SIZE,
+    TOOL,
     WORKERS,
 )
+
+if TYPE_CHECKING:
+    from .client import JiraClient
 
 PROJECT_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,254}$")
 ISSUE_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]*-\d+$")
@@ -74,8 +78,12 @@ class JiraSource(Source):
 
     @property
     def client(self) -> JiraClient:
-        """Built on first use, so a bad setting surfaces as a one-line ConfigError there."""
+        """Built on first use, so a bad setting surfaces as a one-line ConfigError there. The `jira` library
+        is imported here, with the first client: `cli.py run jira` only checks settings and never loads it;
+        a worker loads it before it forks (`importers.load_client`)."""
         if self._client is None:
+            from .client import JiraClient
+
             base_url = check_url(self.require("base_url"), "JIRA_BASE_URL", **self.where("base_url"))
             token = self.require("api_token")
             self._client = JiraClient(base_url, (self.config.get("user_email") or "").strip(), token, self.retry)

@@ -21,6 +21,7 @@ from ..errors import AuthError, NetworkError, NotFoundError, SourceError
 from ..jsonbody import parse
 from ..limits import enough_comments
 from ..retry import RetryPolicy, Transient, check_status
+from .jql import PageTokenRefused, jql_string
 from .settings import (
     CLOUD_API,
     COMMENT_PAGE_SIZE,
@@ -28,14 +29,11 @@ from .settings import (
     PROJECT_PAGE_SIZE,
     SERVER_API,
     TIMEOUT,
+    TOOL,
     WORKERS,
 )
 
-TOOL = "JIRA"
-
-
-class PageTokenRefused(SourceError):
-    """Cloud no longer accepts a nextPageToken (they expire); the caller rebuilds the query."""
+__all__ = ["TOOL", "JiraClient", "PageTokenRefused", "jql_string"]
 
 
 def _messages(response: requests.Response | None) -> str:
@@ -51,11 +49,6 @@ def _messages(response: requests.Response | None) -> str:
     if isinstance(errors, dict):
         found += [str(m) for m in errors.values()]
     return "; ".join(found)[:300]
-
-
-def jql_string(value: str) -> str:
-    """A JQL string literal: quotes and backslashes escaped, so input cannot extend the query."""
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 class JiraClient:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import NetworkError
 from ..metadata import Metadata, Value
 from ..model import Person, WorkItem
-from .client import jql_string
+from .jql import jql_string
 from .mapping import map_person, priority_level, status_category, type_name
 from .settings import PRIORITY_BY_NAME, STATUS_BY_CATEGORY, WORKERS
 

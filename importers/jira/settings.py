@@ -13,6 +13,7 @@ from ..model import Priority, Status
 # Enhanced search (Cloud) answers at most 100 issues a page once comments are requested;
 # Server/DC would allow up to 1,000, but 100 keeps a page's raw JSON (with 20 embedded
 # comments an issue and long descriptions) at a few MB and matches the runner's batches.
+TOOL = "JIRA"
 SEARCH_PAGE_SIZE = 100
 # Comments beyond the 20 JIRA embeds in a search hit are fetched per issue, 100 at a time.
 COMMENT_PAGE_SIZE = 100
