@@ -131,8 +131,8 @@ class FakeGitLab(FakeServer):
         self.issues[path], self.truth[path] = [], {}
         start = self.now - timedelta(days=400)
         # Issues are created 37 minutes apart, closer where that would run past the present (above
-        # about 15,000 issues): created in the future and clamped to the same `updated_at`, most of a
-        # 100,000-issue project would sit on one second, and every catch-up would re-read it.
+        # about 15,000 issues), and last edited at most yesterday: clamped to one `updated_at`, most of
+        # a 100,000-issue project would sit on one second, and every catch-up would re-read it.
         spacing = min(timedelta(minutes=37), timedelta(days=398) / max(size, 1))
         for iid in range(1, size + 1):
             rng = random.Random(f"{self.seed}:{path}:{iid}")
@@ -140,7 +140,9 @@ class FakeGitLab(FakeServer):
             state, options = WORKFLOWS[intended]
             labels = sorted(set(rng.choice(options) + rng.sample(OTHER_LABELS, rng.randint(0, 2))))
             created = start + spacing * iid
-            updated = min(created + timedelta(hours=rng.randint(0, 2000)), self.now - timedelta(days=1))
+            updated, latest = created + timedelta(hours=rng.randint(0, 2000)), self.now - timedelta(days=1)
+            if updated > latest:  # edited at some point up to yesterday, not all on one second
+                updated = created + (latest - created) * rng.random()
             assignees = [self._embedded(u) for u in rng.sample(self.users, rng.choice((0, 1, 1, 2)))]
             incident = rng.random() < 0.1
             description = "Very long body. " * 12_000 if iid == 3 else rng.choice(DESCRIPTIONS)
