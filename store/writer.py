@@ -12,9 +12,10 @@ counters, or not at all.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from datetime import datetime
+from typing import Any, NamedTuple
 
 from sqlalchemy import JSON, Connection, Table, and_, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -94,10 +95,34 @@ def _insert_new(conn: Connection, table: Table, rows: list[dict]) -> int:
     return inserted
 
 
+_SQLITE_DATETIME = sqlite.DATETIME()._storage_format  # SQLAlchemy's text for a datetime in SQLite
+
+
+def _sqlite_datetime(fallback: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """SQLite DATETIME's bind processor, the same text for a datetime from one C call: SQLAlchemy
+    formats "%(year)04d-...%(microsecond)06d" from a dict of seven fields, 0.2 s a 10,000-ticket
+    import; `isoformat(" ", "microseconds")` writes those fields in that form, then the offset of an
+    aware value, which SQLAlchemy leaves out too."""
+    def process(value: Any) -> Any:
+        if type(value) is datetime:
+            return value.isoformat(" ", "microseconds")[:26]
+        return fallback(value)
+    return process
+
+
+def sqlite_bind_processor(column_type: Any, dialect: Any) -> Callable[[Any], Any] | None:
+    """The bind processor SQLAlchemy applies to a value of this column type, or one that writes
+    the same text faster (datetimes, `_sqlite_datetime`)."""
+    impl = column_type.dialect_impl(dialect)
+    fn = impl.bind_processor(dialect)
+    if fn is not None and isinstance(impl, sqlite.DATETIME) and impl._storage_format == _SQLITE_DATETIME:
+        return _sqlite_datetime(fn)
+    return fn
+
+
 def _insert_new_sqlite(conn: Connection, table: Table, rows: list[dict]) -> int:
     columns = list(rows[0])
-    processors = [(i, table.c[c].type.dialect_impl(conn.dialect).bind_processor(conn.dialect))
-                  for i, c in enumerate(columns)]
+    processors = [(i, sqlite_bind_processor(table.c[c].type, conn.dialect)) for i, c in enumerate(columns)]
     convert = [(i, fn) for i, fn in processors if fn is not None]
     json_columns = {i for i, c in enumerate(columns) if isinstance(table.c[c].type, JSON)}
     values = []
@@ -162,9 +187,16 @@ def upsert_project(conn: Connection, project, job_id: str) -> None:
 def upsert_people(conn: Connection, persons: Iterable[Person | None]) -> dict[str, int]:
     """Insert unknown people, add new per-source ids to known ones; return match_key -> id."""
     unique: dict[str, Person] = {}
+    keys: dict[int, str] = {}  # connectors share one Person object per person: its match key once
     for person in persons:
-        if person is not None and (person.match_key not in unique or unique[person.match_key].workspace_key):
-            unique[person.match_key] = person  # the person's own record beats one merged into it
+        if person is None:
+            continue
+        key = keys.get(id(person))
+        if key is None:
+            key = keys[id(person)] = person.match_key
+        current = unique.get(key)
+        if current is None or (current is not person and current.workspace_key):
+            unique[key] = person  # the person's own record beats one merged into it
     if not unique:
         return {}
     ids: dict[str, int] = {}
@@ -195,11 +227,13 @@ def upsert_people(conn: Connection, persons: Iterable[Person | None]) -> dict[st
 
 
 def _item_row(item: WorkItem, person_ids: dict[str, int], digest: str) -> dict:
+    """The row of an item. Enum values are read as `_value_`: `.value` is a descriptor call, three
+    a row (a few % of a ServiceNow import's writer)."""
     return {
         "source": item.source, "external_id": item.external_id, "key": item.key, "project": item.project,
         "title": item.title, "description": item.description, "type": item.type,
-        "status": item.status.value, "source_status": item.source_status, "state": item.state_name,
-        "priority": item.priority.value, "source_priority": item.source_priority, "source_type": item.source_type,
+        "status": item.status._value_, "source_status": item.source_status, "state": item.state_name,
+        "priority": item.priority._value_, "source_priority": item.source_priority, "source_type": item.source_type,
         "labels": item.labels,
         "assignee_id": person_ids.get(item.assignee.match_key) if item.assignee else None,
         "reporter_id": person_ids.get(item.reporter.match_key) if item.reporter else None,
@@ -210,7 +244,7 @@ def _item_row(item: WorkItem, person_ids: dict[str, int], digest: str) -> dict:
         "links": [link.model_dump() for link in item.links],
         "attachments": [a.model_dump() for a in item.attachments],
         "content_hash": digest,
-        "visibility": item.visibility.value, "visible_to": item.visible_to or None,
+        "visibility": item.visibility._value_, "visible_to": item.visible_to or None,
         "notes": item.notes or None,
     }
 
@@ -366,7 +400,7 @@ def _write_comments(conn: Connection, batch: list[Comment], source: str, job_id:
         row = {"item_id": item_id, "author_id": person_ids.get(comment.author.match_key) if comment.author else None,
                "author_source_id": comment.author.external_id if comment.author else None, "body": comment.body,
                "created_at": comment.created_at, "content_hash": digest,
-               "visibility": comment.visibility.value, "visible_to": comment.visible_to or None}
+               "visibility": comment.visibility._value_, "visible_to": comment.visible_to or None}
         if eid not in existing:
             inserts.append({**row, "source": source, "external_id": eid, "created_by_job": job_id,
                             "updated_by_job": job_id})
