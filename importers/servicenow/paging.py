@@ -111,11 +111,12 @@ class Keyset:
             self.skip += size  # a window hidden whole by access rules: rows remain past it
             self.guard.page(0, (self.after, self.skip))
             return True
-        keys = [key for key in (order_key(row, self.fields) for row in rows) if key is not None]
-        if not keys or (self.after is not None and keys[-1] <= self.after):
+        # the last row with a readable key (rows are checked from the end: usually the last one is)
+        last = next((key for key in (order_key(row, self.fields) for row in reversed(rows)) if key is not None), None)
+        if last is None or (self.after is not None and last <= self.after):
             raise SourceError(f"{TOOL} returned rows out of ({', '.join(self.fields)}) order: "
                               "cannot page on safely")
         remaining = None if total is None else total - self.skip
-        self.after, self.skip = keys[-1], 0
+        self.after, self.skip = last, 0
         self.guard.page(len(rows), self.after)
         return remaining is None or len(rows) < remaining
