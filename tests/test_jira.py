@@ -395,12 +395,12 @@ def test_unmappable_issue_reports_which_field():
     ("*bold* and _italic_ and -gone-", "**bold** and *italic* and ~~gone~~"),
     ("run {{make *all*}} now", "run `make *all*` now"),
     ("{code:python}\nx = *1*\n{code}", "```python\nx = *1*\n```"),
-    ("* one\n** two\n# first", "- one\n   - two\n1. first"),
+    ("* one\n** two\n# first", "- one\n  - two\n1. first"),
     ("see [the doc|https://a.example/x_y_z] or [https://b.example]", "see [the doc](https://a.example/x_y_z) or <https://b.example>"),
     ("thanks [~alice] and [~accountid:5b10]", "thanks @alice and @5b10"),
-    ("bq. quoted\n----", "> quoted\n---"),
-    ("{panel:title=Setup}\nrun *it*\n{panel}", "**Setup**\nrun **it**"),  # panel titles kept
-    ("[mailto:ops@acme.example] {color:red}urgent{color}", "<mailto:ops@acme.example> urgent"),  # colour: plain
+    ("bq. quoted\n----", "> quoted\n\n---"),
+    ("{panel:title=Setup}\nrun *it*\n{panel}", "> **Setup**\n> run **it**"),  # panel titles kept
+    ("[mailto:ops@acme.example] {color:red}urgent{color}", "<ops@acme.example> urgent"),  # colour: plain
     ("see [^trace.log] and !shot.png|thumbnail!", "see [attachment: trace.log] and [attachment: shot.png]"),
     ("thanks [~bob] and [~stranger]", "thanks @Bob Builder and @stranger"),  # names the issue knows
     ("a well-known x - y", "a well-known x - y"),
