@@ -136,8 +136,12 @@ class Source(ABC):
 
         raise NotFoundError(f"{self.label} has no project {key!r} visible to this account")
 
-    def fetch(self, project: str, external_ids: Iterable[str]) -> Iterator[Page]:
-        """Re-read specific items (to retry failures). Default: scan the project and filter."""
+    def fetch(self, project: str, external_ids: Iterable[str],
+              keys: Mapping[str, str] | None = None) -> Iterator[Page]:
+        """Re-read specific items (failed ones, gaps' items, the deletion sweep's), as pages like `read`
+        yields. `keys` gives each id's key where the caller knows it (a failure's, a gap's, a stored
+        item's), for sources that can look an item up only by key (GitHub: by number); sources that look
+        items up by id ignore it. Default: scan the project and filter, as costly as a full read."""
         wanted = set(external_ids)
         for page in self.read(project):
             items = [i for i in page.items if i.external_id in wanted]
@@ -159,7 +163,7 @@ class Source(ABC):
         """
         ids = sorted({g.item_external_id for g in gaps if g.item_external_id})
         if ids:
-            yield from self.fetch(project, ids)
+            yield from self.fetch(project, ids, {g.item_external_id: g.key for g in gaps if g.item_external_id})
         for gap in gaps:
             if not gap.item_external_id and gap.resume is not None:
                 yield from self.read(project, cursor=gap.resume)

@@ -369,7 +369,8 @@ class PartRunner:
             self._known_failed = {f.external_id for f in failed}
             if failed:
                 self.phase = "retrying"
-                for pages, _ in self._batches(self.source.fetch(r.project, [f.external_id for f in failed])):
+                keys = {f.external_id: f.key for f in failed if f.key}
+                for pages, _ in self._batches(self.source.fetch(r.project, [f.external_id for f in failed], keys)):
                     if pages:
                         self._commit(pages, True, RETRY)
             unread = job_store.gaps(self.engine, r.job_id, r.project)

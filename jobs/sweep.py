@@ -5,14 +5,17 @@ A catch-up run reads only what changed since the last one, and a deletion change
 source's id listing (`Source.item_ids`, the cheapest complete route each API has):
 
 1. listed ids that are not live in the store (missed by a since-query's precision, revived at the
-   source, or failed in an earlier run) are read with `Source.fetch` and written;
+   source, or failed in an earlier run) are read with `Source.fetch` and written (with their stored
+   keys where the store has them, as every `fetch` of the sweep: GitHub reads an issue by number);
 2. live stored ids the listing lacks are offered to `Source.follow_moves` with their stored keys:
    what it re-reads was moved (its key and project follow; under a new id, as a GitHub transfer,
    the writer re-keys the one item), the rest is soft-deleted with its comments; stored items
    whose parent or links name a deleted one are re-read (`Source.fetch`), since a source drops
    such a reference without marking the referring item changed;
 3. stored comments of items this run did not rewrite are re-checked where the source can
-   (`Source.recheck_comments`: JIRA's `POST /comment/list`, GitHub's and GitLab's listings):
+   (`Source.recheck_comments`: JIRA's `POST /comment/list`; GitHub answers from the comment ids its
+   GraphQL id walk brought, with no request of its own, or reads the REST comment listing where a server
+   has no GraphQL; GitLab's listings):
    gone ones are soft-deleted, edited ones updated. Items re-read with their whole comment list
    were already reconciled by the writer (`Page.comments_complete`).
 
@@ -75,7 +78,7 @@ class DeletionSweep:
         live = self._live_item_ids()
         new = sorted(present - live - self.hooks.failed())
         if new:
-            result.fetched = self._write(self.source.fetch(self.project, new))[0]
+            result.fetched = self._write(self.source.fetch(self.project, new, self._keys(new)))[0]
         missing = sorted(live - present)
         if missing:
             keys = self._keys(missing)
@@ -85,7 +88,7 @@ class DeletionSweep:
             if gone:
                 result.deleted_items, result.deleted_comments = self.hooks.mark_items(gone)
                 for project, ids in self._referring_to(set(gone)).items():
-                    result.fetched += self._write(self.source.fetch(project, ids))[0]
+                    result.fetched += self._write(self.source.fetch(project, ids, self._keys(ids)))[0]
         result.deleted_comments += self._recheck_comments()
         return result
 
@@ -109,7 +112,8 @@ class DeletionSweep:
                 work_items.c.deleted_at.is_(None)))).scalars())
 
     def _keys(self, external_ids: list[str]) -> dict[str, str]:
-        """external id -> stored key, for sources that find a moved item by its old key (GitHub)."""
+        """external id -> stored key (soft-deleted items' too), for sources that find an item by its key
+        (GitHub: a moved one by its old number, a re-read one by its number)."""
         found: dict[str, str] = {}
         with self.engine.connect() as conn:
             for start in range(0, len(external_ids), RECHECK_CHUNK):

@@ -243,7 +243,7 @@ class DemoSource(Source):
         start = int((cursor or {}).get("next_index", 0))
         return self._pages(project, self._indexes(since), start)
 
-    def fetch(self, project: str, external_ids: Iterable[str]) -> Iterator[Page]:
+    def fetch(self, project: str, external_ids: Iterable[str], keys: object = None) -> Iterator[Page]:
         self._check_project(project)
         prefix = f"{project.lower()}-"
         indexes = sorted(

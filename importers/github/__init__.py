@@ -17,7 +17,7 @@ has no GraphQL.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
@@ -47,6 +47,12 @@ def _iso(when: datetime) -> str:
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _number_in(repo: str, key: str) -> int | None:
+    """The issue number of a key of this repository ("owner/repo#123"), else None."""
+    prefix, _, number = key.rpartition("#")
+    return int(number) if prefix.lower() == repo.lower() and number.isdigit() and int(number) > 0 else None
+
+
 def _truthy(value: Any) -> bool:
     return str(value or "").strip().lower() in {"1", "true", "yes", "on"}
 
@@ -69,6 +75,7 @@ class GitHubSource(Source):
         self._comments_of: tuple[str, dict[str, Comment | ItemFailure]] | None = None  # recheck_comments' REST read
         self._comment_ids: tuple[str, set[str]] | None = None  # the comment ids item_ids' GraphQL walk found
         self._graphql_refused: str | None = None  # why GraphQL cannot serve the deletion sweep here (REST then)
+        self._numbers: tuple[str, dict[str, int]] | None = None  # issue id -> number, as item_ids listed them
 
     @property
     def client(self) -> GitHubClient:
@@ -181,11 +188,15 @@ class GitHubSource(Source):
         requests) / 100) requests, and the comment check then reads the repository comment listing
         whole (said on the job). A transferred issue is in neither listing of its old repository."""
         repo = self._repo(project)
+        numbers: dict[str, int] = {}
+        self._numbers = (repo, numbers)
         if self._graphql_refused is None:
             present: set[str] = set()
             walked = False
+            walk = IdWalk(self.client, repo, self.include_pull_requests)
+            walk.numbers = numbers
             try:
-                for items, comment_ids in IdWalk(self.client, repo, self.include_pull_requests).pages():
+                for items, comment_ids in walk.pages():
                     walked = True
                     present.update(comment_ids)
                     yield items
@@ -198,8 +209,11 @@ class GitHubSource(Source):
                 return
         params = {"state": "all", "per_page": PAGE_SIZE, "sort": "created", "direction": "asc"}
         for data, _ in self._walk(f"/repos/{repo}/issues?{urlencode(params)}", f"issues of repository {repo!r}"):
-            yield [str(raw["id"]) for raw in data if isinstance(raw, dict) and raw.get("id") is not None
-                   and (self.include_pull_requests or not is_pull_request(raw))]
+            wanted = [raw for raw in data if isinstance(raw, dict) and raw.get("id") is not None
+                      and (self.include_pull_requests or not is_pull_request(raw))]
+            numbers.update({str(raw["id"]): raw["number"] for raw in wanted
+                            if isinstance(raw.get("number"), int) and not isinstance(raw["number"], bool)})
+            yield [str(raw["id"]) for raw in wanted]
 
     def follow_moves(self, project: str, external_ids: list[str],
                      keys: Mapping[str, str] | None = None) -> Iterator[Page]:
@@ -225,18 +239,60 @@ class GitHubSource(Source):
             if not isinstance(raw, dict) or raw.get("id") is None or \
                     (is_pull_request(raw) and not self.include_pull_requests):
                 continue
-            yield self._followed(raw, repository_of(raw) or repo, external_id)
+            yield self._with_comments(raw, repository_of(raw) or repo, external_id)
 
-    def _followed(self, raw: dict, repo: str, old_id: str) -> Page:
-        """A transferred issue with its whole comment list, as a page the writer re-keys by `moved_from_id`."""
+    def fetch(self, project: str, external_ids: Iterable[str],
+              keys: Mapping[str, str] | None = None) -> Iterator[Page]:
+        """Re-read these issues (failed ones, gaps' issues, the deletion sweep's), each by number with
+        its whole comment list: REST addresses an issue by number only (`GET /repos/{repo}/issues/{n}`,
+        then `/issues/{n}/comments`, docs.github.com/rest/issues), never by id.
+
+        An id's number comes from this run's `item_ids` walk (an issue new to the store), else from its
+        key in `keys` ("owner/repo#123": a failure's, a gap's or a stored item's). Cost: 2 requests per
+        issue, plus ceil(comments / 100) - 1 for an issue with more than 100 comments. A comment list
+        that breaks off keeps the issue and what was read, with a gap for the rest (`comments_complete`
+        only where the whole list was read). An issue no longer at that number here (deleted: 410;
+        transferred: its number now redirects to another issue) is not yielded. Ids with no known
+        number are found by the default's filtered full read, for those ids only: as costly as a full
+        import (ceil(issues / 100) + ceil(comments / 100) requests), so callers give keys."""
+        repo = self._repo(project)
+        walked = self._numbers[1] if self._numbers is not None and self._numbers[0] == repo else {}
+        unknown: list[str] = []
+        for external_id in dict.fromkeys(external_ids):
+            number = walked.get(external_id) or _number_in(repo, (keys or {}).get(external_id, ""))
+            if number is None:
+                unknown.append(external_id)
+                continue
+            try:
+                _, raw = self.client.get(f"/repos/{repo}/issues/{number}", what=f"issue {repo}#{number}")
+            except NotFoundError:
+                continue
+            if not isinstance(raw, dict) or str(raw.get("id")) != external_id or \
+                    (is_pull_request(raw) and not self.include_pull_requests):
+                continue
+            yield self._with_comments(raw, repo, external_id, keep_gaps=True)
+        if unknown:
+            yield from super().fetch(project, unknown)
+
+    def _with_comments(self, raw: dict, repo: str, old_id: str, keep_gaps: bool = False) -> Page:
+        """One issue with its whole comment list (comments_complete). A transferred issue is yielded under
+        its new id with `moved_from_id`, so the writer re-keys it. With `keep_gaps`, a comment list that
+        breaks off keeps the issue and the comments read, with a gap for the rest (else it raises)."""
         item = map_issue(raw, repo)
         if isinstance(item, ItemFailure):
             return Page(failures=[item])
         if item.external_id != old_id:
             item.moved_from_id = old_id
         first = f"/repos/{repo}/issues/{int(raw['number'])}/comments?{urlencode({'per_page': PAGE_SIZE})}"
-        comments = [c for data, _ in self._walk(first, f"comments of issue {item.key}")
-                    for c in (map_comment(one, item.external_id) for one in data) if c is not None]
+        comments: list[Comment] = []
+        try:
+            for data, _ in self._walk(first, f"comments of issue {item.key}"):
+                comments.extend(c for c in (map_comment(one, item.external_id) for one in data) if c is not None)
+        except (NetworkError, NotFoundError, DeepPageRefused) as exc:
+            if not keep_gaps:
+                raise
+            gap = StreamGap(stream="comments", item_external_id=item.external_id, key=item.key, reason=str(exc))
+            return Page(items=[item], comments=comments, gaps=[gap])
         return Page(items=[item], comments=comments, comments_complete=True)
 
     def recheck_comments(self, project: str, comment_ids: list[str],
@@ -380,7 +436,7 @@ class GitHubSource(Source):
         return headers, data
 
     def close(self) -> None:
-        self._comment_ids = self._comments_of = None  # what a run found is not the next run's truth
+        self._comment_ids = self._comments_of = self._numbers = None  # what a run found is not the next run's truth
         if self._client is not None:
             self._client.close()
             self._client = None

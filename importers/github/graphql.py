@@ -6,9 +6,11 @@ fields: one cursor-paged walk of `repository { issues(first: 100, orderBy: CREAT
 issue's first 100 comment ids nested gives the id listing and the comment check together, in
 ceil(issues / 100) requests (+ ceil(pull requests / 100) when they are imported, through
 `pullRequests`), plus one request per further 100 comments of an issue with more than 100 (`node(id:)`
-on that issue only). REST ids are GraphQL's `fullDatabaseId` (a BigInt, sent as a string; `databaseId`
-is an Int, too small for github.com's comment ids); where a server's schema has no `fullDatabaseId` on a
-type (an older GitHub Enterprise Server), that type is asked for `databaseId`, issues and comments apart.
+on that issue only). Each issue's `number` comes along, so a later `fetch` in the run reads an issue
+by number (REST addresses issues by number only). REST ids are GraphQL's `fullDatabaseId` (a BigInt,
+sent as a string; `databaseId` is an Int, too small for github.com's comment ids); where a server's
+schema has no `fullDatabaseId` on a type (an older GitHub Enterprise Server), that type is asked for
+`databaseId`, issues and comments apart.
 
 Never a partial listing: a walk that breaks off, a node without an id, or an answer with `errors`
 raises (the sweep then fails the part and deletes nothing). GitHub's limits (docs.github.com/graphql,
@@ -35,7 +37,7 @@ WALK_QUERY = f"""query($owner: String!, $name: String!, $after: String) {{
   repository(owner: $owner, name: $name) {{
     CONNECTION(first: {PAGE_SIZE}, after: $after, orderBy: {{field: CREATED_AT, direction: ASC}}) {{
       pageInfo {{ hasNextPage endCursor }}
-      nodes {{ id ITEM_ID {_THREAD.replace("AFTER", "")} }}
+      nodes {{ id number ITEM_ID {_THREAD.replace("AFTER", "")} }}
     }}
   }}
 }}"""
@@ -94,6 +96,7 @@ class IdWalk:
         self.kinds = (ISSUES, PULL_REQUESTS) if include_pull_requests else (ISSUES,)
         # the id field of items and of comments: SHORT_ID for a type whose schema refused FULL_ID (older GHES)
         self.id_fields = {"ITEM_ID": FULL_ID, "COMMENT_ID": FULL_ID}
+        self.numbers: dict[str, int] = {}  # item id -> its number, as walked: `fetch` reads an issue by number
 
     def _post(self, query: str, variables: dict[str, Any], what: str) -> dict[str, Any]:
         def ask() -> dict[str, Any]:
@@ -143,6 +146,9 @@ class IdWalk:
                 comments: list[str] = []
                 for node in nodes:
                     items.append(self._id(node, what))
+                    number = node.get("number")
+                    if isinstance(number, int) and not isinstance(number, bool) and number > 0:
+                        self.numbers[items[-1]] = number
                     comments.extend(self._thread(node))
                 guard.page(len(nodes), following)
                 yield items, comments

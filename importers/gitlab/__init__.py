@@ -345,7 +345,7 @@ class GitLabSource(Source):
                               f"start the import of {project!r} afresh")
         return query
 
-    def fetch(self, project: str, external_ids: Iterable[str]) -> Iterator[Page]:
+    def fetch(self, project: str, external_ids: Iterable[str], keys: object = None) -> Iterator[Page]:
         """Re-read failed items: scan issue pages (no notes), fetch notes only for the wanted ones.
 
         GitLab filters issues by project-scoped iid, not by the global id we key items on, so

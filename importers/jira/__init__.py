@@ -135,7 +135,7 @@ class JiraSource(Source):
     def read(self, project: str, cursor: Cursor | None = None, since: datetime | None = None) -> Iterator[Page]:
         return self._pages(self._where(project, since), cursor or {}, since, spread=True)
 
-    def fetch(self, project: str, external_ids: Iterable[str]) -> Iterator[Page]:
+    def fetch(self, project: str, external_ids: Iterable[str], keys: Mapping[str, str] | None = None) -> Iterator[Page]:
         """Re-read failed items by id, a page of ids per query, instead of scanning the project."""
         ids = sorted({i.strip() for i in external_ids if i.strip().isdigit()}, key=int)
         where = self._project_jql(project)

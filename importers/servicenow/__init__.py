@@ -140,7 +140,7 @@ class ServiceNowSource(Source):
         self.project(project)
         return self._pages(project, Keyset.resume(self._conditions(since), cursor), resumable=True)
 
-    def fetch(self, project: str, external_ids: Iterable[str]) -> Iterator[Page]:
+    def fetch(self, project: str, external_ids: Iterable[str], keys: object = None) -> Iterator[Page]:
         """Re-read tickets by sys_id (failed items), a short query per chunk of ids."""
         self.project(project)
         ids = sorted({i for i in external_ids if SYS_ID.fullmatch(i)})
