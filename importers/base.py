@@ -14,6 +14,7 @@ but may be costly, so a connector overrides it with its API's cheapest complete 
   elsewhere (moved to another project, transferred), so they are updated, not soft-deleted.
 - `recheck_comments(project, ids)`: which stored comments still exist (returned as pages of
   comments, so edits are applied too), for comment deletions that do not show as an item change.
+- `sweep_notes(project)`: what the job should be told about the routes taken (a fallback).
 """
 from __future__ import annotations
 
@@ -217,6 +218,12 @@ class Source(ABC):
         changed since then was applied by an earlier run and may come back as an id in
         `Page.comments_present`, not mapped again."""
         return None
+
+    def sweep_notes(self, project: str) -> list[str]:
+        """What the job should be told about this run's deletion check of `project` (asked once, after
+        it): a source that fell back to a costlier route says so here, whether or not the routes that
+        return pages (`recheck_comments`, `fetch`, `follow_moves`) were called. Default: nothing."""
+        return []
 
     def preview(self, project: str, limit: int = 20, since: datetime | None = None) -> list[WorkItem]:
         """The first `limit` items, reading as few pages as possible."""

@@ -90,6 +90,9 @@ class DeletionSweep:
                 for project, ids in self._referring_to(set(gone)).items():
                     result.fetched += self._write(self.source.fetch(project, ids, self._keys(ids)))[0]
         result.deleted_comments += self._recheck_comments()
+        notes = self.source.sweep_notes(self.project)
+        if notes:  # said on the job even where no page was written (a fallback with nothing to re-check)
+            self.hooks.write([Page(notes=notes)])
         return result
 
     def _write(self, pages: Iterable[Page]) -> tuple[int, set[str]]:

@@ -275,8 +275,21 @@ def finish_job_if_done(engine: Engine, job_id: str) -> JobStatus | None:
 
 
 def last_high_water(engine: Engine, source: str, project: str, config_fingerprint: str | None = None):
-    """Newest item timestamp of the last successful, non-dry-run import of a project."""
-    stmt = (select(import_parts.c.high_water, import_jobs.c.options)
+    """Where the next catch-up of a project starts: the newest item timestamp of its last finished
+    (succeeded or partial), non-dry-run import.
+
+    A part that still has unread data (open gaps: a comment listing that broke off, an issue whose
+    comments could not be fetched) counts as its own since-read point instead, for every source: the
+    data it did not read may have changed before its newest item, and a catch-up from that item would
+    never read it. The next catch-up then reads that window again; a part that read everything from its
+    first item (no since) defers to the import before it, or to a whole read. A retry that fills the
+    gaps gives the part its own mark back. Failed items do not hold the mark back (a permanently
+    unmappable item would pin every later catch-up): one missing from the store is read by the next
+    run's deletion sweep; a stored one whose update failed waits for a retry of that job, or its next
+    change."""
+    gapped = select(import_gaps.c.id).where(and_(import_gaps.c.job_id == import_parts.c.job_id,
+                                                 import_gaps.c.project == import_parts.c.project)).exists()
+    stmt = (select(import_parts.c.high_water, import_jobs.c.options, gapped.label("gapped"))
             .join(import_jobs, import_jobs.c.id == import_parts.c.job_id)
             .where(and_(import_jobs.c.source == source, import_parts.c.project == project,
                         import_parts.c.status.in_([JobStatus.SUCCEEDED.value, JobStatus.PARTIAL.value]),
@@ -284,6 +297,12 @@ def last_high_water(engine: Engine, source: str, project: str, config_fingerprin
             .order_by(import_jobs.c.created_at.desc()))
     with engine.connect() as conn:
         for row in conn.execute(stmt):
-            if not (row.options or {}).get("dry_run"):
+            options = row.options or {}
+            if options.get("dry_run"):
+                continue
+            if not row.gapped:
                 return utc(row.high_water)
+            since = (options.get("since_by_project") or {}).get(project) or options.get("since")
+            if since:
+                return min(utc(row.high_water), utc(datetime.fromisoformat(since)))
     return None

@@ -138,6 +138,25 @@ def test_without_graphql_the_sweep_falls_back_to_rest_and_says_so(fake, run_impo
     assert "no GraphQL API (HTTP 404" in note and "REST comment listing" in note
 
 
+def test_without_graphql_and_without_stored_comments_the_fallback_is_still_said_on_the_job(fake, run_import):
+    """Regression: the fallback note rode on the comment re-check's page only, so a repository with no
+    stored comments to re-check fell back to the REST issue listing without the job saying so."""
+    with fake._data:
+        fake.comments[REPO] = []
+        fake.recount(REPO)
+    first = run_import("github", [REPO], config=_config(fake))
+    assert first["status"] == "succeeded", first["error"]
+    fake.graphql_available = False
+    fake.requests.clear()
+
+    later = run_import("github", [REPO], config=_config(fake))
+
+    assert later["status"] == "succeeded", later["error"]
+    assert (fake.requests["graphql"], fake.requests["comments"]) == (1, 1)  # the read's since= listing only
+    [note] = later["notes"]
+    assert "no GraphQL API (HTTP 404" in note and "REST issue listing" in note and "comment" not in note
+
+
 def test_rate_limits_on_the_walk_are_waited_out_by_the_one_retry_policy(fake):
     """GitHub's GraphQL primary limit (HTTP 200, RATE_LIMITED, remaining 0, reset epoch) and a secondary
     limit (403, Retry-After): both waited for, then the walk goes on to a complete listing."""

@@ -186,7 +186,8 @@ class GitHubSource(Source):
         Where GraphQL is not there (HTTP 404 for the GraphQL URL, or a schema without the fields we
         read), the REST issue listing (`state=all`, 100 a page, cursor-paged): ceil((issues + pull
         requests) / 100) requests, and the comment check then reads the repository comment listing
-        whole (said on the job). A transferred issue is in neither listing of its old repository."""
+        whole (both said on the job: `sweep_notes`). A transferred issue is in neither listing of its old
+        repository."""
         repo = self._repo(project)
         numbers: dict[str, int] = {}
         self._numbers = (repo, numbers)
@@ -310,7 +311,7 @@ class GitHubSource(Source):
         Without GraphQL, the repository's comment listing read whole (REST has no comments-by-id
         listing; one issue's listing costs a request per issue): once per run, in `since` windows like
         a full read's comment phase (comments.py), ceil(comments and PR comments / 100) requests plus
-        one a window of 3,000, its first page noting the fallback on the job. Comments are joined to
+        one a window of 3,000 (`sweep_notes` says so on the job). Comments are joined to
         their issue by key; one that cannot be mapped is a failure (it exists), never a deletion. A
         listing that breaks off raises: a partial listing must not be taken for deletions."""
         repo = self._repo(project)
@@ -320,10 +321,7 @@ class GitHubSource(Source):
         if self._graphql_refused is None and self._comment_ids is not None and self._comment_ids[0] == repo:
             present = self._comment_ids[1]
             return iter([Page(comments_present=[eid for eid in comment_ids if eid in present])])
-        notes: list[str] = []
         if self._comments_of is None or self._comments_of[0] != repo:
-            notes = [f"{self._graphql_refused}: the check for deleted comments read the whole REST comment "
-                     f"listing of {repo} instead"]
             found: dict[str, Comment | ItemFailure] = {}
             params = {"per_page": PAGE_SIZE, "sort": "updated", "direction": "asc"}
             first = f"/repos/{repo}/issues/comments?{urlencode(params)}"
@@ -338,7 +336,19 @@ class GitHubSource(Source):
             self._comments_of = (repo, found)
         rows = [self._comments_of[1][eid] for eid in comment_ids if eid in self._comments_of[1]]
         return iter([Page(comments=[r for r in rows if isinstance(r, Comment)],
-                          failures=[r for r in rows if isinstance(r, ItemFailure)], notes=notes)])
+                          failures=[r for r in rows if isinstance(r, ItemFailure)])])
+
+    def sweep_notes(self, project: str) -> list[str]:
+        """The REST fallback of this run's deletion check, said on the job also when the repository had
+        no stored comments to re-check (then only the issue listing was read over REST)."""
+        repo = self._repo(project)
+        if self._graphql_refused is None or self._numbers is None or self._numbers[0] != repo:
+            return []
+        if self._comments_of is not None and self._comments_of[0] == repo:
+            return [f"{self._graphql_refused}: the check for deleted issues and comments read the REST issue "
+                    f"listing and the whole REST comment listing of {repo} instead"]
+        return [f"{self._graphql_refused}: the check for deleted issues read the REST issue listing of {repo} "
+                "instead"]
 
     def _new_client(self, url: str) -> GitHubClient:
         """A client of PyGithub's, imported here: only a read needs the library (see client.py)."""
