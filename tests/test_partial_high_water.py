@@ -16,6 +16,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
+from jobs import api
+from store import jobs as job_store
 from store.schema import comments, work_items
 from tests.fakes.github import GitHubFake
 from tests.fakes.jira import FakeJira
@@ -87,3 +89,29 @@ def test_jira_comments_of_an_issue_a_partial_catch_up_could_not_fetch_are_read_b
         assert "A comment the catch-up could not fetch" in (_body(engine, added) or "")
         with engine.connect() as conn:
             assert conn.execute(select(work_items.c.key).where(work_items.c.external_id == heavy["id"])).scalar()
+
+
+def test_a_retry_that_reads_the_gaps_gives_the_partial_run_its_own_mark_back(run_import, run_worker, engine,
+                                                                             monkeypatch):
+    monkeypatch.setenv("IMPORT_RETRY_ATTEMPTS", "2")
+    fake = GitHubFake(sizes={REPO: 30}).start()
+    try:
+        config = {"token": fake.token, "api_url": fake.url}
+        first = run_import("github", [REPO], config=config)
+        assert first["status"] == "succeeded", first["error"]
+        mark = job_store.last_high_water(engine, "github", REPO)
+        since, _ = fake.touch(REPO, 2)
+        fake.fail_next(r"/issues/comments\?", 500, times=1000)
+        broken = run_import("github", [REPO], config=config)
+        assert broken["status"] == "partial", broken
+        assert job_store.last_high_water(engine, "github", REPO) == mark  # its own since: the first run's mark
+        with fake._lock:
+            fake._faults.clear()
+
+        api.retry(broken["job_id"])
+        run_worker()
+
+        assert api.status(broken["job_id"])["status"] == "succeeded"
+        assert job_store.last_high_water(engine, "github", REPO) > since  # the newest issue it read
+    finally:
+        fake.stop()
