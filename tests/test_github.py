@@ -431,8 +431,14 @@ def test_a_comment_listing_that_breaks_off_keeps_the_issues_and_a_retry_reads_th
     assert len(gaps) == 1 and gaps[0].item_external_id == "" and "page=2" in gaps[0].resume["next"]
     assert 0 < len(read) < len(truth["comments"])
     fake._faults.clear()
-    rest = {c.external_id for p in src.fill(REPO, gaps) for c in p.comments}
-    assert read | rest == truth["comments"]
+    before = len(fake.log)
+    filled = [c for p in src.fill(REPO, gaps) for c in p.comments]
+    pulls = {str(c["id"]) for c in fake.comments[REPO]
+             if any(i["number"] == int(c["issue_url"].rsplit("/", 1)[1]) and "pull_request" in i
+                    for i in fake.issues[REPO])}
+    rest = {c.external_id for c in filled} - pulls  # joined by key: the writer finds no pull request, drops them
+    assert read | rest == truth["comments"] and all(c.item_key.startswith(f"{REPO}#") for c in filled)
+    assert not [p for _, p, _ in fake.log[before:] if re.search(r"/issues\?", p)]  # no issue page re-read
     src.close()
 
 

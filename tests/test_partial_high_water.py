@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from jobs import api
 from store import jobs as job_store
+from store import queries
 from store.schema import comments, work_items
 from tests.fakes.github import GitHubFake
 from tests.fakes.jira import FakeJira
@@ -101,6 +102,10 @@ def test_a_retry_that_reads_the_gaps_gives_the_partial_run_its_own_mark_back(run
         assert first["status"] == "succeeded", first["error"]
         mark = job_store.last_high_water(engine, "github", REPO)
         since, _ = fake.touch(REPO, 2)
+        numbers = {i["number"] for i in fake.issues[REPO] if "pull_request" not in i}
+        comment = next(c for c in fake.comments[REPO] if int(c["issue_url"].rsplit("/", 1)[1]) in numbers)
+        with fake._data:
+            comment.update(body="Edited before the listing broke", updated_at=since.strftime("%Y-%m-%dT%H:%M:%SZ"))
         fake.fail_next(r"/issues/comments\?", 500, times=1000)
         broken = run_import("github", [REPO], config=config)
         assert broken["status"] == "partial", broken
@@ -112,6 +117,8 @@ def test_a_retry_that_reads_the_gaps_gives_the_partial_run_its_own_mark_back(run
         run_worker()
 
         assert api.status(broken["job_id"])["status"] == "succeeded"
+        assert queries.stats(engine)["comments"] == len(fake.ground_truth(REPO)["comments"])
+        assert _body(engine, str(comment["id"])) == "Edited before the listing broke"  # the fill, joined by key
         assert job_store.last_high_water(engine, "github", REPO) > since  # the newest issue it read
     finally:
         fake.stop()

@@ -275,6 +275,24 @@ class GitHubSource(Source):
         if unknown:
             yield from super().fetch(project, unknown)
 
+    def fill(self, project: str, gaps: list[StreamGap]) -> Iterator[Page]:
+        """Re-read what `gaps` name: issues by number with their comments (`fetch`, 2 requests an issue),
+        and a repository comment listing that broke off from where it stopped, its comments joined to the
+        stored issues by key. Unlike a resumed `read`, which re-reads every issue page to rebuild its
+        number -> id join (ceil(issues / 100) requests), this costs the remaining comment pages only."""
+        repo = self._repo(project)
+        ids = sorted({g.item_external_id for g in gaps if g.item_external_id})
+        if ids:
+            yield from self.fetch(project, ids, {g.item_external_id: g.key for g in gaps if g.item_external_id})
+        for gap in gaps:
+            if gap.item_external_id or gap.resume is None:
+                continue
+            phase, start = self._parse_cursor(gap.resume)
+            if phase == COMMENTS and start is not None:
+                yield from self._comment_pages(repo, start, None, IssueIndex(), by_key=True)
+            else:
+                yield from self.read(project, cursor=gap.resume)
+
     def _with_comments(self, raw: dict, repo: str, old_id: str, keep_gaps: bool = False) -> Page:
         """One issue with its whole comment list (comments_complete). A transferred issue is yielded under
         its new id with `moved_from_id`, so the writer re-keys it. With `keep_gaps`, a comment list that
@@ -404,8 +422,11 @@ class GitHubSource(Source):
             yield Page(items=items, failures=failures, cursor=cursor)
 
     def _comment_pages(self, repo: str, start: str | None, since: datetime | None,
-                       index: IssueIndex) -> Iterator[Page]:
+                       index: IssueIndex, by_key: bool = False) -> Iterator[Page]:
         """Repo-wide comment pages; comments of pull requests and unread issues are dropped.
+
+        A catch-up read (`since`) and a fill (`by_key`) join a comment whose issue this read did not
+        list to the stored issue by key instead; the writer drops those that find none (pull requests).
 
         A listing that breaks off (the server keeps failing, or a page is gone) keeps what was
         read: the rest is a gap that resumes here, so a retry reads only the remainder."""
@@ -423,7 +444,7 @@ class GitHubSource(Source):
                     item_id = index.get(number)
                     if item_id:
                         comment = map_comment(raw, item_id)
-                    elif since is not None and number is not None:
+                    elif (since is not None or by_key) and number is not None:
                         # a catch-up run lists comments changed since, on issues it may not have re-read:
                         # joined by key to the stored issue (a pull request's finds none and is dropped)
                         comment = map_comment(raw, "", item_key=f"{repo}#{number}")
