@@ -92,8 +92,8 @@ def test_jira_comments_of_an_issue_a_partial_catch_up_could_not_fetch_are_read_b
             assert conn.execute(select(work_items.c.key).where(work_items.c.external_id == heavy["id"])).scalar()
 
 
-def test_a_retry_that_reads_the_gaps_gives_the_partial_run_its_own_mark_back(run_import, run_worker, engine,
-                                                                             monkeypatch):
+def test_a_retry_that_reads_the_gaps_gives_the_partial_run_its_own_mark_back(store_backend, run_import, run_worker,
+                                                                             engine, monkeypatch):
     monkeypatch.setenv("IMPORT_RETRY_ATTEMPTS", "2")
     fake = GitHubFake(sizes={REPO: 30}).start()
     try:
