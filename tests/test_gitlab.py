@@ -475,13 +475,14 @@ def test_the_job_says_when_a_server_without_graphql_was_read_over_rest(run_impor
 
 
 # -- catch-up runs: the id listing and moves (issue 12) ---------------------------------------------
-def test_the_id_listing_names_every_existing_issue_in_one_small_request_per_100(source, fake, api):
+def test_the_id_listing_names_every_existing_issue_in_a_small_request_per_100(source, fake, api):
     gone = fake.delete(PROJECT, 7)
     before = fake.total_requests
     ids = [i for page in source.item_ids(PROJECT) for i in page]
     expected = {e["external_id"] for e in fake.expected(PROJECT).values()}
     assert len(ids) == len(set(ids)) == 249 and set(ids) == expected and gone not in ids
-    assert fake.total_requests - before == 3  # ceil(249 / 100)
+    # ceil(249 / 100), and over GraphQL one more for the note ids of the 130-note thread past its first 100
+    assert fake.total_requests - before == 3 + (api == "graphql")
 
 
 def test_a_moved_issue_is_recorded_as_moved_with_a_link_and_its_notes_stored_once(fake, run_import, engine):
@@ -524,4 +525,38 @@ def test_the_preview_counts_confidential_issues_in_one_request(fake):
     counts = src.internal_counts(PROJECT)
     assert counts == {"items": sum(1 for e in fake.expected(PROJECT).values() if e["confidential"])} != {"items": 0}
     assert fake.total_requests - before == 1
+    src.close()
+
+
+def test_the_sweep_walks_issue_ids_with_their_note_ids_and_rechecks_notes_without_a_request(fake):
+    """Over GraphQL the id listing carries each issue's note ids (100 issues a request, a long
+    thread paged on alone), so the deleted-note check costs nothing more: a 100,000-issue catch-up
+    sent 2,005 requests (the listing, then every issue's notes read again) and now sends ~1,005."""
+    src = make_source(fake.url, api="graphql")
+    notes = [n for n in fake.notes[(PROJECT, 5)] if not n["system"]]
+    assert len(notes) > 100  # the long thread: its second page of note ids is one more request
+    gone, kept = notes[115], notes[2]
+    fake.notes[(PROJECT, 5)].remove(gone)
+    before = fake.total_requests
+    ids = [i for page in src.item_ids(PROJECT) for i in page]
+    assert len(ids) == len(fake.issues[PROJECT]) == 250
+    assert fake.total_requests - before == 3 + 1
+    pages = list(src.recheck_comments(PROJECT, [str(gone["id"]), str(kept["id"])]))
+    assert [i for p in pages for i in p.comments_present] == [str(kept["id"])]
+    assert fake.total_requests - before == 4
+    src.close()
+
+
+def test_a_walk_that_did_not_finish_is_never_taken_for_deleted_notes(fake):
+    """Note ids from a listing that stopped early would make every later thread look deleted: the
+    recheck then reads the notes again instead (correct, as costly as a read)."""
+    src = make_source(fake.url, api="graphql")
+    walk = src.item_ids(PROJECT)
+    next(walk)
+    walk.close()
+    kept = next(n for n in fake.notes[(PROJECT, 5)] if not n["system"])
+    before = fake.total_requests
+    pages = list(src.recheck_comments(PROJECT, [str(kept["id"])]))
+    assert [c.external_id for p in pages for c in p.comments] == [str(kept["id"])]
+    assert fake.total_requests - before >= 3
     src.close()

@@ -74,7 +74,7 @@ class GitLabSource(Source):
         super().__init__(config, on_wait)
         self._client: GitLabClient | None = None
         self._pool: ThreadPoolExecutor | None = None
-        self._notes_of: tuple[str, dict[str, Comment]] | None = None  # recheck_comments' one read
+        self._notes_of: tuple[str, set[str] | dict[str, Comment]] | None = None  # the sweep's note ids, or one read
 
     @property
     def api(self) -> str:
@@ -299,21 +299,28 @@ class GitLabSource(Source):
         return page
 
     def item_ids(self, project: str) -> Iterator[list[str]]:
-        """Every issue id of the project now, for the deletion sweep: over GraphQL `issues { nodes
-        { id } }`, 100 ids a request (GitLab's page maximum), ceil(issues / 100) requests of a few
-        KB each; over REST (servers without GraphQL, GITLAB_API=rest) the keyset issue listing, the
-        same number of requests with whole issues in them. Moved originals and confidential issues
-        the token sees are listed (they exist)."""
+        """Every issue id of the project now, for the deletion sweep. Over GraphQL one walk of
+        `issues { nodes { id notes { nodes { id } } } }`, 100 issues a request (GitLab's page
+        maximum) with their first 100 user-note ids nested, plus one request per further 100 notes
+        of a long thread: ceil(issues / 100) requests of a few KB each, and the note ids kept for
+        `recheck_comments` once the walk is complete. Over REST (servers without GraphQL,
+        GITLAB_API=rest) the keyset issue listing, the same number of requests with whole issues
+        in them. Moved originals and confidential issues the token sees are listed (they exist)."""
+        self._notes_of = None
         if self.api != REST:
             reader = IssueQuery(self.client, project)
+            notes: set[str] = set()
             try:
                 after: str | None = None
                 guard = PageGuard(TOOL, f"the issue ids of {project!r}")
                 while True:
-                    ids, after = reader.ids(after)
-                    guard.page(len(ids), after)
-                    yield ids
+                    page, after = reader.ids(after)
+                    guard.page(len(page), after)
+                    for note_ids in page.values():
+                        notes.update(note_ids)
+                    yield list(page)
                     if after is None:
+                        self._notes_of = (project, notes)  # only a complete walk may say what is gone
                         return
             except GraphQLUnavailable:
                 if self.api == GRAPHQL:
@@ -324,16 +331,20 @@ class GitLabSource(Source):
     def recheck_comments(self, project: str, comment_ids: list[str],
                          since: datetime | None = None) -> Iterator[Page] | None:
         """Which stored notes still exist, for the deletion sweep (GitLab does not touch an issue
-        when a note is deleted: `Note` has `after_save :touch_noteable`, no such hook on destroy).
+        when a note is deleted: `Note` has `after_save :touch_noteable`, no such hook on destroy;
+        an edit does touch it, so edits come through the catch-up's read of changed issues).
 
-        GitLab has no notes-by-id listing; its GraphQL `note(id:)` takes one id per field, about
-        25 in a query within the complexity limit. Reading every issue's notes again is cheaper:
-        over GraphQL ceil(issues / 100) requests plus one per 100 notes of long threads, done once
-        per run (the sweep asks 1,000 ids at a time) and kept as the notes' Comments."""
+        Over GraphQL the answer is the note ids of `item_ids`' walk, as `Page.comments_present`:
+        no request of its own. Without them (REST, or a walk that did not complete) GitLab has no
+        notes-by-id listing (GraphQL `note(id:)` takes one id per field, about 25 in a query within
+        the complexity limit), so every issue's notes are read again, once per run (the sweep asks
+        1,000 ids at a time): REST one notes request per commented issue, kept as Comments."""
         if self._notes_of is None or self._notes_of[0] != project:
             found = {c.external_id: c for page in self.read(project) for c in page.comments}
             self._notes_of = (project, found)
         notes = self._notes_of[1]
+        if isinstance(notes, set):
+            return iter([Page(comments_present=[i for i in comment_ids if i in notes])])
         return iter([Page(comments=[notes[i] for i in comment_ids if i in notes])])
 
     @staticmethod

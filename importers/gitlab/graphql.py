@@ -57,10 +57,16 @@ NOTES_QUERY = f"""query($project: ID!, $iid: String!, $after: String) {{
     }}
   }}
 }}"""
+_NOTE_IDS = (f"notes(first: {PAGE_SIZE}, NOTES_AFTER filter: ONLY_COMMENTS) "
+             "{ pageInfo { hasNextPage endCursor } nodes { id } }")
 IDS_QUERY = f"""query($project: ID!, $after: String) {{
   project(fullPath: $project) {{
-    issues(first: {PAGE_SIZE}, after: $after) {{ pageInfo {{ hasNextPage endCursor }} nodes {{ id }} }}
+    issues(first: {PAGE_SIZE}, after: $after) {{ pageInfo {{ hasNextPage endCursor }}
+      nodes {{ id iid {_NOTE_IDS.replace("NOTES_AFTER ", "")} }} }}
   }}
+}}"""
+NOTE_IDS_QUERY = f"""query($project: ID!, $iid: String!, $after: String) {{
+  project(fullPath: $project) {{ issue(iid: $iid) {{ {_NOTE_IDS.replace("NOTES_AFTER", "after: $after,")} }} }}
 }}"""
 EPIC = "epic { iid webUrl }"  # Premium and Ultimate; Community Edition has no Issue.epic
 # graphql-ruby's codes for a query naming what this server's schema lacks (an older GitLab)
@@ -184,8 +190,10 @@ class IssueQuery:
             raise NetworkError(f"{TOOL} returned the same issue page twice; stopping to avoid a loop")
         return connection["nodes"], following
 
-    def ids(self, after: str | None) -> tuple[list[str], str | None]:
-        """(issue ids as REST numbers, the next page's cursor or None) of the id listing."""
+    def ids(self, after: str | None) -> tuple[dict[str, list[str]], str | None]:
+        """One page of the id walk: ({issue id: its note ids}, the next page's cursor or None), ids
+        as REST numbers. Each issue comes with up to 100 user-note ids nested; a longer thread is
+        paged on by `NOTE_IDS_QUERY` on that issue alone, one request per further 100 notes."""
         what = f"the issue ids of {self.project!r}"
         project = self._post(IDS_QUERY, {"project": self.project, "after": after}, what)
         connection = project.get("issues") if isinstance(project, dict) else None
@@ -195,7 +203,34 @@ class IssueQuery:
         following = info.get("endCursor") if info.get("hasNextPage") else None
         if following is not None and following == after:
             raise NetworkError(f"{TOOL} returned the same id page twice; stopping to avoid a loop")
-        return [str(number(node.get("id"))) for node in connection["nodes"] if isinstance(node, dict)], following
+        return {str(number(node.get("id"))): self._note_ids(node)
+                for node in connection["nodes"] if isinstance(node, dict)}, following
+
+    def _note_ids(self, issue: dict) -> list[str]:
+        """Every user-note id of an issue node of the id walk: its nested page, then the rest."""
+        nested = issue.get("notes")
+        if not isinstance(nested, dict):
+            nested = {}
+        nodes = list(nested.get("nodes") or [])
+        info = nested.get("pageInfo") or {}
+        after = info.get("endCursor") if info.get("hasNextPage") else None
+        iid = str(issue.get("iid"))
+        what = f"the comment ids of {self.project}#{iid}"
+        guard = PageGuard(TOOL, what)
+        while after is not None:
+            project = self._post(NOTE_IDS_QUERY, {"project": self.project, "iid": iid, "after": after}, what)
+            found = (project.get("issue") or {}).get("notes") if isinstance(project, dict) else None
+            if not isinstance(found, dict):
+                raise NotFoundError(f"{TOOL} has no issue {self.project}#{iid} any more")
+            fresh = found.get("nodes") or []
+            nodes.extend(fresh)
+            info = found.get("pageInfo") or {}
+            following = info.get("endCursor") if info.get("hasNextPage") else None
+            if following == after:
+                raise NetworkError(f"{TOOL} returned the same note page twice for {what}; stopping")
+            guard.page(len(fresh), following)
+            after = following
+        return [str(number(node.get("id"))) for node in nodes if isinstance(node, dict)]
 
     def notes(self, issue: dict) -> list[dict]:
         """Every user note of an issue node: the nested page, then further pages while GitLab says
