@@ -34,8 +34,9 @@ def source_class(name: str) -> type[Source]:
 
 def load_client(name: str) -> type[Source]:
     """`source_class`, with the connector's client library imported too (`<connector>.client`, where
-    there is one). A connector may import its library with its first client (GitHub does: `cli.py run`
-    needs the class, never a page); a worker loads it before it forks work horses."""
+    there is one). A connector may import its library with its first client (GitHub, GitLab and JIRA do:
+    `cli.py run` needs the class, never a page; tests/test_worker_startup.py holds them to it); a worker
+    loads it before it forks work horses."""
     cls = source_class(name)
     if find_spec(f"{cls.__module__}.client") is not None:
         import_module(f"{cls.__module__}.client")
