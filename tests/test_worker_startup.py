@@ -17,6 +17,7 @@ from jobs.queue import ImportWorker, connection, import_queue
 from tests.fakes.github import GitHubFake
 from tests.fakes.gitlab import FakeGitLab
 from tests.fakes.jira import CLOUD_AUTH, FakeJira
+from tests.fakes.servicenow import FakeServiceNow
 
 REPO = "acme/web"
 
@@ -66,16 +67,21 @@ def test_run_leaves_the_vendor_library_to_the_worker_which_loads_it_before_it_fo
 
 def test_run_and_status_load_no_vendor_library_and_a_burst_worker_only_its_jobs(monkeypatch):
     # issue 17: `cli.py run gitlab` and `run jira` imported python-gitlab and the jira library (with their
-    # dependencies) at module level to check settings; a user's first import paid it in `run` and again in the
-    # burst worker, which now loads only the libraries of the parts queued (here JIRA's and GitLab's)
-    with FakeGitLab(projects={"acme/web-app": 12}) as gitlab, FakeJira(size=12) as jira:
+    # dependencies) at module level to check settings, and `run servicenow` pysnow; a user's first import paid it
+    # in `run` and again in the burst worker, which now loads only the libraries of the parts queued
+    with FakeGitLab(projects={"acme/web-app": 12}) as gitlab, FakeJira(size=12) as jira, \
+            FakeServiceNow(sizes={"incident": 12}) as snow:
+        monkeypatch.setenv("SERVICENOW_INSTANCE", snow.url)
+        monkeypatch.setenv("SERVICENOW_USERNAME", snow.username)
+        monkeypatch.setenv("SERVICENOW_PASSWORD", snow.password)
         monkeypatch.setenv("GITLAB_TOKEN", gitlab.token)
         monkeypatch.setenv("GITLAB_URL", gitlab.url)
         monkeypatch.setenv("JIRA_BASE_URL", jira.url)
         monkeypatch.setenv("JIRA_USER_EMAIL", CLOUD_AUTH[0])
         monkeypatch.setenv("JIRA_API_TOKEN", CLOUD_AUTH[1])
         jobs = {}
-        for source, project in (("demo", "ACME"), ("gitlab", "acme/web-app"), ("jira", "ACME")):
+        for source, project in (("demo", "ACME"), ("gitlab", "acme/web-app"), ("jira", "ACME"),
+                                ("servicenow", "incident")):
             started, printed = _run_logged("run", source, "--project", project, "--full")
             assert "importers" in started, source  # the log is read: the connector was looked up
             assert started.isdisjoint(VENDOR_LIBRARIES), (source, started & set(VENDOR_LIBRARIES))
@@ -85,7 +91,7 @@ def test_run_and_status_load_no_vendor_library_and_a_burst_worker_only_its_jobs(
             shown, printed = _run_logged("status", job_id, "--json")
             assert json.loads(printed)["created"] >= 10, source  # the horse imported every source's items
             assert "jobs" in shown and shown.isdisjoint(VENDOR_LIBRARIES), shown & set(VENDOR_LIBRARIES)
-    assert {"gitlab", "jira"} <= worked and "pysnow" not in worked and "github" not in worked
+    assert {"gitlab", "jira", "pysnow"} <= worked and "github" not in worked
     assert import_queue().count == 0
 
 

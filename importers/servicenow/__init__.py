@@ -14,12 +14,11 @@ import logging
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..base import Cursor, Setting, Source
 from ..errors import NotFoundError, SourceError
 from ..model import Comment, ItemFailure, Page, Person, Project, StreamGap, WorkItem
-from .client import ServiceNowClient, instance_base
 from .mapping import (
     MAPPING_ERRORS,
     format_time,
@@ -44,8 +43,12 @@ from .settings import (
     TABLES,
     TOOL,
     WORKERS,
+    instance_base,
     ticket_fields,
 )
+
+if TYPE_CHECKING:  # the client module imports pysnow: loaded with the first client
+    from .client import ServiceNowClient
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +95,11 @@ class ServiceNowSource(Source):
 
     @property
     def client(self) -> ServiceNowClient:
+        """Created on first use. pysnow is imported here, with the first client: `cli.py run servicenow`
+        only checks settings and never loads it; a worker loads it before it forks (`importers.load_client`)."""
         if self._client is None:
+            from .client import ServiceNowClient
+
             self._client = ServiceNowClient(
                 self.require("instance"), self.require("username"), self.require("password"), self.retry
             )

@@ -19,23 +19,25 @@ from ..errors import ConfigError, NetworkError, SourceError
 from ..jsonbody import parse
 from ..retry import RetryPolicy, Transient, check_status
 from ..urls import check_url
-from .settings import CREDENTIALS_HINT, INSTANCE_DOMAIN, INSTANCE_ENV, TIMEOUT, TOOL, WORKERS
+from .settings import (
+    CREDENTIALS_HINT,
+    INSTANCE_DOMAIN,
+    INSTANCE_ENV,
+    INSTANCE_NAME,
+    TIMEOUT,
+    TOOL,
+    WORKERS,
+    instance_base,
+)
 
-_INSTANCE_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
 _HOSTNAME = re.compile(r"[A-Za-z0-9.-]+(:\d+)?(/.*)?")
 _RETRIABLE = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
-
-
-def instance_base(raw: str) -> str:
-    """What an instance setting names, unchecked: a name ("acme") widened to its service-now.com URL."""
-    text = (raw or "").strip()
-    return f"https://{text.lower()}.{INSTANCE_DOMAIN}" if _INSTANCE_NAME.fullmatch(text) else text
 
 
 def instance_url(raw: str) -> str:
     """The instance's base URL from a name ("acme"), a host name, or a full URL."""
     text = (raw or "").strip()
-    if _INSTANCE_NAME.fullmatch(text):
+    if INSTANCE_NAME.fullmatch(text):
         return instance_base(text)
     if "://" not in text:
         if not _HOSTNAME.fullmatch(text):

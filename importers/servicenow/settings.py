@@ -5,6 +5,7 @@ fields asked for, and how each table's numeric states become ACGS2 statuses.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from ..model import Person, Priority, Status
@@ -13,6 +14,14 @@ TOOL = "ServiceNow"
 CREDENTIALS_HINT = "SERVICENOW_USERNAME and SERVICENOW_PASSWORD"
 INSTANCE_ENV = "SERVICENOW_INSTANCE"
 INSTANCE_DOMAIN = "service-now.com"
+INSTANCE_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")  # "acme" of acme.service-now.com
+
+
+def instance_base(raw: str) -> str:
+    """What an instance setting names, unchecked: a name ("acme") widened to its service-now.com URL."""
+    text = (raw or "").strip()
+    return f"https://{text.lower()}.{INSTANCE_DOMAIN}" if INSTANCE_NAME.fullmatch(text) else text
+
 
 # Tickets per Table API request. pysnow does not page; we page with sysparm_offset.
 PAGE_SIZE = 1000
