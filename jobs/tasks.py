@@ -34,7 +34,16 @@ def resolve_config(job) -> dict[str, str]:
     options = job.options or {}
     own = dict(options.get("config") or {})
     if job.credential_id:
-        own.update(credentials.get(engine_for(), job.credential_id))
+        try:
+            own.update(credentials.get(engine_for(), job.credential_id))
+        except credentials.UnreadableError as exc:  # the worker's key, not the job, is what is wrong
+            if exc.key_missing:
+                raise credentials.UnreadableError(
+                    f"this worker has no {credentials.KEY_ENV} to read the job's credentials: restart it with "
+                    f"the key from .env (or the same key as the console)", key_missing=True) from None
+            raise credentials.UnreadableError(
+                f"this worker's {credentials.KEY_ENV} is not the key the job's credentials were saved with: "
+                f"restart it with the key from .env (or the same key as the console)", key_missing=False) from None
     env = [source_class(job.source).config_from_env()] if options.get("use_env", True) else []
     return merge_layers(job.source, [*env, own])
 

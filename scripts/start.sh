@@ -40,6 +40,7 @@ if [ -z "${CREDENTIAL_ENCRYPTION_KEY:-}" ]; then
   key=$(.venv/bin/python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')
   printf "CREDENTIAL_ENCRYPTION_KEY='%s'\n" "$key" >> .env
   export CREDENTIAL_ENCRYPTION_KEY=$key
+  key_generated=1
   say "generated CREDENTIAL_ENCRYPTION_KEY in .env (saved credentials are encrypted with it: back it up)"
 fi
 
@@ -152,6 +153,14 @@ else
   say "sign-in required ($sign_in)"
 fi
 
+# a worker started before this key existed cannot read the credentials jobs now carry: say so once
+if [ -n "${key_generated:-}" ]; then
+  running=$(.venv/bin/python -c 'from jobs.queue import worker_count; print(worker_count())' 2>/dev/null || echo 0)
+  if [ "${running:-0}" != 0 ]; then
+    say "warning: $running import worker(s) of this store already run without the new CREDENTIAL_ENCRYPTION_KEY:"
+    say "they fail jobs with credentials; restart them with the key from .env"
+  fi
+fi
 .venv/bin/python cli.py worker &
 worker_pid=$!
 say "started one import worker (pid $worker_pid)"

@@ -28,6 +28,14 @@ class NoKeyError(ConfigError):
     pass
 
 
+class UnreadableError(ConfigError):
+    """Saved credentials exist but this process cannot read them: no key, or not the key they were saved with."""
+
+    def __init__(self, message: str, key_missing: bool):
+        super().__init__(message)
+        self.key_missing = key_missing
+
+
 def _fernet_for(secret: str) -> Fernet:
     secret = secret.strip()
     try:
@@ -78,11 +86,16 @@ def get(engine: Engine, cred_id: str) -> dict[str, str]:
         token = conn.execute(select(credentials.c.ciphertext).where(credentials.c.id == cred_id)).scalar()
     if token is None:
         raise ConfigError("the saved credentials for this import were deleted: enter them again and retry")
+    found = cipher()
+    if found is None:  # reading, not saving: say so (a worker started before .env had a key lands here)
+        raise UnreadableError(f"saved credentials cannot be read: {KEY_ENV} is not set in this process; start it "
+                              f"with the key they were saved with (the one in .env)", key_missing=True)
     try:
-        return json.loads(_require_cipher().decrypt(token.encode()))
+        return json.loads(found.decrypt(token.encode()))
     except InvalidToken:
-        raise ConfigError(f"saved credentials cannot be decrypted with {KEY_ENV}: it is not the key they were "
-                          f"saved with (keep the old key after the new one, comma-separated, to rotate)") from None
+        raise UnreadableError(f"saved credentials cannot be decrypted with {KEY_ENV}: it is not the key they were "
+                              f"saved with (keep the old key after the new one, comma-separated, to rotate)",
+                              key_missing=False) from None
 
 
 def saved_for(engine: Engine, source: str) -> str | None:
