@@ -399,7 +399,7 @@ def test_unmappable_issue_reports_which_field():
     ("see [the doc|https://a.example/x_y_z] or [https://b.example]", "see [the doc](https://a.example/x_y_z) or <https://b.example>"),
     ("thanks [~alice] and [~accountid:5b10]", "thanks @alice and @5b10"),
     ("bq. quoted\n----", "> quoted\n\n---"),
-    ("{panel:title=Setup}\nrun *it*\n{panel}", "> **Setup**\n> run **it**"),  # panel titles kept
+    ("{panel:title=Setup}\nrun *it*\n{panel}", "> **Setup**\n>\n> run **it**"),  # panel titles kept
     ("[mailto:ops@acme.example] {color:red}urgent{color}", "<ops@acme.example> urgent"),  # colour: plain
     ("see [^trace.log] and !shot.png|thumbnail!", "see [attachment: trace.log] and [attachment: shot.png]"),
     ("thanks [~bob] and [~stranger]", "thanks @Bob Builder and @stranger"),  # names the issue knows

@@ -31,7 +31,7 @@ def html(wiki: str) -> str:
     ("{code:python|title=x.py}\nx = *1*\n{code}", "```python\nx = *1*\n```"),
     ("{code:title=Bar.java|borderStyle=solid}\nint x;\n{code}", "```\nint x;\n```"),  # parameters are no language
     ("{noformat}\n*not bold* [~bob]\n{noformat}", "```\n*not bold* [~bob]\n```"),
-    ("{panel:title=Setup|borderStyle=dashed}\nrun *it*\n{panel}", "> **Setup**\n> run **it**"),
+    ("{panel:title=Setup|borderStyle=dashed}\nrun *it*\n{panel}", "> **Setup**\n>\n> run **it**"),
     ("{panel}\nno title\n{panel}", "> no title"),
     ("{quote}\nsaid *this*\n{quote}", "> said **this**"),
     ("bq. quoted\nnext", "> quoted\n\nnext"),
@@ -67,8 +67,8 @@ def test_markdown_shows_as_the_console_renders_it():
     nested = html("* one\n** two\n# first\n## second")
     assert re.search(r"<li>one\s*<ul>\s*<li>two</li>", nested)
     assert re.search(r"<li>first\s*<ol>\s*<li>second</li>", nested)
-    assert "<blockquote>" in html("{panel:title=Setup}\nrun it\n{panel}") and "<strong>Setup</strong>" in html(
-        "{panel:title=Setup}\nrun it\n{panel}")
+    panel = html("{panel:title=Setup}\nrun it\n{panel}")
+    assert "<blockquote>" in panel and "<p><strong>Setup</strong></p>" in panel  # the title its own line
     assert "<h2>" not in html("text\n----") and "<hr />" in html("text\n----")  # a rule, not a heading
     quote_then_text = html("bq. quoted\nnot quoted")
     assert quote_then_text.index("</blockquote>") < quote_then_text.index("not quoted")

@@ -9,6 +9,8 @@ A test counts as met when every one of its asserts is. Two scores:
     resolves nowhere (the files stay at the source, listed on the item);
   * colour (`{color}`) and underline (`+x+`) are plain text, as in the ADF converter (the console
     renders Markdown with HTML off, so `<font>`/`<u>` would show as tags);
+  * a panel's title is a paragraph of its own (the library's runs into the body's first line once
+    rendered: `> **Title**` directly above `> text` is one paragraph in CommonMark);
   * text is left as typed, not backslash-escaped, and a body is trimmed of blank lines around it.
   The normalisation below applies exactly those, to both sides.
 
@@ -28,6 +30,7 @@ _FONT = re.compile(r'<font color="[^"]*">(.*?)</font>', re.S)
 _UNDERLINE = re.compile(r"<u>(.*?)</u>", re.S)
 _IMAGE = re.compile(r"!\[([^\]]*)\]\(([^)\s]*)\)(\{[^}]*\})?")
 _ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
+_PANEL_TITLE = re.compile(r"^(> \*\*[^\n]*\*\*)\n>\n", re.M)
 
 
 def cases() -> list[dict]:
@@ -35,6 +38,7 @@ def cases() -> list[dict]:
 
 
 def _deliberate(markdown: str, wiki: str) -> str:
+    markdown = _PANEL_TITLE.sub(r"\1\n", markdown)
     markdown = _FONT.sub(r"\1", markdown)
     markdown = _UNDERLINE.sub(r"\1", markdown)
     markdown = _IMAGE.sub(lambda m: m.group(0) if "://" in m.group(2) else f"[attachment: {m.group(2)}]", markdown)

@@ -102,7 +102,8 @@ def _blocks(text: str, protect: Callable[[str], str], names: dict[str, str]) -> 
         title = re.search(r"(?:^|\|)\s*title\s*=\s*([^|]*)", m.group(2) or "")
         inner = "\n".join(line.strip() for line in m.group(3).strip("\n").split("\n"))
         body = _blocks(inner, protect, names).strip("\n")
-        body = (f"**{title.group(1).strip()}**\n" if title and title.group(1).strip() else "") + body
+        # the title a paragraph of its own: on the next line it would run into the body's first line
+        body = (f"**{title.group(1).strip()}**\n\n" if title and title.group(1).strip() else "") + body
         return "\n" + protect("\n".join(f"> {line}".rstrip() for line in body.split("\n"))) + "\n"
 
     text = _CODE_BLOCK.sub(code, text)
