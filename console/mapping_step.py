@@ -12,7 +12,6 @@ import pandas as pd
 import streamlit as st
 
 from importers.model import Status
-from jobs import spreadsheet
 from jobs.mapping import CATEGORIES, LEVELS, Mapping, Row
 
 from . import components
@@ -192,5 +191,5 @@ def confirm_merges(mappings: dict[str, Mapping]) -> bool | None:
                           for project, (row, target, email) in merges])
     st.warning("These people would be merged although their emails differ. Their items and comments will show "
                "one person.", icon=":material/group:")
-    st.dataframe(spreadsheet.safe_frame(table), hide_index=True, width="stretch")
+    st.dataframe(table, hide_index=True, width="stretch")
     return st.checkbox("Yes, merge them", key="map_confirm_merges")

@@ -5,18 +5,17 @@ a tab or a carriage return opens in Excel, LibreOffice or Google Sheets as a for
 `=HYPERLINK("http://...","fix me")` becomes a live link, and DDE formulas have run commands.
 OWASP's rule (https://owasp.org/www-community/attacks/CSV_Injection): prefix such a cell with a
 single quote, which spreadsheets show as text. Every CSV the product writes goes through
-`csv_text`; every table the console shows goes through `safe_frame`, because Streamlit's grid
-offers its own CSV download of exactly the cells it shows (and quotes them, nothing more).
+`csv_text`. The guard belongs to files only: the console's tables show cells as they are (a title
+"-1 bug", a priority "-"), since Streamlit's grid evaluates nothing, and the grid's own CSV download
+and copy, which would export those cells unguarded, are turned off (`client.disableDataExport` in
+.streamlit/config.toml).
 """
 from __future__ import annotations
 
 import csv
 import io
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:  # pandas costs ~0.5 s of CPU to import: `cli.py run` and the worker never need it
-    import pandas as pd
+from typing import Any
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -36,14 +35,3 @@ def csv_text(rows: Iterable[Mapping[str, Any]], fieldnames: list[str]) -> str:
     for row in rows:
         writer.writerow({k: neutral(v) for k, v in row.items()})
     return out.getvalue()
-
-
-def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy of `frame` whose text cells are neutralised (numbers, dates and the rest untouched)."""
-    from pandas.api.types import is_string_dtype  # loaded already: the caller built `frame`
-
-    safe = frame.copy()
-    for column in safe.columns:
-        if safe[column].dtype == object or is_string_dtype(safe[column].dtype):
-            safe[column] = safe[column].map(neutral)
-    return safe

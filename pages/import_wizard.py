@@ -9,7 +9,7 @@ from console import help as guides
 from console.safe_markdown import literal
 from importers import source_class
 from importers.errors import AuthError, SourceError
-from jobs import api, spreadsheet
+from jobs import api
 from store import credentials
 
 signin.require_sign_in()  # also when Streamlit runs this page without app.py (see console/signin.py)
@@ -345,7 +345,7 @@ def dry_run_status(job_id: str) -> None:
             st.text(doc["error"])
         failures = api.failures(job_id, limit=50)
         if failures:
-            st.dataframe(spreadsheet.safe_frame(pd.DataFrame(failures)), hide_index=True, width="stretch")
+            st.dataframe(pd.DataFrame(failures), hide_index=True, width="stretch")
 
 
 def what_will_be_created() -> None:
@@ -389,7 +389,7 @@ def what_will_be_created() -> None:
             if note:
                 st.caption(note.capitalize() + ".")
             if rows:
-                st.dataframe(spreadsheet.safe_frame(pd.DataFrame(rows)), hide_index=True, width="stretch")
+                st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 
 
 def preview_step() -> None:
@@ -416,7 +416,7 @@ def preview_step() -> None:
         frame = components.preview_frame(result.items)
         left, right = st.columns([3, 1])
         with left:
-            st.dataframe(spreadsheet.safe_frame(frame), hide_index=True, width="stretch", column_config={
+            st.dataframe(frame, hide_index=True, width="stretch", column_config={
                 "created": st.column_config.DatetimeColumn("created", format="YYYY-MM-DD HH:mm"),
                 "updated": st.column_config.DatetimeColumn("updated", format="YYYY-MM-DD HH:mm"),
             })

@@ -7,7 +7,7 @@ from console import components, signin
 from console.safe_markdown import literal
 from importers import source_class
 from importers.errors import SourceError
-from jobs import api, spreadsheet
+from jobs import api
 
 signin.require_sign_in()  # also when Streamlit runs this page without app.py (see console/signin.py)
 
@@ -58,7 +58,7 @@ else:
         } for d in docs])
         if not frame["gone"].any():  # a column of zeros is noise, and at 1280 px it pushes "failed" off the table
             frame = frame.drop(columns="gone")
-        picked = st.dataframe(spreadsheet.safe_frame(frame), hide_index=True, width="stretch", on_select="rerun",
+        picked = st.dataframe(frame, hide_index=True, width="stretch", on_select="rerun",
                               selection_mode="single-row",
                               key=f"jobs_table_{st.session_state.get('jobs_table_generation', 0)}", column_config={
                                   "import": st.column_config.TextColumn("import (UTC)", width="medium"),
@@ -86,11 +86,11 @@ else:
 st.subheader("Scheduled re-runs")
 st.caption("A scheduled re-run is incremental: each run brings only what changed since the last one.")
 if schedules:
-    st.dataframe(spreadsheet.safe_frame(pd.DataFrame([{
+    st.dataframe(pd.DataFrame([{
         "import": f"{components.source_label(s['source'])} / {', '.join(s['projects'])}",
         "every (hours)": s["every_hours"],
         "next run": pd.to_datetime(s["next_run_at"]), "last job": s["last_job_id"],
-    } for s in schedules])), hide_index=True, width="stretch", column_config={
+    } for s in schedules]), hide_index=True, width="stretch", column_config={
         "next run": st.column_config.DatetimeColumn("next run (UTC)", format="YYYY-MM-DD HH:mm"),
     })
 else:

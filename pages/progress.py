@@ -15,7 +15,7 @@ from console import components, signin
 from console.components import FINISHED
 from console.safe_markdown import literal
 from importers.errors import SourceError
-from jobs import api, spreadsheet
+from jobs import api
 
 signin.require_sign_in()  # also when Streamlit runs this page without app.py (see console/signin.py)
 
@@ -179,7 +179,7 @@ def projects(doc: dict) -> None:
         return
     st.markdown("**Projects**")
     parts = pd.DataFrame([{**p, "status": components.job_state_label(p["status"])} for p in doc["parts"]])
-    st.dataframe(spreadsheet.safe_frame(parts), hide_index=True, width="stretch",
+    st.dataframe(parts, hide_index=True, width="stretch",
                  column_config={**components.COUNT_COLUMNS, "total": st.column_config.NumberColumn(
                      "at the source", format="localized", width="small"),
                      "comments": st.column_config.NumberColumn("comments read", format="localized", width="small"),
@@ -254,14 +254,14 @@ if doc["failed"] and state != "undone":
     failures = api.failures(job_id, limit=1000)
     st.caption(f"{doc['failed']:,} item(s) failed. Each row says which item and why.")
     rows = pd.DataFrame(failures, columns=["project", "key", "external_id", "reason"])
-    st.dataframe(spreadsheet.safe_frame(rows), hide_index=True, width="stretch")
+    st.dataframe(rows, hide_index=True, width="stretch")
     st.download_button("Download the failure report (CSV)", api.failures_csv(job_id),
                        file_name=f"import-{job_id}-failures.csv", mime="text/csv", icon=":material/download:")
 
 if len(doc.get("attempts") or []) > 1:
     st.subheader("Attempts")
     st.caption("Every run of this import, the first and each retry, with how it ended.")
-    st.dataframe(spreadsheet.safe_frame(components.attempts_frame(doc)), hide_index=True, width="stretch",
+    st.dataframe(components.attempts_frame(doc), hide_index=True, width="stretch",
                  column_config=components.COUNT_COLUMNS)
 
 if not doc["dry_run"] and state != "undone" and doc["created"]:
@@ -283,7 +283,7 @@ if used:
     with st.expander("The mapping this import used"):
         for project, mapping in used.items():
             st.caption(f"{literal(project)}: each source value and its target (saved for the project's later runs)")
-            st.dataframe(spreadsheet.safe_frame(pd.DataFrame(
+            st.dataframe(pd.DataFrame(
                 [{"kind": kind, "at the source": r.label, "target": r.target, "category": r.category,
                   "items": r.items} for kind in ("statuses", "priorities", "types", "people")
-                 for r in mapping.rows(kind)])), hide_index=True, width="stretch")
+                 for r in mapping.rows(kind)]), hide_index=True, width="stretch")

@@ -10,7 +10,6 @@ import streamlit as st
 from console import components, signin, workspace_view
 from console.safe_markdown import literal
 from importers.errors import SourceError
-from jobs import spreadsheet
 from store import queries
 from store.db import engine_for
 
@@ -92,7 +91,7 @@ if view == "Per project":
     frame = pd.DataFrame(rows, columns=["source", "project", "name", "items", "open", "done", "comments",
                                         "newest update", "last import"])
     frame["source"] = frame["source"].map(components.source_label)
-    st.dataframe(spreadsheet.safe_frame(frame), hide_index=True, width="stretch", column_config={
+    st.dataframe(frame, hide_index=True, width="stretch", column_config={
         **{n: st.column_config.NumberColumn(n, format="localized", width="small")
            for n in ("items", "open", "done", "comments")},
         "newest update": st.column_config.DatetimeColumn("newest update", format="YYYY-MM-DD"),
@@ -116,7 +115,7 @@ else:
         st.warning("No item matches these filters.")
     # a new key for each page, order and filter: a selection never points at a row of another page
     table_key = f"items_{hash((filters, order, page))}"
-    shown = spreadsheet.safe_frame(frame.drop(columns=["id"]))
+    shown = frame.drop(columns=["id"])
     selection = st.dataframe(shown, hide_index=True, width="stretch", on_select="rerun",
                              selection_mode="single-row", key=table_key,
                              column_config=workspace_view.ITEM_COLUMNS)

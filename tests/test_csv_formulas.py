@@ -1,16 +1,20 @@
 """Vendor text never opens in a spreadsheet as a formula (issue 11, finding 4): the failure report's CSV
-and the console's tables (whose grid offers its own CSV download of the cells it shows) neutralise
-cells beginning with =, +, -, @, tab or CR with a leading ' (OWASP's CSV injection rule)."""
+neutralises cells beginning with =, +, -, @, tab or CR with a leading ' (OWASP's CSV injection rule). The
+console's tables show cells as they are (review: the grid showed a priority `'-`); their grid's own CSV
+download, which would export them unguarded, is turned off."""
 from __future__ import annotations
 
 import csv
 import io
+import tomllib
+from pathlib import Path
 
 from tests.fakes.github import GitHubFake
 from tests.fakes.servicenow import FakeServiceNow
 
 from .test_ui_pages import page
 
+ROOT = Path(__file__).resolve().parent.parent
 LINK = '=HYPERLINK("http://evil.example/","fix me")'
 
 
@@ -35,12 +39,13 @@ def test_the_failure_report_csv_neutralises_formula_cells(run_import):
             assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), row
 
 
-def test_the_workspace_table_neutralises_formula_titles(run_import):
-    """An imported GitHub title starting with = or + or @: the grid (and so its CSV download) shows it
-    with a leading quote; ordinary titles are unchanged."""
+def test_the_workspace_table_shows_titles_as_they_are_and_offers_no_grid_download(run_import):
+    """Review: the grid's priority column showed `'-` (the item detail `-`): the formula guard belongs to
+    files, not to the screen. A title "-1 bug" or "=HYPERLINK(...)" shows as is; the grid's own CSV export,
+    which would carry it unguarded, is off, so every download is the console's guarded CSV."""
     fake = GitHubFake(sizes={"acme/web": 5}, token="t0ken-formula").start()
     try:
-        titles = [LINK, "+1 on this", "@admin please look", "-2 regression", "\tTabbed", "Normal title"]
+        titles = ["-1 bug", LINK, "+1 on this", "@admin please look", "\tTabbed", "Normal title"]
         issues = [i for i in fake.issues["acme/web"] if "pull_request" not in i]
         for issue, title in zip(issues, titles, strict=False):
             issue["title"] = title
@@ -48,7 +53,9 @@ def test_the_workspace_table_neutralises_formula_titles(run_import):
     finally:
         fake.stop()
     at = page("pages/workspace.py")
-    shown = set(at.dataframe[0].value["title"])
-    expected = {"'" + t if t[0] in "=+-@\t" else t for t in titles[:len(issues)]}
-    assert expected <= shown, shown
-    assert not any(t.startswith(("=", "+", "-", "@", "\t")) for t in shown)
+    grid = at.dataframe[0].value
+    assert "-1 bug" in set(grid["title"]) and set(titles[:len(issues)]) <= set(grid["title"])
+    assert not any(str(t).startswith("'") for t in grid["title"])
+    assert "-" in set(grid["priority"]) and not any(str(p).startswith("'") for p in grid["priority"])
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert config["client"]["disableDataExport"] is True
