@@ -252,7 +252,10 @@ def cmd_jobs(args, api) -> int:
         print(f"{d['job_id']}  {d['created_at'][:19]}  {d['source']:<10} {','.join(d['projects'])[:30]:<30} "
               f"{d['status']:<10} {d['processed']}/{'?' if d['total'] is None else d['total']} "
               + (f"dry run: would create {d['created']}" if d.get("dry_run") else f"created {d['created']}")
-              + f" failed {d['failed']}")
+              + (f" updated {d['updated']}" if d.get("updated") and not d.get("dry_run") else "")
+              + f" failed {d['failed']}"
+              # what a catch-up found gone, in `status`'s words ("1 item no longer at the source")
+              + (f" · {d['deletions_summary']}" if d.get("deletions_summary") else ""))
     for s in api.schedules_list():
         print(f"schedule {s['id']}: {s['source']} {','.join(s['projects'])} every {s['every_hours']} h, "
               f"next run {s['next_run_at'][:16]}")

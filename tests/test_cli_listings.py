@@ -30,3 +30,27 @@ def test_progress_line_says_finishing_and_the_phase_once_every_item_is_processed
     assert " 50.0% 12/" in line and line.endswith("[running: items]")
     line = cli_module._progress_line(done)
     assert line.endswith(f"[{done['status']}]") and "100.0%" in line
+
+
+def _catch_up(run_import):
+    """A GitHub import, then a catch-up (duplicates update) after 2 issues were edited and 1 deleted."""
+    from tests.fakes.github import GitHubFake
+
+    with GitHubFake(sizes={"acme/web": 12}, pr_every=0) as fake:
+        config = {"token": fake.token, "api_url": fake.url}
+        first = run_import("github", ["acme/web"], config=config, duplicates="update")
+        assert first["status"] == "succeeded", first
+        fake.touch("acme/web", 2)
+        fake.delete_issue("acme/web", fake.issues["acme/web"][1]["number"])
+        later = run_import("github", ["acme/web"], config=config, duplicates="update")
+    assert (later["updated"], later["deleted_items"]) == (2, 1), later
+    return first, later
+
+
+def test_jobs_shows_what_a_catch_up_updated_and_found_gone(cli, run_import):
+    # review: `jobs` said only "succeeded 3/3 created 0 failed 0" after a catch-up that updated 2 and found 1 gone
+    first, later = _catch_up(run_import)
+    lines = {line.split()[0]: line for line in cli("jobs").stdout.splitlines()}
+    assert " updated 2 failed 0 · 1 item no longer at the source" in lines[later["job_id"]], lines
+    assert "updated" not in lines[first["job_id"]] and "no longer" not in lines[first["job_id"]]  # zeros: not shown
+    assert "1 item no longer at the source" in cli("status", later["job_id"]).stdout  # the same words
