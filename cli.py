@@ -314,12 +314,18 @@ def cmd_stats(args, api) -> int:
     if args.json:
         _print_json(data)
         return OK
-    print(f"items {data['items']:,}  comments {data['comments']:,}  people {data['people']:,}")
+    # the deleted view says what each number counts: "people 3" read as "3 people deleted" (people never are)
+    unit = " deleted item(s)" if args.deleted else ""
+    if args.deleted:
+        print(f"no longer at the source: deleted items {data['items']:,}  deleted comments {data['comments']:,}  "
+              f"people on them {data['people']:,} (people are never deleted)")
+    else:
+        print(f"items {data['items']:,}  comments {data['comments']:,}  people {data['people']:,}")
     for row in data["by_project"]:
-        print(f"  {row['source']:<10} {row['project']:<30} {row['items']:,}")
+        print(f"  {row['source']:<10} {row['project']:<30} {row['items']:,}{unit}")
     for row in data["by_state"]:
         print(f"  {row['source']:<10} {row['project'][:20]:<20} {row['state'][:24]:<24} ({row['status']}) "
-              f"{row['items']:,}")
+              f"{row['items']:,}{unit}")
     return OK
 
 

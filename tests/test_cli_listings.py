@@ -54,3 +54,15 @@ def test_jobs_shows_what_a_catch_up_updated_and_found_gone(cli, run_import):
     assert " updated 2 failed 0 · 1 item no longer at the source" in lines[later["job_id"]], lines
     assert "updated" not in lines[first["job_id"]] and "no longer" not in lines[first["job_id"]]  # zeros: not shown
     assert "1 item no longer at the source" in cli("status", later["job_id"]).stdout  # the same words
+
+
+def test_stats_deleted_says_what_each_number_counts(cli, run_import):
+    # review: `stats --deleted` printed "people 3", read as "3 people deleted" (people are never deleted)
+    _catch_up(run_import)
+    out = cli("stats", "--deleted").stdout.splitlines()
+    assert out[0].startswith("no longer at the source: deleted items 1  deleted comments ")
+    assert "people on them " in out[0] and out[0].endswith("(people are never deleted)")
+    assert "acme/web" in out[1] and out[1].endswith(" 1 deleted item(s)")
+    assert all(line.endswith("deleted item(s)") for line in out[1:]), out
+    live = cli("stats").stdout.splitlines()
+    assert live[0].startswith("items 11  comments ") and "deleted" not in "\n".join(live)
