@@ -153,22 +153,30 @@ def start_import(source: str, projects: list[str] | None = None, *, config: dict
     public, secrets = split_config(source, resolved)
     from_env_only = not credentials.can_save() and credential_id is None and not split_config(source, config or {})[1]
     credential_id = credentials.put(engine, source, secrets) if secrets and not from_env_only else None
-    since_by_project = {}
+    since_by_project: dict[str, str] = {}
+    gaps_from: dict[str, str] = {}  # project -> the import whose unread items this one re-reads
+    notes: dict[str, str] = {}  # project -> why its catch-up starts earlier or reads more than the last mark
     if when is None and incremental and not dry_run:
         for project in projects:
-            mark = job_store.last_high_water(engine, source, project)
-            if mark is not None:
-                since_by_project[project] = mark.isoformat()
+            point = job_store.catch_up_point(engine, source, project)
+            if point.since is not None:
+                since_by_project[project] = point.since.isoformat()
+            if point.items and point.job_id:
+                gaps_from[project] = point.job_id
+            if note := point.note(cls.item_noun):
+                notes[project] = note
     # use_env: without an encryption key, environment secrets stay where they are: the worker's own
     # environment supplies them (for the server its settings name only, as here)
     options = {"duplicates": duplicates, "deletions": str(deletions), "dry_run": dry_run, "config": public,
                "use_env": from_env_only,
                "since": when.isoformat() if when else None, "since_by_project": since_by_project,
-               "mappings": rules}
+               "mappings": rules, "gaps_from": gaps_from}
     if batch_size:
         options["batch_size"] = batch_size
     job_id = job_store.create_job(engine, source=source, projects=projects, options=options,
                                   credential_id=credential_id, requested_by=requested_by, schedule_id=schedule_id)
+    for project, note in notes.items():
+        job_store.set_part(engine, job_id, project, notes=[note])
     if not dry_run:  # a mapping given is the project's mapping from now on: re-runs and schedules reuse it
         with engine.begin() as conn:
             for project in mappings or {}:

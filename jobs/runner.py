@@ -82,7 +82,7 @@ class Incomplete(Exception):
     """The part read every item it could, but some of their comments, attachments or people not."""
 
 
-READ, RETRY, FILL, SWEEP = "read", "retry", "fill", "sweep"  # how a batch is committed: see PartRunner._commit
+READ, RETRY, FILL, CARRY, SWEEP = "read", "retry", "fill", "carry", "sweep"  # how a batch is committed: see _commit
 
 
 def unread_reason(gaps: list[StreamGap], noun: str) -> str:
@@ -236,16 +236,17 @@ class PartRunner:
 
         `mode` READ advances the read position and counts everything; RETRY re-reads failed items
         (counted as fixed, the read position stays); FILL re-reads what gaps name (counts stay, the
-        data is written as `update`: it is exactly what this job could not read before); SWEEP writes
+        data is written as `update`: it is exactly what this job could not read before); CARRY re-reads the
+        items the project's last import left data of unread (like FILL, but it completes no listing); SWEEP writes
         what the deletion sweep re-read (counted like a read, but the read position and the
         high-water mark stay, so the next catch-up still starts where this read ended)."""
         r = self.run_info
         if self.mapping is not None:
             pages = [self.mapping.apply_page(page) for page in pages]
-        counted = census.count(pages) if mode != FILL else None  # a fill re-reads what was counted
+        counted = census.count(pages) if mode not in (FILL, CARRY) else None  # a fill re-reads what was counted
         cursor = next((p.cursor for p in reversed(pages) if p.cursor is not None), None)
         high_water = max((i.updated_at for p in pages for i in p.items), default=None) if mode != SWEEP else None
-        policy = UPDATE if mode == FILL else r.policy
+        policy = UPDATE if mode in (FILL, CARRY) else r.policy
 
         reading, self.phase = self.phase, "writing"
 
@@ -261,9 +262,9 @@ class PartRunner:
                     fixed = filled = list(result.succeeded_ids)
                     counts = {"created": result.created, "updated": result.updated,
                               "skipped": result.skipped, "failed": -len(self._known_failed & set(fixed))}
-                elif mode == FILL:
+                elif mode in (FILL, CARRY):
                     filled = list(result.succeeded_ids)
-                    if done and not any(not g.item_external_id for g in result.gaps):
+                    if mode == FILL and done and not any(not g.item_external_id for g in result.gaps):
                         filled.append("")  # a project-wide listing read to its end
                     counts = {}
                 else:
@@ -364,6 +365,16 @@ class PartRunner:
                 self._commit(pages, last)
             if r.since is None:  # a since-read's count may be coarser than the read (JQL has minutes)
                 self._check_count(total)
+        # the last import's unread items, read here so they need not hold the since back; those this part
+        # read and left unread itself are its own gaps (a retry fills them, the next catch-up carries them)
+        own = {(g.stream, g.item_external_id) for g in job_store.gaps(self.engine, r.job_id, r.project)}
+        carried = [] if r.dry_run else [g for g in job_store.carried_gaps(self.engine, r.job_id, r.project)
+                                        if (g.stream, g.item_external_id) not in own]
+        if carried:
+            self.phase = "retrying"
+            for pages, last in self._batches(self.source.fill(r.project, carried)):
+                if pages:
+                    self._commit(pages, last, CARRY)
         if retry_failures:
             failed = job_store.failures(self.engine, r.job_id, r.project)
             self._known_failed = {f.external_id for f in failed}

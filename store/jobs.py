@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, overload
@@ -274,35 +275,96 @@ def finish_job_if_done(engine: Engine, job_id: str) -> JobStatus | None:
         return final
 
 
-def last_high_water(engine: Engine, source: str, project: str, config_fingerprint: str | None = None):
-    """Where the next catch-up of a project starts: the newest item timestamp of its last finished
-    (succeeded or partial), non-dry-run import.
+@dataclass(frozen=True)
+class CatchUp:
+    """Where the next catch-up of a project starts, and why (`catch_up_point`)."""
 
-    A part that still has unread data (open gaps: a comment listing that broke off, an issue whose
-    comments could not be fetched) counts as its own since-read point instead, for every source: the
-    data it did not read may have changed before its newest item, and a catch-up from that item would
-    never read it. The next catch-up then reads that window again; a part that read everything from its
-    first item (no since) defers to the import before it, or to a whole read. A retry that fills the
-    gaps gives the part its own mark back. Failed items do not hold the mark back (a permanently
-    unmappable item would pin every later catch-up): one missing from the store is read by the next
-    run's deletion sweep; a stored one whose update failed waits for a retry of that job, or its next
-    change."""
-    gapped = select(import_gaps.c.id).where(and_(import_gaps.c.job_id == import_parts.c.job_id,
-                                                 import_gaps.c.project == import_parts.c.project)).exists()
-    stmt = (select(import_parts.c.high_water, import_jobs.c.options, gapped.label("gapped"))
+    since: datetime | None  # the since-read point (None: a whole read)
+    job_id: str | None = None  # the last finished import of the project, whose mark this is (or is held by)
+    mark: datetime | None = None  # that import's own high-water mark (the newest item it read)
+    held_by: tuple[str, ...] = ()  # streams whose listing it left unread: `since` is held back to its window's start
+    items: tuple[StreamGap, ...] = ()  # items whose data it left unread: the catch-up re-reads them (`carried_gaps`)
+
+    def note(self, noun: str) -> str | None:
+        """One line for the job when the catch-up starts earlier than the last import's mark or re-reads
+        items that import left unread, e.g. "re-reads the comments of 1 issue (ACME-4) that job 3f2… left
+        unread"."""
+        said = []
+        if self.held_by:
+            listing = " and ".join(f"part of the {s} listing" for s in self.held_by)
+            start = f"starts at {self.since:%Y-%m-%d %H:%M:%S} UTC" if self.since else "reads everything"
+            mark = f", not at its newest item ({self.mark:%Y-%m-%d %H:%M:%S} UTC)" if self.mark else ""
+            said.append(f"{start}{mark}: job {self.job_id} left {listing} unread (retry that job to read only it)")
+        for stream in dict.fromkeys(g.stream for g in self.items):
+            named = [g.key or g.item_external_id for g in self.items if g.stream == stream]
+            shown = ", ".join(named[:5]) + (f" and {len(named) - 5:,} more" if len(named) > 5 else "")
+            what = noun[:-1] if len(named) == 1 and noun.endswith("s") else noun
+            said.append(f"re-reads the {stream} of {len(named):,} {what} ({shown}) that job {self.job_id} left "
+                        f"unread (a retry of that job reads only them too)")
+        return "; ".join(said) or None
+
+
+def catch_up_point(engine: Engine, source: str, project: str) -> CatchUp:
+    """Where the next catch-up of a project starts: the newest item timestamp of its last finished
+    (succeeded or partial), non-dry-run import, held back only as far as the data it left unread needs.
+
+    - A listing that broke off (a gap without an item: a repository's comment listing) leaves a window
+      whose changes no later mark covers: that part counts as its own since-read point, and one that read
+      everything from its first item (no since) defers to the import before it, or to a whole read. A
+      retry that fills the gap gives the part its own mark back.
+    - Data of one item left unread (an issue whose comments could not be fetched) does not hold the mark:
+      the catch-up re-reads those items directly (`carried_gaps`, through `Source.fill`), so an item whose
+      comments fail for good costs one item's read per run, not a whole read, and its comments arrive
+      once the vendor answers. Their gaps are carried on to the catch-up's own part while unreadable.
+
+    Failed items do not hold the mark back either (a permanently unmappable item would pin every later
+    catch-up): one missing from the store is read by the next run's deletion sweep; a stored one whose
+    update failed waits for a retry of that job, or its next change."""
+    listing_gap = select(import_gaps.c.id).where(and_(
+        import_gaps.c.job_id == import_parts.c.job_id, import_gaps.c.project == import_parts.c.project,
+        import_gaps.c.item_external_id == "")).exists()
+    stmt = (select(import_parts.c.job_id, import_parts.c.high_water, import_jobs.c.options,
+                   listing_gap.label("listing_gap"))
             .join(import_jobs, import_jobs.c.id == import_parts.c.job_id)
             .where(and_(import_jobs.c.source == source, import_parts.c.project == project,
                         import_parts.c.status.in_([JobStatus.SUCCEEDED.value, JobStatus.PARTIAL.value]),
                         import_parts.c.high_water.is_not(None)))
             .order_by(import_jobs.c.created_at.desc()))
+    last: CatchUp | None = None
     with engine.connect() as conn:
         for row in conn.execute(stmt):
             options = row.options or {}
             if options.get("dry_run"):
                 continue
-            if not row.gapped:
-                return utc(row.high_water)
+            mark = utc(row.high_water)
+            if last is None:
+                rows = conn.execute(select(import_gaps).where(and_(
+                    import_gaps.c.job_id == row.job_id, import_gaps.c.project == project)).order_by(import_gaps.c.id))
+                found = [StreamGap(stream=r.stream, item_external_id=r.item_external_id, key=r.key, reason=r.reason,
+                                   resume=r.resume) for r in rows]
+                last = CatchUp(since=mark, job_id=row.job_id, mark=mark,
+                               held_by=tuple(dict.fromkeys(g.stream for g in found if not g.item_external_id)),
+                               items=tuple(g for g in found if g.item_external_id))
+            if not row.listing_gap:
+                return replace(last, since=mark)
             since = (options.get("since_by_project") or {}).get(project) or options.get("since")
             if since:
-                return min(utc(row.high_water), utc(datetime.fromisoformat(since)))
-    return None
+                return replace(last, since=min(mark, utc(datetime.fromisoformat(since))))
+    return replace(last, since=None) if last is not None else CatchUp(since=None)
+
+
+def last_high_water(engine: Engine, source: str, project: str, config_fingerprint: str | None = None):
+    """The since-read point of the next catch-up of a project (`catch_up_point`), or None for a whole read."""
+    return catch_up_point(engine, source, project).since
+
+
+def carried_gaps(engine: Engine, job_id: str, project: str) -> list[StreamGap]:
+    """The items' gaps a catch-up part re-reads besides its since-window: those its job's launch found
+    left open by the project's last import (`catch_up_point`), as they are now (a retry of that job
+    may have filled some since)."""
+    with engine.connect() as conn:
+        job = get_job(conn, job_id)
+    earlier = ((job.options or {}).get("gaps_from") or {}).get(project) if job is not None else None
+    if not earlier:
+        return []
+    return [g for g in gaps(engine, earlier, project) if g.item_external_id]
