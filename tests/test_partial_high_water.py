@@ -57,6 +57,9 @@ def test_github_comments_a_partial_catch_up_left_unread_are_read_by_the_next_cat
         later = run_import("github", [REPO], config=config)  # a new catch-up, not a retry of the partial one
 
         assert later["status"] == "succeeded", later["error"]
+        # the job says why it starts before the partial run's newest item
+        assert any(n.startswith("starts at ") and f"job {broken['job_id']} left part of the comments listing unread"
+                   in n for n in later["notes"]), later["notes"]
         assert _body(engine, str(comment["id"])) == "Edited in the window the listing never reached"
     finally:
         fake.stop()
