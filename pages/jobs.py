@@ -28,6 +28,21 @@ def dry_run_mark(doc: dict) -> str:
     return f" (dry run: would create {doc['created']:,})" if doc.get("dry_run") else ""
 
 
+def table_name(doc: dict) -> str:
+    """"29 Nov 09:44 · GitHub / acme/web": the time first, so a narrow column cuts long project names, not
+    the time that tells two runs of one import apart (the review found the time cut at 1280 px)."""
+    name = components.job_name(doc)
+    if " · " not in name:
+        return name
+    what, when = name.rsplit(" · ", 1)
+    return f"{when} · {what}"
+
+
+# the counters' columns, narrower than Streamlit's "small" (75 px): seven of them and the name and status fit a
+# 1280 px window beside the sidebar ("updated", the widest header, needs about 66 px)
+NUMBER_WIDTH = 70
+
+
 def history(doc: dict) -> str:
     """The state now, first (a narrow column cuts the end), then the attempts before it:
     "Succeeded, after: Finished with failures"."""
@@ -50,7 +65,7 @@ else:
     st.caption("Newest first. Select an import to open its progress view and report.")
     with st.container(key="wide_only_jobs"):
         frame = pd.DataFrame([{
-            "import": components.job_name(d) + dry_run_mark(d),
+            "import": table_name(d) + dry_run_mark(d),
             "status": history(d),
             # who started it: on its progress view; a dry run's would-be writes are in its name, not counted here
             **{c: None if d.get("dry_run") and c in WRITES else d[c] for c in components.COUNTERS},
@@ -64,9 +79,10 @@ else:
                                   "import": st.column_config.TextColumn("import (UTC)", width="medium"),
                                   # the state comes first (see history), so a narrower column keeps what matters
                                   "status": st.column_config.TextColumn("status", width=150),
-                                  **components.COUNT_COLUMNS,
+                                  **{name: {**column, "width": NUMBER_WIDTH}
+                                     for name, column in components.COUNT_COLUMNS.items()},
                                   "gone": st.column_config.NumberColumn(
-                                      "gone", format="localized", width="small",
+                                      "gone", format="localized", width=NUMBER_WIDTH,
                                       help="Items no longer at the source, found by this run and marked deleted"),
                               })
         if picked and picked.selection.rows:

@@ -475,9 +475,28 @@ def seed_history() -> str:
     return failing
 
 
+def _found_gone(job_id: str, items: int) -> None:
+    """Record on a finished job what a catch-up's deletion sweep counts (the demo source deletes nothing).
+    The review found the `gone` column clipped at 1280 px: this test had no job with a gone count, and the
+    Jobs page drops that column when every count is zero."""
+    from sqlalchemy import update
+
+    from jobs.launch import progress_store
+    from store.db import engine_for
+    from store.schema import import_parts
+
+    with engine_for().begin() as conn:
+        conn.execute(update(import_parts).where(import_parts.c.job_id == job_id).values(deleted_items=items))
+    progress_store().publish(job_id)
+
+
 @pytest.mark.viewport(1280, 720)
 def test_every_page_at_1280_by_720(console, stack):
     failing = seed_history()
+    from jobs import api
+
+    clean = next(d for d in api.jobs(10) if d["projects"] == ["ACME"])
+    _found_gone(clean["job_id"], 1_200)  # the widest count a seeded job reads: 1,200
     cards = walk_pages(console, "w1280")
     _equal_card_heights(cards)
     console.open("jobs")
