@@ -98,6 +98,32 @@ def _when(value) -> str:
     return f"{value:%Y-%m-%d %H:%M} UTC" if value is not None else "-"
 
 
+def moved_to(item: dict) -> None:
+    """Where a moved original went (`moved_to_id`: a source that keeps the original as its own
+    record, GitLab): its new item's current key, with a button that opens it when it is in the
+    workspace; otherwise the source's id, since the store knows no key for it yet. Sources whose
+    moves keep one item (a JIRA move, a GitHub transfer) set no `moved_to_id`: nothing to show."""
+    if not item.get("moved_to_id"):
+        return
+    source = components.source_label(item["source"])
+    target = item.get("moved_to_item")
+    if target is not None:
+        st.info(f"Moved to {literal(item['moved_to_key'])} (in the workspace).", icon=":material/arrow_forward:")
+        st.button(f"Open {literal(item['moved_to_key'])}", key="open_moved_to", icon=":material/arrow_forward:",
+                  on_click=_open_moved_to, args=(target,))
+    elif item.get("moved_to_key"):
+        st.info(f"Moved to {literal(item['moved_to_key'])} (no longer at the source).", icon=":material/arrow_forward:")
+    else:
+        st.info(f"Moved to another project ({source} issue id {literal(item['moved_to_id'])}), not in the "
+                f"workspace: import that project to bring it here, or open this one in {source} to follow it.",
+                icon=":material/arrow_forward:")
+
+
+def _open_moved_to(item_id: int) -> None:
+    st.session_state[OPEN_KEY] = item_id  # the picker shows it too
+    _open(item_id)
+
+
 def item_detail(engine: Engine, visibility: tuple[str, ...] | None = None) -> None:
     item_id = open_item()
     if item_id is None:
@@ -122,6 +148,7 @@ def item_detail(engine: Engine, visibility: tuple[str, ...] | None = None) -> No
         people[1].text(f"Reporter: {components.isolate(item['reporter'] or '-')}")
         people[2].text(f"Created: {_when(item['created_at'])}")
         people[3].text(f"Updated: {_when(item['updated_at'])}")
+        moved_to(item)
         if item.get("deleted_at"):
             st.warning(f"No longer at the source since {_when(item['deleted_at'])} (kept here, hidden by default).",
                        icon=":material/delete:")
@@ -140,7 +167,8 @@ def item_detail(engine: Engine, visibility: tuple[str, ...] | None = None) -> No
             st.html(safe_markdown.block(item["description"], "No description."))
         st.markdown(f"**Comments ({len(item['comments'])})**")
         if not item["comments"]:
-            st.caption("No comments.")
+            st.caption(f"No comments here: they are on {literal(item['moved_to_key'])}, where the move copied them."
+                       if item.get("moved_to_item") else "No comments.")
         for comment in item["comments"]:
             when = f"{comment['created_at']:%Y-%m-%d %H:%M}" if comment["created_at"] else ""
             if comment.get("visibility") and comment["visibility"] != "public":

@@ -17,7 +17,9 @@ source's id listing (`Source.item_ids`, the cheapest complete route each API has
    GraphQL id walk brought, with no request of its own, or reads the REST comment listing where a server
    has no GraphQL; GitLab's listings):
    gone ones are soft-deleted, edited ones updated. Items re-read with their whole comment list
-   were already reconciled by the writer (`Page.comments_complete`).
+   were already reconciled by the writer (`Page.comments_complete`). Moved originals (GitLab) still
+   holding notes whose new item is stored are re-read first: the writer leaves those notes to the new
+   item, where the move copied them (store/writer.py); they are at the source, never counted gone.
 
 Knows neither RQ nor Streamlit: the runner hands it the part's own commit, so everything it writes
 goes through the writer under the part's lease, and it is idempotent, so a resumed part simply
@@ -30,7 +32,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine, and_, or_, select
+from sqlalchemy import Engine, and_, exists, or_, select
+from sqlalchemy.orm import aliased
 
 from importers.base import Source
 from importers.model import Page
@@ -89,6 +92,9 @@ class DeletionSweep:
                 result.deleted_items, result.deleted_comments = self.hooks.mark_items(gone)
                 for project, ids in self._referring_to(set(gone)).items():
                     result.fetched += self._write(self.source.fetch(project, ids, self._keys(ids)))[0]
+        stale = self._moved_originals_with_notes()
+        if stale:
+            result.fetched += self._write(self.source.fetch(self.project, stale, self._keys(stale)))[0]
         result.deleted_comments += self._recheck_comments()
         notes = self.source.sweep_notes(self.project)
         if notes:  # said on the job even where no page was written (a fallback with nothing to re-check)
@@ -138,6 +144,20 @@ class DeletionSweep:
                 if targets & gone:
                     found.setdefault(row.project, []).append(row.external_id)
         return found
+
+    def _moved_originals_with_notes(self) -> list[str]:
+        """Moved originals of the project that still hold live comments though their new item is stored
+        live: parts of two projects written at once (PostgreSQL, READ COMMITTED) may each have missed
+        the other's row. Re-read, the writer leaves their notes to the new item (not a deletion)."""
+        new = aliased(work_items)
+        with self.engine.connect() as conn:
+            return sorted(conn.execute(select(work_items.c.external_id).where(and_(
+                work_items.c.source == self.source_name, work_items.c.project == self.project,
+                work_items.c.moved_to_id.is_not(None), work_items.c.deleted_at.is_(None),
+                exists().where(and_(new.c.source == self.source_name, new.c.external_id == work_items.c.moved_to_id,
+                                    new.c.deleted_at.is_(None))),
+                exists().where(and_(comments.c.item_id == work_items.c.id, comments.c.deleted_at.is_(None)))))
+            ).scalars())
 
     def _comments_to_recheck(self) -> list[str]:
         """Live comments of the project's live items that this job did not rewrite."""

@@ -133,7 +133,8 @@ def item_detail(engine: Engine, item_id: int, visibility: Collection[str] | None
     """One item with its comments (None if no such item, or its visibility is filtered out). The item
     is returned even when soft-deleted (the caller asked for it by id: `deleted_at` says so); its
     comments as `deleted` says. `parent_key`, `links[].target_key` and `moved_to_key` are the current
-    keys of the items that `parent_id`, `links[].target_id` and `moved_to_id` name, where stored;
+    keys of the items that `parent_id`, `links[].target_id` and `moved_to_id` name, where stored, and
+    `moved_to_item` the row id of a moved original's new item while it is stored live (else None);
     `assignee` and `reporter` are names, each comment {body, created_at, author, visibility, visible_to,
     deleted_at}, oldest first."""
     assignee_p, reporter_p = aliased(people), aliased(people)
@@ -162,12 +163,16 @@ def item_detail(engine: Engine, item_id: int, visibility: Collection[str] | None
         links = [dict(link) for link in detail["links"] or []]
         named = {i for i in (detail["parent_id"], detail["moved_to_id"], *(li.get("target_id") for li in links)) if i}
         keys = current_keys(conn, detail["source"], named)
+        moved_to_item = conn.execute(select(work_items.c.id).where(and_(
+            work_items.c.source == detail["source"], work_items.c.external_id == detail["moved_to_id"],
+            visible(work_items)))).scalar() if detail["moved_to_id"] else None
     if detail["parent_id"] in keys:
         detail["parent_key"] = keys[detail["parent_id"]]
     for link in links:
         link["target_key"] = keys.get(link.get("target_id") or "", link["target_key"])
     detail["links"] = links
     detail["moved_to_key"] = keys.get(detail["moved_to_id"] or "")
+    detail["moved_to_item"] = moved_to_item
     return detail
 
 

@@ -131,6 +131,7 @@ work_items = Table(
     Index("ix_work_items_source_project", "source", "project"),
     Index("ix_work_items_source_key", "source", "key"),  # comments that name their item by key
     Index("ix_work_items_created_by_job", "created_by_job"),
+    Index("ix_work_items_source_moved_to", "source", "moved_to_id"),  # a new item finds the original it copies
 )
 
 comments = Table(

@@ -38,6 +38,7 @@ class BatchResult:
     comments_written: int = 0
     frozen: int = 0  # changed items and comments kept as first imported (policy SKIP)
     deleted_comments: int = 0  # soft-deleted: no longer in their re-read item's complete list
+    moved_comments: int = 0  # copies left on moved originals now that their new items hold them (not deleted)
     succeeded_ids: list[str] = field(default_factory=list)  # external ids now in the store
     internal_items: int = 0  # items and comments of the batch that are not public (dry runs count them too)
     internal_comments: int = 0
@@ -342,6 +343,12 @@ def write_batch(conn: Connection, pages: list[Page], *, source: str, job_id: str
     if label_rows:
         conn.execute(_insert(conn, labels).on_conflict_do_nothing(index_elements=["source", "project", "name"]),
                      [{"source": s, "project": p, "name": n} for s, p, n in sorted(label_rows)])
+    moved_away = _originals_with_stored_copies(conn, source, items, written)
+    if moved_away:  # their notes are on their new items: stored once, there (not a deletion)
+        batch_comments = [c for c in batch_comments if c.item_external_id not in moved_away]
+        complete -= set(moved_away)
+        result.moved_comments = conn.execute(comments.delete().where(
+            comments.c.item_id.in_(list(moved_away.values())))).rowcount
     if batch_comments:
         written_comments, frozen = _write_comments(conn, batch_comments, source, job_id, policy, person_ids)
         result.comments_written, result.frozen = written_comments, result.frozen + frozen
@@ -353,6 +360,28 @@ def write_batch(conn: Connection, pages: list[Page], *, source: str, job_id: str
         result.deleted_comments = drop_missing_comments(conn, [row.id for row in stored.values()], present,
                                                         source, job_id)
     return result
+
+
+def _originals_with_stored_copies(conn: Connection, source: str, items: dict[str, WorkItem],
+                                  written: list[str]) -> dict[str, int]:
+    """Moved originals (`WorkItem.moved_to_id`) whose new item is stored live, by external id -> row id:
+    those of this batch whose new item is stored, and stored ones whose new item this batch wrote.
+
+    The source keeps an original's notes and copies them to its new item (GitLab), so while the
+    new item is not stored (its project not imported) the original keeps its notes, and once it
+    is, the notes are stored once, on the new item: the original's copies leave. They are still
+    at the source, so they are neither soft-deleted nor counted as gone."""
+    targets = {eid: item.moved_to_id for eid, item in items.items() if item.moved_to_id}
+    found: dict[str, int] = {}
+    if targets:
+        live = {eid: row for eid, row in _existing(conn, work_items, source, sorted({*targets.values(), *targets}))
+                .items() if not row.deleted}
+        found = {eid: live[eid].id for eid, target in targets.items() if target in live and eid in live}
+    for chunk in _chunks(sorted(written)):
+        rows = conn.execute(select(work_items.c.external_id, work_items.c.id).where(and_(
+            work_items.c.source == source, work_items.c.moved_to_id.in_(chunk), work_items.c.deleted_at.is_(None))))
+        found.update({row.external_id: row.id for row in rows})
+    return found
 
 
 def upsert_states(conn: Connection, source: str, states: dict[tuple[str, str], str]) -> None:

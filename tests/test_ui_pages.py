@@ -339,3 +339,43 @@ def test_the_status_filter_lists_only_the_chosen_sources_states(run_import):
     at = page("pages/workspace.py", source="jira")
     assert set(at.selectbox(key="filter_state").options) - {"All"} == jira_states
     assert "Demo" in at.selectbox(key="filter_source").options  # every source stays choosable
+
+
+def test_a_moved_gitlab_issue_says_where_it_moved_and_opens_its_new_item(run_import, engine):
+    """Regression (issue 12): a moved original showed "Status: Closed (Moved)" and "No comments", with
+    no word of where it went. JIRA moves and GitHub transfers stay one item (no `moved_to_id`): the
+    view keys on `moved_to_id`, so the new item, like those, shows no such line."""
+    from sqlalchemy import select
+
+    from console.safe_markdown import literal
+    from store.schema import work_items
+    from tests.fakes.gitlab import FakeGitLab
+
+    def row_id(key: str) -> int:
+        with engine.connect() as conn:
+            return conn.execute(select(work_items.c.id).where(work_items.c.key == key)).scalar_one()
+
+    with FakeGitLab({"acme/web-app": 8, "acme/ops": 5}, seed=12) as fake:
+        config = {"token": fake.token, "url": fake.url}
+        assert run_import("gitlab", ["acme/web-app", "acme/ops"], config=config)["status"] == "succeeded"
+        issue = next(i for i in fake.issues["acme/web-app"] if i["user_notes_count"] > 0)
+        new_key = fake.move("acme/web-app", issue["iid"], "acme/ops")
+        assert run_import("gitlab", ["acme/web-app"], config=config)["status"] == "succeeded"
+        original = row_id(f"acme/web-app#{issue['iid']}")
+        at = page("pages/workspace.py", item=str(original))
+        assert texts(at, "info") == [f"Moved to another project (GitLab issue id {issue['moved_to_id']}), not in the "
+                                     "workspace: import that project to bring it here, or open this one in GitLab "
+                                     "to follow it."]
+        assert f"**Comments ({issue['user_notes_count']})**" in texts(at, "markdown")  # still at GitLab: kept
+
+        assert run_import("gitlab", ["acme/ops"], config=config)["status"] == "succeeded"
+        at.run()
+        assert texts(at, "info") == [f"Moved to {literal(new_key)} (in the workspace)."]
+        assert "**Comments (0)**" in texts(at, "markdown")
+        assert f"No comments here: they are on {literal(new_key)}, where the move copied them." in texts(at, "caption")
+        at.button(key="open_moved_to").click().run()
+        assert not at.exception
+        assert at.query_params["item"] == [str(row_id(new_key))] or at.query_params["item"] == str(row_id(new_key))
+        assert f"{literal(new_key)}  ·  GitLab / acme/ops" in texts(at, "caption")
+        assert not texts(at, "info")  # the new item moved nowhere
+        assert f"**Comments ({issue['user_notes_count']})**" in texts(at, "markdown")

@@ -184,8 +184,9 @@ def map_issue(raw: Any, project: str, notes: list[Any]) -> tuple[WorkItem | Item
         if not isinstance(raw, dict):
             raise TypeError(f"issue is a {type(raw).__name__}, not an object")
         item = to_item(raw, project)
-        # GitLab copies the notes of a moved issue to its new issue: they are read there, not twice
-        comments = [] if item.moved_to_id else [
+        # a moved original keeps its notes at GitLab (and its new issue has copies): they are read
+        # here too; the writer keeps them on the original only while its new item is not stored
+        comments = [
             to_comment(note, item.external_id, item.visibility is not Visibility.PUBLIC)
             for note in notes
             if not (isinstance(note, dict) and note.get("system"))  # "changed the label", etc.
