@@ -44,9 +44,14 @@ def _progress_line(doc: dict) -> str:
 def _counts(doc: dict) -> str:
     """"created 120 updated 0 skipped 0", or for a dry run, which wrote nothing, "dry run: would create 120
     update 0 skip 0"."""
+    # a run that updates existing items read the rest and found them unchanged; "skipped" is for
+    # --duplicates skip, which keeps changes out (review: a no-change catch-up said "skipped 3")
+    unchanged = doc.get("duplicates") == "update"
     if doc.get("dry_run"):
-        return f"dry run: would create {doc['created']} update {doc['updated']} skip {doc['skipped']}"
-    return f"created {doc['created']} updated {doc['updated']} skipped {doc['skipped']}"
+        kept = f"leave {doc['skipped']} unchanged" if unchanged else f"skip {doc['skipped']}"
+        return f"dry run: would create {doc['created']} update {doc['updated']} {kept}"
+    word = "unchanged" if unchanged else "skipped"
+    return f"created {doc['created']} updated {doc['updated']} {word} {doc['skipped']}"
 
 
 def _user() -> str:

@@ -91,15 +91,28 @@ def job_name(doc: dict) -> str:
     return f"{source_label(doc['source'])} / {', '.join(doc['projects'])}{stamp}"
 
 
+def kept_word(doc: dict) -> str:
+    """What the `skipped` counter means for this job, in words: "unchanged" where existing items are updated
+    (a catch-up read them and found nothing to change), "skipped" where `--duplicates skip` kept changes out.
+    The review found "1 skipped (already in the workspace)" after a catch-up that applied an edit."""
+    return "unchanged" if doc.get("duplicates") == "update" else "skipped"
+
+
+KEPT_HELP = {"unchanged": "Read again and found unchanged: nothing to write",
+             "skipped": "Already in the workspace: kept as first imported (duplicates: skip)"}
+
+
 def outcome(doc: dict) -> tuple[str, str]:
     """(kind, sentence) saying how a finished job ended; kind is success/warning/error/info.
 
     Counts say what happened to the items read: "50 items read: 0 created, 50 skipped
-    (already in the workspace)" rather than "50 items imported" when nothing was."""
+    (already in the workspace)" rather than "50 items imported" when nothing was; a run that updates
+    existing items says "50 unchanged" (see kept_word)."""
     state = job_state(doc)
     read = f"{doc['processed']:,} item{'s' if doc['processed'] != 1 else ''} read"
-    parts = [f"{doc['created']:,} created", f"{doc['updated']:,} updated",
-             f"{doc['skipped']:,} skipped (already in the workspace)"]
+    kept = (f"{doc['skipped']:,} unchanged" if kept_word(doc) == "unchanged"
+            else f"{doc['skipped']:,} skipped (already in the workspace)")
+    parts = [f"{doc['created']:,} created", f"{doc['updated']:,} updated", kept]
     if doc.get("failed"):
         parts.append(f"{doc['failed']:,} failed")
     counts = f"{read}: {', '.join(parts)}"
@@ -141,6 +154,12 @@ COUNTERS = ("processed", "created", "updated", "skipped", "failed")
 # numbers with thousands separators ("12,345"), narrow enough for a table to fit 1280 px
 COUNT_COLUMNS = {name: st.column_config.NumberColumn(name if name != "processed" else "read", format="localized",
                                                      width="small") for name in COUNTERS}
+
+
+def count_columns(word: str = "skipped") -> dict:
+    """COUNT_COLUMNS with the `skipped` counter named `word` (see kept_word)."""
+    return {**COUNT_COLUMNS, "skipped": st.column_config.NumberColumn(word, format="localized", width="small",
+                                                                      help=KEPT_HELP.get(word))}
 
 
 def attempts_frame(doc: dict) -> pd.DataFrame:

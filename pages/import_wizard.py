@@ -335,7 +335,9 @@ def dry_run_status(job_id: str) -> None:
             st.progress(min(doc["percentage"] / 100, 1.0),
                         text=f"Dry run: {doc['processed']:,} / {components.count(doc['total'])} checked")
         return
-    would = f"would create {doc['created']:,}, update {doc['updated']:,}, skip {doc['skipped']:,}"
+    kept = (f"leave {doc['skipped']:,} unchanged" if components.kept_word(doc) == "unchanged"
+            else f"skip {doc['skipped']:,}")
+    would = f"would create {doc['created']:,}, update {doc['updated']:,}, {kept}"
     if doc["status"] == "succeeded":
         st.success(f"Dry run passed: {doc['processed']:,} items checked; the import {would}. Nothing was written.")
     else:

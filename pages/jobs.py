@@ -71,6 +71,8 @@ else:
             **{c: None if d.get("dry_run") and c in WRITES else d[c] for c in components.COUNTERS},
             "gone": d.get("deleted_items") or 0,
         } for d in docs])
+        # "skipped" only when every job listed kept changes out (duplicates: skip); a catch-up's are "unchanged"
+        kept_header = "skipped" if all(components.kept_word(d) == "skipped" for d in docs) else "unchanged"
         if not frame["gone"].any():  # a column of zeros is noise, and at 1280 px it pushes "failed" off the table
             frame = frame.drop(columns="gone")
         picked = st.dataframe(frame, hide_index=True, width="stretch", on_select="rerun",
@@ -80,7 +82,7 @@ else:
                                   # the state comes first (see history), so a narrower column keeps what matters
                                   "status": st.column_config.TextColumn("status", width=150),
                                   **{name: {**column, "width": NUMBER_WIDTH}
-                                     for name, column in components.COUNT_COLUMNS.items()},
+                                     for name, column in components.count_columns(kept_header).items()},
                                   "gone": st.column_config.NumberColumn(
                                       "gone", format="localized", width=NUMBER_WIDTH,
                                       help="Items no longer at the source, found by this run and marked deleted"),
@@ -94,7 +96,8 @@ else:
                              query_params={"job": d["job_id"]})
                 components.status_badge(d)
                 writes = (f"dry run: would create {d['created']:,} · update {d['updated']:,}" if d.get("dry_run")
-                          else f"{d['created']:,} created · {d['updated']:,} updated · {d['skipped']:,} skipped")
+                          else f"{d['created']:,} created · {d['updated']:,} updated · {d['skipped']:,} "
+                               f"{components.kept_word(d)}")
                 st.caption(f"{d['processed']:,} read · {writes} · {d['failed']:,} failed" + (
                                f" · {d['deletions_summary']}" if d.get("deletions_summary") else "") + (
                                f" · {len(d['attempts'])} attempts" if len(d.get("attempts") or []) > 1 else ""))

@@ -116,7 +116,8 @@ def counters(doc: dict) -> None:
         cols[0].metric("Processed", f"{doc['processed']:,}", help=total)
         cols[1].metric("Created", f"{doc['created']:,}")
         cols[2].metric("Updated", f"{doc['updated']:,}")
-        cols[3].metric("Skipped", f"{doc['skipped']:,}", help="Already in the workspace, unchanged")
+        word = components.kept_word(doc)
+        cols[3].metric(word.capitalize(), f"{doc['skipped']:,}", help=components.KEPT_HELP[word])
         cols[4].metric("Failed", f"{doc['failed']:,}")
         rate = doc["items_per_second"] or 0.0
         cols[5].metric("Items / s", f"{rate:,.0f}" if rate >= 100 else f"{rate:,.1f}")  # "2,281.5" would not fit
@@ -180,7 +181,8 @@ def projects(doc: dict) -> None:
     st.markdown("**Projects**")
     parts = pd.DataFrame([{**p, "status": components.job_state_label(p["status"])} for p in doc["parts"]])
     st.dataframe(parts, hide_index=True, width="stretch",
-                 column_config={**components.COUNT_COLUMNS, "total": st.column_config.NumberColumn(
+                 column_config={**components.count_columns(components.kept_word(doc)),
+                                "total": st.column_config.NumberColumn(
                      "at the source", format="localized", width="small"),
                      "comments": st.column_config.NumberColumn("comments read", format="localized", width="small"),
                      "comments_written": st.column_config.NumberColumn("comments written", format="localized",
@@ -262,7 +264,7 @@ if len(doc.get("attempts") or []) > 1:
     st.subheader("Attempts")
     st.caption("Every run of this import, the first and each retry, with how it ended.")
     st.dataframe(components.attempts_frame(doc), hide_index=True, width="stretch",
-                 column_config=components.COUNT_COLUMNS)
+                 column_config=components.count_columns(components.kept_word(doc)))
 
 if not doc["dry_run"] and state != "undone" and doc["created"]:
     with st.expander("Undo this import"):

@@ -66,3 +66,15 @@ def test_stats_deleted_says_what_each_number_counts(cli, run_import):
     assert all(line.endswith("deleted item(s)") for line in out[1:]), out
     live = cli("stats").stdout.splitlines()
     assert live[0].startswith("items 11  comments ") and "deleted" not in "\n".join(live)
+
+
+def test_status_of_a_catch_up_says_unchanged_and_of_duplicates_skip_skipped(cli, run_import):
+    # review: a no-change catch-up re-read 3 items and said "skipped 3"
+    run_import("demo", ["ACME"], config={"size": "10"}, duplicates="update")
+    update = run_import("demo", ["ACME"], config={"size": "10"}, duplicates="update", incremental=False)
+    skip = run_import("demo", ["ACME"], config={"size": "10"}, duplicates="skip", incremental=False)
+    said = cli("status", update["job_id"]).stdout.splitlines()[0]
+    assert "created 0 updated 0 unchanged 7 failed 3" in said and "skipped" not in said
+    assert "created 0 updated 0 skipped 7 failed 3" in cli("status", skip["job_id"]).stdout
+    dry = {**update, "dry_run": True}
+    assert cli_module._counts(dry) == "dry run: would create 0 update 0 leave 7 unchanged"

@@ -44,7 +44,7 @@ def test_progress_of_a_partial_job_says_finished_with_failures_everywhere(run_im
     assert doc["status"] == "partial"  # the suite's demo: 3 deliberately invalid items
     at = page("pages/progress.py", job=doc["job_id"])
     shown = metrics(at)
-    assert (shown["Processed"], shown["Created"], shown["Failed"], shown["Skipped"]) == ("30", "27", "3", "0")
+    assert (shown["Processed"], shown["Created"], shown["Failed"], shown["Unchanged"]) == ("30", "27", "3", "0")
     assert at.get("progress")[0].proto.value == 100
     assert [w for w in texts(at, "warning") if w.startswith("Finished with failures: 30 items read: 27 created")]
     assert not any("partial" in t.lower() for t in texts(at, "warning") + texts(at, "markdown"))
@@ -63,6 +63,21 @@ def test_all_skipped_is_not_called_imported(run_import):
     at = page("pages/progress.py", job=again["job_id"])
     outcome = texts(at, "warning")[-1]
     assert "10 items read: 0 created, 0 updated, 7 skipped (already in the workspace), 3 failed" in outcome
+    assert metrics(at)["Skipped"] == "7"
+
+
+def test_a_catch_up_that_found_nothing_to_change_says_unchanged_not_skipped(run_import):
+    # review: a no-change catch-up (duplicates update) re-read items and said "skipped"; skipped is for
+    # `--duplicates skip` keeping changes out
+    run_import("demo", ["OPS"], config={"size": "10"}, duplicates="update")
+    again = run_import("demo", ["OPS"], config={"size": "10"}, duplicates="update", incremental=False)
+    at = page("pages/progress.py", job=again["job_id"])
+    outcome = texts(at, "warning")[-1]
+    assert "10 items read: 0 created, 0 updated, 7 unchanged, 3 failed" in outcome
+    assert metrics(at)["Unchanged"] == "7" and "Skipped" not in metrics(at)
+    assert not any("skipped" in t.lower() for t in texts(at, "warning") + texts(at, "success"))
+    jobs = page("pages/jobs.py")
+    assert '"unchanged"' in jobs.dataframe[0].proto.columns.replace("'", '"')  # the column's label
 
 
 def test_retry_keeps_every_attempt_and_undo_shows_undone(run_import, run_worker, monkeypatch):
