@@ -41,6 +41,7 @@ def table_name(doc: dict) -> str:
 # the counters' columns, narrower than Streamlit's "small" (75 px): seven of them and the name and status fit a
 # 1280 px window beside the sidebar ("updated", the widest header, needs about 66 px)
 NUMBER_WIDTH = 70
+NUMBER_WIDTHS = {"processed": 62, "skipped": 78}  # "read" is short, "unchanged" the longest header
 
 
 def history(doc: dict) -> str:
@@ -81,7 +82,7 @@ else:
                                   "import": st.column_config.TextColumn("import (UTC)", width="medium"),
                                   # the state comes first (see history), so a narrower column keeps what matters
                                   "status": st.column_config.TextColumn("status", width=150),
-                                  **{name: {**column, "width": NUMBER_WIDTH}
+                                  **{name: {**column, "width": NUMBER_WIDTHS.get(name, NUMBER_WIDTH)}
                                      for name, column in components.count_columns(kept_header).items()},
                                   "gone": st.column_config.NumberColumn(
                                       "gone", format="localized", width=NUMBER_WIDTH,
