@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from markdown_it import MarkdownIt
 
 from importers.jira.adf import MARKS, NODES, adf_to_markdown
 
@@ -200,3 +201,23 @@ def test_every_text_leaf_of_a_random_document_appears_in_the_markdown(adf):
     flat = " ".join(markdown.replace("\\|", "|").split())
     for leaf in _leaves(adf):
         assert " ".join(leaf.split()) in flat, leaf
+
+
+# -- code that cannot end its own fence or span (attacker review: `{code}` content broke out of its fence) ---
+RENDER = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])  # as the console renders
+
+
+def test_code_block_text_cannot_end_its_fence():
+    breakout = doc(node("codeBlock", t("a\n```\n# Heading\n[link](https://evil.example)"), language="text"))
+    rendered = RENDER.render(adf_to_markdown(breakout))
+    assert "<h1>" not in rendered and "<a " not in rendered and rendered.count("<pre>") == 1
+    assert "# Heading\n[link](https://evil.example)" in rendered
+    language = RENDER.render(adf_to_markdown(doc(node("codeBlock", t("# Heading"), language="a```b"))))
+    assert "<h1>" not in language and "<pre><code># Heading" in language  # not a plain name: left out
+    quoted = RENDER.render(adf_to_markdown(doc(node("panel", node("codeBlock", t("x\n```\n# H")), panelType="info"))))
+    assert "<h1>" not in quoted and quoted.count("<pre>") == 1
+
+
+def test_inline_code_with_backticks_stays_code():
+    for text in ("a`b", "`x", "y``"):
+        assert f"<code>{text}</code>" in RENDER.render(adf_to_markdown(doc(p(t(text, {"type": "code"})))))

@@ -20,8 +20,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from importers.jira.wiki import code_fence, code_span
+
 MARKS = {  # mark -> (before, after) around the text; marks not listed here render as plain text
-    "strong": ("**", "**"), "em": ("*", "*"), "strike": ("~~", "~~"), "code": ("`", "`"),
+    "strong": ("**", "**"), "em": ("*", "*"), "strike": ("~~", "~~"), "code": ("`", "`"),  # code: widened by _text
     "underline": ("", ""), "textColor": ("", ""), "backgroundColor": ("", ""), "alignment": ("", ""),
     "indentation": ("", ""), "breakout": ("", ""), "border": ("", ""), "annotation": ("", ""),
     "dataConsumer": ("", ""), "fragment": ("", ""),
@@ -95,6 +97,8 @@ def _text(node: dict) -> str:
         kind = str(mark.get("type"))
         if kind == "link":
             href = _attrs(mark).get("href")
+        elif kind == "code":
+            text = code_span(text)  # a backtick inside must not end it
         elif kind == "subsup":
             tag = "sup" if _attrs(mark).get("type") == "sup" else "sub"
             text = f"<{tag}>{text}</{tag}>"
@@ -201,7 +205,8 @@ def _decision_list(node: dict) -> str:
 
 
 def _code_block(node: dict) -> str:
-    return f"```{_attrs(node).get('language') or ''}\n{''.join(map(_text_of, _children(node)))}\n```"
+    """A fence nothing in the code can close, the language only when it is a plain name."""
+    return code_fence("".join(map(_text_of, _children(node))), str(_attrs(node).get("language") or ""))
 
 
 def _panel(node: dict) -> str:
