@@ -12,6 +12,7 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
 
+from jobs.spreadsheet import csv_text
 from store import queries
 
 from . import components, safe_markdown
@@ -48,6 +49,24 @@ def items_frame(rows: list[dict]) -> pd.DataFrame:
         if frame[column].nunique() == 1:
             frame = frame.drop(columns=column)
     return frame
+
+
+CSV_COLUMNS = ["source", "project", "key", "title", "state", "status", "priority", "assignee", "reporter",
+               "visibility", "created_at", "updated_at", "deleted_at", "url"]
+CSV_BATCH = 5_000
+
+
+def items_csv(engine: Engine, filters: queries.Filters, batch: int = CSV_BATCH) -> str:
+    """Every item the filters match (not only the page shown), as CSV with formula-looking cells
+    neutralised (jobs/spreadsheet.py): the Workspace's download, read when the button is clicked."""
+    rows: list[dict] = []
+    while True:
+        read = queries.items(engine, source=filters.source, project=filters.project, status=filters.status,
+                             state=filters.state, assignee=filters.assignee, text=filters.text,
+                             visibility=filters.visibility, deleted=filters.deleted, limit=batch, offset=len(rows))
+        rows.extend(read)
+        if len(read) < batch:
+            return csv_text(rows, CSV_COLUMNS)
 
 
 def open_item() -> int | None:

@@ -120,6 +120,10 @@ else:
                              selection_mode="single-row", key=table_key,
                              column_config=workspace_view.ITEM_COLUMNS)
     workspace_view.follow_selection([r["id"] for r in rows], selection.selection.rows if selection else [])
+    if total:
+        st.download_button(f"Download the {total:,} matching items (CSV)",
+                           lambda: workspace_view.items_csv(engine, filters), file_name="workspace-items.csv",
+                           mime="text/csv", icon=":material/download:", key="items_csv")
 
     st.subheader("Item")
     workspace_view.item_picker(engine, rows)

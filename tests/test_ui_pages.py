@@ -394,3 +394,25 @@ def test_a_moved_gitlab_issue_says_where_it_moved_and_opens_its_new_item(run_imp
         assert f"{literal(new_key)}  ·  GitLab / acme/ops" in texts(at, "caption")
         assert not texts(at, "info")  # the new item moved nowhere
         assert f"**Comments ({issue['user_notes_count']})**" in texts(at, "markdown")
+
+
+def test_the_workspace_downloads_every_matching_item_as_csv_with_formulas_neutralised(run_import, engine):
+    """The grid's own export is off (it would write vendor text unguarded): the Workspace's download
+    button is the way out, and it holds every item the filters match, not only the page shown."""
+    import csv
+    import io
+
+    from console import workspace_view
+    from store import queries
+    from store.schema import work_items
+
+    seed_workspace(run_import)
+    with engine.begin() as conn:
+        conn.execute(update(work_items).where(work_items.c.key == "OPS-2").values(title="=HYPERLINK(\"x\")"))
+    at = page("pages/workspace.py")
+    at.selectbox(key="filter_project").set_value("OPS").run()
+    assert at.get("download_button")[0].proto.label == "Download the 37 matching items (CSV)"
+    text = workspace_view.items_csv(engine, queries.Filters(project="OPS"), batch=10)  # 4 reads of 10
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert len(rows) == 37 and {r["project"] for r in rows} == {"OPS"} and len({r["key"] for r in rows}) == 37
+    assert next(r["title"] for r in rows if r["key"] == "OPS-2") == "'=HYPERLINK(\"x\")"
