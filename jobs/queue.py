@@ -236,6 +236,8 @@ class _RecoveringMixin(Worker):
             return
         try:
             self.maintenance()
+        except StopRequested:  # a TERM during maintenance: RQ's loop ends on it (swallowed, the worker ran on)
+            raise
         except Exception:  # maintenance must never kill the worker
             log.exception("import maintenance failed")
 

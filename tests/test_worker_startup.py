@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from rq.serializers import JSONSerializer
 
 from jobs.queue import ImportWorker, connection, import_queue
@@ -104,3 +105,23 @@ def test_a_workers_command_listener_has_ended_when_it_unsubscribes():
     assert listener is not None and listener.is_alive()
     worker.unsubscribe()
     assert not listener.is_alive()
+
+
+def test_a_stop_asked_for_during_maintenance_stops_the_worker():
+    # regression: a TERM that arrived while the worker ran its import maintenance raised RQ's StopRequested
+    # inside it, which the maintenance guard logged as "import maintenance failed" and swallowed: the worker
+    # ran on (seen for minutes, retrying a Redis that had gone), until a second signal killed it cold
+    import signal
+
+    from rq.exceptions import StopRequested
+
+    worker = ImportWorker([import_queue()], connection=connection(), serializer=JSONSerializer)
+    worker.maintenance = lambda: worker.request_stop(signal.SIGTERM, None)  # as RQ's TERM handler does
+    handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        with pytest.raises(StopRequested):
+            worker.run_maintenance_tasks()
+    finally:
+        for number, handler in handlers.items():
+            signal.signal(number, handler)
+    assert worker._shutdown_requested_date is not None
