@@ -26,6 +26,7 @@ from ..base import Cursor, Setting, Source
 from ..errors import AuthError, ConfigError, NetworkError, NotFoundError, RateLimitedError, SourceError
 from ..model import Comment, ItemFailure, Page, Project, StreamGap, WorkItem
 from ..pageguard import PageGuard
+from ..relay import is_id
 from ..urls import check_url
 from .comments import CommentWalk
 from .graphql import GraphQLUnavailable, IdWalk
@@ -48,9 +49,10 @@ def _iso(when: datetime) -> str:
 
 
 def _number_in(repo: str, key: str) -> int | None:
-    """The issue number of a key of this repository ("owner/repo#123"), else None."""
+    """The issue number of a key of this repository ("owner/repo#123"), else None (ASCII digits only, at
+    most 20: "#١٢" or "#²" is no number, never read as 12 or a ValueError)."""
     prefix, _, number = key.rpartition("#")
-    return int(number) if prefix.lower() == repo.lower() and number.isdigit() and int(number) > 0 else None
+    return int(number) if prefix.lower() == repo.lower() and is_id(number) else None
 
 
 def _truthy(value: Any) -> bool:

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import NetworkError, NotFoundError, SourceError
 from ..pageguard import PageGuard
+from ..relay import connection, numeric_id
 from .settings import PAGE_SIZE, TOOL
 
 if TYPE_CHECKING:
@@ -76,14 +77,9 @@ def _errors(body: dict[str, Any], what: str) -> None:
 
 
 def _connection(value: Any, what: str) -> tuple[list, str | None]:
-    """(nodes, the cursor after them or None on the last page) of a connection in an answer."""
-    if not isinstance(value, dict) or not isinstance(value.get("nodes"), list):
-        raise NetworkError(f"{TOOL} answered the GraphQL query for {what} without its list")
-    info: dict = value["pageInfo"] if isinstance(value.get("pageInfo"), dict) else {}
-    following = info.get("endCursor") if info.get("hasNextPage") else None
-    if info.get("hasNextPage") and not isinstance(following, str):
-        raise NetworkError(f"{TOOL} announced more of {what} without a cursor; stopping")
-    return value["nodes"], following
+    """(nodes, the cursor after them or None on the last page) of a connection in an answer; strict
+    (importers/relay.py): a page that does not say whether more follows is never taken as the last."""
+    return connection(value, TOOL, what)
 
 
 class IdWalk:
@@ -123,16 +119,17 @@ class IdWalk:
     def _id(self, node: Any, what: str, kind: str = "ITEM_ID") -> str:
         field = self.id_fields[kind]
         value = node.get(field) if isinstance(node, dict) else None
-        if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).isdigit():
+        if value is None:
             raise NetworkError(f"{TOOL} listed one of {what} without its id ({field}); stopping the "
                                "deletion check rather than taking it for deleted")
-        return str(int(value))
+        return str(numeric_id(value, TOOL, what))
 
     def pages(self) -> Iterator[tuple[list[str], list[str]]]:
         """(the item ids of one page, the ids of those items' comments), page by page, to the end."""
         for kind in self.kinds:
             what = f"the {'pull requests' if kind == PULL_REQUESTS else 'issues'} of {self.repo!r}"
             guard = PageGuard(TOOL, what)
+            seen: set[str] = set()  # a page of ids walked before brings nothing: the guard stops a replaying server
             after: str | None = None
             while True:
                 data = self._post(WALK_QUERY.replace("CONNECTION", kind),
@@ -150,7 +147,8 @@ class IdWalk:
                     if isinstance(number, int) and not isinstance(number, bool) and number > 0:
                         self.numbers[items[-1]] = number
                     comments.extend(self._thread(node))
-                guard.page(len(nodes), following)
+                guard.page(len(set(items) - seen), following)
+                seen.update(items)
                 yield items, comments
                 if following is None:
                     break
@@ -171,7 +169,8 @@ class IdWalk:
                 raise NotFoundError(f"{TOOL} could not resolve an issue of {self.repo!r} during the deletion "
                                     "check (deleted or transferred meanwhile); run the import again")
             more, following = _connection(found.get("comments"), what)
-            ids.extend(self._id(comment, what, "COMMENT_ID") for comment in more)
-            guard.page(len(more), following)
+            fresh = {self._id(comment, what, "COMMENT_ID") for comment in more} - set(ids)
+            ids.extend(fresh)
+            guard.page(len(fresh), following)
             after = following
         return ids

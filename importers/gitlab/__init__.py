@@ -310,12 +310,14 @@ class GitLabSource(Source):
         if self.api != REST:
             reader = IssueQuery(self.client, project)
             notes: set[str] = set()
+            issues: set[str] = set()
             try:
                 after: str | None = None
                 guard = PageGuard(TOOL, f"the issue ids of {project!r}")
                 while True:
                     page, after = reader.ids(after)
-                    guard.page(len(page), after)
+                    guard.page(len(page.keys() - issues), after)  # pages of ids seen before bring nothing
+                    issues.update(page)
                     for note_ids in page.values():
                         notes.update(note_ids)
                     yield list(page)

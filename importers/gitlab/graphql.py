@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import NetworkError, NotFoundError, SourceError
 from ..limits import enough_comments
 from ..pageguard import PageGuard
+from ..relay import connection, is_id
 from .settings import NESTED_NOTES, PAGE_SIZE, TOOL
 
 if TYPE_CHECKING:  # the client module imports python-gitlab: loaded with the first client (see __init__.py)
@@ -77,13 +78,19 @@ class GraphQLUnavailable(SourceError):
     """This server answers no GraphQL, or not the fields we read (older self-managed): use REST."""
 
 
+class BadGlobalId(NetworkError, ValueError):
+    """An id that is not `gid://gitlab/Type/<positive number>`: the walks stop on it (NetworkError); the
+    import reader, which catches ValueError per issue, records that issue as failed."""
+
+
 def number(global_id: Any) -> int:
-    """The numeric id of a global id such as `gid://gitlab/Issue/123` (REST's `id`)."""
-    if isinstance(global_id, str):
+    """The numeric id of a global id such as `gid://gitlab/Issue/123` (REST's `id`): ASCII digits only,
+    at most 20 of them (importers/relay.py `is_id`)."""
+    if isinstance(global_id, str) and global_id.startswith("gid://gitlab/"):
         digits = global_id[global_id.rfind("/") + 1:]
-        if digits.isdigit():
+        if is_id(digits):
             return int(digits)
-    raise ValueError(f"not a GitLab global id: {global_id!r}")
+    raise BadGlobalId(f"{TOOL} answered a GraphQL id that is not a GitLab global id: {str(global_id)[:60]!r}")
 
 
 _users: dict[tuple[Any, Any, Any], dict] = {}  # (id, username, name) -> the REST user, see `_user`
@@ -181,14 +188,12 @@ class IssueQuery:
                 raise
             self.with_epic = False
             project = self._post(ISSUES_QUERY.replace("EPIC", ""), variables, what)
-        connection = project.get("issues") if isinstance(project, dict) else None
-        if not isinstance(connection, dict) or not isinstance(connection.get("nodes"), list):
-            raise NetworkError(f"{TOOL} answered the GraphQL query for {what} without issues")
-        info = connection.get("pageInfo") or {}
-        following = info.get("endCursor") if info.get("hasNextPage") else None
+        nodes, following = connection(project.get("issues"), TOOL, what)
+        for node in nodes:  # a thread the import takes as whole must say so (comments_complete)
+            connection(node.get("notes"), TOOL, f"the comments of {self.project}#{node.get('iid')}")
         if following is not None and following == after:
             raise NetworkError(f"{TOOL} returned the same issue page twice; stopping to avoid a loop")
-        return connection["nodes"], following
+        return nodes, following
 
     def ids(self, after: str | None) -> tuple[dict[str, list[str]], str | None]:
         """One page of the id walk: ({issue id: its note ids}, the next page's cursor or None), ids
@@ -196,67 +201,47 @@ class IssueQuery:
         paged on by `NOTE_IDS_QUERY` on that issue alone, one request per further 100 notes."""
         what = f"the issue ids of {self.project!r}"
         project = self._post(IDS_QUERY, {"project": self.project, "after": after}, what)
-        connection = project.get("issues") if isinstance(project, dict) else None
-        if not isinstance(connection, dict) or not isinstance(connection.get("nodes"), list):
-            raise NetworkError(f"{TOOL} answered the GraphQL query for {what} without issues")
-        info = connection.get("pageInfo") or {}
-        following = info.get("endCursor") if info.get("hasNextPage") else None
+        nodes, following = connection(project.get("issues"), TOOL, what)
         if following is not None and following == after:
             raise NetworkError(f"{TOOL} returned the same id page twice; stopping to avoid a loop")
-        return {str(number(node.get("id"))): self._note_ids(node)
-                for node in connection["nodes"] if isinstance(node, dict)}, following
+        return {str(number(node.get("id"))): self._note_ids(node) for node in nodes}, following
+
+    def _thread(self, issue: dict, query: str, what: str, enough=lambda count: False) -> list[dict]:
+        """The note nodes of an issue node: its nested page, then further pages of `query` while GitLab
+        says there are more (every page strict: importers/relay.py) and `enough(count)` is false."""
+        iid = issue.get("iid")
+        if isinstance(iid, bool) or not isinstance(iid, int | str) or not is_id(str(iid)):
+            raise NetworkError(f"{TOOL} listed an issue of {self.project!r} without its iid; stopping")
+        nodes, after = connection(issue.get("notes"), TOOL, what)
+        nodes = list(nodes)
+        seen = {node.get("id") for node in nodes}
+        guard = PageGuard(TOOL, what)
+        while after is not None and not enough(len(nodes)):
+            project = self._post(query, {"project": self.project, "iid": str(iid), "after": after}, what)
+            found = project.get("issue")
+            if not isinstance(found, dict):
+                raise NotFoundError(f"{TOOL} has no issue {self.project}#{iid} any more")
+            fresh, following = connection(found.get("notes"), TOOL, what)
+            if following == after:
+                raise NetworkError(f"{TOOL} returned the same note page twice for {what}; stopping")
+            new = [node for node in fresh if node.get("id") not in seen]
+            seen.update(node.get("id") for node in new)
+            nodes.extend(new)
+            guard.page(len(new), following)
+            after = following
+        return nodes
 
     def _note_ids(self, issue: dict) -> list[str]:
         """Every user-note id of an issue node of the id walk: its nested page, then the rest."""
-        nested = issue.get("notes")
-        if not isinstance(nested, dict):
-            nested = {}
-        nodes = list(nested.get("nodes") or [])
-        info = nested.get("pageInfo") or {}
-        after = info.get("endCursor") if info.get("hasNextPage") else None
-        iid = str(issue.get("iid"))
-        what = f"the comment ids of {self.project}#{iid}"
-        guard = PageGuard(TOOL, what)
-        while after is not None:
-            project = self._post(NOTE_IDS_QUERY, {"project": self.project, "iid": iid, "after": after}, what)
-            found = (project.get("issue") or {}).get("notes") if isinstance(project, dict) else None
-            if not isinstance(found, dict):
-                raise NotFoundError(f"{TOOL} has no issue {self.project}#{iid} any more")
-            fresh = found.get("nodes") or []
-            nodes.extend(fresh)
-            info = found.get("pageInfo") or {}
-            following = info.get("endCursor") if info.get("hasNextPage") else None
-            if following == after:
-                raise NetworkError(f"{TOOL} returned the same note page twice for {what}; stopping")
-            guard.page(len(fresh), following)
-            after = following
-        return [str(number(node.get("id"))) for node in nodes if isinstance(node, dict)]
+        what = f"the comment ids of {self.project}#{issue.get('iid')}"
+        return [str(number(node.get("id"))) for node in self._thread(issue, NOTE_IDS_QUERY, what)]
 
     def notes(self, issue: dict) -> list[dict]:
         """Every user note of an issue node: the nested page, then further pages while GitLab says
         there are more (never by counting: `userNotesCount` may lag) and the import keeps more of
         one item (importers/limits.py)."""
-        nested = issue.get("notes") or {}
-        nodes = list(nested.get("nodes") or [])
-        info = nested.get("pageInfo") or {}
-        after = info.get("endCursor") if info.get("hasNextPage") else None
-        guard = PageGuard(TOOL, f"the comments of {self.project}#{issue.get('iid')}")
-        while after is not None and not enough_comments(len(nodes)):
-            iid = str(issue.get("iid"))
-            what = f"the comments of {self.project}#{iid}"
-            project = self._post(NOTES_QUERY, {"project": self.project, "iid": iid, "after": after}, what)
-            found = (project.get("issue") or {}).get("notes") if isinstance(project, dict) else None
-            if not isinstance(found, dict):
-                raise NotFoundError(f"{TOOL} has no issue {self.project}#{iid} any more")
-            fresh = found.get("nodes") or []
-            nodes.extend(fresh)
-            info = found.get("pageInfo") or {}
-            following = info.get("endCursor") if info.get("hasNextPage") else None
-            if following == after:
-                raise NetworkError(f"{TOOL} returned the same note page twice for {what}; stopping")
-            guard.page(len(fresh), following)
-            after = following
-        return nodes
+        return self._thread(issue, NOTES_QUERY, f"the comments of {self.project}#{issue.get('iid')}",
+                            enough_comments)
 
     @staticmethod
     def needs_more_notes(issue: Any) -> bool:
