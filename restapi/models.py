@@ -151,7 +151,8 @@ class Progress(_Counts):
     projects: list[str]
     status: JobStatus = Field(description="undone once the job was undone (its run's outcome stays in attempts)")
     total_known: bool = Field(True, description="false while `total` is unknown")
-    percentage: float = Field(description="0-100")
+    percentage: float | None = Field(description="0-100; null while a running job's total is unknown (total_known "
+                                                 "false: a source that cannot count, e.g. GitHub without search)")
     phase: str | None = Field(None, description="what a running job does now: writing, comments, items, ...")
     items_per_second: float
     eta_seconds: float | None
