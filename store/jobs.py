@@ -338,10 +338,7 @@ def catch_up_point(engine: Engine, source: str, project: str) -> CatchUp:
                 continue
             mark = utc(row.high_water)
             if last is None:
-                rows = conn.execute(select(import_gaps).where(and_(
-                    import_gaps.c.job_id == row.job_id, import_gaps.c.project == project)).order_by(import_gaps.c.id))
-                found = [StreamGap(stream=r.stream, item_external_id=r.item_external_id, key=r.key, reason=r.reason,
-                                   resume=r.resume) for r in rows]
+                found = gaps(engine, row.job_id, project)
                 last = CatchUp(since=mark, job_id=row.job_id, mark=mark,
                                held_by=tuple(dict.fromkeys(g.stream for g in found if not g.item_external_id)),
                                items=tuple(g for g in found if g.item_external_id))
