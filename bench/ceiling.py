@@ -14,11 +14,13 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
+from itertools import islice
 
 from bench.fakes import GITHUB_TOKEN, GITLAB_TOKEN, PROJECTS
 
 MODES = ("items", "comments")
 ITEM, COMMENT = "item", "comment"
+COMMENT_WINDOW = 300 * 100  # comments a `since` window reads: 300 pages, within GitHub's page depth
 Read = Iterator[tuple[str, object]]  # (ITEM or COMMENT, what the library built)
 
 
@@ -57,16 +59,37 @@ def jira(url: str, comments: bool) -> Read:
 
 
 def github(url: str, comments: bool) -> Read:
-    """PyGithub's `get_issues`, then `get_issues_comments` (the repository-wide stream), iterated
-    (each PaginatedList keeps every object it has built)."""
+    """PyGithub's `get_issues` (GitHub pages issue listings by `after=` cursors), then
+    `get_issues_comments` (the repository-wide stream), iterated (each PaginatedList keeps every
+    object it has built). That stream is numbered by page and GitHub refuses deep pages (422), so
+    it is read as GitHub's docs advise for it: sorted by update, in `since` windows of
+    COMMENT_WINDOW comments, each next window from the last update time read (`since` is
+    inclusive: the comments of that second come again and are skipped by id)."""
     from github import Auth, Github
 
     client = Github(auth=Auth.Token(GITHUB_TOKEN), base_url=url, per_page=100, retry=None,
                     seconds_between_requests=None, seconds_between_writes=None)
     repo = client.get_repo(PROJECTS["github"])
     yield from ((ITEM, i) for i in repo.get_issues(state="all", sort="updated", direction="asc"))
-    if comments:
-        yield from ((COMMENT, c) for c in repo.get_issues_comments(sort="created", direction="asc"))
+    if not comments:
+        return
+    since, at_since = None, set()  # the window's start and the ids already read at that update time
+    while True:
+        window = repo.get_issues_comments(sort="updated", direction="asc", **({"since": since} if since else {}))
+        read = fresh = 0
+        for comment in islice(window, COMMENT_WINDOW):
+            read += 1
+            if comment.updated_at == since and comment.id in at_since:
+                continue
+            fresh += 1
+            if comment.updated_at != since:
+                since, at_since = comment.updated_at, set()
+            at_since.add(comment.id)
+            yield COMMENT, comment
+        if read < COMMENT_WINDOW:
+            return
+        if not fresh:
+            raise SystemExit(f"more than {COMMENT_WINDOW} comments updated at {since}: no window moves past it")
 
 
 def gitlab(url: str, comments: bool) -> Read:
