@@ -11,7 +11,7 @@ so a resumed part goes on counting where it stopped.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from operator import attrgetter
 from typing import Any
 
 from importers.metadata import label_key
@@ -33,54 +33,61 @@ def attachment_entry(item: WorkItem) -> dict[str, Any]:
                                                                               else "")}
 
 
-def _person(found: dict[str, dict[str, Any]], person: Person | None, role: str) -> None:
-    if person is None:
-        return
-    entry = found.setdefault(person.external_id, {"name": person.display_name, "email": person.email,
-                                                  "key": person.match_key, "items": 0, "comments": 0})
-    entry[role] += 1
+def count(pages: list[Page]) -> Census:
+    """The census of a batch of (mapped) pages.
 
-
-def count(pages: Iterable[Page]) -> Census:
-    """The census of a batch of (mapped) pages."""
-    values: dict[str, Counter[str]] = {k: Counter() for k in ("statuses", "priorities", "types", "labels", "kinds")}
-    states: dict[str, dict[str, Any]] = {}
-    people: dict[str, dict[str, Any]] = {}
-    items = comments = attachments = 0
-    at_source: int | None = None  # the comments the source says the items read have, where it says
-    listed: list[dict[str, Any]] = []
-    attached: list[dict[str, Any]] = []
-    for page in pages:
-        for item in page.items:
-            items += 1
-            if item.comments_at_source is not None:
-                at_source = (at_source or 0) + item.comments_at_source
-            attachments += len(item.attachments)
-            if len(listed) < LIST_MAX:
-                listed.append(item_entry(item))
-            if item.attachments and len(attached) < LIST_MAX:
-                attached.append(attachment_entry(item))
-            labels = list(dict.fromkeys(item.labels))
-            keys = [label_key(name) for name in labels]
-            values["statuses"].update([item.source_status, *keys])
-            values["priorities"].update([item.source_priority, *keys])
-            values["types"].update([item.source_type, *keys])
-            values["labels"].update(labels)
-            values["kinds"][item.type] += 1
-            state = states.setdefault(item.state_name, {"category": item.status.value, "items": 0})
-            state["items"] += 1
-            someone = {p.external_id: p for p in (item.assignee, item.reporter) if p is not None}
-            for person in someone.values():
-                _person(people, person, "items")
-        for comment in page.comments:
-            comments += 1
-            _person(people, comment.author, "comments")
+    Counted a value at a time over the batch's items (`Counter` over their fields), not an item at a
+    time: one person's entry is built once a batch, not looked up for each of their items and comments."""
+    items = [item for page in pages for item in page.items]
+    labels = Counter(name for item in items if item.labels for name in dict.fromkeys(item.labels))
+    keys = {label_key(name): n for name, n in labels.items()}
+    values = {kind: Counter(map(attrgetter(field), items)) for kind, field in _VALUES}
+    for kind in ("statuses", "priorities", "types"):
+        values[kind].update(keys)
+    values = {**values, "labels": labels, "kinds": Counter(map(attrgetter("type"), items))}
     for counter in values.values():
         counter.pop("", None)
-    return {"items": items, "comments": comments, "attachments": attachments, "states": states, "people": people,
-            **({"comments_at_source": at_source} if at_source is not None else {}),
-            "item_list": listed, "attachment_list": attached,
+    at_source = [n for n in map(attrgetter("comments_at_source"), items) if n is not None]
+    return {"items": len(items), "comments": sum(len(page.comments) for page in pages),
+            "attachments": sum(len(item.attachments) for item in items if item.attachments),
+            "states": _states(items), "people": _people(pages),
+            **({"comments_at_source": sum(at_source)} if at_source else {}),
+            "item_list": [item_entry(item) for item in items[:LIST_MAX]],
+            "attachment_list": [attachment_entry(item) for item in [i for i in items if i.attachments][:LIST_MAX]],
             **{kind: dict(counter) for kind, counter in values.items()}}
+
+
+_VALUES = (("statuses", "source_status"), ("priorities", "source_priority"), ("types", "source_type"))
+
+
+def _states(items: list[WorkItem]) -> dict[str, dict[str, Any]]:
+    """Each workflow state with its items, in the category of the first item filed under it."""
+    names = list(map(attrgetter("state_name"), items))
+    # built from the last item back, so the first item's category wins
+    category = dict(zip(reversed(names), map(attrgetter("status"), reversed(items)), strict=True))
+    return {name: {"category": category[name].value, "items": n} for name, n in Counter(names).items()}
+
+
+def _people(pages: list[Page]) -> dict[str, dict[str, Any]]:
+    """Each person by their id at the source: the items they are assignee or reporter of (once an item),
+    the comments they wrote, and their details as first read."""
+    read: list[Person] = []  # every mention, in reading order
+    authors: list[Person] = []
+    for page in pages:
+        for item in page.items:
+            assignee, reporter = item.assignee, item.reporter
+            if assignee is not None and (reporter is None or assignee.external_id != reporter.external_id):
+                read.append(assignee)  # one person in both roles: one item of theirs
+            if reporter is not None:
+                read.append(reporter)
+        wrote = [c.author for c in page.comments if c.author is not None]
+        read.extend(wrote)
+        authors.extend(wrote)
+    ids = list(map(attrgetter("external_id"), read))
+    mentions, comments = Counter(ids), Counter(map(attrgetter("external_id"), authors))
+    first = dict(zip(reversed(ids), reversed(read), strict=True))
+    return {eid: {"name": first[eid].display_name, "email": first[eid].email, "key": first[eid].match_key,
+                  "items": mentions[eid] - comments[eid], "comments": comments[eid]} for eid in dict.fromkeys(ids)}
 
 
 def merge(old: Census | None, new: Census) -> Census:

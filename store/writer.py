@@ -60,9 +60,9 @@ def _chunks(values: list, size: int = _CHUNK) -> Iterable[list]:
         yield values[start:start + size]
 
 
-def _insert_new(conn: Connection, table: Table, rows: list[dict]) -> int:
-    """Insert the rows whose (source, external_id) is not stored yet (another worker may have won);
-    returns how many this call inserted.
+def _insert_new(conn: Connection, table: Table, columns: tuple[str, ...], rows: list[tuple]) -> int:
+    """Insert the rows (values in the order of `columns`) whose (source, external_id) is not stored
+    yet (another worker may have won); returns how many this call inserted.
 
     PostgreSQL gets the rows by COPY into a temporary table and one INSERT ... SELECT ... ON
     CONFLICT DO NOTHING: an executemany sends one INSERT a row, each parsed and planned by the
@@ -72,12 +72,11 @@ def _insert_new(conn: Connection, table: Table, rows: list[dict]) -> int:
     type's bind processor (the same conversion SQLAlchemy applies): SQLAlchemy's executemany
     builds a parameter dict per row through its compiler, a fifth of a ServiceNow import's CPU."""
     if conn.dialect.name != "postgresql":
-        return _insert_new_sqlite(conn, table, rows)
+        return _insert_new_sqlite(conn, table, columns, rows)
     from psycopg.types.json import Json  # PostgreSQL only: SQLite stores never load the driver
 
-    columns = list(rows[0])
     names = ", ".join(f'"{c}"' for c in columns)
-    json_columns = {i for i, c in enumerate(columns) if isinstance(table.c[c].type, JSON)}
+    json_columns = [i for i, c in enumerate(columns) if isinstance(table.c[c].type, JSON)]
     stage = f"stage_{table.name}"
     driver = conn.connection.driver_connection
     assert driver is not None, "an open connection has a driver connection"
@@ -85,7 +84,7 @@ def _insert_new(conn: Connection, table: Table, rows: list[dict]) -> int:
         cursor.execute(f"CREATE TEMP TABLE {stage} ON COMMIT DROP AS SELECT {names} FROM {table.name} WITH NO DATA")
         with cursor.copy(f"COPY {stage} ({names}) FROM STDIN") as copy:
             for row in rows:
-                values = [row[c] for c in columns]
+                values = list(row)
                 for i in json_columns:
                     values[i] = Json(values[i]) if values[i] is not None else None
                 copy.write_row(values)
@@ -121,31 +120,34 @@ def sqlite_bind_processor(column_type: Any, dialect: Any) -> Callable[[Any], Any
     return fn
 
 
-def _insert_new_sqlite(conn: Connection, table: Table, rows: list[dict]) -> int:
-    columns = list(rows[0])
-    processors = [(i, sqlite_bind_processor(table.c[c].type, conn.dialect)) for i, c in enumerate(columns)]
-    convert = [(i, fn) for i, fn in processors if fn is not None]
-    json_columns = {i for i, c in enumerate(columns) if isinstance(table.c[c].type, JSON)}
-    values = []
-    for row in rows:
-        line = [row[c] for c in columns]
-        for i, fn in convert:
-            value = line[i]
-            if value is None:
-                continue
+def _insert_new_sqlite(conn: Connection, table: Table, columns: tuple[str, ...], rows: list[tuple]) -> int:
+    """Values converted a column at a time (the rows transposed and back, both in C): most columns
+    need no conversion, and a row-by-row loop visited every one of them."""
+    data = list(zip(*rows, strict=True))
+    for i, name in enumerate(columns):
+        fn = sqlite_bind_processor(table.c[name].type, conn.dialect)
+        if fn is None:
+            continue
+        if isinstance(table.c[name].type, JSON):
             # most labels, links and attachments are empty: the text json.dumps writes, without the call
-            line[i] = "[]" if value == [] and i in json_columns else fn(value)
-        values.append(tuple(line))
-    return conn.exec_driver_sql(
+            data[i] = tuple(None if v is None else "[]" if v == [] else fn(v) for v in data[i])
+        else:
+            data[i] = tuple(None if v is None else fn(v) for v in data[i])
+    return conn.exec_driver_sql(  # rowcount: summed over the rows by sqlite3
         f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) "
-        "ON CONFLICT (source, external_id) DO NOTHING", values).rowcount  # summed over the rows by sqlite3
+        "ON CONFLICT (source, external_id) DO NOTHING", list(zip(*data, strict=True))).rowcount
 
 
 NOT_CONTENT = {"moved_from_id", "comments_at_source"}  # how an item was found or counted, not what it is
+NOT_COMMENT_CONTENT = {"item_external_id", "item_key"}  # how a comment names its item: see _comment_hash
+_ITEM_JSON = WorkItem.__pydantic_serializer__.to_json  # what model_dump_json calls, as bytes
+_COMMENT_JSON = Comment.__pydantic_serializer__.to_json
 
 
 def _hash(item: WorkItem) -> str:
-    return hashlib.blake2b(item.model_dump_json(exclude=NOT_CONTENT).encode(), digest_size=16).hexdigest()
+    """The item's content as `model_dump_json` writes it, hashed. Its serializer is called directly for
+    the bytes: the method wraps that call and decodes the bytes to text, which were encoded back."""
+    return hashlib.blake2b(_ITEM_JSON(item, exclude=NOT_CONTENT), digest_size=16).hexdigest()
 
 
 def _follow_new_ids(conn: Connection, source: str, items: Iterable[WorkItem]) -> None:
@@ -170,8 +172,7 @@ def _follow_new_ids(conn: Connection, source: str, items: Iterable[WorkItem]) ->
 def _comment_hash(comment: Comment) -> str:
     """A comment's content, without how the connector named its item (id or key): the same comment
     read through an item's list and through a repo-wide listing must not count as changed."""
-    content = comment.model_dump_json(exclude={"item_external_id", "item_key"})
-    return hashlib.blake2b(content.encode(), digest_size=16).hexdigest()
+    return hashlib.blake2b(_COMMENT_JSON(comment, exclude=NOT_COMMENT_CONTENT), digest_size=16).hexdigest()
 
 
 def upsert_project(conn: Connection, project, job_id: str) -> None:
@@ -227,27 +228,29 @@ def upsert_people(conn: Connection, persons: Iterable[Person | None]) -> dict[st
     return ids
 
 
-def _item_row(item: WorkItem, person_ids: dict[str, int], digest: str) -> dict:
-    """The row of an item. Enum values are read as `_value_`: `.value` is a descriptor call, three
-    a row (a few % of a ServiceNow import's writer)."""
-    return {
-        "source": item.source, "external_id": item.external_id, "key": item.key, "project": item.project,
-        "title": item.title, "description": item.description, "type": item.type,
-        "status": item.status._value_, "source_status": item.source_status, "state": item.state_name,
-        "priority": item.priority._value_, "source_priority": item.source_priority, "source_type": item.source_type,
-        "labels": item.labels,
-        "assignee_id": person_ids.get(item.assignee.match_key) if item.assignee else None,
-        "reporter_id": person_ids.get(item.reporter.match_key) if item.reporter else None,
-        "assignee_source_id": item.assignee.external_id if item.assignee else None,
-        "reporter_source_id": item.reporter.external_id if item.reporter else None,
-        "created_at": item.created_at, "updated_at": item.updated_at, "closed_at": item.closed_at,
-        "url": item.url, "parent_key": item.parent_key, "parent_id": item.parent_id, "moved_to_id": item.moved_to_id,
-        "links": [link.model_dump() for link in item.links],
-        "attachments": [a.model_dump() for a in item.attachments],
-        "content_hash": digest,
-        "visibility": item.visibility._value_, "visible_to": item.visible_to or None,
-        "notes": item.notes or None,
-    }
+ITEM_COLUMNS = ("source", "external_id", "key", "project", "title", "description", "type", "status",
+                "source_status", "state", "priority", "source_priority", "source_type", "labels", "assignee_id",
+                "reporter_id", "assignee_source_id", "reporter_source_id", "created_at", "updated_at", "closed_at",
+                "url", "parent_key", "parent_id", "moved_to_id", "links", "attachments", "content_hash",
+                "visibility", "visible_to", "notes")
+
+
+def _item_values(item: WorkItem, person_ids: dict[str, int], digest: str) -> tuple:
+    """The values of an item's row, in the order of ITEM_COLUMNS (a tuple: the driver takes one, and a
+    dict a row was built, copied and read back column by column). Enum values are read as `_value_`:
+    `.value` is a descriptor call, three a row."""
+    assignee, reporter = item.assignee, item.reporter
+    return (
+        item.source, item.external_id, item.key, item.project, item.title, item.description, item.type,
+        item.status._value_, item.source_status, item.state_name, item.priority._value_, item.source_priority,
+        item.source_type, item.labels,
+        person_ids.get(assignee.match_key) if assignee else None,
+        person_ids.get(reporter.match_key) if reporter else None,
+        assignee.external_id if assignee else None, reporter.external_id if reporter else None,
+        item.created_at, item.updated_at, item.closed_at, item.url, item.parent_key, item.parent_id, item.moved_to_id,
+        [link.model_dump() for link in item.links], [a.model_dump() for a in item.attachments], digest,
+        item.visibility._value_, item.visible_to or None, item.notes or None,
+    )
 
 
 class Stored(NamedTuple):
@@ -330,13 +333,14 @@ def write_batch(conn: Connection, pages: list[Page], *, source: str, job_id: str
     person_ids = upsert_people(conn, [p for eid in written for p in (items[eid].assignee, items[eid].reporter)]
                                 + [c.author for c in batch_comments])
     if to_insert:
-        rows = [{**_item_row(items[eid], person_ids, digests[eid]), "created_by_job": job_id, "updated_by_job": job_id}
-                for eid in to_insert]
-        all_inserted = _insert_new(conn, work_items, rows) == len(rows)
+        rows = [(*_item_values(items[eid], person_ids, digests[eid]), job_id, job_id) for eid in to_insert]
+        all_inserted = _insert_new(conn, work_items, (*ITEM_COLUMNS, "created_by_job", "updated_by_job"),
+                                   rows) == len(rows)
     if to_update:
-        rows = [{**_item_row(items[eid], person_ids, digests[eid]), "_id": existing[eid].id, "updated_by_job": job_id,
-                 "deleted_at": None, "deleted_by_job": None} for eid in to_update]
-        conn.execute(update(work_items).where(work_items.c.id == bindparam("_id")), rows)
+        conn.execute(update(work_items).where(work_items.c.id == bindparam("_id")), [
+            dict(zip(ITEM_COLUMNS, _item_values(items[eid], person_ids, digests[eid]), strict=True),
+                 _id=existing[eid].id, updated_by_job=job_id, deleted_at=None, deleted_by_job=None)
+            for eid in to_update])
     upsert_states(conn, source, {(items[eid].project, items[eid].state_name): items[eid].status.value
                                  for eid in written})
     label_rows = {(source, items[eid].project, name) for eid in written for name in items[eid].labels}
@@ -411,6 +415,10 @@ def _item_row_ids(conn: Connection, source: str, batch: list[Comment]) -> tuple[
     return by_id, by_key
 
 
+COMMENT_COLUMNS = ("item_id", "author_id", "author_source_id", "body", "created_at", "content_hash", "visibility",
+                   "visible_to")
+
+
 def _write_comments(conn: Connection, batch: list[Comment], source: str, job_id: str, policy: str,
                     person_ids: dict[str, int]) -> tuple[int, int]:
     """Attach comments to their items, stored before this run or in this batch; comments of
@@ -426,22 +434,21 @@ def _write_comments(conn: Connection, batch: list[Comment], source: str, job_id:
         if item_id is None:
             continue
         digest = _comment_hash(comment)
-        row = {"item_id": item_id, "author_id": person_ids.get(comment.author.match_key) if comment.author else None,
-               "author_source_id": comment.author.external_id if comment.author else None, "body": comment.body,
-               "created_at": comment.created_at, "content_hash": digest,
-               "visibility": comment.visibility._value_, "visible_to": comment.visible_to or None}
+        author = comment.author
+        values = (item_id, person_ids.get(author.match_key) if author else None, author.external_id if author else None,
+                  comment.body, comment.created_at, digest, comment.visibility._value_, comment.visible_to or None)
         if eid not in existing:
-            inserts.append({**row, "source": source, "external_id": eid, "created_by_job": job_id,
-                            "updated_by_job": job_id})
+            inserts.append((source, eid, *values, job_id, job_id))
             continue
         verdict = _changed(existing[eid], digest, policy)
         if verdict:
-            updates.append({**row, "_id": existing[eid].id, "updated_by_job": job_id, "deleted_at": None,
-                            "deleted_by_job": None})
+            updates.append(dict(zip(COMMENT_COLUMNS, values, strict=True), _id=existing[eid].id,
+                                updated_by_job=job_id, deleted_at=None, deleted_by_job=None))
         elif verdict is None:
             frozen += 1
     if inserts:
-        _insert_new(conn, comments, inserts)
+        _insert_new(conn, comments, ("source", "external_id", *COMMENT_COLUMNS, "created_by_job", "updated_by_job"),
+                    inserts)
     if updates:
         conn.execute(update(comments).where(comments.c.id == bindparam("_id")), updates)
     return len(inserts) + len(updates), frozen

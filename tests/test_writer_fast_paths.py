@@ -1,5 +1,6 @@
 """The writer's shortcuts write what the long way wrote (issue 17): the same text for every
-datetime in SQLite, and the same comments kept and dropped when a batch creates its items."""
+datetime in SQLite, the same content hashes, and the same comments kept and dropped when a batch
+creates its items."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
@@ -8,7 +9,7 @@ import pytest
 from sqlalchemy import DateTime, select
 from sqlalchemy.dialects import sqlite
 
-from importers.model import Comment, Page, Status, WorkItem
+from importers.model import Attachment, Comment, Link, Page, Person, Priority, Status, Visibility, WorkItem
 from store import soft_delete
 from store.schema import comments, work_items
 from store.writer import sqlite_bind_processor, write_batch
@@ -68,3 +69,34 @@ def test_a_batch_that_creates_items_keeps_their_comments_and_drops_the_stored_on
                                 comments_complete=True), job="j2")
     assert result.created == 1 and result.deleted_comments == 1
     assert live(engine) == {"a", "c", "d"}
+
+
+ADA = Person(source="t", external_id="u1", display_name="Ada Lovelace", email="Ada@Example.com")
+FULL = WorkItem(source="t", external_id="9", key="T-9", project="T",
+                title="Drucker \u00fcberhitzt \U0001F525 \"quoted\"", description="line 1\nline 2 <b>", type="bug",
+                status=Status.IN_PROGRESS, source_status="On Hold", state="Waiting", priority=Priority.HIGH,
+                source_priority="2 - High", source_type="Incident", labels=["hardware", "emea"], assignee=ADA,
+                reporter=Person(source="t", external_id="u2"),
+                created_at=datetime(2024, 10, 12, 10, 28, tzinfo=timezone(timedelta(hours=2))),
+                updated_at=datetime(2024, 10, 12, 17, 51, 56, 123456, tzinfo=UTC),
+                url="https://example.com/T-9", parent_key="T-1", parent_id="1",
+                links=[Link(kind="blocks", target_key="T-2", target_id="2")],
+                attachments=[Attachment(file_name="trace.log", size=1024, url="https://example.com/f/1")],
+                visibility=Visibility.RESTRICTED, visible_to="itil", notes=["parent T-0 no longer exists"],
+                moved_to_id="T2-9", comments_at_source=4)
+NOTE = Comment(source="t", external_id="c1", item_external_id="9", author=ADA, body="Bitte pr\u00fcfen \U0001F44D",
+               created_at=datetime(2024, 10, 12, 11, 0, tzinfo=UTC), visibility=Visibility.INTERNAL, visible_to="itil")
+
+
+def test_content_hashes_are_those_stored_by_earlier_releases(store_backend, engine):
+    """Stored hashes stay valid across a change of how they are computed: a catch-up after an
+    upgrade must find every unchanged item and comment unchanged, and rewrite nothing."""
+    first = write(engine, Page(items=[FULL, item(10)], comments=[NOTE]))
+    assert (first.created, first.comments_written) == (2, 1)
+    with engine.connect() as conn:
+        assert dict(conn.execute(select(work_items.c.external_id, work_items.c.content_hash)).all()) == {
+            "9": "3592a6f8387ee6c61172f71c98594382", "10": "07f17b1e227f9224dcb1fe7aef2de412"}
+        assert dict(conn.execute(select(comments.c.external_id, comments.c.content_hash)).all()) == {
+            "c1": "3f706d5d921c4cb2aa139ed16d14886c"}
+    again = write(engine, Page(items=[FULL, item(10)], comments=[NOTE]), job="j2")
+    assert (again.skipped, again.updated, again.comments_written) == (2, 0, 0)
