@@ -103,12 +103,16 @@ class _Model(BaseModel):
                                                  for v in value):
                 continue
             # non-ASCII text somewhere: one C-speed search a string says whether anything must change
+            # (none for the strings the checks above pass, nor for an empty list)
             search = _UNSTORABLE.search
             for v in data.values():
                 if type(v) is str:
-                    if search(v) is None:
+                    if (v.isascii() and "\x00" not in v) or search(v) is None:
                         continue
-                elif not ((type(v) is list or isinstance(v, str)) and _unstorable(v)):
+                elif type(v) is list:
+                    if not v or not _unstorable(v):
+                        continue
+                elif not isinstance(v, str) or search(v) is None:
                     continue
                 return {k: _storable(v) for k, v in data.items()}
             return data

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from importers.errors import AuthError, ConfigError, NetworkError, NotFoundError, RateLimitedError, SourceError
 from importers.model import ItemFailure, Priority, Status, Visibility, WorkItem
 from importers.servicenow import ServiceNowSource
-from importers.servicenow.mapping import map_ticket
+from importers.servicenow.mapping import _deleted, _field, display, map_ticket, value
 from importers.servicenow.paging import Keyset
 from importers.servicenow.settings import TABLES, ticket_fields
 from tests.fakes.servicenow import FORMAT, GHOST_AUTHORS, FakeServiceNow
@@ -414,3 +414,51 @@ def test_mapping_turns_any_row_into_an_item_or_a_failure(row):
 
 def test_unmangled_rows_all_map():
     assert all(isinstance(map_ticket("incident", row, "https://x"), WorkItem) for row in _ROWS)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(mangled_rows(), st.sampled_from(sorted(set(ticket_fields(TABLES["incident"])) | {"absent"})))
+def test_one_lookup_of_a_field_reads_what_value_display_and_deleted_read(row, name):
+    assert _field(row, name) == (value(row, name), display(row, name), _deleted(row, name))
+
+
+def _shown(stored: str, shown: str | None = None) -> dict[str, str]:
+    return {"value": stored, "display_value": stored if shown is None else shown}
+
+
+def test_a_representative_ticket_maps_to_exactly_this_item():
+    """Every branch of the mapping in one row (display values, non-ASCII text, HTML in [code], a
+    deleted assignee and parent, a linked problem, an email to normalise): its whole output, so a
+    faster mapping cannot change what is stored."""
+    row = {
+        "sys_id": _shown("a" * 32), "number": _shown("INC0012345"),
+        "short_description": _shown("  Écran bloqué 😀 après MAJ  "),
+        "description": _shown('Line one\r\n[code]<b>bold</b> <a href="/kb.do">KB</a>[/code]'),
+        "state": _shown("2", "In Progress"), "priority": _shown("1", "1 - Critical"),
+        "category": _shown("software", "Software"), "sys_created_on": _shown("2024-03-04 08:00:00"),
+        "sys_updated_on": _shown("2024-03-05 09:30:15"), "closed_at": _shown(""),
+        "assigned_to": _shown("b" * 32, ""), "assigned_to.user_name": _shown(""), "assigned_to.email": _shown(""),
+        "caller_id": _shown("c" * 32, "Zoë Ångström"), "caller_id.user_name": _shown("zoë.ångström"),
+        "caller_id.email": _shown("Zoe@Example.com "), "parent_incident": _shown("d" * 32, ""),
+        "problem_id": _shown("e" * 32, "PRB0040001"), "rfc": _shown(""),
+    }
+    item = map_ticket("incident", row, "https://acme.service-now.com")
+    assert isinstance(item, WorkItem)
+    assert item.model_dump(mode="json") == {
+        "source": "servicenow", "external_id": "a" * 32, "key": "INC0012345", "project": "incident",
+        "title": "Écran bloqué 😀 après MAJ",
+        "description": "Line one\n\n\n**bold** [KB](https://acme.service-now.com/kb.do)",
+        "type": "incident", "status": "in_progress", "source_status": "In Progress", "state": "In Progress",
+        "priority": "urgent", "source_priority": "1 - Critical", "source_type": "incident", "labels": ["Software"],
+        "assignee": {"source": "servicenow", "external_id": "(deleted)", "display_name": "unknown (deleted)",
+                     "email": None, "username": None, "workspace_key": None},
+        "reporter": {"source": "servicenow", "external_id": "c" * 32, "display_name": "Zoë Ångström",
+                     "email": "zoe@example.com", "username": "zoë.ångström", "workspace_key": None},
+        "created_at": "2024-03-04T08:00:00Z", "updated_at": "2024-03-05T09:30:15Z", "closed_at": None,
+        "url": f"https://acme.service-now.com/nav_to.do?uri=incident.do?sys_id={'a' * 32}",
+        "parent_key": None, "parent_id": None,
+        "links": [{"kind": "problem", "target_key": "PRB0040001", "target_id": "e" * 32}],
+        "attachments": [], "visibility": "public", "visible_to": "",
+        "notes": [f"the parent (sys_id {'d' * 32}) no longer exists in ServiceNow: not linked"],
+        "moved_to_id": None, "moved_from_id": None, "comments_at_source": None,
+    }
