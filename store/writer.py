@@ -12,7 +12,7 @@ counters, or not at all.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -123,16 +123,16 @@ def sqlite_bind_processor(column_type: Any, dialect: Any) -> Callable[[Any], Any
 def _insert_new_sqlite(conn: Connection, table: Table, columns: tuple[str, ...], rows: list[tuple]) -> int:
     """Values converted a column at a time (the rows transposed and back, both in C): most columns
     need no conversion, and a row-by-row loop visited every one of them."""
-    data = list(zip(*rows, strict=True))
+    data: list[Sequence[Any]] = list(zip(*rows, strict=True))
     for i, name in enumerate(columns):
         fn = sqlite_bind_processor(table.c[name].type, conn.dialect)
         if fn is None:
             continue
         if isinstance(table.c[name].type, JSON):
             # most labels, links and attachments are empty: the text json.dumps writes, without the call
-            data[i] = tuple(None if v is None else "[]" if v == [] else fn(v) for v in data[i])
+            data[i] = [None if v is None else "[]" if v == [] else fn(v) for v in data[i]]
         else:
-            data[i] = tuple(None if v is None else fn(v) for v in data[i])
+            data[i] = [None if v is None else fn(v) for v in data[i]]
     return conn.exec_driver_sql(  # rowcount: summed over the rows by sqlite3
         f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) "
         "ON CONFLICT (source, external_id) DO NOTHING", list(zip(*data, strict=True))).rowcount
@@ -262,21 +262,27 @@ class Stored(NamedTuple):
     deleted: bool  # soft-deleted: a row read again is back at the source and is revived
 
 
-def _existing(conn: Connection, table, source: str, external_ids: list[str]) -> dict[str, Stored]:
-    """The stored rows of these external ids, by external id.
+def _of_source(conn: Connection, query: str, source: str, values: list[str]) -> list[Any]:
+    """The rows of `query` (its `?` the source, its `(...)` an IN list) for `values`, 500 at a time.
 
     The driver's own statement, placeholders in the driver's style: SQLAlchemy's IN list coerced
     each of its 500 values and re-rendered the statement at every execution, and its rows were
-    read by name; a quarter of the writer's CPU in a ServiceNow import."""
+    read by name; a quarter of the writer's CPU in a ServiceNow import. Rows are fetched all at
+    once: iterating a result fetches them one by one."""
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    found: dict[str, Stored] = {}
-    for chunk in _chunks(external_ids):
-        rows = conn.exec_driver_sql(
-            f"SELECT external_id, id, content_hash, deleted_at FROM {table.name} "
-            f"WHERE source = {mark} AND external_id IN ({', '.join([mark] * len(chunk))})", (source, *chunk))
-        found.update({external_id: Stored(id_, digest, deleted_at is not None)
-                      for external_id, id_, digest, deleted_at in rows})
-    return found
+    rows: list[Any] = []
+    for chunk in _chunks(values):
+        rows += conn.exec_driver_sql(
+            query.replace("?", mark).replace("(...)", f"({', '.join([mark] * len(chunk))})"),
+            (source, *chunk)).fetchall()
+    return rows
+
+
+def _existing(conn: Connection, table, source: str, external_ids: list[str]) -> dict[str, Stored]:
+    """The stored rows of these external ids, by external id."""
+    rows = _of_source(conn, f"SELECT external_id, id, content_hash, deleted_at FROM {table.name} "
+                            "WHERE source = ? AND external_id IN (...)", source, external_ids)
+    return {external_id: Stored(id_, digest, deleted_at is not None) for external_id, id_, digest, deleted_at in rows}
 
 
 def _changed(stored: Stored, digest: str, policy: str) -> bool | None:
@@ -341,7 +347,7 @@ def write_batch(conn: Connection, pages: list[Page], *, source: str, job_id: str
             dict(zip(ITEM_COLUMNS, _item_values(items[eid], person_ids, digests[eid]), strict=True),
                  _id=existing[eid].id, updated_by_job=job_id, deleted_at=None, deleted_by_job=None)
             for eid in to_update])
-    upsert_states(conn, source, {(items[eid].project, items[eid].state_name): items[eid].status.value
+    upsert_states(conn, source, {(items[eid].project, items[eid].state_name): items[eid].status._value_
                                  for eid in written})
     label_rows = {(source, items[eid].project, name) for eid in written for name in items[eid].labels}
     if label_rows:
@@ -381,10 +387,9 @@ def _originals_with_stored_copies(conn: Connection, source: str, items: dict[str
         live = {eid: row for eid, row in _existing(conn, work_items, source, sorted({*targets.values(), *targets}))
                 .items() if not row.deleted}
         found = {eid: live[eid].id for eid, target in targets.items() if target in live and eid in live}
-    for chunk in _chunks(sorted(written)):
-        rows = conn.execute(select(work_items.c.external_id, work_items.c.id).where(and_(
-            work_items.c.source == source, work_items.c.moved_to_id.in_(chunk), work_items.c.deleted_at.is_(None))))
-        found.update({row.external_id: row.id for row in rows})
+    found.update(_of_source(conn, "SELECT external_id, id FROM work_items "
+                                  "WHERE source = ? AND moved_to_id IN (...) AND deleted_at IS NULL", source,
+                            sorted(written)))
     return found
 
 
