@@ -69,7 +69,8 @@ def one_run(vendor: str, fake: FakeProcess, cell: dict, redis_url: str, work: Pa
         run["ratios"]["ours/naive"] = rate(ours) / rate(run["naive"])
     if "ours_rest" in run:
         run["ratios"]["rest/ceiling"] = rate(run["ours_rest"]) / rate(run["ceiling"])
-    if "peer" in run:  # what a user waits: our job from its start, the tap's whole process lifetime
+    if "peer" in run and not run["peer"].get("failed"):
+        # what a user waits: our job from its start, the tap's whole process lifetime
         run["ratios"]["ours/peer"] = (ours["items"] / ours["user_seconds"]) / rate(run["peer"])
         # both as whole processes: `cli.py run` then a burst `cli.py worker`, start to exit, against the tap's
         run["ratios"]["process/peer"] = rate(run["ours_process"]) / rate(run["peer"])
@@ -96,7 +97,7 @@ def median_of(runs: list[dict]) -> dict:
     for key in runs[0]:
         fields = runs[0][key]
         merged[key] = {f: statistics.median(r[key][f] for r in runs) for f in fields
-                       if isinstance(fields[f], (int, float))}
+                       if isinstance(fields[f], (int, float)) and all(f in r[key] for r in runs)}
     return merged
 
 

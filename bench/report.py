@@ -10,6 +10,8 @@ RATIOS = (("ours/ceiling", "ours/ceil"), ("ours/ceiling+comments", "ours/ceil+c"
 def _rate(m: dict | None) -> str:
     if not m:
         return "-"
+    if m.get("failed"):
+        return f"failed after {m['items']:,.0f} items"
     return f"{m['items'] / m['seconds']:,.0f}/s {m['requests']:,.0f}r {m['rss_mb']:,.0f}MB" if m["seconds"] else "-"
 
 
