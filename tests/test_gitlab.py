@@ -7,6 +7,7 @@ number of requests a full read costs.
 """
 from __future__ import annotations
 
+import json
 import re
 import socket
 import time
@@ -18,9 +19,11 @@ from hypothesis import strategies as st
 
 from importers.errors import AuthError, ConfigError, NetworkError, NotFoundError, RateLimitedError, SourceError
 from importers.gitlab import GitLabSource
-from importers.gitlab.mapping import map_issue
+from importers.gitlab.graphql import EPIC, ISSUES_QUERY, NESTED_NOTES, PAGE_SIZE
+from importers.gitlab.mapping import map_issue, node_comment, node_item
 from importers.model import ItemFailure, WorkItem
 from tests.fakes.gitlab import FakeGitLab
+from tests.fakes.server import Request
 from tests.strategies import json_values
 
 from .helpers import hang_up_server
@@ -286,15 +289,25 @@ def test_a_long_rate_limit_stops_with_the_time_to_resume(fake, monkeypatch):
 
 
 # -- the mapping never raises ----------------------------------------------------------------
+def _graphql_nodes(fake: FakeGitLab, project: str) -> list[dict]:
+    """The fake's answer to the import's issue query, without a server: its Issue nodes."""
+    variables = {"project": project, "first": PAGE_SIZE, "after": None, "updatedAfter": None, "notes": NESTED_NOTES}
+    body = json.dumps({"query": ISSUES_QUERY.replace("EPIC", EPIC), "variables": variables}).encode()
+    return json.loads(fake.graphql.answer(Request("POST", "/api/graphql", {}, {}, body)).body)["data"]["project"][
+        "issues"]["nodes"]
+
+
 _fake_for_mapping = FakeGitLab({"g/p": 6})
 VALID = _fake_for_mapping.issues["g/p"]
 NOTES = [n for (_, iid), notes in _fake_for_mapping.notes.items() for n in notes]
+VALID_NODES = _graphql_nodes(_fake_for_mapping, "g/p")
+NOTE_NODES = [n for node in VALID_NODES for n in node["notes"]["nodes"]]
 JSON = json_values(allow_nan=True)
 
 
 @st.composite
-def mangled_issue(draw):
-    issue = dict(draw(st.sampled_from(VALID)))
+def mangled(draw, valid: list[dict]):
+    issue = dict(draw(st.sampled_from(valid)))
     for field in draw(st.lists(st.sampled_from(sorted(issue)), max_size=4)):
         if draw(st.booleans()):
             issue.pop(field, None)
@@ -304,9 +317,18 @@ def mangled_issue(draw):
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(raw=mangled_issue() | JSON, notes=st.lists(st.sampled_from(NOTES) | JSON, max_size=3))
+@given(raw=mangled(VALID) | JSON, notes=st.lists(st.sampled_from(NOTES) | JSON, max_size=3))
 def test_mapping_any_json_gives_an_item_or_a_failure(raw, notes):
     result, comments = map_issue(raw, "g/p", notes)
+    assert isinstance(result, (WorkItem, ItemFailure))
+    if isinstance(result, ItemFailure):
+        assert result.reason and comments == []
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(node=mangled(VALID_NODES) | JSON, notes=st.lists(mangled(NOTE_NODES) | JSON, max_size=3))
+def test_mapping_any_graphql_node_gives_an_item_or_a_failure(node, notes):
+    result, comments = map_issue(node, "g/p", notes, node_item, node_comment)
     assert isinstance(result, (WorkItem, ItemFailure))
     if isinstance(result, ItemFailure):
         assert result.reason and comments == []
@@ -316,6 +338,9 @@ def test_mapping_valid_issues_gives_items():
     for raw in VALID:
         result, _ = map_issue(raw, "g/p", [])
         assert isinstance(result, WorkItem), result
+    for node in VALID_NODES:
+        result, comments = map_issue(node, "g/p", node["notes"]["nodes"], node_item, node_comment)
+        assert isinstance(result, WorkItem) and len(comments) == len(node["notes"]["nodes"]), result
 
 
 # -- through the store and the job runner ----------------------------------------------------
@@ -380,14 +405,26 @@ def test_community_edition_without_epics_is_still_read_over_graphql():
         src.close()
 
 
-def test_epics_are_parents_over_graphql_as_over_rest(fake):
+def test_graphql_and_rest_map_every_issue_and_note_to_the_same_models(fake):
+    """GraphQL nodes are mapped straight to the model (mapping.node_item), REST JSON through `to_item`: the
+    same issues and notes give the same items and comments, field for field (epics, moves, confidential
+    issues, internal notes, incidents' severities, uploads)."""
+    fake.move(PROJECT, 9, "acme/ops")
+    moved = next(i for i in fake.issues[PROJECT] if i["iid"] == 9)
+    moved["updated_at"] = moved["closed_at"] = moved["closed_at"][:19] + ".000Z"  # GraphQL's Time has no fraction
     over = {}
     for api in ("graphql", "rest"):
-        _, items, _ = read_all(make_source(fake.url, api=api))
-        over[api] = {k: (i.parent_key, i.labels, i.priority, i.type, i.assignee, i.reporter, i.description,
-                         i.attachments, i.closed_at, i.url) for k, i in items.items()}
+        src = make_source(fake.url, api=api)
+        _, items, comments = read_all(src)
+        src.close()
+        over[api] = ({k: i.model_dump() for k, i in items.items()},
+                     sorted((c.model_dump() for c in comments), key=lambda c: c["external_id"]))
     assert over["graphql"] == over["rest"]
-    assert any(parent for parent, *_ in over["graphql"].values())
+    items, comments = over["graphql"]
+    assert len(items) == 250 and len(comments) == fake.ground_truth(PROJECT)["comments"]
+    assert items[f"{PROJECT}#9"]["moved_to_id"] and all(any(i[field] for i in items.values()) for field in (
+        "parent_key", "source_priority", "attachments", "assignee", "closed_at"))
+    assert {i["visibility"] for i in items.values()} == {c["visibility"] for c in comments} == {"public", "internal"}
 
 
 def test_a_rejected_token_is_an_auth_error_naming_the_setting(fake):

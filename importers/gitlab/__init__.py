@@ -22,8 +22,8 @@ from ..limits import enough_comments
 from ..model import Comment, ItemFailure, Page, Project, StreamGap, WorkItem
 from ..pageguard import PageGuard
 from ..urls import check_url
-from .graphql import GraphQLUnavailable, IssueQuery, rest_issue, rest_note
-from .mapping import map_issue
+from .graphql import GraphQLUnavailable, IssueQuery
+from .mapping import map_issue, node_comment, node_item
 from .settings import (
     APIS,
     DEFAULT_URL,
@@ -201,15 +201,15 @@ class GitLabSource(Source):
                 notes = future.result() if future is not None else []
             except UNREADABLE as exc:  # the issue is kept; its comments are a gap a retry fills
                 notes, gap = [], str(exc)
-            self._add(page, project, raw, notes, gap)
+            self._add(page, map_issue(raw, project, notes), gap)
         page.comments_complete = not page.gaps  # every issue came with its whole notes list
         return page
 
     @staticmethod
-    def _add(page: Page, project: str, raw: Any, notes: list[Any], gap: str | None) -> None:
-        """Map one issue into `page`: an item and its comments, a failure, and a gap when some of
+    def _add(page: Page, mapped: tuple[WorkItem | ItemFailure, list[Comment]], gap: str | None) -> None:
+        """One mapped issue into `page`: an item and its comments, a failure, and a gap when some of
         its comments could not be read (the item is kept, `Source.fill` reads them on retry)."""
-        result, comments = map_issue(raw, project, notes)
+        result, comments = mapped
         if isinstance(result, ItemFailure):
             page.failures.append(result)
             return
@@ -287,14 +287,7 @@ class GitLabSource(Source):
                 notes = longer[i].result() if i in longer else nested
             except UNREADABLE as exc:  # the issue is kept with its first notes; a retry reads the rest
                 notes, gap = nested, str(exc)
-            try:
-                raw, rest_notes = rest_issue(node), [rest_note(n) for n in notes]
-            except (KeyError, TypeError, ValueError, AttributeError) as exc:
-                page.failures.append(ItemFailure(external_id=str(ids.get("id", "?")).rpartition("/")[2],
-                                                 key=f"{reader.project}#{ids.get('iid', '?')}",
-                                                 reason=f"GitLab issue could not be read: {type(exc).__name__}: {exc}"))
-                continue
-            self._add(page, reader.project, raw, rest_notes, gap)
+            self._add(page, map_issue(node, reader.project, notes, node_item, node_comment), gap)
         page.comments_complete = not page.gaps  # every issue came with its whole notes list
         return page
 

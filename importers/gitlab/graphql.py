@@ -16,7 +16,7 @@ query complexity of at most 250 with a token. Our issue query scores about 110 b
 because a resolver connection adds 1% of its children per node asked for; `assignees(first: 1)`,
 a connection without a resolver, is charged per node, so we ask for the one assignee we map.
 
-Nodes are turned into the REST shapes `mapping.py` reads, so one mapping table serves both APIs.
+Nodes are mapped straight to the model (`mapping.node_item`), with the one mapping table of both APIs.
 """
 from __future__ import annotations
 
@@ -91,55 +91,6 @@ def number(global_id: Any) -> int:
         if is_id(digits):
             return int(digits)
     raise BadGlobalId(f"{TOOL} answered a GraphQL id that is not a GitLab global id: {str(global_id)[:60]!r}")
-
-
-_users: dict[tuple[Any, Any, Any], dict] = {}  # (id, username, name) -> the REST user, see `_user`
-_USERS_KEPT = 10_000
-
-
-def _user(node: Any) -> dict | None:
-    """A User node in the REST shape. The same few people author and are assigned on every page:
-    each distinct one is converted once and that dict shared (the mapping only reads it)."""
-    if not isinstance(node, dict):
-        return None
-    key = (node.get("id"), node.get("username"), node.get("name"))
-    try:
-        found = _users.get(key)
-    except TypeError:  # a name that is not text (hostile JSON): not kept
-        return {"id": number(key[0]), "username": key[1], "name": key[2]}
-    if found is None:
-        found = {"id": number(key[0]), "username": key[1], "name": key[2]}
-        if len(_users) >= _USERS_KEPT:
-            _users.clear()
-        _users[key] = found
-    return found
-
-
-def rest_note(node: dict) -> dict:
-    """A Note node in the REST shape (`id`, `body`, `system`, `internal`, `created_at`, `author`)."""
-    return {"id": number(node.get("id")), "body": node.get("body"), "system": bool(node.get("system")),
-            "internal": bool(node.get("internal")), "created_at": node.get("createdAt"),
-            "updated_at": node.get("updatedAt"), "author": _user(node.get("author"))}
-
-
-def rest_issue(node: dict) -> dict:
-    """An Issue node in the REST shape `mapping.map_issue` reads; raises on a node without ids."""
-    epic = node.get("epic")
-    moved = node.get("movedTo")
-    return {
-        "id": number(node.get("id")), "iid": int(node["iid"]), "title": node.get("title"),
-        "description": node.get("description"), "state": node.get("state"),
-        "issue_type": str(node.get("type") or "issue").lower(), "severity": node.get("severity"),
-        "confidential": bool(node.get("confidential")), "created_at": node.get("createdAt"),
-        "updated_at": node.get("updatedAt"), "closed_at": node.get("closedAt"), "web_url": node.get("webUrl"),
-        "user_notes_count": node.get("userNotesCount"), "author": _user(node.get("author")),
-        "assignees": [u for u in map(_user, (node.get("assignees") or {}).get("nodes") or []) if u],
-        "labels": [label["title"] for label in (node.get("labels") or {}).get("nodes") or []
-                   if isinstance(label, dict) and label.get("title") is not None],
-        "milestone": node.get("milestone") or None,
-        "epic": {"iid": epic.get("iid"), "url": epic.get("webUrl")} if isinstance(epic, dict) else None,
-        "moved_to_id": number(moved["id"]) if isinstance(moved, dict) else None,
-    }
 
 
 def _errors(body: Any, what: str) -> None:
