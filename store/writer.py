@@ -15,6 +15,7 @@ import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from json.encoder import encode_basestring_ascii
 from typing import Any, NamedTuple
 
 from sqlalchemy import JSON, Connection, Table, and_, bindparam, select, update
@@ -110,13 +111,26 @@ def _sqlite_datetime(fallback: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return process
 
 
+def _sqlite_json(fallback: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """JSON's bind processor, the same text for a list of strings (labels; most lists are empty) without
+    json.dumps, which builds an encoder for every value: the strings as json.dumps's own encoder writes
+    them, joined by its separator."""
+    def process(value: Any) -> Any:
+        if type(value) is list and all(type(v) is str for v in value):
+            return f"[{', '.join(map(encode_basestring_ascii, value))}]"
+        return fallback(value)
+    return process
+
+
 def sqlite_bind_processor(column_type: Any, dialect: Any) -> Callable[[Any], Any] | None:
     """The bind processor SQLAlchemy applies to a value of this column type, or one that writes
-    the same text faster (datetimes, `_sqlite_datetime`)."""
+    the same text faster (datetimes, `_sqlite_datetime`; lists of strings, `_sqlite_json`)."""
     impl = column_type.dialect_impl(dialect)
     fn = impl.bind_processor(dialect)
     if fn is not None and isinstance(impl, sqlite.DATETIME) and impl._storage_format == _SQLITE_DATETIME:
         return _sqlite_datetime(fn)
+    if fn is not None and isinstance(impl, JSON) and dialect._json_serializer is None:  # json.dumps
+        return _sqlite_json(fn)
     return fn
 
 
@@ -126,12 +140,7 @@ def _insert_new_sqlite(conn: Connection, table: Table, columns: tuple[str, ...],
     data: list[Sequence[Any]] = list(zip(*rows, strict=True))
     for i, name in enumerate(columns):
         fn = sqlite_bind_processor(table.c[name].type, conn.dialect)
-        if fn is None:
-            continue
-        if isinstance(table.c[name].type, JSON):
-            # most labels, links and attachments are empty: the text json.dumps writes, without the call
-            data[i] = [None if v is None else "[]" if v == [] else fn(v) for v in data[i]]
-        else:
+        if fn is not None:
             data[i] = [None if v is None else fn(v) for v in data[i]]
     return conn.exec_driver_sql(  # rowcount: summed over the rows by sqlite3
         f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) "

@@ -1,12 +1,12 @@
 """The writer's shortcuts write what the long way wrote (issue 17): the same text for every
-datetime in SQLite, the same content hashes, and the same comments kept and dropped when a batch
-creates its items."""
+datetime and JSON list in SQLite, the same content hashes, and the same comments kept and dropped
+when a batch creates its items."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import DateTime, select
+from sqlalchemy import JSON, DateTime, select
 from sqlalchemy.dialects import sqlite
 
 from importers.model import Attachment, Comment, Link, Page, Person, Priority, Status, Visibility, WorkItem
@@ -28,6 +28,17 @@ def test_sqlite_datetime_text_is_sqlalchemys(moment):
     theirs = column_type.dialect_impl(dialect).bind_processor(dialect)
     assert theirs is not None
     assert sqlite_bind_processor(column_type, dialect)(moment) == theirs(moment)
+
+
+@pytest.mark.parametrize("value", [
+    [], ["Hardware"], ["a", "b", ""], ["Zo\u00eb \U0001F525", 'say "hi" \\ back', "tab\tnew\nline\x00\x1f\x7f"],
+    [{"kind": "blocks", "target_key": "T-2"}], ["a", 1, None], {"a": [1]}, "text",
+])
+def test_sqlite_json_text_is_sqlalchemys(value):
+    dialect = sqlite.dialect()
+    theirs = JSON().dialect_impl(dialect).bind_processor(dialect)
+    assert theirs is not None
+    assert sqlite_bind_processor(JSON(), dialect)(value) == theirs(value)
 
 
 def item(n: int) -> WorkItem:
