@@ -30,7 +30,7 @@ from .settings import NESTED_NOTES, PAGE_SIZE, TOOL
 
 if TYPE_CHECKING:  # the client module imports python-gitlab: loaded with the first client (see __init__.py)
     from .client import GitLabClient
-_NOTE_FIELDS = "id body system internal createdAt updatedAt author { id username name }"
+_NOTE_FIELDS = "id body system internal createdAt author { id username name }"
 _ISSUE_FIELDS = f"""
 id iid title description state type severity confidential createdAt updatedAt closedAt webUrl userNotesCount
 author {{ id username name }}
