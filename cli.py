@@ -6,7 +6,9 @@ authentication. Expected errors print one line on stderr, never a traceback.
 from __future__ import annotations
 
 import argparse
+import atexit
 import functools
+import gc
 import json
 import logging
 import os
@@ -18,6 +20,10 @@ from dotenv import load_dotenv
 OK, JOB_FAILED, BAD_INPUT = 0, 1, 2
 # how the user called us: `python cli.py` in a checkout, `acgs2-import` once installed
 PROG = "python cli.py" if os.path.basename(sys.argv[0]) == "cli.py" else os.path.basename(sys.argv[0]) or "acgs2-import"
+# At exit the interpreter runs the cyclic GC over every object of the ~600 modules a command loaded, about 0.1 s of
+# CPU that `run` and a burst `worker` spent on the user's clock after their work was done. Frozen objects are left
+# out of those passes; exit handlers, flushes and threads' joins run as before.
+atexit.register(gc.freeze)
 
 
 def _print_json(data) -> None:
