@@ -9,7 +9,9 @@ Run as `python -m bench.naive VENDOR URL DATABASE_URL`; prints one JSON line.
 """
 from __future__ import annotations
 
+import importlib
 import json
+import pkgutil
 import resource
 import sys
 import time
@@ -37,18 +39,28 @@ class InlineExecutor:
         pass
 
 
+def _inline_pools() -> list[str]:
+    """Every connector module that makes a thread pool gets the inline executor instead; all of them are
+    imported first, so a pool in a module loaded lazily (GitHub's comment windows) is not missed. The
+    modules changed, by name."""
+    import importers
+
+    changed = []
+    for found in pkgutil.walk_packages(importers.__path__, "importers."):
+        module = importlib.import_module(found.name)
+        if getattr(module, "ThreadPoolExecutor", None) is not None:
+            module.ThreadPoolExecutor = InlineExecutor
+            changed.append(found.name)
+    return changed
+
+
 def main(vendor: str, url: str, store_url: str) -> dict:
-    import importers.github
-    import importers.gitlab
-    import importers.jira
-    import importers.servicenow
     from bench.fakes import PROJECTS, source_config
     from importers import make_source
     from store.db import engine_for
     from store.writer import upsert_project, write_batch
 
-    for module in (importers.github, importers.gitlab, importers.jira, importers.servicenow):
-        module.ThreadPoolExecutor = InlineExecutor
+    _inline_pools()
     project = PROJECTS[vendor]
     engine = engine_for(store_url)
     started = time.perf_counter()
