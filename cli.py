@@ -569,6 +569,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # The worker's collector threshold (jobs/queue.py GC_THRESHOLD, whose import would come too late) from the
+    # start: loading the core's ~600 modules at CPython's default (700) had the cyclic GC walk the growing heap
+    # over and over, about 25 ms of CPU of `run` and more of a worker, which loads its connector's library too.
+    gc.set_threshold(50_000, 20, 100)
     if not os.environ.get("ACGS2_NO_DOTENV"):  # tests keep a developer's .env out
         load_dotenv()
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "WARNING"),

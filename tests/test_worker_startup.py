@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from rq.serializers import JSONSerializer
 
-from jobs.queue import ImportWorker, connection, import_queue
+from jobs.queue import GC_THRESHOLD, ImportWorker, connection, import_queue
 from tests.fakes.github import GitHubFake
 from tests.fakes.gitlab import FakeGitLab
 from tests.fakes.jira import CLOUD_AUTH, FakeJira
@@ -94,6 +94,16 @@ def test_run_and_status_load_no_vendor_library_and_a_burst_worker_only_its_jobs(
             assert "jobs" in shown and shown.isdisjoint(VENDOR_LIBRARIES), shown & set(VENDOR_LIBRARIES)
     assert {"gitlab", "jira", "pysnow"} <= worked and "github" not in worked
     assert import_queue().count == 0
+
+
+def test_a_cli_process_collects_as_a_worker_does_from_its_start():
+    # issue 17: `cli.py` loaded its ~600 modules at CPython's default threshold (700 allocations), the cyclic GC
+    # walking the growing heap again and again; it now sets the worker's threshold first, as a number of its own
+    # (importing jobs.queue for it would load RQ first): this holds the two equal
+    done = subprocess.run([sys.executable, "-c", "import gc, cli; cli.main(['sources']); print(gc.get_threshold()[0])"],
+                          capture_output=True, text=True, env=os.environ.copy(), cwd=ROOT, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert int(done.stdout.split()[-1]) == GC_THRESHOLD
 
 
 def test_a_workers_command_listener_has_ended_when_it_unsubscribes():
