@@ -33,7 +33,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Engine, and_, exists, or_, select
-from sqlalchemy.orm import aliased
 
 from importers.base import Source
 from importers.model import Page
@@ -149,7 +148,7 @@ class DeletionSweep:
         """Moved originals of the project that still hold live comments though their new item is stored
         live: parts of two projects written at once (PostgreSQL, READ COMMITTED) may each have missed
         the other's row. Re-read, the writer leaves their notes to the new item (not a deletion)."""
-        new = aliased(work_items)
+        new = work_items.alias()  # Core's alias: the ORM is not loaded by a worker
         with self.engine.connect() as conn:
             return sorted(conn.execute(select(work_items.c.external_id).where(and_(
                 work_items.c.source == self.source_name, work_items.c.project == self.project,

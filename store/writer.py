@@ -19,7 +19,7 @@ from json.encoder import encode_basestring_ascii
 from typing import Any, NamedTuple
 
 from sqlalchemy import JSON, Connection, Table, and_, bindparam, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 
 from importers.model import Comment, ItemFailure, Page, Person, StreamGap, Visibility, WorkItem
 
@@ -52,8 +52,13 @@ class BatchResult:
 
 
 def _insert(conn: Connection, table):
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    return dialect.insert(table)
+    """The store's own INSERT (with ON CONFLICT). SQLAlchemy's PostgreSQL package loads every PostgreSQL
+    driver's dialect (asyncpg's among them), so only a PostgreSQL store imports it."""
+    if conn.dialect.name != "postgresql":
+        return sqlite.insert(table)
+    from sqlalchemy.dialects.postgresql import insert
+
+    return insert(table)
 
 
 def _chunks(values: list, size: int = _CHUNK) -> Iterable[list]:
