@@ -175,7 +175,11 @@ class People:
             username: str | None = None) -> Person:
         """The Person of these fields (validated as `Person(...)` would be; raises as it does)."""
         signature = (source, external_id, display_name, email, username)
-        found = self._found.get(signature)
+        try:
+            found = self._found.get(signature)
+        except TypeError:  # a value no Person takes (a list, an object): validation says which field
+            return Person(source=source, external_id=external_id, display_name=display_name, email=email,
+                          username=username)
         if found is None:
             found = Person(source=source, external_id=external_id, display_name=display_name, email=email,
                            username=username)

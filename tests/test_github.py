@@ -344,6 +344,17 @@ def test_any_issue_json_maps_or_fails_but_never_raises(raw, mangled, dropped):
         assert result.reason.startswith("GitHub issue could not be mapped")
 
 
+def test_a_user_named_by_a_list_fails_its_issue_naming_the_field_and_others_share_one_person():
+    # people are validated once and shared (importers.model People); a value that cannot be looked up (a list)
+    # still fails as validation words it, not "unhashable type"
+    user = {**VALID_ISSUE["user"], "name": ["Ada", "Lovelace"]}
+    result = map_issue({**VALID_ISSUE, "user": user}, REPO)
+    assert isinstance(result, ItemFailure) and "display_name" in result.reason and "unhashable" not in result.reason
+    first, second = map_issue(VALID_ISSUE, REPO), map_issue({**VALID_ISSUE, "number": 99}, REPO)
+    assert isinstance(first, WorkItem) and isinstance(second, WorkItem)
+    assert first.reporter is second.reporter and first.reporter.external_id == str(VALID_ISSUE["user"]["id"])
+
+
 # -- through the store and the job runner ----------------------------------------------------
 def test_import_rerun_and_incremental_run_through_the_store(fake, run_import, engine):
     from store.queries import items as stored_items

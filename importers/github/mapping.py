@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from ..errors import validation_reason
-from ..model import Comment, ItemFailure, Person, Priority, Status, WorkItem, source_count
+from ..model import Comment, ItemFailure, People, Person, Priority, Status, WorkItem, source_count
 from ..workflow import CLOSED, refine_by_label
 from .settings import (
     DEFAULT_TYPE,
@@ -56,13 +56,10 @@ def person(raw: Any) -> Person | None:
     if not isinstance(raw, dict) or raw.get("id") is None:
         return None
     login = raw.get("login") or ""
-    return Person(
-        source=SOURCE,
-        external_id=str(raw["id"]),
-        display_name=raw.get("name") or login,
-        email=raw.get("email"),
-        username=login or None,
-    )
+    return _people.get(SOURCE, str(raw["id"]), raw.get("name") or login, raw.get("email"), login or None)
+
+
+_people = People()
 
 
 def _label_names(raw: dict) -> list[str]:

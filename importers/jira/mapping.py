@@ -13,7 +13,19 @@ from typing import Any
 from pydantic import ValidationError
 
 from ..errors import validation_reason
-from ..model import Attachment, Comment, ItemFailure, Link, Person, Priority, Status, Visibility, WorkItem, source_count
+from ..model import (
+    Attachment,
+    Comment,
+    ItemFailure,
+    Link,
+    People,
+    Person,
+    Priority,
+    Status,
+    Visibility,
+    WorkItem,
+    source_count,
+)
 from .adf import adf_to_markdown
 from .settings import (
     LINK_KIND_BY_PHRASE,
@@ -82,9 +94,11 @@ def map_person(raw: Any) -> Person | None:
     external_id = raw.get("accountId") or raw.get("key") or raw.get("name")
     if not external_id:
         raise ValueError("user has no accountId, key or name")
-    return Person(source=SOURCE, external_id=str(external_id),
-                  display_name=str(raw.get("displayName") or raw.get("name") or ""),
-                  email=raw.get("emailAddress") or None, username=raw.get("name") or None)
+    return _people.get(SOURCE, str(external_id), str(raw.get("displayName") or raw.get("name") or ""),
+                       raw.get("emailAddress") or None, raw.get("name") or None)
+
+
+_people = People()
 
 
 def status_category(name: str, category_key: Any) -> Status:
