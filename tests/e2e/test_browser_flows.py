@@ -25,6 +25,14 @@ def texts(console) -> str:
     return "\n".join(console.page.locator("[data-testid='stText']").all_inner_texts())
 
 
+def texts_once_shown(console, text: str) -> str:
+    """The page's text blocks, once one of them shows `text`. An item opened by ticking its row is drawn by a
+    later script run (the row's click sets `?item=`, then the page runs again), which `settle` can fall between
+    on a loaded machine: a one-shot read then found no text at all (CI, 2026-11-29)."""
+    expect(console.page.locator("[data-testid='stText']").filter(has_text=text).first).to_be_visible(timeout=STEP_MS)
+    return texts(console)
+
+
 def click(console, name: str, **kwargs) -> None:
     console.settle()  # a click that lands while a script run redraws the page can be dropped
     console.page.get_by_role("button", name=name, **kwargs).click()
@@ -169,8 +177,8 @@ def test_complete_jira_import(console, fake_jira, stack):
     page.keyboard.press("Enter")
     console.settle()
     select_first_row(console)  # ticking the row opens the item
-    shown = texts(console)
     # a title carrying HTML is shown as text: the tag is visible, nothing ran (no dialog), no element made
+    shown = texts_once_shown(console, "<script>alert(1)</script> in the search box")
     assert "<script>alert(1)</script> in the search box" in shown
     assert page.locator("[data-testid='stMain'] script").count() == 0
     assert_no_secret(console, CLOUD_AUTH[1])

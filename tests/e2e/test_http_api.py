@@ -22,7 +22,7 @@ from sqlalchemy import create_engine, text
 
 from tests.conftest import TEST_KEY, VENDOR_ENV_PREFIXES
 from tests.e2e.conftest import ROOT, Console, _free_port, _stop
-from tests.e2e.test_browser_flows import fill, metric, select_first_row, texts
+from tests.e2e.test_browser_flows import fill, metric, select_first_row, texts_once_shown
 from tests.fakes.jira import CLOUD_AUTH
 from tests.fakes.server import Response
 from tests.helpers import wait_for
@@ -167,7 +167,7 @@ def test_the_seed_calls_run_a_jira_import_whose_items_appear_in_the_workspace(se
         page.keyboard.press("Enter")
         tab.settle()
         select_first_row(tab)  # ticking the row opens the item
-        assert "<script>alert(1)</script> in the search box" in texts(tab)
+        assert "<script>alert(1)</script> in the search box" in texts_once_shown(tab, "<script>alert(1)</script>")
         tab.screenshot("api-jira-import-in-workspace")
     finally:
         page.context.close()
