@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import JSON, DateTime, select
 from sqlalchemy.dialects import sqlite
 
@@ -39,6 +41,41 @@ def test_sqlite_json_text_is_sqlalchemys(value):
     theirs = JSON().dialect_impl(dialect).bind_processor(dialect)
     assert theirs is not None
     assert sqlite_bind_processor(JSON(), dialect)(value) == theirs(value)
+
+
+MOMENTS = st.one_of(
+    st.none(),
+    st.datetimes(timezones=st.just(UTC)),  # what the model holds: UTC, fractions or not
+    st.datetimes(timezones=st.just(UTC)).map(lambda moment: moment.replace(microsecond=0)),
+    st.datetimes(),  # naive
+    st.datetimes(timezones=st.sampled_from([timezone(timedelta(hours=5, minutes=30)), timezone(timedelta(hours=-8))])),
+)
+
+
+@given(st.lists(MOMENTS, max_size=8))
+def test_a_datetime_column_is_written_as_sqlalchemy_writes_each_value(moments):
+    """A column converted at once (pydantic-core's text, patched) is SQLAlchemy's text value for value,
+    whatever mix of zones, fractions and NULLs it holds, as a tuple (what the writer passes) or a list."""
+    dialect = sqlite.dialect()
+    column_type = DateTime(timezone=True)
+    theirs = column_type.dialect_impl(dialect).bind_processor(dialect)
+    assert theirs is not None
+    expected = [None if moment is None else theirs(moment) for moment in moments]
+    processor = sqlite_bind_processor(column_type, dialect)
+    assert processor is not None
+    assert processor.column(tuple(moments)) == expected
+    assert processor.column(moments) == expected
+
+
+@given(st.lists(st.one_of(st.none(), st.just([]), st.lists(st.text(), max_size=3),
+                          st.lists(st.dictionaries(st.text(max_size=5), st.integers()), max_size=2)), max_size=6))
+def test_a_json_column_is_written_as_sqlalchemy_writes_each_value(values):
+    dialect = sqlite.dialect()
+    theirs = JSON().dialect_impl(dialect).bind_processor(dialect)
+    assert theirs is not None
+    processor = sqlite_bind_processor(JSON(), dialect)
+    assert processor is not None
+    assert processor.column(tuple(values)) == [None if value is None else theirs(value) for value in values]
 
 
 def item(n: int) -> WorkItem:
