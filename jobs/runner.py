@@ -29,7 +29,7 @@ from importers.retry import RetryPolicy, Transient
 from store import census as census_store
 from store import jobs as job_store
 from store import mappings as mapping_store
-from store import soft_delete
+from store import planner_stats, soft_delete
 from store.jobs import JobStatus, now
 from store.schema import work_items
 from store.soft_delete import Deletions
@@ -286,6 +286,8 @@ class PartRunner:
                 return result
 
         result = self._in_store(transaction)  # retried whole, so it changes no state of ours before it commits
+        if not r.dry_run:
+            planner_stats.keep_current(self.engine)  # a growing table's lookups stay on their index
         self.phase = reading
         if mode == RETRY:
             self._known_failed -= set(result.succeeded_ids)
@@ -422,6 +424,7 @@ class PartRunner:
     def _sweep(self) -> SweepResult:
         """Find and soft-delete what no longer exists at the source; with `--deletions purge`, erase it."""
         r = self.run_info
+        planner_stats.keep_current(self.engine)  # a store last written before statistics were kept
 
         def mark_items(ids: list[str]) -> tuple[int, int]:
             def work(conn: Connection) -> tuple[int, int]:
