@@ -5,6 +5,7 @@ DATABASE_URL names PostgreSQL; `postgresql://` URLs are sent through psycopg 3.
 """
 from __future__ import annotations
 
+import atexit
 import os
 import uuid
 from pathlib import Path
@@ -173,3 +174,8 @@ def _after_fork_in_child() -> None:
 
 
 os.register_at_fork(after_in_child=_after_fork_in_child)
+# Pooled connections are closed at exit, not left to the collector: a CLI process freezes its heap at exit (cli.py),
+# so its pool's SQLite connections were never finalized and the last one out never checkpointed the WAL. After
+# `cli.py run` into a new store, workspace.db held an empty page and every table and row sat in workspace.db-wal;
+# a copy of the .db file alone was an empty database. (RQ's work horse leaves by os._exit, without this.)
+atexit.register(dispose_all)

@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -145,3 +148,26 @@ def test_a_stop_asked_for_during_maintenance_stops_the_worker():
         for number, handler in handlers.items():
             signal.signal(number, handler)
     assert worker._shutdown_requested_date is not None
+
+
+def _copied_alone(database: Path, copy: Path) -> sqlite3.Connection:
+    """The SQLite file as a user's `cp workspace.db backup.db` copies it: without its -wal and -shm."""
+    shutil.copyfile(database, copy)
+    return sqlite3.connect(copy)
+
+
+def test_the_database_file_holds_the_job_and_its_items_once_run_and_the_burst_worker_have_exited(cli, tmp_path):
+    # regression: the CLI freezes its heap at exit (a GC pass over every loaded object cost ~0.1 s), so the SQLite
+    # connections in the store's pool were never finalized and the last one out never checkpointed the WAL:
+    # after `cli.py run` into a new store the .db file was one empty page, every table and row in workspace.db-wal
+    database = Path(os.environ["DATABASE_URL"].removeprefix("sqlite:///"))
+    done = cli("run", "demo", "--project", "ACME", "--size", "small")
+    assert done.returncode == 0, done.stderr
+    job_id = done.stdout.strip()
+    with closing(_copied_alone(database, tmp_path / "after-run.db")) as copy:
+        assert copy.execute("SELECT count(*) FROM import_jobs WHERE id = ?", (job_id,)).fetchone() == (1,)
+    done = cli("worker", "--burst")
+    assert done.returncode == 0, done.stderr
+    with closing(_copied_alone(database, tmp_path / "after-worker.db")) as copy:
+        assert copy.execute("SELECT count(*) FROM work_items").fetchone()[0] >= 10
+    assert not Path(f"{database}-wal").exists()  # the last connection out checkpointed and removed it
