@@ -48,24 +48,34 @@ _SIZES = text("SELECT c.relname, c.relpages, c.reltuples, "
 
 
 def keep_current(engine: Engine, tables: tuple[str, ...] = TABLES) -> list[str]:
-    """Analyze those of `tables` that grew to twice what their statistics saw; returns their names."""
+    """Analyze those of `tables` that grew to twice what their statistics saw; returns their names
+    (those another worker was analyzing are among them: skipped, its statistics will do)."""
     if engine.dialect.name != "postgresql":
         return []
     url = engine.url.render_as_string(hide_password=True)
-    analyzed: list[str] = []
     try:
         with engine.connect() as conn:
             sizes = conn.execute(_SIZES, {"tables": list(tables)}).all()
-        for name, relpages, reltuples, pages in sizes:
-            seen = max(relpages if reltuples >= 0 else 0, _asked.get((url, name), 0))
-            if pages < max(2 * seen, MIN_PAGES):
-                continue
-            _asked[(url, name)] = pages
+    except SQLAlchemyError as exc:
+        _failed("the store", exc)
+        return []
+    analyzed: list[str] = []
+    for name, relpages, reltuples, pages in sizes:
+        seen = max(relpages if reltuples >= 0 else 0, _asked.get((url, name), 0))
+        if pages < max(2 * seen, MIN_PAGES):
+            continue
+        _asked[(url, name)] = pages
+        try:
             with engine.begin() as conn:  # its one lock is released at once
                 conn.exec_driver_sql(f"SET LOCAL default_statistics_target = {SAMPLE_TARGET}")
                 conn.exec_driver_sql(f'ANALYZE (SKIP_LOCKED) "{name}"')
-            analyzed.append(name)
-    except SQLAlchemyError as exc:
-        log.warning("could not refresh the planner statistics of the store (the import goes on): %s",
-                    str(getattr(exc, "orig", exc)).strip()[:200])
+        except SQLAlchemyError as exc:
+            _failed(name, exc)
+            continue
+        analyzed.append(name)
     return analyzed
+
+
+def _failed(what: str, exc: SQLAlchemyError) -> None:
+    log.warning("could not refresh the planner statistics of %s (the import goes on): %s", what,
+                str(getattr(exc, "orig", exc)).strip()[:200])
