@@ -160,7 +160,6 @@ def cmd_run(args, api) -> int:
     config = {"size": args.size} if args.size else None
     only = args.project[0] if args.project and len(args.project) == 1 else None
     mappings = {}
-    only = args.project[0] if args.project and len(args.project) == 1 else None
     for path in args.mapping or []:
         found = _mapping_file(api, path, args.source, only, config)
         mappings[found.project] = found
