@@ -462,3 +462,26 @@ def test_a_representative_ticket_maps_to_exactly_this_item():
         "notes": [f"the parent (sys_id {'d' * 32}) no longer exists in ServiceNow: not linked"],
         "moved_to_id": None, "moved_from_id": None, "comments_at_source": None,
     }
+
+
+_NOT_THE_FORM = "is not in ServiceNow's YYYY-MM-DD HH:MM:SS form"
+
+
+@pytest.mark.parametrize("created,reason", [
+    # fromisoformat alone reads this one as 08:00 UTC (a "Z" zone; what follows the NUL is never read)
+    ("2024-03-04 08:Z\x00:0+", _NOT_THE_FORM),
+    ("٢٠٢٤-٠٣-٠٤ ٠٨:٠٠:٠٠", "Invalid isoformat string"),  # digits, but not ASCII ones
+    ("2024-03-04T08:00:00", _NOT_THE_FORM), ("2024-03-04 08:00:00+02:00", _NOT_THE_FORM),
+    ("2024-13-04 08:00:00", "month must be in 1..12"),
+])
+def test_a_ticket_with_a_garbled_creation_time_is_a_failure_saying_why_not_an_item_with_a_wrong_time(created, reason):
+    """parse_time's quick check of ServiceNow's time form must refuse what the form's regex refuses,
+    not accept what fromisoformat happens to read."""
+    row = {"sys_id": _shown("a" * 32), "number": _shown("INC0012345"), "short_description": _shown("Printer"),
+           "state": _shown("1", "New"), "sys_created_on": _shown(created),
+           "sys_updated_on": _shown("2024-03-05 09:30:15")}
+    failure = map_ticket("incident", row, "https://acme.service-now.com")
+    assert isinstance(failure, ItemFailure)
+    assert failure.key == "INC0012345" and reason in failure.reason
+    row["sys_created_on"] = _shown(" 2024-03-04 08:00:00 ")  # padded: still read, as ever
+    assert map_ticket("incident", row, "https://x").created_at == datetime(2024, 3, 4, 8, tzinfo=UTC)

@@ -22,6 +22,8 @@ SOURCE = "servicenow"
 MAPPING_ERRORS = (ValidationError, KeyError, TypeError, ValueError, AttributeError)
 
 _TIME = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d")
+_DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
+_TIME_FORM = b"0000-00-00 00:00:00"  # TIME_FORMAT with every ASCII digit read as 0
 _CODE_BLOCK = re.compile(r"\[code\](.*?)\[/code\]", re.DOTALL | re.IGNORECASE)
 
 
@@ -61,9 +63,13 @@ def parse_time(text: str) -> datetime | None:
     """ServiceNow's API times are "YYYY-MM-DD HH:MM:SS" in UTC; empty means not set.
 
     fromisoformat is ~50x faster than strptime (three times per ticket adds up); the shape
-    check keeps it as strict as TIME_FORMAT.
+    check keeps it as strict as TIME_FORMAT. The form every time has, in ASCII digits, is checked
+    by one translate and compare (a third of the regex's instructions: the regex took over half of
+    this function's); the regex still decides for any other text, as it always did.
     """
-    if len(text) == 19 and _TIME.fullmatch(text):  # the form every time has: one call, no strip or replace
+    if len(text) == 19 and text.isascii() and text.encode().translate(_DIGITS_AS_ZERO) == _TIME_FORM:
+        return datetime.fromisoformat(f"{text}+00:00")
+    if len(text) == 19 and _TIME.fullmatch(text):  # Unicode digits: fromisoformat's own error, as before
         return datetime.fromisoformat(f"{text}+00:00")
     text = text.strip()
     if not text:
