@@ -7,6 +7,7 @@ that are not UTF-8) goes to requests' own parser, so such pages behave exactly a
 """
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import orjson
@@ -19,3 +20,12 @@ def parse(response: requests.Response) -> Any:
         return orjson.loads(response.content)
     except orjson.JSONDecodeError:
         return response.json()
+
+
+def loads(text: str) -> Any:
+    """A JSON text already decoded (PyGithub hands bodies over as str), parsed by orjson; one it refuses
+    goes to the standard library's parser, so such a body parses, or fails, exactly as before."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)

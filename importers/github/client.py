@@ -15,9 +15,11 @@ from typing import Any
 
 import requests
 from github import Auth, Github, GithubException, RateLimitExceededException
+from github.Requester import Requester
 
 from .. import outbound, ratelimit
 from ..errors import NetworkError, SourceError
+from ..jsonbody import loads
 from ..retry import RetryPolicy, Transient, check_status
 from .graphql import GraphQLUnavailable
 from .paging import DeepPageRefused
@@ -61,6 +63,31 @@ class GitHubClient:
         connection = self._requester._Requester__createConnection()  # type: ignore[attr-defined]
         outbound.install(connection.session, base_url, TOOL, URL_ENV)
 
+    def _get_json(self, path: str, params: dict[str, Any]) -> tuple[dict[str, Any], Any]:
+        """`requestJsonAndCheck("GET", ...)` with the body parsed by orjson: PyGithub's public
+        `requestJson` (auth, base URL, redirects, rate-limit bookkeeping) and then what its private
+        check and post-processing do, step for step: an empty body is None, a body that is not JSON
+        and does not look like it is `{"data": text}`, HTTP >= 400 raises `Requester.createException`
+        (the same exception classes), and a GET's object gets its `url` when it has none.
+        An absolute URL (PyGithub checks its host and may open another connection) takes the library's route."""
+        if not path.startswith("/"):
+            return self._requester.requestJsonAndCheck("GET", path, params)
+        status, headers, output = self._requester.requestJson("GET", path, params)
+        if not output:
+            data: Any = None
+        else:
+            try:
+                data = loads(output)
+            except ValueError:
+                if output.startswith(("{", "[")):
+                    raise
+                data = {"data": output}
+        if status >= 400:
+            raise Requester.createException(status, headers, data)
+        if isinstance(data, dict) and "url" not in data:
+            data["url"] = path
+        return headers, data
+
     def get(self, path: str, params: Mapping[str, Any] | None = None, *, what: str,
             retry_unreachable: bool = True) -> tuple[dict[str, str], Any]:
         """(headers, JSON) of one GET; `what` names the resource in error messages.
@@ -70,7 +97,7 @@ class GitHubClient:
         """
         def attempt() -> tuple[dict[str, str], Any]:
             try:
-                return self._requester.requestJsonAndCheck("GET", path, dict(params or {}))
+                return self._get_json(path, dict(params or {}))
             except GithubException as exc:
                 raise self._translate(exc, what) from None
             except (requests.ConnectionError, requests.Timeout) as exc:
