@@ -99,23 +99,48 @@ def _priority(lowered: list[str]) -> Priority:
     return next((PRIORITY_LABELS[n] for n in lowered if n in PRIORITY_LABELS), Priority.NONE)
 
 
+# What an issue's labels and state decide, by (label names, state, state reason): a repository's issues
+# share a few label sets, so each is worked out once a read. Bounded; the tables it reads are constants.
+_by_labels: dict[tuple, tuple[Status, str, str, Priority, str | None]] = {}
+
+
+def _from_labels(raw: dict, labels: list[str]) -> tuple[Status, str, str, Priority, str | None]:
+    """(category, status key, state name, priority, the workspace type a label names or None)."""
+    state, reason = raw["state"], raw.get("state_reason")
+    signature = (tuple(labels), state, reason) if type(state) is str and (reason is None or type(reason) is str) \
+        else None
+    found = _by_labels.get(signature) if signature is not None else None
+    if found is not None:
+        return found
+    lowered = [n.lower() for n in labels]
+    status, key, name = _status(raw, labels)
+    found = (status, key, name, _priority(lowered), next((TYPE_MAP[n] for n in lowered if n in TYPE_MAP), None))
+    if signature is not None:
+        if len(_by_labels) >= 4096:
+            _by_labels.clear()
+        _by_labels[signature] = found
+    return found
+
+
 def type_name(name: str) -> str:
     lowered = name.strip().lower()
     return TYPE_MAP.get(lowered, lowered or DEFAULT_TYPE)
 
 
-def _type(raw: dict, lowered: list[str]) -> tuple[str, str]:
+def _type(raw: dict, by_label: str | None) -> tuple[str, str]:
     """(the issue type's name or "", the workspace type): a type label first, then the issue type."""
     if is_pull_request(raw):
         return "pull request", PULL_REQUEST_TYPE
     issue_type = raw.get("type")
     name = issue_type["name"] if isinstance(issue_type, dict) and isinstance(issue_type.get("name"), str) else ""
-    by_label = next((TYPE_MAP[n] for n in lowered if n in TYPE_MAP), None)
     return name, by_label or (type_name(name) if name else DEFAULT_TYPE)
 
 
 def _parent_key(raw: dict) -> str | None:
-    match = _ISSUE_URL.search(raw.get("parent_issue_url") or "")
+    url = raw.get("parent_issue_url")
+    if not url:
+        return None
+    match = _ISSUE_URL.search(url)
     return f"{match.group(1)}#{match.group(2)}" if match else None
 
 
@@ -126,9 +151,8 @@ def map_issue(raw: Any, project: str) -> WorkItem | ItemFailure:
     key = f"{project}#{raw_dict.get('number', '?')}"
     try:
         labels = _label_names(raw)
-        lowered = [n.lower() for n in labels]
-        status, source_status, state = _status(raw, labels)
-        source_type, kind = _type(raw, lowered)
+        status, source_status, state, priority, by_label = _from_labels(raw, labels)
+        source_type, kind = _type(raw, by_label)
         milestone = raw.get("milestone")
         if isinstance(milestone, dict) and milestone.get("title"):
             labels.append(f"{MILESTONE_LABEL_PREFIX}{milestone['title']}")
@@ -146,7 +170,7 @@ def map_issue(raw: Any, project: str) -> WorkItem | ItemFailure:
             status=status,
             source_status=source_status,
             state=state,
-            priority=_priority(lowered),
+            priority=priority,
             labels=labels,
             assignee=assignee,
             reporter=person(raw.get("user")),
