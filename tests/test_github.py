@@ -103,6 +103,22 @@ def test_the_connection_test_does_not_retry_a_server_that_hangs_up(fake):
     assert len(accepted) == 1
 
 
+def test_the_proxy_environment_is_honoured_though_read_once_per_client(fake, monkeypatch):
+    """A client reads HTTP_PROXY / NO_PROXY once (requests would read them on every request): a proxy the
+    environment names is still the one every request goes through, and NO_PROXY still exempts the host."""
+    with hang_up_server() as (proxy, accepted):
+        monkeypatch.setenv("HTTP_PROXY", proxy)
+        with pytest.raises(NetworkError, match="could not be reached"):
+            make_source(fake).check()
+        assert len(accepted) == 1  # the request went to the proxy, not to GitHub
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+        src = make_source(fake)
+        assert src.check() == f"octocat (The Octocat) on {fake.url}"
+        assert [page.cursor for page in src.read(REPO)][-1] == {"phase": "done", "next": None}
+        src.close()
+        assert len(accepted) == 1
+
+
 def test_url_that_is_not_the_api_is_named(fake):
     with pytest.raises(NetworkError, match=r"does not answer like the GitHub API.*GITHUB_API_URL"):
         make_source(fake, url=f"{fake.url}/not-the-api").check()
