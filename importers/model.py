@@ -292,7 +292,7 @@ class WorkItem(_Model):
     @field_validator("created_at", "updated_at", "closed_at")
     @classmethod
     def _utc(cls, value: datetime | None) -> datetime | None:
-        return _aware(value)
+        return value if value is None or value.tzinfo is UTC else _aware(value)  # UTC already: as _aware gives it
 
     @property
     def state_name(self) -> str:
@@ -332,7 +332,7 @@ class Comment(_Model):
     @field_validator("created_at")
     @classmethod
     def _utc(cls, value: datetime) -> datetime:
-        return _aware(value)
+        return value if value.tzinfo is UTC else _aware(value)  # UTC already: as _aware gives it
 
     @model_validator(mode="after")
     def _names_its_item(self) -> Comment:
