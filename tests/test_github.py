@@ -103,9 +103,9 @@ def test_the_connection_test_does_not_retry_a_server_that_hangs_up(fake):
     assert len(accepted) == 1
 
 
-def test_the_proxy_environment_is_honoured_though_read_once_per_client(fake, monkeypatch):
-    """A client reads HTTP_PROXY / NO_PROXY once (requests would read them on every request): a proxy the
-    environment names is still the one every request goes through, and NO_PROXY still exempts the host."""
+def test_the_proxy_environment_is_honoured(fake, monkeypatch):
+    """A proxy the environment names (HTTP_PROXY) is the one every request goes through, and NO_PROXY
+    exempts the host, as requests decides for every source's session."""
     with hang_up_server() as (proxy, accepted):
         monkeypatch.setenv("HTTP_PROXY", proxy)
         with pytest.raises(NetworkError, match="could not be reached"):
