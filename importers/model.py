@@ -138,12 +138,21 @@ def _aware(value: datetime) -> datetime: ...
 @overload
 def _aware(value: None) -> None: ...
 def _aware(value: datetime | None) -> datetime | None:
-    """Store every timestamp in UTC so sources in different zones compare correctly."""
+    """Store every timestamp in UTC so sources in different zones compare correctly.
+
+    A time whose offset takes it past year 9999 or before year 1 in UTC ("9999-12-31T23:00:00-05:00")
+    has no UTC form: that is a ValueError naming the time, which pydantic turns into the field's
+    validation error, so the one item or comment fails with a reason and the rest import. (The
+    OverflowError astimezone raises is no ValueError: pydantic would let it escape the mapping.)"""
     if value is None:
         return None
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"time {value.isoformat()} is out of range: in UTC it falls before year 1 "
+                         f"or after year 9999") from None
 
 
 class Person(_Model):
