@@ -92,6 +92,12 @@ def parse_since(value: str | datetime | None) -> datetime | None:
             raise ConfigError(f"{{at}} {value[:40]!r} is not an ISO-8601 date or time, e.g. 2025-01-31 or "
                               f"2025-01-31T12:00:00Z", field="since", places=SINCE) from None
     when = when if when.tzinfo else when.replace(tzinfo=UTC)
+    try:
+        when.astimezone(UTC)  # every reader converts it: 0001-01-01T00:00:00+05:00 has no UTC time
+    except OverflowError:
+        shown = value[:40] if isinstance(value, str) else when.isoformat()
+        raise ConfigError(f"{{at}} {shown!r} is before year 1 in UTC: give a later date, e.g. 2025-01-31",
+                          field="since", places=SINCE) from None
     if when > now() + timedelta(minutes=5):
         raise ConfigError(f"{{at}} {when:%Y-%m-%d %H:%M} is in the future: nothing would be imported",
                           field="since", places=SINCE)

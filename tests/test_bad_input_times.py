@@ -248,3 +248,35 @@ def test_any_aware_time_either_maps_to_utc_or_is_that_fields_validation_error(wh
         item = WorkItem(**fields)
         assert item.created_at == item.updated_at == item.closed_at == utc and item.created_at.tzinfo is UTC
         assert Comment(source="demo", external_id="c", item_external_id="1", created_at=local).created_at == utc
+
+
+def test_jira_reads_everything_since_the_first_day_of_year_1(run_worker):
+    """A `since` at the very start of what a datetime holds: JQL wants it in the user's zone
+    (New York here), which has no datetime for it (OverflowError: the job failed as an "internal
+    error"); the query starts at 0001/01/01 00:00 instead, and the job reads everything."""
+    tool = _jira()
+    try:
+        job_id = api.start_import("jira", ["ACME"], config=tool.config, since="0001-01-01T00:00:00Z")
+        run_worker()
+        doc = api.status(job_id)
+    finally:
+        tool.fake.stop()
+    assert (doc["status"], doc["created"], doc["failed"]) == ("succeeded", tool.items, 0), doc
+
+
+@pytest.mark.parametrize("vendor", ["github", "gitlab"])
+def test_a_since_before_year_1_in_utc_is_refused_naming_it(vendor):
+    """"0001-01-01T00:00:00+05:00" is a valid ISO time with no UTC form: every connector converts
+    `since` to UTC, so it failed the job as an "internal error (OverflowError)"; it is refused
+    before the job starts, with the setting and the value named."""
+    from importers.errors import ConfigError
+
+    tool = _github() if vendor == "github" else _gitlab("rest")
+    try:
+        with pytest.raises(ConfigError) as refused:
+            api.start_import(vendor, [tool.project], config=tool.config, since=BEFORE_1.replace("01:00", "00:00"))
+    finally:
+        tool.fake.stop()
+    message = str(refused.value)
+    assert "since" in message and "0001-01-01T00:00:00+05:00" in message and "before year 1" in message, message
+    assert "\n" not in message and "Overflow" not in message

@@ -204,7 +204,8 @@ class JiraSource(Source):
         comes back as an id in `comments_present`, its body not converted again (the conversion was
         most of a catch-up run's time); newer ones are mapped, so their edits are applied."""
         ctx = self._context()
-        unchanged_before = since - RECHECK_MARGIN if since is not None else None
+        # (a `since` within the margin of year 1 has nothing before it: every comment is mapped)
+        unchanged_before = since - RECHECK_MARGIN if since is not None and since.year > 1 else None
         for start in range(0, len(comment_ids), COMMENT_LIST_SIZE):
             found = self.client.comments_by_id(comment_ids[start:start + COMMENT_LIST_SIZE])
             page = Page()

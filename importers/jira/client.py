@@ -152,14 +152,20 @@ class JiraClient:
         """`updated >= "yyyy/MM/dd HH:mm"` in the user's time zone, which is how JIRA reads it.
 
         JQL dates have minute precision; callers drop the few earlier items it lets through.
-        Without a known zone we start a day early, which covers every UTC offset.
+        Without a known zone we start a day early, which covers every UTC offset. Within a day of
+        either end of what a datetime holds (a `since` of 0001-01-01, a high-water mark some item's
+        9999-12-31 set), that zone's time has no datetime (OverflowError): the day before `since`'s
+        own clock time is earlier in every zone, and year 1 is the earliest there is.
         """
         try:
-            zone = ZoneInfo(str(self.myself().get("timeZone") or ""))
-            local = since.astimezone(zone)
-        except (ZoneInfoNotFoundError, ValueError):
-            local = since.astimezone(UTC) - timedelta(days=1)
-        return f'updated >= "{local:%Y/%m/%d %H:%M}"'
+            try:
+                zone = ZoneInfo(str(self.myself().get("timeZone") or ""))
+                local = since.astimezone(zone)
+            except (ZoneInfoNotFoundError, ValueError):
+                local = since.astimezone(UTC) - timedelta(days=1)
+        except OverflowError:
+            local = since.replace(tzinfo=None) - timedelta(days=1) if since.year > 1 else datetime.min
+        return f'updated >= "{local.year:04d}/{local:%m/%d %H:%M}"'  # (strftime's %Y writes year 1 as "1")
 
     # -- calls ---------------------------------------------------------------------------
     def search(self, jql: str, fields: tuple[str, ...], limit: int, token: str | None = None,
