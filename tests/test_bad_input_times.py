@@ -280,3 +280,24 @@ def test_a_since_before_year_1_in_utc_is_refused_naming_it(vendor):
     message = str(refused.value)
     assert "since" in message and "0001-01-01T00:00:00+05:00" in message and "before year 1" in message, message
     assert "\n" not in message and "Overflow" not in message
+
+
+def test_jira_catches_up_after_an_item_updated_on_the_last_day_of_year_9999(run_worker):
+    """An issue updated "9999-12-31T23:30:00.000+0000" is in range and imports; it sets the
+    high-water mark the next run reads from. For a user in a zone east of UTC (Tokyo here) that
+    mark has no local datetime (OverflowError: every later catch-up failed as an "internal error",
+    for good); the catch-up now reads from the day before and succeeds."""
+    tool = _jira()
+    try:
+        tool.fake.issues["ACME"][7]["updated"] = ITEM_TIME
+        _rewrite(tool.fake, [jira_time(ITEM_TIME)], "9999-12-31T23:30:00.000+0000")
+        _rewrite(tool.fake, ['"America/New_York"'], '"Asia/Tokyo"')
+        first = api.start_import("jira", ["ACME"], config=tool.config)
+        run_worker()
+        catch_up = api.start_import("jira", ["ACME"], config=tool.config)
+        run_worker()
+        docs = api.status(first), api.status(catch_up)
+    finally:
+        tool.fake.stop()
+    assert (docs[0]["status"], docs[0]["created"], docs[0]["failed"]) == ("succeeded", tool.items, 0), docs[0]
+    assert (docs[1]["status"], docs[1]["failed"]) == ("succeeded", 0), docs[1]
