@@ -42,6 +42,13 @@ _REPO = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 ISSUES, COMMENTS, DONE = "issues", "comments", "done"
 
 
+def _unmapped_gap(item_id: str, key: str, reasons: list[str], resume: dict | None = None) -> StreamGap:
+    """Comments of issue `key` that could not be mapped, in one line naming the issue and the first reason."""
+    more = f" (and {len(reasons) - 1:,} more of its comments)" if len(reasons) > 1 else ""
+    return StreamGap(stream="comments", item_external_id=item_id, key=key, reason=f"{key}: {reasons[0]}{more}",
+                     resume=resume)
+
+
 def _iso(when: datetime) -> str:
     if when.tzinfo is None:
         raise ValueError("since must be an aware datetime")
@@ -306,14 +313,22 @@ class GitHubSource(Source):
             item.moved_from_id = old_id
         first = f"/repos/{repo}/issues/{int(raw['number'])}/comments?{urlencode({'per_page': PAGE_SIZE})}"
         comments: list[Comment] = []
+        unmapped: list[str] = []
         try:
             for data, _ in self._walk(first, f"comments of issue {item.key}"):
-                comments.extend(c for c in (map_comment(one, item.external_id) for one in data) if c is not None)
+                for one in data:
+                    comment = map_comment(one, item.external_id)
+                    if isinstance(comment, Comment):
+                        comments.append(comment)
+                    else:
+                        unmapped.append(comment)
         except (NetworkError, NotFoundError, DeepPageRefused) as exc:
             if not keep_gaps:
                 raise
             gap = StreamGap(stream="comments", item_external_id=item.external_id, key=item.key, reason=str(exc))
             return Page(items=[item], comments=comments, gaps=[gap])
+        if unmapped:  # the issue is kept with the comments that map; the rest is a gap a retry re-reads
+            return Page(items=[item], comments=comments, gaps=[_unmapped_gap(item.external_id, item.key, unmapped)])
         return Page(items=[item], comments=comments, comments_complete=True)
 
     def recheck_comments(self, project: str, comment_ids: list[str],
@@ -351,8 +366,8 @@ class GitHubSource(Source):
                         continue
                     eid, number = str(raw["id"]), issue_number(raw.get("issue_url"))
                     comment = map_comment(raw, "", item_key=f"{repo}#{number}")
-                    found[eid] = comment or ItemFailure(external_id=eid, key=f"comment {eid}",
-                                                        reason="GitHub comment could not be mapped")
+                    found[eid] = comment if isinstance(comment, Comment) else ItemFailure(
+                        external_id=eid, key=f"comment {eid}", reason=f"{repo}#{number}: {comment}")
             self._comments_of = (repo, found)
         rows = [self._comments_of[1][eid] for eid in comment_ids if eid in self._comments_of[1]]
         return iter([Page(comments=[r for r in rows if isinstance(r, Comment)],
@@ -441,21 +456,28 @@ class GitHubSource(Source):
         try:
             for data, next_path in walk.pages(first):
                 comments: list[Comment] = []
+                unmapped: dict[tuple[str, str], list[str]] = {}  # (issue id or "", its key) -> reasons
                 for raw in data:
                     number = issue_number(raw.get("issue_url")) if isinstance(raw, dict) else None
                     item_id = index.get(number)
                     if item_id:
-                        comment = map_comment(raw, item_id)
+                        comment: Comment | str | None = map_comment(raw, item_id)
                     elif (since is not None or by_key) and number is not None:
                         # a catch-up run lists comments changed since, on issues it may not have re-read:
                         # joined by key to the stored issue (a pull request's finds none and is dropped)
                         comment = map_comment(raw, "", item_key=f"{repo}#{number}")
                     else:
                         comment = None
-                    if comment is not None:
+                    if isinstance(comment, Comment):
                         comments.append(comment)
+                    elif comment is not None:
+                        unmapped.setdefault((str(item_id or ""), f"{repo}#{number}"), []).append(comment)
+                # an issue this read listed: a gap of its comments (a retry re-reads it by number, whole);
+                # one joined by key only (its id unknown here): a gap that re-reads the listing from this page
+                gaps = [_unmapped_gap(item_id, key, reasons, None if item_id else {"phase": COMMENTS, "next": current})
+                        for (item_id, key), reasons in unmapped.items()]
                 cursor = {"phase": COMMENTS, "next": next_path} if next_path else {"phase": DONE, "next": None}
-                yield Page(comments=comments, cursor=cursor)
+                yield Page(comments=comments, gaps=gaps, cursor=cursor)
                 current = next_path or current
         except (NetworkError, NotFoundError, DeepPageRefused) as exc:
             gap = StreamGap(stream="comments", reason=str(exc), resume={"phase": COMMENTS, "next": current})

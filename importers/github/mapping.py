@@ -189,10 +189,11 @@ def map_issue(raw: Any, project: str) -> WorkItem | ItemFailure:
         return ItemFailure(external_id=external_id, key=key, reason=f"GitHub issue could not be mapped: {what}")
 
 
-def map_comment(raw: Any, item_external_id: str, item_key: str | None = None) -> Comment | None:
+def map_comment(raw: Any, item_external_id: str, item_key: str | None = None) -> Comment | str:
     """One issue comment -> Comment, tied to its issue by id, or by key (`owner/repo#N`) when this
-    read did not list the issue (the writer joins it to the stored item); an unmappable comment is
-    logged and skipped, never fatal."""
+    read did not list the issue (the writer joins it to the stored item). An unmappable comment is
+    never fatal and never silent: the caller gets its one-line reason (naming the comment and what
+    to fix) and reports it as a comments gap of the issue (a retry re-reads the issue whole)."""
     try:
         return Comment(
             source=SOURCE,
@@ -203,6 +204,9 @@ def map_comment(raw: Any, item_external_id: str, item_key: str | None = None) ->
             body=raw.get("body") or "",
             created_at=raw["created_at"],
         )
-    except (ValidationError, KeyError, TypeError, ValueError, AttributeError) as exc:
-        log.warning("skipping a GitHub comment that could not be mapped: %s", str(exc).splitlines()[0])
-        return None
+    except ValidationError as exc:
+        what = validation_reason(exc, "comment")
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        what = f"missing field {exc}" if isinstance(exc, KeyError) else f"{type(exc).__name__}: {exc}"
+    ident = raw.get("id") if isinstance(raw, dict) else None
+    return f"GitHub comment {ident if ident is not None else '(no id)'} could not be mapped: {what}".splitlines()[0]

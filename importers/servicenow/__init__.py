@@ -21,6 +21,7 @@ from ..errors import NotFoundError, SourceError
 from ..model import Comment, ItemFailure, Page, Person, Project, StreamGap, WorkItem
 from .mapping import (
     MAPPING_ERRORS,
+    _reason,
     format_time,
     map_comment,
     map_ticket,
@@ -310,7 +311,13 @@ class ServiceNowSource(Source):
             journal += rows_read
             counts[0] += counted
             counts[1] += len(rows_read)
-        page.comments, unknown = self._comments(journal, pool)
+        page.comments, unknown, unmapped = self._comments(journal, pool)
+        # a journal entry that cannot be mapped keeps its ticket and is a gap of its comments: reported, its
+        # ticket's stored comments are not taken for deleted, and a retry re-reads the ticket's journal
+        for i, reasons in unmapped.items():
+            more = f" (and {len(reasons) - 1:,} more of its entries)" if len(reasons) > 1 else ""
+            page.gaps.append(StreamGap(stream="comments", item_external_id=i, key=keys.get(i, ""),
+                                       reason=f"{keys.get(i) or i}: {reasons[0]}{more}"))
         if unknown:
             page.gaps += [StreamGap(stream="people", item_external_id=i, key=keys.get(i, ""), reason=unknown[i])
                           for i in unknown]
@@ -341,11 +348,13 @@ class ServiceNowSource(Source):
         return found, counted if counted is not None else len(found)
 
     def _comments(self, journal: list[dict[str, Any]],
-                  pool: ThreadPoolExecutor) -> tuple[list[Comment], dict[str, str]]:
-        """The journal entries as comments, and ticket sys_id -> why some of its authors are unknown."""
+                  pool: ThreadPoolExecutor) -> tuple[list[Comment], dict[str, str], dict[str, list[str]]]:
+        """The journal entries as comments, ticket sys_id -> why some of its authors are unknown, and
+        ticket sys_id -> why some of its entries could not be mapped (one line each)."""
         unread = self._learn_authors({value(row, "sys_created_by") for row in journal if isinstance(row, dict)}, pool)
         comments = []
         unknown: dict[str, str] = {}
+        unmapped: dict[str, list[str]] = {}
         for row in journal:
             try:
                 name = value(row, "sys_created_by")
@@ -353,8 +362,10 @@ class ServiceNowSource(Source):
                 if name in unread:
                     unknown[value(row, "element_id")] = unread[name]
             except MAPPING_ERRORS as exc:
-                log.warning("skipped an unreadable %s journal entry: %s", TOOL, exc)
-        return comments, unknown
+                ticket, entry = (value(row, "element_id"), value(row, "sys_id")) if isinstance(row, dict) else ("", "")
+                reason = f"{TOOL} journal entry {entry or '(no sys_id)'} could not be mapped: {_reason(exc)}"
+                unmapped.setdefault(ticket, []).append(reason.splitlines()[0])
+        return comments, unknown, unmapped
 
     def _learn_authors(self, names: set[str], pool: ThreadPoolExecutor) -> dict[str, str]:
         """Look up authors not seen yet in bulk (sys_user by user_name), once per source; returns
