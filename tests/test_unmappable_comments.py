@@ -125,3 +125,30 @@ def test_a_first_import_with_an_unmappable_comment_imports_the_rest_and_says_whi
     _reported(doc, case)
     assert doc["created"] == case.items, doc
     assert _stored(engine) == (case.items, case.comment_ids - {case.comment_id})
+
+
+def test_a_github_catch_up_reports_an_edited_comment_it_cannot_map_on_an_issue_it_did_not_reread(
+        run_import, run_worker, engine):
+    """A catch-up run reads the comments edited since, joined by key to issues it did not re-read (their id is
+    not known to the read): the gap names the issue and resumes the comment listing at that page."""
+    case = _github()
+    try:
+        first = run_import(case.name, [case.project], config=case.config, batch_size=10)
+        assert first["status"] == "succeeded", first
+        good = case.comment[case.field]
+        case.comment[case.field] = MANGLED
+        case.comment["updated_at"] = "2099-01-01T00:00:00Z"  # edited: the since-listing brings it, not its issue
+        doc = run_import(case.name, [case.project], config=case.config, batch_size=10)
+        _reported(doc, case)
+        assert _stored(engine) == (case.items, case.comment_ids)
+
+        case.comment[case.field] = good
+        before = len(case.fake.log)
+        api.retry(doc["job_id"])
+        run_worker()
+        fixed = api.status(doc["job_id"])
+        assert any("/issues/comments" in path for _, path, _ in case.fake.log[before:])  # the listing, read again
+        assert (fixed["status"], fixed["unread"]) == ("succeeded", {}), fixed
+        assert _stored(engine) == (case.items, case.comment_ids)
+    finally:
+        case.fake.stop()
