@@ -6,7 +6,6 @@ field, so one odd issue never stops a page.
 """
 from __future__ import annotations
 
-import logging
 import re
 from typing import Any
 
@@ -27,7 +26,6 @@ from .settings import (
 )
 
 SOURCE = "github"
-log = logging.getLogger(__name__)
 
 _ISSUE_URL = re.compile(r"/repos/([^/]+/[^/]+)/issues/(\d+)$")
 _REPOSITORY_URL = re.compile(r"/repos/([^/]+/[^/]+)$")

@@ -10,7 +10,6 @@ in memory at any time. A journal or people lookup that fails keeps the tickets a
 """
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
@@ -50,8 +49,6 @@ from .settings import (
 
 if TYPE_CHECKING:  # the client module imports pysnow: loaded with the first client
     from .client import ServiceNowClient
-
-log = logging.getLogger(__name__)
 
 
 def _chunks(values: list[str], size: int) -> Iterator[list[str]]:
