@@ -78,6 +78,17 @@ class RateLimitedError(SourceError):
         self.until = until
 
 
+class CommentError(ValueError):
+    """A comment that fails its item (JIRA and GitLab map an issue with its comments, all or none): the
+    item's reason names the comment before what is wrong with it (`comment 10023: created_at: ...`),
+    so a user does not look for the fault in the item's own fields. `cause` is the comment's error."""
+
+    def __init__(self, comment_id: object, cause: Exception):
+        self.comment_id = str(comment_id) if comment_id not in (None, "") else "(no id)"
+        self.cause = cause
+        super().__init__(f"comment {self.comment_id}: {cause}")
+
+
 def validation_reason(exc: ValidationError, whole: str = "item") -> str:
     """A failed item's reason in a person's words, from pydantic's errors: "title is empty" (never
     "title: Value error, title is empty"); the field is named only when the message does not name it,

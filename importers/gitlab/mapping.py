@@ -15,7 +15,7 @@ from urllib.parse import unquote
 
 from pydantic import ValidationError
 
-from ..errors import validation_reason
+from ..errors import CommentError, validation_reason
 from ..model import (
     Attachment,
     Comment,
@@ -229,6 +229,8 @@ def node_comment(note: dict, item_external_id: str, on_internal_item: bool = Fal
 
 
 def _reason(exc: Exception) -> str:
+    if isinstance(exc, CommentError):
+        return f"comment {exc.comment_id}: {_reason(exc.cause)}"
     if isinstance(exc, ValidationError):
         return validation_reason(exc, "value")
     if isinstance(exc, KeyError):
@@ -255,8 +257,15 @@ def map_issue(raw: Any, project: str, notes: list[Any], item: Callable[[dict, st
         # a moved original keeps its notes at GitLab (and its new issue has copies): they are read
         # here too; the writer keeps them on the original only while its new item is not stored
         internal = mapped.visibility is not Visibility.PUBLIC
-        comments = [comment(note, mapped.external_id, internal) for note in notes
-                    if not (isinstance(note, dict) and note.get("system"))]  # "changed the label", etc.
+        comments = []
+        for note in notes:
+            if isinstance(note, dict) and note.get("system"):  # "changed the label", etc.
+                continue
+            try:
+                comments.append(comment(note, mapped.external_id, internal))
+            except MAPPING_ERRORS as exc:  # the issue fails with it: its reason says it was this note
+                ident = str(note.get("id") or "").rpartition("/")[2] if isinstance(note, dict) else None
+                raise CommentError(ident, exc) from exc
     except MAPPING_ERRORS as exc:
         return ItemFailure(external_id=external_id, key=key, reason=_reason(exc)), []
     return mapped, comments

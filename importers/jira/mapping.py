@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ..errors import validation_reason
+from ..errors import CommentError, validation_reason
 from ..model import (
     Attachment,
     Comment,
@@ -235,11 +235,18 @@ def map_issue(raw: Any, extra_comments: list, ctx: Context) -> tuple[WorkItem, l
         visible_to=visible_to,
         comments_at_source=total,
     )
-    comments = [map_comment(c, item_id, ctx) for c in thread]
+    comments = []
+    for comment in thread:
+        try:
+            comments.append(map_comment(comment, item_id, ctx))
+        except MAPPING_ERRORS as exc:  # the issue fails with it: its reason says it was this comment
+            raise CommentError(comment.get("id") if isinstance(comment, dict) else None, exc) from exc
     return item, comments
 
 
 def _reason(exc: Exception) -> str:
+    if isinstance(exc, CommentError):
+        return f"comment {exc.comment_id}: {_reason(exc.cause)}"
     if isinstance(exc, ValidationError):
         return validation_reason(exc)
     if isinstance(exc, KeyError):

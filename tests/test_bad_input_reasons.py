@@ -1,0 +1,92 @@
+"""A reason names what to fix: the field, and whose field it is. Through RQ, the real client libraries
+and the fakes:
+
+- a ServiceNow time that cannot be read named its value but not its field ("time '...' is not in
+  ServiceNow's YYYY-MM-DD HH:MM:SS form"), for tickets and journal entries alike;
+- a JIRA or GitLab comment that fails its issue gave the comment's field as if it were the issue's
+  (`created_at: ...`): the reason now starts `comment {id}: `;
+- a ServiceNow journal entry naming no ticket of its read was a comments gap of no ticket, which a
+  retry cannot fill: it is now a note naming the entry and what to set, and no retry is offered;
+- GitHub's REST deletion check reported a comment it could not map as a failed item keyed
+  `comment {id}` (no item has that key): it is now a comments gap of its issue, as in a read.
+"""
+from __future__ import annotations
+
+import pytest
+
+from jobs import api
+from tests.fakes.servicenow import FakeServiceNow
+from tests.test_bad_input_times import PAST_9999, _gitlab, _jira, _rewrite
+
+SIZE = 30
+MANGLED = "the day after tomorrow"
+
+def _servicenow() -> FakeServiceNow:
+    return FakeServiceNow(sizes={"incident": SIZE}).start()
+
+
+def _sn_config(fake: FakeServiceNow) -> dict[str, str]:
+    return {"instance": fake.url, "username": fake.username, "password": fake.password}
+
+
+@pytest.mark.parametrize("field", ["sys_created_on", "closed_at"])
+def test_a_servicenow_ticket_time_that_cannot_be_read_names_its_field(field, run_import):
+    """(A garbled sys_updated_on is the read's paging key: the read refuses to page on past it.)"""
+    fake = _servicenow()
+    try:
+        row = fake.visible("incident")[4]
+        row[field] = MANGLED
+        doc = run_import("servicenow", ["incident"], config=_sn_config(fake), batch_size=10)
+        [failure] = api.failures(doc["job_id"])
+    finally:
+        fake.stop()
+    assert (doc["status"], doc["failed"], failure["key"]) == ("partial", 1, row["number"]), doc
+    assert failure["reason"] == f"{field}: time {MANGLED!r} is not in ServiceNow's YYYY-MM-DD HH:MM:SS form", failure
+
+
+def test_a_servicenow_ticket_time_that_is_no_date_names_its_field(run_import):
+    fake = _servicenow()
+    try:
+        row = fake.visible("incident")[4]
+        row["sys_created_on"] = "2024-13-04 08:00:00"
+        doc = run_import("servicenow", ["incident"], config=_sn_config(fake), batch_size=10)
+        [failure] = api.failures(doc["job_id"])
+    finally:
+        fake.stop()
+    reason = failure["reason"]
+    assert reason.startswith("sys_created_on: time '2024-13-04 08:00:00' is not a date"), reason
+    assert "month must be in 1..12" in reason and "\n" not in reason, reason
+
+
+def test_a_servicenow_journal_time_that_cannot_be_read_names_its_field_and_entry(run_import):
+    fake = _servicenow()
+    try:
+        ticket = next(r for r in fake.visible("incident") if any(
+            j["element_id"] == r["sys_id"] for j in fake.comments_of("incident")))
+        entry = next(j for j in fake.comments_of("incident") if j["element_id"] == ticket["sys_id"])
+        entry["sys_created_on"] = MANGLED
+        doc = run_import("servicenow", ["incident"], config=_sn_config(fake), batch_size=10)
+    finally:
+        fake.stop()
+    assert (doc["status"], doc["unread"]) == ("partial", {"comments": 1}), doc
+    error = doc["error"]
+    assert ticket["number"] in error and entry["sys_id"] in error, error
+    assert f"sys_created_on: time {MANGLED!r} is not in" in error and "unexpected" not in error, error
+
+
+@pytest.mark.parametrize("name", ["jira", "gitlab", "gitlab-rest"])
+def test_a_comment_that_fails_its_issue_is_named_in_the_reason(name, run_import):
+    """JIRA and GitLab fail an issue with its unmappable comment (a retry re-reads both): the reason says it
+    was the comment, and which, before what is wrong with it."""
+    tool = {"jira": _jira, "gitlab": lambda: _gitlab("graphql"), "gitlab-rest": lambda: _gitlab("rest")}[name]()
+    try:
+        key, renderings, comment_id = tool.set_comment_time(5)
+        _rewrite(tool.fake, renderings, tool.vendor_form(PAST_9999))
+        doc = run_import(tool.name, [tool.project], config=tool.config, batch_size=10)
+        [failure] = api.failures(doc["job_id"])
+    finally:
+        tool.fake.stop()
+    assert (doc["status"], doc["failed"], failure["key"]) == ("partial", 1, key), doc
+    reason = failure["reason"]
+    assert reason.startswith(f"comment {comment_id}: created_at: time "), reason
+    assert "out of range" in reason and "\n" not in reason, reason
