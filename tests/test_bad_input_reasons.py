@@ -12,14 +12,24 @@ and the fakes:
 """
 from __future__ import annotations
 
+import json
+
 import pytest
+from sqlalchemy import select
 
 from jobs import api
+from store.schema import comments
+from tests.fakes.server import FakeServer, Response
 from tests.fakes.servicenow import FakeServiceNow
 from tests.test_bad_input_times import PAST_9999, _gitlab, _jira, _rewrite
 
 SIZE = 30
 MANGLED = "the day after tomorrow"
+
+def _alive(engine) -> set[str]:
+    with engine.connect() as conn:
+        return set(conn.execute(select(comments.c.external_id).where(comments.c.deleted_at.is_(None))).scalars())
+
 
 def _servicenow() -> FakeServiceNow:
     return FakeServiceNow(sizes={"incident": SIZE}).start()
@@ -90,3 +100,39 @@ def test_a_comment_that_fails_its_issue_is_named_in_the_reason(name, run_import)
     reason = failure["reason"]
     assert reason.startswith(f"comment {comment_id}: created_at: time "), reason
     assert "out of range" in reason and "\n" not in reason, reason
+
+
+def _journal_rewrite(fake: FakeServer, entry_id: str, element_id: str) -> None:
+    """Every journal answer says `element_id` for that entry (as an instance with a broken entry would)."""
+    original = fake._dispatch
+
+    def dispatch(*args):
+        response = original(*args)
+        data = response.encode()
+        if entry_id.encode() not in data:
+            return response
+        body = json.loads(data)
+        for row in body.get("result") or []:
+            if isinstance(row, dict) and row.get("sys_id") == entry_id and "element_id" in row:
+                row["element_id"] = element_id
+        return Response(response.status, json.dumps(body).encode(), response.headers, response.content_type)
+
+    fake._dispatch = dispatch
+
+
+@pytest.mark.parametrize("element_id", ["", "f" * 32])
+def test_a_servicenow_journal_entry_of_no_ticket_is_said_and_no_retry_is_offered(element_id, run_import, engine):
+    fake = _servicenow()
+    try:
+        journal = fake.comments_of("incident")
+        entry = journal[3]
+        _journal_rewrite(fake, entry["sys_id"], element_id)
+        doc = run_import("servicenow", ["incident"], config=_sn_config(fake), batch_size=10)
+    finally:
+        fake.stop()
+    # nothing a retry could read again: the job is whole, and its notes say which entry and what to set
+    assert (doc["status"], doc["failed"], doc["unread"]) == ("succeeded", 0, {}), doc
+    [note] = [n for n in doc["notes"] if entry["sys_id"] in n]
+    assert "element_id" in note and "retry" not in note and "\n" not in note, note
+    assert (element_id in note) if element_id else ("has no element_id" in note), note
+    assert _alive(engine) == {j["sys_id"] for j in journal} - {entry["sys_id"]}

@@ -308,7 +308,7 @@ class ServiceNowSource(Source):
             journal += rows_read
             counts[0] += counted
             counts[1] += len(rows_read)
-        page.comments, unknown, unmapped = self._comments(journal, pool)
+        page.comments, unknown, unmapped = self._comments(journal, pool, keys, page.notes)
         # a journal entry that cannot be mapped keeps its ticket and is a gap of its comments: reported, its
         # ticket's stored comments are not taken for deleted, and a retry re-reads the ticket's journal
         for i, reasons in unmapped.items():
@@ -344,15 +344,23 @@ class ServiceNowSource(Source):
             found.extend(rows)
         return found, counted if counted is not None else len(found)
 
-    def _comments(self, journal: list[dict[str, Any]],
-                  pool: ThreadPoolExecutor) -> tuple[list[Comment], dict[str, str], dict[str, list[str]]]:
+    def _comments(self, journal: list[dict[str, Any]], pool: ThreadPoolExecutor, keys: dict[str, str],
+                  notes: list[str]) -> tuple[list[Comment], dict[str, str], dict[str, list[str]]]:
         """The journal entries as comments, ticket sys_id -> why some of its authors are unknown, and
-        ticket sys_id -> why some of its entries could not be mapped (one line each)."""
+        ticket sys_id -> why some of its entries could not be mapped (one line each).
+
+        An entry whose `element_id` names none of the tickets it was read for (`keys`: empty, or another
+        record) is no ticket's comment: it goes into `notes`, naming the entry and its `element_id`, and
+        is no gap, since no retry of a ticket would read it again; fixed at the source, the next read of
+        its ticket brings it."""
         unread = self._learn_authors({value(row, "sys_created_by") for row in journal if isinstance(row, dict)}, pool)
         comments = []
         unknown: dict[str, str] = {}
         unmapped: dict[str, list[str]] = {}
         for row in journal:
+            if not isinstance(row, dict) or value(row, "element_id") not in keys:
+                notes.append(self._orphan(row))
+                continue
             try:
                 name = value(row, "sys_created_by")
                 comments.append(map_comment(row, self._people.get(name) or unknown_author(name), self.client.url))
@@ -363,6 +371,17 @@ class ServiceNowSource(Source):
                 reason = f"{TOOL} journal entry {entry or '(no sys_id)'} could not be mapped: {_reason(exc)}"
                 unmapped.setdefault(ticket, []).append(reason.splitlines()[0])
         return comments, unknown, unmapped
+
+    @staticmethod
+    def _orphan(row: Any) -> str:
+        """The note for a journal entry that names no ticket of its read (see `_comments`)."""
+        if not isinstance(row, dict):
+            return f"{TOOL} sent a journal entry that is not an object ({type(row).__name__}): not imported"
+        entry, ticket = value(row, "sys_id") or "(no sys_id)", value(row, "element_id")
+        why = f"names record {ticket[:40]!r}, not one of the tickets it was read for" if ticket else \
+            "has no element_id (the ticket it belongs to)"
+        return (f"{TOOL} journal entry {entry[:40]} {why}: not imported; set its element_id at {TOOL}, "
+                "then run a full import")
 
     def _learn_authors(self, names: set[str], pool: ThreadPoolExecutor) -> dict[str, str]:
         """Look up authors not seen yet in bulk (sys_user by user_name), once per source; returns
