@@ -19,12 +19,14 @@ from sqlalchemy import select
 
 from jobs import api
 from store.schema import comments
+from tests.fakes.github import GitHubFake
 from tests.fakes.server import FakeServer, Response
 from tests.fakes.servicenow import FakeServiceNow
 from tests.test_bad_input_times import PAST_9999, _gitlab, _jira, _rewrite
 
 SIZE = 30
 MANGLED = "the day after tomorrow"
+
 
 def _alive(engine) -> set[str]:
     with engine.connect() as conn:
@@ -136,3 +138,39 @@ def test_a_servicenow_journal_entry_of_no_ticket_is_said_and_no_retry_is_offered
     assert "element_id" in note and "retry" not in note and "\n" not in note, note
     assert (element_id in note) if element_id else ("has no element_id" in note), note
     assert _alive(engine) == {j["sys_id"] for j in journal} - {entry["sys_id"]}
+
+
+def test_githubs_rest_deletion_check_makes_an_unmappable_comment_a_gap_of_its_issue(run_import, run_worker, engine):
+    """Without GraphQL the deletion check reads the REST comment listing: a comment there that cannot be
+    mapped exists (never deleted) and is a comments gap naming its issue, which a retry re-reads."""
+    fake = GitHubFake(sizes={"acme/web": SIZE}).start()
+    config = {"token": fake.token, "api_url": fake.url}
+    try:
+        fake.graphql_available = False
+        first = run_import("github", ["acme/web"], config=config, batch_size=10)
+        assert first["status"] == "succeeded", first
+        stored = _alive(engine)
+        issues = {i["number"] for i in fake.issues["acme/web"] if "pull_request" not in i}
+        comment = next(c for c in fake.comments["acme/web"] if int(c["issue_url"].rsplit("/", 1)[1]) in issues)
+        number = int(comment["issue_url"].rsplit("/", 1)[1])
+        good = comment["created_at"]
+        with fake._data:
+            comment["created_at"] = MANGLED  # its updated_at stays: only the deletion check lists it
+        doc = run_import("github", ["acme/web"], config=config, batch_size=10)
+        assert (doc["status"], doc["failed"], doc["unread"]) == ("partial", 0, {"comments": 1}), doc
+        assert api.failures(doc["job_id"]) == []
+        error = doc["error"]
+        assert f"acme/web#{number}" in error and str(comment["id"]) in error and "created_at" in error, error
+        assert _alive(engine) == stored  # it exists: nothing marked deleted
+
+        with fake._data:
+            comment["created_at"] = good
+        before = len(fake.log)
+        api.retry(doc["job_id"])
+        run_worker()
+        fixed = api.status(doc["job_id"])
+        assert any(f"/issues/{number}/comments" in path for _, path, _ in fake.log[before:])  # its issue, re-read
+        assert (fixed["status"], fixed["unread"]) == ("succeeded", {}), fixed
+        assert _alive(engine) == stored
+    finally:
+        fake.stop()

@@ -81,7 +81,7 @@ class GitHubSource(Source):
         super().__init__(config, on_wait)
         self.include_pull_requests = _truthy((config or {}).get("include_pull_requests"))
         self._client: GitHubClient | None = None
-        self._comments_of: tuple[str, dict[str, Comment | ItemFailure]] | None = None  # recheck_comments' REST read
+        self._comments_of: tuple[str, dict[str, Comment | tuple[str, str]]] | None = None  # recheck_comments' REST read
         self._comment_ids: tuple[str, set[str]] | None = None  # the comment ids item_ids' GraphQL walk found
         self._graphql_refused: str | None = None  # why GraphQL cannot serve the deletion sweep here (REST then)
         self._numbers: tuple[str, dict[str, int]] | None = None  # issue id -> number, as item_ids listed them
@@ -347,7 +347,8 @@ class GitHubSource(Source):
         listing; one issue's listing costs a request per issue): once per run, in `since` windows like
         a full read's comment phase (comments.py), ceil(comments and PR comments / 100) requests plus
         one a window of 3,000 (`sweep_notes` says so on the job). Comments are joined to
-        their issue by key; one that cannot be mapped is a failure (it exists), never a deletion. A
+        their issue by key; one that cannot be mapped exists (never a deletion) and is a comments gap of its
+        issue, as in a read. A
         listing that breaks off raises: a partial listing must not be taken for deletions."""
         repo = self._repo(project)
         if self._graphql_refused is None and (self._comment_ids is None or self._comment_ids[0] != repo):
@@ -356,22 +357,35 @@ class GitHubSource(Source):
         if self._graphql_refused is None and self._comment_ids is not None and self._comment_ids[0] == repo:
             present = self._comment_ids[1]
             return iter([Page(comments_present=[eid for eid in comment_ids if eid in present])])
+        params = {"per_page": PAGE_SIZE, "sort": "updated", "direction": "asc"}
+        first = f"/repos/{repo}/issues/comments?{urlencode(params)}"
         if self._comments_of is None or self._comments_of[0] != repo:
-            found: dict[str, Comment | ItemFailure] = {}
-            params = {"per_page": PAGE_SIZE, "sort": "updated", "direction": "asc"}
-            first = f"/repos/{repo}/issues/comments?{urlencode(params)}"
+            found: dict[str, Comment | tuple[str, str]] = {}  # comment id -> it, or (its issue's key, why not)
             for data, _ in self._comment_walk(repo).pages(first):
                 for raw in data:
                     if not isinstance(raw, dict) or raw.get("id") is None:
                         continue
                     eid, number = str(raw["id"]), issue_number(raw.get("issue_url"))
                     comment = map_comment(raw, "", item_key=f"{repo}#{number}")
-                    found[eid] = comment if isinstance(comment, Comment) else ItemFailure(
-                        external_id=eid, key=f"comment {eid}", reason=f"{repo}#{number}: {comment}")
+                    found[eid] = comment if isinstance(comment, Comment) else (f"{repo}#{number}", comment)
             self._comments_of = (repo, found)
-        rows = [self._comments_of[1][eid] for eid in comment_ids if eid in self._comments_of[1]]
-        return iter([Page(comments=[r for r in rows if isinstance(r, Comment)],
-                          failures=[r for r in rows if isinstance(r, ItemFailure)])])
+        rows = [(eid, self._comments_of[1][eid]) for eid in comment_ids if eid in self._comments_of[1]]
+        unmapped: dict[str, list[str]] = {}  # issue key -> why its comments could not be mapped
+        for _, row in rows:
+            if isinstance(row, tuple):
+                unmapped.setdefault(row[0], []).append(row[1])
+        return iter([Page(comments=[row for _, row in rows if isinstance(row, Comment)],
+                          comments_present=[eid for eid, row in rows if isinstance(row, tuple)],
+                          gaps=[self._recheck_gap(repo, key, reasons, first) for key, reasons in unmapped.items()])])
+
+    def _recheck_gap(self, repo: str, key: str, reasons: list[str], listing: str) -> StreamGap:
+        """A comment the REST deletion check found but cannot map: it exists (never a deletion) and is a
+        comments gap of its issue, as in a read (a retry re-reads the issue by number, whole); where this
+        run did not list the issue's id, the gap re-reads the repository comment listing joined by key."""
+        number = _number_in(repo, key)
+        walked = self._numbers[1] if self._numbers is not None and self._numbers[0] == repo else {}
+        item_id = next((i for i, n in walked.items() if n == number), "") if number is not None else ""
+        return _unmapped_gap(item_id, key, reasons, None if item_id else {"phase": COMMENTS, "next": listing})
 
     def sweep_notes(self, project: str) -> list[str]:
         """The REST fallback of this run's deletion check, said on the job also when the repository had
