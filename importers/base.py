@@ -206,8 +206,9 @@ class Source(ABC):
         """Which of these stored comments (external ids, of live items of `project`) still exist,
         returned as pages of `Comment`s (`items` empty), so the writer also applies their edits, or,
         where comments cannot be edited, as ids in `Page.comments_present` (a listing of ids is cheaper).
-        Stored comments not returned are soft-deleted; one that exists but cannot be mapped goes into
-        the page's `failures` under its comment id (reported on the job, kept as stored).
+        Stored comments not returned are soft-deleted; one that exists but cannot be mapped is kept as
+        stored and reported on the job: as a comments gap of its item (`StreamGap`, GitHub), or in the
+        page's `failures` under its comment id (JIRA).
 
         For sources where deleting a comment does not mark its item changed, so a catch-up run
         would not re-read the item's (authoritative) comment list: JIRA answers in batches of
