@@ -203,8 +203,11 @@ def test_full_read_yields_exactly_the_ground_truth(source, fake):
 def test_full_read_makes_the_fewest_requests(source, fake):
     read_all(source)
     expected = expected_requests(fake)
-    assert {k: fake.requests[k] for k in expected} == expected
-    assert fake.total_requests == sum(expected.values())  # nothing else: no per-issue calls, no old /search
+    counted = {k: fake.requests[k] for k in expected}
+    # the fake's log on a mismatch: this once failed under load and was never reproduced (a stray request from
+    # elsewhere to a re-bound port is the unconfirmed suspect); the log says which request was extra
+    assert counted == expected, fake.log
+    assert fake.total_requests == sum(expected.values()), fake.log  # nothing else: no per-issue calls, no old /search
 
 
 def test_items_carry_people_bodies_links_and_attachments(source, fake):
