@@ -235,5 +235,10 @@ class Source(ABC):
                 break
         return items[:limit]
 
+    def forked(self) -> None:  # noqa: B027 - a hook: nothing to drop by default
+        """Called in a forked reader process (jobs/reader.py) before it reads: drop what the parent's
+        threads ran (a thread pool whose threads did not cross the fork would never run a task).
+        HTTP connection pools are emptied by importers/outbound.py for every source."""
+
     def close(self) -> None:  # noqa: B027 - a hook: nothing to release by default, sources with a session override it
         """Release HTTP sessions; sources holding one override this."""

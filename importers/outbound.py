@@ -32,6 +32,7 @@ import os
 import socket
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -328,6 +329,20 @@ def _as_requests_error(exc: Exception) -> Exception:
     return exc
 
 
+_ADAPTERS: weakref.WeakSet[OutboundAdapter] = weakref.WeakSet()
+
+
+def _forget_connections() -> None:
+    """In a forked child (jobs/reader.py): drop the connections inherited from the parent, so that the
+    two processes never talk on one socket. Closing the child's copy sends nothing (the parent still
+    holds the socket; TLS says goodbye only on unwrap), and the child opens connections of its own."""
+    for adapter in list(_ADAPTERS):
+        adapter.close()
+
+
+os.register_at_fork(after_in_child=_forget_connections)
+
+
 def install(session: requests.Session, base_url: str, tool: str, setting: str, *, pool_maxsize: int = 10,
             limits: Limits | None = None, resolver: Resolver = socket.getaddrinfo) -> OutboundAdapter:
     """Fit `session` with the policy for `base_url`: every request it sends, on any scheme, goes through
@@ -336,6 +351,7 @@ def install(session: requests.Session, base_url: str, tool: str, setting: str, *
     `tool` names the vendor in messages ("JIRA"), `setting` the variable to fix ("JIRA_BASE_URL").
     Returns the adapter."""
     adapter = OutboundAdapter(base_url, tool, setting, limits=limits, pool_maxsize=pool_maxsize, resolver=resolver)
+    _ADAPTERS.add(adapter)
     session.adapters.clear()
     session.mount("https://", adapter)
     session.mount("http://", adapter)

@@ -1,7 +1,8 @@
 """Runs one part of an import (one project): read pages, write batches, sweep, checkpoint, report.
 
-Knows neither RQ nor Streamlit. A reader thread fetches the next pages from the source while
-the current batch is written, so network latency and database time overlap. Each batch is
+Knows neither RQ nor Streamlit. A reader fetches and maps the next pages from the source while
+the current batch is written, so network latency, mapping and database time overlap: on Linux in a
+process of its own (jobs/reader.py), so that mapping and writing use two cores; elsewhere in a thread. Each batch is
 committed in one transaction with the source cursor and the counters, under the part's lease:
 a crash loses at most the batch in flight, and a resumed run continues after the last commit.
 Once the read is done, the deletion sweep (sweep.py) finds what no longer exists at the source.
@@ -35,7 +36,7 @@ from store.schema import work_items
 from store.soft_delete import Deletions
 from store.writer import UPDATE, BatchResult, upsert_project, write_batch
 
-from . import census
+from . import census, reader
 from .mapping import Mapping
 from .remap import remap
 from .sweep import DeletionSweep, SweepHooks, SweepResult
@@ -138,37 +139,48 @@ class PartRunner:
 
     # -- reading -------------------------------------------------------------------------
     def _prefetch(self, pages: Iterator[Page], depth: int = 3) -> Iterator[Page]:
-        """Yield `pages` while a thread reads ahead, so fetching overlaps writing."""
+        """Yield `pages` while they are read ahead, so fetching overlaps writing: in a process of
+        its own where fork is safe (jobs/reader.py: mapping then uses the second core), else in a thread."""
         buffer: queue.Queue = queue.Queue(maxsize=depth)
         stop = self._stop
+        remote = reader.start(self.source, pages, self._on_wait, name=f"reader-{self.run_info.job_id}")
+        ended = threading.Event()  # the consumer has gone: nothing more is handed over
 
-        def reader() -> None:
+        def hand(thing: object) -> bool:
+            while not (stop.is_set() or ended.is_set()):
+                try:
+                    buffer.put(thing, timeout=0.2)
+                    return True
+                except queue.Full:
+                    continue
+            return False
+
+        def read() -> None:
             try:
-                for page in pages:
-                    while not stop.is_set():
-                        try:
-                            buffer.put(page, timeout=0.2)
-                            break
-                        except queue.Full:
-                            continue
-                    if stop.is_set():
+                for page in remote or pages:
+                    if not hand(page):
                         return
-                buffer.put(_DONE)
+                hand(_DONE)
             except BaseException as exc:  # handed to the writer thread, which decides
-                buffer.put(exc)
+                hand(exc)
 
-        thread = threading.Thread(target=reader, name=f"reader-{self.run_info.job_id}", daemon=True)
+        thread = threading.Thread(target=read, name=f"reader-{self.run_info.job_id}", daemon=True)
         thread.start()
         limits = ItemLimits()
-        while True:
-            item = self._waiting(buffer)
-            if isinstance(item, Page):
-                item = limits.apply(item)
-            if item is _DONE:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item
+        try:
+            while True:
+                item = self._waiting(buffer)
+                if isinstance(item, Page):
+                    item = limits.apply(item)
+                if item is _DONE:
+                    return
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+        finally:
+            ended.set()
+            if remote is not None:  # ended, failed, or stopped (cancel, lease lost): the reader ends too
+                remote.close()
 
     def _waiting(self, results: queue.Queue) -> Any:
         """The next thing `results` holds. Checks for Cancel every `cancel_poll()` seconds by the clock,

@@ -104,6 +104,9 @@ class GitLabSource(Source):
             self._pool = ThreadPoolExecutor(NOTE_WORKERS + 1, thread_name_prefix="gitlab")
         return self._pool
 
+    def forked(self) -> None:
+        self._pool = None  # its threads stayed in the parent; the reader starts its own
+
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,139 @@
+"""A source's read in a process of its own, so that reading and writing use two cores.
+
+Reading a page (HTTP, JSON, mapping to models) and writing a batch are both Python work, and one
+process runs Python on one core at a time (the GIL): an import on a fast source was CPU-bound in the
+work horse while the machine's second core sat idle. On Linux the work horse forks a reader that
+iterates the source's pages and sends each, pickled, through a pipe; the work horse writes one batch
+while the reader maps the next. Sending blocks while the pipe is full, so the reader stays about a
+page ahead and memory stays flat.
+
+The reader touches neither the store nor Redis: the store's pools are disowned at the fork
+(store/db.py), the HTTP pools it inherited are emptied (importers/outbound.py) so it opens its own
+connections, and the source's wait notices (retries, rate limits) are sent to the work horse, which
+records them as before. The source's state after a read stays the work horse's own, as when a
+resumed part starts its sweep in a new worker. Where fork is missing or unsafe with threads (Windows,
+macOS), or with IMPORT_READER_PROCESS=0, the caller reads in a thread of its own instead.
+"""
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import pickle
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from multiprocessing.connection import Connection
+
+from importers.base import Source
+from importers.errors import SourceError
+from importers.model import Page
+
+log = logging.getLogger(__name__)
+ENV = "IMPORT_READER_PROCESS"
+PAGE, WAIT, DONE, ERROR = "page", "wait", "done", "error"
+STOP_GRACE = 5.0  # seconds a reader has to end on SIGTERM before it is killed
+
+
+class ReaderDied(RuntimeError):
+    """The reader process ended without finishing or saying why (killed, out of memory)."""
+
+
+def available() -> bool:
+    """Whether reads run in a process of their own here: Linux, unless IMPORT_READER_PROCESS=0."""
+    return sys.platform == "linux" and os.environ.get(ENV, "1").strip() != "0"
+
+
+class ReaderProcess:
+    """`pages` (a source's read, not yet started) iterated in a forked child.
+
+    Iterate it in one thread: each Page as the child read it, the child's exception re-raised (its
+    type and message; the traceback is logged by the child), ReaderDied when the child vanished.
+    `on_wait(until, reason)` is called in the iterating thread for each wait notice of the source.
+    `close()` ends the child (SIGTERM, then SIGKILL after STOP_GRACE s); call it in every case."""
+
+    def __init__(self, source: Source, pages: Iterator[Page],
+                 on_wait: Callable[[datetime | None, str], None], name: str = "reader"):
+        self._on_wait = on_wait
+        receiving, sending = multiprocessing.Pipe(duplex=False)
+        context = multiprocessing.get_context("fork")
+        self._process = context.Process(target=_serve, args=(source, pages, sending, receiving), name=name,
+                                        daemon=True)
+        self._process.start()
+        sending.close()  # the child's end: once the child is gone, recv() says so (EOFError)
+        self._conn = receiving
+
+    def __iter__(self) -> Iterator[Page]:
+        while True:
+            try:
+                message = self._conn.recv()
+            except (EOFError, OSError):
+                raise ReaderDied(self._died()) from None
+            kind = message[0]
+            if kind == PAGE:
+                yield message[1]
+            elif kind == WAIT:
+                self._on_wait(message[1], message[2])
+            elif kind == ERROR:
+                raise message[1]
+            else:
+                return
+
+    def _died(self) -> str:
+        self._process.join(timeout=STOP_GRACE)
+        code = self._process.exitcode
+        how = f"was killed by signal {-code}" if code is not None and code < 0 else f"exited with code {code}"
+        return f"the import's reader process {how} before the read ended; run the import again to resume"
+
+    def close(self) -> None:
+        if self._process.is_alive():
+            self._process.terminate()
+            self._process.join(timeout=STOP_GRACE)
+            if self._process.is_alive():
+                self._process.kill()
+        self._process.join()
+        self._conn.close()  # a thread still in recv() gets EOFError or OSError: it was told to stop first
+
+
+def _serve(source: Source, pages: Iterator[Page], conn: Connection, parents: Connection) -> None:
+    """The child: send every page, then DONE; or the error that ended the read."""
+    parents.close()  # with the work horse gone, no reader is left on the pipe: sending fails, the child ends
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # RQ's work horse handles TERM; the reader just ends
+    source.forked()
+    sending = threading.Lock()  # wait notices come from the source's own threads too
+
+    def send(*message: object) -> None:
+        with sending:
+            conn.send(message)
+
+    source.set_wait_listener(lambda until, reason: send(WAIT, until, reason))
+    try:
+        for page in pages:
+            send(PAGE, page)
+        send(DONE)
+    except (BrokenPipeError, ConnectionResetError):  # the work horse is gone: nobody to read for
+        return
+    except BaseException as exc:  # handed to the work horse, which decides (as the reader thread did)
+        if not isinstance(exc, SourceError):
+            log.exception("the reader process of %s stopped", source.label)
+        try:
+            send(ERROR, _picklable(exc))
+        except (BrokenPipeError, ConnectionResetError):
+            return
+
+
+def _picklable(exc: BaseException) -> BaseException:
+    """`exc` when it survives pickling (our errors do), else a RuntimeError naming it."""
+    try:
+        pickle.loads(pickle.dumps(exc))
+        return exc
+    except Exception:
+        return RuntimeError(f"{type(exc).__name__}: {exc}")
+
+
+def start(source: Source, pages: Iterator[Page], on_wait: Callable[[datetime | None, str], None],
+          name: str = "reader") -> ReaderProcess | None:
+    """A ReaderProcess for `pages`, or None where reads stay in a thread (see `available`)."""
+    return ReaderProcess(source, pages, on_wait, name) if available() else None

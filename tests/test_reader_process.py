@@ -1,0 +1,147 @@
+"""The read in a process of its own (jobs/reader.py), as a user meets it.
+
+A work horse forks a reader that maps pages while the horse writes them. These tests run real
+workers (`cli.py worker`, RQ forking the work horse) and real processes: the demo source read at a
+fixed pace (so an import is still running when the test acts, whatever the machine's speed), and the
+fake ServiceNow over HTTP with the real client library. A reader killed mid-read fails its part in one
+line and a retry finishes the import exactly; a cancelled import leaves no reader behind; a rate limit
+met by the reader is shown on the job; IMPORT_READER_PROCESS=0 keeps the read in the work horse.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+from functools import lru_cache
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from importers.demo import DemoSource
+from jobs import api
+from store.schema import comments, work_items
+
+from .fakes.servicenow import FakeServiceNow
+from .helpers import paced, start_worker, wait_for
+
+SIZE = 3_000  # 30 demo pages: at 0.05 s a page the read lasts at least 1.5 s
+
+
+@lru_cache(maxsize=1)
+def truth() -> dict[str, int]:
+    return DemoSource({"size": str(SIZE)}).ground_truth("ACME")
+
+
+def _parent(pid: int) -> int | None:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def _live(pid: int) -> bool:
+    """Running (a zombie waiting for its parent to reap it has ended)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def _readers(worker: subprocess.Popen) -> list[int]:
+    """Live grandchildren of the worker: the readers its work horse forked."""
+    pids = [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit()]
+    horses = {pid for pid in pids if _parent(pid) == worker.pid}
+    return [pid for pid in pids if _parent(pid) in horses and _live(pid)]
+
+
+def _stored(engine) -> tuple[int, int, int]:
+    with engine.connect() as conn:
+        return (conn.execute(select(func.count()).select_from(work_items)).scalar(),
+                conn.execute(select(func.count(func.distinct(work_items.c.external_id)))).scalar(),
+                conn.execute(select(func.count()).select_from(comments)).scalar())
+
+
+def test_a_killed_reader_fails_its_part_in_one_line_and_retry_finishes_exactly(engine, run_worker):
+    job_id = api.start_import("demo", ["ACME"], config={"size": str(SIZE)}, batch_size=100)
+    worker = start_worker(paced())
+    try:
+        wait_for(lambda: api.status(job_id)["processed"] >= 300, timeout=60)
+        [reader] = wait_for(lambda: _readers(worker), timeout=10)
+        os.kill(reader, signal.SIGKILL)
+        assert worker.wait(timeout=60) == 0  # a burst worker: it ends once the part has ended
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    doc = api.status(job_id)
+    assert doc["status"] == "failed", doc
+    assert "reader process was killed by signal 9 before the read ended" in doc["error"], doc["error"]
+    assert "\n" not in doc["error"] and "Traceback" not in doc["error"]
+    assert 300 <= doc["processed"] < SIZE  # what was committed before the kill stays
+
+    api.retry(job_id)
+    run_worker()
+    doc = api.status(job_id)
+    expected = truth()
+    assert doc["status"] in ("succeeded", "partial") and doc["processed"] == SIZE, doc
+    assert (doc["created"] + doc["updated"], doc["failed"]) == (expected["items"], expected["invalid"]), doc
+    assert _stored(engine) == (expected["items"], expected["items"], expected["comments"])
+
+
+def test_a_cancelled_import_leaves_no_reader_behind():
+    job_id = api.start_import("demo", ["ACME"], config={"size": str(SIZE)}, batch_size=100)
+    worker = start_worker(paced())
+    try:
+        wait_for(lambda: api.status(job_id)["processed"] >= 200, timeout=60)
+        [reader] = wait_for(lambda: _readers(worker), timeout=10)
+        api.cancel(job_id)
+        assert worker.wait(timeout=60) == 0
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    assert api.status(job_id)["status"] == "cancelled"
+    wait_for(lambda: not _live(reader), timeout=10)  # reaped by the work horse, not left reading the source
+
+
+def test_the_read_stays_in_the_work_horse_when_turned_off(engine):
+    job_id = api.start_import("demo", ["ACME"], config={"size": str(SIZE)}, batch_size=100)
+    worker = start_worker(paced(IMPORT_READER_PROCESS="0"))
+    try:
+        wait_for(lambda: api.status(job_id)["processed"] >= 200, timeout=60)
+        assert _readers(worker) == []
+        assert worker.wait(timeout=120) == 0
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    doc = api.status(job_id)
+    expected = truth()
+    assert (doc["created"], doc["failed"]) == (expected["items"], expected["invalid"]), doc
+    assert _stored(engine) == (expected["items"], expected["items"], expected["comments"])
+
+
+@pytest.fixture
+def servicenow():
+    server = FakeServiceNow().start()
+    yield server
+    server.stop()
+
+
+def test_a_rate_limit_met_by_the_reader_is_shown_on_the_job(servicenow, monkeypatch):
+    monkeypatch.setenv("ALLOW_LOOPBACK_URLS", "1")
+    truth_sn = servicenow.ground_truth("incident")
+    # the journal is read only by the read itself (not by the count before it): the reader meets the 429
+    servicenow.fail_next(r"sys_journal_field", 429, headers={"Retry-After": "3"},
+                         body={"error": {"message": "Rate limit exceeded"}})
+    job_id = api.start_import("servicenow", ["incident"], config={
+        "instance": servicenow.url, "username": servicenow.username, "password": servicenow.password})
+    worker = start_worker()
+    try:
+        seen = wait_for(lambda: (d := api.status(job_id))["wait_kind"] and d, timeout=60)
+        assert seen["wait_kind"] == "rate_limit" and "ServiceNow rate limit (HTTP 429)" in seen["wait_reason"], seen
+        assert worker.wait(timeout=120) == 0
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    doc = api.status(job_id)
+    assert doc["status"] == "succeeded" and doc["wait_kind"] is None, doc
+    assert doc["created"] == truth_sn["items"] and servicenow.injected == {429: 1}
