@@ -45,6 +45,36 @@ def page_number(path: str) -> int:
     return int(value) if value.isdigit() else 1
 
 
+def _last_second(comments: list, last_update: str | None, at_last: set) -> tuple[str | None, set]:
+    """(the last update time read, the ids read at it) after `comments`, from those before them.
+
+    The listing is sorted by update, so a page usually ends in a short run of comments of one second
+    after one of an earlier second: those are found from the end. Any other page (its comments all of
+    one second, or an odd comment in the run) is walked whole, comment by comment."""
+    if comments and type(comments[-1]) is dict:
+        last = comments[-1].get("updated_at")
+        if type(last) is str:
+            ids = []
+            for position in range(len(comments) - 1, -1, -1):
+                comment = comments[position]
+                if type(comment) is not dict:
+                    break
+                updated = comment.get("updated_at")
+                if updated == last:
+                    ids.append(comment.get("id"))
+                    continue
+                if isinstance(updated, str) and updated != last:  # a comment of an earlier second
+                    return last, set(ids)
+                break
+    for comment in comments:
+        updated = comment.get("updated_at") if isinstance(comment, dict) else None
+        if isinstance(updated, str) and updated != last_update:
+            last_update, at_last = updated, set()
+        if isinstance(comment, dict):
+            at_last.add(comment.get("id"))
+    return last_update, at_last
+
+
 class CommentWalk:
     """(comments of one page, the cursor path of the page after it or None) in listing order."""
 
@@ -67,13 +97,8 @@ class CommentWalk:
                 goes_on = False
                 for data, following, goes_on in self._window(path, pool):
                     fresh = [c for c in data if not (isinstance(c, dict) and c.get("id") in seen
-                                                     and c.get("updated_at") == since)]
-                    for comment in fresh:
-                        updated = comment.get("updated_at") if isinstance(comment, dict) else None
-                        if isinstance(updated, str) and updated != last_update:
-                            last_update, at_last = updated, set()
-                        if isinstance(comment, dict):
-                            at_last.add(comment.get("id"))
+                                                     and c.get("updated_at") == since)] if seen else data
+                    last_update, at_last = _last_second(fresh, last_update, at_last)
                     if following is None and goes_on:  # the window ends: the next starts at the last update
                         if last_update is None or (last_update == since and page_number(path) == 1):
                             raise NetworkError(f"GitHub lists more comments updated within one second than "
