@@ -82,7 +82,10 @@ def _unstorable(value: Any) -> bool:
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(frozen=False, extra="forbid", str_strip_whitespace=False)
+    # defer_build: each model's validator and serializer (pydantic's schema of it, most of this module's import
+    # time) are built at its first use, not at import: `cli.py run` imports the models and never uses them. A
+    # worker builds them all (`build_models`) before it forks work horses, which would otherwise each build them.
+    model_config = ConfigDict(frozen=False, extra="forbid", str_strip_whitespace=False, defer_build=True)
 
     @model_validator(mode="before")
     @classmethod
@@ -404,3 +407,13 @@ class Page(_Model):
     def size(self) -> int:
         """Items this page accounts for, mapped or failed."""
         return len(self.items) + len(self.failures)
+
+
+MODELS = (Person, Project, Link, Attachment, WorkItem, Comment, ItemFailure, StreamGap, Page)
+
+
+def build_models() -> None:
+    """Build every model's validator and serializer now (see `_Model`'s defer_build): done once in a worker
+    before it forks, so each work horse starts with them built and shared."""
+    for model in MODELS:
+        model.model_rebuild()

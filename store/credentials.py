@@ -3,6 +3,10 @@
 CREDENTIAL_ENCRYPTION_KEY is a Fernet key, or a passphrase of at least 32 characters put
 through scrypt; a comma-separated list rotates keys (the first encrypts, all decrypt:
 MultiFernet). Without a key nothing can be saved, and we say why.
+
+cryptography is imported only once a key is set (`cipher`): every command imports this module, most
+never encrypt anything (a store without a key: `cli.py run` with the environment's credentials, the
+worker), and its import cost each of them ~50 ms.
 """
 from __future__ import annotations
 
@@ -10,15 +14,17 @@ import base64
 import json
 import os
 import uuid
+from typing import TYPE_CHECKING
 
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 from sqlalchemy import Engine, delete, select, update
 
 from importers.errors import ConfigError
 
 from .jobs import now
 from .schema import credentials
+
+if TYPE_CHECKING:
+    from cryptography.fernet import Fernet, MultiFernet
 
 KEY_ENV = "CREDENTIAL_ENCRYPTION_KEY"
 _SALT = b"acgs2-import-console/credentials/v1"  # fixed: the passphrase must map to the same key everywhere
@@ -37,6 +43,9 @@ class UnreadableError(ConfigError):
 
 
 def _fernet_for(secret: str) -> Fernet:
+    from cryptography.fernet import Fernet
+    from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+
     secret = secret.strip()
     try:
         if len(base64.urlsafe_b64decode(secret.encode())) == 32:
@@ -54,6 +63,8 @@ def cipher(environ=None) -> MultiFernet | None:
     raw = ((environ if environ is not None else os.environ).get(KEY_ENV) or "").strip()
     if not raw:
         return None
+    from cryptography.fernet import MultiFernet
+
     return MultiFernet([_fernet_for(part) for part in raw.split(",") if part.strip()])
 
 
@@ -90,6 +101,8 @@ def get(engine: Engine, cred_id: str) -> dict[str, str]:
     if found is None:  # reading, not saving: say so (a worker started before .env had a key lands here)
         raise UnreadableError(f"saved credentials cannot be read: {KEY_ENV} is not set in this process; start it "
                               f"with the key they were saved with (the one in .env)", key_missing=True)
+    from cryptography.fernet import InvalidToken
+
     try:
         return json.loads(found.decrypt(token.encode()))
     except InvalidToken:
@@ -112,6 +125,8 @@ def forget(engine: Engine, source: str) -> None:
 def rotate(engine: Engine) -> int:
     """Re-encrypt every credential with the first key; returns how many were rewritten."""
     current = _require_cipher()
+    from cryptography.fernet import InvalidToken
+
     count = 0
     with engine.begin() as conn:
         for row in conn.execute(select(credentials.c.id, credentials.c.ciphertext)).all():

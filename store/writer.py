@@ -207,14 +207,14 @@ def _insert_new_sqlite(conn: Connection, table: Table, columns: tuple[str, ...],
 
 NOT_CONTENT = {"moved_from_id", "comments_at_source"}  # how an item was found or counted, not what it is
 NOT_COMMENT_CONTENT = {"item_external_id", "item_key"}  # how a comment names its item: see _comment_hash
-_ITEM_JSON = WorkItem.__pydantic_serializer__.to_json  # what model_dump_json calls, as bytes
-_COMMENT_JSON = Comment.__pydantic_serializer__.to_json
 
 
 def _hash(item: WorkItem) -> str:
     """The item's content as `model_dump_json` writes it, hashed. Its serializer is called directly for
     the bytes: the method wraps that call and decodes the bytes to text, which were encoded back."""
-    return hashlib.blake2b(_ITEM_JSON(item, exclude=NOT_CONTENT), digest_size=16).hexdigest()
+    # looked up at the call, not bound at import: the models are built at first use (importers/model.py)
+    return hashlib.blake2b(WorkItem.__pydantic_serializer__.to_json(item, exclude=NOT_CONTENT),
+                           digest_size=16).hexdigest()
 
 
 def _follow_new_ids(conn: Connection, source: str, items: Iterable[WorkItem]) -> None:
@@ -239,7 +239,8 @@ def _follow_new_ids(conn: Connection, source: str, items: Iterable[WorkItem]) ->
 def _comment_hash(comment: Comment) -> str:
     """A comment's content, without how the connector named its item (id or key): the same comment
     read through an item's list and through a repo-wide listing must not count as changed."""
-    return hashlib.blake2b(_COMMENT_JSON(comment, exclude=NOT_COMMENT_CONTENT), digest_size=16).hexdigest()
+    return hashlib.blake2b(Comment.__pydantic_serializer__.to_json(comment, exclude=NOT_COMMENT_CONTENT),
+                           digest_size=16).hexdigest()
 
 
 def upsert_project(conn: Connection, project, job_id: str) -> None:

@@ -109,6 +109,31 @@ def test_run_and_status_load_no_vendor_library_and_a_burst_worker_only_its_jobs(
     assert import_queue().count == 0
 
 
+def test_run_without_an_encryption_key_leaves_cryptography_and_the_models_unbuilt(monkeypatch):
+    # issue 17: store/credentials.py imported cryptography's Fernet at module level (~50 ms of every command),
+    # needed only with CREDENTIAL_ENCRYPTION_KEY set; and importing importers.model built every model's validator
+    # and serializer, which `run` never uses (defer_build: a worker builds them before it forks, see below)
+    monkeypatch.delenv("CREDENTIAL_ENCRYPTION_KEY", raising=False)
+    code = ("import sys, cli; code = cli.main(['run', 'demo', '--project', 'ACME', '--size', 'small']); "
+            "from importers.model import MODELS; built = [m.__name__ for m in MODELS if m.__pydantic_complete__]; "
+            "print(code, 'cryptography.fernet' in sys.modules, built)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=os.environ.copy(),
+                          cwd=ROOT, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == "0 False []"
+
+
+def test_a_worker_builds_the_models_before_it_forks_work_horses():
+    # the models' validators and serializers are built at first use (importers/model.py): a worker builds them in
+    # its warm-up, so its work horses inherit them instead of each building them on its clock
+    code = ("from jobs.queue import _warm_up; _warm_up(burst=True); from importers.model import MODELS; "
+            "print(all(m.__pydantic_complete__ for m in MODELS), len(MODELS))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=os.environ.copy(),
+                          cwd=ROOT, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["True", "9"]
+
+
 def test_a_cli_process_collects_as_a_worker_does_from_its_start():
     # issue 17: `cli.py` loaded its ~600 modules at CPython's default threshold (700 allocations), the cyclic GC
     # walking the growing heap again and again; it now sets the worker's threshold first, as a number of its own
