@@ -163,8 +163,8 @@ def main(argv: list[str] | None = None) -> int:
                 if not mine:
                     continue
                 with FakeProcess(vendor, n) as fake:
-                    # untimed: the fake renders and caches its items once
-                    _module("bench.ceiling", vendor, fake.url, "items")
+                    # untimed: the fake renders and caches what both clients ask for, once (bench/warm.py)
+                    _module("bench.warm", vendor, fake.url)
                     for cell in mine:
                         fake.set_latency(cell["latency"])
                         started = time.monotonic()
