@@ -11,11 +11,15 @@ The reader touches neither the store nor Redis: the store's pools are disowned a
 (store/db.py), the HTTP pools it inherited are emptied (importers/outbound.py) so it opens its own
 connections, and the source's wait notices (retries, rate limits) are sent to the work horse, which
 records them as before. The source's state after a read stays the work horse's own, as when a
-resumed part starts its sweep in a new worker. Where fork is missing or unsafe with threads (Windows,
-macOS), or with IMPORT_READER_PROCESS=0, the caller reads in a thread of its own instead.
+resumed part starts its sweep in a new worker. The reader dies with the work horse (the kernel's
+parent-death signal: an OOM-killed horse leaves no reader calling the vendor) and leaves at once,
+without finishing its thread pools' queued requests, when the horse stops listening. Where fork is
+missing or unsafe with threads (Windows, macOS), fails (no memory, no pids left), or with
+IMPORT_READER_PROCESS=0, the caller reads in a thread of its own instead.
 """
 from __future__ import annotations
 
+import ctypes
 import logging
 import multiprocessing
 import os
@@ -35,10 +39,16 @@ log = logging.getLogger(__name__)
 ENV = "IMPORT_READER_PROCESS"
 PAGE, WAIT, DONE, ERROR = "page", "wait", "done", "error"
 STOP_GRACE = 5.0  # seconds a reader has to end on SIGTERM before it is killed
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
-class ReaderDied(RuntimeError):
-    """The reader process ended without finishing or saying why (killed, out of memory)."""
+class ReaderDied(SourceError):
+    """The reader process ended without finishing or saying why (killed, out of memory): one line on
+    the part, which retry resumes from its last committed batch."""
+
+
+class _HorseGone(Exception):
+    """The work horse stopped listening (it ended, or it was killed)."""
 
 
 def available() -> bool:
@@ -50,78 +60,96 @@ class ReaderProcess:
     """`pages` (a source's read, not yet started) iterated in a forked child.
 
     Iterate it in one thread: each Page as the child read it, the child's exception re-raised (its
-    type and message; the traceback is logged by the child), ReaderDied when the child vanished.
-    `on_wait(until, reason)` is called in the iterating thread for each wait notice of the source.
-    `close()` ends the child (SIGTERM, then SIGKILL after STOP_GRACE s); call it in every case."""
+    type and message; an unexpected one's traceback is logged by the child), ReaderDied when the child
+    vanished; that thread also closes the pipe when it stops. `on_wait(until, reason)` is called in
+    the iterating thread for each wait notice of the source. `stop()` ends the child (SIGTERM, then
+    SIGKILL after STOP_GRACE s); call it in every case. Raises OSError when the fork fails."""
 
     def __init__(self, source: Source, pages: Iterator[Page],
                  on_wait: Callable[[datetime | None, str], None], name: str = "reader"):
         self._on_wait = on_wait
+        self._reaping = threading.Lock()  # the iterating thread and stop() both wait for the child
         receiving, sending = multiprocessing.Pipe(duplex=False)
         context = multiprocessing.get_context("fork")
-        self._process = context.Process(target=_serve, args=(source, pages, sending, receiving), name=name,
-                                        daemon=True)
-        self._process.start()
+        self._process = context.Process(target=_serve, args=(source, pages, sending, receiving, os.getpid()),
+                                        name=name, daemon=True)
+        try:
+            self._process.start()
+        except BaseException:
+            receiving.close()
+            sending.close()
+            raise
         sending.close()  # the child's end: once the child is gone, recv() says so (EOFError)
         self._conn = receiving
 
     def __iter__(self) -> Iterator[Page]:
-        while True:
-            try:
-                message = self._conn.recv()
-            except (EOFError, OSError):
-                raise ReaderDied(self._died()) from None
-            kind = message[0]
-            if kind == PAGE:
-                yield message[1]
-            elif kind == WAIT:
-                self._on_wait(message[1], message[2])
-            elif kind == ERROR:
-                raise message[1]
-            else:
-                return
+        try:
+            while True:
+                try:
+                    message = self._conn.recv()
+                except (EOFError, OSError):
+                    raise ReaderDied(self._died()) from None
+                kind = message[0]
+                if kind == PAGE:
+                    yield message[1]
+                elif kind == WAIT:
+                    self._on_wait(message[1], message[2])
+                elif kind == ERROR:
+                    raise message[1]
+                else:
+                    return
+        finally:
+            self._conn.close()  # here, by the only thread that reads it: no other thread closes it under a read
 
     def _died(self) -> str:
-        self._process.join(timeout=STOP_GRACE)
-        code = self._process.exitcode
-        how = f"was killed by signal {-code}" if code is not None and code < 0 else f"exited with code {code}"
-        return f"the import's reader process {how} before the read ended; run the import again to resume"
-
-    def close(self) -> None:
-        if self._process.is_alive():
-            self._process.terminate()
+        with self._reaping:
             self._process.join(timeout=STOP_GRACE)
+            code = self._process.exitcode
+        how = f"was killed by signal {-code}" if code is not None and code < 0 else f"exited with code {code}"
+        return f"the import's reader process {how} before the read ended; retry the import to resume it"
+
+    def stop(self) -> None:
+        with self._reaping:
             if self._process.is_alive():
-                self._process.kill()
-        self._process.join()
-        self._conn.close()  # a thread still in recv() gets EOFError or OSError: it was told to stop first
+                self._process.terminate()
+                self._process.join(timeout=STOP_GRACE)
+                if self._process.is_alive():
+                    self._process.kill()
+            self._process.join()
 
 
-def _serve(source: Source, pages: Iterator[Page], conn: Connection, parents: Connection) -> None:
+def _serve(source: Source, pages: Iterator[Page], conn: Connection, parents: Connection, horse: int) -> None:
     """The child: send every page, then DONE; or the error that ended the read."""
-    parents.close()  # with the work horse gone, no reader is left on the pipe: sending fails, the child ends
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # RQ's work horse handles TERM; the reader just ends
+    parents.close()  # with the work horse gone, no reader is left on the pipe: sending fails
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # stop() ends the reader at once
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl-C is the worker's to handle, not the reader's
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != horse:  # the horse died before the line above took effect
+        os._exit(0)
     source.forked()
     sending = threading.Lock()  # wait notices come from the source's own threads too
 
     def send(*message: object) -> None:
         with sending:
-            conn.send(message)
+            try:
+                conn.send(message)
+            except (BrokenPipeError, ConnectionResetError):
+                raise _HorseGone() from None
 
     source.set_wait_listener(lambda until, reason: send(WAIT, until, reason))
     try:
-        for page in pages:
-            send(PAGE, page)
-        send(DONE)
-    except (BrokenPipeError, ConnectionResetError):  # the work horse is gone: nobody to read for
-        return
-    except BaseException as exc:  # handed to the work horse, which decides (as the reader thread did)
-        if not isinstance(exc, SourceError):
-            log.exception("the reader process of %s stopped", source.label)
         try:
+            for page in pages:
+                send(PAGE, page)
+            send(DONE)
+        except Exception as exc:  # handed to the work horse, which decides (as the reader thread did)
+            if isinstance(exc, _HorseGone):
+                raise
+            if not isinstance(exc, SourceError):
+                log.exception("the reader process of %s stopped", source.label)
             send(ERROR, _picklable(exc))
-        except (BrokenPipeError, ConnectionResetError):
-            return
+    except _HorseGone:  # nobody reads any more: leave now, not after the pools' queued requests
+        os._exit(0)
 
 
 def _picklable(exc: BaseException) -> BaseException:
@@ -135,5 +163,12 @@ def _picklable(exc: BaseException) -> BaseException:
 
 def start(source: Source, pages: Iterator[Page], on_wait: Callable[[datetime | None, str], None],
           name: str = "reader") -> ReaderProcess | None:
-    """A ReaderProcess for `pages`, or None where reads stay in a thread (see `available`)."""
-    return ReaderProcess(source, pages, on_wait, name) if available() else None
+    """A ReaderProcess for `pages`, or None where reads stay in a thread (see `available`; also when
+    the fork fails: no memory or no process left to fork is no reason to fail an import)."""
+    if not available():
+        return None
+    try:
+        return ReaderProcess(source, pages, on_wait, name)
+    except OSError as exc:
+        log.warning("could not start a reader process (%s); reading in a thread", exc)
+        return None

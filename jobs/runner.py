@@ -143,8 +143,8 @@ class PartRunner:
         its own where fork is safe (jobs/reader.py: mapping then uses the second core), else in a thread."""
         buffer: queue.Queue = queue.Queue(maxsize=depth)
         stop = self._stop
-        remote = reader.start(self.source, pages, self._on_wait, name=f"reader-{self.run_info.job_id}")
         ended = threading.Event()  # the consumer has gone: nothing more is handed over
+        remote: reader.ReaderProcess | None = None
 
         def hand(thing: object) -> bool:
             while not (stop.is_set() or ended.is_set()):
@@ -164,10 +164,10 @@ class PartRunner:
             except BaseException as exc:  # handed to the writer thread, which decides
                 hand(exc)
 
-        thread = threading.Thread(target=read, name=f"reader-{self.run_info.job_id}", daemon=True)
-        thread.start()
         limits = ItemLimits()
         try:
+            remote = reader.start(self.source, pages, self._on_wait, name=f"reader-{self.run_info.job_id}")
+            threading.Thread(target=read, name=f"reader-{self.run_info.job_id}", daemon=True).start()
             while True:
                 item = self._waiting(buffer)
                 if isinstance(item, Page):
@@ -180,7 +180,7 @@ class PartRunner:
         finally:
             ended.set()
             if remote is not None:  # ended, failed, or stopped (cancel, lease lost): the reader ends too
-                remote.close()
+                remote.stop()
 
     def _waiting(self, results: queue.Queue) -> Any:
         """The next thing `results` holds. Checks for Cancel every `cancel_poll()` seconds by the clock,

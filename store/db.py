@@ -10,7 +10,7 @@ import os
 import uuid
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine, Inspector, Table, create_engine, event, inspect, select, update
+from sqlalchemy import Connection, Engine, Inspector, Pool, Table, create_engine, event, inspect, select, update
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.schema import CreateColumn
 
@@ -172,9 +172,15 @@ def dispose_all() -> None:
     _STORE_IDS.clear()
 
 
+_DISOWNED: list[Pool] = []  # the parent's pools, kept referenced in a forked child so that none is ever finalized
+
+
 def _after_fork_in_child() -> None:
-    """A forked process (RQ's work horse) must not reuse its parent's database connections."""
+    """A forked process (RQ's work horse, a part's reader) must not reuse its parent's database connections,
+    nor close them: the pools are disowned and kept, since collecting one would close its SQLite handles in the
+    child (where a mutex another thread of the parent held at the fork stays held) or its PostgreSQL sockets."""
     for engine in _ENGINES.values():
+        _DISOWNED.append(engine.pool)
         engine.dispose(close=False)
 
 

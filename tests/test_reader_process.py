@@ -5,7 +5,8 @@ workers (`cli.py worker`, RQ forking the work horse) and real processes: the dem
 fixed pace (so an import is still running when the test acts, whatever the machine's speed), and the
 fake ServiceNow over HTTP with the real client library. A reader killed mid-read fails its part in one
 line and a retry finishes the import exactly; a cancelled import leaves no reader behind; a rate limit
-met by the reader is shown on the job; IMPORT_READER_PROCESS=0 keeps the read in the work horse.
+met by the reader is shown on the job; a reader whose work horse is killed alone stops at once, even in
+the middle of a slow request; IMPORT_READER_PROCESS=0 keeps the read in the work horse.
 """
 from __future__ import annotations
 
@@ -75,7 +76,8 @@ def test_a_killed_reader_fails_its_part_in_one_line_and_retry_finishes_exactly(e
             worker.kill()
     doc = api.status(job_id)
     assert doc["status"] == "failed", doc
-    assert "reader process was killed by signal 9 before the read ended" in doc["error"], doc["error"]
+    assert "reader process was killed by signal 9 before the read ended; retry the import to resume it" in doc["error"]
+    assert "internal error" not in doc["error"], doc["error"]
     assert "\n" not in doc["error"] and "Traceback" not in doc["error"]
     assert 300 <= doc["processed"] < SIZE  # what was committed before the kill stays
 
@@ -145,3 +147,26 @@ def test_a_rate_limit_met_by_the_reader_is_shown_on_the_job(servicenow, monkeypa
     doc = api.status(job_id)
     assert doc["status"] == "succeeded" and doc["wait_kind"] is None, doc
     assert doc["created"] == truth_sn["items"] and servicenow.injected == {429: 1}
+
+
+def test_a_reader_whose_work_horse_dies_stops_calling_the_vendor(monkeypatch):
+    """The horse killed alone (the OOM killer's choice) while its reader waits on a slow vendor: the reader
+    goes with it (parent-death signal) instead of finishing its request and its queued lookups."""
+    monkeypatch.setenv("ALLOW_LOOPBACK_URLS", "1")
+    slow = FakeServiceNow(sizes={"incident": 3000}, latency=0.2).start()  # 3 pages: the read outlives page 1
+    job_id = api.start_import("servicenow", ["incident"], config={
+        "instance": slow.url, "username": slow.username, "password": slow.password}, batch_size=100)
+    worker = start_worker()
+    try:
+        wait_for(lambda: api.status(job_id)["processed"] >= 100, timeout=120)
+        slow.latency = 40.0  # every request from now on hangs far longer than the test waits
+        [reader] = wait_for(lambda: _readers(worker), timeout=10)
+        horse = _parent(reader)
+        assert horse is not None and _parent(horse) == worker.pid
+        os.kill(horse, signal.SIGKILL)
+        wait_for(lambda: not _live(reader), timeout=10)
+    finally:
+        slow.latency = 0.0
+        worker.kill()
+        worker.wait(timeout=30)
+        slow.stop()
