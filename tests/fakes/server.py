@@ -168,9 +168,13 @@ class FakeServer:
                 for name, value in response.headers.items():
                     if name.lower() != "content-length":
                         self.send_header(name, value)
-                self.end_headers()
-                if self.command != "HEAD":
-                    self.wfile.write(data)
+                try:
+                    self.end_headers()
+                    if self.command != "HEAD":
+                        self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):  # the client hung up (killed, or gave up waiting)
+                    self.close_connection = True
+                    return
                 if declared:
                     self.close_connection = True
 
