@@ -2,8 +2,8 @@
 
 Knows neither RQ nor Streamlit. A reader fetches and maps the next pages from the source while
 the current batch is written, so network latency, mapping and database time overlap: on Linux in a
-process of its own (jobs/reader.py), so that mapping and writing use two cores; elsewhere in a thread. Each batch is
-committed in one transaction with the source cursor and the counters, under the part's lease:
+process of its own (jobs/reader.py), so that mapping and writing use two cores; elsewhere in a thread.
+Each batch is committed in one transaction with the source cursor and the counters, under the part's lease:
 a crash loses at most the batch in flight, and a resumed run continues after the last commit.
 Once the read is done, the deletion sweep (sweep.py) finds what no longer exists at the source.
 """

@@ -63,7 +63,7 @@ def _last_second(comments: list, last_update: str | None, at_last: set) -> tuple
                 if updated == last:
                     ids.append(comment.get("id"))
                     continue
-                if isinstance(updated, str) and updated != last:  # a comment of an earlier second
+                if isinstance(updated, str):  # a comment of an earlier second
                     return last, set(ids)
                 break
     for comment in comments:
