@@ -168,7 +168,7 @@ def cmd_run(args, api) -> int:
                               dry_run=args.dry_run, requested_by=_user(), deletions=args.deletions,
                               mappings=mappings)
     print(job_id)
-    if not args.wait:
+    if not (args.wait or args.in_process):
         return OK
     tty = sys.stderr.isatty()
     last = [""]
@@ -184,15 +184,62 @@ def cmd_run(args, api) -> int:
         if no_worker.applies(doc):
             print(("\n" if tty else "") + no_worker.text, file=sys.stderr, flush=True)
 
+    interrupted = args.in_process and _work_here(job_id, api, show)
     doc = api.wait(job_id, on_update=show)
     if tty:
         print(file=sys.stderr)
-    if doc["error"]:
+    if interrupted and doc["status"] == "cancelled":
+        print(f"interrupted: the import stopped after its last batch; `{PROG} retry {job_id}` queues the rest "
+              f"(a worker runs it: `{PROG} worker --burst`)", file=sys.stderr)
+    elif doc["error"]:
         print(f"error: {doc['error']}", file=sys.stderr)
     _print_findings(doc, sys.stderr)
     if doc["failed"]:
         print(f"{doc['failed']} item(s) failed: see `{PROG} status {job_id}`", file=sys.stderr)
     return _outcome(doc)
+
+
+def _work_here(job_id: str, api, show) -> bool:
+    """`run --in-process`: this process works the store's queue as a burst worker (RQ's SimpleWorker, the
+    same task and maintenance as `worker --burst`) until the queue is empty, while a thread shows progress.
+    True when the user interrupted it.
+
+    One process instead of `run` plus a worker: a cron job or a script on a machine without a standing
+    worker pays one interpreter's start and imports. Parts queued before ours, or re-enqueued by the
+    maintenance, run here too, as a burst worker's would; parts another worker took are followed after.
+    A first Ctrl-C cancels the job after its current batch (the thread asks: the signal may land in the
+    middle of the writer's transaction), so `retry` resumes it; a second stops the process at once, and the
+    part is then a lost worker's (retry once its heartbeat has expired)."""
+    import contextlib
+    import threading
+
+    from importers.errors import ConflictError
+    from jobs.queue import run_worker
+    from jobs.tasks import recover_stale_parts
+
+    done, interrupted = threading.Event(), threading.Event()
+
+    def follow() -> None:
+        asked = False
+        while not done.wait(0.5):
+            if interrupted.is_set() and not asked:
+                asked = True
+                with contextlib.suppress(ConflictError):  # it ended meanwhile
+                    api.cancel(job_id)
+            show(api.status(job_id))
+
+    shower = threading.Thread(target=follow, name="progress", daemon=True)
+    shower.start()
+    try:
+        run_worker(recover_stale_parts, burst=True, in_process=True, on_stop=interrupted.set)
+    except SystemExit:
+        print(f"\nstopped at once, mid-batch: `{PROG} retry {job_id}` resumes it from its last batch once "
+              f"`{PROG} status {job_id}` says its worker was lost (about a minute)", file=sys.stderr)
+        raise SystemExit(JOB_FAILED) from None
+    finally:
+        done.set()
+        shower.join()
+    return interrupted.is_set()
 
 
 class _NoWorkerHint:
@@ -504,6 +551,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--size", help="demo source only: small, medium, large or a number of items")
     p.add_argument("--dry-run", action="store_true", help="read and validate everything, write nothing")
     p.add_argument("--wait", action="store_true", help="follow the job with a progress bar until it ends")
+    p.add_argument("--in-process", action="store_true",
+                   help="run the import in this process, no worker needed (follows it as --wait does)")
     p.add_argument("--mapping", action="append", metavar="FILE",
                    help="a mapping file (from `mapping export`) for the project it names; saved for later runs")
     p = add("mapping", None, "show, export or import how source values map to states, priorities, types, people")

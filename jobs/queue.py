@@ -265,9 +265,11 @@ class InProcessImportWorker(_RecoveringMixin, SimpleWorker):
 
 
 def run_worker(maintenance: Maintenance, burst: bool = False, name: str | None = None,
-               in_process: bool = False) -> bool:
+               in_process: bool = False, on_stop: Callable[[], None] | None = None) -> bool:
     """Work this store's queue, calling `maintenance` at start and every maintenance round (the
     caller passes `jobs.tasks.recover_stale_parts`: this module never imports the tasks it runs).
+    `on_stop` is called, in the signal handler, when a first INT or TERM asks the worker to stop after
+    its current job (RQ's warm shutdown); the second is RQ's cold shutdown (SystemExit).
 
     A long-running worker outlives a Redis restart: RQ's loop quits on a lost connection, so we
     wait for Redis and start it again; its first maintenance round then re-enqueues the parts
@@ -285,6 +287,8 @@ def run_worker(maintenance: Maintenance, burst: bool = False, name: str | None =
                      worker_ttl=interval + 15,
                      name=name or f"imports-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:4]}")
         worker.maintenance = maintenance
+        if on_stop is not None:
+            worker.request_stop = _calling_first(on_stop, worker.request_stop)  # type: ignore[method-assign]
         try:
             worked = worker.work(burst=burst, with_scheduler=not burst,
                                  logging_level=os.environ.get("LOG_LEVEL", "WARNING"))
@@ -297,6 +301,14 @@ def run_worker(maintenance: Maintenance, burst: bool = False, name: str | None =
         log.warning("worker %s lost Redis at %s; starting again once it answers", worker.name, shown_redis_url())
         if not _wait_for_redis():
             return worked
+
+
+def _calling_first(first: Callable[[], None], handler: Callable) -> Callable:
+    def both(signum, frame) -> None:
+        first()
+        handler(signum, frame)
+
+    return both
 
 
 def _warm_up(burst: bool = False) -> None:
