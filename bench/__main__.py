@@ -60,6 +60,8 @@ def one_run(vendor: str, fake: FakeProcess, cell: dict, redis_url: str, work: Pa
     if vendor == "github" and cell["peer"]:
         run["peer"] = _measure(fake, peer.extract_once, fake.url, work)
         run["ours_process"] = _measure(fake, process_once, vendor, fake.url, cell["stores"][0], redis_url, work)
+        run["ours_one_process"] = _measure(fake, process_once, vendor, fake.url, cell["stores"][0], redis_url, work,
+                                           True)
     ours = run[f"ours_{cell['stores'][0]}"]
     rate = lambda m: m["items"] / m["seconds"] if m["seconds"] else 0.0  # noqa: E731
     run["ratios"] = {"ours/ceiling": rate(ours) / rate(run["ceiling"])}
@@ -74,6 +76,8 @@ def one_run(vendor: str, fake: FakeProcess, cell: dict, redis_url: str, work: Pa
         run["ratios"]["ours/peer"] = (ours["items"] / ours["user_seconds"]) / rate(run["peer"])
         # both as whole processes: `cli.py run` then a burst `cli.py worker`, start to exit, against the tap's
         run["ratios"]["process/peer"] = rate(run["ours_process"]) / rate(run["peer"])
+        # one process, `cli.py run --in-process`, as a script or cron job without a standing worker runs it
+        run["ratios"]["one process/peer"] = rate(run["ours_one_process"]) / rate(run["peer"])
     return run
 
 

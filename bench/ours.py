@@ -189,14 +189,22 @@ def import_once(vendor: str, url: str, store: str, redis_url: str, workdir: Path
             "user_seconds": elapsed(doc, since="created_at"), "rss_mb": worker.mb}
 
 
-def process_once(vendor: str, url: str, store: str, redis_url: str, workdir: Path) -> dict:
-    """One full import as whole processes, as the peer tap is timed: from starting `cli.py run` to the
-    exit of the burst `cli.py worker` started after it (interpreter start-up and imports included)."""
+def process_once(vendor: str, url: str, store: str, redis_url: str, workdir: Path, one: bool = False) -> dict:
+    """One full import as whole processes, as the peer tap is timed, interpreter start-up and imports included:
+    from starting `cli.py run` to the exit of the burst `cli.py worker` started after it, or (one=True) of a
+    single `cli.py run --in-process`, which works the queue itself."""
     with fresh_store(store, workdir) as store_url:
         env = {**base_env(redis_url, store_url, workdir), **vendor_env(vendor, url)}
         started = time.perf_counter()
-        job_id = start_job(vendor, [PROJECTS[vendor]], env)
-        _, rss_mb = run_workers(env)
+        if one:
+            args = ["run", vendor, "--full", "--project", PROJECTS[vendor], "--in-process"]
+            sampler = PeakRss(subprocess.Popen([sys.executable, str(ROOT / "cli.py"), *args], cwd=ROOT, env=env,
+                                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True))
+            sampler.wait()
+            job_id, rss_mb = sampler.process.stdout.read().split()[0], sampler.mb  # type: ignore[union-attr]
+        else:
+            job_id = start_job(vendor, [PROJECTS[vendor]], env)
+            _, rss_mb = run_workers(env)
         seconds = time.perf_counter() - started
         doc = job_status(job_id, env)
         comments = _comments_stored(store_url)

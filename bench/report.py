@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 COLUMNS = (("ceiling", "ceiling items"), ("ceiling_comments", "ceiling +comments"), ("ours_sqlite", "ours sqlite"),
-           ("ours_postgresql", "ours pg"), ("naive", "naive"), ("peer", "peer tap"))
-RATIOS = (("ours/ceiling", "ours/ceil"), ("ours/ceiling+comments", "ours/ceil+c"), ("ours/naive", "ours/naive"),
-          ("ours/peer", "ours/peer"))
-
+           ("ours_postgresql", "ours pg"), ("ours_rest", "ours REST"), ("naive", "naive"), ("peer", "peer tap"),
+           ("ours_process", "ours 2 procs"), ("ours_one_process", "ours 1 proc"))
+RATIOS = (("ours/ceiling", "ours/ceil"), ("ours/ceiling+comments", "ours/ceil+c"), ("rest/ceiling", "REST/ceil"),
+          ("ours/naive", "ours/naive"), ("ours/peer", "ours/peer"), ("process/peer", "2 procs/peer"),
+          ("one process/peer", "1 proc/peer"))
 
 def _rate(m: dict | None) -> str:
     if not m:
@@ -19,8 +20,9 @@ def print_table(results: dict) -> None:
     print("items/s, requests (r) and peak memory (our worker tree: summed Pss) per measurement; medians of the runs; "
           "ratios taken within a run;")
     print("ceiling: the client library reading the items only, or the items and every comment (no latency only);")
-    print("ours REST: GitLab read over its REST API (GITLAB_API=rest; ours: GraphQL); ours process: `cli.py run` and a "
-          "burst `cli.py worker` timed start to exit, as the tap is (GitHub)\n")
+    print("ours REST: GitLab read over its REST API (GITLAB_API=rest; ours: GraphQL); GitHub as whole processes timed "
+          "start to exit, as the tap is:")
+    print("ours 2 procs: `cli.py run` then a burst `cli.py worker`; ours 1 proc: `cli.py run --in-process`\n")
     head = ["vendor", "N", "lat", "runs"] + [title for _, title in COLUMNS] + [title for _, title in RATIOS]
     rows = [head]
     for cell in results["cells"]:
