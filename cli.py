@@ -200,9 +200,9 @@ def cmd_run(args, api) -> int:
 
 
 def _work_here(job_id: str, api, show) -> bool:
-    """`run --in-process`: this process works the store's queue as a burst worker (RQ's SimpleWorker, the
-    same task and maintenance as `worker --burst`) until the queue is empty, while a thread shows progress.
-    True when the user interrupted it.
+    """`run --in-process`: this process works the store's queue as a burst worker (as `worker --burst` does:
+    the same maintenance, a work horse forked per part) until the queue is empty, while a thread shows
+    progress. True when the user interrupted it.
 
     One process instead of `run` plus a worker: a cron job or a script on a machine without a standing
     worker pays one interpreter's start and imports. Parts queued before ours, or re-enqueued by the
@@ -231,7 +231,7 @@ def _work_here(job_id: str, api, show) -> bool:
     shower = threading.Thread(target=follow, name="progress", daemon=True)
     shower.start()
     try:
-        run_worker(recover_stale_parts, burst=True, in_process=True, on_stop=interrupted.set)
+        run_worker(recover_stale_parts, burst=True, on_stop=interrupted.set)
     except SystemExit:
         print(f"\nstopped at once, mid-batch: `{PROG} retry {job_id}` resumes it from its last batch once "
               f"`{PROG} status {job_id}` says its worker was lost (about a minute)", file=sys.stderr)

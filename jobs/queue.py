@@ -36,7 +36,7 @@ from datetime import timedelta
 from urllib.parse import quote
 
 import redis
-from rq import Queue, SimpleWorker, Worker
+from rq import Queue, Worker
 from rq.exceptions import DeserializationError, StopRequested
 from rq.job import Job
 from rq.registry import ScheduledJobRegistry, StartedJobRegistry
@@ -260,12 +260,8 @@ class ImportWorker(_RecoveringMixin):
     """Forks a work horse per job: memory is returned after every part."""
 
 
-class InProcessImportWorker(_RecoveringMixin, SimpleWorker):
-    """Runs jobs in its own process (tests, debugging)."""
-
-
 def run_worker(maintenance: Maintenance, burst: bool = False, name: str | None = None,
-               in_process: bool = False, on_stop: Callable[[], None] | None = None) -> bool:
+               on_stop: Callable[[], None] | None = None) -> bool:
     """Work this store's queue, calling `maintenance` at start and every maintenance round (the
     caller passes `jobs.tasks.recover_stale_parts`: this module never imports the tasks it runs).
     `on_stop` is called, in the signal handler, when a first INT or TERM asks the worker to stop after
@@ -278,11 +274,10 @@ def run_worker(maintenance: Maintenance, burst: bool = False, name: str | None =
     maintenance()
     _warm_up(burst)
     interval = int(os.environ.get("IMPORT_MAINTENANCE_INTERVAL", 30))
-    cls = InProcessImportWorker if in_process else ImportWorker
     while True:
         # RQ blocks on an empty queue for worker_ttl - 15 s and runs maintenance only between waits:
         # bound the wait by our interval, or an idle worker would leave a lost import for ~7 minutes.
-        worker = cls([import_queue()], connection=connection(), serializer=JSONSerializer,
+        worker = ImportWorker([import_queue()], connection=connection(), serializer=JSONSerializer,
                      maintenance_interval=interval,
                      worker_ttl=interval + 15,
                      name=name or f"imports-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:4]}")

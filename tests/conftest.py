@@ -1,5 +1,5 @@
 """Fixtures over real services: a Redis server of the session's own, flushed per test, a fresh SQLite file or PostgreSQL
-schema per test, in-process RQ workers (SimpleWorker, burst) and a CLI runner.
+schema per test, burst RQ workers run from the test process and a CLI runner.
 
 Every test gets an isolated environment: vendor credentials from the developer's shell never
 leak in, loopback URLs are allowed (the fake vendor servers listen on 127.0.0.1) and retries
@@ -146,12 +146,12 @@ def engine():
 
 @pytest.fixture
 def run_worker():
-    """Run queued import jobs in this process until the queue is empty (RQ SimpleWorker, burst)."""
+    """Work the queue from this process until it is empty (a burst worker; RQ forks a work horse per job)."""
     from jobs.queue import run_worker as _run
     from jobs.tasks import recover_stale_parts
 
     def run() -> None:
-        _run(recover_stale_parts, burst=True, in_process=True)
+        _run(recover_stale_parts, burst=True)
 
     return run
 
