@@ -44,7 +44,12 @@ PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 class ReaderDied(SourceError):
     """The reader process ended without finishing or saying why (killed, out of memory): one line on
-    the part, which retry resumes from its last committed batch."""
+    the part, which retry resumes from its last committed batch. `signal` is the signal that killed it,
+    if one did (the runner then resumes by itself: jobs/runner.py)."""
+
+    def __init__(self, message: str, signal: int | None = None):
+        super().__init__(message)
+        self.signal = signal
 
 
 class _HorseGone(Exception):
@@ -88,7 +93,7 @@ class ReaderProcess:
                 try:
                     message = self._conn.recv()
                 except (EOFError, OSError):
-                    raise ReaderDied(self._died()) from None
+                    raise self._died() from None
                 kind = message[0]
                 if kind == PAGE:
                     yield message[1]
@@ -101,12 +106,14 @@ class ReaderProcess:
         finally:
             self._conn.close()  # here, by the only thread that reads it: no other thread closes it under a read
 
-    def _died(self) -> str:
+    def _died(self) -> ReaderDied:
         with self._reaping:
             self._process.join(timeout=STOP_GRACE)
             code = self._process.exitcode
-        how = f"was killed by signal {-code}" if code is not None and code < 0 else f"exited with code {code}"
-        return f"the import's reader process {how} before the read ended; retry the import to resume it"
+        signal_ = -code if code is not None and code < 0 else None
+        how = f"was killed by signal {signal_}" if signal_ else f"exited with code {code}"
+        return ReaderDied(f"the import's reader process {how} before the read ended; retry the import to resume it",
+                          signal_)
 
     def stop(self) -> None:
         with self._reaping:

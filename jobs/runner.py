@@ -45,6 +45,7 @@ log = logging.getLogger(__name__)
 _DONE = object()
 COMMENTS_PER_ITEM = 4  # a batch of N items may also carry up to 4 N comments
 PAGES_PER_BATCH = 100  # pages that bring no items (pull requests only, empty) still reach a checkpoint
+READER_RESTARTS = 2  # a run resumes by itself at most this often after its reader process was killed
 T = TypeVar("T")
 
 
@@ -333,7 +334,7 @@ class PartRunner:
         heartbeat = threading.Thread(target=self._heartbeat_loop, args=(_heartbeat_interval(),), daemon=True)
         heartbeat.start()
         try:
-            status, error = self._execute(retry_failures), None
+            status, error = self._resuming(retry_failures), None
         except LeaseLost:
             log.warning("job %s part %s was taken over by another worker; stopping", r.job_id, r.project)
             self._stop.set()
@@ -356,6 +357,24 @@ class PartRunner:
         self._in_store(job_store.set_part, self.engine, r.job_id, r.project, r.lease, status=status.value,
                        error=error, finished_at=now(), waiting_until=None, wait_reason=None, lease=None)
         return status
+
+    def _resuming(self, retry_failures: bool) -> JobStatus:
+        """`_execute`, run again from the last committed batch when a signal killed its reader process
+        (under memory pressure the OOM killer may pick the reader rather than the horse), as a new worker
+        resumes a part whose work horse died; at most READER_RESTARTS times, then the part fails."""
+        restarts = 0
+        while True:
+            try:
+                return self._execute(retry_failures)
+            except reader.ReaderDied as exc:
+                if exc.signal is None or restarts == READER_RESTARTS:
+                    raise
+                restarts += 1
+                r = self.run_info
+                log.warning("job %s part %s: its reader process was killed by signal %d; resuming from the last "
+                            "committed batch (%d of %d)", r.job_id, r.project, exc.signal, restarts, READER_RESTARTS)
+                self._add_note(f"the reader process was killed by signal {exc.signal} during the read; resumed "
+                               f"from the last committed batch (automatic resume {restarts} of {READER_RESTARTS})")
 
     def _execute(self, retry_failures: bool) -> JobStatus:
         r = self.run_info
@@ -417,11 +436,17 @@ class PartRunner:
         part = self._in_store(self._part)
         if total is None or part.processed == total:
             return
-        note = (f"{self.source.label} counted {total:,} {self.source.item_noun} in {self.run_info.project}, "
-                f"its read returned {part.processed:,} (rows hidden from this account, or changed during the read)")
+        self._add_note(f"{self.source.label} counted {total:,} {self.source.item_noun} in {self.run_info.project}, "
+                       f"its read returned {part.processed:,} (rows hidden from this account, or changed during the "
+                       f"read)")
+
+    def _add_note(self, note: str) -> None:
+        """Say `note` on the job (the status, the API and the CLI show a part's notes)."""
         r = self.run_info
+        part = self._in_store(self._part)
         self._in_store(job_store.set_part, self.engine, r.job_id, r.project, r.lease,
                        notes=[*(part.notes or []), note])
+        self._in_store(self.publish)
 
     def _has_items(self) -> bool:
         """Whether earlier imports stored items of the project: a first import (also when resumed or
