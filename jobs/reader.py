@@ -16,6 +16,10 @@ parent-death signal: an OOM-killed horse leaves no reader calling the vendor) an
 without finishing its thread pools' queued requests, when the horse stops listening. Where fork is
 missing or unsafe with threads (Windows, macOS), fails (no memory, no pids left), or with
 IMPORT_READER_PROCESS=0, the caller reads in a thread of its own instead.
+
+A forked child can block before it does anything, on a lock another thread of the horse held at the
+fork (such a lock stays held in the child for ever): the child says READY once it is set up, and one
+that does not within IMPORT_READER_START_TIMEOUT seconds is killed and the read runs in the horse.
 """
 from __future__ import annotations
 
@@ -37,7 +41,8 @@ from importers.model import Page
 
 log = logging.getLogger(__name__)
 ENV = "IMPORT_READER_PROCESS"
-PAGE, WAIT, DONE, ERROR = "page", "wait", "done", "error"
+START_ENV = "IMPORT_READER_START_TIMEOUT"
+READY, PAGE, WAIT, DONE, ERROR = "ready", "page", "wait", "done", "error"
 STOP_GRACE = 5.0  # seconds a reader has to end on SIGTERM before it is killed
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
@@ -56,6 +61,15 @@ class _HorseGone(Exception):
     """The work horse stopped listening (it ended, or it was killed)."""
 
 
+def start_timeout() -> float:
+    """Seconds a reader has to say READY (IMPORT_READER_START_TIMEOUT, 30): its set-up is quick (no
+    request is sent before READY), so a reader that is not ready by then is stuck."""
+    try:
+        return max(0.1, float(os.environ.get(START_ENV, 30)))
+    except ValueError:
+        return 30.0
+
+
 def available() -> bool:
     """Whether reads run in a process of their own here: Linux, unless IMPORT_READER_PROCESS=0."""
     return sys.platform == "linux" and os.environ.get(ENV, "1").strip() != "0"
@@ -66,13 +80,15 @@ class ReaderProcess:
 
     Iterate it in one thread: each Page as the child read it, the child's exception re-raised (its
     type and message; an unexpected one's traceback is logged by the child), ReaderDied when the child
-    vanished; that thread also closes the pipe when it stops. `on_wait(until, reason)` is called in
+    vanished; that thread also closes the pipe when it stops. A child not READY in time is killed and
+    `pages` is read in the iterating thread instead. `on_wait(until, reason)` is called in
     the iterating thread for each wait notice of the source. `stop()` ends the child (SIGTERM, then
     SIGKILL after STOP_GRACE s); call it in every case. Raises OSError when the fork fails."""
 
     def __init__(self, source: Source, pages: Iterator[Page],
                  on_wait: Callable[[datetime | None, str], None], name: str = "reader"):
         self._on_wait = on_wait
+        self._pages = pages
         self._reaping = threading.Lock()  # the iterating thread and stop() both wait for the child
         receiving, sending = multiprocessing.Pipe(duplex=False)
         context = multiprocessing.get_context("fork")
@@ -89,11 +105,11 @@ class ReaderProcess:
 
     def __iter__(self) -> Iterator[Page]:
         try:
+            if not self._ready():
+                yield from self._pages
+                return
             while True:
-                try:
-                    message = self._conn.recv()
-                except (EOFError, OSError):
-                    raise self._died() from None
+                message = self._receive()
                 kind = message[0]
                 if kind == PAGE:
                     yield message[1]
@@ -105,6 +121,25 @@ class ReaderProcess:
                     return
         finally:
             self._conn.close()  # here, by the only thread that reads it: no other thread closes it under a read
+
+    def _receive(self) -> tuple:
+        try:
+            return self._conn.recv()
+        except (EOFError, OSError):
+            raise self._died() from None
+
+    def _ready(self) -> bool:
+        """Whether the child said READY in time; a child that did not is killed."""
+        timeout = start_timeout()
+        if self._conn.poll(timeout):
+            self._receive()  # READY, the first thing a child sends
+            return True
+        with self._reaping:
+            self._process.kill()
+            self._process.join()
+        log.warning("the reader process %s was not ready within %g s (%s): it was killed, the read goes on in "
+                    "the work horse", self._process.pid, timeout, START_ENV)
+        return False
 
     def _died(self) -> ReaderDied:
         with self._reaping:
@@ -146,6 +181,7 @@ def _serve(source: Source, pages: Iterator[Page], conn: Connection, parents: Con
     source.set_wait_listener(lambda until, reason: send(WAIT, until, reason))
     try:
         try:
+            send(READY)
             for page in pages:
                 send(PAGE, page)
             send(DONE)

@@ -5,24 +5,28 @@ workers (`cli.py worker`, RQ forking the work horse) and real processes: the dem
 fixed pace (so an import is still running when the test acts, whatever the machine's speed), and the
 fake ServiceNow over HTTP with the real client library. A reader killed mid-read is replaced by a fresh
 one that resumes from the last committed batch, and the import finishes exactly; one killed again and
-again fails its part in one line, and a retry finishes the import exactly; a cancelled import
-leaves no reader behind; a rate limit met by the reader is shown on the job; a reader whose work horse
-is killed alone stops at once, even in the middle of a slow request; IMPORT_READER_PROCESS=0 keeps the
-read in the work horse.
+again fails its part in one line, and a retry finishes the import exactly; a reader stuck before it
+starts is given up and the read done in the work horse; a cancelled import leaves no reader behind; a
+rate limit met by the reader is shown on the job; a reader whose work horse is killed alone stops at
+once, even in the middle of a slow request; IMPORT_READER_PROCESS=0 keeps the read in the work horse.
 """
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
+import threading
 from functools import lru_cache
 from pathlib import Path
 
 import pytest
+import requests
 from sqlalchemy import func, select
 
+from importers import outbound
 from importers.demo import DemoSource
-from jobs import api
+from jobs import api, tasks
 from store.schema import comments, work_items
 
 from .fakes.servicenow import FakeServiceNow
@@ -122,6 +126,41 @@ def test_a_reader_killed_again_and_again_fails_its_part_in_one_line_and_retry_fi
     api.retry(job_id)
     run_worker()
     _finished_exactly(engine, api.status(job_id))
+
+
+def _children() -> set[int]:
+    """Live child processes of this test process."""
+    return {int(p.name) for p in Path("/proc").iterdir()
+            if p.name.isdigit() and _parent(int(p.name)) == os.getpid() and _live(int(p.name))}
+
+
+def test_a_reader_stuck_before_it_starts_is_given_up_and_the_read_done_in_the_work_horse(
+        engine, monkeypatch, caplog):
+    """A forked child waits for ever on a lock that another thread of its parent held at the fork. Here the
+    work horse is this process (it runs the part's task, as RQ's work horse does) and one of its threads
+    holds the connection-pool lock of a vendor session across the fork: the reader's first act, dropping
+    the HTTP connections it inherited (importers/outbound.py), waits on that lock for ever."""
+    monkeypatch.setenv("IMPORT_READER_START_TIMEOUT", "1")
+    adapter = outbound.install(requests.Session(), "https://tool.example.com", "a tool", "TOOL_URL")
+    held, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with adapter.poolmanager.pools.lock:
+            held.set()
+            release.wait()
+
+    threading.Thread(target=hold, daemon=True).start()
+    held.wait()
+    before = _children()
+    job_id = api.start_import("demo", ["ACME"], config={"size": str(SIZE)}, batch_size=100)
+    try:
+        with caplog.at_level(logging.WARNING, logger="jobs.reader"):
+            tasks.run_part(job_id, "ACME")
+    finally:
+        release.set()
+    _finished_exactly(engine, api.status(job_id))
+    assert "was not ready within 1 s (IMPORT_READER_START_TIMEOUT): it was killed" in caplog.text
+    assert _children() <= before  # the stuck reader was killed and reaped
 
 
 def test_a_cancelled_import_leaves_no_reader_behind():
