@@ -160,6 +160,12 @@ def waiting(doc: dict) -> None:
         st.text(doc["wait_reason"])
 
 
+def notes(doc: dict) -> None:
+    """What the import said about itself: a reader process it replaced, the source's count differing from its read."""
+    for note in doc.get("notes") or []:
+        st.caption(f":material/info: {literal(note)}")
+
+
 def live_view(doc: dict) -> None:
     header(doc)
     bar(doc)
@@ -170,6 +176,7 @@ def live_view(doc: dict) -> None:
         st.info("Waiting for a worker to pick the import up. If this lasts, start one with "
                 "`python cli.py worker` (./start.sh starts one).", icon=":material/schedule:")
     counters(doc)
+    notes(doc)
     projects(doc)
     throughput_chart(record_sample(doc), doc["status"] not in FINISHED)
 
@@ -249,6 +256,7 @@ next(actions).page_link("pages/jobs.py", label="All imports", icon=":material/hi
 
 bar(doc)
 counters(doc)
+notes(doc)
 deletions(doc)
 
 if doc["failed"] and state != "undone":

@@ -24,6 +24,7 @@ import pytest
 import requests
 from sqlalchemy import func, select
 
+from console.safe_markdown import literal
 from importers import outbound
 from importers.demo import DemoSource
 from jobs import api, tasks
@@ -31,6 +32,7 @@ from store.schema import comments, work_items
 
 from .fakes.servicenow import FakeServiceNow
 from .helpers import paced, start_worker, wait_for
+from .test_ui_pages import page, texts
 
 SIZE = 3_000  # 30 demo pages: at 0.05 s a page the read lasts at least 1.5 s
 
@@ -105,6 +107,7 @@ def test_a_killed_reader_is_replaced_and_the_import_finishes_exactly(engine):
     note = ("the reader process was killed by signal 9 during the read; resumed from the last committed batch "
             "(automatic resume 1 of 2)")
     assert doc["notes"] == [note], doc["notes"]
+    assert f":material/info: {literal(note)}" in texts(page("pages/progress.py", job=job_id), "caption")
 
 
 def test_a_reader_killed_again_and_again_fails_its_part_in_one_line_and_retry_finishes_exactly(engine, run_worker):
