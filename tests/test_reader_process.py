@@ -34,7 +34,7 @@ from .fakes.servicenow import FakeServiceNow
 from .helpers import paced, start_worker, wait_for
 from .test_ui_pages import page, texts
 
-SIZE = 3_000  # 30 demo pages: at 0.05 s a page the read lasts at least 1.5 s
+SIZE = 3_000  # 30 demo pages: a read lasts at least 30 times its paced page
 
 
 @lru_cache(maxsize=1)
@@ -94,7 +94,7 @@ def test_a_killed_reader_is_replaced_and_the_import_finishes_exactly(engine):
     """The OOM killer may pick the reader rather than the work horse: the part goes on by itself from its
     last committed batch, as it would after a lost worker, and says so on the job."""
     job_id = api.start_import("demo", ["ACME"], config={"size": str(SIZE)}, batch_size=100)
-    worker = start_worker(paced(0.1))
+    worker = start_worker(paced(0.3))  # 9 s a read at least: kills land mid-read however slow the test runs
     try:
         _kill_readers(worker, job_id, 1)
         assert worker.wait(timeout=120) == 0
@@ -112,7 +112,7 @@ def test_a_killed_reader_is_replaced_and_the_import_finishes_exactly(engine):
 
 def test_a_reader_killed_again_and_again_fails_its_part_in_one_line_and_retry_finishes_exactly(engine, run_worker):
     job_id = api.start_import("demo", ["ACME"], config={"size": str(SIZE)}, batch_size=100)
-    worker = start_worker(paced(0.1))
+    worker = start_worker(paced(0.3))  # 9 s a read at least: kills land mid-read however slow the test runs
     try:
         _kill_readers(worker, job_id, 3)
         assert worker.wait(timeout=60) == 0  # a burst worker: it ends once the part has ended
