@@ -268,7 +268,10 @@ class _NoWorkerHint:
 
 
 def _print_findings(doc: dict, out) -> None:
-    """What a catch-up run found beyond its counters: soft deletes, and changes `skip` kept out."""
+    """What a run found beyond its counters: the job's notes (a replaced reader, what limits cut, a source
+    count that differs from the read), soft deletes, and changes `skip` kept out."""
+    for note in doc.get("notes") or []:
+        print(f"note: {note}", file=out)
     if doc.get("deletions_summary"):
         verb = "erased" if doc.get("deletions") == "purge" else f"marked deleted (see `{PROG} items --deleted`)"
         print(f"{doc['deletions_summary']}: {verb}", file=out)
@@ -288,8 +291,6 @@ def cmd_status(args, api) -> int:
         print(f"error: {doc['error']}")
     if doc.get("internal_items") or doc.get("internal_comments"):
         print(f"not public: {doc['internal_items']:,} item(s), {doc['internal_comments']:,} comment(s)")
-    for note in doc.get("notes") or []:
-        print(f"note: {note}")
     _print_findings(doc, sys.stdout)
     for project, forecast in forecasts.items():
         print(f"{project}: {_forecast_line(forecast)}")

@@ -200,3 +200,15 @@ def test_the_instances_own_count_differing_from_the_rows_read_is_said_on_the_job
     assert (doc["status"], doc["created"]) == ("succeeded", 27)
     assert doc["notes"] == ["ServiceNow counted 30 tickets in incident, its read returned 27 "
                             "(rows hidden from this account, or changed during the read)"]
+
+
+def test_the_cli_says_the_jobs_notes_when_the_run_ends(fake, config, cli):
+    """`run --wait` / `--in-process` end with the job's notes, as `status` shows them."""
+    for ticket in fake.ordered("incident")[5:8]:
+        ticket["_hidden"] = True
+    env = {"SERVICENOW_INSTANCE": config["instance"], "SERVICENOW_USERNAME": config["username"],
+           "SERVICENOW_PASSWORD": config["password"]}
+    run = cli("run", "servicenow", "--project", "incident", "--in-process", env=env)
+    assert run.returncode == 0, run.stderr
+    assert ("note: ServiceNow counted 30 tickets in incident, its read returned 27 (rows hidden from this account, "
+            "or changed during the read)") in run.stderr.splitlines()
