@@ -189,7 +189,8 @@ def cmd_run(args, api) -> int:
     if tty:
         print(file=sys.stderr)
     if interrupted and doc["status"] == "cancelled":
-        print(f"interrupted: the import stopped after its last batch; `{PROG} retry {job_id}` queues the rest "
+        stopped = "stopped after its last batch" if doc["processed"] else "was cancelled before it started"
+        print(f"interrupted: the import {stopped}; `{PROG} retry {job_id}` queues the rest "
               f"(a worker runs it: `{PROG} worker --burst`)", file=sys.stderr)
     elif doc["error"]:
         print(f"error: {doc['error']}", file=sys.stderr)
@@ -207,10 +208,12 @@ def _work_here(job_id: str, api, show) -> bool:
     One process instead of `run` plus a worker: a cron job or a script on a machine without a standing
     worker pays one interpreter's start and imports. Parts queued before ours, or re-enqueued by the
     maintenance, run here too, as a burst worker's would; parts another worker took are followed after.
-    A first Ctrl-C cancels the job after its current batch (the thread asks: the signal may land in the
-    middle of the writer's transaction), so `retry` resumes it; a second stops the process at once, and the
-    part is then a lost worker's (retry once its heartbeat has expired)."""
+    A first Ctrl-C cancels the job after its current batch (asked from the thread while a part runs: the
+    signal may land in the middle of the writer's transaction; else here), so `retry` resumes it; a second,
+    a second or more later (RQ takes two within a second for one), stops the process at once, and the part
+    is then a lost worker's (retry once its heartbeat has expired)."""
     import contextlib
+    import signal
     import threading
 
     from importers.errors import ConflictError
@@ -219,19 +222,26 @@ def _work_here(job_id: str, api, show) -> bool:
 
     done, interrupted = threading.Event(), threading.Event()
 
+    def cancel() -> None:
+        with contextlib.suppress(ConflictError):  # it ended meanwhile
+            api.cancel(job_id)
+
     def follow() -> None:
         asked = False
         while not done.wait(0.5):
             if interrupted.is_set() and not asked:
                 asked = True
-                with contextlib.suppress(ConflictError):  # it ended meanwhile
-                    api.cancel(job_id)
+                print("\nstopping after the current batch (Ctrl-C again, a second from now, to stop at once)",
+                      file=sys.stderr, flush=True)
+                cancel()
             show(api.status(job_id))
 
     shower = threading.Thread(target=follow, name="progress", daemon=True)
     shower.start()
     try:
         run_worker(recover_stale_parts, burst=True, on_stop=interrupted.set)
+    except KeyboardInterrupt:  # before RQ's handlers were in place: nothing of ours has run
+        interrupted.set()
     except SystemExit:
         print(f"\nstopped at once, mid-batch: `{PROG} retry {job_id}` resumes it from its last batch once "
               f"`{PROG} status {job_id}` says its worker was lost (about a minute)", file=sys.stderr)
@@ -239,6 +249,11 @@ def _work_here(job_id: str, api, show) -> bool:
     finally:
         done.set()
         shower.join()
+        # RQ's handlers outlive its loop: from here a Ctrl-C is a plain interrupt again
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if interrupted.is_set():  # also when the interrupt came before the worker took a part
+        cancel()
     return interrupted.is_set()
 
 

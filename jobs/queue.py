@@ -273,7 +273,7 @@ def run_worker(maintenance: Maintenance, burst: bool = False, name: str | None =
     ping()
     maintenance()
     _warm_up(burst)
-    interval = int(os.environ.get("IMPORT_MAINTENANCE_INTERVAL", 30))
+    interval = maintenance_interval()
     while True:
         # RQ blocks on an empty queue for worker_ttl - 15 s and runs maintenance only between waits:
         # bound the wait by our interval, or an idle worker would leave a lost import for ~7 minutes.
@@ -296,6 +296,15 @@ def run_worker(maintenance: Maintenance, burst: bool = False, name: str | None =
         log.warning("worker %s lost Redis at %s; starting again once it answers", worker.name, shown_redis_url())
         if not _wait_for_redis():
             return worked
+
+
+def maintenance_interval() -> int:
+    """Seconds between maintenance rounds (IMPORT_MAINTENANCE_INTERVAL, 30; a whole number, at least 1)."""
+    try:
+        return max(1, int(os.environ.get("IMPORT_MAINTENANCE_INTERVAL", 30)))
+    except ValueError:
+        log.warning("IMPORT_MAINTENANCE_INTERVAL is not a whole number of seconds: using 30")
+        return 30
 
 
 def _calling_first(first: Callable[[], None], handler: Callable) -> Callable:

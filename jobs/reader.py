@@ -65,9 +65,11 @@ def start_timeout() -> float:
     """Seconds a reader has to say READY (IMPORT_READER_START_TIMEOUT, 30): its set-up is quick (no
     request is sent before READY), so a reader that is not ready by then is stuck."""
     try:
-        return max(0.1, float(os.environ.get(START_ENV, 30)))
+        seconds = float(os.environ.get(START_ENV, 30))
     except ValueError:
         return 30.0
+    # NaN is no bound; a pipe's poll takes at most ~24 days (C int milliseconds): a day is plenty
+    return 30.0 if seconds != seconds else min(max(0.1, seconds), 86_400.0)
 
 
 def available() -> bool:

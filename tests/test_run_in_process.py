@@ -7,7 +7,11 @@ import subprocess
 import sys
 import time
 
-from .helpers import ROOT, paced, start_worker, wait_for
+import pytest
+
+from jobs.queue import worker_count
+
+from .helpers import ROOT, kill_hard, paced, start_worker, wait_for
 
 
 def test_in_process_run_imports_without_any_worker(cli):
@@ -76,3 +80,54 @@ def test_second_ctrl_c_stops_at_once_and_retry_resumes_exactly(cli):
     worker = start_worker({"DEMO_PAGE_DELAY": "0"})
     assert worker.wait(timeout=120) == 0
     assert status()["status"] == "partial" and json.loads(cli("stats", "--json").stdout)["items"] == 8000 - 3
+
+
+def _in_process(*args: str, **env: str) -> tuple[subprocess.Popen, str]:
+    process = subprocess.Popen([sys.executable, str(ROOT / "cli.py"), "run", *args, "--in-process"], cwd=ROOT,
+                               env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return process, process.stdout.readline().strip()  # type: ignore[union-attr]
+
+
+def test_ctrl_c_while_another_jobs_part_runs_here_cancels_ours_before_it_starts(cli):
+    """A burst worker takes what is queued first: our job, behind another, is cancelled unstarted; the other
+    job's part ends as it would have (it is not ours to cancel)."""
+    env = {"DEMO_INVALID_ITEMS": "0"}
+    ahead = cli("run", "demo", "--project", "ACME", "--size", "3000", env=env).stdout.strip()
+    process, job_id = _in_process("demo", "--project", "OPS", "--size", "300", **env, **paced(0.1))
+    status = lambda job: json.loads(cli("status", job, "--json").stdout)  # noqa: E731
+    wait_for(lambda: status(ahead)["status"] == "running", timeout=60)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 1, err
+    assert "interrupted: the import was cancelled before it started" in err and "Traceback" not in err
+    assert (status(job_id)["status"], status(job_id)["processed"]) == ("cancelled", 0)
+    assert (status(ahead)["status"], status(ahead)["created"]) == ("succeeded", 3000)
+
+
+def test_ctrl_c_while_following_a_part_another_worker_took_leaves_it_running(cli):
+    """A standing worker took the part first: this command only follows it, and Ctrl-C stops the following,
+    as with --wait, in one line."""
+    worker = start_worker(paced(0.2), burst=False)
+    try:
+        wait_for(lambda: worker_count() == 1, timeout=60)  # registered, and so waiting on the queue first
+        process, job_id = _in_process("demo", "--size", "3000")
+        wait_for(lambda: json.loads(cli("status", job_id, "--json").stdout)["processed"] >= 100, timeout=60)
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=60)
+        assert process.returncode == 1, err
+        assert err.strip().splitlines()[-1] == "interrupted: the job goes on in the background", err
+        assert "Traceback" not in err
+        assert json.loads(cli("status", job_id, "--json").stdout)["status"] == "running"
+    finally:
+        kill_hard(worker)
+
+
+@pytest.mark.parametrize("setting, value", [("IMPORT_READER_START_TIMEOUT", "inf"),
+                                            ("IMPORT_READER_START_TIMEOUT", "1e9"),
+                                            ("IMPORT_READER_START_TIMEOUT", "nan"),
+                                            ("IMPORT_MAINTENANCE_INTERVAL", "abc"),
+                                            ("IMPORT_MAINTENANCE_INTERVAL", "1.5")])
+def test_an_out_of_range_setting_does_not_fail_the_import(cli, setting, value):
+    run = cli("run", "demo", "--size", "200", "--in-process", env={"DEMO_INVALID_ITEMS": "0", setting: value})
+    assert run.returncode == 0 and "Traceback" not in run.stderr, run.stderr
+    assert "200/200 created 200" in run.stderr
