@@ -89,6 +89,9 @@ def _create(resolved: str) -> Engine:
                                    connect_args={"prepare_threshold": None})
     except (ArgumentError, ImportError) as exc:
         raise ConfigError(f"DATABASE_URL is not a usable database URL: {exc}") from None
+    except OSError as exc:  # a directory, or a place no file can be made (/proc/...)
+        raise ConfigError(f"cannot open the workspace database ({resolved}): {exc.strerror or exc}; "
+                          f"check DATABASE_URL") from None
     migrate(engine)
     return engine
 
@@ -112,7 +115,7 @@ def _add_missing_columns(conn: Connection, inspector: Inspector, tables: list[Ta
 
 def migrate(engine: Engine) -> None:
     """Create missing tables, add missing columns and indexes, record the schema version."""
-    from sqlalchemy.exc import IntegrityError, OperationalError
+    from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError
 
     for attempt in range(5):
         try:
@@ -135,9 +138,9 @@ def migrate(engine: Engine) -> None:
             return
         except IntegrityError:
             continue  # another process recorded the schema version first
-        except OperationalError as exc:
+        except DatabaseError as exc:  # OperationalError, or SQLite's "file is not a database"
             # Two SQLite processes creating the schema at once: the loser sees "already exists".
-            if "already exists" in str(exc.orig) and attempt < 4:
+            if isinstance(exc, OperationalError) and "already exists" in str(exc.orig) and attempt < 4:
                 continue
             raise ConfigError(f"cannot open the workspace database "
                               f"({engine.url.render_as_string(hide_password=True)}): "

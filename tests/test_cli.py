@@ -93,6 +93,20 @@ def test_bad_database_url_is_one_line(cli):
     _one_line_error(result, "DATABASE_URL")
 
 
+@pytest.mark.parametrize("kind", ["a text file", "a folder", "under /proc"])
+def test_a_sqlite_store_that_cannot_be_opened_is_one_line(cli, tmp_path, kind):
+    """Each once gave a 100-line traceback (the file check raised OSError; SQLite's DatabaseError was not an
+    OperationalError) instead of the message naming DATABASE_URL."""
+    target = {"a text file": tmp_path / "notes.db", "a folder": tmp_path, "under /proc": "/proc/x.db"}[kind]
+    if kind == "a text file":
+        (tmp_path / "notes.db").write_text("my notes, not a database\n" * 100)
+    result = cli("run", "demo", "--in-process", env={"DATABASE_URL": f"sqlite:///{target}"})
+    assert result.returncode == 2
+    _one_line_error(result, "cannot open the workspace database", "check DATABASE_URL")
+    if kind == "a text file":
+        assert (tmp_path / "notes.db").read_text().startswith("my notes")  # nothing written over it
+
+
 def test_every_command_is_documented_in_the_readme():
     from pathlib import Path
 
