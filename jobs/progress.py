@@ -75,7 +75,9 @@ def snapshot(engine: Engine, job_id: str) -> dict | None:
         percentage = None
     else:
         percentage = round(min(100.0 * counts["processed"] / total, 99.9), 1) if total else 0.0
-    eta = round(remaining / rate, 1) if rate > 0 and remaining > 0 and total_known and not status.finished else None
+    # at least a second while work remains: rounded, a last fraction of a second read "0s" left of a running job
+    eta = max(1.0, round(remaining / rate, 1)) if rate > 0 and remaining > 0 and total_known and not status.finished \
+        else None
     error = job.error
     if lost and not status.finished:
         error = f"worker lost (no heartbeat since {max(utc(p.heartbeat_at) or cutoff for p in parts):%H:%M:%S} UTC); " \

@@ -121,6 +121,16 @@ def _running(job_id: str, **values) -> None:
     api._publish(job_id)
 
 
+def test_the_last_items_of_a_fast_job_never_read_zero_seconds_left(cli):
+    """999 of 1,000 in 10 s: 0.01 s remain, which the page and the CLI rounded to "0s" beside "running"."""
+    job_id = api.start_import("demo", ["ACME"], config={"size": "10"})
+    _running(job_id, processed=999, created=999, total=1000)
+    assert api.status(job_id)["eta_seconds"] == 1.0
+    assert "eta 1s" in cli("status", job_id).stdout
+    at = page("pages/progress.py", job=job_id)
+    assert "1s" in [m.value for m in at.metric]
+
+
 def test_unknown_total_shows_a_moving_bar_and_the_phase_never_a_zero_estimate():
     job_id = api.start_import("demo", ["ACME"], config={"size": "10"})
     _running(job_id, processed=6300, created=6300, total=0, phase="comments")
