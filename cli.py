@@ -336,8 +336,13 @@ def cmd_jobs(args, api) -> int:
 
 
 def cmd_retry(args, api) -> int:
+    from jobs.queue import worker_count
+
     doc = api.retry(args.job_id, actor=api.machine_admin())
     print(f"{args.job_id} {doc['status']}")
+    if worker_count() == 0:  # after `run --in-process`, say, nothing would take it
+        print(f"no worker is running for this store: `{PROG} worker --burst` runs the job and exits",
+              file=sys.stderr)
     return OK
 
 

@@ -48,7 +48,10 @@ def test_ctrl_c_cancels_after_the_batch_and_retry_resumes_exactly(cli):
     stopped = json.loads(cli("status", job_id, "--json").stdout)
     assert stopped["status"] == "cancelled" and 0 < stopped["created"] < 8000
 
-    assert cli("retry", job_id).returncode == 0
+    retried = cli("retry", job_id)
+    assert retried.returncode == 0 and retried.stdout.strip() == f"{job_id} queued"
+    assert retried.stderr.strip() == ("no worker is running for this store: `python cli.py worker --burst` runs the "
+                                      "job and exits")
     worker = start_worker({"DEMO_PAGE_DELAY": "0"})
     assert worker.wait(timeout=120) == 0
     done = json.loads(cli("status", job_id, "--json").stdout)
