@@ -8,6 +8,7 @@ RATIOS = (("ours/ceiling", "ours/ceil"), ("ours/ceiling+comments", "ours/ceil+c"
           ("ours/naive", "ours/naive"), ("ours/peer", "ours/peer"), ("process/peer", "2 procs/peer"),
           ("one process/peer", "1 proc/peer"))
 
+
 def _rate(m: dict | None) -> str:
     if not m:
         return "-"

@@ -278,9 +278,9 @@ def run_worker(maintenance: Maintenance, burst: bool = False, name: str | None =
         # RQ blocks on an empty queue for worker_ttl - 15 s and runs maintenance only between waits:
         # bound the wait by our interval, or an idle worker would leave a lost import for ~7 minutes.
         worker = ImportWorker([import_queue()], connection=connection(), serializer=JSONSerializer,
-                     maintenance_interval=interval,
-                     worker_ttl=interval + 15,
-                     name=name or f"imports-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:4]}")
+                              maintenance_interval=interval,
+                              worker_ttl=interval + 15,
+                              name=name or f"imports-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:4]}")
         worker.maintenance = maintenance
         if on_stop is not None:
             worker.request_stop = _calling_first(on_stop, worker.request_stop)  # type: ignore[method-assign]

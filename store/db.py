@@ -90,8 +90,7 @@ def _create(resolved: str) -> Engine:
     except (ArgumentError, ImportError) as exc:
         raise ConfigError(f"DATABASE_URL is not a usable database URL: {exc}") from None
     except OSError as exc:  # a directory, or a place no file can be made (/proc/...)
-        raise ConfigError(f"cannot open the workspace database ({resolved}): {exc.strerror or exc}; "
-                          f"check DATABASE_URL") from None
+        raise _cannot_open(resolved, str(exc.strerror or exc)) from None
     migrate(engine)
     return engine
 
@@ -142,9 +141,12 @@ def migrate(engine: Engine) -> None:
             # Two SQLite processes creating the schema at once: the loser sees "already exists".
             if isinstance(exc, OperationalError) and "already exists" in str(exc.orig) and attempt < 4:
                 continue
-            raise ConfigError(f"cannot open the workspace database "
-                              f"({engine.url.render_as_string(hide_password=True)}): "
-                              f"{str(exc.orig).strip().splitlines()[0]}; check DATABASE_URL") from None
+            raise _cannot_open(engine.url.render_as_string(hide_password=True),
+                               str(exc.orig).strip().splitlines()[0]) from None
+
+
+def _cannot_open(shown_url: str, reason: str) -> ConfigError:
+    return ConfigError(f"cannot open the workspace database ({shown_url}): {reason}; check DATABASE_URL")
 
 
 _STORE_IDS: dict[str, str] = {}
