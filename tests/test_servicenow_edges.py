@@ -212,3 +212,27 @@ def test_the_cli_says_the_jobs_notes_when_the_run_ends(fake, config, cli):
     assert run.returncode == 0, run.stderr
     assert ("note: ServiceNow counted 30 tickets in incident, its read returned 27 (rows hidden from this account, "
             "or changed during the read)") in run.stderr.splitlines()
+
+
+def test_a_ticket_that_cannot_be_mapped_fails_alone_and_its_retry_brings_its_journal(
+        fake, config, run_import, run_worker, engine):
+    """The journal of a window is asked for before its tickets are mapped (it loads meanwhile): the
+    entries of a ticket whose mapping fails arrive too, and are no one's comments and no stray
+    entries to report; the retry of that ticket, once fixed at the source, brings them."""
+    truth = fake.ground_truth("incident")
+    broken = fake.ordered("incident")[3]
+    good_created = broken["sys_created_on"]
+    broken["sys_created_on"] = "sometime last week"
+    own = [j for j in fake.comments_of("incident") if j["element_id"] == broken["sys_id"]]
+    assert own  # the fake gives every ticket journal entries: the broken one has some to lose
+    doc = run_import("servicenow", ["incident"], config=config)
+    assert (doc["status"], doc["created"], doc["failed"]) == ("partial", truth["items"] - 1, 1)
+    assert doc["notes"] == []  # its entries are not reported as entries naming no ticket of the read
+    assert queries.stats(engine)["comments"] == truth["comments"] - len(own)
+
+    broken["sys_created_on"] = good_created
+    api.retry(doc["job_id"])
+    run_worker()
+    again = api.status(doc["job_id"])
+    assert (again["status"], again["created"], again["failed"]) == ("succeeded", truth["items"], 0)
+    assert queries.stats(engine)["comments"] == truth["comments"]
