@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import subprocess
 import threading
-import time
 from pathlib import Path
 
 from tests.helpers import _descendants
@@ -39,16 +38,22 @@ class PeakRss:
         self.process = process
         self.interval = interval
         self.peak_kb = 0
+        self._exited = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
         self._thread.start()
 
     def _sample(self) -> None:
         while self.process.poll() is None:
             self.peak_kb = max(self.peak_kb, sum(memory_kb(p) for p in tree(self.process.pid)))
-            time.sleep(self.interval)
+            if self._exited.wait(self.interval):
+                return
 
     def wait(self, timeout: float | None = None) -> int:
+        """The process's exit code, once it exited. The sampler stops at once: timings taken after this
+        call end at the exit, not up to `interval` later (0.05 s on average had been added to every
+        whole-process time, ours and the peer's alike, which shrank the ratio of the faster)."""
         code = self.process.wait(timeout)
+        self._exited.set()
         self._thread.join()
         return code
 
