@@ -206,6 +206,8 @@ class OutboundAdapter(HTTPAdapter):
         self._resolver = resolver
         self._pinned: str | None = None
         self._pin_lock = threading.Lock()
+        # requests' rule for verify=True (`Session.merge_environment_settings`), read once: see `install`
+        self.ca_bundle: str | None = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
         super().__init__(pool_connections=1, pool_maxsize=pool_maxsize, max_retries=0)
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
@@ -257,6 +259,8 @@ class OutboundAdapter(HTTPAdapter):
              verify: Any = True, cert: Any = None, proxies: Any = None) -> requests.Response:
         url = str(request.url)
         self._refuse_elsewhere(url)
+        if verify is True and self.ca_bundle:
+            verify = self.ca_bundle
         flight = _Request()
         deadline, setting = self.limits.deadline, DEADLINE_ENV
         budget = time_left()  # a preview's whole time budget (importers/retry.py) cuts each request's deadline
@@ -349,10 +353,22 @@ def install(session: requests.Session, base_url: str, tool: str, setting: str, *
     one `OutboundAdapter` (requests picks adapters by URL prefix, so both prefixes map to it).
 
     `tool` names the vendor in messages ("JIRA"), `setting` the variable to fix ("JIRA_BASE_URL").
-    Returns the adapter."""
+    Returns the adapter.
+
+    The environment's proxies (HTTP_PROXY, HTTPS_PROXY, NO_PROXY...) and CA bundle (REQUESTS_CA_BUNDLE,
+    CURL_CA_BUNDLE) are read here, once, by requests' own rules for `base_url`, the one origin the session
+    may talk to: requests re-read them on every request (`trust_env`), scanning the whole environment
+    twice, a fifth of its CPU a request. Without `trust_env` requests no longer looks in ~/.netrc either:
+    a source's credentials are the ones configured for it."""
     adapter = OutboundAdapter(base_url, tool, setting, limits=limits, pool_maxsize=pool_maxsize, resolver=resolver)
     _ADAPTERS.add(adapter)
     session.adapters.clear()
     session.mount("https://", adapter)
     session.mount("http://", adapter)
+    if session.trust_env:
+        for scheme, proxy in requests.utils.get_environ_proxies(base_url).items():
+            session.proxies.setdefault(scheme, proxy)
+        session.trust_env = False
+    else:
+        adapter.ca_bundle = None
     return adapter
