@@ -236,3 +236,25 @@ def test_a_ticket_that_cannot_be_mapped_fails_alone_and_its_retry_brings_its_jou
     again = api.status(doc["job_id"])
     assert (again["status"], again["created"], again["failed"]) == ("succeeded", truth["items"], 0)
     assert queries.stats(engine)["comments"] == truth["comments"]
+
+
+def test_a_ticket_with_an_id_no_instance_sends_fails_alone_and_spoils_no_journal_query(
+        fake, config, run_import, engine):
+    """The journal queries name the window's sys_ids before mapping: only ids of ServiceNow's form (32 hex
+    digits) are put in them. A ticket whose sys_id is 70,000 characters fails its mapping alone; had its id
+    gone into the query, the URL would have been refused (414) and the 29 other tickets' comments lost. A
+    ticket with an id of another form that maps is asked for once mapped, as every ticket was before."""
+    truth = fake.ground_truth("incident")
+    broken, odd = fake.ordered("incident")[5], fake.ordered("incident")[7]
+    own = len([j for j in fake.comments_of("incident") if j["element_id"] == broken["sys_id"]])
+    fake.add_journal("incident", odd, "written on the ticket with the legacy id")
+    truth = fake.ground_truth("incident")
+    for entry in fake.data["sys_journal_field"]:
+        if entry["element_id"] == odd["sys_id"]:
+            entry["element_id"] = "legacy-0007"
+    odd["sys_id"] = "legacy-0007"
+    broken["sys_id"] = "f" * 70_000
+    doc = run_import("servicenow", ["incident"], config=config)
+    assert (doc["status"], doc["created"], doc["failed"]) == ("partial", truth["items"] - 1, 1)
+    assert doc["unread"] == {}
+    assert queries.stats(engine)["comments"] == truth["comments"] - own  # legacy-0007's included

@@ -287,9 +287,12 @@ class ServiceNowSource(Source):
         """Map a window of tickets and read their journal; a journal or people lookup that fails
         keeps the tickets and marks what could not be read (a gap a retry fills). The journal
         queries go out before the tickets are mapped and load meanwhile (they had waited for the
-        mapping, a third of a window's read); entries of tickets that could not be mapped are dropped,
-        as the retry of such a ticket reads its journal again."""
-        asked = [i for i in dict.fromkeys(value(row, "sys_id") for row in rows if isinstance(row, dict)) if i]
+        mapping, a third of a window's read), for the sys_ids of ServiceNow's form: an id of any other
+        form (a broken or hostile row) is asked for only once its ticket mapped, as before, so a row
+        that fails cannot spoil the query of the tickets beside it. Entries of tickets that could not be
+        mapped are dropped, as the retry of such a ticket reads its journal again."""
+        asked = [i for i in dict.fromkeys(value(row, "sys_id") for row in rows if isinstance(row, dict))
+                 if SYS_ID.fullmatch(i)]
         chunks = list(_chunks(asked, IDS_PER_QUERY))
         futures = [pool.submit(self._journal, table, c) for c in chunks]
         page = Page()
@@ -303,6 +306,9 @@ class ServiceNowSource(Source):
                         self._people[person.username] = person
         keys = {item.external_id: item.key for item in page.items}
         failed = set(asked) - keys.keys()
+        late = list(_chunks([i for i in keys if not SYS_ID.fullmatch(i)], IDS_PER_QUERY))
+        chunks += late
+        futures += [pool.submit(self._journal, table, c) for c in late]
         journal: list[dict[str, Any]] = []
         for chunk, future in zip(chunks, futures, strict=True):
             try:
