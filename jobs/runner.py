@@ -46,53 +46,61 @@ log = logging.getLogger(__name__)
 _DONE = object()
 COMMENTS_PER_ITEM = 4  # a batch of N items may also carry up to 4 N comments
 PAGES_PER_BATCH = 100  # pages that bring no items (pull requests only, empty) still reach a checkpoint
-READ_AHEAD_PAGES, READ_AHEAD_BATCHES = 3, 4  # pages read ahead of the writer: 3, or up to 4 batches' worth
+# pages read ahead of the writer: 3, or more up to 4 batches' worth and 8 M characters of text (see ReadAhead)
+READ_AHEAD_PAGES, READ_AHEAD_BATCHES, READ_AHEAD_TEXT = 3, 4, 8_000_000
 READER_RESTARTS = 2  # a run resumes by itself at most this often after its reader process was killed
 T = TypeVar("T")
 
 
 class ReadAhead:
     """Pages read ahead of the writer: at least `pages` of them, and more while those hold fewer than
-    `weight` items (a comment weighs 1/COMMENTS_PER_ITEM, as in a batch; a page at least 1). `put` and
-    `get` block up to `timeout` seconds and raise queue.Full / queue.Empty, as a queue.Queue's do.
+    `weight` items (a comment weighs 1/COMMENTS_PER_ITEM, as in a batch; a page at least 1) and fewer than
+    `text` characters of titles, descriptions and comment bodies. `put` and `get` block up to `timeout`
+    seconds and raise queue.Full / queue.Empty, as a queue.Queue's do.
 
     Three pages alone kept the reader of a source with small pages (GitHub's 100 issues or comments)
     waiting on the writer: the writer takes a batch of five such pages and, while it wrote them, the
     reader sent three more and blocked, so the two processes took turns instead of running side by
-    side (10,000 GitHub issues: 7% longer as a whole process). Bounded by weight as well, large pages
-    (ServiceNow's 1,000 tickets) stay at three, as before, and memory stays flat."""
+    side (10,000 GitHub issues: 7% longer as a whole process). Large pages stay at three, as before:
+    ServiceNow's 1,000 tickets by weight, pages of long bodies (bots' 64 KB comments, a hostile server's
+    answers up to IMPORT_MAX_RESPONSE_MB) by their text, so memory stays bounded."""
 
-    def __init__(self, pages: int, weight: int):
-        self.pages, self.weight_limit = pages, weight
-        self._held: deque[object] = deque()
-        self._weight = 0
+    def __init__(self, pages: int, weight: int, text: int):
+        self.pages, self.weight_limit, self.text_limit = pages, weight, text
+        self._held: deque[tuple[object, int, int]] = deque()  # (thing, its weight, its text) as put
+        self._weight = self._text = 0
         self._changed = threading.Condition()
 
     def _room(self) -> bool:
-        return len(self._held) < self.pages or self._weight < self.weight_limit
+        return len(self._held) < self.pages or (self._weight < self.weight_limit and self._text < self.text_limit)
 
     def put(self, thing: object, timeout: float) -> None:
         with self._changed:
             if not self._changed.wait_for(self._room, timeout):
                 raise queue.Full
-            self._held.append(thing)
-            self._weight += _weight(thing)
+            weight, text = _load(thing)
+            self._held.append((thing, weight, text))
+            self._weight += weight
+            self._text += text
             self._changed.notify_all()
 
     def get(self, timeout: float) -> object:
         with self._changed:
             if not self._changed.wait_for(lambda: self._held, timeout):
                 raise queue.Empty
-            thing = self._held.popleft()
-            self._weight -= _weight(thing)
+            thing, weight, text = self._held.popleft()
+            self._weight -= weight
+            self._text -= text
             self._changed.notify_all()
             return thing
 
 
-def _weight(thing: object) -> int:
+def _load(thing: object) -> tuple[int, int]:
+    """(weight, characters of text) of what the reader hands over."""
     if not isinstance(thing, Page):
-        return 1  # the end of the read, an error
-    return max(1, thing.size + len(thing.comments) // COMMENTS_PER_ITEM)
+        return 1, 0  # the end of the read, an error
+    text = sum(len(i.title) + len(i.description) for i in thing.items) + sum(len(c.body) for c in thing.comments)
+    return max(1, thing.size + len(thing.comments) // COMMENTS_PER_ITEM), text
 
 
 def _env_int(name: str, default: int) -> int:
@@ -188,7 +196,7 @@ class PartRunner:
     def _prefetch(self, pages: Iterator[Page]) -> Iterator[Page]:
         """Yield `pages` while they are read ahead, so fetching overlaps writing: in a process of
         its own where fork is safe (jobs/reader.py: mapping then uses the second core), else in a thread."""
-        buffer = ReadAhead(READ_AHEAD_PAGES, READ_AHEAD_BATCHES * self.run_info.batch_size)
+        buffer = ReadAhead(READ_AHEAD_PAGES, READ_AHEAD_BATCHES * self.run_info.batch_size, READ_AHEAD_TEXT)
         stop = self._stop
         ended = threading.Event()  # the consumer has gone: nothing more is handed over
         remote: reader.ReaderProcess | None = None

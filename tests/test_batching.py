@@ -59,10 +59,10 @@ def test_comment_pages_are_committed_in_bounded_batches(engine):
     assert checkpoints == [1] + list(range(1 + COMMENTS_PER_ITEM, 21, COMMENTS_PER_ITEM)) + [21]
 
 
-def _page(items: int = 0, comments: int = 0) -> Page:
+def _page(items: int = 0, comments: int = 0, body: str = "x") -> Page:
     return Page(items=[WorkItem(source="demo", external_id=f"i{n}", key=f"P-{n}", project="P", title="t",
                                 status=Status.TODO, created_at=T0, updated_at=T0) for n in range(items)],
-                comments=[Comment(source="demo", external_id=f"c{n}", item_external_id="i0", body="x", created_at=T0)
+                comments=[Comment(source="demo", external_id=f"c{n}", item_external_id="i0", body=body, created_at=T0)
                           for n in range(comments)])
 
 
@@ -80,15 +80,26 @@ def _held(buffer: ReadAhead, page: Page) -> int:
 def test_small_pages_are_read_ahead_by_batches_large_ones_by_three_pages():
     """The reader keeps going while the writer writes a batch of small pages (100 GitHub issues a page:
     three pages were less than one batch, so reader and writer took turns), and stays at three large
-    pages (1,000 ServiceNow tickets a page): memory stays flat either way."""
-    assert _held(ReadAhead(pages=3, weight=2000), _page(items=100)) == 20
-    assert _held(ReadAhead(pages=3, weight=2000), _page(comments=100)) == 80  # a comment weighs a quarter
-    assert _held(ReadAhead(pages=3, weight=2000), _page(items=1000)) == 3
-    assert _held(ReadAhead(pages=3, weight=2000), _page()) == 2000  # empty pages weigh one: still bounded
+    pages (1,000 ServiceNow tickets a page): memory stays bounded either way."""
+    def buffer() -> ReadAhead:
+        return ReadAhead(pages=3, weight=2000, text=8_000_000)
+
+    assert _held(buffer(), _page(items=100)) == 20
+    assert _held(buffer(), _page(comments=100)) == 80  # a comment weighs a quarter
+    assert _held(buffer(), _page(items=1000)) == 3
+    assert _held(buffer(), _page()) == 2000  # empty pages weigh one: still bounded
+
+
+def test_pages_of_long_bodies_are_read_ahead_by_their_text():
+    """Bots' comments of 64 KB (CI logs, coverage reports; GitHub's largest) are few a batch by weight but
+    much memory: 80 such pages would hold 500 MB. The text bound keeps them to what 8 M characters allow,
+    and never fewer than three pages."""
+    assert _held(ReadAhead(pages=3, weight=2000, text=8_000_000), _page(comments=100, body="y" * 10_000)) == 8
+    assert _held(ReadAhead(pages=3, weight=2000, text=8_000_000), _page(comments=100, body="y" * 65_536)) == 3
 
 
 def test_the_read_ahead_takes_pages_again_once_the_writer_took_one():
-    buffer = ReadAhead(pages=3, weight=10)
+    buffer = ReadAhead(pages=3, weight=10, text=8_000_000)
     first = _page(items=10)
     assert _held(buffer, first) == 3
     assert buffer.get(timeout=0.01) is first
