@@ -4,8 +4,8 @@ Reading a page (HTTP, JSON, mapping to models) and writing a batch are both Pyth
 process runs Python on one core at a time (the GIL): an import on a fast source was CPU-bound in the
 work horse while the machine's second core sat idle. On Linux the work horse forks a reader that
 iterates the source's pages and sends each, pickled, through a pipe; the work horse writes one batch
-while the reader maps the next. Sending blocks while the pipe is full, so the reader stays about a
-page ahead and memory stays flat.
+while the reader maps the next. Sending blocks while the pipe is full and the horse's read-ahead
+(jobs/runner.py `ReadAhead`) holds all it may, so memory stays bounded.
 
 The reader touches neither the store nor Redis: the store's pools are disowned at the fork
 (store/db.py), the HTTP pools it inherited are emptied (importers/outbound.py) so it opens its own
