@@ -216,9 +216,9 @@ def test_the_cli_says_the_jobs_notes_when_the_run_ends(fake, config, cli):
 
 def test_a_ticket_that_cannot_be_mapped_fails_alone_and_its_retry_brings_its_journal(
         fake, config, run_import, run_worker, engine):
-    """The journal of a window is asked for before its tickets are mapped (it loads meanwhile): the
-    entries of a ticket whose mapping fails arrive too, and are no one's comments and no stray
-    entries to report; the retry of that ticket, once fixed at the source, brings them."""
+    """A ticket whose mapping fails costs its own comments only: its journal entries are no other
+    ticket's comments and no stray entries to report, and the retry of that ticket, once fixed at
+    the source, brings them."""
     truth = fake.ground_truth("incident")
     broken = fake.ordered("incident")[3]
     good_created = broken["sys_created_on"]
@@ -240,10 +240,9 @@ def test_a_ticket_that_cannot_be_mapped_fails_alone_and_its_retry_brings_its_jou
 
 def test_a_ticket_with_an_id_no_instance_sends_fails_alone_and_spoils_no_journal_query(
         fake, config, run_import, engine):
-    """The journal queries name the window's sys_ids before mapping: only ids of ServiceNow's form (32 hex
-    digits) are put in them. A ticket whose sys_id is 70,000 characters fails its mapping alone; had its id
-    gone into the query, the URL would have been refused (414) and the 29 other tickets' comments lost. A
-    ticket with an id of another form that maps is asked for once mapped, as every ticket was before."""
+    """A ticket whose sys_id is 70,000 characters fails its mapping alone: had its id gone into the journal
+    query of its window, the URL would have been refused (414) and the 29 other tickets' comments lost. A
+    ticket with an id of another form than ServiceNow's 32 hex digits that maps brings its comments."""
     truth = fake.ground_truth("incident")
     broken, odd = fake.ordered("incident")[5], fake.ordered("incident")[7]
     own = len([j for j in fake.comments_of("incident") if j["element_id"] == broken["sys_id"]])

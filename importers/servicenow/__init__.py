@@ -285,16 +285,7 @@ class ServiceNowSource(Source):
 
     def _page(self, table: str, rows: list[dict[str, Any]], pool: ThreadPoolExecutor, counts: list[int]) -> Page:
         """Map a window of tickets and read their journal; a journal or people lookup that fails
-        keeps the tickets and marks what could not be read (a gap a retry fills). The journal
-        queries go out before the tickets are mapped and load meanwhile (they had waited for the
-        mapping, a third of a window's read), for the sys_ids of ServiceNow's form: an id of any other
-        form (a broken or hostile row) is asked for only once its ticket mapped, as before, so a row
-        that fails cannot spoil the query of the tickets beside it. Entries of tickets that could not be
-        mapped are dropped, as the retry of such a ticket reads its journal again."""
-        asked = [i for i in dict.fromkeys(value(row, "sys_id") for row in rows if isinstance(row, dict))
-                 if SYS_ID.fullmatch(i)]
-        chunks = list(_chunks(asked, IDS_PER_QUERY))
-        futures = [pool.submit(self._journal, table, c) for c in chunks]
+        keeps the tickets and marks what could not be read (a gap a retry fills)."""
         page = Page()
         for result in (map_ticket(table, row, self.client.url) for row in rows):
             if isinstance(result, ItemFailure):
@@ -305,22 +296,18 @@ class ServiceNowSource(Source):
                     if person is not None and person.username:
                         self._people[person.username] = person
         keys = {item.external_id: item.key for item in page.items}
-        failed = set(asked) - keys.keys()
-        late = list(_chunks([i for i in keys if not SYS_ID.fullmatch(i)], IDS_PER_QUERY))
-        chunks += late
-        futures += [pool.submit(self._journal, table, c) for c in late]
+        chunks = list(_chunks(list(keys), IDS_PER_QUERY))
         journal: list[dict[str, Any]] = []
-        for chunk, future in zip(chunks, futures, strict=True):
+        for chunk, future in zip(chunks, [pool.submit(self._journal, table, c) for c in chunks], strict=True):
             try:
                 rows_read, counted = future.result()
             except SourceError as exc:
                 page.gaps += [StreamGap(stream="comments", item_external_id=i, key=keys[i], reason=str(exc))
-                              for i in chunk if i in keys]
+                              for i in chunk]
                 continue
+            journal += rows_read
             counts[0] += counted
             counts[1] += len(rows_read)
-            journal += [row for row in rows_read if not failed or not isinstance(row, dict)
-                        or value(row, "element_id") not in failed]
         page.comments, unknown, unmapped = self._comments(journal, pool, keys, page.notes)
         # a journal entry that cannot be mapped keeps its ticket and is a gap of its comments: reported, its
         # ticket's stored comments are not taken for deleted, and a retry re-reads the ticket's journal
