@@ -206,8 +206,7 @@ class OutboundAdapter(HTTPAdapter):
         self._resolver = resolver
         self._pinned: str | None = None
         self._pin_lock = threading.Lock()
-        # requests' rule for verify=True (`Session.merge_environment_settings`), read once: see `install`
-        self.ca_bundle: str | None = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+        self.ca_bundle: str | None = None  # the environment's, for verify=True: set by `install`
         super().__init__(pool_connections=1, pool_maxsize=pool_maxsize, max_retries=0)
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
@@ -368,7 +367,7 @@ def install(session: requests.Session, base_url: str, tool: str, setting: str, *
     if session.trust_env:
         for scheme, proxy in requests.utils.get_environ_proxies(base_url).items():
             session.proxies.setdefault(scheme, proxy)
+        # requests' rule for verify=True (`Session.merge_environment_settings`), applied by the adapter
+        adapter.ca_bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
         session.trust_env = False
-    else:
-        adapter.ca_bundle = None
     return adapter

@@ -75,10 +75,10 @@ class ReadAhead:
         return len(self._held) < self.pages or (self._weight < self.weight_limit and self._text < self.text_limit)
 
     def put(self, thing: object, timeout: float) -> None:
+        weight, text = _load(thing)  # outside the lock: the writer's `get` need not wait for the count
         with self._changed:
             if not self._changed.wait_for(self._room, timeout):
                 raise queue.Full
-            weight, text = _load(thing)
             self._held.append((thing, weight, text))
             self._weight += weight
             self._text += text
