@@ -4,9 +4,7 @@ For each vendor fake, N and latency: the client library's ceiling (items only, a
 latency items with their comments), our import through an RQ worker into SQLite and PostgreSQL,
 the naive fetch-then-write loop (with latency) and, for GitHub, the Singer tap; then status-read
 and preview times, and the 1-vs-2-worker scale-out.
-Figures are medians over --runs runs; every ratio is taken within one run, then its median. Timed runs
-do not sample memory (the sampler's CPU slowed our two-core import, not the one-core tap: bench/procs.py);
-one more run a cell samples our trees' and the tap's peak memory.
+Figures are medians over --runs runs; every ratio is taken within one run, then its median.
 """
 from __future__ import annotations
 
@@ -46,30 +44,24 @@ def _measure(fake: FakeProcess, what, *args) -> dict:
     return result
 
 
-def one_run(vendor: str, fake: FakeProcess, cell: dict, redis_url: str, work: Path, memory: bool = False) -> dict:
-    """One timed run of the cell; or (memory=True) the run that samples our trees' and the tap's peak memory,
-    without the ceiling and naive loop (each reads its own peak RSS when it ends) and without ratios."""
+def one_run(vendor: str, fake: FakeProcess, cell: dict, redis_url: str, work: Path) -> dict:
     run: dict = {}
-    if not memory:
-        run["ceiling"] = _measure(fake, lambda: _module("bench.ceiling", vendor, fake.url, "items"))
-        if cell["ceiling_comments"]:
-            run["ceiling_comments"] = _measure(fake, lambda: _module("bench.ceiling", vendor, fake.url, "comments"))
+    run["ceiling"] = _measure(fake, lambda: _module("bench.ceiling", vendor, fake.url, "items"))
+    if cell["ceiling_comments"]:
+        run["ceiling_comments"] = _measure(fake, lambda: _module("bench.ceiling", vendor, fake.url, "comments"))
     for store in cell["stores"]:
-        run[f"ours_{store}"] = _measure(fake, import_once, vendor, fake.url, store, redis_url, work, None, memory)
+        run[f"ours_{store}"] = _measure(fake, import_once, vendor, fake.url, store, redis_url, work)
     if cell.get("rest"):  # GitLab's REST reader beside GraphQL, on the first store
         run["ours_rest"] = _measure(fake, import_once, vendor, fake.url, cell["stores"][0], redis_url, work,
-                                    {"GITLAB_API": "rest"}, memory)
-    if cell["naive"] and not memory:
+                                    {"GITLAB_API": "rest"})
+    if cell["naive"]:
         with _sqlite(work) as url:
             run["naive"] = _measure(fake, lambda: _module("bench.naive", vendor, fake.url, url))
     if vendor == "github" and cell["peer"]:
-        run["peer"] = _measure(fake, peer.extract_once, fake.url, work, memory)
-        run["ours_process"] = _measure(fake, process_once, vendor, fake.url, cell["stores"][0], redis_url, work,
-                                       False, memory)
+        run["peer"] = _measure(fake, peer.extract_once, fake.url, work)
+        run["ours_process"] = _measure(fake, process_once, vendor, fake.url, cell["stores"][0], redis_url, work)
         run["ours_one_process"] = _measure(fake, process_once, vendor, fake.url, cell["stores"][0], redis_url, work,
-                                           True, memory)
-    if memory:
-        return run
+                                           True)
     ours = run[f"ours_{cell['stores'][0]}"]
     rate = lambda m: m["items"] / m["seconds"] if m["seconds"] else 0.0  # noqa: E731
     run["ratios"] = {"ours/ceiling": rate(ours) / rate(run["ceiling"])}
@@ -111,13 +103,6 @@ def median_of(runs: list[dict]) -> dict:
         merged[key] = {f: statistics.median(r[key][f] for r in runs) for f in fields
                        if isinstance(fields[f], (int, float)) and all(f in r[key] for r in runs)}
     return merged
-
-
-def with_memory(median: dict, memory_run: dict) -> dict:
-    """The timed runs' medians with the peak memory that the memory run sampled, measurement by measurement."""
-    for key, measured in memory_run.items():
-        median[key]["rss_mb"] = measured["rss_mb"]
-    return median
 
 
 def reads(vendor: str, fake: FakeProcess, redis_url: str, work: Path) -> dict:
@@ -188,9 +173,8 @@ def main(argv: list[str] | None = None) -> int:
                         fake.set_latency(cell["latency"])
                         started = time.monotonic()
                         runs = [one_run(vendor, fake, cell, redis_url, work) for _ in range(cell["runs"])]
-                        memory = one_run(vendor, fake, cell, redis_url, work, memory=True)
-                        cell.update({"median": with_memory(median_of(runs), memory), "runs_detail": runs,
-                                     "memory_run": memory, "cell_seconds": round(time.monotonic() - started, 1)})
+                        cell.update({"median": median_of(runs), "runs_detail": runs,
+                                     "cell_seconds": round(time.monotonic() - started, 1)})
                         results["cells"].append(cell)
                         print(f"# {vendor} N={n:,} latency={cell['latency'] * 1000:.0f} ms: "
                               f"{cell['cell_seconds']} s", file=sys.stderr, flush=True)

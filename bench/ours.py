@@ -5,8 +5,7 @@ compose file run one) is started and ready first; then `cli.py run` records the 
 enqueues its parts on a Redis server of the benchmark's own, and the worker imports the items
 and their comments into a fresh store, SQLite or PostgreSQL. Times are the job's own: from
 its first part claimed to its end (`seconds`), and from the moment the job was started to its
-end (`user_seconds`, what a user waits); memory, in runs that sample it (`memory=True`; timed runs do not,
-see bench/procs.py), is the worker tree's peak summed Pss.
+end (`user_seconds`, what a user waits); memory is the worker tree's peak summed Pss (bench/procs.py).
 """
 from __future__ import annotations
 
@@ -22,7 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from bench.fakes import PROJECTS, source_config
-from bench.procs import PeakRss, Unwatched, watch
+from bench.procs import PeakRss
 
 ROOT = Path(__file__).resolve().parent.parent
 VENDOR_ENV = {  # our setting name -> the environment variable a user sets
@@ -110,16 +109,15 @@ def start_job(vendor: str, projects: list[str], env: dict[str, str], full: bool 
     return _cli(*args, env=env).strip().splitlines()[-1]
 
 
-def run_workers(env: dict[str, str], count: int = 1, memory: bool = False) -> tuple[float, float | None]:
-    """Start `count` burst workers, wait for all; (wall seconds, summed peak Pss of their trees in MB, or None
-    unless `memory`)."""
+def run_workers(env: dict[str, str], count: int = 1) -> tuple[float, float]:
+    """Start `count` burst workers, wait for all; (wall seconds, summed peak RSS of their trees in MB)."""
     started = time.perf_counter()
-    samplers = [watch(subprocess.Popen([sys.executable, str(ROOT / "cli.py"), "worker", "--burst"], cwd=ROOT,
-                                       env=env, stdout=subprocess.DEVNULL), memory)
+    samplers = [PeakRss(subprocess.Popen([sys.executable, str(ROOT / "cli.py"), "worker", "--burst"], cwd=ROOT,
+                                         env=env, stdout=subprocess.DEVNULL))
                 for _ in range(count)]
     for sampler in samplers:
         sampler.wait()
-    return time.perf_counter() - started, sum(s.mb or 0.0 for s in samplers) if memory else None
+    return time.perf_counter() - started, sum(s.mb for s in samplers)
 
 
 def job_status(job_id: str, env: dict[str, str]) -> dict:
@@ -133,14 +131,13 @@ def elapsed(doc: dict, since: str = "started_at") -> float:
 
 
 @contextmanager
-def standing_worker(env: dict[str, str], memory: bool = False) -> Iterator[PeakRss | Unwatched]:
-    """A long-running worker, registered and idle before the caller starts a job; stopped after. Its tree's
-    peak memory is sampled if `memory`."""
+def standing_worker(env: dict[str, str]) -> Iterator[PeakRss]:
+    """A long-running worker, registered and idle before the caller starts a job; stopped after."""
     from redis import Redis
     from rq import Worker
 
-    sampler = watch(subprocess.Popen([sys.executable, str(ROOT / "cli.py"), "worker"], cwd=ROOT, env=env,
-                                     stdout=subprocess.DEVNULL), memory)
+    sampler = PeakRss(subprocess.Popen([sys.executable, str(ROOT / "cli.py"), "worker"], cwd=ROOT, env=env,
+                                       stdout=subprocess.DEVNULL))
     connection = Redis.from_url(env["REDIS_URL"])
     try:
         deadline = time.monotonic() + 60
@@ -176,12 +173,12 @@ def wait_finished(job_id: str, redis_url: str, timeout: float = 3600) -> None:
 
 
 def import_once(vendor: str, url: str, store: str, redis_url: str, workdir: Path,
-                extra_env: dict[str, str] | None = None, memory: bool = False) -> dict:
+                extra_env: dict[str, str] | None = None) -> dict:
     """One full import of the vendor's benchmark project into a fresh `store` ("sqlite"/"postgresql");
-    `extra_env` adds settings (GITLAB_API=rest for the REST reader); `rss_mb` is None unless `memory`."""
+    `extra_env` adds settings (GITLAB_API=rest for the REST reader)."""
     with fresh_store(store, workdir) as store_url:
         env = {**base_env(redis_url, store_url, workdir), **vendor_env(vendor, url), **(extra_env or {})}
-        with standing_worker(env, memory) as worker:
+        with standing_worker(env) as worker:
             job_id = start_job(vendor, [PROJECTS[vendor]], env)
             wait_finished(job_id, redis_url)
         doc = job_status(job_id, env)
@@ -192,23 +189,22 @@ def import_once(vendor: str, url: str, store: str, redis_url: str, workdir: Path
             "user_seconds": elapsed(doc, since="created_at"), "rss_mb": worker.mb}
 
 
-def process_once(vendor: str, url: str, store: str, redis_url: str, workdir: Path, one: bool = False,
-                 memory: bool = False) -> dict:
+def process_once(vendor: str, url: str, store: str, redis_url: str, workdir: Path, one: bool = False) -> dict:
     """One full import as whole processes, as the peer tap is timed, interpreter start-up and imports included:
     from starting `cli.py run` to the exit of the burst `cli.py worker` started after it, or (one=True) of a
-    single `cli.py run --in-process`, which works the queue itself; `rss_mb` is None unless `memory`."""
+    single `cli.py run --in-process`, which works the queue itself."""
     with fresh_store(store, workdir) as store_url:
         env = {**base_env(redis_url, store_url, workdir), **vendor_env(vendor, url)}
         started = time.perf_counter()
         if one:
             args = ["run", vendor, "--full", "--project", PROJECTS[vendor], "--in-process"]
-            sampler = watch(subprocess.Popen([sys.executable, str(ROOT / "cli.py"), *args], cwd=ROOT, env=env,
-                                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True), memory)
+            sampler = PeakRss(subprocess.Popen([sys.executable, str(ROOT / "cli.py"), *args], cwd=ROOT, env=env,
+                                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True))
             sampler.wait()
             job_id, rss_mb = sampler.process.stdout.read().split()[0], sampler.mb  # type: ignore[union-attr]
         else:
             job_id = start_job(vendor, [PROJECTS[vendor]], env)
-            _, rss_mb = run_workers(env, memory=memory)
+            _, rss_mb = run_workers(env)
         seconds = time.perf_counter() - started
         doc = job_status(job_id, env)
         comments = _comments_stored(store_url)

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from bench.fakes import PROJECTS
-from bench.procs import watch
+from bench.procs import PeakRss
 
 HERE = Path(__file__).resolve().parent
 VENV = HERE / ".venvs" / "tap-github"
@@ -57,16 +57,15 @@ def _catalog(exe: Path, config: Path, workdir: Path) -> Path:
     return path
 
 
-def extract_once(url: str, workdir: Path, memory: bool = False) -> dict:
-    """One extraction, timed start to exit; its peak memory (`rss_mb`) only if `memory`, else None."""
+def extract_once(url: str, workdir: Path) -> dict:
     exe = tap()
     config = _config(url, workdir)
     catalog = _catalog(exe, config, workdir)
     output = workdir / "tap-output.jsonl"
     with output.open("w") as sink:
         started = time.perf_counter()
-        sampler = watch(subprocess.Popen([str(exe), "--config", str(config), "--catalog", str(catalog)],
-                                         stdout=sink, stderr=(workdir / "tap-stderr.log").open("w")), memory)
+        sampler = PeakRss(subprocess.Popen([str(exe), "--config", str(config), "--catalog", str(catalog)],
+                                           stdout=sink, stderr=(workdir / "tap-stderr.log").open("w")))
         code = sampler.wait()
         seconds = time.perf_counter() - started
     counts: dict[str, int] = {}

@@ -5,12 +5,6 @@ figure that matters is the memory of the whole tree at its largest. Summing RSS 
 twice every page the work horse still shares with the worker it was forked from, so each
 process counts its proportional share (Pss, from /proc/PID/smaps_rollup): the sum is what the
 tree occupies. For a single process Pss and RSS differ only by shared libraries.
-
-Sampling is not free: each sample walks /proc for the tree and the kernel walks each process's page
-tables for its Pss, ~10 ms of CPU a sample for our import's tree. On two cores that our import keeps
-busy (reader and work horse) it cost ~12% of a 10,000-issue GitHub run's time, while the tap, which
-uses one core, lost nothing: timed runs are therefore not sampled (`watch(..., memory=False)`), and
-memory comes from runs of their own (bench/__main__.py).
 """
 from __future__ import annotations
 
@@ -64,22 +58,5 @@ class PeakRss:
         return code
 
     @property
-    def mb(self) -> float | None:
+    def mb(self) -> float:
         return self.peak_kb / 1024
-
-
-class Unwatched:
-    """A process waited for and not sampled (a timed run): `.mb` is None."""
-
-    mb = None
-
-    def __init__(self, process: subprocess.Popen):
-        self.process = process
-
-    def wait(self, timeout: float | None = None) -> int:
-        return self.process.wait(timeout)
-
-
-def watch(process: subprocess.Popen, memory: bool) -> PeakRss | Unwatched:
-    """`process` with its tree's peak memory sampled (memory=True), or only waited for."""
-    return PeakRss(process) if memory else Unwatched(process)

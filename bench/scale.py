@@ -20,10 +20,10 @@ def _import(fake: FakeProcess, redis_url: str, work: Path, workers: int) -> dict
         env = {**base_env(redis_url, store_url, work), **vendor_env("github", fake.url)}
         job_id = start_job("github", github_repos(REPOS), env)
         fake.reset()
-        wall, _ = run_workers(env, workers)
+        wall, rss = run_workers(env, workers)
         doc = job_status(job_id, env)
     parts_add_up = all(doc[c] == sum(p[c] for p in doc["parts"]) for c in ("processed", "created", "failed"))
-    return {"seconds": elapsed(doc), "wall_seconds": wall, "items": doc["created"],
+    return {"seconds": elapsed(doc), "wall_seconds": wall, "items": doc["created"], "rss_mb": rss,
             "requests": fake.requests(), "parts": len(doc["parts"]), "parts_add_up": parts_add_up}
 
 
