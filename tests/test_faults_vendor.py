@@ -72,3 +72,24 @@ def test_import_through_5xx_and_429_ends_with_exact_counts(source, build, run_im
         assert conn.execute(select(func.count()).select_from(work_items)).scalar() == items
         assert conn.execute(select(func.count(func.distinct(comments.c.external_id)))).scalar() == comment_count
         assert conn.execute(select(func.count()).select_from(comments)).scalar() == comment_count
+
+
+def test_a_client_hanging_up_is_no_error_of_the_fake_but_its_own_bugs_still_are(capsys):
+    """A worker killed mid-import, or a reader process that leaves at once, resets its kept-alive connections:
+    a vendor's server takes that as routine, and so does the fake; the stdlib's server printed each reset
+    as a traceback into the test output (seen in CI under load). A fake's own exception is still printed."""
+    with GitHubFake(sizes={"acme/web": 1}) as fake:
+        server = fake._server
+        assert server is not None
+        for hangup in (ConnectionResetError(104, "Connection reset by peer"), BrokenPipeError(32, "Broken pipe")):
+            try:
+                raise hangup
+            except OSError:
+                server.handle_error(None, ("127.0.0.1", 40000))
+        assert capsys.readouterr().err == ""
+        try:
+            raise KeyError("a bug in a route")
+        except KeyError:
+            server.handle_error(None, ("127.0.0.1", 40000))
+        err = capsys.readouterr().err
+        assert "Traceback" in err and "a bug in a route" in err
