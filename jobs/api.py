@@ -464,13 +464,16 @@ def purge(*, source: str | None = None, project: str | None = None,
 
 
 # -- schedules -----------------------------------------------------------------------------
+MAX_EVERY_HOURS = 24 * 365
+
+
 def schedule(source: str, projects: list[str], every_hours: int, *, duplicates: str = "update",
              config: dict[str, str] | None = None, actor: str = "cli", deletions: str = "mark") -> str:
     """Re-run an import every N hours (incremental), through RQ's scheduler."""
     import uuid
 
-    if every_hours < 1:
-        raise ConfigError("--every must be at least 1 hour")
+    if not 1 <= every_hours <= MAX_EVERY_HOURS:  # a larger one overflowed the scheduler's time (a traceback)
+        raise ConfigError(f"--every must be from 1 to {MAX_EVERY_HOURS:,} hours (a year), not {every_hours:,}")
     source_class(source)
     queue.ping()
     engine = engine_for()

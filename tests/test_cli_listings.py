@@ -1,6 +1,10 @@
 """CLI listings say what they found, also nothing: a user who gets no output cannot tell "none" from "broken"."""
 from __future__ import annotations
 
+from typing import get_args, get_type_hints
+
+import pytest
+
 import cli as cli_module
 
 
@@ -78,3 +82,46 @@ def test_status_of_a_catch_up_says_unchanged_and_of_duplicates_skip_skipped(cli,
     assert "created 0 updated 0 skipped 7 failed 3" in cli("status", skip["job_id"]).stdout
     dry = {**update, "dry_run": True}
     assert cli_module._counts(dry) == "dry run: would create 0 update 0 leave 7 unchanged"
+
+
+BAD_COUNTS = [  # (command, the bad value, what the error names)
+    (("items", "--limit"), "-1", "at least 1"),  # SQLite listed every item, PostgreSQL failed with a traceback
+    (("items", "--limit"), "0", "at least 1"),
+    (("jobs", "--limit"), "-1", "from 1 to 500"),
+    (("jobs", "--limit"), "501", "from 1 to 500"),
+    (("preview", "demo", "--limit"), "-1", "from 1 to 200"),  # showed all but the last sample item
+    (("preview", "demo", "--limit"), "201", "from 1 to 200"),
+]
+
+
+@pytest.mark.parametrize(("args", "value", "words"), BAD_COUNTS, ids=lambda v: v if isinstance(v, str) else v[0])
+def test_a_count_out_of_range_is_refused_before_anything_runs(args, value, words, cli, store_backend):
+    # on both stores: PostgreSQL's LIMIT -1 was an SQL error
+    result = cli(*args, value)
+    err = result.stderr.strip().splitlines()
+    assert result.returncode == 2 and result.stdout == "", result
+    assert "Traceback" not in result.stderr
+    assert "--limit" in err[-1] and words in err[-1] and repr(value) in err[-1], err
+
+
+def test_the_cli_takes_the_same_counts_as_the_http_api():
+    """One range a listing, whichever way a user asks (restapi's models are what the API enforces)."""
+    from restapi import endpoints
+    from restapi.models import PreviewRequest
+
+    def upper(metadata) -> int:
+        return next(m.le for m in metadata if getattr(m, "le", None) is not None)
+
+    assert upper(PreviewRequest.model_fields["limit"].metadata) == cli_module.PREVIEW_MAX
+    jobs_limit = get_type_hints(endpoints.jobs, include_extras=True)["limit"]
+    assert upper(get_args(jobs_limit)[1].metadata) == cli_module.JOBS_MAX
+
+
+@pytest.mark.parametrize("every", ["0", "-3", "8761", "99999999999"])
+def test_a_schedule_interval_out_of_range_is_one_line_and_books_nothing(every, cli):
+    from jobs import api
+
+    result = cli("schedule", "demo", "--project", "OPS", "--every", every)
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result
+    assert result.stderr.strip() == f"error: --every must be from 1 to 8,760 hours (a year), not {int(every):,}"
+    assert api.schedules_list() == []
