@@ -26,24 +26,21 @@ PROG = "python cli.py" if os.path.basename(sys.argv[0]) == "cli.py" else os.path
 atexit.register(gc.freeze)
 
 
-def _count(high: int | None = None):
-    """An argparse type: a whole number from 1 to `high` (no bound when None). A negative `--limit` listed
-    every row on SQLite and failed with a traceback on PostgreSQL."""
+def _count(high: int):
+    """An argparse type: a whole number from 1 to `high`, in ASCII digits (int() would also take "1_0", " +5" and
+    other scripts' digits). Unbounded, `items --limit -1` listed every row on SQLite and was an SQL traceback on
+    PostgreSQL, and a limit past 2**63 overflowed the driver."""
     def parse(text: str) -> int:
-        try:
-            number = int(text)
-        except ValueError:
-            number = 0
-        if number < 1 or (high is not None and number > high):
-            raise argparse.ArgumentTypeError(
-                f"must be a whole number from 1 to {high:,}, not {text[:20]!r}" if high is not None
-                else f"must be a whole number of at least 1, not {text[:20]!r}")
+        number = int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else 0  # int() refuses 4,301 digits
+        if not 1 <= number <= high:
+            raise argparse.ArgumentTypeError(f"must be a whole number from 1 to {high:,}, not {text[:20]!r}")
         return number
     return parse
 
 
-# The HTTP API's bounds (restapi/models.py PreviewRequest.limit, restapi/endpoints.py `jobs`), the CLI's too
-PREVIEW_MAX, JOBS_MAX = 200, 500
+# The HTTP API's bounds (restapi/models.py PreviewRequest.limit, restapi/endpoints.py `jobs`) and the core's
+# (jobs/api.py MAX_EVERY_HOURS), the CLI's too; `items` lists at most ITEMS_MAX, a workspace's size at most
+PREVIEW_MAX, JOBS_MAX, EVERY_MAX, ITEMS_MAX = 200, 500, 24 * 365, 10_000_000
 
 
 def _print_json(data) -> None:
@@ -573,7 +570,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("preview", cmd_preview, "show sample items without writing anything")
     p.add_argument("source")
     p.add_argument("--project")
-    p.add_argument("--limit", type=_count(PREVIEW_MAX), default=20, help=f"sample items, 1 to {PREVIEW_MAX}")
+    p.add_argument("--limit", type=_count(PREVIEW_MAX), default=20,
+                   help=f"sample items, 1 to {PREVIEW_MAX} (default %(default)s)")
     p.add_argument("--since", help="only items updated since (ISO-8601)")
     p.add_argument("--forecast", action="store_true",
                    help="also what the import will create (people, labels, states, types; reads the source's lists)")
@@ -618,7 +616,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("job_id")
     p.add_argument("--json", action="store_true")
     p = add("jobs", cmd_jobs, "list import jobs, newest first, and scheduled re-runs")
-    p.add_argument("--limit", type=_count(JOBS_MAX), default=20, help=f"jobs listed, 1 to {JOBS_MAX}")
+    p.add_argument("--limit", type=_count(JOBS_MAX), default=20,
+                   help=f"jobs listed, 1 to {JOBS_MAX} (default %(default)s)")
     p.add_argument("--json", action="store_true")
     for name, func, text in (("retry", cmd_retry, "resume a failed job and re-run its failed items"),
                              ("cancel", cmd_cancel, "stop a job after its current batch"),
@@ -627,7 +626,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("schedule", cmd_schedule, "re-run an import every N hours (incremental)")
     p.add_argument("source")
     p.add_argument("--project", action="append")
-    p.add_argument("--every", type=int, required=True, help="hours between runs, 1 to 8,760 (a year)")
+    p.add_argument("--every", type=_count(EVERY_MAX), required=True,
+                   help=f"hours between runs, 1 to {EVERY_MAX:,} (a year)")
     p.add_argument("--duplicates", choices=["update", "skip"], default="update")
     p.add_argument("--deletions", choices=["mark", "purge", "ignore"], default="mark")
     p = add("items", cmd_items, "list imported items")
@@ -635,7 +635,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--project")
     p.add_argument("--status", help="a category: backlog, todo, in_progress, done or cancelled")
     p.add_argument("--state", help="a workflow state's name, e.g. \"In Review\"")
-    p.add_argument("--limit", type=_count(), default=50, help="items listed")
+    p.add_argument("--limit", type=_count(ITEMS_MAX), default=50,
+                   help=f"items listed, 1 to {ITEMS_MAX:,} (default %(default)s)")
     p.add_argument("--public-only", action="store_true", help="hide internal and restricted items")
     p.add_argument("--deleted", action="store_true", help="list the items no longer at their source instead")
     p.add_argument("--json", action="store_true")

@@ -84,28 +84,40 @@ def test_status_of_a_catch_up_says_unchanged_and_of_duplicates_skip_skipped(cli,
     assert cli_module._counts(dry) == "dry run: would create 0 update 0 leave 7 unchanged"
 
 
-BAD_COUNTS = [  # (command, the bad value, what the error names)
-    (("items", "--limit"), "-1", "at least 1"),  # SQLite listed every item, PostgreSQL failed with a traceback
-    (("items", "--limit"), "0", "at least 1"),
-    (("jobs", "--limit"), "-1", "from 1 to 500"),
-    (("jobs", "--limit"), "501", "from 1 to 500"),
-    (("preview", "demo", "--limit"), "-1", "from 1 to 200"),  # showed all but the last sample item
-    (("preview", "demo", "--limit"), "201", "from 1 to 200"),
+BAD_COUNTS = [  # (command, the bad value, the range the error names)
+    (("items", "--limit"), "-1", "1 to 10,000,000"),  # SQLite listed every item, PostgreSQL failed with a traceback
+    (("items", "--limit"), "0", "1 to 10,000,000"),
+    (("items", "--limit"), "99999999999999999999", "1 to 10,000,000"),  # past 2**63: the driver's OverflowError
+    (("items", "--limit"), "1_0", "1 to 10,000,000"),  # int() reads 10
+    (("items", "--limit"), "\u0663", "1 to 10,000,000"),  # an Arabic-Indic 3, which int() reads too
+    (("items", "--limit"), "9" * 5000, "1 to 10,000,000"),  # int() refuses 4,301 digits or more (ValueError)
+    (("jobs", "--limit"), "-1", "1 to 500"),
+    (("jobs", "--limit"), "501", "1 to 500"),
+    (("preview", "demo", "--limit"), "-1", "1 to 200"),  # showed all but the last sample item
+    (("preview", "demo", "--limit"), "201", "1 to 200"),
+    (("schedule", "demo", "--project", "OPS", "--every"), "0", "1 to 8,760"),
+    (("schedule", "demo", "--project", "OPS", "--every"), "99999999999", "1 to 8,760"),  # overflowed the scheduler
+    (("schedule", "demo", "--project", "OPS", "--every"), "5.0", "1 to 8,760"),
 ]
 
 
-@pytest.mark.parametrize(("args", "value", "words"), BAD_COUNTS, ids=lambda v: v if isinstance(v, str) else v[0])
+@pytest.mark.parametrize(("args", "value", "words"), BAD_COUNTS,
+                         ids=lambda v: v[:12] if isinstance(v, str) else v[0])
 def test_a_count_out_of_range_is_refused_before_anything_runs(args, value, words, cli, store_backend):
     # on both stores: PostgreSQL's LIMIT -1 was an SQL error
+    from jobs import api
+
     result = cli(*args, value)
     err = result.stderr.strip().splitlines()
     assert result.returncode == 2 and result.stdout == "", result
     assert "Traceback" not in result.stderr
-    assert "--limit" in err[-1] and words in err[-1] and repr(value) in err[-1], err
+    assert f"{args[-1]}: must be a whole number from {words}, not {value[:20]!r}" in err[-1], err
+    assert api.schedules_list() == []  # nothing booked
 
 
-def test_the_cli_takes_the_same_counts_as_the_http_api():
-    """One range a listing, whichever way a user asks (restapi's models are what the API enforces)."""
+def test_the_cli_takes_the_same_counts_as_the_http_api_and_the_core():
+    """One range a count, whichever way a user gives it (restapi's models are what the API enforces)."""
+    from jobs import api
     from restapi import endpoints
     from restapi.models import PreviewRequest
 
@@ -115,13 +127,14 @@ def test_the_cli_takes_the_same_counts_as_the_http_api():
     assert upper(PreviewRequest.model_fields["limit"].metadata) == cli_module.PREVIEW_MAX
     jobs_limit = get_type_hints(endpoints.jobs, include_extras=True)["limit"]
     assert upper(get_args(jobs_limit)[1].metadata) == cli_module.JOBS_MAX
+    assert api.MAX_EVERY_HOURS == cli_module.EVERY_MAX
 
 
-@pytest.mark.parametrize("every", ["0", "-3", "8761", "99999999999"])
-def test_a_schedule_interval_out_of_range_is_one_line_and_books_nothing(every, cli):
+@pytest.mark.parametrize("every", [0, -3, 8761, 99999999999])
+def test_the_core_refuses_a_schedule_interval_out_of_range_and_books_nothing(every):
+    from importers.errors import ConfigError
     from jobs import api
 
-    result = cli("schedule", "demo", "--project", "OPS", "--every", every)
-    assert result.returncode == 2 and "Traceback" not in result.stderr, result
-    assert result.stderr.strip() == f"error: --every must be from 1 to 8,760 hours (a year), not {int(every):,}"
+    with pytest.raises(ConfigError, match=f"^--every must be from 1 to 8,760 hours \\(a year\\), not {every:,}$"):
+        api.schedule("demo", ["OPS"], every)
     assert api.schedules_list() == []
