@@ -31,8 +31,10 @@ def _count(high: int):
     other scripts' digits). Unbounded, `items --limit -1` listed every row on SQLite and was an SQL traceback on
     PostgreSQL, and a limit past 2**63 overflowed the driver."""
     def parse(text: str) -> int:
-        number = int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else 0  # int() refuses 4,301 digits
-        if not 1 <= number <= high:
+        from importers.numbers import whole_number
+
+        number = whole_number(text)
+        if number is None or not 1 <= number <= high:
             raise argparse.ArgumentTypeError(f"must be a whole number from 1 to {high:,}, not {text[:20]!r}")
         return number
     return parse

@@ -12,6 +12,7 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
 
+from importers.numbers import whole_number
 from jobs.spreadsheet import csv_text
 from store import queries
 
@@ -70,8 +71,7 @@ def items_csv(engine: Engine, filters: queries.Filters, batch: int = CSV_BATCH) 
 
 
 def open_item() -> int | None:
-    value = st.query_params.get(OPEN_KEY)
-    return int(value) if value and str(value).isdigit() else None
+    return whole_number(str(st.query_params.get(OPEN_KEY) or ""))
 
 
 def _open(item_id: int | None) -> None:

@@ -45,6 +45,7 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from .errors import NetworkError
+from .numbers import whole_number
 from .retry import time_left
 from .urls import Resolver, normalise_host, pinned_address
 
@@ -294,10 +295,10 @@ class OutboundAdapter(HTTPAdapter):
     def _read_body(self, response: requests.Response) -> None:
         """Read the whole body into the response, refusing it past `max_bytes`."""
         cap = self.limits.max_bytes
-        declared = response.headers.get("Content-Length", "").strip()
-        if declared.isdigit() and int(declared) > cap:
+        declared = whole_number(response.headers.get("Content-Length", "").strip())  # else the read counts
+        if declared is not None and declared > cap:
             response.close()
-            raise self._too_large(int(declared))
+            raise self._too_large(declared)
         chunks: list[bytes] = []
         size = 0
         for chunk in response.raw.stream(CHUNK, decode_content=True):

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from .errors import NetworkError
+from .numbers import whole_number
 
 ID_DIGITS = 20  # a 64-bit id has at most 20 decimal digits; more is not an id (and int() of 4,300+ refuses)
 
@@ -39,7 +40,7 @@ def connection(value: Any, tool: str, what: str) -> tuple[list[dict], str | None
 
 def is_id(text: str) -> bool:
     """Whether `text` is a positive decimal id: ASCII digits only ("١٢٣" and "²" are not), at most 20."""
-    return 0 < len(text) <= ID_DIGITS and text.isascii() and text.isdigit() and int(text) > 0
+    return bool(whole_number(text, ID_DIGITS))
 
 
 def numeric_id(value: Any, tool: str, what: str) -> int:

@@ -41,6 +41,7 @@ from .launch import (
     enqueue_parts,
     parse_since,
     progress_store,
+    project_names,
     split_config,
     start_import,
 )
@@ -474,7 +475,7 @@ def schedule(source: str, projects: list[str], every_hours: int, *, duplicates: 
 
     if not 1 <= every_hours <= MAX_EVERY_HOURS:  # a larger one overflowed the scheduler's time (a traceback)
         raise ConfigError(f"--every must be from 1 to {MAX_EVERY_HOURS:,} hours (a year), not {every_hours:,}")
-    source_class(source)
+    projects = project_names(source, projects)  # a run books what start_import would refuse: checked now
     queue.ping()
     engine = engine_for()
     public, secrets = split_config(source, config or {})

@@ -123,6 +123,21 @@ def _mappings(source: str, projects: list[str], given: dict[str, Mapping] | None
     return chosen
 
 
+def project_names(source: str, projects: list[str] | None) -> list[str]:
+    """The projects of an import, stripped and each once, in the order given (a project named twice was a second
+    part of the same job: an IntegrityError, a traceback or a 500); the source's default project when none is
+    given. ConfigError when there is none, or for a name that is no project name."""
+    cls = source_class(source)
+    names = list(dict.fromkeys(p.strip() for p in (projects or []) if p and p.strip())) or [cls.default_project() or ""]
+    if not names[0]:
+        raise ConfigError(f"{cls.label}: choose a project to import (--project)", field="projects")
+    for project in names:
+        if not PROJECT_NAME.fullmatch(project):
+            raise ConfigError(f"{cls.label}: {project[:60]!r} is not a project name: use letters, digits and . _ - / "
+                              f"(e.g. ACME, owner/repo)", field="projects")
+    return names
+
+
 def start_import(source: str, projects: list[str] | None = None, *, config: dict[str, str] | None = None,
                  duplicates: str = "update", since: str | datetime | None = None, incremental: bool = True,
                  dry_run: bool = False, requested_by: str = "cli", credential_id: str | None = None,
@@ -140,13 +155,7 @@ def start_import(source: str, projects: list[str] | None = None, *, config: dict
                           field="duplicates")
     if deletions not in DELETIONS:
         raise ConfigError(f"deletions {deletions!r} is not known: use {', '.join(DELETIONS)}", field="deletions")
-    projects = [p.strip() for p in (projects or []) if p and p.strip()] or [cls.default_project() or ""]
-    if not projects[0]:
-        raise ConfigError(f"{cls.label}: choose a project to import (--project)", field="projects")
-    for project in projects:
-        if not PROJECT_NAME.fullmatch(project):
-            raise ConfigError(f"{cls.label}: {project[:60]!r} is not a project name: use letters, digits and . _ - / "
-                              f"(e.g. ACME, owner/repo)", field="projects")
+    projects = project_names(source, projects)
     when = parse_since(since)
     rules = _mappings(source, projects, mappings)
     resolved = effective_config(source, config, credential_id=credential_id)

@@ -20,6 +20,8 @@ from starlette.exceptions import HTTPException
 from starlette.routing import BaseRoute, Route, compile_path
 from starlette.types import Message, Receive, Scope, Send
 
+from importers.numbers import whole_number
+
 from . import errors
 from .endpoints import router
 
@@ -50,8 +52,8 @@ class _Forward:
         self.target = target
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        declared = Headers(scope=scope).get("content-length", "")
-        if declared.isdigit() and int(declared) > MAX_BODY_BYTES:  # refused before a byte of it is read
+        declared = whole_number(Headers(scope=scope).get("content-length", ""))  # else the read below counts
+        if declared is not None and declared > MAX_BODY_BYTES:  # refused before a byte of it is read
             await errors.answer(413, TOO_LARGE)(scope, receive, send)
             return
         seen = 0

@@ -90,3 +90,35 @@ def wait_for(predicate, timeout: float = 30, interval: float = 0.05):
             return value
         time.sleep(interval)
     raise AssertionError(f"condition not met within {timeout}s")
+
+
+def asgi_post(path: str, body: dict, token: str, headers: dict[str, str] | None = None) -> tuple[int, dict]:
+    """One POST to the HTTP API from this machine through the routes the console's server mounts (`restapi.routes()`,
+    which cap the body): (status, the JSON answer). `headers` replace the request's own (content-length among
+    them), raw, as a client may send anything."""
+    import asyncio
+    import json
+    from concurrent.futures import ThreadPoolExecutor
+
+    from starlette.applications import Starlette
+
+    import restapi
+
+    raw = json.dumps(body).encode()
+    given = {"host": "127.0.0.1:3000", "content-type": "application/json", "content-length": str(len(raw)),
+             "authorization": f"Bearer {token}", **(headers or {})}
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
+             "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "",
+             "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in given.items()],
+             "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 3000)}
+    sent: list[dict] = []
+
+    async def receive() -> dict:
+        return {"type": "http.request", "body": raw, "more_body": False}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    with ThreadPoolExecutor(1) as thread:
+        thread.submit(asyncio.run, Starlette(routes=restapi.routes())(scope, receive, send)).result()
+    return sent[0]["status"], json.loads(b"".join(m.get("body", b"") for m in sent[1:]))

@@ -8,12 +8,10 @@ attacker), through the same core the console, the CLI and the HTTP API call.
 """
 from __future__ import annotations
 
-import asyncio
 import base64
 import contextlib
 import json
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -25,6 +23,7 @@ from tests.fakes.github import GitHubFake
 from tests.fakes.gitlab import FakeGitLab
 from tests.fakes.jira import FakeJira
 from tests.fakes.servicenow import FakeServiceNow
+from tests.helpers import asgi_post
 
 
 class Recorder:
@@ -149,29 +148,6 @@ def test_the_callers_own_secret_goes_to_the_url_they_typed(monkeypatch, attacker
     assert attacker.saw("callers-own-token") and not attacker.saw("server-token")
 
 
-def _post(path: str, body: dict, token: str) -> tuple[int, dict]:
-    """One POST through the API's ASGI application from this machine, as the console's server hands it over."""
-    import restapi
-
-    raw = json.dumps(body).encode()
-    headers = [(b"host", b"127.0.0.1:3000"), (b"content-type", b"application/json"),
-               (b"content-length", str(len(raw)).encode()), (b"authorization", f"Bearer {token}".encode())]
-    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
-             "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "", "headers": headers,
-             "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 3000)}
-    sent: list[dict] = []
-
-    async def receive() -> dict:
-        return {"type": "http.request", "body": raw, "more_body": False}
-
-    async def send(message: dict) -> None:
-        sent.append(message)
-
-    with ThreadPoolExecutor(1) as thread:
-        thread.submit(asyncio.run, restapi.app(scope, receive, send)).result()
-    return sent[0]["status"], json.loads(b"".join(m.get("body", b"") for m in sent[1:]))
-
-
 def test_only_an_admin_token_may_save_credentials(engine, monkeypatch, attacker):
     github = GitHubFake().start()
     try:
@@ -181,11 +157,11 @@ def test_only_an_admin_token_may_save_credentials(engine, monkeypatch, attacker)
         body = {"config": {"api_url": attacker.url}, "save_credentials": True}
         for path, where in (("/import/github/preview", {"project": "X"}),
                             ("/import/github/execute", {"projects": ["X"]})):
-            status, answer = _post(path, {**body, **where}, token)
+            status, answer = asgi_post(path, {**body, **where}, token)
             assert status == 403 and "only an admin may save credentials" in answer["error"], answer
         assert credentials.saved_for(engine, "github") is None and not attacker.headers
         monkeypatch.setenv("CONSOLE_ADMINS", "api:ci-bot")
-        status, answer = _post("/import/github/preview", {"project": "acme/api",
+        status, answer = asgi_post("/import/github/preview", {"project": "acme/api",
                                                           "config": {"api_url": github.url},
                                                           "save_credentials": True}, token)
         assert status == 200, answer

@@ -426,3 +426,12 @@ def test_the_workspace_downloads_every_matching_item_as_csv_with_formulas_neutra
     rows = list(csv.DictReader(io.StringIO(text)))
     assert len(rows) == 37 and {r["project"] for r in rows} == {"OPS"} and len({r["key"] for r in rows}) == 37
     assert next(r["title"] for r in rows if r["key"] == "OPS-2") == "'=HYPERLINK(\"x\")"
+
+
+@pytest.mark.parametrize("item", ["\u00b2", "99999999999999999999"])
+def test_a_workspace_link_to_no_item_opens_the_workspace(item, run_import):
+    """`?item=` is typed or pasted by a user: "²" passed isdigit() and failed int(), a 20-digit id overflowed."""
+    created = run_import("demo", ["ACME"], config={"size": "5"})["created"]
+    at = page("pages/workspace.py", item=item)  # no exception: page() asserts it
+    assert texts(at, "error") == [] and "No item open." in texts(at, "caption")
+    assert created and len(at.dataframe) == 1 and len(at.dataframe[0].value) == created  # the workspace, its items

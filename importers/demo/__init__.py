@@ -26,6 +26,7 @@ from pydantic import ValidationError
 from ..base import Cursor, Setting, Source
 from ..errors import ConfigError, NotFoundError, validation_reason
 from ..model import Comment, ItemFailure, Page, Person, Project, WorkItem
+from ..numbers import whole_number
 from .settings import (
     COMMENT_SENTENCES,
     DESCRIPTIONS,
@@ -60,10 +61,10 @@ def parse_size(value: str | int | None) -> int:
 
 def parse_failures(value: str | int | None) -> int:
     """The `failures` setting: a whole number of items a project, 0 to 1,000."""
-    text = str(value or "0").strip()
-    if not text.isdigit() or int(text) > 1_000:
+    failures = whole_number(str(value or "0").strip())
+    if failures is None or failures > 1_000:
         raise ConfigError(f"demo failures {value!r} is not valid: use a whole number of items from 0 to 1,000")
-    return int(text)
+    return failures
 
 
 def _env_int(name: str, default: int) -> int:
@@ -247,8 +248,8 @@ class DemoSource(Source):
         self._check_project(project)
         prefix = f"{project.lower()}-"
         indexes = sorted(
-            int(e[len(prefix):]) - 1 for e in external_ids
-            if e.startswith(prefix) and e[len(prefix):].isdigit() and 0 < int(e[len(prefix):]) <= self.size
+            number - 1 for e in external_ids
+            if e.startswith(prefix) and 0 < (number := whole_number(e[len(prefix):]) or 0) <= self.size
         )
         return self._pages(project, indexes, 0, first_read=False)  # a retry: first-read failures are fixed
 

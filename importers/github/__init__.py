@@ -25,6 +25,7 @@ from urllib.parse import urlencode
 from ..base import Cursor, Setting, Source
 from ..errors import AuthError, ConfigError, NetworkError, NotFoundError, RateLimitedError, SourceError
 from ..model import Comment, ItemFailure, Page, Project, StreamGap, WorkItem
+from ..numbers import whole_number
 from ..pageguard import PageGuard
 from ..relay import is_id
 from ..urls import check_url
@@ -239,8 +240,8 @@ class GitHubSource(Source):
         repo = self._repo(project)
         for external_id in external_ids:
             key = (keys or {}).get(external_id, "")
-            number = key.rpartition("#")[2]
-            if not number.isdigit():
+            number = whole_number(key.rpartition("#")[2])
+            if number is None:
                 continue
             try:
                 _, raw = self.client.get(f"/repos/{repo}/issues/{number}", what=f"issue {key}")
@@ -447,8 +448,8 @@ class GitHubSource(Source):
                     failures.append(result)
                     continue
                 items.append(result)
-                if result.external_id.isdigit():
-                    index.add(int(raw["number"]), int(result.external_id))
+                if (issue_id := whole_number(result.external_id)) is not None:
+                    index.add(int(raw["number"]), issue_id)
             cursor = {"phase": ISSUES, "next": next_path} if next_path else {"phase": COMMENTS, "next": None}
             yield Page(items=items, failures=failures, cursor=cursor)
 

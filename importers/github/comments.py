@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from ..errors import NetworkError
+from ..numbers import whole_number
 from .paging import DeepPageRefused, LinkPaginator, link, numbered_pages
 from .settings import COMMENT_WORKERS, WINDOW_PAGES
 
@@ -41,8 +42,8 @@ def window_start(path: str, since: str) -> str:
 
 
 def page_number(path: str) -> int:
-    value = dict(parse_qsl(urlsplit(path).query)).get("page", "1")
-    return int(value) if value.isdigit() else 1
+    number = whole_number(dict(parse_qsl(urlsplit(path).query)).get("page", "1"))
+    return 1 if number is None else number
 
 
 def _last_second(comments: list, last_update: str | None, at_last: set) -> tuple[str | None, set]:

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from ..errors import validation_reason
 from ..model import Comment, ItemFailure, People, Person, Priority, Status, WorkItem, source_count
+from ..numbers import whole_number
 from ..workflow import CLOSED, refine_by_label
 from .settings import (
     DEFAULT_TYPE,
@@ -37,10 +38,11 @@ def issue_number(issue_url: Any) -> int | None:
     if type(issue_url) is str:  # the usual `.../repos/OWNER/NAME/issues/123` without the regex (same answer)
         head, _, number = issue_url.rpartition("/issues/")
         parts = head.rsplit("/", 3)
-        if number.isdigit() and number.isascii() and len(parts) == 4 and parts[1] == "repos" and parts[2] and parts[3]:
-            return int(number)
+        if (found := whole_number(number)) is not None and len(parts) == 4 and parts[1] == "repos" and parts[2] \
+                and parts[3]:
+            return found
     match = _ISSUE_URL.search(issue_url) if isinstance(issue_url, str) else None
-    return int(match.group(2)) if match else None
+    return whole_number(match.group(2)) if match else None
 
 
 def repository_of(raw: Any) -> str | None:

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from ..errors import NetworkError, SourceError
+from ..numbers import whole_number
 
 
 class DeepPageRefused(SourceError):
@@ -43,14 +44,14 @@ def numbered_pages(next_url: str | None, last_url: str | None) -> list[str]:
         return []
     nxt, last = urlsplit(next_url), urlsplit(last_url)
     nxt_query, last_query = parse_qsl(nxt.query), parse_qsl(last.query)
-    first, final = dict(nxt_query).get("page", ""), dict(last_query).get("page", "")
+    first, final = whole_number(dict(nxt_query).get("page", "")), whole_number(dict(last_query).get("page", ""))
     same = [(k, v) for k, v in nxt_query if k != "page"] == [(k, v) for k, v in last_query if k != "page"]
     if (nxt.scheme, nxt.netloc, nxt.path) != (last.scheme, last.netloc, last.path) or not same \
-            or not first.isdigit() or not final.isdigit() or not 0 <= int(final) - int(first) <= 100_000:
+            or first is None or final is None or not 0 <= final - first <= 100_000:
         return []
     base = next_url.split("?", 1)[0]
     return [f"{base}?{urlencode([(k, page if k == 'page' else v) for k, v in nxt_query])}"
-            for page in range(int(first), int(final) + 1)]
+            for page in range(first, final + 1)]
 
 
 class LinkPaginator:

@@ -20,6 +20,7 @@ from ..base import Cursor, Setting, Source
 from ..errors import ConfigError, NetworkError, NotFoundError, SourceError
 from ..limits import enough_comments
 from ..model import Comment, ItemFailure, Page, Project, StreamGap, WorkItem
+from ..numbers import whole_number
 from ..pageguard import PageGuard
 from ..urls import check_url
 from .graphql import GraphQLUnavailable, IssueQuery
@@ -146,9 +147,9 @@ class GitLabSource(Source):
         query: Query = {"updated_after": _iso(since)} if since else {}
         what = f"project {project!r}"
         response = client.get(f"{project_path(project)}/issues", {**query, "per_page": 1}, what)
-        total = response.headers.get("X-Total", "").strip()
-        if total.isdigit():
-            return int(total)
+        total = whole_number(response.headers.get("X-Total", "").strip())
+        if total is not None:
+            return total
         stats = client.json(client.get(f"{project_path(project)}/issues_statistics", query, what))
         try:
             return int(stats["statistics"]["counts"]["all"])
@@ -160,8 +161,8 @@ class GitLabSource(Source):
         request); internal notes have no such count (GitLab omits X-Total above 10,000: unknown)."""
         query: Query = {"confidential": "true", "per_page": 1, **({"updated_after": _iso(since)} if since else {})}
         response = self.client.get(f"{project_path(project)}/issues", query, f"project {project!r}")
-        total = response.headers.get("X-Total", "").strip()
-        return {"items": int(total)} if total.isdigit() else {}
+        total = whole_number(response.headers.get("X-Total", "").strip())
+        return {} if total is None else {"items": total}
 
     # -- reading -------------------------------------------------------------------------
     def _issue_pages(self, project: str, query: Query | None) -> Iterator[tuple[list[Any], Query | None]]:

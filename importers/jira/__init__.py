@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from ..base import Cursor, Setting, Source
 from ..errors import ConfigError, NetworkError, NotFoundError, SourceError
 from ..model import Comment, ItemFailure, Page, Project, StreamGap, WorkItem
+from ..numbers import whole_number
 from ..pageguard import PageGuard
 from ..urls import check_url
 from .jql import PageTokenRefused, jql_string
@@ -137,7 +138,7 @@ class JiraSource(Source):
 
     def fetch(self, project: str, external_ids: Iterable[str], keys: Mapping[str, str] | None = None) -> Iterator[Page]:
         """Re-read failed items by id, a page of ids per query, instead of scanning the project."""
-        ids = sorted({i.strip() for i in external_ids if i.strip().isdigit()}, key=int)
+        ids = sorted({i.strip() for i in external_ids if whole_number(i.strip()) is not None}, key=int)
         where = self._project_jql(project)
         for start in range(0, len(ids), SEARCH_PAGE_SIZE):
             yield from self._pages(f"{where} AND id in ({', '.join(ids[start:start + SEARCH_PAGE_SIZE])})", {}, None)
@@ -171,7 +172,7 @@ class JiraSource(Source):
         issue's id and gives it a key of the target project ("the issue is assigned a new key", Jira
         Cloud: Move an issue), so a search by id, without a project clause, finds it there. One
         search of up to SEARCH_PAGE_SIZE ids a request; deleted ids are simply not found."""
-        ids = sorted({i.strip() for i in external_ids if i.strip().isdigit()}, key=int)
+        ids = sorted({i.strip() for i in external_ids if whole_number(i.strip()) is not None}, key=int)
         client, ctx = self.client, self._context()
         pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="jira-moves")
         try:

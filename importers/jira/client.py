@@ -20,6 +20,7 @@ from .. import outbound
 from ..errors import AuthError, NetworkError, NotFoundError, SourceError
 from ..jsonbody import parse
 from ..limits import enough_comments
+from ..numbers import whole_number
 from ..retry import RetryPolicy, Transient, check_status
 from .jql import PageTokenRefused, jql_string
 from .settings import (
@@ -219,7 +220,7 @@ class JiraClient:
         `POST /rest/api/{2,3}/comment/list` with {"ids": [...]}, answered as a page bean whose
         `values` are comments (deleted ones are simply absent). Should JIRA ever answer part of them
         (`isLast` false), the rest are asked again until an answer brings nothing new."""
-        wanted = [int(i) for i in ids if str(i).isdigit()]
+        wanted = [n for i in ids if (n := whole_number(str(i))) is not None]
         found: dict[str, dict[str, Any]] = {}
         while wanted:
             data = self.get("comment/list", {"ids": wanted}, version=self.api, post=True, what="comments by id")

@@ -17,6 +17,7 @@ import requests
 from .. import outbound
 from ..errors import ConfigError, NetworkError, SourceError
 from ..jsonbody import parse
+from ..numbers import whole_number
 from ..retry import RetryPolicy, Transient, check_status
 from ..urls import check_url
 from .settings import (
@@ -123,7 +124,7 @@ class ServiceNowClient:
     @staticmethod
     def _total(response: requests.Response) -> int | None:
         total = response.headers.get("X-Total-Count", "").strip()
-        return int(total) if total.isdigit() else None
+        return whole_number(total)
 
     def close(self) -> None:
         self._pysnow.close()
