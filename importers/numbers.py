@@ -7,6 +7,11 @@ other scripts' digits, and past 4,300 digits it raises too: a check-then-convert
 """
 from __future__ import annotations
 
+import math
+from typing import Any
+
+from .errors import SourceError
+
 MAX_DIGITS = 18  # below 2**63: every store's and driver's integer holds it
 
 
@@ -16,3 +21,29 @@ def whole_number(text: str, max_digits: int = MAX_DIGITS) -> int | None:
     if 0 < len(text) <= max_digits and text.isascii() and text.isdigit():
         return int(text)
     return None
+
+
+def count(value: Any) -> int | None:
+    """A count or id that a vendor's JSON holds, as a non-negative int: a JSON integer, a float with a whole value
+    (`12.0`), or text `whole_number` reads ("12"); else None. The stdlib JSON parser, which reads what orjson
+    refuses (importers/jsonbody.py), takes `Infinity` and `NaN`, so `int()` of a JSON number can raise too."""
+    if type(value) is int:
+        return value if value >= 0 else None
+    if type(value) is float:
+        return int(value) if math.isfinite(value) and value.is_integer() and 0 <= value < 10 ** MAX_DIGITS else None
+    if isinstance(value, str):
+        return whole_number(value.strip())
+    return None
+
+
+def page_total(data: Any, tool: str, what: str) -> int:
+    """The `total` of a page (0 when it has none), where paging ends on it (JIRA Server's searches, comment pages).
+    SourceError for one that is no count ("²", Infinity): paging on it could stop early or never end."""
+    total = data.get("total") if isinstance(data, dict) else None
+    if total is None:
+        return 0
+    number = count(total)
+    if number is None:
+        raise SourceError(f"{tool} sent a total of {what} that is not a count ({str(total)[:40]!r}): cannot page on "
+                          "safely")
+    return number

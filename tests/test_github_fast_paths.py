@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from importers.github.comments import _last_second
 from importers.github.mapping import _ISSUE_URL, _time, issue_number
 from importers.model import Comment
+from importers.numbers import whole_number
 
 TIMES = ["2024-01-31T12:00:00Z", "0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z", "2024-02-29T00:00:00Z",
          "2023-02-29T00:00:00Z", "2024-01-01T24:00:00Z", "2024-01-01T23:59:60Z", "0000-01-01T00:00:00Z",
@@ -39,8 +40,9 @@ def test_only_githubs_own_spelling_is_parsed_ahead():
 
 
 def _regex_number(url):
+    """The regex's answer, its digits read as every number from outside is (ASCII only: "١٢" is no issue number)."""
     match = _ISSUE_URL.search(url) if isinstance(url, str) else None
-    return int(match.group(2)) if match else None
+    return whole_number(match.group(2)) if match else None
 
 
 @pytest.mark.parametrize("url", [

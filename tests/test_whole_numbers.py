@@ -9,12 +9,16 @@ import pytest
 from sqlalchemy import func, select
 
 from importers import make_source
+from importers.github.mapping import map_issue
 from importers.github.paging import numbered_pages
-from importers.numbers import whole_number
+from importers.jira.adf import adf_to_markdown
+from importers.model import ItemFailure
+from importers.numbers import count, whole_number
 from jobs import api
 from store import api_tokens
 from store.schema import import_parts
 from tests.fakes.gitlab import FakeGitLab
+from tests.fakes.jira import FakeJira
 from tests.fakes.server import Response
 from tests.fakes.servicenow import FakeServiceNow
 from tests.helpers import asgi_post
@@ -91,3 +95,56 @@ def test_a_schedule_checks_its_projects_as_a_run_does(cli, engine):
     assert [s["projects"] for s in api.schedules_list() if s["id"] == schedule_id] == [["ACME"]]
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(import_parts)).scalar() == 0  # booked, not run
+
+
+@pytest.mark.parametrize(("value", "number"), [(12, 12), (12.0, 12), (" 12 ", 12), ("12", 12), (-1, None),
+                                               (float("inf"), None), (float("nan"), None), (1e300, None), (1.5, None),
+                                               (True, None), (None, None), ([1], None), ("\u00b2", None)])
+def test_a_count_in_json_is_a_whole_number_or_none(value, number):
+    assert count(value) == number
+
+
+def test_a_jira_count_that_is_no_number_leaves_the_preview_without_a_total():
+    with FakeJira(cloud=True, size=12) as fake:
+        user, token = fake.credentials
+        fake.answer_next("approximate-count", Response(200, {"count": "\u00b2"}))
+        preview = api.preview("jira", "ACME", {"base_url": fake.url, "user_email": user, "api_token": token}, limit=3)
+    assert preview.estimated_total is None and len(preview.items) == 3
+
+
+def test_a_jira_server_page_total_that_is_no_count_fails_the_part_in_one_line(run_import):
+    with FakeJira(cloud=False, size=12) as fake:
+        user, password = fake.credentials
+        fake.answer_next(r"/search\?", Response(200, b'{"startAt": 0, "maxResults": 50, "total": Infinity, '
+                                                       b'"issues": []}'), times=20)
+        doc = run_import("jira", ["ACME"], config={"base_url": fake.url, "user_email": user, "api_token": password})
+    assert doc["status"] == "failed", doc
+    assert doc["error"] == ("JIRA sent a total of a search page of issues that is not a count ('inf'): cannot page on "
+                            "safely"), doc["error"]
+
+
+def test_a_gitlab_statistics_count_of_infinity_is_no_estimate():
+    with FakeGitLab({"acme/web": 12}) as fake:
+        fake.answer_next(r"/issues\?.*per_page=1", Response(200, []))  # no X-Total: the statistics are asked
+        fake.answer_next("issues_statistics", Response(200, b'{"statistics": {"counts": {"all": Infinity}}}'))
+        source = make_source("gitlab", {"url": fake.url, "token": fake.token})
+        try:
+            assert source.estimate("acme/web") is None
+        finally:
+            source.close()
+
+
+@pytest.mark.parametrize("number", [float("inf"), float("nan"), "\u00b2"])
+def test_a_github_issue_whose_number_is_no_number_fails_alone(number):
+    raw = {"id": 7, "number": number, "title": "t", "state": "open", "created_at": "2025-01-01T00:00:00Z",
+           "updated_at": "2025-01-01T00:00:00Z", "labels": []}
+    failed = map_issue(raw, "acme/web")
+    assert isinstance(failed, ItemFailure) and failed.reason.startswith("GitHub issue could not be mapped")
+
+
+def test_jira_rich_text_with_an_infinite_heading_level_or_list_start_still_renders():
+    doc = {"type": "doc", "content": [
+        {"type": "heading", "attrs": {"level": float("inf")}, "content": [{"type": "text", "text": "Plan"}]},
+        {"type": "orderedList", "attrs": {"order": float("inf")}, "content": [
+            {"type": "listItem", "content": [{"type": "paragraph", "content": [{"type": "text", "text": "one"}]}]}]}]}
+    assert adf_to_markdown(doc) == "# Plan\n\n1. one"

@@ -207,7 +207,7 @@ def map_issue(raw: Any, project: str) -> WorkItem | ItemFailure:
     except ValidationError as exc:
         reason = validation_reason(exc, "issue")
         return ItemFailure(external_id=external_id, key=key, reason=f"GitHub issue could not be mapped: {reason}")
-    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError) as exc:  # int(Infinity)
         what = f"missing field {exc}" if isinstance(exc, KeyError) else f"{type(exc).__name__}: {exc}"
         return ItemFailure(external_id=external_id, key=key, reason=f"GitHub issue could not be mapped: {what}")
 

@@ -20,7 +20,7 @@ from ..base import Cursor, Setting, Source
 from ..errors import ConfigError, NetworkError, NotFoundError, SourceError
 from ..limits import enough_comments
 from ..model import Comment, ItemFailure, Page, Project, StreamGap, WorkItem
-from ..numbers import whole_number
+from ..numbers import count, whole_number
 from ..pageguard import PageGuard
 from ..urls import check_url
 from .graphql import GraphQLUnavailable, IssueQuery
@@ -152,8 +152,8 @@ class GitLabSource(Source):
             return total
         stats = client.json(client.get(f"{project_path(project)}/issues_statistics", query, what))
         try:
-            return int(stats["statistics"]["counts"]["all"])
-        except (KeyError, TypeError, ValueError):
+            return count(stats["statistics"]["counts"]["all"])
+        except (KeyError, TypeError):
             return None
 
     def internal_counts(self, project: str, since: datetime | None = None) -> dict[str, int]:

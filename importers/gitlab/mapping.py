@@ -42,7 +42,7 @@ from .settings import (
 )
 
 SOURCE = "gitlab"
-MAPPING_ERRORS = (ValidationError, KeyError, TypeError, ValueError, AttributeError)
+MAPPING_ERRORS = (ValidationError, KeyError, TypeError, ValueError, AttributeError, OverflowError)  # int(Infinity)
 # Files uploaded to an issue appear only as Markdown links to /uploads/<secret>/<name>.
 UPLOAD_LINK = re.compile(r"\[[^\]]*\]\((/uploads/[0-9a-f]+/[^)\s]+)\)")
 EPIC_URL = re.compile(r"/groups/(.+)/-/epics/(\d+)")

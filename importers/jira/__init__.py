@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from ..base import Cursor, Setting, Source
 from ..errors import ConfigError, NetworkError, NotFoundError, SourceError
 from ..model import Comment, ItemFailure, Page, Project, StreamGap, WorkItem
-from ..numbers import whole_number
+from ..numbers import page_total, whole_number
 from ..pageguard import PageGuard
 from ..urls import check_url
 from .jql import PageTokenRefused, jql_string
@@ -48,7 +48,7 @@ if TYPE_CHECKING:
     from .client import JiraClient
 
 PROJECT_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,254}$")
-ISSUE_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]*-\d+$")
+ISSUE_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]*-[0-9]{1,18}$")  # ASCII digits that int() reads and JQL compares
 _ISSUE_OF_COMMENT = re.compile(r"/issue/(\d+)/comment/\d+$")
 
 
@@ -161,7 +161,8 @@ class JiraSource(Source):
                 return
             yield [str(i["id"]) for i in issues]
             last = keys[-1]
-            more = not data.get("isLast", True) if self.client.is_cloud else int(data.get("total") or 0) > len(issues)
+            more = not data.get("isLast", True) if self.client.is_cloud else \
+                page_total(data, TOOL, "the issue id listing") > len(issues)
             if not more:
                 return
             guard.page(len(issues), last)
@@ -189,7 +190,7 @@ class JiraSource(Source):
                         yield self._mapped(issues, pool, ctx, None, None)
                     start += len(issues)
                     token = data.get("nextPageToken") if client.is_cloud and not data.get("isLast", True) else None
-                    more = bool(token) if client.is_cloud else int(data.get("total") or 0) > start
+                    more = bool(token) if client.is_cloud else page_total(data, TOOL, "moved issues") > start
                     if not issues or not more:
                         break
                     guard.page(len(issues), token or start)
@@ -284,7 +285,7 @@ class JiraSource(Source):
                     keys.anchor, keys.token = anchor, data.get("nextPageToken") if not data.get("isLast") else None
                     more = bool(keys.token)
                 else:
-                    more = int(data.get("total") or 0) > len(issues)
+                    more = page_total(data, TOOL, "a search page of issues") > len(issues)
                 fresh = len(issues) if last is not None and last != keys.after else 0  # issues past the last read
                 keys.after = last or keys.after
                 keys.done = not (issues and last and more)
@@ -342,5 +343,5 @@ def _missing_comments(raw: Any) -> int | None:
         embedded = raw["fields"]["comment"]
         have = int(embedded.get("startAt") or 0) + len(embedded["comments"])
         return have if int(embedded["total"]) > have and ISSUE_KEY.match(str(raw["key"])) else None
-    except (KeyError, TypeError, ValueError, AttributeError):
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError):  # int(Infinity): OverflowError
         return None  # the mapping reports what is wrong with this issue

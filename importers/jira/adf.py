@@ -161,7 +161,7 @@ def _extension(node: dict) -> str:
 def _heading(node: dict) -> str:
     try:
         level = min(max(int(_attrs(node).get("level") or 1), 1), 6)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # Infinity is a JSON number the stdlib parser reads
         level = 1
     return f"{'#' * level} {_inline(_children(node))}"
 
@@ -170,7 +170,7 @@ def _list(node: dict) -> str:
     ordered = node.get("type") == "orderedList"
     try:
         number = int(_attrs(node).get("order") or 1) if ordered else 1
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         number = 1
     lines = []
     for item in _children(node):

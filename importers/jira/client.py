@@ -20,7 +20,7 @@ from .. import outbound
 from ..errors import AuthError, NetworkError, NotFoundError, SourceError
 from ..jsonbody import parse
 from ..limits import enough_comments
-from ..numbers import whole_number
+from ..numbers import count, page_total, whole_number
 from ..retry import RetryPolicy, Transient, check_status
 from .jql import PageTokenRefused, jql_string
 from .settings import (
@@ -197,9 +197,9 @@ class JiraClient:
         """Cloud's approximate count, or Server's exact `total` of an empty page."""
         if self.is_cloud:
             data = self.get("search/approximate-count", {"jql": jql}, post=True, what="the issue count")
-            return int(data["count"]) if isinstance(data, dict) and "count" in data else None
+            return count(data.get("count")) if isinstance(data, dict) else None
         data = self.get("search", {"jql": jql, "maxResults": 0, "fields": "key"}, what="the issue count")
-        return int(data["total"]) if isinstance(data, dict) and "total" in data else None
+        return count(data.get("total")) if isinstance(data, dict) else None
 
     def comments(self, issue: str, start: int) -> list[dict[str, Any]]:
         """The comments of one issue from `start` on (those the search did not embed), to JIRA's
@@ -211,7 +211,7 @@ class JiraClient:
             batch = data.get("comments") or [] if isinstance(data, dict) else []
             found.extend(batch)
             start += len(batch)
-            if not batch or start >= int(data.get("total") or 0):
+            if not batch or start >= page_total(data, TOOL, f"the comments of {issue}"):
                 break
         return found
 

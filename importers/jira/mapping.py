@@ -37,7 +37,8 @@ from .settings import (
 from .wiki import wiki_to_markdown
 
 SOURCE = "jira"
-MAPPING_ERRORS = (ValidationError, KeyError, TypeError, ValueError, AttributeError, IndexError)
+# OverflowError: int() of a JSON Infinity, which the stdlib parser reads (importers/jsonbody.py)
+MAPPING_ERRORS = (ValidationError, KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError)
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from ..model import Comment, ItemFailure, Link, People, Person, Priority, Status
 from .settings import DELETED_PERSON, INTERNAL_ELEMENTS, PRIORITY_MAP, TABLES, TIME_FORMAT, TOOL
 
 SOURCE = "servicenow"
-MAPPING_ERRORS = (ValidationError, KeyError, TypeError, ValueError, AttributeError)
+MAPPING_ERRORS = (ValidationError, KeyError, TypeError, ValueError, AttributeError, OverflowError)  # int(Infinity)
 
 _TIME = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d")
 _DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
