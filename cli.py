@@ -282,10 +282,9 @@ class _NoWorkerHint:
     Workers starting with the job (./start.sh) have that long to register; the wait goes on either way."""
 
     def __init__(self) -> None:
-        try:
-            self.grace = max(0.0, float(os.environ.get("IMPORT_NO_WORKER_HINT_SECONDS", 10)))
-        except ValueError:
-            self.grace = 10.0
+        from importers.numbers import env_number
+
+        self.grace = env_number("IMPORT_NO_WORKER_HINT_SECONDS", 10.0, low=0.0)
         self.started = time.monotonic()
         self.said = False
         self.text = (f"no worker is running for this store: start one with `{PROG} worker` (or ./start.sh); "

@@ -33,6 +33,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from importers.errors import ConfigError
+from importers.numbers import env_number
 from jobs.queue import connection
 
 from . import auth
@@ -47,10 +48,7 @@ _tickets_lock = threading.Lock()
 
 
 def session_hours() -> float:
-    try:
-        return max(0.1, float(os.environ.get("CONSOLE_SESSION_HOURS", 12)))
-    except ValueError:
-        return 12.0
+    return env_number("CONSOLE_SESSION_HOURS", 12.0, low=0.1, high=24 * 365)  # timedelta(hours=1e300) overflows
 
 
 def _signer(purpose: str) -> TimestampSigner:

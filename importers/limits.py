@@ -15,20 +15,17 @@ whole (each request bounded by importers/outbound.py).
 """
 from __future__ import annotations
 
-import os
 from collections import Counter
 
 from .model import Comment, Page
+from .numbers import env_whole
 
 COMMENTS_ENV = "IMPORT_MAX_COMMENTS_PER_ITEM"
 BODY_ENV = "IMPORT_MAX_BODY_KB"
 
 
 def _env_int(name: str, default: int) -> int:
-    try:
-        return max(1, int(os.environ.get(name, default)))
-    except ValueError:
-        return default
+    return env_whole(name, default, low=1)
 
 
 def max_comments() -> int:

@@ -1,5 +1,5 @@
 """Whole numbers read from text that came from outside: a vendor's headers, ids and links, a user's settings,
-arguments and URLs.
+arguments and URLs, an operator's environment.
 
 `str.isdigit()` is true for "²" and other digits `int()` refuses (ValueError), `int()` takes " 5", "+5", "1_0" and
 other scripts' digits, and past 4,300 digits it raises too: a check-then-convert on such text was a traceback
@@ -8,6 +8,7 @@ other scripts' digits, and past 4,300 digits it raises too: a check-then-convert
 from __future__ import annotations
 
 import math
+import os
 from typing import Any
 
 from .errors import SourceError
@@ -47,3 +48,32 @@ def page_total(data: Any, tool: str, what: str) -> int:
         raise SourceError(f"{tool} sent a total of {what} that is not a count ({str(total)[:40]!r}): cannot page on "
                           "safely")
     return number
+
+
+def env_number(name: str, default: float, low: float | None = None, high: float | None = None) -> float:
+    """The number an operator set in the environment variable `name`, clamped to [`low`, `high`]; `default` when it
+    is unset, empty, not a number, or not finite ("inf", "nan": `int()`, `timedelta()` and a wait's timeout raise on
+    them, so one setting could stop every worker). Every setting of ours that is a number is read here or by
+    `env_whole`."""
+    try:
+        value = float(os.environ.get(name, "").strip())
+    except ValueError:
+        return default
+    if not math.isfinite(value):
+        return default
+    return _clamped(value, low, high)
+
+
+def env_whole(name: str, default: int, low: int | None = None, high: int | None = None) -> int:
+    """`env_number` for a whole number (int() of the text: "5.5" or "1e3" is not one, `default` then)."""
+    try:
+        value = int(os.environ.get(name, "").strip())
+    except ValueError:
+        return default
+    return _clamped(value, low, high)
+
+
+def _clamped(value, low, high):
+    if low is not None:
+        value = max(low, value)
+    return value if high is None else min(high, value)

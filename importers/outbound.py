@@ -45,7 +45,7 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from .errors import NetworkError
-from .numbers import whole_number
+from .numbers import env_number, whole_number
 from .retry import time_left
 from .urls import Resolver, normalise_host, pinned_address
 
@@ -70,10 +70,7 @@ class AnswerTooLarge(NetworkError):
 
 
 def _env_float(name: str, default: float) -> float:
-    try:
-        value = float(os.environ.get(name, default))
-    except ValueError:
-        return default
+    value = env_number(name, default)
     return value if value > 0 else default
 
 

@@ -8,7 +8,6 @@ rate-limit headers ask, within a bounded total wait. Past that bound the job fai
 """
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -20,6 +19,7 @@ from tenacity.wait import wait_exponential_jitter
 
 from . import ratelimit
 from .errors import AuthError, NetworkError, NotFoundError, RateLimitedError, SourceError
+from .numbers import env_number, env_whole
 from .redact import nothing
 
 T = TypeVar("T")
@@ -54,10 +54,7 @@ class Transient(Exception):
 
 
 def _env_float(name: str, default: float) -> float:
-    try:
-        return float(os.environ.get(name, default))
-    except ValueError:
-        return default
+    return env_number(name, default)
 
 
 PREVIEW_SECONDS_ENV = "IMPORT_PREVIEW_SECONDS"
@@ -91,7 +88,7 @@ class RetryPolicy:
         self.tool = tool
         self.on_wait = on_wait
         self.redact = redact  # scrubs the source's secrets from every message that leaves (importers/redact.py)
-        self.max_attempts = int(_env_float("IMPORT_RETRY_ATTEMPTS", 8))
+        self.max_attempts = env_whole("IMPORT_RETRY_ATTEMPTS", 8)
         self.max_total_wait = _env_float("IMPORT_MAX_RATE_LIMIT_WAIT", 300.0)
         self.base = _env_float("IMPORT_RETRY_BASE_SECONDS", 0.5)
         self._backoff = wait_exponential_jitter(multiplier=self.base, max=30, jitter=self.base)

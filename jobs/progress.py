@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from collections import Counter
 from datetime import datetime, timedelta
 
 import redis
 from sqlalchemy import Engine
 
+from importers.numbers import env_number
 from store import jobs as job_store
 from store.jobs import COUNTERS, SWEEP_COUNTERS, VISIBILITY_COUNTERS, JobStatus, now, utc
 
@@ -29,10 +29,7 @@ def key_for(job_id: str) -> str:
 
 def stale_after() -> float:
     """Seconds without a heartbeat after which a running part's worker counts as lost."""
-    try:
-        return float(os.environ.get("IMPORT_HEARTBEAT_TIMEOUT", 60))
-    except ValueError:
-        return 60.0
+    return env_number("IMPORT_HEARTBEAT_TIMEOUT", 60.0)
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -46,6 +46,7 @@ from rq.timeouts import JobTimeoutException, UnixSignalDeathPenalty
 from importers import load_client, source_names
 from importers.errors import ConfigError, SourceError
 from importers.model import build_models
+from importers.numbers import env_whole
 from store.db import store_id
 
 log = logging.getLogger(__name__)
@@ -114,10 +115,7 @@ def worker_count() -> int:
 
 def part_timeout() -> int:
     """Seconds one part may run on a worker (IMPORT_PART_TIMEOUT, default 24 h)."""
-    try:
-        return max(1, int(os.environ.get("IMPORT_PART_TIMEOUT", 86_400)))
-    except ValueError:
-        return 86_400
+    return env_whole("IMPORT_PART_TIMEOUT", 86_400, low=1)
 
 
 class PartTimedOut(SourceError, JobTimeoutException):
@@ -300,11 +298,7 @@ def run_worker(maintenance: Maintenance, burst: bool = False, name: str | None =
 
 def maintenance_interval() -> int:
     """Seconds between maintenance rounds (IMPORT_MAINTENANCE_INTERVAL, 30; a whole number, at least 1)."""
-    try:
-        return max(1, int(os.environ.get("IMPORT_MAINTENANCE_INTERVAL", 30)))
-    except ValueError:
-        log.warning("IMPORT_MAINTENANCE_INTERVAL is not a whole number of seconds: using 30")
-        return 30
+    return env_whole("IMPORT_MAINTENANCE_INTERVAL", 30, low=1)
 
 
 def _calling_first(first: Callable[[], None], handler: Callable) -> Callable:

@@ -38,6 +38,7 @@ from multiprocessing.connection import Connection
 from importers.base import Source
 from importers.errors import SourceError
 from importers.model import Page
+from importers.numbers import env_number
 
 log = logging.getLogger(__name__)
 ENV = "IMPORT_READER_PROCESS"
@@ -64,12 +65,7 @@ class _HorseGone(Exception):
 def start_timeout() -> float:
     """Seconds a reader has to say READY (IMPORT_READER_START_TIMEOUT, 30): its set-up is quick (no
     request is sent before READY), so a reader that is not ready by then is stuck."""
-    try:
-        seconds = float(os.environ.get(START_ENV, 30))
-    except ValueError:
-        return 30.0
-    # NaN is no bound; a pipe's poll takes at most ~24 days (C int milliseconds): a day is plenty
-    return 30.0 if seconds != seconds else min(max(0.1, seconds), 86_400.0)
+    return env_number(START_ENV, 30.0, low=0.1, high=86_400.0)  # a pipe's poll takes at most ~24 days: a day is plenty
 
 
 def available() -> bool:

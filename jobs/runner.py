@@ -10,7 +10,6 @@ Once the read is done, the deletion sweep (sweep.py) finds what no longer exists
 from __future__ import annotations
 
 import logging
-import os
 import queue
 import threading
 import time
@@ -27,6 +26,7 @@ from importers.base import Source
 from importers.errors import SourceError
 from importers.limits import ItemLimits
 from importers.model import Page, StreamGap
+from importers.numbers import env_number, env_whole
 from importers.retry import RetryPolicy, Transient
 from store import census as census_store
 from store import jobs as job_store
@@ -104,10 +104,7 @@ def _load(thing: object) -> tuple[int, int]:
 
 
 def _env_int(name: str, default: int) -> int:
-    try:
-        return max(1, int(os.environ.get(name, default)))
-    except ValueError:
-        return default
+    return env_whole(name, default, low=1)
 
 
 @dataclass(frozen=True)
@@ -585,18 +582,12 @@ class PartRunner:
 
 
 def _heartbeat_interval() -> float:
-    try:
-        return max(0.2, float(os.environ.get("IMPORT_HEARTBEAT_INTERVAL", 5)))
-    except ValueError:
-        return 5.0
+    return env_number("IMPORT_HEARTBEAT_INTERVAL", 5.0, low=0.2)
 
 
 def cancel_poll() -> float:
     """Seconds between checks for Cancel while a read is in flight (IMPORT_CANCEL_POLL, 5)."""
-    try:
-        return max(0.1, float(os.environ.get("IMPORT_CANCEL_POLL", 5)))
-    except ValueError:
-        return 5.0
+    return env_number("IMPORT_CANCEL_POLL", 5.0, low=0.1)
 
 
 def batch_size() -> int:

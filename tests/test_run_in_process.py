@@ -129,7 +129,13 @@ def test_ctrl_c_while_following_a_part_another_worker_took_leaves_it_running(cli
                                             ("IMPORT_READER_START_TIMEOUT", "1e9"),
                                             ("IMPORT_READER_START_TIMEOUT", "nan"),
                                             ("IMPORT_MAINTENANCE_INTERVAL", "abc"),
-                                            ("IMPORT_MAINTENANCE_INTERVAL", "1.5")])
+                                            ("IMPORT_MAINTENANCE_INTERVAL", "1.5"),
+                                            # int(inf) and waits of inf seconds raised (importers/numbers.py env_number)
+                                            ("IMPORT_RETRY_ATTEMPTS", "inf"),
+                                            ("IMPORT_CANCEL_POLL", "inf"),
+                                            ("IMPORT_HEARTBEAT_INTERVAL", "inf"),
+                                            ("IMPORT_HEARTBEAT_INTERVAL", "nan"),
+                                            ("IMPORT_NO_WORKER_HINT_SECONDS", "nan")])
 def test_an_out_of_range_setting_does_not_fail_the_import(cli, setting, value):
     run = cli("run", "demo", "--size", "200", "--in-process", env={"DEMO_INVALID_ITEMS": "0", setting: value})
     assert run.returncode == 0 and "Traceback" not in run.stderr, run.stderr

@@ -148,3 +148,16 @@ def test_jira_rich_text_with_an_infinite_heading_level_or_list_start_still_rende
         {"type": "orderedList", "attrs": {"order": float("inf")}, "content": [
             {"type": "listItem", "content": [{"type": "paragraph", "content": [{"type": "text", "text": "one"}]}]}]}]}
     assert adf_to_markdown(doc) == "# Plan\n\n1. one"
+
+
+@pytest.mark.parametrize(("value", "hours"), [("inf", 12.0), ("nan", 12.0), ("1e300", 24 * 365.0), ("0", 0.1),
+                                              ("abc", 12.0), ("36", 36.0)])
+def test_a_session_length_that_is_no_finite_number_is_the_default(value, hours, monkeypatch):
+    """A sign-in's cookie lives `timedelta(hours=...)`: inf or 1e300 overflowed it, so nobody could sign in."""
+    from datetime import timedelta
+
+    from console.session import session_hours
+
+    monkeypatch.setenv("CONSOLE_SESSION_HOURS", value)
+    assert session_hours() == hours
+    assert timedelta(hours=session_hours())  # what signing in computes

@@ -15,7 +15,6 @@ demo can watch an import run whatever the machine's speed.
 """
 from __future__ import annotations
 
-import os
 import random
 import time
 from collections.abc import Iterable, Iterator
@@ -26,7 +25,7 @@ from pydantic import ValidationError
 from ..base import Cursor, Setting, Source
 from ..errors import ConfigError, NotFoundError, validation_reason
 from ..model import Comment, ItemFailure, Page, Person, Project, WorkItem
-from ..numbers import whole_number
+from ..numbers import env_number, env_whole, whole_number
 from .settings import (
     COMMENT_SENTENCES,
     DESCRIPTIONS,
@@ -68,17 +67,11 @@ def parse_failures(value: str | int | None) -> int:
 
 
 def _env_int(name: str, default: int) -> int:
-    try:
-        return int(os.environ.get(name, default))
-    except ValueError:
-        return default
+    return env_whole(name, default)
 
 
 def _env_float(name: str, default: float) -> float:
-    try:
-        return float(os.environ.get(name, default))
-    except ValueError:
-        return default
+    return env_number(name, default)
 
 
 def _person(index: int) -> Person:
