@@ -24,13 +24,9 @@ COMMENTS_ENV = "IMPORT_MAX_COMMENTS_PER_ITEM"
 BODY_ENV = "IMPORT_MAX_BODY_KB"
 
 
-def _env_int(name: str, default: int) -> int:
-    return env_whole(name, default, low=1)
-
-
 def max_comments() -> int:
     """Comments imported per item at most (IMPORT_MAX_COMMENTS_PER_ITEM, 5,000)."""
-    return _env_int(COMMENTS_ENV, 5000)
+    return env_whole(COMMENTS_ENV, 5000, low=1)
 
 
 def enough_comments(count: int) -> bool:
@@ -41,7 +37,7 @@ def enough_comments(count: int) -> bool:
 
 def max_body_chars() -> int:
     """Characters of one description or comment body at most (IMPORT_MAX_BODY_KB x 1,024)."""
-    return _env_int(BODY_ENV, 1024) * 1024
+    return env_whole(BODY_ENV, 1024, low=1) * 1024
 
 
 def _cut(text: str, limit: int) -> str:

@@ -53,10 +53,6 @@ class Transient(Exception):
         self.rate_limited = rate_limited
 
 
-def _env_float(name: str, default: float) -> float:
-    return env_number(name, default)
-
-
 PREVIEW_SECONDS_ENV = "IMPORT_PREVIEW_SECONDS"
 _budget = threading.local()  # the time budget of the call running on this thread (read by importers/outbound.py)
 
@@ -70,7 +66,7 @@ def time_left() -> tuple[float, str] | None:
 
 def preview_seconds() -> float:
     """The whole time a preview may take, every request and retry wait included (IMPORT_PREVIEW_SECONDS, 30)."""
-    return max(1.0, _env_float(PREVIEW_SECONDS_ENV, 30.0))
+    return env_number(PREVIEW_SECONDS_ENV, 30.0, low=1.0)
 
 
 class OutOfTime(NetworkError):
@@ -89,8 +85,8 @@ class RetryPolicy:
         self.on_wait = on_wait
         self.redact = redact  # scrubs the source's secrets from every message that leaves (importers/redact.py)
         self.max_attempts = env_whole("IMPORT_RETRY_ATTEMPTS", 8)
-        self.max_total_wait = _env_float("IMPORT_MAX_RATE_LIMIT_WAIT", 300.0)
-        self.base = _env_float("IMPORT_RETRY_BASE_SECONDS", 0.5)
+        self.max_total_wait = env_number("IMPORT_MAX_RATE_LIMIT_WAIT", 300.0)
+        self.base = env_number("IMPORT_RETRY_BASE_SECONDS", 0.5)
         self._backoff = wait_exponential_jitter(multiplier=self.base, max=30, jitter=self.base)
         self.until: tuple[float, str] | None = None  # (monotonic end of the time budget, what it is)
 

@@ -103,10 +103,6 @@ def _load(thing: object) -> tuple[int, int]:
     return max(1, thing.size + len(thing.comments) // COMMENTS_PER_ITEM), text
 
 
-def _env_int(name: str, default: int) -> int:
-    return env_whole(name, default, low=1)
-
-
 @dataclass(frozen=True)
 class PartRun:
     """What one worker run of one part needs to know."""
@@ -591,4 +587,4 @@ def cancel_poll() -> float:
 
 
 def batch_size() -> int:
-    return _env_int("IMPORT_BATCH_SIZE", 500)
+    return env_whole("IMPORT_BATCH_SIZE", 500, low=1)

@@ -66,14 +66,6 @@ def parse_failures(value: str | int | None) -> int:
     return failures
 
 
-def _env_int(name: str, default: int) -> int:
-    return env_whole(name, default)
-
-
-def _env_float(name: str, default: float) -> float:
-    return env_number(name, default)
-
-
 def _person(index: int) -> Person:
     name, email = PEOPLE[index % len(PEOPLE)]
     return Person(source="demo", external_id=f"u{index % len(PEOPLE)}", display_name=name,
@@ -94,11 +86,11 @@ class DemoSource(Source):
     def __init__(self, config=None, on_wait=None):
         super().__init__(config, on_wait)
         self.size = parse_size(self.config.get("size"))
-        self.invalid = max(0, _env_int("DEMO_INVALID_ITEMS", 0))
+        self.invalid = env_whole("DEMO_INVALID_ITEMS", 0, low=0)
         self.first_read_failures = parse_failures(self.config.get("failures"))
-        self.revision = max(0, _env_int("DEMO_REVISION", 0))
-        self.page_size = _env_int("DEMO_PAGE_SIZE", PAGE_SIZE)
-        self.page_delay = max(0.0, _env_float("DEMO_PAGE_DELAY", 0.0))
+        self.revision = env_whole("DEMO_REVISION", 0, low=0)
+        self.page_size = env_whole("DEMO_PAGE_SIZE", PAGE_SIZE)
+        self.page_delay = env_number("DEMO_PAGE_DELAY", 0.0, low=0.0)
 
     @classmethod
     def configured_from_env(cls, environ=None) -> bool:
