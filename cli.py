@@ -383,6 +383,13 @@ def cmd_schedule(args, api) -> int:
     return OK
 
 
+def cmd_unschedule(args, api) -> int:
+    done = api.stop_schedule(args.schedule_id, actor=api.machine_admin())
+    print(f"schedule {done['id']} stopped: {done['source']} {','.join(done['projects'])} runs no more "
+          f"(a run already started goes on: `{PROG} cancel JOB` stops it)")
+    return OK
+
+
 def cmd_items(args, api) -> int:
     from store import queries
     from store.db import engine_for
@@ -631,6 +638,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"hours between runs, 1 to {EVERY_MAX:,} (a year)")
     p.add_argument("--duplicates", choices=["update", "skip"], default="update")
     p.add_argument("--deletions", choices=["mark", "purge", "ignore"], default="mark")
+    add("unschedule", cmd_unschedule, "stop a scheduled re-run (its id is in `jobs`)").add_argument("schedule_id")
     p = add("items", cmd_items, "list imported items")
     p.add_argument("--source")
     p.add_argument("--project")

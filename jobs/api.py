@@ -470,7 +470,8 @@ MAX_EVERY_HOURS = 24 * 365
 
 def schedule(source: str, projects: list[str], every_hours: int, *, duplicates: str = "update",
              config: dict[str, str] | None = None, actor: str = "cli", deletions: str = "mark") -> str:
-    """Re-run an import every N hours (incremental), through RQ's scheduler."""
+    """Re-run an import every N hours (incremental), through RQ's scheduler; returns the schedule's id.
+    `actor` (a name) booked it: they or an admin may stop it (`stop_schedule`)."""
     import uuid
 
     if not 1 <= every_hours <= MAX_EVERY_HOURS:  # a larger one overflowed the scheduler's time (a traceback)
@@ -486,10 +487,46 @@ def schedule(source: str, projects: list[str], every_hours: int, *, duplicates: 
         conn.execute(schedules.insert().values(
             id=schedule_id, source=source, projects=projects,
             options={"duplicates": duplicates, "deletions": deletions, "config": public},
-            credential_id=credential_id, every_hours=every_hours, next_run_at=first, enabled=True, created_at=now()))
+            credential_id=credential_id, every_hours=every_hours, next_run_at=first, enabled=True, created_at=now(),
+            created_by=actor))
     queue.enqueue_schedule(schedule_id, timedelta(hours=every_hours))
-    record(engine, "schedule", actor=actor, source=source, projects=projects, every_hours=every_hours)
+    record(engine, "schedule", actor=actor, source=source, projects=projects, every_hours=every_hours,
+           schedule_id=schedule_id)
     return schedule_id
+
+
+def stop_schedule(schedule_id: str, actor: Actor | str | None = None) -> dict:
+    """Stop a scheduled re-run for good: no run starts after this (a run already started goes on; `cancel` stops
+    it), its booked runs leave RQ and its own saved secrets are deleted; the row stays, marked stopped, for the
+    record. Returns {"id", "source", "projects", "every_hours", "stopped": True}.
+
+    NotFoundError for an unknown id; ConflictError when it is already stopped; PermissionDenied (audited) unless
+    `actor` booked it or is an admin (jobs/access.py; None is the machine's operator)."""
+    engine = engine_for()
+    with engine.connect() as conn:
+        found = conn.execute(select(schedules).where(schedules.c.id == schedule_id.strip())).first()
+    if found is None:
+        raise NotFoundError(f"there is no scheduled re-run {schedule_id.strip()[:40]!r}: the job list names each "
+                            f"one's id")
+    described = {"id": found.id, "source": found.source, "projects": list(found.projects),
+                 "every_hours": found.every_hours}
+    who = resolve(actor)
+    if not may_change(who, found.created_by):
+        record(engine, "refused", actor=who.name, source=found.source, projects=described["projects"],
+               attempted="stop schedule", schedule_id=found.id, booked_by=found.created_by)
+        raise PermissionDenied(f"only {found.created_by or 'the user who booked it'} or an admin may stop the "
+                               f"scheduled re-run {found.id}; you are signed in as {who.name}")
+    with engine.begin() as conn:  # one caller wins a race to stop it
+        stopped = conn.execute(update(schedules).where(and_(schedules.c.id == found.id, schedules.c.enabled))
+                               .values(enabled=False, credential_id=None)).rowcount
+    if not stopped:
+        raise ConflictError(f"the scheduled re-run {found.id} is already stopped")
+    if found.credential_id:
+        credentials.drop(engine, found.credential_id)
+    queue.unbook_schedule(found.id)
+    record(engine, "unschedule", actor=who.name, source=found.source, projects=described["projects"],
+           schedule_id=found.id)
+    return {**described, "stopped": True}
 
 
 def schedules_list() -> list[dict]:
@@ -503,6 +540,7 @@ def schedules_list() -> list[dict]:
 __all__ = ["SourceError", "Actor", "PermissionDenied", "machine_admin",
            "check", "preview", "start_import", "start_demo", "saved_settings", "in_form_words",
            "incremental_since", "status", "wait", "jobs", "cancel", "retry",
-           "undo", "purge", "failures", "failures_csv", "sources", "schedule", "schedules_list", "mapping",
+           "undo", "purge", "failures", "failures_csv", "sources", "schedule", "stop_schedule", "schedules_list",
+           "mapping",
            "mapping_from_file", "save_mapping", "job_mappings", "forecast", "job_forecast",
            "count_by_dry_run"]

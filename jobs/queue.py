@@ -160,6 +160,16 @@ def enqueue_schedule(schedule_id: str, delay: timedelta) -> None:
                               job_id=f"sched-{schedule_id}-{uuid.uuid4().hex[:6]}", result_ttl=86_400)
 
 
+def unbook_schedule(schedule_id: str) -> int:
+    """Remove the booked runs (`enqueue_schedule`) of a stopped schedule from RQ's scheduled registry; returns how
+    many. A run already moved to the queue finds its schedule stopped and does nothing (jobs/tasks.py)."""
+    registry = ScheduledJobRegistry(queue=import_queue())
+    booked = [i for i in registry.get_job_ids() if i.startswith(f"sched-{schedule_id}-")]
+    for job_id in booked:
+        registry.remove(job_id, delete_job=True)
+    return len(booked)
+
+
 def _live_job_ids() -> set[str]:
     """Ids of every RQ job of this store's queue that is queued, scheduled or running."""
     queue = import_queue()

@@ -113,6 +113,21 @@ if schedules:
     } for s in schedules]), hide_index=True, width="stretch", column_config={
         "next run": st.column_config.DatetimeColumn("next run (UTC)", format="YYYY-MM-DD HH:mm"),
     })
+    with st.expander("Stop a scheduled re-run"):
+        what = {s["id"]: f"{components.source_label(s['source'])} / {', '.join(s['projects'])}, every "
+                         f"{s['every_hours']} h" for s in schedules}
+        when = {s["id"]: s["next_run_at"][:16].replace("T", " ") for s in schedules}
+        with st.form("stop_schedule"):
+            stop = st.selectbox("Scheduled re-run", list(what), format_func=lambda i: f"{what[i]} (next {when[i]} UTC)",
+                                key="stop_schedule_pick")
+            st.caption("No run of it starts after this; a run already going on is stopped from its progress view.")
+            if st.form_submit_button("Stop it", icon=":material/event_busy:"):
+                try:
+                    api.stop_schedule(stop, actor=signin.current_actor())
+                    st.toast(literal(f"Stopped: {what[stop]}."))
+                    st.rerun()
+                except SourceError as exc:
+                    st.error(literal(exc))
 else:
     st.caption("None yet.")
 

@@ -22,6 +22,7 @@ from .models import (
     Preview,
     PreviewRequest,
     Progress,
+    ScheduleStopped,
     Started,
     ToolName,
     Tools,
@@ -32,9 +33,11 @@ from .slots import vendor_calls
 
 def _errors(*codes: int) -> dict[int | str, dict]:
     meaning = {400: "bad input: the answer's detail names the field", 401: "no valid API token",
-               403: "open demo mode and not this machine; or the job is someone else's (only its starter or an admin, "
-                    "CONSOLE_ADMINS, may cancel, retry or undo it)", 404: "no such job or tool",
-               409: "the job is not in a state that allows this", 422: "the request body does not match its schema",
+               403: "open demo mode and not this machine; or the job or schedule is someone else's (only its starter "
+                    "or an admin, CONSOLE_ADMINS, may cancel, retry or undo a job, or stop a schedule)",
+               404: "no such job, schedule or tool",
+               409: "the job is not in a state that allows this, or the schedule is stopped already",
+               422: "the request body does not match its schema",
                502: "the tool could not be reached", 503: "the tool's rate limit, or Redis, is unavailable"}
     return {code: {"model": Error, "description": meaning[code]} for code in (401, 403, *codes)}
 
@@ -123,6 +126,12 @@ def retry(job_id: str, token: Caller) -> JSONResponse:
              summary="Delete the items (and comments) the job created")
 def undo(job_id: str, token: Caller) -> JSONResponse:
     return _as_is(api.undo(job_id, actor=token.actor))
+
+
+@router.post("/schedules/{schedule_id}/stop", response_model=ScheduleStopped, responses=_errors(404, 409),
+             summary="Stop a scheduled re-run: no run starts after this")
+def stop_schedule(schedule_id: str, token: Caller) -> JSONResponse:
+    return _as_is(api.stop_schedule(schedule_id, actor=token.actor))
 
 
 @router.get("/jobs/{job_id}/failures.csv", response_class=Response, responses={

@@ -189,6 +189,14 @@ class Schedule(_Document):
     last_job_id: str | None
 
 
+class ScheduleStopped(BaseModel):
+    id: str
+    source: str
+    projects: list[str]
+    every_hours: int
+    stopped: bool = Field(description="always true: no run of it starts any more")
+
+
 class Jobs(BaseModel):
     jobs: list[Progress] = Field(description="newest first")
     schedules: list[Schedule]

@@ -304,8 +304,9 @@ schedules = Table(
     Column("every_hours", Integer, nullable=False),
     _ts("next_run_at", nullable=False),
     Column("last_job_id", String(32)),
-    Column("enabled", Boolean, nullable=False, default=True),
+    Column("enabled", Boolean, nullable=False, default=True),  # False: stopped (kept for the audit trail)
     _ts("created_at", nullable=False),
+    Column("created_by", String(255)),  # who booked it: they or an admin may stop it (None: booked before this column)
 )
 
 audit_events = Table(

@@ -1,9 +1,18 @@
-"""Repeated imports on a schedule: listed with their next run, each run incremental."""
+"""Repeated imports on a schedule: listed with their next run, each run incremental, stopped by who booked them or
+an admin from the CLI, the HTTP API or the Jobs page."""
+import json
+import os
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+import pytest
 from rq.registry import ScheduledJobRegistry
+from sqlalchemy import select, update
 
 from jobs import api, queue, tasks
+from jobs.access import Actor, PermissionDenied
+from store.schema import credentials, schedules
+from tests.helpers import asgi_post
 
 
 def test_schedule_is_listed_with_its_next_run_and_booked_in_rq(cli):
@@ -57,3 +66,88 @@ def test_a_schedule_whose_booking_was_lost_is_booked_again_once(run_worker, redi
     when = booked.get_scheduled_time(job_id)
     assert abs(when - datetime.fromisoformat(listed["next_run_at"])) < timedelta(seconds=5)
     assert api.jobs() == []  # nothing ran early
+
+
+def _booked(schedule_id: str) -> list[str]:
+    return [j for j in ScheduledJobRegistry(queue=queue.import_queue()).get_job_ids()
+            if j.startswith(f"sched-{schedule_id}-")]
+
+
+def _audit() -> list[dict]:
+    return [json.loads(line) for line in Path(os.environ["AUDIT_LOG_PATH"]).read_text().splitlines()]
+
+
+def test_a_stopped_schedule_runs_no_more_and_its_booking_leaves_rq(cli):
+    # an admin migrating over weeks books re-runs, then at cut-over must stop them: there was no way to
+    schedule_id = cli("schedule", "demo", "--project", "OPS", "--every", "6").stdout.strip()
+    assert _booked(schedule_id)
+
+    stopped = cli("unschedule", schedule_id)
+    assert stopped.returncode == 0, stopped.stderr
+    assert stopped.stdout.startswith(f"schedule {schedule_id} stopped: demo OPS runs no more")
+    assert api.schedules_list() == [] and not _booked(schedule_id)
+    assert "schedule " not in cli("jobs").stdout
+    assert tasks.run_schedule(schedule_id) is None  # a run the scheduler had already queued starts nothing
+    assert api.jobs() == []
+    assert [(e["action"], e["schedule_id"]) for e in _audit() if e["action"] in ("schedule", "unschedule")] == [
+        ("schedule", schedule_id), ("unschedule", schedule_id)]
+
+    again, unknown = cli("unschedule", schedule_id), cli("unschedule", "nosuchid")
+    assert (again.returncode, again.stdout) == (2, "")
+    assert again.stderr == f"error: the scheduled re-run {schedule_id} is already stopped\n"
+    assert unknown.returncode == 2
+    assert unknown.stderr == "error: there is no scheduled re-run 'nosuchid': the job list names each one's id\n"
+
+
+def test_stopping_a_schedule_deletes_the_secrets_it_was_booked_with(engine):
+    schedule_id = api.schedule("github", ["acme/web"], 6, config={"token": "ghp_booked_secret"})
+    with engine.connect() as conn:
+        [credential_id] = conn.execute(select(schedules.c.credential_id)).scalars()
+        assert conn.execute(select(credentials.c.id).where(credentials.c.id == credential_id)).first()
+
+    api.stop_schedule(schedule_id)
+
+    with engine.connect() as conn:
+        assert conn.execute(select(credentials.c.id).where(credentials.c.id == credential_id)).first() is None
+        assert conn.execute(select(schedules.c.enabled, schedules.c.credential_id)).one() == (False, None)
+
+
+def test_only_who_booked_a_schedule_or_an_admin_may_stop_it(engine, monkeypatch):
+    schedule_id = api.schedule("demo", ["OPS"], 6, actor="alice@acme.com")
+    with pytest.raises(PermissionDenied) as refused:
+        api.stop_schedule(schedule_id, actor=Actor("bob@acme.com"))
+    assert str(refused.value) == (f"only alice@acme.com or an admin may stop the scheduled re-run {schedule_id}; "
+                                  f"you are signed in as bob@acme.com")
+    assert [s["id"] for s in api.schedules_list()] == [schedule_id] and _booked(schedule_id)  # still going
+    [refusal] = [e for e in _audit() if e["action"] == "refused"]
+    assert (refusal["actor"], refusal["attempted"], refusal["schedule_id"]) == ("bob@acme.com", "stop schedule",
+                                                                                schedule_id)
+    assert api.stop_schedule(schedule_id, actor="alice@acme.com")["stopped"] is True
+
+    older = api.schedule("demo", ["OPS"], 6, actor="alice@acme.com")
+    with engine.begin() as conn:  # booked by a release before schedules recorded who booked them
+        conn.execute(update(schedules).where(schedules.c.id == older).values(created_by=None))
+    with pytest.raises(PermissionDenied, match="only the user who booked it or an admin may stop"):
+        api.stop_schedule(older, actor="alice@acme.com")
+    monkeypatch.setenv("CONSOLE_ADMINS", "carol@acme.com")
+    assert api.stop_schedule(older, actor="carol@acme.com")["id"] == older
+
+
+def test_the_http_api_stops_a_schedule_for_its_booker_or_an_admin(engine, monkeypatch):
+    from store import api_tokens
+
+    token = api_tokens.create(engine, "ci-bot", created_by="alice")
+    schedule_id = api.schedule("demo", ["OPS"], 6, actor="cli")
+    path = f"/import/schedules/{schedule_id}/stop"
+
+    status, answer = asgi_post(path, {}, token)
+    assert status == 403 and "only cli or an admin may stop" in answer["error"]
+    monkeypatch.setenv("CONSOLE_ADMINS", "api:ci-bot")
+    status, answer = asgi_post(path, {}, token)
+    assert (status, answer) == (200, {"id": schedule_id, "source": "demo", "projects": ["OPS"], "every_hours": 6,
+                                      "stopped": True})
+    status, answer = asgi_post(path, {}, token)
+    assert status == 409 and answer["error"] == f"the scheduled re-run {schedule_id} is already stopped"
+    status, answer = asgi_post("/import/schedules/nosuchid/stop", {}, token)
+    assert status == 404 and "there is no scheduled re-run 'nosuchid'" in answer["error"]
+    assert api.schedules_list() == []

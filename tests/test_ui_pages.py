@@ -186,6 +186,23 @@ def test_jobs_are_named_newest_first_with_separators(run_import):
     assert list(schedules["every (hours)"]) == [6]
 
 
+def test_a_scheduled_re_run_is_stopped_from_the_jobs_page(run_import):
+    run_import("demo", ["ACME"], config={"size": "10"})
+    kept = api.schedule("demo", ["ACME"], 24, actor="demo")
+    stopped = api.schedule("demo", ["OPS"], 6, actor="demo")
+    at = page("pages/jobs.py")
+    pick = next(s for s in at.selectbox if s.label == "Scheduled re-run")
+    assert pick.options[0].startswith("Demo / OPS, every 6 h (next ")  # the soonest first, as the table lists them
+    pick.set_value(stopped)
+    next(b for b in at.button if b.label == "Stop it").click().run()
+    assert not at.exception and not at.error
+    assert [s["id"] for s in api.schedules_list()] == [kept]
+    assert list(at.dataframe[1].value["every (hours)"]) == [24]  # the table lists the one left
+    api.stop_schedule(kept)
+    at.run()
+    assert "None yet." in texts(at, "caption") and not [s for s in at.selectbox if s.label == "Scheduled re-run"]
+
+
 def chart_data(at) -> list:
     """The rows each chart on the page drew (Streamlit ships them as Arrow next to the Vega spec)."""
     import pyarrow as pa

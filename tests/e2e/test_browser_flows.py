@@ -444,6 +444,26 @@ def test_streamlit_run_app_py_serves_every_page(console):
     console.assert_clean_console()
 
 
+def test_a_scheduled_re_run_is_stopped_in_the_browser(console, stack):
+    from jobs import api
+
+    api.start_import("demo", ["ACME"], config={"size": "10"})
+    booked = api.schedule("demo", ["ACME"], 6, actor="demo")
+    console.open("jobs")
+    page = console.page
+    page.get_by_text("Stop a scheduled re-run").click()
+    picked = page.locator(".st-key-stop_schedule_pick").get_by_role("combobox")
+    expect(picked).to_have_value(re.compile(r"^Demo / ACME, every 6 h \(next \d{4}-\d\d-\d\d \d\d:\d\d UTC\)$"))
+    console.settle()
+    console.screenshot("jobs-stop-schedule")
+    page.get_by_role("button", name="Stop it").click()
+    expect(page.get_by_text("None yet.")).to_be_visible()
+    expect(page.get_by_text("Stopped: Demo / ACME, every 6 h.")).to_be_visible()
+    console.screenshot("jobs-schedule-stopped")
+    assert api.schedules_list() == [] and booked
+    console.assert_clean_console()
+
+
 def walk_pages(console, name: str):
     """Every page at this size, with a screenshot each; what must hold at any size is asserted."""
     page = console.page

@@ -31,7 +31,8 @@ pytestmark = pytest.mark.timeout(900)
 ENDPOINTS = {("get", "/import/tools"), ("post", "/import/{tool}/preview"), ("post", "/import/{tool}/execute"),
              ("get", "/import/status/{job_id}"), ("get", "/import/jobs"), ("post", "/import/jobs/{job_id}/cancel"),
              ("post", "/import/jobs/{job_id}/retry"), ("post", "/import/jobs/{job_id}/undo"),
-             ("get", "/import/jobs/{job_id}/failures.csv"), ("get", "/import/openapi.json")}
+             ("get", "/import/jobs/{job_id}/failures.csv"), ("post", "/import/schedules/{schedule_id}/stop"),
+             ("get", "/import/openapi.json")}
 
 
 @dataclass
