@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from jobs import api
+from store import jobs as job_store
 from store import queries
 from store.schema import comments, people, work_items
 from tests.fakes.servicenow import FakeServiceNow, sys_id
@@ -257,3 +258,41 @@ def test_a_ticket_with_an_id_no_instance_sends_fails_alone_and_spoils_no_journal
     assert (doc["status"], doc["created"], doc["failed"]) == ("partial", truth["items"] - 1, 1)
     assert doc["unread"] == {}
     assert queries.stats(engine)["comments"] == truth["comments"] - own  # legacy-0007's included
+
+
+def _rename(fake, ticket: dict, new_id: str) -> None:
+    """Give a ticket (and its journal entries) another sys_id, as an instance would send it."""
+    for entry in fake.data["sys_journal_field"]:
+        if entry["element_id"] == ticket["sys_id"]:
+            entry["element_id"] = new_id
+    ticket["sys_id"] = new_id
+
+
+def test_a_sys_id_holding_query_syntax_stays_a_value_and_one_with_a_comma_is_a_gap(fake, config, run_import, engine):
+    """A hostile or broken instance may send ids holding encoded-query syntax. "^NQ" in an id went into the
+    journal query unescaped and opened an OR group of its own: the journal lookup paged wrong and 25 of the 30
+    comments were lost. Doubled, "^^", it is one literal value. A comma splits an IN list whatever is done, so
+    that ticket's journal is a gap the job reports, never an empty list taken as complete (the job said
+    "succeeded")."""
+    commented = {j["element_id"] for j in fake.comments_of("incident")}
+    caret, comma = [t for t in fake.ordered("incident") if t["sys_id"] in commented][2:4]
+    caret_own = [j for j in fake.comments_of("incident") if j["element_id"] == caret["sys_id"]]
+    comma_own = [j for j in fake.comments_of("incident") if j["element_id"] == comma["sys_id"]]
+    assert caret_own and comma_own
+    truth = fake.ground_truth("incident")
+    _rename(fake, caret, "legacy^NQname=incident")
+    _rename(fake, comma, "legacy,0009")
+
+    doc = run_import("servicenow", ["incident"], config=config)
+
+    assert (doc["created"], doc["failed"], doc["status"]) == (truth["items"], 0, "partial")
+    assert doc["notes"] == []  # no entries of tickets outside the window, no count that differs from the read
+    assert doc["unread"] == {"comments": 1}
+    [gap] = job_store.gaps(engine, doc["job_id"])
+    assert (gap.item_external_id, gap.reason) == ("legacy,0009", f"{comma['number']}: its sys_id 'legacy,0009' holds "
+                                                  "a comma, which a ServiceNow query by id cannot carry: its comments "
+                                                  "and work notes were not read")
+    assert queries.stats(engine)["comments"] == truth["comments"] - len(comma_own)
+    with engine.connect() as conn:
+        stored = {r.external_id for r in conn.execute(select(comments.c.external_id))}
+    assert {j["sys_id"] for j in caret_own} <= stored  # the ticket with "^NQ" in its id brought its own comments
