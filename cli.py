@@ -385,8 +385,9 @@ def cmd_schedule(args, api) -> int:
 
 def cmd_unschedule(args, api) -> int:
     done = api.stop_schedule(args.schedule_id, actor=api.machine_admin())
-    print(f"schedule {done['id']} stopped: {done['source']} {','.join(done['projects'])} runs no more "
-          f"(a run already started goes on: `{PROG} cancel JOB` stops it)")
+    print(f"schedule {done['id']} stopped: {done['source']} {','.join(done['projects'])} runs no more"
+          + (f"; its queued run {', '.join(done['cancelled'])} was cancelled" if done["cancelled"] else "")
+          + f" (a run already going on goes on: `{PROG} cancel JOB` stops it)")
     return OK
 
 

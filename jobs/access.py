@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from importers.errors import SourceError
 
 ADMINS_ENV = "CONSOLE_ADMINS"
+SCHEDULED_BY = "schedule:"  # a scheduled run's starter: "schedule:<id>", the job of whoever booked that schedule
 LOCAL_ADMIN = "admin"  # the name the local admin password signs in as (console/auth.py)
 
 

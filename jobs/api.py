@@ -29,10 +29,11 @@ from store.audit import record
 from store.db import engine_for
 from store.jobs import JobStatus, now
 from store.schema import comments, import_jobs, import_parts, schedules, work_items
+from store.schema import credentials as credentials_table
 from store.schema import projects as projects_table
 
 from . import mapping_file, queue, spreadsheet
-from .access import Actor, PermissionDenied, machine_admin, may_change, refusal, resolve
+from .access import SCHEDULED_BY, Actor, PermissionDenied, machine_admin, may_change, refusal, resolve
 from .forecast import Forecast
 from .forecast import from_census as forecast_from_census
 from .forecast import from_mapping as forecast_from_mapping
@@ -310,8 +311,14 @@ def _first_project(src) -> str:
 
 
 # -- jobs ----------------------------------------------------------------------------------
+JOB_ID = re.compile(r"[0-9a-f]{16}")  # store/jobs.py new_job_id
+SCHEDULE_ID = re.compile(r"[0-9a-f]{12}")  # `schedule`
+
+
 def status(job_id: str) -> dict:
-    doc = progress_store().read(job_id)
+    """The job's progress document; NotFoundError for an unknown id (anything not of a job id's form is
+    looked up nowhere: a NUL was a 500 on PostgreSQL, a byte that is no UTF-8 a traceback)."""
+    doc = progress_store().read(job_id) if JOB_ID.fullmatch(job_id) else None
     if doc is None:
         raise NotFoundError(f"no import job {_shown(job_id)}: list them with `python cli.py jobs`")
     return doc
@@ -360,12 +367,18 @@ def failures_csv(job_id: str) -> str:
 
 
 def _authorize(doc: dict, actor: Actor | str | None, action: str) -> Actor:
-    """The acting user, or PermissionDenied (audited) when they neither started the job nor are an admin."""
+    """The acting user, or PermissionDenied (audited) when they neither started the job nor are an admin. A
+    scheduled run ("schedule:ID" started it) is the job of whoever booked the schedule."""
     who = resolve(actor)
-    if not may_change(who, doc.get("requested_by")):
+    owner = doc.get("requested_by")
+    if owner and owner.startswith(SCHEDULED_BY):
+        with engine_for().connect() as conn:
+            owner = conn.execute(select(schedules.c.created_by)
+                                 .where(schedules.c.id == owner[len(SCHEDULED_BY):])).scalar()
+    if not may_change(who, owner):
         record(engine_for(), "refused", actor=who.name, job_id=doc["job_id"], source=doc["source"],
                projects=doc["projects"], attempted=action, started_by=doc.get("requested_by"))
-        raise refusal(who, action, doc["job_id"], doc.get("requested_by"))
+        raise refusal(who, action, doc["job_id"], owner)
     return who
 
 
@@ -377,11 +390,7 @@ def cancel(job_id: str, actor: Actor | str | None = None) -> dict:
     if JobStatus(doc["status"]).finished:
         raise ConflictError(f"job {job_id} has already ended ({doc['status']}): nothing to cancel")
     engine = engine_for()
-    with engine.begin() as conn:
-        conn.execute(update(import_jobs).where(import_jobs.c.id == job_id).values(cancel_requested=True))
-        conn.execute(update(import_parts).where(and_(import_parts.c.job_id == job_id,
-                                                     import_parts.c.status == JobStatus.QUEUED.value))
-                     .values(status=JobStatus.CANCELLED.value, finished_at=now(), error="cancelled on request"))
+    job_store.request_cancel(engine, job_id)
     job_store.finish_job_if_done(engine, job_id)
     record(engine, "cancel", actor=who.name, job_id=job_id, source=doc["source"], projects=doc["projects"])
     return _publish(job_id)
@@ -496,17 +505,21 @@ def schedule(source: str, projects: list[str], every_hours: int, *, duplicates: 
 
 
 def stop_schedule(schedule_id: str, actor: Actor | str | None = None) -> dict:
-    """Stop a scheduled re-run for good: no run starts after this (a run already started goes on; `cancel` stops
-    it), its booked runs leave RQ and its own saved secrets are deleted; the row stays, marked stopped, for the
-    record. Returns {"id", "source", "projects", "every_hours", "stopped": True}.
+    """Stop a scheduled re-run for good: no run of it starts after this (a run already running goes on; one still
+    queued is cancelled), its booked runs leave RQ and the secrets saved with it are deleted (each run keeps its
+    own copy, which its retry needs); the row stays, marked stopped, for the record. Returns {"id", "source",
+    "projects", "every_hours", "stopped": True, "cancelled": [job ids]}.
 
     NotFoundError for an unknown id; ConflictError when it is already stopped; PermissionDenied (audited) unless
-    `actor` booked it or is an admin (jobs/access.py; None is the machine's operator)."""
+    `actor` booked it or is an admin (jobs/access.py; None is the machine's operator); ConfigError when Redis
+    cannot be reached (nothing is changed then)."""
     engine = engine_for()
-    with engine.connect() as conn:
-        found = conn.execute(select(schedules).where(schedules.c.id == schedule_id.strip())).first()
+    found = None
+    if SCHEDULE_ID.fullmatch(schedule_id.strip()):
+        with engine.connect() as conn:
+            found = conn.execute(select(schedules).where(schedules.c.id == schedule_id.strip())).first()
     if found is None:
-        raise NotFoundError(f"there is no scheduled re-run {schedule_id.strip()[:40]!r}: the job list names each "
+        raise NotFoundError(f"there is no scheduled re-run {_shown(schedule_id.strip())}: the job list names each "
                             f"one's id")
     described = {"id": found.id, "source": found.source, "projects": list(found.projects),
                  "every_hours": found.every_hours}
@@ -516,17 +529,33 @@ def stop_schedule(schedule_id: str, actor: Actor | str | None = None) -> dict:
                attempted="stop schedule", schedule_id=found.id, booked_by=found.created_by)
         raise PermissionDenied(f"only {found.created_by or 'the user who booked it'} or an admin may stop the "
                                f"scheduled re-run {found.id}; you are signed in as {who.name}")
-    with engine.begin() as conn:  # one caller wins a race to stop it
+    queue.ping()  # its bookings leave RQ below: with Redis down, nothing is changed and the user is told
+    with engine.begin() as conn:  # one caller wins a race to stop it; its secrets go in the same transaction
         stopped = conn.execute(update(schedules).where(and_(schedules.c.id == found.id, schedules.c.enabled))
                                .values(enabled=False, credential_id=None)).rowcount
+        if stopped and found.credential_id:
+            conn.execute(delete(credentials_table).where(credentials_table.c.id == found.credential_id))
     if not stopped:
         raise ConflictError(f"the scheduled re-run {found.id} is already stopped")
-    if found.credential_id:
-        credentials.drop(engine, found.credential_id)
-    queue.unbook_schedule(found.id)
+    # A run that started while this stop ran (its booking fired) is cancelled here, or cancels itself on seeing
+    # the schedule stopped (jobs/tasks.py run_schedule): either way none is left queued.
+    with engine.connect() as conn:
+        queued = list(conn.execute(select(import_jobs.c.id).where(and_(
+            import_jobs.c.schedule_id == found.id, import_jobs.c.status == JobStatus.QUEUED.value))).scalars())
+    cancelled = [job_id for job_id in queued if _cancel_queued(job_id, Actor(who.name, admin=True))]
     record(engine, "unschedule", actor=who.name, source=found.source, projects=described["projects"],
-           schedule_id=found.id)
-    return {**described, "stopped": True}
+           schedule_id=found.id, booked_by=found.created_by, secrets_deleted=bool(found.credential_id),
+           cancelled=cancelled)
+    queue.unbook_schedule(found.id)  # a booking left by a failure here starts nothing (the schedule is stopped)
+    return {**described, "stopped": True, "cancelled": cancelled}
+
+
+def _cancel_queued(job_id: str, actor: Actor) -> bool:
+    """Cancel a job still queued; False when it ended or started meanwhile (it goes on, as the stop says)."""
+    try:
+        return JobStatus(cancel(job_id, actor=actor)["status"]) == JobStatus.CANCELLED
+    except ConflictError:
+        return False
 
 
 def schedules_list() -> list[dict]:

@@ -20,6 +20,7 @@ from store.jobs import JobStatus, now, utc
 from store.schema import import_jobs, import_parts, schedules
 
 from . import queue
+from .access import SCHEDULED_BY
 from .launch import merge_layers, progress_store, start_import
 from .progress import ProgressStore, stale_after
 from .runner import PartRun, PartRunner, batch_size
@@ -170,7 +171,9 @@ def _finish_orphaned_jobs(engine) -> None:
 
 
 def run_schedule(schedule_id: str) -> str | None:
-    """Start the scheduled import (incremental from the last success) and book the next run."""
+    """Start the scheduled import (incremental from the last success) and book the next run; None when the
+    schedule is gone or stopped. A run started while its schedule was being stopped cancels itself (the stop
+    promised that no run starts after it; the stop cancels runs it finds queued)."""
     engine = engine_for()
     with engine.connect() as conn:
         sched = conn.execute(select(schedules).where(schedules.c.id == schedule_id)).first()
@@ -179,13 +182,22 @@ def run_schedule(schedule_id: str) -> str | None:
     options = dict(sched.options or {})
     # the next run is booked first: a run that cannot start (credentials revoked) leaves the schedule going
     with engine.begin() as conn:
-        conn.execute(update(schedules).where(schedules.c.id == schedule_id)
-                     .values(next_run_at=now() + timedelta(hours=sched.every_hours)))
+        booked = conn.execute(update(schedules).where(and_(schedules.c.id == schedule_id, schedules.c.enabled))
+                              .values(next_run_at=now() + timedelta(hours=sched.every_hours))).rowcount
+    if not booked:
+        return None
     queue.enqueue_schedule(schedule_id, timedelta(hours=sched.every_hours))
     job_id = start_import(sched.source, list(sched.projects), duplicates=options.get("duplicates", "update"),
                           deletions=options.get("deletions", "mark"),
                           credential_id=sched.credential_id, config=options.get("config"),
-                          requested_by=f"schedule:{schedule_id}", schedule_id=schedule_id)
+                          requested_by=f"{SCHEDULED_BY}{schedule_id}", schedule_id=schedule_id)
     with engine.begin() as conn:
         conn.execute(update(schedules).where(schedules.c.id == schedule_id).values(last_job_id=job_id))
+        going = conn.execute(select(schedules.c.enabled).where(schedules.c.id == schedule_id)).scalar()
+    if not going:
+        job_store.request_cancel(engine, job_id)
+        job_store.finish_job_if_done(engine, job_id)
+        record(engine, "cancel", actor=f"{SCHEDULED_BY}{schedule_id}", job_id=job_id, source=sched.source,
+               projects=list(sched.projects), reason="its schedule was stopped as it started")
+        progress_store().publish(job_id)
     return job_id

@@ -195,6 +195,7 @@ class ScheduleStopped(BaseModel):
     projects: list[str]
     every_hours: int
     stopped: bool = Field(description="always true: no run of it starts any more")
+    cancelled: list[str] = Field(description="its runs that were still queued, now cancelled (job ids)")
 
 
 class Jobs(BaseModel):

@@ -122,12 +122,6 @@ def forget(engine: Engine, source: str) -> None:
         conn.execute(delete(credentials).where((credentials.c.source == source) & credentials.c.saved))
 
 
-def drop(engine: Engine, cred_id: str) -> None:
-    """Delete one set of credentials (a stopped schedule's: nothing reads them again)."""
-    with engine.begin() as conn:
-        conn.execute(delete(credentials).where(credentials.c.id == cred_id))
-
-
 def rotate(engine: Engine) -> int:
     """Re-encrypt every credential with the first key; returns how many were rewritten."""
     current = _require_cipher()

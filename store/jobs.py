@@ -249,6 +249,16 @@ def heartbeat(engine: Engine, job_id: str, project: str, lease: str, phase: str 
     set_part(engine, job_id, project, lease, heartbeat_at=now(), **({"phase": phase} if phase else {}))
 
 
+def request_cancel(engine: Engine, job_id: str) -> None:
+    """Ask a job to stop: its running parts stop after their current batch (they read `cancel_requested`), its
+    queued parts are cancelled at once. The caller then calls `finish_job_if_done`."""
+    with engine.begin() as conn:
+        conn.execute(update(import_jobs).where(import_jobs.c.id == job_id).values(cancel_requested=True))
+        conn.execute(update(import_parts).where(and_(import_parts.c.job_id == job_id,
+                                                     import_parts.c.status == JobStatus.QUEUED.value))
+                     .values(status=JobStatus.CANCELLED.value, finished_at=now(), error="cancelled on request"))
+
+
 def finish_job_if_done(engine: Engine, job_id: str) -> JobStatus | None:
     """Once every part has ended, give the job its final status (worst part wins)."""
     with engine.begin() as conn:

@@ -2,6 +2,8 @@
 an admin from the CLI, the HTTP API or the Jobs page."""
 import json
 import os
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -10,6 +12,7 @@ from rq.registry import ScheduledJobRegistry
 from sqlalchemy import select, update
 
 from jobs import api, queue, tasks
+from importers.errors import NotFoundError
 from jobs.access import Actor, PermissionDenied
 from store.schema import credentials, schedules
 from tests.helpers import asgi_post
@@ -145,9 +148,68 @@ def test_the_http_api_stops_a_schedule_for_its_booker_or_an_admin(engine, monkey
     monkeypatch.setenv("CONSOLE_ADMINS", "api:ci-bot")
     status, answer = asgi_post(path, {}, token)
     assert (status, answer) == (200, {"id": schedule_id, "source": "demo", "projects": ["OPS"], "every_hours": 6,
-                                      "stopped": True})
+                                      "stopped": True, "cancelled": []})
     status, answer = asgi_post(path, {}, token)
     assert status == 409 and answer["error"] == f"the scheduled re-run {schedule_id} is already stopped"
     status, answer = asgi_post("/import/schedules/nosuchid/stop", {}, token)
     assert status == 404 and "there is no scheduled re-run 'nosuchid'" in answer["error"]
     assert api.schedules_list() == []
+
+
+def test_stopping_a_schedule_cancels_its_queued_run_and_a_run_starting_meanwhile_cancels_itself(engine, cli):
+    # review: a run whose booking fired as the stop ran still started after "stopped" was said
+    schedule_id = api.schedule("demo", ["OPS"], 6, actor="alice@acme.com")
+    queued = tasks.run_schedule(schedule_id)  # its booking fired; no worker has taken it yet
+    stopped = cli("unschedule", schedule_id)
+    assert stopped.stdout.startswith(f"schedule {schedule_id} stopped: demo OPS runs no more; its queued run "
+                                     f"{queued} was cancelled"), stopped.stderr
+    assert api.status(queued)["status"] == "cancelled"
+
+    racing = api.schedule("demo", ["OPS"], 6, actor="alice@acme.com")
+    with engine.begin() as conn:  # a stop that commits while the run is being recorded (a real, concurrent writer)
+        conn.exec_driver_sql(f"CREATE TRIGGER stop_meanwhile AFTER INSERT ON import_jobs WHEN NEW.schedule_id = "
+                             f"'{racing}' BEGIN UPDATE schedules SET enabled = 0 WHERE id = '{racing}'; END")
+    started = tasks.run_schedule(racing)
+    assert api.status(started)["status"] == "cancelled"
+    assert tasks.run_schedule(racing) is None  # and nothing more
+    assert [j["status"] for j in api.jobs()] == ["cancelled", "cancelled"]
+
+
+def test_whoever_booked_a_schedule_may_cancel_retry_or_undo_its_runs(engine, run_worker, monkeypatch):
+    # review: runs were "schedule:ID"'s, so the booker got "only schedule:ID or an admin may cancel"
+    monkeypatch.setenv("DEMO_INVALID_ITEMS", "0")
+    schedule_id = api.schedule("demo", ["OPS"], 6, actor="alice@acme.com")
+    job_id = tasks.run_schedule(schedule_id)
+    with pytest.raises(PermissionDenied) as refused:
+        api.cancel(job_id, actor=Actor("bob@acme.com"))
+    assert str(refused.value) == (f"only alice@acme.com or an admin may cancel import {job_id}; you are signed in "
+                                  f"as bob@acme.com")
+    with pytest.raises(PermissionDenied):
+        api.cancel(job_id, actor=Actor(f"schedule:{schedule_id}"))  # a user so named is not the booker
+    assert api.cancel(job_id, actor=Actor("Alice@acme.com"))["status"] == "cancelled"
+
+
+def test_with_redis_down_a_stop_changes_nothing_and_says_so_in_one_line(cli):
+    # review: the schedule was stopped and its secrets deleted, then the user was told it failed, with no audit record
+    schedule_id = api.schedule("demo", ["OPS"], 6)
+    down = cli("unschedule", schedule_id, env={"REDIS_URL": "redis://127.0.0.1:1/0"})
+    assert down.returncode == 2
+    assert down.stderr.startswith("error: cannot reach Redis at redis://127.0.0.1:1/0 (ConnectionError): start "
+                                  "redis-server or fix REDIS_URL") and down.stderr.count("\n") == 1
+    assert [s["id"] for s in api.schedules_list()] == [schedule_id] and _booked(schedule_id)
+    assert "unschedule" not in [e["action"] for e in _audit()]
+    assert cli("unschedule", schedule_id).returncode == 0
+
+
+@pytest.mark.parametrize("given", ["\x00", "0" * 13, "..%2F", "'; --", "\udcff"])
+def test_an_id_of_no_such_form_is_looked_up_nowhere(given, cli, store_backend):
+    # review: a NUL was a 500 on PostgreSQL, a byte that is no UTF-8 a traceback in the CLI (cancel too)
+    with pytest.raises(NotFoundError):
+        api.stop_schedule(given)
+    with pytest.raises(NotFoundError):
+        api.cancel(given)
+    if "\x00" not in given:  # no process takes a NUL in its arguments
+        for command in ("unschedule", "cancel", "status"):
+            done = subprocess.run([sys.executable, "cli.py", command, os.fsencode(given)], capture_output=True,
+                                  cwd=Path(__file__).resolve().parent.parent)
+            assert done.returncode == 2 and done.stderr.startswith(b"error: ") and b"Traceback" not in done.stderr
