@@ -333,9 +333,9 @@ def cmd_status(args, api) -> int:
 
 
 def cmd_jobs(args, api) -> int:
-    docs = api.jobs(args.limit)
-    if args.json:
-        _print_json(docs)
+    docs, schedules = api.jobs(args.limit), api.schedules_list()
+    if args.json:  # the HTTP API's GET /import/jobs
+        _print_json({"jobs": docs, "schedules": schedules})
         return OK
     if not docs:
         print(f"no imports yet: start one with `{PROG} run demo` (or a source of `{PROG} sources`)")
@@ -347,9 +347,10 @@ def cmd_jobs(args, api) -> int:
               + f" failed {d['failed']}"
               # what a catch-up found gone, in `status`'s words ("1 item no longer at the source")
               + (f" · {d['deletions_summary']}" if d.get("deletions_summary") else ""))
-    for s in api.schedules_list():
+    for s in schedules:
         print(f"schedule {s['id']}: {s['source']} {','.join(s['projects'])} every {s['every_hours']} h, "
-              f"next run {s['next_run_at'][:16]}")
+              f"next run {s['next_run_at'][:16]}" + (f", booked by {s['booked_by']}" if s["booked_by"] else "")
+              + f" (stop it: `{PROG} unschedule {s['id']}`)")
     return OK
 
 

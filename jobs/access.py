@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from importers.errors import SourceError
 
 ADMINS_ENV = "CONSOLE_ADMINS"
+ADMINS_HINT = f"(admins are listed in {ADMINS_ENV}, API tokens as api:NAME)"
 SCHEDULED_BY = "schedule:"  # a scheduled run's starter: "schedule:<id>", the job of whoever booked that schedule
 LOCAL_ADMIN = "admin"  # the name the local admin password signs in as (console/auth.py)
 
@@ -68,4 +69,4 @@ def may_change(actor: Actor, started_by: str | None) -> bool:
 def refusal(actor: Actor, action: str, job_id: str, started_by: str | None) -> PermissionDenied:
     """The one-line error a refused user sees."""
     return PermissionDenied(f"only {started_by or 'the user who started it'} or an admin may {action} import "
-                            f"{job_id}; you are signed in as {actor.name}")
+                            f"{job_id}; you are signed in as {actor.name} {ADMINS_HINT}")

@@ -33,7 +33,7 @@ from store.schema import credentials as credentials_table
 from store.schema import projects as projects_table
 
 from . import mapping_file, queue, spreadsheet
-from .access import SCHEDULED_BY, Actor, PermissionDenied, machine_admin, may_change, refusal, resolve
+from .access import ADMINS_HINT, SCHEDULED_BY, Actor, PermissionDenied, machine_admin, may_change, refusal, resolve
 from .forecast import Forecast
 from .forecast import from_census as forecast_from_census
 from .forecast import from_mapping as forecast_from_mapping
@@ -504,6 +504,19 @@ def schedule(source: str, projects: list[str], every_hours: int, *, duplicates: 
     return schedule_id
 
 
+def schedule_job(job_id: str, every_hours: int, actor: str = "console") -> str:
+    """Re-run an earlier import every N hours as it ran: its source and projects, its duplicates and deletions
+    policies and the public settings it was started with (secrets come from the saved credentials and the
+    environment, as for any later run); returns the schedule's id. NotFoundError for an unknown job, ConfigError
+    as `schedule`."""
+    status(job_id)
+    with engine_for().connect() as conn:
+        job = job_store.get_job(conn, job_id)
+    options = job.options or {}
+    return schedule(job.source, list(job.projects), every_hours, duplicates=options.get("duplicates", "update"),
+                    deletions=options.get("deletions", "mark"), config=dict(options.get("config") or {}), actor=actor)
+
+
 def stop_schedule(schedule_id: str, actor: Actor | str | None = None) -> dict:
     """Stop a scheduled re-run for good: no run of it starts after this (a run already running goes on; one still
     queued is cancelled), its booked runs leave RQ and the secrets saved with it are deleted (each run keeps its
@@ -519,8 +532,10 @@ def stop_schedule(schedule_id: str, actor: Actor | str | None = None) -> dict:
         with engine.connect() as conn:
             found = conn.execute(select(schedules).where(schedules.c.id == schedule_id.strip())).first()
     if found is None:
-        raise NotFoundError(f"there is no scheduled re-run {_shown(schedule_id.strip())}: the job list names each "
-                            f"one's id")
+        shown = _shown(schedule_id.strip())
+        if JOB_ID.fullmatch(schedule_id.strip()):
+            raise NotFoundError(f"{shown} is an import job's id, not a schedule's: cancel stops a job")
+        raise NotFoundError(f"there is no scheduled re-run {shown}: list them with `python cli.py jobs`")
     described = {"id": found.id, "source": found.source, "projects": list(found.projects),
                  "every_hours": found.every_hours}
     who = resolve(actor)
@@ -528,7 +543,7 @@ def stop_schedule(schedule_id: str, actor: Actor | str | None = None) -> dict:
         record(engine, "refused", actor=who.name, source=found.source, projects=described["projects"],
                attempted="stop schedule", schedule_id=found.id, booked_by=found.created_by)
         raise PermissionDenied(f"only {found.created_by or 'the user who booked it'} or an admin may stop the "
-                               f"scheduled re-run {found.id}; you are signed in as {who.name}")
+                               f"scheduled re-run {found.id}; you are signed in as {who.name} {ADMINS_HINT}")
     queue.ping()  # its bookings leave RQ below: with Redis down, nothing is changed and the user is told
     with engine.begin() as conn:  # one caller wins a race to stop it; its secrets go in the same transaction
         stopped = conn.execute(update(schedules).where(and_(schedules.c.id == found.id, schedules.c.enabled))
@@ -562,14 +577,15 @@ def schedules_list() -> list[dict]:
     with engine_for().connect() as conn:
         rows = conn.execute(select(schedules).where(schedules.c.enabled).order_by(schedules.c.next_run_at))
         return [{"id": r.id, "source": r.source, "projects": list(r.projects), "every_hours": r.every_hours,
-                 "next_run_at": job_store.utc(r.next_run_at).isoformat(), "last_job_id": r.last_job_id}
-                for r in rows]
+                 "next_run_at": job_store.utc(r.next_run_at).isoformat(), "last_job_id": r.last_job_id,
+                 "booked_by": r.created_by} for r in rows]
 
 
 __all__ = ["SourceError", "Actor", "PermissionDenied", "machine_admin",
            "check", "preview", "start_import", "start_demo", "saved_settings", "in_form_words",
            "incremental_since", "status", "wait", "jobs", "cancel", "retry",
-           "undo", "purge", "failures", "failures_csv", "sources", "schedule", "stop_schedule", "schedules_list",
+           "undo", "purge", "failures", "failures_csv", "sources", "schedule", "schedule_job", "stop_schedule",
+           "schedules_list",
            "mapping",
            "mapping_from_file", "save_mapping", "job_mappings", "forecast", "job_forecast",
            "count_by_dry_run"]

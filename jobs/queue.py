@@ -293,7 +293,9 @@ def run_worker(maintenance: Maintenance, burst: bool = False, name: str | None =
         if on_stop is not None:
             worker.request_stop = _calling_first(on_stop, worker.request_stop)  # type: ignore[method-assign]
         try:
-            worked = worker.work(burst=burst, with_scheduler=not burst,
+            # with the scheduler a burst worker too starts the scheduled runs that are due (RQ: once, then it works
+            # the queue): a team whose only worker is `worker --burst` from cron had schedules that never ran
+            worked = worker.work(burst=burst, with_scheduler=True,
                                  logging_level=os.environ.get("LOG_LEVEL", "WARNING"))
         except redis.RedisError as exc:  # RQ's teardown cannot unregister from a Redis that went away
             log.warning("worker %s stopped: %s", worker.name, exc)

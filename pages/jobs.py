@@ -5,7 +5,6 @@ import streamlit as st
 
 from console import components, signin
 from console.safe_markdown import literal
-from importers import source_class
 from importers.errors import SourceError
 from jobs import api
 
@@ -20,6 +19,7 @@ except SourceError as exc:
     st.stop()
 
 
+STOP_PICK = "stop_schedule_pick"
 WRITES = ("created", "updated", "skipped")  # what a dry run did not do: it only says what it would
 
 
@@ -104,12 +104,14 @@ else:
                                f" · {len(d['attempts'])} attempts" if len(d.get("attempts") or []) > 1 else ""))
 
 st.subheader("Scheduled re-runs")
-st.caption("A scheduled re-run is incremental: each run brings only what changed since the last one.")
+st.caption("A scheduled re-run is incremental: each run brings only what changed since the last one. A worker "
+           "starts each run when it is due.")
 if schedules:
     st.dataframe(pd.DataFrame([{
         "import": f"{components.source_label(s['source'])} / {', '.join(s['projects'])}",
         "every (hours)": s["every_hours"],
-        "next run": pd.to_datetime(s["next_run_at"]), "last job": s["last_job_id"],
+        "next run": pd.to_datetime(s["next_run_at"]), "booked by": s["booked_by"] or "-",
+        "last job": s["last_job_id"] or "-", "schedule": s["id"],
     } for s in schedules]), hide_index=True, width="stretch", column_config={
         "next run": st.column_config.DatetimeColumn("next run (UTC)", format="YYYY-MM-DD HH:mm"),
     })
@@ -117,14 +119,19 @@ if schedules:
         what = {s["id"]: f"{components.source_label(s['source'])} / {', '.join(s['projects'])}, every "
                          f"{s['every_hours']} h" for s in schedules}
         when = {s["id"]: s["next_run_at"][:16].replace("T", " ") for s in schedules}
+        # What this browser picked, read before the widget: a schedule stopped elsewhere since the page was drawn
+        # is no option any more, and the selectbox would fall back to the first one left and stop that instead.
+        chosen = st.session_state.get(STOP_PICK)
         with st.form("stop_schedule"):
-            stop = st.selectbox("Scheduled re-run", list(what), format_func=lambda i: f"{what[i]} (next {when[i]} UTC)",
-                                key="stop_schedule_pick")
-            st.caption("No run of it starts after this; a run already going on is stopped from its progress view.")
+            stop = st.selectbox("Scheduled re-run", list(what), format_func=lambda i: f"{what[i]} (next {when[i]} UTC, "
+                                                                                    f"schedule {i})", key=STOP_PICK)
+            st.caption("No run of it starts after this (one still queued is cancelled); a run already going on is "
+                       "stopped from its progress view.")
             if st.form_submit_button("Stop it", icon=":material/event_busy:"):
+                target = chosen or stop
                 try:
-                    api.stop_schedule(stop, actor=signin.current_actor())
-                    st.toast(literal(f"Stopped: {what[stop]}."))
+                    api.stop_schedule(target, actor=signin.current_actor())
+                    st.toast(literal(f"Stopped: {what[target]} (schedule {target})."))
                     st.rerun()
                 except SourceError as exc:
                     st.error(literal(exc))
@@ -137,13 +144,15 @@ if docs:
         pick = {d["job_id"]: components.job_name(d) for d in finished}
         with st.form("schedule"):
             job = st.selectbox("Import to repeat", list(pick), format_func=pick.get)
-            every = st.number_input("Every how many hours", min_value=1, max_value=24 * 30, value=24)
+            every = st.number_input("Every how many hours", min_value=1, max_value=api.MAX_EVERY_HOURS, value=24)
+            st.caption("Each run reads the same projects with the same settings and policies (duplicates, "
+                       "deletions) as the import it repeats.")
             if st.form_submit_button("Schedule", icon=":material/event_repeat:"):
-                d = next(x for x in finished if x["job_id"] == job)
                 try:
-                    api.schedule(d["source"], d["projects"], int(every), duplicates="update",
-                                 actor=signin.current_user() or "console")
-                    st.toast(f"{source_class(d['source']).label} re-run scheduled every {int(every)} h.")
+                    booked = api.schedule_job(job, int(every), actor=signin.current_user() or "console")
+                    d = next(x for x in finished if x["job_id"] == job)
+                    st.toast(literal(f"{components.source_label(d['source'])} / {', '.join(d['projects'])} re-runs "
+                                     f"every {int(every)} h (schedule {booked})."))
                     st.rerun()
                 except SourceError as exc:
                     st.error(literal(exc))

@@ -187,6 +187,8 @@ class Schedule(_Document):
     every_hours: int
     next_run_at: IsoTime
     last_job_id: str | None
+    booked_by: str | None = Field(description="who booked it (they or an admin may stop it); null: booked by an "
+                                              "older release")
 
 
 class ScheduleStopped(BaseModel):

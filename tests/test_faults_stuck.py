@@ -48,7 +48,7 @@ def test_worker_lost_shows_once_the_heartbeat_is_older_than_the_timeout(killed_j
 
     shown = cli("status", job_id)
     assert shown.returncode == 0 and "worker lost" in shown.stdout and "retry" in shown.stdout
-    listed = json.loads(cli("jobs", "--json").stdout)
+    listed = json.loads(cli("jobs", "--json").stdout)["jobs"]
     assert listed[0]["job_id"] == job_id and listed[0]["worker_lost"] is True
 
 

@@ -11,8 +11,8 @@ import pytest
 from rq.registry import ScheduledJobRegistry
 from sqlalchemy import select, update
 
-from jobs import api, queue, tasks
 from importers.errors import NotFoundError
+from jobs import api, queue, tasks
 from jobs.access import Actor, PermissionDenied
 from store.schema import credentials, schedules
 from tests.helpers import asgi_post
@@ -99,7 +99,9 @@ def test_a_stopped_schedule_runs_no_more_and_its_booking_leaves_rq(cli):
     assert (again.returncode, again.stdout) == (2, "")
     assert again.stderr == f"error: the scheduled re-run {schedule_id} is already stopped\n"
     assert unknown.returncode == 2
-    assert unknown.stderr == "error: there is no scheduled re-run 'nosuchid': the job list names each one's id\n"
+    assert unknown.stderr == "error: there is no scheduled re-run 'nosuchid': list them with `python cli.py jobs`\n"
+    a_job = cli("unschedule", "0123456789abcdef")
+    assert a_job.stderr == "error: '0123456789abcdef' is an import job's id, not a schedule's: cancel stops a job\n"
 
 
 def test_stopping_a_schedule_deletes_the_secrets_it_was_booked_with(engine):
@@ -120,7 +122,8 @@ def test_only_who_booked_a_schedule_or_an_admin_may_stop_it(engine, monkeypatch)
     with pytest.raises(PermissionDenied) as refused:
         api.stop_schedule(schedule_id, actor=Actor("bob@acme.com"))
     assert str(refused.value) == (f"only alice@acme.com or an admin may stop the scheduled re-run {schedule_id}; "
-                                  f"you are signed in as bob@acme.com")
+                                  f"you are signed in as bob@acme.com (admins are listed in CONSOLE_ADMINS, API "
+                                  f"tokens as api:NAME)")
     assert [s["id"] for s in api.schedules_list()] == [schedule_id] and _booked(schedule_id)  # still going
     [refusal] = [e for e in _audit() if e["action"] == "refused"]
     assert (refusal["actor"], refusal["attempted"], refusal["schedule_id"]) == ("bob@acme.com", "stop schedule",
@@ -183,7 +186,7 @@ def test_whoever_booked_a_schedule_may_cancel_retry_or_undo_its_runs(engine, run
     with pytest.raises(PermissionDenied) as refused:
         api.cancel(job_id, actor=Actor("bob@acme.com"))
     assert str(refused.value) == (f"only alice@acme.com or an admin may cancel import {job_id}; you are signed in "
-                                  f"as bob@acme.com")
+                                  f"as bob@acme.com (admins are listed in CONSOLE_ADMINS, API tokens as api:NAME)")
     with pytest.raises(PermissionDenied):
         api.cancel(job_id, actor=Actor(f"schedule:{schedule_id}"))  # a user so named is not the booker
     assert api.cancel(job_id, actor=Actor("Alice@acme.com"))["status"] == "cancelled"
@@ -213,3 +216,19 @@ def test_an_id_of_no_such_form_is_looked_up_nowhere(given, cli, store_backend):
             done = subprocess.run([sys.executable, "cli.py", command, os.fsencode(given)], capture_output=True,
                                   cwd=Path(__file__).resolve().parent.parent)
             assert done.returncode == 2 and done.stderr.startswith(b"error: ") and b"Traceback" not in done.stderr
+
+
+def test_a_burst_worker_starts_the_scheduled_runs_that_are_due(run_worker, monkeypatch):
+    # review: only a standing worker ran RQ's scheduler, so schedules of a team running `worker --burst` from cron
+    # never ran, while the Jobs page showed their next run as usual
+    monkeypatch.setenv("DEMO_INVALID_ITEMS", "0")
+    due, later = api.schedule("demo", ["OPS"], 6), api.schedule("demo", ["ACME"], 6)
+    registry = ScheduledJobRegistry(queue=queue.import_queue())
+    [booking] = _booked(due)
+    registry.schedule(queue.import_queue().fetch_job(booking), datetime.now(UTC) - timedelta(minutes=1))
+
+    run_worker()
+
+    [ran] = api.jobs()
+    assert (ran["requested_by"], ran["projects"], ran["status"]) == (f"schedule:{due}", ["OPS"], "succeeded")
+    assert _booked(later) and len(_booked(due)) == 1  # the next run of each is booked, none ran early

@@ -4,12 +4,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 from streamlit.testing.v1 import AppTest
 
 from jobs import api
 from store.db import engine_for
-from store.schema import import_parts
+from store.schema import import_parts, schedules
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
@@ -201,6 +201,37 @@ def test_a_scheduled_re_run_is_stopped_from_the_jobs_page(run_import):
     api.stop_schedule(kept)
     at.run()
     assert "None yet." in texts(at, "caption") and not [s for s in at.selectbox if s.label == "Scheduled re-run"]
+
+
+def test_a_schedule_stopped_elsewhere_is_not_swapped_for_another_on_the_jobs_page(run_import):
+    # review: the picked schedule vanished from the options, the selectbox fell back to the first one left, and
+    # "Stop it" stopped that one instead
+    run_import("demo", ["ACME"], config={"size": "10"})
+    first = api.schedule("demo", ["ACME"], 1, actor="demo")
+    other = api.schedule("demo", ["ACME"], 2, actor="demo")
+    at = page("pages/jobs.py")
+    next(s for s in at.selectbox if s.label == "Scheduled re-run").set_value(first)
+    api.stop_schedule(first)  # from the CLI, meanwhile
+    next(b for b in at.button if b.label == "Stop it").click().run()
+    assert texts(at, "error") == [f"the scheduled re-run {first} is already stopped"]
+    assert [s["id"] for s in api.schedules_list()] == [other]
+
+
+def test_a_re_run_booked_on_the_jobs_page_keeps_the_imports_policies(run_import, engine):
+    # review: the page booked every re-run with duplicates "update" and deletions "mark", whatever the import used
+    done = run_import("demo", ["OPS"], config={"size": "10"}, duplicates="skip", deletions="ignore")
+    at = page("pages/jobs.py")
+    next(s for s in at.selectbox if s.label == "Import to repeat").set_value(done["job_id"])
+    next(n for n in at.number_input if n.label == "Every how many hours").set_value(8760)  # the CLI's bound too
+    next(b for b in at.button if b.label == "Schedule").click().run()
+    assert not at.exception and not at.error
+    [booked] = api.schedules_list()
+    assert (booked["projects"], booked["every_hours"], booked["booked_by"]) == (["OPS"], 8760, "demo")
+    with engine.connect() as conn:
+        options = conn.execute(select(schedules.c.options)).scalar_one()
+    assert (options["duplicates"], options["deletions"]) == ("skip", "ignore")
+    table = at.dataframe[1].value
+    assert list(table["schedule"]) == [booked["id"]] and list(table["booked by"]) == ["demo"]
 
 
 def chart_data(at) -> list:
