@@ -11,8 +11,9 @@ from collections.abc import Callable
 import pandas as pd
 import streamlit as st
 
+from importers.errors import ConfigError
 from importers.model import Status
-from jobs.mapping import CATEGORIES, LEVELS, Mapping, Row
+from jobs.mapping import CATEGORIES, LEVELS, NAME_MAX, Mapping, Row
 
 from . import components
 from .safe_markdown import literal
@@ -102,7 +103,7 @@ def _statuses(mapping: Mapping, prefix: str) -> None:
                                    label_visibility="collapsed", format_func=_shown(row, "status"))
         if picked == NEW:
             picked = cols[2].text_input("New state", key=f"{key}_new", placeholder="name of the new state",
-                                        label_visibility="collapsed").strip()
+                                        label_visibility="collapsed", max_chars=NAME_MAX["statuses"]).strip()
         category = fixed.get(picked or "")
         if picked and category:
             cols[3].text(_category(category))
@@ -110,8 +111,17 @@ def _statuses(mapping: Mapping, prefix: str) -> None:
             current = row.category if row.category in CATEGORIES else NONE
             category = cols[3].selectbox("Category", [NONE, *CATEGORIES], index=[NONE, *CATEGORIES].index(current),
                                          key=f"{key}_category", label_visibility="collapsed", format_func=_category)
-        mapping.set_target("statuses", row.source, picked or None, category or None)
+        _set(cols[2], mapping, "statuses", row.source, picked or None, category or None)
     _more_labels(mapping, "statuses", prefix)
+
+
+def _set(place, mapping: Mapping, kind: str, source: str, target: str | None, category: str | None = None) -> None:
+    """`Mapping.set_target`, its refusal of a name (an invisible or control character) shown under the field, the
+    row left as it was."""
+    try:
+        mapping.set_target(kind, source, target, category)
+    except ConfigError as exc:
+        place.error(literal(exc), icon=":material/error:")
 
 
 def _simple(mapping: Mapping, kind: str, prefix: str, targets: list[str], new: bool = False) -> None:
@@ -129,8 +139,8 @@ def _simple(mapping: Mapping, kind: str, prefix: str, targets: list[str], new: b
                                    label_visibility="collapsed", format_func=_shown(row, what))
         if picked == NEW:
             picked = cols[2].text_input("New type", key=f"{key}_new", placeholder="name of the new type",
-                                        label_visibility="collapsed").strip()
-        mapping.set_target(kind, row.source, picked or None)
+                                        label_visibility="collapsed", max_chars=NAME_MAX["types"]).strip()
+        _set(cols[2], mapping, kind, row.source, picked or None)
     _more_labels(mapping, kind, prefix)
 
 

@@ -19,7 +19,7 @@ from store.jobs import JobStatus, now
 from store.soft_delete import Deletions
 
 from . import queue
-from .mapping import Mapping, fingerprint
+from .mapping import KINDS, Mapping, fingerprint
 from .progress import ProgressStore
 
 # update (the default): a repeated import applies every change it reads; skip: freeze what a first
@@ -196,6 +196,9 @@ def start_import(source: str, projects: list[str] | None = None, *, config: dict
         with engine.begin() as conn:
             for project in mappings or {}:
                 mapping_store.save(conn, source, project, rules[project], fingerprint(rules[project]), requested_by)
+        for project, given in (mappings or {}).items():  # audited as `mapping import` is: the wizard's, the API's
+            record(engine, "mapping", actor=requested_by, job_id=job_id, source=source, projects=[project],
+                   changed=sum(r.changed for kind in KINDS for r in given.rows(kind)))
     record(engine, "start", actor=requested_by, job_id=job_id, source=source, projects=projects,
            duplicates=duplicates, deletions=str(deletions), dry_run=dry_run, since=options["since"],
            incremental_from=since_by_project)

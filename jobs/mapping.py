@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -37,10 +38,28 @@ from importers.workflow import CLOSED
 
 KINDS = ("statuses", "priorities", "types", "people")
 ONE = {"statuses": "status", "priorities": "priority", "types": "type", "people": "person"}
+NAME_MAX = {"statuses": 255, "types": 64}  # workflow_states.name / work_items.state, work_items.type
 # what a state can be filed under (MOVED marks an original left behind by a move: no mapping's to choose)
 CATEGORIES = tuple(s.value for s in (Status.BACKLOG, Status.TODO, Status.IN_PROGRESS, Status.DONE, Status.CANCELLED))
 LEVELS = tuple(p.value for p in Priority)
 SAMPLE_SIZE = 100  # items read to count what the vendor does not count: one request on every connector
+
+
+def checked_name(kind: str, text: str) -> str:
+    """A state's or type's name as a user gave it (a file, the API, the mapping step), without surrounding spaces;
+    ConfigError in one line when it cannot be one. Every page, export and the CLI shows these names and every
+    item of the project carries one: a lone surrogate (no UTF-8 form) failed every later import and preview of the
+    project, a control character (a terminal escape, NUL) or an invisible one (zero-width, bidi) made a name that
+    looks like another or acts on a terminal, and a name longer than its column (PostgreSQL) failed every write."""
+    name = text.strip()
+    what = "state" if kind == "statuses" else "type"
+    if len(name) > NAME_MAX[kind]:
+        raise ConfigError(f"the {what} name {name[:40]!r}... is longer than {NAME_MAX[kind]} characters")
+    odd = next((c for c in name if unicodedata.category(c) in ("Cc", "Cf", "Cs")), None)
+    if odd is not None:
+        raise ConfigError(f"the {what} name {name[:60]!r} holds an invisible or control character (U+{ord(odd):04X}): "
+                          f"type the name without it")
+    return name
 
 
 @dataclass
@@ -169,10 +188,13 @@ class Mapping:
     # -- changing ------------------------------------------------------------------------
     def set_target(self, kind: str, source: str, target: str | None, category: str | None = None) -> Row:
         """Point a row at a target; a status row pointed at a state that exists takes that state's category
-        (a state has one), a new state needs `category`."""
+        (a state has one), a new state needs `category`. A state or type name is checked (`checked_name`:
+        ConfigError, the row unchanged)."""
         row = self.row(kind, source)
         if row is None:
             raise KeyError(f"{ONE[kind]} {source!r}")
+        if target and kind in NAME_MAX:
+            target = checked_name(kind, target)
         row.target = target or None
         if kind == "statuses":
             others = {r.target: r.category for r in self.statuses if r is not row and r.target and r.category}

@@ -4,6 +4,8 @@ already stored, and values the source's tables cannot place block the start unti
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -99,6 +101,16 @@ def _edit(text: str, old: str, new: str) -> str:
      "a state has one category"),
     (lambda t: t.replace("},\n", "}\n", 1), "not valid JSON"),
     (lambda t: _edit(t, '"project": "ACME"', '"project": "OPS"'), "this file is for project 'OPS', not 'ACME'"),
+    # an attacker's review: a lone surrogate was saved, then failed every import, preview and export of the project
+    (lambda t: _edit(t, '"target": "Backlog", "category"', '"target": "\\ud800", "category"'),
+     "status 'Backlog': the state name '\\ud800' holds an invisible or control character (U+D800)"),
+    (lambda t: _edit(t, '"target": "Done", "category"', '"target": "Done\\u001b[2J", "category"'),
+     "status 'Done': the state name 'Done\\x1b[2J' holds an invisible or control character (U+001B)"),
+    (lambda t: _edit(t, '"target": "Done", "category"', '"target": "Done\\u200b", "category"'),
+     "status 'Done': the state name 'Done\\u200b' holds an invisible or control character (U+200B)"),
+    (lambda t: _edit(t, '"target": "Done", "category"', f'"target": "{"S" * 256}", "category"'),
+     "status 'Done': the state name 'SSSS"),  # "...is longer than 255 characters" (a column of 255 on PostgreSQL)
+    (lambda t: _edit(t, '"target": "bug"', f'"target": "{"b" * 65}"'), "is longer than 64 characters"),
 ])
 def test_a_bad_mapping_file_is_one_line_naming_value_and_line_and_writes_nothing(cli, engine, tmp_path, change,
                                                                                  expected):
@@ -262,3 +274,32 @@ def test_a_re_run_forecasts_no_new_items_and_says_the_stored_ones_are_updated(ru
     assert exact["items_existing"] == dry["updated"] + dry["skipped"] == stored
     fresh = api.forecast(api.mapping("demo", "OPS", SIZE), 40, (), "skip")
     assert fresh.summary()["items_new"] == 40 and fresh.existing_outcome() == "kept as they are"
+
+
+@pytest.mark.parametrize("text, expected", [
+    ('{"source": "demo", "project": "ACME", "project": "OPS"}', "the key 'project' appears twice in one object"),
+    ('{"source": "demo", "project": "ACME", "statuses": ' + "[" * 100_000 + "]" * 100_000 + "}",
+     "nested too deeply to be a mapping"),
+])
+def test_a_mapping_file_that_json_reads_some_way_is_refused_in_one_line(cli, engine, tmp_path, text, expected):
+    # an attacker's review: json kept the last of two keys (a file seen as ACME's was saved for OPS), and a deeply
+    # nested file was a RecursionError traceback
+    path = tmp_path / "mapping.json"
+    path.write_text(text)
+    result = cli("mapping", "import", str(path), "--size", "60")
+    assert result.returncode == 2 and result.stderr.count("\n") == 1 and expected in result.stderr, result.stderr
+    assert _count(engine, value_mappings) == 0
+
+
+def test_a_mapping_given_to_an_import_is_audited_on_every_path(run_import, engine):
+    # an attacker's review: `mapping import` recorded a "mapping" event; the wizard's and the API's saves did not
+    steered = api.mapping("demo", "ACME", SIZE)
+    steered.set_target("statuses", "In Review", "In Progress")
+    with pytest.raises(ConfigError, match="holds an invisible or control character"):
+        steered.set_target("statuses", "Done", "Done\u202e")
+    assert steered.row("statuses", "Done").target == "Done"  # a refused name leaves the row as it was
+    doc = run_import("demo", ["ACME"], config=SIZE, mappings={"ACME": steered}, requested_by="alice@acme.com")
+    events = [json.loads(line) for line in Path(os.environ["AUDIT_LOG_PATH"]).read_text().splitlines()]
+    [saved] = [e for e in events if e["action"] == "mapping"]
+    assert (saved["actor"], saved["job_id"], saved["projects"], saved["changed"]) == (
+        "alice@acme.com", doc["job_id"], ["ACME"], 1)

@@ -3,6 +3,7 @@ Workspace, a flagged value that blocks Next and Start, the saved mapping coming 
 merge of two different emails asks for, and several projects in one run with a row each in Progress."""
 from __future__ import annotations
 
+from console.mapping_step import NEW
 from jobs import api
 from store import queries
 from tests.fakes.servicenow import FakeServiceNow
@@ -51,6 +52,20 @@ def test_the_map_step_lists_each_value_and_a_changed_target_reaches_the_workspac
     assert api.job_mappings(job)["ACME"].row("statuses", "In Review").target == "In Progress"  # kept with the job
     at.run()  # the job's page shows the mapping it ran with
     assert any(e.label == "The mapping this import used" for e in at.expander)
+
+
+def test_a_new_state_name_with_an_invisible_character_is_refused_beside_its_field():
+    # an attacker's review: "Done" with a zero-width space became a second state that looks like Done (a lone
+    # surrogate, saved, failed every later import of the project)
+    at = to_map_step(open_demo_wizard())
+    at.selectbox(key=f"map_ACME_statuses_{IN_REVIEW}_state").set_value(NEW).run()
+    at.text_input(key=f"map_ACME_statuses_{IN_REVIEW}_new").set_value("Done\u200b").run()
+    assert not at.exception
+    assert [e for e in texts(at, "error") if "holds an invisible or control character (U+200B)" in e]
+    assert at.text_input(key=f"map_ACME_statuses_{IN_REVIEW}_new").max_chars == 255
+    at.text_input(key=f"map_ACME_statuses_{IN_REVIEW}_new").set_value("  Blocked ").run()  # spaces trimmed
+    at.selectbox(key=f"map_ACME_statuses_{IN_REVIEW}_category").set_value("in_progress").run()
+    assert not texts(at, "error")
 
 
 def test_the_saved_mapping_comes_back_on_a_rerun(run_import):
