@@ -45,6 +45,25 @@ def _count(high: int):
 PREVIEW_MAX, JOBS_MAX, EVERY_MAX, ITEMS_MAX = 200, 500, 24 * 365, 10_000_000
 
 
+# C0 controls but tab, newline and carriage return, DEL and C1: what a terminal acts on instead of showing
+_CONTROLS = {c: f"\\x{c:02x}" for c in (*range(0x09), 0x0b, 0x0c, *range(0x0e, 0x20), *range(0x7f, 0xa0))}
+
+
+class _Shown:
+    """A text stream that shows control characters as `\\x1b`, never sends them: titles, states, names and error
+    messages printed here come from sources and users, and an ESC in one is a terminal sequence (ESC ] 52 writes the
+    clipboard, ESC [ 2 J clears the screen). JSON output has them escaped already (`\\u001b`)."""
+
+    def __init__(self, stream) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        return self._stream.write(text.translate(_CONTROLS))
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)
+
+
 def _print_json(data) -> None:
     print(json.dumps(data, indent=2, default=str))
 
@@ -674,6 +693,7 @@ def main(argv: list[str] | None = None) -> int:
     # start: loading the core's ~600 modules at CPython's default (700) had the cyclic GC walk the growing heap
     # over and over, about 25 ms of CPU of `run` and more of a worker, which loads its connector's library too.
     gc.set_threshold(50_000, 20, 100)
+    sys.stdout, sys.stderr = _Shown(sys.stdout), _Shown(sys.stderr)
     if not os.environ.get("ACGS2_NO_DOTENV"):  # tests keep a developer's .env out
         load_dotenv()
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "WARNING"),

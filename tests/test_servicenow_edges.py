@@ -3,6 +3,7 @@ rows capped per response, HTML journal entries, work notes, references to delete
 journal lookup that fails. Through a real worker, the store, and pysnow's session over HTTP."""
 from __future__ import annotations
 
+import json
 import re
 from urllib.parse import unquote_plus
 
@@ -296,3 +297,15 @@ def test_a_sys_id_holding_query_syntax_stays_a_value_and_one_with_a_comma_is_a_g
     with engine.connect() as conn:
         stored = {r.external_id for r in conn.execute(select(comments.c.external_id))}
     assert {j["sys_id"] for j in caret_own} <= stored  # the ticket with "^NQ" in its id brought its own comments
+
+
+def test_text_from_the_source_never_reaches_the_terminal_as_control_sequences(fake, config, run_import, cli):
+    """A ticket titled with terminal escapes (OSC 52 writes the clipboard, CSI 2 J clears the screen): `items` showed
+    them raw, so a terminal acted on them. Shown as text now; the JSON output escapes them as JSON does."""
+    fake.ordered("incident")[0]["short_description"] = "Printer \x1b]52;c;ZXZpbA==\x07\x1b[2J on fire"
+    run_import("servicenow", ["incident"], config=config)
+    listed = cli("items", "--source", "servicenow", "--limit", "100")
+    assert listed.returncode == 0 and "\x1b" not in listed.stdout and "\x07" not in listed.stdout
+    assert "Printer \\x1b]52;c;ZXZpbA==\\x07\\x1b[2J on fire"[:18] in listed.stdout
+    as_json = json.loads(cli("items", "--source", "servicenow", "--json", "--limit", "100").stdout)
+    assert "Printer \x1b]52;c;ZXZpbA==\x07\x1b[2J on fire" in {r["title"] for r in as_json}  # the data itself intact
