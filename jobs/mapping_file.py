@@ -92,8 +92,13 @@ class _Reader:
             entries = data.get(kind, [])
             if not isinstance(entries, list):
                 raise self.fail(self.line_of_key(kind), f"{kind!r} must be a list of {{source, target}} objects")
+            seen: set[str] = set()
             for entry in entries:
                 self.entry(mapping, kind, entry)
+                if entry["source"] in seen:  # two targets for one value: the last one silently won
+                    raise self.fail(self.line_of_row(kind, entry["source"]),
+                                    f"{ONE[kind]} {entry['source'][:60]!r} has a second row further on: keep one")
+                seen.add(entry["source"])
         self.consistent_states(mapping)
         return mapping
 

@@ -111,6 +111,9 @@ def _edit(text: str, old: str, new: str) -> str:
     (lambda t: _edit(t, '"target": "Done", "category"', f'"target": "{"S" * 256}", "category"'),
      "status 'Done': the state name 'SSSS"),  # "...is longer than 255 characters" (a column of 255 on PostgreSQL)
     (lambda t: _edit(t, '"target": "bug"', f'"target": "{"b" * 65}"'), "is longer than 64 characters"),
+    (lambda t: _edit(t, '{"source": "High", "target": "high"', '{"source": "Highest", "target": "low"}, '
+                                                                  '{"source": "High", "target": "high"'),
+     "priority 'Highest' has a second row further on: keep one"),  # the last of two rows won without a word
 ])
 def test_a_bad_mapping_file_is_one_line_naming_value_and_line_and_writes_nothing(cli, engine, tmp_path, change,
                                                                                  expected):
