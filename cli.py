@@ -523,9 +523,8 @@ def cmd_mapping_export(args, api) -> int:
 def cmd_mapping_import(args, api) -> int:
     found = _mapping_file(api, args.file, args.source, args.project, {"size": args.size} if args.size else None)
     api.save_mapping(found, actor=_user())
-    changed = sum(row.changed for kind in ("statuses", "priorities", "types", "people") for row in found.rows(kind))
     flagged = found.flagged()
-    print(f"saved the mapping of {found.source} {found.project}: {changed} value(s) differ from the defaults"
+    print(f"saved the mapping of {found.source} {found.project}: {found.changed_rows} value(s) differ from the defaults"
           + (f"; {len(flagged)} still need a target before an import can start" if flagged else ""))
     return OK
 

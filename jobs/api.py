@@ -38,15 +38,17 @@ from .forecast import Forecast
 from .forecast import from_census as forecast_from_census
 from .forecast import from_mapping as forecast_from_mapping
 from .launch import (
+    cancel_job,
     effective_config,
     enqueue_parts,
     parse_since,
     progress_store,
     project_names,
+    save_mapping,
     split_config,
     start_import,
 )
-from .mapping import KINDS, SAMPLE_SIZE, Mapping, fingerprint
+from .mapping import SAMPLE_SIZE, Mapping
 from .mapping import build as build_mapping
 
 
@@ -259,15 +261,6 @@ def mappings_from_documents(source: str, documents: list[dict], config: dict[str
     return found
 
 
-def save_mapping(found: Mapping, actor: str = "cli") -> None:
-    """Keep `found` as its project's mapping: the next import of the project (re-runs, schedules) uses it."""
-    rules = found.rules()
-    with engine_for().begin() as conn:
-        mapping_store.save(conn, found.source, found.project, rules, fingerprint(rules), actor)
-    record(engine_for(), "mapping", actor=actor, source=found.source, projects=[found.project],
-           changed=sum(r.changed for kind in KINDS for r in found.rows(kind)))
-
-
 def forecast(found: Mapping, estimate: int | None, sample: Sequence[WorkItem] = (),
              duplicates: str = "skip") -> Forecast:
     """What importing `found`'s project will create, from the preview's basis (lists and a sample; `sample`, the
@@ -389,10 +382,7 @@ def cancel(job_id: str, actor: Actor | str | None = None) -> dict:
     who = _authorize(doc, actor, "cancel")
     if JobStatus(doc["status"]).finished:
         raise ConflictError(f"job {job_id} has already ended ({doc['status']}): nothing to cancel")
-    engine = engine_for()
-    job_store.request_cancel(engine, job_id)
-    job_store.finish_job_if_done(engine, job_id)
-    record(engine, "cancel", actor=who.name, job_id=job_id, source=doc["source"], projects=doc["projects"])
+    cancel_job(job_id, who.name, doc["source"], doc["projects"])
     return _publish(job_id)
 
 
@@ -527,15 +517,14 @@ def stop_schedule(schedule_id: str, actor: Actor | str | None = None) -> dict:
     `actor` booked it or is an admin (jobs/access.py; None is the machine's operator); ConfigError when Redis
     cannot be reached (nothing is changed then)."""
     engine = engine_for()
-    found = None
-    if SCHEDULE_ID.fullmatch(schedule_id.strip()):
+    wanted, found = schedule_id.strip(), None
+    if SCHEDULE_ID.fullmatch(wanted):
         with engine.connect() as conn:
-            found = conn.execute(select(schedules).where(schedules.c.id == schedule_id.strip())).first()
+            found = conn.execute(select(schedules).where(schedules.c.id == wanted)).first()
     if found is None:
-        shown = _shown(schedule_id.strip())
-        if JOB_ID.fullmatch(schedule_id.strip()):
-            raise NotFoundError(f"{shown} is an import job's id, not a schedule's: cancel stops a job")
-        raise NotFoundError(f"there is no scheduled re-run {shown}: list them with `python cli.py jobs`")
+        if JOB_ID.fullmatch(wanted):
+            raise NotFoundError(f"{_shown(wanted)} is an import job's id, not a schedule's: cancel stops a job")
+        raise NotFoundError(f"there is no scheduled re-run {_shown(wanted)}: list them with `python cli.py jobs`")
     described = {"id": found.id, "source": found.source, "projects": list(found.projects),
                  "every_hours": found.every_hours}
     who = resolve(actor)

@@ -19,7 +19,7 @@ from store.jobs import JobStatus, now
 from store.soft_delete import Deletions
 
 from . import queue
-from .mapping import KINDS, Mapping, fingerprint
+from .mapping import Mapping, fingerprint
 from .progress import ProgressStore
 
 # update (the default): a repeated import applies every change it reads; skip: freeze what a first
@@ -123,6 +123,26 @@ def _mappings(source: str, projects: list[str], given: dict[str, Mapping] | None
     return chosen
 
 
+def cancel_job(job_id: str, actor: str, source: str, projects: list[str], **details) -> None:
+    """Ask a job to stop, audited: its queued parts are cancelled at once, its running ones after their current
+    batch (the caller republishes its progress). Who may ask is the caller's to decide (jobs/access.py)."""
+    engine = engine_for()
+    job_store.request_cancel(engine, job_id)
+    job_store.finish_job_if_done(engine, job_id)
+    record(engine, "cancel", actor=actor, job_id=job_id, source=source, projects=projects, **details)
+
+
+def save_mapping(found: Mapping, actor: str = "cli", job_id: str | None = None) -> None:
+    """Keep `found` as its project's mapping: the next import of the project (re-runs, schedules) uses it. Audited
+    (`mapping`, with the job that saved it, if any) whichever way it came: a file, the mapping step, the HTTP API."""
+    rules = found.rules()
+    engine = engine_for()
+    with engine.begin() as conn:
+        mapping_store.save(conn, found.source, found.project, rules, fingerprint(rules), actor)
+    record(engine, "mapping", actor=actor, job_id=job_id, source=found.source, projects=[found.project],
+           changed=found.changed_rows)
+
+
 def project_names(source: str, projects: list[str] | None) -> list[str]:
     """The projects of an import, stripped and each once, in the order given (a project named twice was a second
     part of the same job: an IntegrityError, a traceback or a 500); the source's default project when none is
@@ -193,12 +213,8 @@ def start_import(source: str, projects: list[str] | None = None, *, config: dict
     for project, note in notes.items():
         job_store.set_part(engine, job_id, project, notes=[note])
     if not dry_run:  # a mapping given is the project's mapping from now on: re-runs and schedules reuse it
-        with engine.begin() as conn:
-            for project in mappings or {}:
-                mapping_store.save(conn, source, project, rules[project], fingerprint(rules[project]), requested_by)
-        for project, given in (mappings or {}).items():  # audited as `mapping import` is: the wizard's, the API's
-            record(engine, "mapping", actor=requested_by, job_id=job_id, source=source, projects=[project],
-                   changed=sum(r.changed for kind in KINDS for r in given.rows(kind)))
+        for given in (mappings or {}).values():
+            save_mapping(given, requested_by, job_id)
     record(engine, "start", actor=requested_by, job_id=job_id, source=source, projects=projects,
            duplicates=duplicates, deletions=str(deletions), dry_run=dry_run, since=options["since"],
            incremental_from=since_by_project)

@@ -185,6 +185,11 @@ class Mapping:
         for row in self.people:
             row.items, row.counted = (read.get(row.source) or {}).get("items", 0), "dry run"
 
+    @property
+    def changed_rows(self) -> int:
+        """How many rows point elsewhere than the connector's defaults (what `mapping import` and the audit say)."""
+        return sum(row.changed for kind in KINDS for row in self.rows(kind))
+
     # -- changing ------------------------------------------------------------------------
     def set_target(self, kind: str, source: str, target: str | None, category: str | None = None) -> Row:
         """Point a row at a target; a status row pointed at a state that exists takes that state's category

@@ -21,7 +21,7 @@ from store.schema import import_jobs, import_parts, schedules
 
 from . import queue
 from .access import SCHEDULED_BY
-from .launch import merge_layers, progress_store, start_import
+from .launch import cancel_job, merge_layers, progress_store, start_import
 from .progress import ProgressStore, stale_after
 from .runner import PartRun, PartRunner, batch_size
 
@@ -195,9 +195,7 @@ def run_schedule(schedule_id: str) -> str | None:
         conn.execute(update(schedules).where(schedules.c.id == schedule_id).values(last_job_id=job_id))
         going = conn.execute(select(schedules.c.enabled).where(schedules.c.id == schedule_id)).scalar()
     if not going:
-        job_store.request_cancel(engine, job_id)
-        job_store.finish_job_if_done(engine, job_id)
-        record(engine, "cancel", actor=f"{SCHEDULED_BY}{schedule_id}", job_id=job_id, source=sched.source,
-               projects=list(sched.projects), reason="its schedule was stopped as it started")
+        cancel_job(job_id, f"{SCHEDULED_BY}{schedule_id}", sched.source, list(sched.projects),
+                   reason="its schedule was stopped as it started")
         progress_store().publish(job_id)
     return job_id
