@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
-from .errors import API, CLI, CONSOLE, ConfigError
+from .errors import API, CLI, CONSOLE, ConfigError, NotFoundError
 from .model import Page, Project, StreamGap, WorkItem
 from .redact import Redactor
 from .retry import RetryPolicy, WaitListener
@@ -55,6 +55,7 @@ class Source(ABC):
     label: ClassVar[str]
     settings: ClassVar[tuple[Setting, ...]] = ()
     item_noun: ClassVar[str] = "issues"
+    project_noun: ClassVar[str] = "project"  # what the source calls a project ("table" for ServiceNow)
     # the setting naming the server the secrets are sent to (None: the source has no server)
     url_setting: ClassVar[str | None] = None
 
@@ -104,9 +105,32 @@ class Source(ABC):
         if not value:
             setting = next(s for s in self.settings if s.name == name)
             raise ConfigError(f"{self.label}: {setting.label} is missing: {{at}}", field=f"config.{name}", places={
-                CLI: f"set {setting.env} or enter it in the form", API: f"give config.{name}",
+                CLI: f"set {setting.env} (or save it with the console's connection form)", API: f"give config.{name}",
                 CONSOLE: "enter it in the form"})
         return value
+
+    def require_all(self) -> None:
+        """Raise `require`'s ConfigError for the first required setting without a value: an import started
+        without one can only fail in the worker, so launches and schedules refuse it before queueing."""
+        for setting in self.settings:
+            if setting.required:
+                self.require(setting.name)
+
+    @classmethod
+    def known_projects(cls) -> tuple[str, ...] | None:
+        """Every project key the source has, where that is a fixed list known without a request (the demo's
+        projects, ServiceNow's tables); None, the default, where only the server knows."""
+        return None
+
+    @classmethod
+    def check_project(cls, key: str) -> None:
+        """Refuse, without a request, a project this source cannot have: NotFoundError for a key outside
+        `known_projects()`, ConfigError (from a connector's override) for one not of its projects' shape, e.g.
+        GitHub's owner/name. Launches and schedules call it, so such a name is refused before a job is queued."""
+        known = cls.known_projects()
+        if known is not None and key not in known:
+            raise NotFoundError(f"{cls.label} has no {cls.project_noun} {key!r} to import: choose one of "
+                                f"{', '.join(known)}")
 
     def set_wait_listener(self, on_wait: WaitListener | None) -> None:
         self.retry.on_wait = on_wait
@@ -133,8 +157,6 @@ class Source(ABC):
         for project in self.projects():
             if project.key == key:
                 return project
-        from .errors import NotFoundError
-
         raise NotFoundError(f"{self.label} has no project {key!r} visible to this account")
 
     def fetch(self, project: str, external_ids: Iterable[str],

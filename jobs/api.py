@@ -125,7 +125,8 @@ def in_form_words(source: str, message: str) -> str:
     (what the CLI and a server's settings use) replaced by the label of the form field the user typed
     into, e.g. "check JIRA_USER_EMAIL and JIRA_API_TOKEN" -> 'check "Account email" and "API token"'."""
     for setting in source_class(source).settings:
-        message = message.replace(f"set {setting.env} or enter it in the form", "enter it in the form")
+        message = message.replace(f"set {setting.env} (or save it with the console's connection form)",
+                                  "enter it in the form")
         message = re.sub(rf"\b{re.escape(setting.env)}\b", f'"{setting.label}"', message)
     return message
 
@@ -476,6 +477,8 @@ def schedule(source: str, projects: list[str], every_hours: int, *, duplicates: 
     if not 1 <= every_hours <= MAX_EVERY_HOURS:  # a larger one overflowed the scheduler's time (a traceback)
         raise ConfigError(f"--every must be from 1 to {MAX_EVERY_HOURS:,} hours (a year), not {every_hours:,}")
     projects = project_names(source, projects)  # a run books what start_import would refuse: checked now
+    with _connected(source, config) as src:
+        src.require_all()
     queue.ping()
     engine = engine_for()
     public, secrets = split_config(source, config or {})

@@ -146,7 +146,8 @@ def save_mapping(found: Mapping, actor: str = "cli", job_id: str | None = None) 
 def project_names(source: str, projects: list[str] | None) -> list[str]:
     """The projects of an import, stripped and each once, in the order given (a project named twice was a second
     part of the same job: an IntegrityError, a traceback or a 500); the source's default project when none is
-    given. ConfigError when there is none, or for a name that is no project name."""
+    given. ConfigError when there is none, or for a name that is no project name or not of the source's projects'
+    shape; NotFoundError for one the source does not have, where it knows its projects (`Source.check_project`)."""
     cls = source_class(source)
     names = list(dict.fromkeys(p.strip() for p in (projects or []) if p and p.strip())) or [cls.default_project() or ""]
     if not names[0]:
@@ -155,6 +156,7 @@ def project_names(source: str, projects: list[str] | None) -> list[str]:
         if not PROJECT_NAME.fullmatch(project):
             raise ConfigError(f"{cls.label}: {project[:60]!r} is not a project name: use letters, digits and . _ - / "
                               f"(e.g. ACME, owner/repo)", field="projects")
+        cls.check_project(project)
     return names
 
 
@@ -179,7 +181,12 @@ def start_import(source: str, projects: list[str] | None = None, *, config: dict
     when = parse_since(since)
     rules = _mappings(source, projects, mappings)
     resolved = effective_config(source, config, credential_id=credential_id)
-    make_source(source, resolved).close()  # settings errors surface now, not in the worker
+    checked = make_source(source, resolved)  # settings errors surface now, not in the worker
+    try:
+        if schedule_id is None:  # a scheduled run that cannot start fails as a job: the Jobs page shows why
+            checked.require_all()
+    finally:
+        checked.close()
     queue.ping()
     engine = engine_for()
     # The job carries the settings resolved here, wherever they came from (this process's environment, the

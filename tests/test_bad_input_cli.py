@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from store.schema import work_items
+from store.schema import import_jobs, schedules, work_items
 from tests.fakes.github import GitHubFake
 from tests.fakes.gitlab import FakeGitLab
 from tests.fakes.jira import FakeJira
@@ -98,3 +98,51 @@ def test_the_good_settings_do_connect(tools, cli):
     for tool in tools.values():
         result = cli("check", tool.name, env=tool.good_env)
         assert result.returncode == 0 and "connected as" in result.stdout, (tool.name, result.stderr)
+
+
+# What an import cannot start without, refused by `run` and `schedule` before anything is queued or booked
+# (both used to print an id: the job then failed in the worker, the schedule at each run). GitLab knows its
+# projects only at the server, so its bad project is the worker's to report, after a request.
+CANNOT_HAVE = {"jira": ("A.B", ("'A.B'", "look like ACME")), "github": ("web", ("'web'", "owner/name")),
+               "servicenow": ("incidents", ("no table 'incidents'", "incident, problem, change_request"))}
+LAUNCHES = {"run": (), "schedule": ("--every", "6")}
+
+
+def _nothing_booked(engine) -> None:
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(import_jobs)).scalar() == 0
+        assert conn.execute(select(func.count()).select_from(schedules)).scalar() == 0
+
+
+@pytest.mark.parametrize("launch", list(LAUNCHES))
+@pytest.mark.parametrize("name", ["jira", "github", "gitlab", "servicenow"])
+def test_a_launch_without_a_required_setting_is_refused_before_queueing(name, launch, tools, cli, engine):
+    tool = tools[name]
+    result = cli(launch, name, "--project", tool.project, *LAUNCHES[launch], env={**tool.good_env, tool.secret_env: ""})
+    err = result.stderr.strip()
+    assert result.returncode == 2 and not result.stdout, (result.returncode, err, result.stdout)
+    assert "Traceback" not in result.stderr and len(err.splitlines()) == 1, err
+    assert tool.secret_env in err and "missing" in err and "enter it in the form" not in err, err
+    _nothing_booked(engine)
+
+
+@pytest.mark.parametrize("launch", list(LAUNCHES))
+@pytest.mark.parametrize("name", list(CANNOT_HAVE))
+def test_a_launch_of_a_project_the_source_cannot_have_is_refused_before_queueing(name, launch, tools, cli, engine):
+    project, words = CANNOT_HAVE[name]
+    result = cli(launch, name, "--project", project, *LAUNCHES[launch], env=tools[name].good_env)
+    err = result.stderr.strip()
+    assert result.returncode == 2 and not result.stdout, (result.returncode, err, result.stdout)
+    assert "Traceback" not in result.stderr and len(err.splitlines()) == 1, err
+    assert all(word in err for word in words), err
+    _nothing_booked(engine)
+
+
+@pytest.mark.parametrize("launch", list(LAUNCHES))
+def test_a_demo_project_that_does_not_exist_is_refused_before_queueing(launch, cli, engine):
+    result = cli(launch, "demo", "--project", "ZED", *LAUNCHES[launch])
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.strip() == "error: Demo has no project 'ZED' to import: choose one of ACME, OPS, MOBILE"
+    _nothing_booked(engine)
+    started = cli("run", "demo", "--project", "OPS")  # the baseline: a project it has is queued
+    assert started.returncode == 0 and len(started.stdout.strip()) == 16, started.stderr

@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 from pydantic import ValidationError
 
 from ..base import Cursor, Setting, Source
-from ..errors import ConfigError, NotFoundError, validation_reason
+from ..errors import ConfigError, validation_reason
 from ..model import Comment, ItemFailure, Page, Person, Project, WorkItem
 from ..numbers import env_number, env_whole, whole_number
 from .settings import (
@@ -107,10 +107,9 @@ class DemoSource(Source):
     def projects(self) -> list[Project]:
         return [Project(source="demo", key=key, name=name, description=desc) for key, name, desc in PROJECTS]
 
-    def _check_project(self, project: str) -> None:
-        if project not in {key for key, _, _ in PROJECTS}:
-            keys = ", ".join(key for key, _, _ in PROJECTS)
-            raise NotFoundError(f"Demo has no project {project!r}: choose one of {keys}")
+    @classmethod
+    def known_projects(cls) -> tuple[str, ...]:
+        return tuple(key for key, _, _ in PROJECTS)
 
     # -- deterministic generation --------------------------------------------------------
     def _invalid_indexes(self, project: str, first_read: bool = True) -> set[int]:
@@ -219,18 +218,18 @@ class DemoSource(Source):
 
     # -- the contract --------------------------------------------------------------------
     def estimate(self, project: str, since: datetime | None = None) -> int | None:
-        self._check_project(project)
+        self.check_project(project)
         if since is None:
             return self.size
         return sum(1 for _ in self._indexes(since))
 
     def read(self, project: str, cursor: Cursor | None = None, since: datetime | None = None) -> Iterator[Page]:
-        self._check_project(project)
+        self.check_project(project)
         start = int((cursor or {}).get("next_index", 0))
         return self._pages(project, self._indexes(since), start)
 
     def fetch(self, project: str, external_ids: Iterable[str], keys: object = None) -> Iterator[Page]:
-        self._check_project(project)
+        self.check_project(project)
         prefix = f"{project.lower()}-"
         indexes = sorted(
             number - 1 for e in external_ids

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 
 def read(source: DemoSource, project: str, sample: Sequence[WorkItem] = ()) -> Metadata:
-    source._check_project(project)
+    source.check_project(project)
     meta = Metadata(source="demo", project=project, people=[_person(i) for i in range(len(PEOPLE))])
     meta.statuses = [Value(key=name, label=name, default=name, category=category)
                      for name, category in STATUS_MAP.items()]

@@ -99,8 +99,12 @@ class GitHubSource(Source):
     def _repo(project: str) -> str:
         repo = (project or "").strip().strip("/")
         if not _REPO.match(repo):
-            raise ConfigError(f"{TOOL} projects are repositories named owner/name, not {project!r}")
+            raise ConfigError(f"{TOOL} projects are repositories named owner/name, not {project!r}", field="projects")
         return repo
+
+    @classmethod
+    def check_project(cls, key: str) -> None:
+        cls._repo(key)
 
     # -- account and projects ------------------------------------------------------------
     def check(self) -> str:

@@ -97,8 +97,13 @@ class JiraSource(Source):
     def _project_jql(project: str) -> str:
         key = (project or "").strip()
         if not PROJECT_KEY.match(key):
-            raise ConfigError(f"JIRA project keys look like ACME, not {project!r}: check JIRA_DEFAULT_PROJECT")
+            raise ConfigError(f"JIRA project keys look like ACME (a letter, then letters, digits or _), not "
+                              f"{project!r}", field="projects")
         return f"project = {jql_string(key)}"
+
+    @classmethod
+    def check_project(cls, key: str) -> None:
+        cls._project_jql(key)
 
     def _where(self, project: str, since: datetime | None) -> str:
         where = self._project_jql(project)

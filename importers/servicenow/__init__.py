@@ -66,6 +66,7 @@ class ServiceNowSource(Source):
     label = TOOL
     url_setting = "instance"
     item_noun = "tickets"
+    project_noun = "table"
     settings = (
         Setting("instance", "Instance", INSTANCE_ENV,
                 help="instance name (acme -> https://acme.service-now.com) or the instance's full URL"),
@@ -121,9 +122,12 @@ class ServiceNowSource(Source):
     def projects(self) -> list[Project]:
         return [self._project(key) for key in TABLES]
 
+    @classmethod
+    def known_projects(cls) -> tuple[str, ...]:
+        return tuple(TABLES)
+
     def project(self, key: str) -> Project:
-        if key not in TABLES:
-            raise NotFoundError(f"{TOOL} has no table {key!r} to import: choose one of {', '.join(TABLES)}")
+        self.check_project(key)
         return self._project(key)
 
     def _project(self, table: str) -> Project:

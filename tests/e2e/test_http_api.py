@@ -188,6 +188,7 @@ def test_every_refusal_has_the_one_error_shape(server, spec):
     assert server.wait_until_finished(job_id)["status"] == "partial"
 
     no_token = requests.get(f"{server.url}/import/tools", timeout=10)
+    jobs_before = len(server.call("GET", "/import/jobs").json()["jobs"])
     cases = [
         (no_token, 401, "Authorization: Bearer"),
         (server.call("GET", "/import/jobs", token="acgs2_not-a-token"), 401, "not known"),
@@ -208,6 +209,12 @@ def test_every_refusal_has_the_one_error_shape(server, spec):
         (server.call("POST", "/import/jira/preview", json={"config": {"base_url": "ftp://acme", "api_token": "x"}}),
          400, "config.base_url must be an http(s) URL"),
         (server.call("GET", "/import/status/" + "x" * 5000), 404, "no import job"),
+        # an import that could only fail in the worker is refused before it is queued (it was a 202)
+        (server.call("POST", "/import/jira/execute", json={"projects": ["ACME"], "config": {"api_token": "x"}}),
+         400, "Site URL is missing: give config.base_url"),
+        (server.call("POST", "/import/demo/execute", json={"projects": ["ZED"]}), 404, "no project 'ZED'"),
+        (server.call("POST", "/import/github/execute", json={"projects": ["web"], "config": {"token": "x"}}), 400,
+         "owner/name, not 'web'"),
         (server.call("DELETE", "/import/tools"), 405, "Method Not Allowed"),
         (server.call("POST", "/import/demo/preview", json={"project": "x" * (1 << 20)}), 413, "larger than"),
     ]
@@ -220,7 +227,8 @@ def test_every_refusal_has_the_one_error_shape(server, spec):
         assert "\n" not in body["error"] and "Traceback" not in answer.text, where
     assert no_token.headers["WWW-Authenticate"] == "Bearer"
     field = {c[0].json()["detail"].get("field") for c in cases if c[1] == 400}
-    assert field == {"since", "config.api_tokn", "config.base_url", "body"}  # a 400 names the field to fix
+    assert field == {"since", "config.api_tokn", "config.base_url", "body", "projects"}  # a 400 names the field to fix
+    assert len(server.call("GET", "/import/jobs").json()["jobs"]) == jobs_before  # no refused import was queued
     # the API names its body's fields, never the CLI's flags or the environment's variables, and echoes no long id
     said = " ".join(c[0].json()["error"] for c in cases)
     assert "--since" not in said and "JIRA_BASE_URL" not in said and "x" * 100 not in said
