@@ -6,7 +6,6 @@ message is one line naming what to fix.
 """
 from __future__ import annotations
 
-import json
 import re
 import time
 from collections.abc import Sequence
@@ -239,15 +238,16 @@ def mapping(source: str, project: str | None = None, config: dict[str, str] | No
 
 
 def mapping_from_file(text: str, path: str, source: str | None = None, project: str | None = None,
-                      config: dict[str, str] | None = None) -> Mapping:
+                      config: dict[str, str] | None = None, places: dict[int, str] | None = None) -> Mapping:
     """The mapping a file describes, checked against what the source lists now (`source` and `project` default
-    to the file's own). Raises ConfigError naming the file's line and the value of the first problem."""
+    to the file's own). Raises ConfigError naming the file's line (or the place, given `mapping_file.lay_out`'s
+    `places`) and the value of the first problem."""
     head = mapping_file.parse(text, path)
     source = source or str(head.get("source") or "")
     if not source:
         raise ConfigError(f"{path}: the file names no source: add \"source\" or pass the source")
     base = mapping(source, project or (str(head["project"]) if head.get("project") else None), config)
-    return mapping_file.loads(text, path, base)
+    return mapping_file.loads(text, path, base, places)
 
 
 def mappings_from_documents(source: str, documents: list[dict], config: dict[str, str] | None = None,
@@ -257,7 +257,12 @@ def mappings_from_documents(source: str, documents: list[dict], config: dict[str
     ConfigError naming `where[i]` and the value of the first problem."""
     found: dict[str, Mapping] = {}
     for index, document in enumerate(documents):
-        given = mapping_from_file(json.dumps(document), f"{where}[{index}]", source, None, config)
+        try:
+            text, places = mapping_file.lay_out(document)
+        except RecursionError:
+            raise ConfigError(f"{where}[{index}]: nested too deeply to be a mapping (rows are objects in lists, two "
+                              f"levels down)") from None
+        given = mapping_from_file(text, f"{where}[{index}]", source, None, config, places)
         found[given.project] = given
     return found
 

@@ -24,33 +24,43 @@ FIELDS = {"statuses": {"source", "target", "category", "items", "flagged"},
 
 def dumps(mapping: Mapping) -> str:
     """The mapping's rules as JSON text, one row a line (so an error can name the row's line)."""
-    rules = mapping.rules()
-    lines = ["{", f'  "source": {json.dumps(rules["source"])},', f'  "project": {json.dumps(rules["project"])},']
-    for n, kind in enumerate(KINDS):
-        rows = rules[kind]
-        end = "," if n < len(KINDS) - 1 else ""
-        if not rows:
-            lines.append(f'  "{kind}": []{end}')
+    return lay_out(mapping.rules())[0]
+
+
+def lay_out(document: dict[str, Any]) -> tuple[str, dict[int, str]]:
+    """A mapping document as `dumps` writes it, one row a line, and line -> where in the document that line stands
+    ("project", "statuses", "statuses[2]"): the HTTP API takes documents, not files, so its errors name the place."""
+    lines, places = ["{"], {}
+    for n, (key, value) in enumerate(document.items()):
+        end = "," if n < len(document) - 1 else ""
+        places[len(lines) + 1] = key
+        if not isinstance(value, list) or not value:
+            lines.append(f"  {json.dumps(key)}: {json.dumps(value)}{end}")
             continue
-        lines.append(f'  "{kind}": [')
-        lines += [f"    {json.dumps(row, ensure_ascii=False)}{',' if i < len(rows) - 1 else ''}"
-                  for i, row in enumerate(rows)]
+        lines.append(f"  {json.dumps(key)}: [")
+        for i, row in enumerate(value):
+            places[len(lines) + 1] = f"{key}[{i}]"
+            lines.append(f"    {json.dumps(row, ensure_ascii=False)}{',' if i < len(value) - 1 else ''}")
         lines.append(f"  ]{end}")
     lines.append("}")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n", places
 
 
 _SOURCE = re.compile(r'"source"\s*:\s*("(?:[^"\\]|\\.)*")')  # a row's "source": its JSON string
 
 
 class _Reader:
-    def __init__(self, text: str, path: str, base: Mapping):
-        self.text, self.path, self.base = text, path, base
+    def __init__(self, text: str, path: str, base: Mapping, places: dict[int, str] | None = None):
+        self.text, self.path, self.base, self.places = text, path, base, places
         self.newlines = [m.start() for m in re.finditer("\n", text)]
         self.rows: dict[str, tuple[int, dict[Any, int]]] = {}  # kind -> (its list's line, source -> line)
 
     def fail(self, line: int, message: str) -> ConfigError:
-        return ConfigError(f"{self.path}, line {line}: {message}")
+        """`message` after where it applies: the file's line, or the document's place (`lay_out`)."""
+        if self.places is None:
+            return ConfigError(f"{self.path}, line {line}: {message}")
+        place = self.places.get(line)
+        return ConfigError(f"{self.path}.{place}: {message}" if place else f"{self.path}: {message}")
 
     def line_at(self, offset: int) -> int:
         return bisect.bisect_left(self.newlines, offset) + 1
@@ -207,7 +217,8 @@ def parse(text: str, path: str) -> dict[str, Any]:
     return data
 
 
-def loads(text: str, path: str, base: Mapping) -> Mapping:
+def loads(text: str, path: str, base: Mapping, places: dict[int, str] | None = None) -> Mapping:
     """`base` (what the source lists, with the defaults and saved rules) with the file's targets over it.
-    Raises ConfigError naming the line and value of the first problem; `base` itself is not changed."""
-    return _Reader(text, path, base).read()
+    Raises ConfigError naming the line (or, given `lay_out`'s `places`, the place) and value of the first
+    problem; `base` itself is not changed."""
+    return _Reader(text, path, base, places).read()

@@ -306,3 +306,49 @@ def test_a_mapping_given_to_an_import_is_audited_on_every_path(run_import, engin
     [saved] = [e for e in events if e["action"] == "mapping"]
     assert (saved["actor"], saved["job_id"], saved["projects"], saved["changed"]) == (
         "alice@acme.com", doc["job_id"], ["ACME"], 1)
+
+
+def _document_with(change) -> dict:
+    from jobs import mapping_file
+
+    document = json.loads(mapping_file.dumps(api.mapping("demo", "ACME", SIZE)))
+    change(document)
+    return document
+
+
+def _nested(depth: int) -> list:
+    deep: list = []
+    for _ in range(depth):
+        deep = [deep]
+    return deep
+
+
+@pytest.mark.parametrize("change, expected", [
+    (lambda d: d.update(bogus=1), "mappings[0].bogus: unknown key 'bogus'"),
+    (lambda d: d["statuses"][2].update(target="Done\u200b"), "mappings[0].statuses[2]: status 'To Do': the state "
+                                                               "name 'Done\\u200b' holds an invisible"),
+    (lambda d: d["statuses"].append({"source": "Blokced", "target": "Done"}),
+     "mappings[0].statuses[7]: status 'Blokced' is not a status of demo project ACME"),
+    (lambda d: d["priorities"].insert(1, {"source": "Highest", "target": "urgent", "flagged": False}),
+     "mappings[0].priorities[0]: priority 'Highest' has a second row further on"),
+    (lambda d: d.update(types={"source": "Bug"}), "mappings[0].types: 'types' must be a list"),
+    (lambda d: d["statuses"][4].update(target="Done", category="todo"),
+     "mappings[0].statuses[5]: status 'Done' files state 'Done' under done, but status 'In Review' under todo"),
+    (lambda d: d.update(statuses=_nested(100_000)), "mappings[0]: nested too deeply to be a mapping"),
+])
+def test_a_mapping_document_given_to_the_http_api_is_refused_naming_its_place(engine, change, expected):
+    # the API took documents as one line of JSON, so every refusal said "mappings[0], line 1"
+    with pytest.raises(ConfigError) as refused:
+        api.mappings_from_documents("demo", [_document_with(change)], SIZE)
+    assert str(refused.value).startswith(expected) and "line" not in str(refused.value), str(refused.value)
+    assert _count(engine, value_mappings) == 0
+
+
+def test_a_document_laid_out_as_a_file_is_the_file_mapping_export_writes():
+    from jobs import mapping_file
+
+    text = mapping_file.dumps(api.mapping("demo", "ACME", SIZE))
+    laid_out, places = mapping_file.lay_out(json.loads(text))
+    assert laid_out == text
+    assert [places[n + 1] for n, line in enumerate(text.splitlines()) if '"source": "In Review"' in line] \
+        == ["statuses[4]"]

@@ -248,10 +248,11 @@ def test_every_refusal_has_the_one_error_shape(server, spec):
 def test_execute_with_a_mapping_imports_the_chosen_state_names(server):
     mapping = {"source": "demo", "project": "MOBILE",
                "statuses": [{"source": "In Review", "target": "Awaiting review", "category": "in_progress"}]}
-    typo = {**mapping, "statuses": [{"source": "In Reveiw", "target": "Awaiting review", "category": "in_progress"}]}
+    typo = {**mapping, "statuses": [*mapping["statuses"],
+                                     {"source": "In Reveiw", "target": "Awaiting review", "category": "in_progress"}]}
     refused = server.call("POST", "/import/demo/execute", json={"mappings": [typo], "config": {"size": "40"}})
-    assert refused.status_code == 400 and "mappings[0]" in refused.json()["error"] \
-        and "'In Reveiw' is not a status" in refused.json()["error"], refused.text
+    assert refused.status_code == 400 and refused.json()["error"].startswith(
+        "mappings[0].statuses[1]: status 'In Reveiw' is not a status"), refused.text  # its place, not "line 1"
 
     started = server.call("POST", "/import/demo/execute", json={"mappings": [mapping], "config": {"size": "40"}})
     assert started.status_code == 202, started.text
