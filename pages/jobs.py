@@ -111,9 +111,12 @@ if schedules:
         "import": f"{components.source_label(s['source'])} / {', '.join(s['projects'])}",
         "every (hours)": s["every_hours"],
         "next run": pd.to_datetime(s["next_run_at"]), "booked by": s["booked_by"] or "-",
-        "last job": s["last_job_id"] or "-", "schedule": s["id"],
+        # a link to its progress view, relative so that a console served under a path prefix keeps it
+        "last job": f"progress?job={s['last_job_id']}" if s["last_job_id"] else None, "schedule": s["id"],
     } for s in schedules]), hide_index=True, width="stretch", column_config={
         "next run": st.column_config.DatetimeColumn("next run (UTC)", format="YYYY-MM-DD HH:mm"),
+        "last job": st.column_config.LinkColumn("last job", display_text=r"job=([0-9a-f]+)",
+                                                help="Open the progress view of the schedule's last run"),
     })
     with st.expander("Stop a scheduled re-run"):
         what = {s["id"]: f"{components.source_label(s['source'])} / {', '.join(s['projects'])}, every "

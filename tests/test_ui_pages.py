@@ -1,8 +1,10 @@
 """Progress, Jobs, Workspace and Guides in AppTest, over real jobs run by the `run_import` fixture."""
+import json
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from sqlalchemy import select, update
 from streamlit.testing.v1 import AppTest
@@ -483,3 +485,17 @@ def test_a_workspace_link_to_no_item_opens_the_workspace(item, run_import):
     at = page("pages/workspace.py", item=item)  # no exception: page() asserts it
     assert texts(at, "error") == [] and "No item open." in texts(at, "caption")
     assert created and len(at.dataframe) == 1 and len(at.dataframe[0].value) == created  # the workspace, its items
+
+
+def test_a_schedules_last_run_links_to_its_progress_view(engine):
+    from jobs.tasks import run_schedule
+
+    idle = api.schedule("demo", ["ACME"], 12)
+    booked = api.schedule("demo", ["OPS"], 6)
+    job_id = run_schedule(booked)  # as a worker does when it is due
+    at = page("pages/jobs.py")
+    table = at.dataframe[1].value
+    by_schedule = dict(zip(table["schedule"], table["last job"], strict=True))
+    assert by_schedule[booked] == f"progress?job={job_id}" and pd.isna(by_schedule[idle]), by_schedule
+    columns = json.loads(at.dataframe[1].proto.columns)
+    assert columns["last job"]["type_config"] == {"type": "link", "display_text": "job=([0-9a-f]+)"}, columns
