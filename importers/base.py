@@ -129,7 +129,7 @@ class Source(ABC):
         GitHub's owner/name. Launches and schedules call it, so such a name is refused before a job is queued."""
         known = cls.known_projects()
         if known is not None and key not in known:
-            raise NotFoundError(f"{cls.label} has no {cls.project_noun} {key!r} to import: choose one of "
+            raise NotFoundError(f"{cls.label} has no {cls.project_noun} {key[:60]!r} to import: choose one of "
                                 f"{', '.join(known)}")
 
     def set_wait_listener(self, on_wait: WaitListener | None) -> None:
@@ -154,6 +154,7 @@ class Source(ABC):
 
     def project(self, key: str) -> Project:
         """The project named `key`; sources override this when a direct lookup is cheaper."""
+        self.check_project(key)
         for project in self.projects():
             if project.key == key:
                 return project

@@ -6,6 +6,7 @@ message is one line naming what to fix.
 """
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Sequence
@@ -38,6 +39,7 @@ from .forecast import from_census as forecast_from_census
 from .forecast import from_mapping as forecast_from_mapping
 from .launch import (
     cancel_job,
+    check_startable,
     effective_config,
     enqueue_parts,
     parse_since,
@@ -238,31 +240,44 @@ def mapping(source: str, project: str | None = None, config: dict[str, str] | No
 
 
 def mapping_from_file(text: str, path: str, source: str | None = None, project: str | None = None,
-                      config: dict[str, str] | None = None, places: dict[int, str] | None = None) -> Mapping:
+                      config: dict[str, str] | None = None, document: bool = False) -> Mapping:
     """The mapping a file describes, checked against what the source lists now (`source` and `project` default
-    to the file's own). Raises ConfigError naming the file's line (or the place, given `mapping_file.lay_out`'s
-    `places`) and the value of the first problem."""
+    to the file's own). Raises ConfigError naming the file's line (a `document`, the HTTP API's: the place) and
+    the value of the first problem."""
     head = mapping_file.parse(text, path)
     source = source or str(head.get("source") or "")
     if not source:
         raise ConfigError(f"{path}: the file names no source: add \"source\" or pass the source")
-    base = mapping(source, project or (str(head["project"]) if head.get("project") else None), config)
-    return mapping_file.loads(text, path, base, places)
+    named = project or (str(head["project"]) if head.get("project") else None)
+    if named is not None:  # checked as an import's projects are, before the source is asked for its lists
+        try:
+            named = project_names(source, [named])[0]
+            source_class(source).check_project(named)
+        except SourceError as exc:
+            raise ConfigError(f"{path}{'.project' if document else ''}: {exc}",
+                              field=f"{path}.project" if document else None) from None
+    base = mapping(source, named, config)
+    return mapping_file.loads(text, path, base, document)
 
 
 def mappings_from_documents(source: str, documents: list[dict], config: dict[str, str] | None = None,
                             where: str = "mappings") -> dict[str, Mapping]:
     """project -> Mapping for mapping documents given as JSON objects (what `mapping export` writes; rows left
     out keep their defaults), each checked against what the source lists now, as a file would be. Raises
-    ConfigError naming `where[i]` and the value of the first problem."""
+    ConfigError naming `where[i]`, the place in it and the value of the first problem, or a project given twice."""
     found: dict[str, Mapping] = {}
+    first: dict[str, int] = {}
     for index, document in enumerate(documents):
         try:
-            text, places = mapping_file.lay_out(document)
+            text = json.dumps(document)
         except RecursionError:
             raise ConfigError(f"{where}[{index}]: nested too deeply to be a mapping (rows are objects in lists, two "
                               f"levels down)") from None
-        given = mapping_from_file(text, f"{where}[{index}]", source, None, config, places)
+        given = mapping_from_file(text, f"{where}[{index}]", source, None, config, document=True)
+        if given.project in first:  # the last one won without a word, as two rows of one value did
+            raise ConfigError(f"{where}[{index}]: a second mapping for project {given.project} ({where}"
+                              f"[{first[given.project]}] is one): keep one", field=f"{where}[{index}].project")
+        first[given.project] = index
         found[given.project] = given
     return found
 
@@ -483,7 +498,7 @@ def schedule(source: str, projects: list[str], every_hours: int, *, duplicates: 
         raise ConfigError(f"--every must be from 1 to {MAX_EVERY_HOURS:,} hours (a year), not {every_hours:,}")
     projects = project_names(source, projects)  # a run books what start_import would refuse: checked now
     with _connected(source, config) as src:
-        src.require_all()
+        check_startable(src, projects)
     queue.ping()
     engine = engine_for()
     public, secrets = split_config(source, config or {})

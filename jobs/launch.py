@@ -9,6 +9,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 from importers import make_source, source_class
+from importers.base import Source
 from importers.errors import API, CLI, CONSOLE, ConfigError
 from store import credentials
 from store import jobs as job_store
@@ -146,8 +147,7 @@ def save_mapping(found: Mapping, actor: str = "cli", job_id: str | None = None) 
 def project_names(source: str, projects: list[str] | None) -> list[str]:
     """The projects of an import, stripped and each once, in the order given (a project named twice was a second
     part of the same job: an IntegrityError, a traceback or a 500); the source's default project when none is
-    given. ConfigError when there is none, or for a name that is no project name or not of the source's projects'
-    shape; NotFoundError for one the source does not have, where it knows its projects (`Source.check_project`)."""
+    given. ConfigError when there is none, or for a name that is no project name."""
     cls = source_class(source)
     names = list(dict.fromkeys(p.strip() for p in (projects or []) if p and p.strip())) or [cls.default_project() or ""]
     if not names[0]:
@@ -156,8 +156,16 @@ def project_names(source: str, projects: list[str] | None) -> list[str]:
         if not PROJECT_NAME.fullmatch(project):
             raise ConfigError(f"{cls.label}: {project[:60]!r} is not a project name: use letters, digits and . _ - / "
                               f"(e.g. ACME, owner/repo)", field="projects")
-        cls.check_project(project)
     return names
+
+
+def check_startable(source: Source, projects: list[str]) -> None:
+    """Refuse, before anything is queued or booked, an import that could only fail in the worker: a required
+    setting missing (`Source.require_all`: ConfigError), a project the source cannot have (`Source.check_project`:
+    ConfigError for one not of its projects' shape, NotFoundError for one it does not have)."""
+    source.require_all()
+    for project in projects:
+        source.check_project(project)
 
 
 def start_import(source: str, projects: list[str] | None = None, *, config: dict[str, str] | None = None,
@@ -184,7 +192,7 @@ def start_import(source: str, projects: list[str] | None = None, *, config: dict
     checked = make_source(source, resolved)  # settings errors surface now, not in the worker
     try:
         if schedule_id is None:  # a scheduled run that cannot start fails as a job: the Jobs page shows why
-            checked.require_all()
+            check_startable(checked, projects)
     finally:
         checked.close()
     queue.ping()

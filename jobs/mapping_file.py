@@ -10,6 +10,7 @@ import bisect
 import copy
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 from importers.errors import ConfigError
@@ -24,43 +25,55 @@ FIELDS = {"statuses": {"source", "target", "category", "items", "flagged"},
 
 def dumps(mapping: Mapping) -> str:
     """The mapping's rules as JSON text, one row a line (so an error can name the row's line)."""
-    return lay_out(mapping.rules())[0]
-
-
-def lay_out(document: dict[str, Any]) -> tuple[str, dict[int, str]]:
-    """A mapping document as `dumps` writes it, one row a line, and line -> where in the document that line stands
-    ("project", "statuses", "statuses[2]"): the HTTP API takes documents, not files, so its errors name the place."""
-    lines, places = ["{"], {}
-    for n, (key, value) in enumerate(document.items()):
-        end = "," if n < len(document) - 1 else ""
-        places[len(lines) + 1] = key
-        if not isinstance(value, list) or not value:
-            lines.append(f"  {json.dumps(key)}: {json.dumps(value)}{end}")
+    rules = mapping.rules()
+    lines = ["{", f'  "source": {json.dumps(rules["source"])},', f'  "project": {json.dumps(rules["project"])},']
+    for n, kind in enumerate(KINDS):
+        rows = rules[kind]
+        end = "," if n < len(KINDS) - 1 else ""
+        if not rows:
+            lines.append(f'  "{kind}": []{end}')
             continue
-        lines.append(f"  {json.dumps(key)}: [")
-        for i, row in enumerate(value):
-            places[len(lines) + 1] = f"{key}[{i}]"
-            lines.append(f"    {json.dumps(row, ensure_ascii=False)}{',' if i < len(value) - 1 else ''}")
+        lines.append(f'  "{kind}": [')
+        lines += [f"    {json.dumps(row, ensure_ascii=False)}{',' if i < len(rows) - 1 else ''}"
+                  for i, row in enumerate(rows)]
         lines.append(f"  ]{end}")
     lines.append("}")
-    return "\n".join(lines) + "\n", places
+    return "\n".join(lines) + "\n"
+
+
+def _shown(value: Any) -> str:
+    """A value as an error quotes it: its repr, cut to 60 characters (a hostile file or body may hold megabytes)."""
+    text = repr(value)
+    return text if len(text) <= 60 else f"{text[:57]}..."
 
 
 _SOURCE = re.compile(r'"source"\s*:\s*("(?:[^"\\]|\\.)*")')  # a row's "source": its JSON string
 
 
+_KEY_PLACE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")  # a key that can stand in a place such as `mappings[0].bogus`
+
+
 class _Reader:
-    def __init__(self, text: str, path: str, base: Mapping, places: dict[int, str] | None = None):
-        self.text, self.path, self.base, self.places = text, path, base, places
+    """Reads a file (its problems named by line) or, with `document`, a JSON object the HTTP API took (named by
+    place, `mappings[0].statuses[2]`: such a body has no lines a client would count)."""
+
+    def __init__(self, text: str, path: str, base: Mapping, document: bool = False):
+        self.text, self.path, self.base, self.document = text, path, base, document
         self.newlines = [m.start() for m in re.finditer("\n", text)]
         self.rows: dict[str, tuple[int, dict[Any, int]]] = {}  # kind -> (its list's line, source -> line)
+        self.indexes: dict[str, dict[str, int]] = {}  # kind -> source -> its row's index in the file
 
-    def fail(self, line: int, message: str) -> ConfigError:
-        """`message` after where it applies: the file's line, or the document's place (`lay_out`)."""
-        if self.places is None:
-            return ConfigError(f"{self.path}, line {line}: {message}")
-        place = self.places.get(line)
+    def fail(self, place: str, line: Callable[[], int], message: str) -> ConfigError:
+        """`message` after where it applies: `place` in a document, else the line `line()` finds in the file."""
+        if not self.document:
+            return ConfigError(f"{self.path}, line {line()}: {message}")
         return ConfigError(f"{self.path}.{place}: {message}" if place else f"{self.path}: {message}")
+
+    def fail_at_key(self, key: str, message: str) -> ConfigError:
+        return self.fail(key if _KEY_PLACE.fullmatch(key) else "", lambda: self.line_of_key(key), message)
+
+    def fail_at_row(self, kind: str, index: int | None, value: Any, message: str) -> ConfigError:
+        return self.fail(kind if index is None else f"{kind}[{index}]", lambda: self.line_of_row(kind, value), message)
 
     def line_at(self, offset: int) -> int:
         return bisect.bisect_left(self.newlines, offset) + 1
@@ -90,97 +103,103 @@ class _Reader:
         data = parse(self.text, self.path)
         for key in data:
             if key not in TOP:
-                raise self.fail(self.line_of_key(key), f"unknown key {key!r}: a mapping has {', '.join(TOP)}")
+                raise self.fail_at_key(key, f"unknown key {_shown(key)}: a mapping has {', '.join(TOP)}")
         base = self.base
         for key, expected in (("source", base.source), ("project", base.project)):
-            if data.get(key) != expected:
-                given = data.get(key)
-                shown = repr(given[:60] + "...") if isinstance(given, str) and len(given) > 60 else repr(given)[:70]
-                raise self.fail(self.line_of_key(key), f"this file is for {key} {shown}, not {expected!r}")
+            given = data.get(key)
+            if (given.strip() if isinstance(given, str) else given) != expected:
+                raise self.fail_at_key(key, f"this file is for {key} {_shown(given)}, not {expected!r}")
         mapping = copy.deepcopy(base)
         for kind in KINDS:
             entries = data.get(kind, [])
             if not isinstance(entries, list):
-                raise self.fail(self.line_of_key(kind), f"{kind!r} must be a list of {{source, target}} objects")
-            seen: set[str] = set()
-            for entry in entries:
-                self.entry(mapping, kind, entry)
+                raise self.fail_at_key(kind, f"{kind!r} must be a list of {{source, target}} objects")
+            seen = self.indexes.setdefault(kind, {})
+            for index, entry in enumerate(entries):
+                self.entry(mapping, kind, index, entry)
                 if entry["source"] in seen:  # two targets for one value: the last one silently won
-                    raise self.fail(self.line_of_row(kind, entry["source"]),
-                                    f"{ONE[kind]} {entry['source'][:60]!r} has a second row further on: keep one")
-                seen.add(entry["source"])
+                    raise self.fail_at_row(kind, seen[entry["source"]], entry["source"],
+                                           f"{ONE[kind]} {_shown(entry['source'])} has a second row further on: "
+                                           "keep one")
+                seen[entry["source"]] = index
         self.consistent_states(mapping)
         return mapping
 
-    def entry(self, mapping: Mapping, kind: str, entry: Any) -> None:
+    def entry(self, mapping: Mapping, kind: str, index: int, entry: Any) -> None:
         one = ONE[kind]
         if not isinstance(entry, dict) or not isinstance(entry.get("source"), str):
-            raise self.fail(self.line_of_row(kind, None), f"each of {kind!r} must be an object with a text 'source'")
+            raise self.fail_at_row(kind, index, None, f"each of {kind!r} must be an object with a text 'source'")
         value = entry["source"]
-        line = self.line_of_row(kind, value)
+
+        def refused(message: str) -> ConfigError:
+            return self.fail_at_row(kind, index, value, message)
+
         unknown = set(entry) - FIELDS[kind]
         if unknown:
-            raise self.fail(line, f"{one} {value!r} has unknown field {sorted(unknown)[0]!r}: use "
-                                  f"{', '.join(sorted(FIELDS[kind]))}")
+            raise refused(f"{one} {_shown(value)} has unknown field {_shown(sorted(unknown)[0])}: use "
+                          f"{', '.join(sorted(FIELDS[kind]))}")
         row = mapping.row(kind, value)
         if row is None and not (value.startswith("label:") and value[6:] in mapping.labels and kind != "people"):
-            raise self.fail(line, f"{one} {value!r} is not a{'n' if one[0] in 'aeiou' else ''} {one} of "
-                                  f"{mapping.source} project {mapping.project}{self.known(mapping, kind)}")
+            raise refused(f"{one} {_shown(value)} is not a{'n' if one[0] in 'aeiou' else ''} {one} of "
+                          f"{mapping.source} project {mapping.project}{self.known(mapping, kind)}")
         target = entry.get("target")
         if target is not None and (not isinstance(target, str) or not target.strip()):
-            raise self.fail(line, f"{one} {value!r} has target {target!r}: give a name, or null for none")
+            raise refused(f"{one} {_shown(value)} has target {_shown(target)}: give a name, or null for none")
         if target is not None and kind in NAME_MAX:
             try:
                 entry["target"] = checked_name(kind, target)
             except ConfigError as exc:
-                raise self.fail(line, f"{one} {value[:60]!r}: {exc}") from None
+                raise refused(f"{one} {_shown(value)}: {exc}") from None
         if row is None:  # a label of the project, used as a status, priority or type for the first time
             row = mapping.use_label(kind, value[len("label:"):])
-        getattr(self, kind)(mapping, row, entry, line)
+        getattr(self, kind)(mapping, row, entry, refused)
 
     @staticmethod
     def known(mapping: Mapping, kind: str) -> str:
         names = [r.source for r in mapping.rows(kind) if not r.is_label][:12]
         return f" (it has {', '.join(names)})" if names and kind != "people" else ""
 
-    def statuses(self, mapping: Mapping, row: Row, entry: dict, line: int) -> None:
+    def statuses(self, mapping: Mapping, row: Row, entry: dict, refused: Callable[[str], ConfigError]) -> None:
         target, category = entry.get("target"), entry.get("category")
         if category is not None and category not in CATEGORIES:
-            raise self.fail(line, f"status {row.source!r} has category {category!r}: use {', '.join(CATEGORIES)}")
+            raise refused(f"status {row.source!r} has category {_shown(category)}: use {', '.join(CATEGORIES)}")
         if target is not None and category is None:
             category = mapping.state_categories().get(target)
             if category is None:
-                raise self.fail(line, f"status {row.source!r} has target {target!r}, a state {mapping.project} does "
-                                      f"not have: give its category ({', '.join(CATEGORIES)})")
+                raise refused(f"status {row.source!r} has target {target!r}, a state {mapping.project} does not "
+                              f"have: give its category ({', '.join(CATEGORIES)})")
         row.target, row.category = target, category if target is not None else None
 
-    def priorities(self, mapping: Mapping, row: Row, entry: dict, line: int) -> None:
+    def priorities(self, mapping: Mapping, row: Row, entry: dict, refused: Callable[[str], ConfigError]) -> None:
         target = entry.get("target")
         if target is not None and target not in LEVELS:
-            raise self.fail(line, f"priority {row.source!r} has target {target!r}, which is not a priority level: "
-                                  f"use {', '.join(LEVELS)}")
+            raise refused(f"priority {row.source!r} has target {_shown(target)}, which is not a priority level: "
+                          f"use {', '.join(LEVELS)}")
         row.target = target
 
-    def types(self, mapping: Mapping, row: Row, entry: dict, line: int) -> None:
+    def types(self, mapping: Mapping, row: Row, entry: dict, refused: Callable[[str], ConfigError]) -> None:
         row.target = entry.get("target")
 
-    def people(self, mapping: Mapping, row: Row, entry: dict, line: int) -> None:
+    def people(self, mapping: Mapping, row: Row, entry: dict, refused: Callable[[str], ConfigError]) -> None:
         target = entry.get("target")
         if target is not None and target not in mapping.person_keys():
-            raise self.fail(line, f"person {row.label!r} has target {target!r}, which is no person in the workspace "
-                                  f"or in this mapping (use email:<address> of one, or {mapping.source}:<id>)")
+            raise refused(f"person {row.label!r} has target {_shown(target)}, which is no person in the workspace "
+                          f"or in this mapping (use email:<address> of one, or {mapping.source}:<id>)")
         row.target = target or row.default
 
     def consistent_states(self, mapping: Mapping) -> None:
-        """One category per state: two rows filing one state under two categories is a mistake to name."""
+        """One category per state: two rows filing one state under two categories is a mistake to name (the row
+        the file gives, where only one of the two is in it: the other keeps its saved or default target)."""
         seen: dict[str, tuple[str, str]] = {}
+        given = self.indexes.get("statuses", {})
         for row in mapping.statuses:
             if row.target and row.category:
                 first = seen.setdefault(row.target, (row.category, row.source))
                 if first[0] != row.category:
-                    raise self.fail(self.line_of_row("statuses", row.source),
-                                    f"status {row.source!r} files state {row.target!r} under {row.category}, but "
-                                    f"status {first[1]!r} under {first[0]}: a state has one category")
+                    named = row.source if row.source in given or first[1] not in given else first[1]
+                    raise self.fail_at_row("statuses", given.get(named), named,
+                                           f"status {row.source!r} files state {row.target!r} under {row.category}, "
+                                           f"but status {first[1]!r} under {first[0]}: a state has one category")
 
 
 class _DuplicateKey(ValueError):
@@ -217,8 +236,8 @@ def parse(text: str, path: str) -> dict[str, Any]:
     return data
 
 
-def loads(text: str, path: str, base: Mapping, places: dict[int, str] | None = None) -> Mapping:
+def loads(text: str, path: str, base: Mapping, document: bool = False) -> Mapping:
     """`base` (what the source lists, with the defaults and saved rules) with the file's targets over it.
-    Raises ConfigError naming the line (or, given `lay_out`'s `places`, the place) and value of the first
+    Raises ConfigError naming the line (a `document`, the HTTP API's: the place) and value of the first
     problem; `base` itself is not changed."""
-    return _Reader(text, path, base, places).read()
+    return _Reader(text, path, base, document).read()

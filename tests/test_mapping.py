@@ -323,32 +323,52 @@ def _nested(depth: int) -> list:
     return deep
 
 
+def _moved_first(document: dict, key: str, value) -> None:
+    """`key` set to `value` and moved to the front of the document (a place found by searching the text named the
+    first row whose `source` came first)."""
+    rest = {k: v for k, v in document.items() if k != key}
+    document.clear()
+    document.update({key: value, **rest})
+
+
 @pytest.mark.parametrize("change, expected", [
     (lambda d: d.update(bogus=1), "mappings[0].bogus: unknown key 'bogus'"),
+    (lambda d: (d["statuses"][0].update(bogus=2), d.update(bogus=1)), "mappings[0].bogus: unknown key 'bogus'"),
     (lambda d: d["statuses"][2].update(target="Done\u200b"), "mappings[0].statuses[2]: status 'To Do': the state "
                                                                "name 'Done\\u200b' holds an invisible"),
     (lambda d: d["statuses"].append({"source": "Blokced", "target": "Done"}),
      "mappings[0].statuses[7]: status 'Blokced' is not a status of demo project ACME"),
+    (lambda d: (d["statuses"][0].update(items={"source": "Blokced"}),
+                d["statuses"].append({"source": "Blokced", "target": "Done"})),
+     "mappings[0].statuses[7]: status 'Blokced' is not a status"),  # a search of the text found row 0's "source"
+    (lambda d: d["statuses"].insert(3, "To Do"), "mappings[0].statuses[3]: each of 'statuses' must be an object"),
     (lambda d: d["priorities"].insert(1, {"source": "Highest", "target": "urgent", "flagged": False}),
      "mappings[0].priorities[0]: priority 'Highest' has a second row further on"),
     (lambda d: d.update(types={"source": "Bug"}), "mappings[0].types: 'types' must be a list"),
     (lambda d: d["statuses"][4].update(target="Done", category="todo"),
      "mappings[0].statuses[5]: status 'Done' files state 'Done' under done, but status 'In Review' under todo"),
+    (lambda d: _moved_first(d, "source", "jira"), "mappings[0].source: this file is for source 'jira', not 'demo'"),
+    (lambda d: d.pop("source"), "mappings[0].source: this file is for source None, not 'demo'"),
     (lambda d: d.update(statuses=_nested(100_000)), "mappings[0]: nested too deeply to be a mapping"),
+    # an attacker's review: a megabyte of project name or row value came back whole in the error
+    (lambda d: d.update(project="x" * 400_000), "mappings[0].project: Demo: 'xxxxxxxx"),
+    (lambda d: d["statuses"].append({"source": "y" * 100_000, "target": "Done"}), "mappings[0].statuses[7]: status "
+                                                                                   "'yyyyyyyy"),
+    (lambda d: d.update(project="ZED"), "mappings[0].project: Demo has no project 'ZED' to import"),
 ])
 def test_a_mapping_document_given_to_the_http_api_is_refused_naming_its_place(engine, change, expected):
     # the API took documents as one line of JSON, so every refusal said "mappings[0], line 1"
     with pytest.raises(ConfigError) as refused:
         api.mappings_from_documents("demo", [_document_with(change)], SIZE)
-    assert str(refused.value).startswith(expected) and "line" not in str(refused.value), str(refused.value)
+    said = str(refused.value)
+    assert said.startswith(expected) and "line" not in said and len(said) < 400, said
     assert _count(engine, value_mappings) == 0
 
 
-def test_a_document_laid_out_as_a_file_is_the_file_mapping_export_writes():
-    from jobs import mapping_file
-
-    text = mapping_file.dumps(api.mapping("demo", "ACME", SIZE))
-    laid_out, places = mapping_file.lay_out(json.loads(text))
-    assert laid_out == text
-    assert [places[n + 1] for n, line in enumerate(text.splitlines()) if '"source": "In Review"' in line] \
-        == ["statuses[4]"]
+def test_two_mapping_documents_for_one_project_are_refused_and_a_padded_project_is_read_as_itself(engine):
+    steered = _document_with(lambda d: d["statuses"][2].update(target="Done", category="done"))
+    with pytest.raises(ConfigError, match=r"^mappings\[1\]: a second mapping for project ACME \(mappings\[0\] is "
+                                          r"one\): keep one$"):
+        api.mappings_from_documents("demo", [steered, _document_with(lambda d: None)], SIZE)  # the last one won
+    padded = api.mappings_from_documents("demo", [{**steered, "project": "  ACME "}], SIZE)
+    assert list(padded) == ["ACME"] and padded["ACME"].row("statuses", "To Do").target == "Done"

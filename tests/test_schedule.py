@@ -232,3 +232,24 @@ def test_a_burst_worker_starts_the_scheduled_runs_that_are_due(run_worker, monke
     [ran] = api.jobs()
     assert (ran["requested_by"], ran["projects"], ran["status"]) == (f"schedule:{due}", ["OPS"], "succeeded")
     assert _booked(later) and len(_booked(due)) == 1  # the next run of each is booked, none ran early
+
+
+@pytest.mark.parametrize("source, project, reason", [
+    ("demo", "ZED", "Demo has no project 'ZED' to import"),
+    ("servicenow", "incidents", "ServiceNow has no table 'incidents' to import"),
+    ("github", "web", "GitHub projects are repositories named owner/name, not 'web'"),
+])
+def test_a_scheduled_run_that_cannot_start_fails_as_a_job_the_jobs_page_shows(engine, run_worker, monkeypatch,
+                                                                               source, project, reason):
+    # an attacker's review: a schedule booked by an earlier release with a project `schedule` now refuses raised in
+    # the RQ job before any job existed, every N hours, and nothing showed why; settings missing at run time alike
+    for name in ("SERVICENOW_INSTANCE", "SERVICENOW_USERNAME", "SERVICENOW_PASSWORD", "GITHUB_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    booked = api.schedule("demo", ["OPS"], 6)
+    with engine.begin() as conn:
+        conn.execute(update(schedules).where(schedules.c.id == booked).values(source=source, projects=[project]))
+    job_id = tasks.run_schedule(booked)
+    run_worker()
+    doc = api.status(job_id)
+    assert doc["status"] == "failed" and (reason in doc["error"] or "missing" in doc["error"]), doc["error"]
+    assert [s["last_job_id"] for s in api.schedules_list()] == [job_id]  # the Jobs page's link to it

@@ -99,7 +99,8 @@ class GitHubSource(Source):
     def _repo(project: str) -> str:
         repo = (project or "").strip().strip("/")
         if not _REPO.match(repo):
-            raise ConfigError(f"{TOOL} projects are repositories named owner/name, not {project!r}", field="projects")
+            raise ConfigError(f"{TOOL} projects are repositories named owner/name, not {project[:60]!r}",
+                              field="projects")
         return repo
 
     @classmethod

@@ -98,7 +98,7 @@ class JiraSource(Source):
         key = (project or "").strip()
         if not PROJECT_KEY.match(key):
             raise ConfigError(f"JIRA project keys look like ACME (a letter, then letters, digits or _), not "
-                              f"{project!r}", field="projects")
+                              f"{project[:60]!r}", field="projects")
         return f"project = {jql_string(key)}"
 
     @classmethod
