@@ -38,6 +38,7 @@ from .forecast import Forecast
 from .forecast import from_census as forecast_from_census
 from .forecast import from_mapping as forecast_from_mapping
 from .launch import (
+    MAX_PROJECTS,
     cancel_job,
     check_startable,
     effective_config,
@@ -265,6 +266,9 @@ def mappings_from_documents(source: str, documents: list[dict], config: dict[str
     """project -> Mapping for mapping documents given as JSON objects (what `mapping export` writes; rows left
     out keep their defaults), each checked against what the source lists now, as a file would be. Raises
     ConfigError naming `where[i]`, the place in it and the value of the first problem, or a project given twice."""
+    if len(documents) > MAX_PROJECTS:  # each is checked against the source: requests made while the caller waits
+        raise ConfigError(f"{where}: an import takes at most {MAX_PROJECTS:,} projects, not {len(documents):,} "
+                          f"mappings: split them into several imports", field=where)
     found: dict[str, Mapping] = {}
     first: dict[str, int] = {}
     for index, document in enumerate(documents):

@@ -30,6 +30,9 @@ DELETIONS = tuple(d.value for d in Deletions)
 # every source's project names fit (JIRA keys, owner/repo, GitLab group/project paths and ids, ServiceNow tables);
 # a name is shown on every page and in the job's name, so nothing that Markdown or a terminal would act on
 PROJECT_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-/]{0,254}")
+# projects one import takes: each is a part, a row and an RQ job made while the caller waits (about 1 ms each); a
+# body of 100,000 names held the request for minutes and made a job no page could show
+MAX_PROJECTS = 1000
 
 
 def progress_store() -> ProgressStore:
@@ -147,11 +150,14 @@ def save_mapping(found: Mapping, actor: str = "cli", job_id: str | None = None) 
 def project_names(source: str, projects: list[str] | None) -> list[str]:
     """The projects of an import, stripped and each once, in the order given (a project named twice was a second
     part of the same job: an IntegrityError, a traceback or a 500); the source's default project when none is
-    given. ConfigError when there is none, or for a name that is no project name."""
+    given. ConfigError when there is none, for more than MAX_PROJECTS, or for a name that is no project name."""
     cls = source_class(source)
     names = list(dict.fromkeys(p.strip() for p in (projects or []) if p and p.strip())) or [cls.default_project() or ""]
     if not names[0]:
         raise ConfigError(f"{cls.label}: choose a project to import (--project)", field="projects")
+    if len(names) > MAX_PROJECTS:
+        raise ConfigError(f"{cls.label}: an import takes at most {MAX_PROJECTS:,} projects, not {len(names):,}: "
+                          f"split them into several imports", field="projects")
     for project in names:
         if not PROJECT_NAME.fullmatch(project):
             raise ConfigError(f"{cls.label}: {project[:60]!r} is not a project name: use letters, digits and . _ - / "

@@ -146,3 +146,12 @@ def test_a_demo_project_that_does_not_exist_is_refused_before_queueing(launch, c
     _nothing_booked(engine)
     started = cli("run", "demo", "--project", "OPS")  # the baseline: a project it has is queued
     assert started.returncode == 0 and len(started.stdout.strip()) == 16, started.stderr
+
+
+def test_an_import_of_more_projects_than_one_import_takes_is_refused_before_queueing(cli, engine):
+    # each project is a part, a row and an RQ job made while the caller waits: 100,000 names held a request for minutes
+    names = [a for i in range(1001) for a in ("--project", f"acme/repo-{i}")]
+    result = cli("run", "github", *names, env={"GITHUB_TOKEN": "x"})
+    assert result.returncode == 2 and result.stderr.strip() == (
+        "error: GitHub: an import takes at most 1,000 projects, not 1,001: split them into several imports")
+    _nothing_booked(engine)

@@ -215,6 +215,9 @@ def test_every_refusal_has_the_one_error_shape(server, spec):
         (server.call("POST", "/import/demo/execute", json={"projects": ["ZED"]}), 404, "no project 'ZED'"),
         (server.call("POST", "/import/github/execute", json={"projects": ["web"], "config": {"token": "x"}}), 400,
          "owner/name, not 'web'"),
+        (server.call("POST", "/import/github/execute", json={"projects": [f"o/r{i}" for i in range(1001)],
+                                                             "config": {"token": "x"}}), 400, "at most 1,000 projects"),
+        (server.call("POST", "/import/demo/execute", json={"mappings": [{}] * 1001}), 400, "at most 1,000 projects"),
         (server.call("DELETE", "/import/tools"), 405, "Method Not Allowed"),
         (server.call("POST", "/import/demo/preview", json={"project": "x" * (1 << 20)}), 413, "larger than"),
     ]
@@ -227,7 +230,7 @@ def test_every_refusal_has_the_one_error_shape(server, spec):
         assert "\n" not in body["error"] and "Traceback" not in answer.text, where
     assert no_token.headers["WWW-Authenticate"] == "Bearer"
     field = {c[0].json()["detail"].get("field") for c in cases if c[1] == 400}
-    assert field == {"since", "config.api_tokn", "config.base_url", "body", "projects"}  # a 400 names the field to fix
+    assert field == {"since", "config.api_tokn", "config.base_url", "body", "projects", "mappings"}  # the field to fix
     assert len(server.call("GET", "/import/jobs").json()["jobs"]) == jobs_before  # no refused import was queued
     # the API names its body's fields, never the CLI's flags or the environment's variables, and echoes no long id
     said = " ".join(c[0].json()["error"] for c in cases)
