@@ -105,16 +105,22 @@ class Source(ABC):
         if not value:
             setting = next(s for s in self.settings if s.name == name)
             raise ConfigError(f"{self.label}: {setting.label} is missing: {{at}}", field=f"config.{name}", places={
-                CLI: f"set {setting.env} (or save it with the console's connection form)", API: f"give config.{name}",
-                CONSOLE: "enter it in the form"})
+                CLI: f"set {setting.env}", API: f"give config.{name}", CONSOLE: "enter it in the form"})
         return value
 
     def require_all(self) -> None:
-        """Raise `require`'s ConfigError for the first required setting without a value: an import started
-        without one can only fail in the worker, so launches and schedules refuse it before queueing."""
-        for setting in self.settings:
-            if setting.required:
-                self.require(setting.name)
+        """Raise ConfigError naming every required setting without a value ("JIRA: Site URL and API token are
+        missing: set JIRA_BASE_URL and JIRA_API_TOKEN"), all at once: an import started without one can only fail
+        in the worker, so launches and schedules refuse it before queueing."""
+        missing = [s for s in self.settings if s.required and not (self.config.get(s.name) or "").strip()]
+        if len(missing) == 1:
+            self.require(missing[0].name)
+        if len(missing) > 1:
+            raise ConfigError(f"{self.label}: {_and(s.label for s in missing)} are missing: {{at}}",
+                              field=f"config.{missing[0].name}", places={
+                                  CLI: f"set {_and(s.env for s in missing)}",
+                                  API: f"give {_and(f'config.{s.name}' for s in missing)}",
+                                  CONSOLE: "enter them in the form"})
 
     @classmethod
     def known_projects(cls) -> tuple[str, ...] | None:
@@ -265,3 +271,9 @@ class Source(ABC):
 
     def close(self) -> None:  # noqa: B027 - a hook: nothing to release by default, sources with a session override it
         """Release HTTP sessions; sources holding one override this."""
+
+
+def _and(words: Iterable[str]) -> str:
+    """"a", "a and b", "a, b and c"."""
+    listed = list(words)
+    return listed[0] if len(listed) == 1 else f"{', '.join(listed[:-1])} and {listed[-1]}"

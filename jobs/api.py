@@ -127,8 +127,7 @@ def in_form_words(source: str, message: str) -> str:
     (what the CLI and a server's settings use) replaced by the label of the form field the user typed
     into, e.g. "check JIRA_USER_EMAIL and JIRA_API_TOKEN" -> 'check "Account email" and "API token"'."""
     for setting in source_class(source).settings:
-        message = message.replace(f"set {setting.env} (or save it with the console's connection form)",
-                                  "enter it in the form")
+        message = re.sub(rf"\bset {re.escape(setting.env)}(?=$|[).;,])", "enter it in the form", message)
         message = re.sub(rf"\b{re.escape(setting.env)}\b", f'"{setting.label}"', message)
     return message
 
@@ -249,23 +248,25 @@ def mapping_from_file(text: str, path: str, source: str | None = None, project: 
     source = source or str(head.get("source") or "")
     if not source:
         raise ConfigError(f"{path}: the file names no source: add \"source\" or pass the source")
-    named = project or (str(head["project"]) if head.get("project") else None)
-    if named is not None:  # checked as an import's projects are, before the source is asked for its lists
-        try:
-            named = project_names(source, [named])[0]
-            source_class(source).check_project(named)
-        except SourceError as exc:
-            raise ConfigError(f"{path}{'.project' if document else ''}: {exc}",
-                              field=f"{path}.project" if document else None) from None
+    at = f"{path}.project" if document else path
+    if not isinstance(head.get("project"), str) or not head["project"].strip():
+        raise ConfigError(f"{at}: the {'document' if document else 'file'} names no project: add \"project\"",
+                          field=at if document else None)
+    try:  # checked as an import's projects are, before the source is asked for its lists
+        named = project_names(source, [project or head["project"]])[0]
+        source_class(source).check_project(named)
+    except SourceError as exc:
+        raise ConfigError(f"{at}: {exc}", field=at if document else None) from None
     base = mapping(source, named, config)
     return mapping_file.loads(text, path, base, document)
 
 
 def mappings_from_documents(source: str, documents: list[dict], config: dict[str, str] | None = None,
-                            where: str = "mappings") -> dict[str, Mapping]:
+                            where: str = "mappings", projects: list[str] | None = None) -> dict[str, Mapping]:
     """project -> Mapping for mapping documents given as JSON objects (what `mapping export` writes; rows left
     out keep their defaults), each checked against what the source lists now, as a file would be. Raises
-    ConfigError naming `where[i]`, the place in it and the value of the first problem, or a project given twice."""
+    ConfigError naming `where[i]`, the place in it and the value of the first problem, a project given twice, or
+    one not among `projects` (the import's, when it names them)."""
     if len(documents) > MAX_PROJECTS:  # each is checked against the source: requests made while the caller waits
         raise ConfigError(f"{where}: an import takes at most {MAX_PROJECTS:,} projects, not {len(documents):,} "
                           f"mappings: split them into several imports", field=where)
@@ -276,8 +277,12 @@ def mappings_from_documents(source: str, documents: list[dict], config: dict[str
             text = json.dumps(document)
         except RecursionError:
             raise ConfigError(f"{where}[{index}]: nested too deeply to be a mapping (rows are objects in lists, two "
-                              f"levels down)") from None
+                              f"levels down)", field=f"{where}[{index}]") from None
         given = mapping_from_file(text, f"{where}[{index}]", source, None, config, document=True)
+        wanted = [p.strip() for p in projects or [] if p.strip()]
+        if wanted and given.project not in wanted:
+            raise ConfigError(f"{where}[{index}].project: {given.project} is not a project of this import "
+                              f"({', '.join(wanted)})", field=f"{where}[{index}].project")
         if given.project in first:  # the last one won without a word, as two rows of one value did
             raise ConfigError(f"{where}[{index}]: a second mapping for project {given.project} ({where}"
                               f"[{first[given.project]}] is one): keep one", field=f"{where}[{index}].project")

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from importers import make_source, source_class
 from importers.base import Source
-from importers.errors import API, CLI, CONSOLE, ConfigError
+from importers.errors import API, CLI, CONSOLE, ConfigError, NotFoundError, SourceError
 from store import credentials
 from store import jobs as job_store
 from store import mappings as mapping_store
@@ -152,9 +152,18 @@ def project_names(source: str, projects: list[str] | None) -> list[str]:
     part of the same job: an IntegrityError, a traceback or a 500); the source's default project when none is
     given. ConfigError when there is none, for more than MAX_PROJECTS, or for a name that is no project name."""
     cls = source_class(source)
-    names = list(dict.fromkeys(p.strip() for p in (projects or []) if p and p.strip())) or [cls.default_project() or ""]
-    if not names[0]:
-        raise ConfigError(f"{cls.label}: choose a project to import (--project)", field="projects")
+    names = list(dict.fromkeys(p.strip() for p in (projects or []) if p and p.strip()))
+    if not names:  # the source's default: a name the user may never have typed, so a refusal says where it is from
+        default = (cls.default_project() or "").strip()
+        if not default:
+            raise ConfigError(f"{cls.label}: choose a project to import ({{at}})", field="projects",
+                              places={CLI: "--project", API: "give projects", CONSOLE: "Projects"})
+        env = next((s.env for s in cls.settings if s.name == "default_project"), None)
+        try:
+            cls.check_project(default)
+        except SourceError as exc:
+            raise ConfigError(f"{exc} (the default project{f', {env}' if env else ''})", field="projects") from None
+        names = [default]
     if len(names) > MAX_PROJECTS:
         raise ConfigError(f"{cls.label}: an import takes at most {MAX_PROJECTS:,} projects, not {len(names):,}: "
                           f"split them into several imports", field="projects")
@@ -167,11 +176,14 @@ def project_names(source: str, projects: list[str] | None) -> list[str]:
 
 def check_startable(source: Source, projects: list[str]) -> None:
     """Refuse, before anything is queued or booked, an import that could only fail in the worker: a required
-    setting missing (`Source.require_all`: ConfigError), a project the source cannot have (`Source.check_project`:
-    ConfigError for one not of its projects' shape, NotFoundError for one it does not have)."""
+    setting missing (`Source.require_all`), a project the source cannot have (`Source.check_project`: not of its
+    projects' shape, or not among those it lists without a request). Raises ConfigError."""
     source.require_all()
     for project in projects:
-        source.check_project(project)
+        try:
+            source.check_project(project)
+        except NotFoundError as exc:  # a name the source lists without a request: bad input, as a malformed one is
+            raise ConfigError(str(exc), field="projects") from None
 
 
 def start_import(source: str, projects: list[str] | None = None, *, config: dict[str, str] | None = None,

@@ -31,7 +31,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from importers.errors import ConfigError
+from importers.errors import API, CLI, CONSOLE, ConfigError
 from importers.metadata import LABEL_PREFIX, Metadata, label_key
 from importers.model import Comment, Page, Person, Priority, Status, WorkItem
 from importers.workflow import CLOSED
@@ -224,7 +224,9 @@ class Mapping:
             what = "a state and its category" if kind == "statuses" else "a priority level"
             more = f" ({len(flagged) - 1} more)" if len(flagged) > 1 else ""
             raise ConfigError(f"{self.source} project {self.project}: {ONE[kind]} {row.label or row.source!r} has no "
-                              f"target{more}: give it {what} in the mapping step or with `mapping import`")
+                              f"target{more}: give it {what} {{at}}", places={
+                                  CLI: "in the mapping step or with `mapping import`",
+                                  API: "in its row of the mapping's document", CONSOLE: "in the mapping step"})
 
     # -- the saved form ------------------------------------------------------------------
     def rules(self) -> dict[str, Any]:

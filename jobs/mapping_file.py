@@ -67,7 +67,8 @@ class _Reader:
         """`message` after where it applies: `place` in a document, else the line `line()` finds in the file."""
         if not self.document:
             return ConfigError(f"{self.path}, line {line()}: {message}")
-        return ConfigError(f"{self.path}.{place}: {message}" if place else f"{self.path}: {message}")
+        where = f"{self.path}.{place}" if place else self.path
+        return ConfigError(f"{where}: {message}", field=where)
 
     def fail_at_key(self, key: str, message: str) -> ConfigError:
         return self.fail(key if _KEY_PLACE.fullmatch(key) else "", lambda: self.line_of_key(key), message)

@@ -83,7 +83,7 @@ async def execute(tool: ToolName, body: ExecuteRequest, response: Response, toke
         api.check_settings(tool, body.config)
         if body.save_credentials:
             api.may_save_credentials(tool, token.actor)
-        mappings = api.mappings_from_documents(tool, body.mappings, body.config or None)
+        mappings = api.mappings_from_documents(tool, body.mappings, body.config or None, projects=body.projects)
         job_id = api.start_import(tool, body.projects or list(mappings), config=body.config or None,
                                   duplicates=body.duplicates, since=body.since, incremental=not body.full,
                                   dry_run=body.dry_run, requested_by=token.actor, deletions=body.deletions,

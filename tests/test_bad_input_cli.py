@@ -4,6 +4,8 @@ and nothing written to the store.
 """
 from __future__ import annotations
 
+import os
+
 import pytest
 from sqlalchemy import func, select
 
@@ -154,4 +156,20 @@ def test_an_import_of_more_projects_than_one_import_takes_is_refused_before_queu
     result = cli("run", "github", *names, env={"GITHUB_TOKEN": "x"})
     assert result.returncode == 2 and result.stderr.strip() == (
         "error: GitHub: an import takes at most 1,000 projects, not 1,001: split them into several imports")
+    _nothing_booked(engine)
+
+
+def test_every_missing_setting_is_named_at_once_and_a_bad_default_project_says_where_it_is_from(cli, engine):
+    # a new user's review: ServiceNow took three tries (instance, then username, then password); a JIRA_DEFAULT_PROJECT
+    # the user never typed on the command line was refused without saying where the name came from
+    for name in ("SERVICENOW_INSTANCE", "SERVICENOW_USERNAME", "SERVICENOW_PASSWORD"):
+        assert name not in os.environ
+    result = cli("run", "servicenow", "--project", "incident")
+    assert result.returncode == 2 and result.stderr.strip() == (
+        "error: ServiceNow: Instance, Username and Password are missing: set SERVICENOW_INSTANCE, SERVICENOW_USERNAME "
+        "and SERVICENOW_PASSWORD")
+    result = cli("run", "jira", env={"JIRA_BASE_URL": "https://jira.example.com", "JIRA_API_TOKEN": "x",
+                                     "JIRA_DEFAULT_PROJECT": "A.B"})
+    assert result.returncode == 2 and result.stderr.strip().endswith(
+        "not 'A.B' (the default project, JIRA_DEFAULT_PROJECT)"), result.stderr
     _nothing_booked(engine)

@@ -355,6 +355,7 @@ def _moved_first(document: dict, key: str, value) -> None:
     (lambda d: d["statuses"].append({"source": "y" * 100_000, "target": "Done"}), "mappings[0].statuses[7]: status "
                                                                                    "'yyyyyyyy"),
     (lambda d: d.update(project="ZED"), "mappings[0].project: Demo has no project 'ZED' to import"),
+    (lambda d: d.pop("project"), 'mappings[0].project: the document names no project: add "project"'),
 ])
 def test_a_mapping_document_given_to_the_http_api_is_refused_naming_its_place(engine, change, expected):
     # the API took documents as one line of JSON, so every refusal said "mappings[0], line 1"
@@ -362,6 +363,7 @@ def test_a_mapping_document_given_to_the_http_api_is_refused_naming_its_place(en
         api.mappings_from_documents("demo", [_document_with(change)], SIZE)
     said = str(refused.value)
     assert said.startswith(expected) and "line" not in said and len(said) < 400, said
+    assert refused.value.field == said.split(": ", 1)[0]  # the HTTP API's detail.field names the place too
     assert _count(engine, value_mappings) == 0
 
 

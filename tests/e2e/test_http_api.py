@@ -210,9 +210,14 @@ def test_every_refusal_has_the_one_error_shape(server, spec):
          400, "config.base_url must be an http(s) URL"),
         (server.call("GET", "/import/status/" + "x" * 5000), 404, "no import job"),
         # an import that could only fail in the worker is refused before it is queued (it was a 202)
-        (server.call("POST", "/import/jira/execute", json={"projects": ["ACME"], "config": {"api_token": "x"}}),
-         400, "Site URL is missing: give config.base_url"),
-        (server.call("POST", "/import/demo/execute", json={"projects": ["ZED"]}), 404, "no project 'ZED'"),
+        (server.call("POST", "/import/jira/execute", json={"projects": ["ACME"]}),
+         400, "Site URL and API token are missing: give config.base_url and config.api_token"),
+        (server.call("POST", "/import/demo/execute", json={"projects": ["ZED"]}), 400, "no project 'ZED'"),
+        (server.call("POST", "/import/github/execute", json={"config": {"token": "x"}}), 400,
+         "choose a project to import (give projects)"),
+        (server.call("POST", "/import/demo/execute", json={"projects": ["OPS"], "mappings": [
+            {"source": "demo", "project": "MOBILE"}]}), 400, "mappings[0].project: MOBILE is not a project of this "
+                                                               "import (OPS)"),
         (server.call("POST", "/import/github/execute", json={"projects": ["web"], "config": {"token": "x"}}), 400,
          "owner/name, not 'web'"),
         (server.call("POST", "/import/github/execute", json={"projects": [f"o/r{i}" for i in range(1001)],
@@ -230,7 +235,8 @@ def test_every_refusal_has_the_one_error_shape(server, spec):
         assert "\n" not in body["error"] and "Traceback" not in answer.text, where
     assert no_token.headers["WWW-Authenticate"] == "Bearer"
     field = {c[0].json()["detail"].get("field") for c in cases if c[1] == 400}
-    assert field == {"since", "config.api_tokn", "config.base_url", "body", "projects", "mappings"}  # the field to fix
+    assert field == {"since", "config.api_tokn", "config.base_url", "body", "projects", "mappings",
+                     "mappings[0].project"}  # a 400 names the field to fix
     assert len(server.call("GET", "/import/jobs").json()["jobs"]) == jobs_before  # no refused import was queued
     # the API names its body's fields, never the CLI's flags or the environment's variables, and echoes no long id
     said = " ".join(c[0].json()["error"] for c in cases)
