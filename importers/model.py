@@ -434,6 +434,12 @@ class Page(_Model):
     is soft-deleted (unless the run says `--deletions ignore`). Items a comments gap names are
     exempt (their list was not read whole). Leave it False when comments arrive in pages of their
     own (GitHub's repo-wide listing) or filtered by time.
+
+    `read_started_at` is for a read that does not follow the source's update order (JIRA's key ranges):
+    the source's own time when the read began (kept in its cursor, so a resumed read keeps it). An item
+    read early and changed later is not read again, so the next catch-up must start no later than this:
+    the runner caps the part's high-water mark at it. A read in update order leaves it None (a change
+    moves the item after the read's position, where the read meets it again).
     """
 
     items: list[WorkItem] = Field(default_factory=list)
@@ -443,6 +449,7 @@ class Page(_Model):
     gaps: list[StreamGap] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
     comments_complete: bool = False
+    read_started_at: datetime | None = None
     # For `Source.recheck_comments` of sources whose comments cannot be edited (ServiceNow's
     # append-only journal): ids of comments that still exist, listed without their content.
     comments_present: list[str] = Field(default_factory=list)

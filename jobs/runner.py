@@ -298,14 +298,15 @@ class PartRunner:
         (counted as fixed, the read position stays); FILL re-reads what gaps name (counts stay, the
         data is written as `update`: it is exactly what this job could not read before); CARRY re-reads the
         items the project's last import left data of unread (like FILL, but it completes no listing); SWEEP writes
-        what the deletion sweep re-read (counted like a read, but the read position and the
-        high-water mark stay, so the next catch-up still starts where this read ended)."""
+        what the deletion sweep re-read (counted like a read, but the read position stays). Only a READ moves the
+        high-water mark: a re-read of chosen items vouches for no other item's changes (a retry of one item fixed
+        at the source days later moved the mark past every edit made meanwhile, and the next catch-up lost them)."""
         r = self.run_info
         if self.mapping is not None:
             pages = [self.mapping.apply_page(page) for page in pages]
         counted = census.count(pages) if mode not in (FILL, CARRY) else None  # a fill re-reads what was counted
         cursor = next((p.cursor for p in reversed(pages) if p.cursor is not None), None)
-        high_water = max((i.updated_at for p in pages for i in p.items), default=None) if mode != SWEEP else None
+        high_water = self._high_water(pages) if mode == READ else None
         policy = UPDATE if mode in (FILL, CARRY) else r.policy
 
         reading, self.phase = self.phase, "writing"
@@ -357,6 +358,14 @@ class PartRunner:
         if self._in_store(self.cancel_requested):
             raise Stopped()
         return result
+
+    @staticmethod
+    def _high_water(pages: list[Page]) -> datetime | None:
+        """The newest item time of a batch of the read, no later than the read began where it does not follow
+        update order (`Page.read_started_at`): the next catch-up starts there."""
+        newest = max((i.updated_at for p in pages for i in p.items), default=None)
+        began = min((p.read_started_at for p in pages if p.read_started_at is not None), default=None)
+        return min(newest, began) if newest is not None and began is not None else newest
 
     def _in_store(self, fn: Callable[..., T], *args, **kwargs) -> T:
         """Call the store, retrying while its connection is dropped or the database is locked.
@@ -443,8 +452,10 @@ class PartRunner:
             self.phase = "items"
             for pages, last in self._batches(self.source.read(r.project, part.cursor, r.since)):
                 self._commit(pages, last)
-            if r.since is None:  # a since-read's count may be coarser than the read (JQL has minutes)
+            if r.since is None:
                 self._check_count(total)
+            else:  # a since-read's count may be coarser than the read (JQL has minutes): the read is the count
+                self._settle_total(total)
         # the last import's unread items, read here so they need not hold the since back; those this part
         # read and left unread itself are its own gaps (a retry fills them, the next catch-up carries them)
         own = {(g.stream, g.item_external_id) for g in job_store.gaps(self.engine, r.job_id, r.project)}
@@ -486,6 +497,15 @@ class PartRunner:
         self._add_note(f"{self.source.label} counted {total:,} {self.source.item_noun} in {self.run_info.project}, "
                        f"its read returned {part.processed:,} (rows hidden from this account, or changed during the "
                        f"read)")
+
+    def _settle_total(self, total: int | None) -> None:
+        """Make a since-read's total what it read when the source counted more: JIRA counts issues changed since the
+        mark's minute, the read keeps those changed since the mark itself, and the job showed "1/400" at its end."""
+        part = self._in_store(self._part)
+        if total is not None and part.processed < total:
+            r = self.run_info
+            self._in_store(job_store.set_part, self.engine, r.job_id, r.project, r.lease, total=part.processed)
+            self._in_store(self.publish)
 
     def _add_note(self, note: str) -> None:
         """Say `note` on the job (the status, the API and the CLI show a part's notes)."""

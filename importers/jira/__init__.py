@@ -32,7 +32,7 @@ from ..pageguard import PageGuard
 from ..urls import check_url
 from .jql import PageTokenRefused, jql_string
 from .mapping import MAPPING_ERRORS, Context, map_comment, map_or_fail, parse_time
-from .ranges import RANGES, KeyRange, from_cursor, split, to_cursor
+from .ranges import RANGES, KeyRange, from_cursor, split, started_at, to_cursor
 from .settings import (
     COMMENT_LIST_SIZE,
     ID_PAGE_SIZE,
@@ -139,7 +139,9 @@ class JiraSource(Source):
         return self.client.count(self._where(project, since))
 
     def read(self, project: str, cursor: Cursor | None = None, since: datetime | None = None) -> Iterator[Page]:
-        return self._pages(self._where(project, since), cursor or {}, since, spread=True)
+        """The project's issues in key ranges (not in update order: each page says when the read began, see
+        `Page.read_started_at`, so an issue read early and edited during the read is met by the next catch-up)."""
+        return self._pages(self._where(project, since), cursor or {}, since, spread=True, marks=True)
 
     def fetch(self, project: str, external_ids: Iterable[str], keys: Mapping[str, str] | None = None) -> Iterator[Page]:
         """Re-read failed items by id, a page of ids per query, instead of scanning the project."""
@@ -263,11 +265,14 @@ class JiraSource(Source):
                 pass  # tokens expire: rebuild the query from the last key read
         return self._search(where, keys.after, keys.upto, None), keys.after
 
-    def _pages(self, where: str, cursor: Cursor, since: datetime | None, spread: bool = False) -> Iterator[Page]:
-        """Pages of every key range as they arrive; `spread` cuts a fresh read into ranges."""
+    def _pages(self, where: str, cursor: Cursor, since: datetime | None, spread: bool = False,
+               marks: bool = False) -> Iterator[Page]:
+        """Pages of every key range as they arrive; `spread` cuts a fresh read into ranges; a read that `marks`
+        the next catch-up's start says when it began (the server's time, kept in the cursor across resumes)."""
         client = self.client
         ctx = self._context()
         ranges = from_cursor(cursor)
+        began = (started_at(cursor) or client.server_time()) if marks else None
         for keys in ranges:
             for key in (keys.anchor, keys.after, keys.upto):
                 if key is not None and not ISSUE_KEY.match(str(key)):
@@ -305,7 +310,9 @@ class JiraSource(Source):
                     if not follow.done and follow not in pending.values():
                         pending[pool.submit(self._page, where, follow)] = follow
                 if issues:
-                    yield self._mapped(issues, pool, ctx, since, to_cursor(ranges))
+                    page = self._mapped(issues, pool, ctx, since, to_cursor(ranges, began))
+                    page.read_started_at = began
+                    yield page
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
 

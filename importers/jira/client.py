@@ -23,6 +23,7 @@ from ..limits import enough_comments
 from ..numbers import count, page_total, whole_number
 from ..retry import RetryPolicy, Transient, check_status
 from .jql import PageTokenRefused, jql_string
+from .mapping import parse_time
 from .settings import (
     CLOUD_API,
     COMMENT_PAGE_SIZE,
@@ -131,6 +132,15 @@ class JiraClient:
                 raise NetworkError(f"{self.base_url} is not a JIRA server: check JIRA_BASE_URL")
             self._info = info
         return self._info
+
+    def server_time(self) -> datetime | None:
+        """The server's clock, the one its `updated` times are kept by, when this client first asked for the server
+        info (`serverTime`): no later than any read by this client began, at no request of its own. None when the
+        server does not say."""
+        try:
+            return parse_time(self.server_info().get("serverTime"))
+        except (TypeError, ValueError):
+            return None
 
     def myself(self, retry_connect: bool = True) -> dict[str, Any]:
         if self._me is None:

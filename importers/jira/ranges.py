@@ -12,6 +12,7 @@ committed key. Cursors of the single-chain read ({"anchor", "token", "after"}) s
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from typing import Any
 
 RANGES = 4  # key ranges read at once (plus the comment fetches of long threads)
@@ -36,8 +37,18 @@ def from_cursor(cursor: dict[str, Any]) -> list[KeyRange]:
     return [KeyRange(after=cursor.get("after"), anchor=cursor.get("anchor"), token=cursor.get("token"))]
 
 
-def to_cursor(ranges: list[KeyRange]) -> dict[str, Any]:
-    return {"ranges": [asdict(r) for r in ranges]}
+def to_cursor(ranges: list[KeyRange], started: datetime | None = None) -> dict[str, Any]:
+    """The ranges as a saved cursor, with the time the read began (`started_at`), if known."""
+    return {"ranges": [asdict(r) for r in ranges], **({"started": started.isoformat()} if started else {})}
+
+
+def started_at(cursor: dict[str, Any]) -> datetime | None:
+    """When the read a cursor resumes began (the server's time), or None (an older cursor, or none)."""
+    try:
+        when = datetime.fromisoformat(str(cursor["started"]))
+    except (KeyError, ValueError):
+        return None
+    return when if when.tzinfo else None
 
 
 def key_number(key: str) -> int:

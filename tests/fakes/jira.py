@@ -143,6 +143,8 @@ class FakeJira(FakeServer):
         for n, issue in enumerate(self.issues["ACME"][3::4]):
             if extra_statuses:
                 issue["status"] = extra_statuses[n % len(extra_statuses)]
+        # the server's clock runs no earlier than its data (a large dataset's generated times run years ahead)
+        self._clock = max([self._clock, *(i["updated"] for issues in self.issues.values() for i in issues)])
         super().__init__(seed=seed, **kwargs)
 
     # -- dataset -------------------------------------------------------------------------
@@ -351,6 +353,7 @@ class FakeJira(FakeServer):
             issue["summary"] += " (edited)"
             issue["status"] = STATUSES[2]
             issue["updated"] = at
+        self._clock = max(self._clock, at)
         return [i["key"] for i in touched]
 
     # -- changes, as Jira shows them (see the module docstring) ------------------------------
@@ -495,7 +498,8 @@ class FakeJira(FakeServer):
         version = ".".join(map(str, number)) + ("-SNAPSHOT" if self.cloud else "")
         return Response(200, {"baseUrl": self.url, "version": version,
                               "versionNumbers": number, "deploymentType": kind, "buildNumber": 100280,
-                              "serverTime": jira_time(datetime.now(UTC)), "serverTitle": "Jira"})
+                              # the clock `updated` times are kept by (Jira Cloud REST v3, Server info: "serverTime")
+                              "serverTime": jira_time(max(datetime.now(UTC), self._clock)), "serverTitle": "Jira"})
 
     def _field_list(self, request: Request, version: str) -> Response:
         """The system fields, which the bare library asks for before its first search."""

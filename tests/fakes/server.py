@@ -120,6 +120,7 @@ class FakeServer:
         self.injected: Counter[int] = Counter()  # status -> injected count
         self._in_flight = 0
         self.peak_in_flight = 0  # most requests answered at once: concurrency shown by count, not by time
+        self._after: dict[tuple[str, int], Callable[[], Any]] = {}  # (route, n) -> a change made once it is answered
         self._server: ThreadingHTTPServer | None = None
         self.setup_routes()
 
@@ -129,6 +130,12 @@ class FakeServer:
 
     def route(self, method: str, pattern: str, name: str, handler: Handler) -> None:
         self._routes.append((method.upper(), re.compile(f"^{pattern}$"), name, handler))
+
+    def after_answer(self, route: str, n: int, action: Callable[[], Any]) -> None:
+        """Run `action` once the n-th request of `route` (a route's name) has been answered and before its answer
+        is sent: a change at the source in the middle of a read, at an exact point of it."""
+        with self._lock:
+            self._after[(route, n)] = action
 
     def rate_limited_response(self) -> Response:
         """What this vendor answers when it rate-limits; fakes override for their headers."""
@@ -269,6 +276,7 @@ class FakeServer:
                 continue
             with self._lock:
                 self.requests[name] += 1
+                number = self.requests[name]
             response = self._scripted(raw_path, body) or self._random_fault()
             if response is not None:
                 with self._lock:
@@ -280,6 +288,9 @@ class FakeServer:
                     response = Response(500, {"message": f"fake server error: {exc!r}"})
             with self._lock:
                 self.log.append((method, raw_path, response.status))
+                after = self._after.pop((name, number), None)
+            if after is not None:
+                after()
             return response
         with self._lock:
             self.requests["<unmatched>"] += 1
