@@ -440,6 +440,10 @@ class Page(_Model):
     read early and changed later is not read again, so the next catch-up must start no later than this:
     the runner caps the part's high-water mark at it. A read in update order leaves it None (a change
     moves the item after the read's position, where the read meets it again).
+
+    `before_since` counts what the source's search returned that changed before the read's `since` and that the
+    page leaves out (JIRA's search has minutes, the mark has milliseconds): the source's count included them, so
+    the part's total drops by them.
     """
 
     items: list[WorkItem] = Field(default_factory=list)
@@ -450,6 +454,7 @@ class Page(_Model):
     notes: list[str] = Field(default_factory=list)
     comments_complete: bool = False
     read_started_at: datetime | None = None
+    before_since: int = 0
     # For `Source.recheck_comments` of sources whose comments cannot be edited (ServiceNow's
     # append-only journal): ids of comments that still exist, listed without their content.
     comments_present: list[str] = Field(default_factory=list)

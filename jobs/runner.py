@@ -16,7 +16,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, and_, or_, select
@@ -161,6 +161,7 @@ class PartRunner:
         self._cancel_check_at = time.monotonic() + cancel_poll()  # when _waiting next asks the store
         self._cursor: dict[str, Any] | None = None  # the read position after the last committed batch
         self._known_failed: set[str] = set()  # failed items a retry has not fixed yet
+        self._before_since = 0  # what the read's pages left out as changed before its `since` (Page.before_since)
         self.phase = "estimating"  # what the part does now, for the progress view (jobs/progress.PHASES)
         self.mapping = Mapping.from_rules(run.mapping) if run.mapping else None
         source.set_wait_listener(self._on_wait)
@@ -347,6 +348,8 @@ class PartRunner:
                 return result
 
         result = self._in_store(transaction)  # retried whole, so it changes no state of ours before it commits
+        if mode == READ:
+            self._before_since += sum(p.before_since for p in pages)
         if not r.dry_run:
             planner_stats.keep_current(self.engine)  # a growing table's lookups stay on their index
         self.phase = reading
@@ -364,7 +367,7 @@ class PartRunner:
         """The newest item time of a batch of the read, no later than the read began where it does not follow
         update order (`Page.read_started_at`): the next catch-up starts there."""
         newest = max((i.updated_at for p in pages for i in p.items), default=None)
-        began = min((p.read_started_at for p in pages if p.read_started_at is not None), default=None)
+        began = min((p.read_started_at.astimezone(UTC) for p in pages if p.read_started_at is not None), default=None)
         return min(newest, began) if newest is not None and began is not None else newest
 
     def _in_store(self, fn: Callable[..., T], *args, **kwargs) -> T:
@@ -454,8 +457,10 @@ class PartRunner:
                 self._commit(pages, last)
             if r.since is None:
                 self._check_count(total)
-            else:  # a since-read's count may be coarser than the read (JQL has minutes): the read is the count
-                self._settle_total(total)
+            elif total is not None and self._before_since:  # the source counted what changed before `since` too
+                self._in_store(job_store.set_part, self.engine, r.job_id, r.project, r.lease,
+                               total=max(total - self._before_since, 0))
+                self._in_store(self.publish)
         # the last import's unread items, read here so they need not hold the since back; those this part
         # read and left unread itself are its own gaps (a retry fills them, the next catch-up carries them)
         own = {(g.stream, g.item_external_id) for g in job_store.gaps(self.engine, r.job_id, r.project)}
@@ -497,15 +502,6 @@ class PartRunner:
         self._add_note(f"{self.source.label} counted {total:,} {self.source.item_noun} in {self.run_info.project}, "
                        f"its read returned {part.processed:,} (rows hidden from this account, or changed during the "
                        f"read)")
-
-    def _settle_total(self, total: int | None) -> None:
-        """Make a since-read's total what it read when the source counted more: JIRA counts issues changed since the
-        mark's minute, the read keeps those changed since the mark itself, and the job showed "1/400" at its end."""
-        part = self._in_store(self._part)
-        if total is not None and part.processed < total:
-            r = self.run_info
-            self._in_store(job_store.set_part, self.engine, r.job_id, r.project, r.lease, total=part.processed)
-            self._in_store(self.publish)
 
     def _add_note(self, note: str) -> None:
         """Say `note` on the job (the status, the API and the CLI show a part's notes)."""

@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from ..base import Cursor, Setting, Source
@@ -34,7 +34,9 @@ from .jql import PageTokenRefused, jql_string
 from .mapping import MAPPING_ERRORS, Context, map_comment, map_or_fail, parse_time
 from .ranges import RANGES, KeyRange, from_cursor, split, started_at, to_cursor
 from .settings import (
+    CLOCK_MARGIN,
     COMMENT_LIST_SIZE,
+    EPOCH,
     ID_PAGE_SIZE,
     ITEM_FIELDS,
     PREVIEW_FIELDS,
@@ -272,7 +274,7 @@ class JiraSource(Source):
         client = self.client
         ctx = self._context()
         ranges = from_cursor(cursor)
-        began = (started_at(cursor) or client.server_time()) if marks else None
+        began = self._began(cursor, since) if marks else None
         for keys in ranges:
             for key in (keys.anchor, keys.after, keys.upto):
                 if key is not None and not ISSUE_KEY.match(str(key)):
@@ -316,6 +318,18 @@ class JiraSource(Source):
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
 
+    def _began(self, cursor: Cursor, since: datetime | None) -> datetime:
+        """When the read `cursor` resumes began, in UTC: the time kept in the cursor, never later than the server's
+        clock now; for a fresh read the server's clock (or, from a server that does not say, ours an hour back, more
+        than clocks usually differ). A resumed read whose cursor does not say, or says a time to come (saved by an
+        older release, or altered), began no later than its `since`, or at the epoch: the next catch-up then re-reads
+        more, never less."""
+        now = self.client.server_time() or datetime.now(UTC) - CLOCK_MARGIN
+        if not cursor:
+            return now
+        kept = started_at(cursor)
+        return kept if kept is not None and kept <= now else (since or EPOCH).astimezone(UTC)
+
     def _mapped(self, issues: list, pool: ThreadPoolExecutor, ctx: Context, since: datetime | None,
                 cursor: Cursor | None) -> Page:
         """One page of search hits mapped, with the comments JIRA did not embed fetched on `pool`;
@@ -330,6 +344,8 @@ class JiraSource(Source):
             elif since is None or result[0].updated_at >= since:
                 page.items.append(result[0])
                 page.comments.extend(result[1])
+            else:
+                page.before_since += 1
         return page
 
     @staticmethod

@@ -138,9 +138,10 @@ class JiraClient:
         info (`serverTime`): no later than any read by this client began, at no request of its own. None when the
         server does not say."""
         try:
-            return parse_time(self.server_info().get("serverTime"))
+            when = parse_time(self.server_info().get("serverTime"))
         except (TypeError, ValueError):
             return None
+        return when.astimezone(UTC) if when.tzinfo else None  # without an offset it names no instant
 
     def myself(self, retry_connect: bool = True) -> dict[str, Any]:
         if self._me is None:

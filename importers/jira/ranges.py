@@ -12,7 +12,7 @@ committed key. Cursors of the single-chain read ({"anchor", "token", "after"}) s
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 RANGES = 4  # key ranges read at once (plus the comment fetches of long threads)
@@ -43,12 +43,13 @@ def to_cursor(ranges: list[KeyRange], started: datetime | None = None) -> dict[s
 
 
 def started_at(cursor: dict[str, Any]) -> datetime | None:
-    """When the read a cursor resumes began (the server's time), or None (an older cursor, or none)."""
+    """When the read a cursor resumes began (the server's time, in UTC; a time without an offset read as UTC), or
+    None (an older cursor, or none)."""
     try:
         when = datetime.fromisoformat(str(cursor["started"]))
     except (KeyError, ValueError):
         return None
-    return when if when.tzinfo else None
+    return (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(UTC)
 
 
 def key_number(key: str) -> int:

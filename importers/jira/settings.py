@@ -6,7 +6,7 @@ four fixed categories). A few names override the category: JIRA files "Won't Do"
 ACGS2 calls it cancelled. The category is a status's, never an issue's: the resolution does not
 move one issue of "Done" elsewhere, so every issue in a status lands in one state.
 """
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from ..model import Priority, Status
 
@@ -113,3 +113,8 @@ LINK_KIND_BY_PHRASE = {
     "causes": "causes",
     "is caused by": "caused_by",
 }
+
+# A read's start when the server does not tell its clock (serverInfo without serverTime): ours, this much earlier
+# (more than clocks usually differ); and when a resumed read's cursor does not say when it began, the epoch.
+CLOCK_MARGIN = timedelta(hours=1)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
