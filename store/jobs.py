@@ -327,6 +327,9 @@ def catch_up_point(engine: Engine, source: str, project: str) -> CatchUp:
       comments fail for good costs one item's read per run, not a whole read, and its comments arrive
       once the vendor answers. Their gaps are carried on to the catch-up's own part while unreadable.
 
+    An undone import marks nothing: what it created was removed, so the next run reads from the import before it
+    (an undo, then a run of the project, brought back 1 item of 500: it read from the undone import's mark).
+
     Failed items do not hold the mark back either (a permanently unmappable item would pin every later
     catch-up): one missing from the store is read by the next run's deletion sweep; a stored one whose
     update failed waits for a retry of that job, or its next change."""
@@ -338,7 +341,7 @@ def catch_up_point(engine: Engine, source: str, project: str) -> CatchUp:
             .join(import_jobs, import_jobs.c.id == import_parts.c.job_id)
             .where(and_(import_jobs.c.source == source, import_parts.c.project == project,
                         import_parts.c.status.in_([JobStatus.SUCCEEDED.value, JobStatus.PARTIAL.value]),
-                        import_parts.c.high_water.is_not(None)))
+                        import_parts.c.high_water.is_not(None), import_jobs.c.undone_at.is_(None)))
             .order_by(import_jobs.c.created_at.desc()))
     last: CatchUp | None = None
     with engine.connect() as conn:
