@@ -226,7 +226,7 @@ def start_import(source: str, projects: list[str] | None = None, *, config: dict
     notes: dict[str, str] = {}  # project -> why its catch-up starts earlier or reads more than the last mark
     if when is None and incremental and not dry_run:
         for project in projects:
-            point = job_store.catch_up_point(engine, source, project)
+            point = job_store.catch_up_point(engine, source, project, duplicates)
             if point.since is not None:
                 since_by_project[project] = point.since.isoformat()
             if point.items and point.job_id:

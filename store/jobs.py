@@ -314,7 +314,7 @@ class CatchUp:
         return "; ".join(said) or None
 
 
-def catch_up_point(engine: Engine, source: str, project: str) -> CatchUp:
+def catch_up_point(engine: Engine, source: str, project: str, duplicates: str = "update") -> CatchUp:
     """Where the next catch-up of a project starts: the newest item timestamp of its last finished
     (succeeded or partial), non-dry-run import, held back only as far as the data it left unread needs.
 
@@ -328,7 +328,9 @@ def catch_up_point(engine: Engine, source: str, project: str) -> CatchUp:
       once the vendor answers. Their gaps are carried on to the catch-up's own part while unreadable.
 
     An undone import marks nothing: what it created was removed, so the next run reads from the import before it
-    (an undo, then a run of the project, brought back 1 item of 500: it read from the undone import's mark).
+    (an undo, then a run of the project, brought back 1 item of 500: it read from the undone import's mark). Nor,
+    for a run that applies changes (`duplicates` "update"), does an import that kept them out ("skip"): the edits it
+    froze are behind its mark, and the run after it would never read them again.
 
     Failed items do not hold the mark back either (a permanently unmappable item would pin every later
     catch-up): one missing from the store is read by the next run's deletion sweep; a stored one whose
@@ -347,7 +349,7 @@ def catch_up_point(engine: Engine, source: str, project: str) -> CatchUp:
     with engine.connect() as conn:
         for row in conn.execute(stmt):
             options = row.options or {}
-            if options.get("dry_run"):
+            if options.get("dry_run") or (duplicates != "skip" and options.get("duplicates") == "skip"):
                 continue
             mark = utc(row.high_water)
             if last is None:

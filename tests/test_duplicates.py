@@ -51,3 +51,24 @@ def test_repeated_import_brings_only_what_changed_since_the_last_success(run_imp
 
     assert again["since"] is None and again["updated"] == 50
     assert again["processed"] <= 51  # the changed items, plus at most the last one seen before
+
+
+def test_a_run_that_applies_changes_applies_those_a_skip_run_kept_out(run_import, engine):
+    # a correctness review: the skip run's mark passed the edits it froze, so the update run after it read only
+    # the newest of three edited tickets, and the other two stayed as first imported for good
+    from tests.fakes.servicenow import FakeServiceNow
+
+    fake = FakeServiceNow(sizes={"incident": 30}, hide_every=0).start()
+    try:
+        settings = {"instance": fake.url, "username": fake.username, "password": fake.password}
+        run_import("servicenow", ["incident"], config=settings)
+        edited = fake.touch("incident", 3)  # a second apart
+        kept_out = run_import("servicenow", ["incident"], config=settings, duplicates="skip")
+        assert kept_out["frozen"] == 3, kept_out
+        applied = run_import("servicenow", ["incident"], config=settings)
+        assert applied["updated"] == 3, applied
+        with engine.connect() as conn:
+            titles = dict(conn.execute(select(work_items.c.key, work_items.c.title)).all())
+        assert all(titles[number].endswith("(edited)") for number in edited)
+    finally:
+        fake.stop()
