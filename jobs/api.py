@@ -132,11 +132,11 @@ def in_form_words(source: str, message: str) -> str:
     return message
 
 
-def incremental_since(source: str, projects: list[str]) -> dict[str, datetime | None]:
-    """Per project, where a repeated import would start reading: the newest item time of its last
-    successful import (None: never imported, so everything is read). Same rule as start_import."""
+def incremental_since(source: str, projects: list[str], duplicates: str = "update") -> dict[str, datetime | None]:
+    """Per project, where a repeated import with this `duplicates` policy would start reading (None: everything is
+    read), by start_import's rule (`store.jobs.catch_up_point`)."""
     engine = engine_for()
-    return {project: job_store.last_high_water(engine, source, project) for project in projects}
+    return {project: job_store.last_high_water(engine, source, project, duplicates) for project in projects}
 
 
 def may_save_credentials(source: str, actor: Actor | str | None = None) -> None:

@@ -458,7 +458,8 @@ def start_step() -> None:
     header("5. Start the import", "start")
     cls = source_class(wizard.source)
     total = wizard.size
-    since = None if wizard.since else api.incremental_since(wizard.source, [wizard.project])[wizard.project]
+    since = None if wizard.since else api.incremental_since(wizard.source, [wizard.project],
+                                                             wizard.duplicates)[wizard.project]
     blockers = wizard.blockers()
     with st.container(border=True):
         st.markdown("**Ready to import**" if not blockers else "**Not ready yet**")
@@ -473,8 +474,8 @@ def start_step() -> None:
         if wizard.since:
             st.text(f"Only items updated since {wizard.since} (the date chosen in step 2)")
         elif since is None:
-            st.text("All items: this project was never imported before. Later runs of the same import are "
-                    "incremental: they read only what changed since the run before.")
+            st.text("All items (a full read: no earlier import of this project to start from). Later runs of "
+                    "the same import are incremental: they read only what changed since the run before.")
     full = False
     if since is not None:
         full = st.checkbox("Read everything again (a full run, e.g. after changing the mapping)", key="full_run")
@@ -483,7 +484,7 @@ def start_step() -> None:
                        + ("skipped." if wizard.duplicates == "skip" else "updated where they changed."))
         else:
             st.info(f"This project was imported before: this run is incremental. It reads only the items "
-                    f"updated since {since:%Y-%m-%d %H:%M} UTC (the newest item of the last import), so it "
+                    f"updated since {since:%Y-%m-%d %H:%M} UTC (where the last import left off), so it "
                     f"is quick, and it creates nothing twice.", icon=":material/update:")
     if total and total > guides.PILOT_MAX:
         st.caption("Large imports run in batches that are committed as they go: you can leave this page, "

@@ -327,10 +327,12 @@ def catch_up_point(engine: Engine, source: str, project: str, duplicates: str = 
       comments fail for good costs one item's read per run, not a whole read, and its comments arrive
       once the vendor answers. Their gaps are carried on to the catch-up's own part while unreadable.
 
-    An undone import marks nothing: what it created was removed, so the next run reads from the import before it
-    (an undo, then a run of the project, brought back 1 item of 500: it read from the undone import's mark). Nor,
-    for a run that applies changes (`duplicates` "update"), does an import that kept them out ("skip"): the edits it
-    froze are behind its mark, and the run after it would never read them again.
+    An undone import marks nothing, nor does any import started while what it created was stored (its undo removed
+    those items, also where a later run had only updated them): the next run reads from the import before it (an
+    undo, then a run of the project, brought back 1 item of 500: it read from the undone import's mark). Nor, for a
+    run that applies changes (`duplicates` "update"), does an import that kept them out ("skip"): the edits it
+    froze are behind its mark, and the run after it would never read them again; the items the newest import left
+    unread are carried whatever its policy.
 
     Failed items do not hold the mark back either (a permanently unmappable item would pin every later
     catch-up): one missing from the store is read by the next run's deletion sweep; a stored one whose
@@ -338,18 +340,22 @@ def catch_up_point(engine: Engine, source: str, project: str, duplicates: str = 
     listing_gap = select(import_gaps.c.id).where(and_(
         import_gaps.c.job_id == import_parts.c.job_id, import_gaps.c.project == import_parts.c.project,
         import_gaps.c.item_external_id == "")).exists()
-    stmt = (select(import_parts.c.job_id, import_parts.c.high_water, import_jobs.c.options,
+    stmt = (select(import_parts.c.job_id, import_parts.c.high_water, import_jobs.c.options, import_jobs.c.created_at,
                    listing_gap.label("listing_gap"))
             .join(import_jobs, import_jobs.c.id == import_parts.c.job_id)
             .where(and_(import_jobs.c.source == source, import_parts.c.project == project,
                         import_parts.c.status.in_([JobStatus.SUCCEEDED.value, JobStatus.PARTIAL.value]),
-                        import_parts.c.high_water.is_not(None), import_jobs.c.undone_at.is_(None)))
+                        import_parts.c.high_water.is_not(None)))
             .order_by(import_jobs.c.created_at.desc()))
+    undos = select(import_jobs.c.created_at, import_jobs.c.undone_at, import_jobs.c.projects).where(and_(
+        import_jobs.c.source == source, import_jobs.c.undone_at.is_not(None)))
     last: CatchUp | None = None
     with engine.connect() as conn:
+        undone = [(utc(u.created_at), utc(u.undone_at)) for u in conn.execute(undos) if project in (u.projects or [])]
         for row in conn.execute(stmt):
             options = row.options or {}
-            if options.get("dry_run") or (duplicates != "skip" and options.get("duplicates") == "skip"):
+            started = utc(row.created_at)
+            if options.get("dry_run") or any(began <= started < ended for began, ended in undone):
                 continue
             mark = utc(row.high_water)
             if last is None:
@@ -357,6 +363,8 @@ def catch_up_point(engine: Engine, source: str, project: str, duplicates: str = 
                 last = CatchUp(since=mark, job_id=row.job_id, mark=mark,
                                held_by=tuple(dict.fromkeys(g.stream for g in found if not g.item_external_id)),
                                items=tuple(g for g in found if g.item_external_id))
+            if duplicates != "skip" and options.get("duplicates") == "skip":
+                continue
             if not row.listing_gap:
                 return replace(last, since=mark)
             since = (options.get("since_by_project") or {}).get(project) or options.get("since")
@@ -365,9 +373,9 @@ def catch_up_point(engine: Engine, source: str, project: str, duplicates: str = 
     return replace(last, since=None) if last is not None else CatchUp(since=None)
 
 
-def last_high_water(engine: Engine, source: str, project: str, config_fingerprint: str | None = None):
+def last_high_water(engine: Engine, source: str, project: str, duplicates: str = "update"):
     """The since-read point of the next catch-up of a project (`catch_up_point`), or None for a whole read."""
-    return catch_up_point(engine, source, project).since
+    return catch_up_point(engine, source, project, duplicates).since
 
 
 def carried_gaps(engine: Engine, job_id: str, project: str) -> list[StreamGap]:

@@ -112,3 +112,17 @@ def test_a_run_after_an_undo_brings_back_everything_the_undone_import_had(store_
     again = run_import("demo", ["ACME"], config={"size": "500"})
     assert (again["status"], again["created"], again["processed"]) == ("partial", 497, 500), again
     assert _count(engine) == 497 and _count(engine, comments) > 0
+
+
+def test_a_run_after_undoing_the_first_import_of_a_caught_up_project_brings_it_all_back(store_backend, run_import,
+                                                                                        engine, monkeypatch):
+    # a review: the undo removed what the first import created, also the items a later catch-up had only updated;
+    # the next run read from that catch-up's mark with nothing stored (so no sweep): 28 of 197 came back
+    first = run_import("demo", ["ACME"], config={"size": "200"})
+    monkeypatch.setenv("DEMO_REVISION", "1")
+    caught_up = run_import("demo", ["ACME"], config={"size": "200"})
+    assert caught_up["updated"] > 0 and caught_up["created"] == 0
+    api.undo(first["job_id"])
+    assert _count(engine) == 0
+    again = run_import("demo", ["ACME"], config={"size": "200"})
+    assert again["created"] == first["created"] == _count(engine) == 197, again

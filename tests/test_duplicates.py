@@ -72,3 +72,35 @@ def test_a_run_that_applies_changes_applies_those_a_skip_run_kept_out(run_import
         assert all(titles[number].endswith("(edited)") for number in edited)
     finally:
         fake.stop()
+
+
+def test_an_update_run_still_re_reads_what_a_skip_run_left_unread_and_the_wizard_says_where_it_starts(
+        run_import, engine, monkeypatch):
+    # a review: passing over the skip run's mark also dropped the items it left unread (an issue whose comments
+    # failed): the update run said "succeeded" with 5 comments missing; the wizard showed the skip run's start
+    from jobs import api
+    from store import jobs as job_store
+    from store import queries
+    from tests.fakes.jira import FakeJira
+
+    monkeypatch.setenv("IMPORT_RETRY_ATTEMPTS", "2")
+    fake = FakeJira(cloud=True, size=12).start()
+    try:
+        user, secret = fake.credentials
+        settings = {"base_url": fake.url, "user_email": user, "api_token": secret}
+        heavy = fake.issues["ACME"][3]  # 25 comments: more than a search embeds, so fetched on their own
+        run_import("jira", ["ACME"], config=settings)
+        with engine.begin() as conn:  # as if the first import had failed this issue: the next sweep reads it
+            ids = select(work_items.c.id).where(work_items.c.key == heavy["key"])
+            conn.execute(comments.delete().where(comments.c.item_id.in_(ids)))
+            conn.execute(work_items.delete().where(work_items.c.key == heavy["key"]))
+        fake.fail_next(f"/issue/{heavy['key']}/comment", 500, times=2)
+        kept_out = run_import("jira", ["ACME"], config=settings, duplicates="skip")
+        assert kept_out["status"] == "partial", kept_out
+        assert api.incremental_since("jira", ["ACME"], "update") == {
+            "ACME": job_store.catch_up_point(engine, "jira", "ACME", "update").since}
+        applied = run_import("jira", ["ACME"], config=settings)
+        assert applied["status"] == "succeeded", applied
+        assert queries.stats(engine)["comments"] == fake.ground_truth("ACME")["comments"]
+    finally:
+        fake.stop()

@@ -119,7 +119,7 @@ def test_demo_path_goes_through_every_step_to_the_progress_view():
     assert "50" in texts(at, "metric")  # estimated total
     at.button(key="next_preview").click().run()
     assert "5. Start the import" in texts(at, "subheader")
-    assert any("never imported before" in t for t in texts(at, "text"))
+    assert any("no earlier import of this project" in t for t in texts(at, "text"))
     at.button(key="start_import").click().run()
     assert not at.exception
     assert texts(at, "title") == ["Import progress"]

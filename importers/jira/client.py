@@ -165,7 +165,7 @@ class JiraClient:
 
         JQL dates have minute precision; callers drop the few earlier items it lets through.
         Without a known zone we start a day early, which covers every UTC offset; a wall time the zone's fall-back
-        repeats (02:30 twice in Berlin on the last Sunday of October) an hour early. Within a day of
+        repeats (02:30 twice in Berlin on the last Sunday of October) as early as the repeat is long. Within a day of
         either end of what a datetime holds (a `since` of 0001-01-01, a high-water mark some item's
         9999-12-31 set), that zone's time has no datetime (OverflowError): the day before `since`'s
         own clock time is earlier in every zone, and year 1 is the earliest there is.
@@ -174,8 +174,8 @@ class JiraClient:
             try:
                 zone = ZoneInfo(str(self.myself().get("timeZone") or ""))
                 local = since.astimezone(zone)
-                if local.replace(fold=1 - local.fold).utcoffset() != local.utcoffset():
-                    local -= timedelta(hours=1)  # a wall time the fall-back repeats: JIRA may read the later one
+                repeat = local.replace(fold=1 - local.fold).utcoffset() - local.utcoffset()  # type: ignore[operator]
+                local -= abs(repeat)  # a wall time the fall-back repeats: JIRA may read the later one
             except (ZoneInfoNotFoundError, ValueError):
                 local = since.astimezone(UTC) - timedelta(days=1)
         except OverflowError:
