@@ -294,12 +294,17 @@ class CatchUp:
     mark: datetime | None = None  # that import's own high-water mark (the newest item it read)
     held_by: tuple[str, ...] = ()  # streams whose listing it left unread: `since` is held back to its window's start
     items: tuple[StreamGap, ...] = ()  # items whose data it left unread: the catch-up re-reads them (`carried_gaps`)
+    passed: tuple[str, ...] = ()  # newer imports whose marks it passes over, each with why ("job 3f2… (undone)")
 
     def note(self, noun: str) -> str | None:
         """One line for the job when the catch-up starts earlier than the last import's mark or re-reads
         items that import left unread, e.g. "re-reads the comments of 1 issue (ACME-4) that job 3f2… left
         unread"."""
         said = []
+        if self.passed:
+            start = f"starts at {self.since:%Y-%m-%d %H:%M:%S} UTC" if self.since else "reads everything"
+            more = f" and {len(self.passed) - 3:,} more" if len(self.passed) > 3 else ""
+            said.append(f"{start}, passing over the mark of {', '.join(self.passed[:3])}{more}")
         if self.held_by:
             listing = " and ".join(f"part of the {s} listing" for s in self.held_by)
             start = f"starts at {self.since:%Y-%m-%d %H:%M:%S} UTC" if self.since else "reads everything"
@@ -347,15 +352,22 @@ def catch_up_point(engine: Engine, source: str, project: str, duplicates: str = 
                         import_parts.c.status.in_([JobStatus.SUCCEEDED.value, JobStatus.PARTIAL.value]),
                         import_parts.c.high_water.is_not(None)))
             .order_by(import_jobs.c.created_at.desc()))
-    undos = select(import_jobs.c.created_at, import_jobs.c.undone_at, import_jobs.c.projects).where(and_(
-        import_jobs.c.source == source, import_jobs.c.undone_at.is_not(None)))
+    undos = select(import_jobs.c.id, import_jobs.c.created_at, import_jobs.c.undone_at, import_jobs.c.projects).where(
+        and_(import_jobs.c.source == source, import_jobs.c.undone_at.is_not(None)))
     last: CatchUp | None = None
+    passed: list[str] = []  # why newer imports' marks are passed over, for the job's note
     with engine.connect() as conn:
-        undone = [(utc(u.created_at), utc(u.undone_at)) for u in conn.execute(undos) if project in (u.projects or [])]
+        undone = [(u.id, utc(u.created_at), utc(u.undone_at)) for u in conn.execute(undos)
+                  if project in (u.projects or [])]
         for row in conn.execute(stmt):
             options = row.options or {}
+            if options.get("dry_run"):
+                continue
             started = utc(row.created_at)
-            if options.get("dry_run") or any(began <= started < ended for began, ended in undone):
+            era = next((job for job, began, ended in undone if began <= started < ended), None)
+            if era is not None:
+                passed.append(f"job {row.job_id} (undone)" if era == row.job_id else
+                              f"job {row.job_id} (run while undone job {era}'s items were stored)")
                 continue
             mark = utc(row.high_water)
             if last is None:
@@ -364,13 +376,15 @@ def catch_up_point(engine: Engine, source: str, project: str, duplicates: str = 
                                held_by=tuple(dict.fromkeys(g.stream for g in found if not g.item_external_id)),
                                items=tuple(g for g in found if g.item_external_id))
             if duplicates != "skip" and options.get("duplicates") == "skip":
+                passed.append(f"job {row.job_id} (it kept changes out: duplicates skip)")
                 continue
             if not row.listing_gap:
-                return replace(last, since=mark)
+                return replace(last, since=mark, passed=tuple(passed))
             since = (options.get("since_by_project") or {}).get(project) or options.get("since")
             if since:
-                return replace(last, since=min(mark, utc(datetime.fromisoformat(since))))
-    return replace(last, since=None) if last is not None else CatchUp(since=None)
+                return replace(last, since=min(mark, utc(datetime.fromisoformat(since))), passed=tuple(passed))
+    return replace(last, since=None, passed=tuple(passed)) if last is not None else \
+        CatchUp(since=None, passed=tuple(passed))
 
 
 def last_high_water(engine: Engine, source: str, project: str, duplicates: str = "update"):

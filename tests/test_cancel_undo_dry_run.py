@@ -126,3 +126,5 @@ def test_a_run_after_undoing_the_first_import_of_a_caught_up_project_brings_it_a
     assert _count(engine) == 0
     again = run_import("demo", ["ACME"], config={"size": "200"})
     assert again["created"] == first["created"] == _count(engine) == 197, again
+    assert again["notes"] == [f"reads everything, passing over the mark of job {caught_up['job_id']} (run while undone "
+                              f"job {first['job_id']}'s items were stored), job {first['job_id']} (undone)"], again

@@ -67,6 +67,9 @@ def test_a_run_that_applies_changes_applies_those_a_skip_run_kept_out(run_import
         assert kept_out["frozen"] == 3, kept_out
         applied = run_import("servicenow", ["incident"], config=settings)
         assert applied["updated"] == 3, applied
+        [note] = applied["notes"]  # the job says why it reads more than the last import did
+        assert note.endswith(f"passing over the mark of job {kept_out['job_id']} (it kept changes out: duplicates "
+                             f"skip)"), note
         with engine.connect() as conn:
             titles = dict(conn.execute(select(work_items.c.key, work_items.c.title)).all())
         assert all(titles[number].endswith("(edited)") for number in edited)
