@@ -491,13 +491,12 @@ def test_a_since_in_the_hour_the_fall_back_repeats_starts_an_hour_early(cloud, s
         src.close()
 
 
-def test_a_since_in_a_two_hour_fall_back_starts_two_hours_early(cloud, monkeypatch):
+def test_a_since_in_a_two_hour_fall_back_starts_two_hours_early():
     # a review: Antarctica/Troll falls back two hours (+02 to +00): an hour back still named a repeated wall time
-    from tests.fakes import jira as jira_fake
-
-    monkeypatch.setattr(jira_fake, "USER_TZ", "Antarctica/Troll")
-    src = make_source("jira", config(cloud))
+    troll = FakeJira(cloud=True, size=SIZE, page_cap=PAGE, time_zone="Antarctica/Troll").start()
+    src = make_source("jira", config(troll))
     try:
         assert src.client.jql_since(datetime(2025, 10, 26, 0, 30, tzinfo=UTC)) == 'updated >= "2025/10/26 00:30"'
     finally:
         src.close()
+        troll.stop()

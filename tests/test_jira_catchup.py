@@ -7,7 +7,6 @@ from sqlalchemy import select, update
 
 from store import queries
 from store.schema import comments, import_parts
-from tests.fakes import jira as jira_fake
 from tests.fakes.jira import FakeJira
 
 SIZE = 60
@@ -169,11 +168,9 @@ def test_an_issue_edited_during_the_read_after_it_was_read_reaches_the_next_catc
 
 
 @pytest.mark.parametrize("zone", ["Asia/Tokyo", "America/New_York"])
-def test_the_read_start_is_kept_as_an_instant_whatever_the_servers_zone(zone, store_backend, monkeypatch, run_import,
-                                                                        engine):
+def test_the_read_start_is_kept_as_an_instant_whatever_the_servers_zone(zone, store_backend, run_import, engine):
     # a review: serverTime comes in the user's zone (+0900); SQLite kept its wall time as UTC, 9 hours late
-    monkeypatch.setattr(jira_fake, "USER_TZ", zone)
-    fake = FakeJira(size=SIZE, page_cap=25).start()
+    fake = FakeJira(size=SIZE, page_cap=25, time_zone=zone).start()
     try:
         _edited_during_the_read_reaches_the_next_catch_up(fake, run_import, engine)
     finally:

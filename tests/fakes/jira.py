@@ -89,9 +89,9 @@ def restriction(comment: dict) -> dict[str, Any]:
     return {}
 
 
-def jira_time(value: datetime) -> str:
+def jira_time(value: datetime, zone: str = USER_TZ) -> str:
     """JIRA's timestamps: the user's zone, milliseconds, an offset without a colon (-0500)."""
-    text = value.astimezone(ZoneInfo(USER_TZ)).isoformat(timespec="milliseconds")
+    text = value.astimezone(ZoneInfo(zone)).isoformat(timespec="milliseconds")
     return text[:-3] + text[-2:]
 
 
@@ -118,8 +118,9 @@ class FakeJira(FakeServer):
 
     def __init__(self, cloud: bool = True, size: int = 120, seed: int = 7, page_cap: int = 100,
                  comment_cap: int = 100, broken: int = 0, data_center: bool = False,
-                 extra_statuses: tuple[tuple[str, str, str | None], ...] = (), **kwargs):
+                 extra_statuses: tuple[tuple[str, str, str | None], ...] = (), time_zone: str = USER_TZ, **kwargs):
         self.cloud = cloud
+        self.time_zone = time_zone  # the account's zone (its profile's timeZone): JQL dates and timestamps are in it
         # a workflow beyond the defaults (e.g. ("Blocked", "indeterminate", None)): every 4th issue of ACME is
         # moved into these statuses after generation, so the rest of the dataset stays as it always was
         self.statuses = STATUSES + tuple(extra_statuses)
@@ -196,7 +197,7 @@ class FakeJira(FakeServer):
         if index is None:
             return None
         name, username, email = PEOPLE[index]
-        user: dict[str, Any] = {"displayName": name, "active": True, "timeZone": USER_TZ}
+        user: dict[str, Any] = {"displayName": name, "active": True, "timeZone": self.time_zone}
         if self.cloud:
             user.update(accountId=f"5b10a2844c20165700ede{index:03d}", accountType="atlassian",
                         self=f"{self.url}/rest/api/2/user?accountId=5b10a2844c20165700ede{index:03d}")
@@ -273,8 +274,8 @@ class FakeJira(FakeServer):
         found = {"self": f"{self.url}/rest/api/{version}/issue/{issue['id']}/comment/{comment['id']}",
                  "id": comment["id"], "author": author, "updateAuthor": author,
                  "body": self._render_body(comment["body"], version),
-                 "created": jira_time(comment["created"]),
-                 "updated": jira_time(comment.get("updated") or comment["created"])}
+                 "created": jira_time(comment["created"], self.time_zone),
+                 "updated": jira_time(comment.get("updated") or comment["created"], self.time_zone)}
         return {**found, **restriction(comment)}
 
     def _fields(self, issue: dict, version: str) -> dict[str, Any]:
@@ -291,12 +292,13 @@ class FakeJira(FakeServer):
             "status": {"name": name, "id": str(self.status_id(name)),
                        "statusCategory": {"key": category, "id": CATEGORY_IDS[category], "name": category.title()}},
             "resolution": {"name": resolution} if done else None,
-            "resolutiondate": jira_time(issue["updated"]) if done else None,
+            "resolutiondate": jira_time(issue["updated"], self.time_zone) if done else None,
             "priority": {"name": issue["priority"]} if issue["priority"] else None,
             "issuetype": {"name": issue["type"], "subtask": issue["type"] == "Sub-task"},
             "labels": issue["labels"], "assignee": self.user(issue["assignee"]),
             "reporter": self.user(issue["reporter"]),
-            "created": jira_time(issue["created"]), "updated": jira_time(issue["updated"]),
+            "created": jira_time(issue["created"], self.time_zone),
+            "updated": jira_time(issue["updated"], self.time_zone),
             "parent": self._reference(issue["parent"]) if issue["parent"] else None,
             "issuelinks": links,
             "attachment": [{**a, "content": f"{self.url}/secure/attachment/{issue['id']}/{a['filename']}",
@@ -499,7 +501,8 @@ class FakeJira(FakeServer):
         return Response(200, {"baseUrl": self.url, "version": version,
                               "versionNumbers": number, "deploymentType": kind, "buildNumber": 100280,
                               # the clock `updated` times are kept by (Jira Cloud REST v3, Server info: "serverTime")
-                              "serverTime": jira_time(max(datetime.now(UTC), self._clock)), "serverTitle": "Jira"})
+                              "serverTime": jira_time(max(datetime.now(UTC), self._clock), self.time_zone),
+                              "serverTitle": "Jira"})
 
     def _field_list(self, request: Request, version: str) -> Response:
         """The system fields, which the bare library asks for before its first search."""
@@ -549,7 +552,8 @@ class FakeJira(FakeServer):
                     return _error(400, f"The value '{m.group(1)}' does not exist for the field 'project'.")
                 project = m.group(1)
             elif m := re.fullmatch(r'updated\s*>=\s*"(\d{4}[/-]\d\d[/-]\d\d \d\d:\d\d)"', clause):
-                at = datetime.strptime(m.group(1).replace("-", "/"), "%Y/%m/%d %H:%M").replace(tzinfo=ZoneInfo(USER_TZ))
+                at = datetime.strptime(m.group(1).replace("-", "/"), "%Y/%m/%d %H:%M").replace(
+                    tzinfo=ZoneInfo(self.time_zone))
                 filters.append(("updated", at))
             elif m := re.fullmatch(r'key\s*>\s*"?([A-Z][A-Z0-9_]*)-(\d+)"?', clause):
                 above.append((m.group(1), int(m.group(2))))
