@@ -272,6 +272,7 @@ def mappings_from_documents(source: str, documents: list[dict], config: dict[str
                           f"mappings: split them into several imports", field=where)
     found: dict[str, Mapping] = {}
     first: dict[str, int] = {}
+    wanted = [p.strip() for p in projects or [] if p.strip()]
     for index, document in enumerate(documents):
         try:
             text = json.dumps(document)
@@ -279,7 +280,6 @@ def mappings_from_documents(source: str, documents: list[dict], config: dict[str
             raise ConfigError(f"{where}[{index}]: nested too deeply to be a mapping (rows are objects in lists, two "
                               f"levels down)", field=f"{where}[{index}]") from None
         given = mapping_from_file(text, f"{where}[{index}]", source, None, config, document=True)
-        wanted = [p.strip() for p in projects or [] if p.strip()]
         if wanted and given.project not in wanted:
             raise ConfigError(f"{where}[{index}].project: {given.project} is not a project of this import "
                               f"({', '.join(wanted)})", field=f"{where}[{index}].project")
