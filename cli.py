@@ -1,7 +1,9 @@
 """Headless driver of the import console: the same core as the pages, for scripts and tests.
 
-Exit codes: 0 success; 1 the job failed or ended partial; 2 bad input, configuration or
-authentication. Expected errors print one line on stderr, never a traceback.
+Exit codes (EXIT_CODES, also in `--help`): 0 success (`run --wait` and `status`: the job succeeded); 1 the job
+ended without success (failed, partial, cancelled or undone); 2 bad input, configuration or authentication; 3 the
+job has not ended yet (`status` of a queued or running job). Expected errors print one line on stderr, never a
+traceback.
 """
 from __future__ import annotations
 
@@ -17,7 +19,10 @@ import time
 
 from dotenv import load_dotenv
 
-OK, JOB_FAILED, BAD_INPUT = 0, 1, 2
+OK, JOB_FAILED, BAD_INPUT, NOT_ENDED = 0, 1, 2, 3
+EXIT_CODES = ("exit codes: 0 the job succeeded (other commands: done); 1 the job failed, ended partial, was "
+              "cancelled or undone; 2 bad input, configuration or authentication; 3 the job has not ended yet (queued "
+              "or running)")
 # how the user called us: `python cli.py` in a checkout, `acgs2-import` once installed
 PROG = "python cli.py" if os.path.basename(sys.argv[0]) == "cli.py" else os.path.basename(sys.argv[0]) or "acgs2-import"
 # At exit the interpreter runs the cyclic GC over every object of the ~600 modules a command loaded, about 0.1 s of
@@ -104,7 +109,12 @@ def _user() -> str:
 
 
 def _outcome(doc: dict) -> int:
-    return JOB_FAILED if doc["status"] in ("failed", "partial", "cancelled") else OK
+    """The exit code of a job's state, one for `run --wait` and `status`: a script driving a migration tells a job
+    that succeeded (0) from one that ended without success (1: failed, partial, cancelled, undone) and from one
+    still queued or running (3). `status` said 0 for all of them."""
+    if doc["status"] == "succeeded":
+        return OK
+    return NOT_ENDED if doc["status"] in ("queued", "running") else JOB_FAILED
 
 
 def cmd_sources(args, api) -> int:
@@ -337,7 +347,7 @@ def cmd_status(args, api) -> int:
     if args.json:
         _print_json({**doc, **({"will_create": {p: _forecast_json(f) for p, f in forecasts.items()}}
                                if forecasts else {})})
-        return OK
+        return _outcome(doc)
     print(_progress_line(doc))
     if doc["error"]:
         print(f"error: {doc['error']}")
@@ -348,7 +358,7 @@ def cmd_status(args, api) -> int:
         print(f"{project}: {_forecast_line(forecast)}")
     for f in api.failures(args.job_id, limit=20):
         print(f"  failed {f['key'] or f['external_id']}: {f['reason']}")
-    return OK
+    return _outcome(doc)
 
 
 def cmd_jobs(args, api) -> int:
@@ -581,11 +591,11 @@ def cmd_api_token(args, api) -> int:
 
 @functools.cache  # built once a process: in-process callers (the status benchmark) stay fast
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=PROG, description="ACGS2 import console, headless.")
+    parser = argparse.ArgumentParser(prog=PROG, description="ACGS2 import console, headless.", epilog=EXIT_CODES)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def add(name, func, help_text):
-        p = sub.add_parser(name, help=help_text, description=help_text)
+    def add(name, func, help_text, epilog=None):
+        p = sub.add_parser(name, help=help_text, description=help_text, epilog=epilog)
         p.set_defaults(func=func)
         return p
 
@@ -604,7 +614,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--forecast", action="store_true",
                    help="also what the import will create (people, labels, states, types; reads the source's lists)")
     p.add_argument("--json", action="store_true")
-    p = add("run", cmd_run, "start an import job (prints its id)")
+    p = add("run", cmd_run, "start an import job (prints its id)", EXIT_CODES + " (with --wait or --in-process)")
     p.add_argument("source")
     p.add_argument("--project", action="append", help="repeat for several projects")
     p.add_argument("--duplicates", choices=["update", "skip"], default="update",
@@ -640,7 +650,7 @@ def build_parser() -> argparse.ArgumentParser:
             q.add_argument("--json", action="store_true")
         if verb == "export":
             q.add_argument("--output", "-o", metavar="FILE", help="default: standard output")
-    p = add("status", cmd_status, "show a job's progress")
+    p = add("status", cmd_status, "show a job's progress", EXIT_CODES)
     p.add_argument("job_id")
     p.add_argument("--json", action="store_true")
     p = add("jobs", cmd_jobs, "list import jobs, newest first, and scheduled re-runs")

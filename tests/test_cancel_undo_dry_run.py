@@ -85,7 +85,7 @@ def test_an_undone_job_reads_undone_in_the_cli_and_the_api(run_import, cli):
     after = api.status(doc["job_id"])
     assert after["status"] == "undone" and after["undone_at"] and after["attempts"][-1]["status"] == "partial"
     shown = cli("status", doc["job_id"])
-    assert shown.returncode == 0 and "[undone]" in shown.stdout.splitlines()[0], shown.stdout
+    assert shown.returncode == 1 and "[undone]" in shown.stdout.splitlines()[0], shown.stdout  # its import is gone
     listed = cli("jobs")
     assert f"{doc['job_id']}" in listed.stdout and " undone " in listed.stdout, listed.stdout
 
