@@ -129,6 +129,16 @@ class Source(ABC):
         return None
 
     @classmethod
+    def spelled(cls, name: str) -> str:
+        """`name` as the source spells the project, where it tells without a request: a fixed list's entry whatever
+        the case typed (the demo's projects, like JIRA keys; ServiceNow's tables, lowercase system names no two of
+        which differ by case). An import names its part, and so its stored items, marks and mapping, by it: a
+        spelling the user typed made a second project of the same one. Where only the server knows the spelling
+        (GitHub's owner/name, GitLab's path) `name` as given: asking costs a request per project at launch."""
+        known = cls.known_projects() or ()
+        return next((key for key in known if key.lower() == name.lower()), name)
+
+    @classmethod
     def check_project(cls, key: str) -> None:
         """Refuse, without a request, a project this source cannot have: NotFoundError for a key outside
         `known_projects()`, ConfigError (from a connector's override) for one not of its projects' shape, e.g.

@@ -189,7 +189,7 @@ def preview(source: str, project: str | None = None, config: dict[str, str] | No
     started = time.perf_counter()
     with _connected(source, config) as src:
         src.retry.limit(preview_seconds(), PREVIEW_SECONDS_ENV)
-        project = project or src.default_project() or _first_project(src)
+        project = src.spelled((project or "").strip() or src.default_project() or _first_project(src))
         when = parse_since(since)
         items = src.preview(project, limit, when)
         total = src.estimate(project, when)
@@ -231,7 +231,7 @@ def mapping(source: str, project: str | None = None, config: dict[str, str] | No
     sample of items carries, with its default target, the saved mapping over the defaults, counts (the source's,
     else the sample's), and the workspace's states and people to choose from. Writes nothing."""
     with _connected(source, config) as src:
-        project = project or src.default_project() or _first_project(src)
+        project = src.spelled((project or "").strip() or src.default_project() or _first_project(src))
         sample = src.preview(project, SAMPLE_SIZE)
         meta = read_metadata(src, project, sample)
     engine = engine_for()

@@ -148,11 +148,21 @@ def save_mapping(found: Mapping, actor: str = "cli", job_id: str | None = None) 
 
 
 def project_names(source: str, projects: list[str] | None) -> list[str]:
-    """The projects of an import, stripped and each once, in the order given (a project named twice was a second
-    part of the same job: an IntegrityError, a traceback or a 500); the source's default project when none is
-    given. ConfigError when there is none, for more than MAX_PROJECTS, or for a name that is no project name."""
+    """The projects of an import, stripped, as the source spells them (`Source.spelled`) and each once, in the order
+    given; the source's default project when none is given. ConfigError when there is none, for more than
+    MAX_PROJECTS, or for a name that is no project name.
+
+    Once means without case, as the vendors compare them (JIRA keys, GitHub's owner/name, GitLab's paths): `acme`
+    and `ACME` were two parts importing one project side by side (a name given twice in one spelling was an
+    IntegrityError, a traceback or a 500). Where the source cannot spell it without a request, the first
+    spelling given is kept."""
     cls = source_class(source)
-    names = list(dict.fromkeys(p.strip() for p in (projects or []) if p and p.strip()))
+    spellings: dict[str, str] = {}
+    for given in projects or []:
+        if given and given.strip():
+            spelled = cls.spelled(given.strip())
+            spellings.setdefault(spelled.lower(), spelled)
+    names = list(spellings.values())
     if not names:  # the source's default: a name the user may never have typed, so a refusal says where it is from
         default = (cls.default_project() or "").strip()
         if not default:
@@ -163,7 +173,7 @@ def project_names(source: str, projects: list[str] | None) -> list[str]:
             cls.check_project(default)
         except SourceError as exc:
             raise ConfigError(f"{exc} (the default project{f', {env}' if env else ''})", field="projects") from None
-        names = [default]
+        names = [cls.spelled(default)]
     if len(names) > MAX_PROJECTS:
         raise ConfigError(f"{cls.label}: an import takes at most {MAX_PROJECTS:,} projects, not {len(names):,}: "
                           f"split them into several imports", field="projects")

@@ -104,6 +104,12 @@ class JiraSource(Source):
         return f"project = {jql_string(key)}"
 
     @classmethod
+    def spelled(cls, name: str) -> str:
+        """Upper case: JIRA project keys are upper-case letters, digits and _ (Atlassian's project key format), and
+        JIRA takes a key in any case, so `acme` is ACME, the key its issues carry (ACME-1)."""
+        return name.upper() if PROJECT_KEY.match(name) else name
+
+    @classmethod
     def check_project(cls, key: str) -> None:
         cls._project_jql(key)
 

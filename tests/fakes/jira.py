@@ -527,10 +527,15 @@ class FakeJira(FakeServer):
                               "isLast": start + len(keys) >= len(self.projects),
                               "values": [self._project_json(k) for k in keys]})
 
+    def _own_key(self, key: str) -> str | None:
+        """A project key as JIRA reads one, in any case (`acme` is ACME); None for no project."""
+        return next((own for own in self.issues if own.lower() == key.lower()), None)
+
     def _project(self, request: Request, version: str, key: str) -> Response:
-        if key not in self.projects:
+        own = self._own_key(key)
+        if own not in self.projects:
             return _error(404, f"No project could be found with key '{key}'.")
-        return Response(200, self._project_json(key))
+        return Response(200, self._project_json(own))
 
     def _query(self, jql: str) -> Matches | Response:
         """The issues matching the little JQL our connector writes; 400 like JIRA otherwise.
@@ -548,17 +553,17 @@ class FakeJira(FakeServer):
         upto: list[tuple[str, int]] = []  # key <= (project, number)
         for clause in re.split(r"\s+AND\s+", where.strip(), flags=re.I):
             if m := re.fullmatch(r'project\s*=\s*"?([^"]+?)"?', clause):
-                if m.group(1) not in self.issues:
+                project = self._own_key(m.group(1))
+                if project is None:
                     return _error(400, f"The value '{m.group(1)}' does not exist for the field 'project'.")
-                project = m.group(1)
             elif m := re.fullmatch(r'updated\s*>=\s*"(\d{4}[/-]\d\d[/-]\d\d \d\d:\d\d)"', clause):
                 at = datetime.strptime(m.group(1).replace("-", "/"), "%Y/%m/%d %H:%M").replace(
                     tzinfo=ZoneInfo(self.time_zone))
                 filters.append(("updated", at))
-            elif m := re.fullmatch(r'key\s*>\s*"?([A-Z][A-Z0-9_]*)-(\d+)"?', clause):
-                above.append((m.group(1), int(m.group(2))))
-            elif m := re.fullmatch(r'key\s*<=\s*"?([A-Z][A-Z0-9_]*)-(\d+)"?', clause):
-                upto.append((m.group(1), int(m.group(2))))
+            elif m := re.fullmatch(r'key\s*>\s*"?([A-Za-z][A-Za-z0-9_]*)-(\d+)"?', clause):
+                above.append((m.group(1).upper(), int(m.group(2))))
+            elif m := re.fullmatch(r'key\s*<=\s*"?([A-Za-z][A-Za-z0-9_]*)-(\d+)"?', clause):
+                upto.append((m.group(1).upper(), int(m.group(2))))
             elif m := re.fullmatch(r"id\s+in\s*\(([\d,\s]*)\)", clause):
                 filters.append(("id", frozenset(re.findall(r"\d+", m.group(1)))))
             elif m := re.fullmatch(r'(status|priority|issuetype)\s*=\s*"((?:[^"\\]|\\.)*)"', clause):
