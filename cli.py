@@ -408,7 +408,7 @@ def cmd_undo(args, api) -> int:
 
 def cmd_schedule(args, api) -> int:
     sid = api.schedule(args.source, args.project or [], args.every, duplicates=args.duplicates, actor=_user(),
-                       deletions=args.deletions)
+                       deletions=args.deletions, config={"size": args.size} if args.size else None)
     print(sid)
     return OK
 
@@ -668,6 +668,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"hours between runs, 1 to {EVERY_MAX:,} (a year)")
     p.add_argument("--duplicates", choices=["update", "skip"], default="update")
     p.add_argument("--deletions", choices=["mark", "purge", "ignore"], default="mark")
+    p.add_argument("--size", help="demo source only: small, medium, large or a number of items (default: the size "
+                                  "each project was last imported at)")
     add("unschedule", cmd_unschedule, "stop a scheduled re-run (its id is in `jobs`)").add_argument("schedule_id")
     p = add("items", cmd_items, "list imported items")
     p.add_argument("--source")

@@ -58,6 +58,9 @@ class Source(ABC):
     project_noun: ClassVar[str] = "project"  # what the source calls a project ("table" for ServiceNow)
     # the setting naming the server the secrets are sent to (None: the source has no server)
     url_setting: ClassVar[str | None] = None
+    # settings that decide what a project holds (the demo's size): a run not given one reads the project as its last
+    # import did (jobs/launch.py kept_settings); read otherwise, the rest of the project looked gone, marked deleted
+    kept_settings: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, config: dict[str, str] | None = None, on_wait: WaitListener | None = None):
         self.config = {s.name: (config or {}).get(s.name) or s.default for s in self.settings}

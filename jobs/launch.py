@@ -127,6 +127,35 @@ def _mappings(source: str, projects: list[str], given: dict[str, Mapping] | None
     return chosen
 
 
+def part_config(options: dict, project: str) -> dict[str, str]:
+    """The public settings a job runs `project` with: the job's, and those kept for the project (`kept_settings`)."""
+    return {**(options.get("config") or {}), **((options.get("project_config") or {}).get(project) or {})}
+
+
+def kept_settings(source: str, projects: list[str], resolved: dict[str, str]) -> dict[str, dict[str, str]]:
+    """project -> the settings of `Source.kept_settings` this run is not given, as the project's last import ran with
+    them (the import its catch-up continues from, `catch_up_point`); projects never imported keep the defaults.
+
+    A scheduled demo re-run without a size read the default 50 items of a project imported at 5,000 and marked the
+    other 4,950 deleted: the size is what the demo's project holds, as a real project's items are at the vendor, so
+    it stays until a run gives another. Per project: one import may take projects last imported at different
+    sizes."""
+    wanted = [name for name in source_class(source).kept_settings if not resolved.get(name)]
+    if not wanted:
+        return {}
+    engine = engine_for()
+    kept: dict[str, dict[str, str]] = {}
+    for project in projects:
+        last = job_store.catch_up_point(engine, source, project).job_id
+        if last is None:
+            continue
+        with engine.connect() as conn:
+            ran = part_config(job_store.get_job(conn, last).options or {}, project)
+        if found := {name: ran[name] for name in wanted if ran.get(name)}:
+            kept[project] = found
+    return kept
+
+
 def cancel_job(job_id: str, actor: str, source: str, projects: list[str], **details) -> None:
     """Ask a job to stop, audited: its queued parts are cancelled at once, its running ones after their current
     batch (the caller republishes its progress). Who may ask is the caller's to decide (jobs/access.py)."""
@@ -248,7 +277,8 @@ def start_import(source: str, projects: list[str] | None = None, *, config: dict
     options = {"duplicates": duplicates, "deletions": str(deletions), "dry_run": dry_run, "config": public,
                "use_env": from_env_only,
                "since": when.isoformat() if when else None, "since_by_project": since_by_project,
-               "mappings": rules, "gaps_from": gaps_from}
+               "mappings": rules, "gaps_from": gaps_from,
+               "project_config": kept_settings(source, projects, resolved)}
     if batch_size:
         options["batch_size"] = batch_size
     job_id = job_store.create_job(engine, source=source, projects=projects, options=options,

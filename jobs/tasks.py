@@ -21,19 +21,20 @@ from store.schema import import_jobs, import_parts, schedules
 
 from . import queue
 from .access import SCHEDULED_BY
-from .launch import cancel_job, merge_layers, progress_store, start_import
+from .launch import cancel_job, merge_layers, part_config, progress_store, start_import
 from .progress import ProgressStore, stale_after
 from .runner import PartRun, PartRunner, batch_size
 
 log = logging.getLogger(__name__)
 
 
-def resolve_config(job) -> dict[str, str]:
-    """The job's settings: its public settings and decrypted secrets, as resolved when it started. A job started
-    without an encryption key (or by an older release) also takes the worker's environment, whose secrets go
-    only to the server they were configured with (`merge_layers`)."""
+def resolve_config(job, project: str) -> dict[str, str]:
+    """The settings of the job's part `project`: its public settings (with those kept for the project, `part_config`)
+    and decrypted secrets, as resolved when it started. A job started without an encryption key (or by an older
+    release) also takes the worker's environment, whose secrets go only to the server they were configured with
+    (`merge_layers`)."""
     options = job.options or {}
-    own = dict(options.get("config") or {})
+    own = part_config(options, project)
     if job.credential_id:
         try:
             own.update(credentials.get(engine_for(), job.credential_id))
@@ -74,7 +75,7 @@ def run_part(job_id: str, project: str) -> str:
     publish()
     options = job.options or {}
     try:
-        source = source_class(job.source)(resolve_config(job))
+        source = source_class(job.source)(resolve_config(job, project))
     except SourceError as exc:
         job_store.set_part(engine, job_id, project, lease, status=JobStatus.FAILED.value, error=str(exc),
                            finished_at=now(), lease=None)

@@ -76,6 +76,7 @@ class DemoSource(Source):
     name = "demo"
     label = "Demo"
     item_noun = "items"
+    kept_settings = ("size",)
     settings = (
         Setting("size", "Size", "DEMO_SIZE", required=False, default="small",
                 help="small (50 items a project), medium (1,500), large (100,000) or a number"),

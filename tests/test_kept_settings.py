@@ -1,0 +1,65 @@
+"""A demo run without a size reads each project at the size it was last imported at (`Source.kept_settings`).
+
+Regression: `run demo --project OPS --size 5000 --wait`, then a schedule of the demo for OPS booked without a size
+ran, read the default 50 items and marked the other 4,950 deleted ("gone 4,950"); a plain re-run without --size
+did the same."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from jobs import api, tasks
+
+
+@pytest.fixture(autouse=True)
+def clean_demo(monkeypatch):
+    monkeypatch.setenv("DEMO_INVALID_ITEMS", "0")
+
+
+def _live(cli) -> dict[str, int]:
+    """project -> live demo items in the workspace, as `stats` shows them."""
+    return {row["project"]: row["items"] for row in json.loads(cli("stats", "--json").stdout)["by_project"]}
+
+
+def test_a_schedule_booked_without_a_size_keeps_the_size_the_project_was_imported_at(cli, run_worker):
+    assert cli("run", "demo", "--project", "OPS", "--size", "300", "--in-process").returncode == 0
+    booked = cli("schedule", "demo", "--project", "OPS", "--every", "24")
+    assert booked.returncode == 0, booked.stderr
+
+    ran = tasks.run_schedule(booked.stdout.strip())  # what the worker runs when the booking is due
+    run_worker()
+    doc = api.status(ran)
+    assert doc["status"] == "succeeded" and doc["deleted_items"] == 0, doc["deletions_summary"]
+    assert _live(cli) == {"OPS": 300}
+
+    from_job = api.schedule_job(ran, 24)  # the Jobs page's "schedule a re-run" of that run
+    again = tasks.run_schedule(from_job)
+    run_worker()
+    assert api.status(again)["deleted_items"] == 0 and _live(cli) == {"OPS": 300}
+
+
+def test_a_run_without_a_size_keeps_each_projects_size_and_one_given_wins(cli):
+    cli("run", "demo", "--project", "OPS", "--size", "120", "--in-process")
+    cli("run", "demo", "--project", "ACME", "--size", "60", "--in-process")
+
+    for args in ((), ("--full",)):  # a catch-up and a full read of both: one job, two sizes
+        run = cli("run", "demo", "--project", "OPS", "--project", "ACME", *args, "--in-process")
+        assert run.returncode == 0 and api.status(run.stdout.strip())["deleted_items"] == 0, run.stderr
+        assert _live(cli) == {"OPS": 120, "ACME": 60}, args
+
+    smaller = cli("run", "demo", "--project", "OPS", "--size", "100", "--in-process")  # said: the project is smaller
+    assert api.status(smaller.stdout.strip())["deleted_items"] == 20 and _live(cli) == {"OPS": 100, "ACME": 60}
+    cli("run", "demo", "--project", "OPS", "--in-process")
+    assert _live(cli) == {"OPS": 100, "ACME": 60}
+
+
+def test_a_retry_runs_at_the_kept_size(cli, run_worker):
+    cli("run", "demo", "--project", "OPS", "--size", "150", "--in-process")
+    job_id = api.start_import("demo", ["OPS"], incremental=False)
+    api.cancel(job_id)
+    run_worker()
+    api.retry(job_id)
+    run_worker()
+    doc = api.status(job_id)
+    assert (doc["status"], doc["processed"], doc["deleted_items"]) == ("succeeded", 150, 0)
