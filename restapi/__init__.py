@@ -6,10 +6,12 @@ hand-built API would have to re-invent: request bodies validated by the pydantic
 `models.py`, dependencies for the bearer token, and an OpenAPI 3 document generated from the same
 models and routes (`FastAPI.openapi()`), so the document cannot drift from the code.
 
-The FastAPI application is reached through one Starlette `Route` per API path (`routes()`), each
-handing the request to it whole. Only those exact paths are the API's: `/import` itself stays the
-wizard page and any other `/import/...` path stays Streamlit's. A wrong method on an API path is
-answered by FastAPI (405, in the API's error shape).
+The FastAPI application is reached through Starlette routes (`routes()`) handing the request to it
+whole: one per API path, and one per namespace of the API (`/import/jobs/...`, `/import/status/...`,
+`/import/jira/...`: the first segment of any of its paths), so a path inside the API's own namespaces
+that names nothing (`/import/status/` without an id, `/import/jobs//undo`) is answered by the API, 404
+or 405 in its error shape, not by Streamlit's HTML page with a 200. `/import` itself stays the wizard
+page and any other `/import/...` path stays Streamlit's.
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from starlette.exceptions import HTTPException
 from starlette.routing import BaseRoute, Route, compile_path
 from starlette.types import Message, Receive, Scope, Send
 
+from importers import source_names
 from importers.numbers import whole_number
 
 from . import errors
@@ -71,13 +74,18 @@ class _Forward:
 
 
 PATHS = sorted({route.path for route in router.routes if isinstance(route, APIRoute)})
-_PATTERNS = [compile_path(p)[0] for p in PATHS]
+# the first segments of the API's paths, a tool's name for `{tool}` (an unknown tool's is the API's 404 already)
+NAMESPACES = sorted({first for p in PATHS for first in ([p.split("/")[2]] if "{" not in p.split("/")[2]
+                                                        else source_names())})
+_CLAIMED = PATHS + [f"/import/{n}" for n in NAMESPACES if f"/import/{n}" not in PATHS] + [
+    f"/import/{n}/{{rest:path}}" for n in NAMESPACES]
+_PATTERNS = [compile_path(p)[0] for p in _CLAIMED]
 
 
 def routes() -> list[BaseRoute]:
-    """Starlette routes for `st.App(routes=...)`: exactly the API's paths, every method."""
+    """Starlette routes for `st.App(routes=...)`: the API's paths, then the rest of its namespaces, every method."""
     forward = _Forward(app)
-    return [Route(path, endpoint=forward, methods=None) for path in PATHS]
+    return [Route(path, endpoint=forward, methods=None) for path in _CLAIMED]
 
 
 def claims(path: str) -> bool:

@@ -85,9 +85,16 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     return answer(422, f"{first['field']}: {first['message']}{more}", problems)
 
 
-async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
-    return answer(exc.status_code, str(exc.detail), None, dict(exc.headers or {}) or None)
+    message = str(exc.detail)
+    path = request.url.path[:200]
+    if exc.status_code == 404 and message == "Not Found":  # no route: the path names nothing of the API's
+        message = f"no API path {path}: the API's paths are in GET /import/openapi.json"
+    elif exc.status_code == 405:
+        message = f"{request.method} is not allowed on {path}: the API's paths and methods are in GET " \
+                  "/import/openapi.json"
+    return answer(exc.status_code, message, None, dict(exc.headers or {}) or None)
 
 
 async def _redis_error(_request: Request, exc: Exception) -> JSONResponse:

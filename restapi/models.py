@@ -12,7 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
 
 from importers import source_names
 from store.jobs import JobStatus
@@ -48,10 +48,20 @@ class Tools(BaseModel):
     tools: list[Tool]
 
 
-Config = Annotated[dict[str, str], Field(
+def _number_as_text(value: Any) -> Any:
+    """A JSON number as the text the form takes ({"size": 5000} is "5000"): the settings are text, as a form's
+    fields and the environment's variables are, and a number was refused with "Input should be a valid string".
+    true/false stay refused: no setting is a switch."""
+    return str(value) if type(value) in (int, float) else value
+
+
+ConfigValue = Annotated[str, BeforeValidator(_number_as_text),
+                        WithJsonSchema({"anyOf": [{"type": "string"}, {"type": "number"}]})]
+Config = Annotated[dict[str, ConfigValue], Field(
     description="the tool's settings and credentials as the console's form takes them (e.g. JIRA: base_url, "
-                "user_email, api_token); merged over the environment and saved credentials. Secrets are never "
-                "logged; they are kept only encrypted (for the job, or as the tool's saved credentials)")]
+                "user_email, api_token; a number, such as the demo's size, may be a JSON number); merged over the "
+                "environment and saved credentials. Secrets are never logged; they are kept only encrypted (for the "
+                "job, or as the tool's saved credentials)")]
 
 
 class PreviewRequest(_Request):

@@ -182,7 +182,8 @@ def test_the_seed_calls_run_a_jira_import_whose_items_appear_in_the_workspace(se
 
 
 def test_every_refusal_has_the_one_error_shape(server, spec):
-    partial = server.call("POST", "/import/demo/execute", json={"projects": ["OPS"], "config": {"size": "30"}})
+    # a number setting may be a JSON number, as the form's text is ({"size": 30} was a 422 "valid string")
+    partial = server.call("POST", "/import/demo/execute", json={"projects": ["OPS"], "config": {"size": 30}})
     # (the server runs with DEMO_INVALID_ITEMS=3: 3 items of each demo project fail validation)
     job_id = partial.json()["job_id"]
     assert server.wait_until_finished(job_id)["status"] == "partial"
@@ -223,7 +224,14 @@ def test_every_refusal_has_the_one_error_shape(server, spec):
         (server.call("POST", "/import/github/execute", json={"projects": [f"o/r{i}" for i in range(1001)],
                                                              "config": {"token": "x"}}), 400, "at most 1,000 projects"),
         (server.call("POST", "/import/demo/execute", json={"mappings": [{}] * 1001}), 400, "at most 1,000 projects"),
-        (server.call("DELETE", "/import/tools"), 405, "Method Not Allowed"),
+        (server.call("DELETE", "/import/tools"), 405, "DELETE is not allowed on /import/tools"),
+        # a path in the API's namespaces that names nothing is the API's 404, not the console's HTML page with a 200
+        (server.call("GET", "/import/status/"), 404, "no API path /import/status/"),
+        (server.call("GET", "/import/status"), 404, "no API path /import/status"),
+        (server.call("POST", "/import/jobs//undo"), 404, "no API path /import/jobs//undo"),
+        (server.call("GET", f"/import/jobs/{job_id}/everything"), 404, "openapi.json"),
+        (server.call("POST", "/import/demo/import"), 404, "no API path /import/demo/import"),
+        (server.call("POST", "/import/demo/execute", json={"config": {"size": True}}), 422, "config.size"),
         (server.call("POST", "/import/demo/preview", json={"project": "x" * (1 << 20)}), 413, "larger than"),
     ]
     for answer, status, fragment in cases:
