@@ -55,7 +55,7 @@ def snapshot(engine: Engine, job_id: str) -> dict | None:
     started = min((utc(p.started_at) for p in parts if p.started_at), default=None)
     last_beat = max((utc(p.heartbeat_at) for p in parts if p.heartbeat_at), default=None)
     finished = utc(job.finished_at)
-    elapsed = ((finished or now()) - started).total_seconds() if started else 0.0
+    elapsed = _working_seconds(started, finished, attempts)
     # A part's total is known once its source estimated it (or it has read everything); a source that
     # cannot count (GitHub without search) leaves it unknown: no percentage, no time left, not 99.9%.
     total_known = status.finished or all(p.total or p.done_reading for p in parts)
@@ -150,6 +150,23 @@ def _phase(parts: list) -> str | None:
     """What a running job is doing now, from its running parts' phases (see jobs/runner.py)."""
     phases = {p.phase for p in parts if p.status == JobStatus.RUNNING.value and p.phase}
     return next((phase for phase in PHASES if phase in phases), None)
+
+
+def _working_seconds(started: datetime | None, finished: datetime | None, rows: list) -> float:
+    """Seconds the job's runs took, from its first part's start: each run from its start to its end (a run
+    not ended yet, to now), not the time between runs. A retry an hour after the first run counted that hour,
+    so a job read at 266 items/s showed 3.2 items/s once its 3 failed items were retried."""
+    if started is None:
+        return 0.0
+    end = finished or now()
+    if len(rows) < 2:
+        return (end - started).total_seconds()
+    seconds = 0.0
+    for i, row in enumerate(rows):
+        begin = max(utc(row.started_at), started) if i == 0 else utc(row.started_at)
+        stop = utc(row.finished_at) or (utc(rows[i + 1].started_at) if i + 1 < len(rows) else end)
+        seconds += max((stop - begin).total_seconds(), 0.0)
+    return seconds
 
 
 def _attempts(job, rows: list, status: JobStatus, counts: dict[str, int]) -> list[dict]:

@@ -270,7 +270,8 @@ if doc["failed"] and state != "undone":
 
 if len(doc.get("attempts") or []) > 1:
     st.subheader("Attempts")
-    st.caption("Every run of this import, the first and each retry, with how it ended.")
+    st.caption("Every run of this import, the first and each retry, with how it ended. Counts are the import's "
+               "totals when that run ended: a retry's row holds what the runs before it did too.")
     st.dataframe(components.attempts_frame(doc), hide_index=True, width="stretch",
                  column_config=components.count_columns(components.kept_word(doc)))
 
