@@ -155,7 +155,11 @@ def _forecast_line(forecast) -> str:
     def n(value) -> str:
         return "?" if value is None else f"{value:,}"
 
-    return (f"will create ({forecast.basis}): {n(s['items'])} items, {n(s['comments'])} comments, "
+    items = f"{n(s['items'])} items"
+    if s["items_existing"]:  # a re-run creates none of the items it reads again: it updates or keeps them
+        items = (f"{n(s['items_new'])} items ({s['items_existing']:,} of the {n(s['items'])} read are in the "
+                 f"workspace already: {forecast.existing_outcome()})")
+    return (f"will create ({forecast.basis}): {items}, {n(s['comments'])} comments, "
             f"{n(s['attachments'])} attachments; people {s['people_new']:,} new, {s['people_matched']:,} matched; "
             f"labels {s['labels_new']:,} new of {s['labels']:,}; states {s['states_new']:,} new of {s['states']:,}; "
             f"types {s['types_new']:,} new of {s['types']:,}")

@@ -31,6 +31,7 @@ from store.jobs import JobStatus, now
 from store.schema import comments, import_jobs, import_parts, schedules, work_items
 from store.schema import credentials as credentials_table
 from store.schema import projects as projects_table
+from store.writer import UPDATE
 
 from . import mapping_file, queue, spreadsheet
 from .access import ADMINS_HINT, SCHEDULED_BY, Actor, PermissionDenied, machine_admin, may_change, refusal, resolve
@@ -292,7 +293,7 @@ def mappings_from_documents(source: str, documents: list[dict], config: dict[str
 
 
 def forecast(found: Mapping, estimate: int | None, sample: Sequence[WorkItem] = (),
-             duplicates: str = "skip") -> Forecast:
+             duplicates: str = UPDATE) -> Forecast:
     """What importing `found`'s project will create, from the preview's basis (lists and a sample; `sample`, the
     preview's items, is the list of items to look into); items already stored are updated or kept (`duplicates`)."""
     return forecast_from_mapping(engine_for(), found, estimate, sample, duplicates)
@@ -304,7 +305,7 @@ def job_forecast(job_id: str) -> dict[str, Forecast]:
     engine = engine_for()
     existing = {p["project"]: p["updated"] + p["skipped"] for p in doc["parts"]}  # read again, not created
     return {project: forecast_from_census(engine, doc["source"], project, counted, existing.get(project),
-                                          doc.get("duplicates", "skip"))
+                                          doc.get("duplicates", UPDATE))
             for project, counted in census_store.of_job(engine, job_id).items()}
 
 

@@ -18,6 +18,7 @@ from importers.model import WorkItem
 from store import soft_delete
 from store.schema import labels as labels_table
 from store.schema import people, work_items, workflow_states
+from store.writer import UPDATE
 
 from .census import LIST_MAX, item_entry
 from .mapping import Mapping
@@ -30,7 +31,7 @@ class Forecast:
     basis: str
     items: int | None = None  # items the import reads
     items_existing: int | None = None  # of these, already in the workspace: updated or kept, never created
-    duplicates: str = "skip"  # what the import does with those: "update" them or "skip" (keep them as they are)
+    duplicates: str = UPDATE  # what the import does with those: "update" them (the default) or "skip" (keep them)
     comments: int | None = None
     attachments: int | None = None
     people: list[dict[str, Any]] = field(default_factory=list)  # name, email, items, outcome
@@ -94,7 +95,7 @@ def _outcome(key: str, own: str, workspace: dict[str, str], names: dict[str, str
 
 
 def from_census(engine: Engine, source: str, project: str, census: dict[str, Any], existing: int | None = None,
-                duplicates: str = "skip") -> Forecast:
+                duplicates: str = UPDATE) -> Forecast:
     """Exact: what a dry run read of `project`; `existing` is how many of its items the workspace has (the
     dry run's updated plus skipped), `duplicates` the job's choice for them."""
     people_read = census.get("people") or {}
@@ -121,7 +122,7 @@ def from_census(engine: Engine, source: str, project: str, census: dict[str, Any
 
 
 def from_mapping(engine: Engine, mapping: Mapping, estimate: int | None, sample: Sequence[WorkItem] = (),
-                 duplicates: str = "skip") -> Forecast:
+                 duplicates: str = UPDATE) -> Forecast:
     """From the preview: the source's estimate, its lists and the sample, through `mapping`; `sample` (the preview's
     items, as mapped) lists the items to look into. Comments and attachments are counted and listed by a dry run.
     Items already in the workspace: those of the project stored, at most the estimate (a dry run says exactly)."""
