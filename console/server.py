@@ -119,7 +119,8 @@ def app_options() -> dict[str, Any]:
     """What both entries pass to st.App besides the script: the HTTP API's and the sign-in session's routes,
     the middleware, and the startup hook that sets TCP_NODELAY on the listening socket."""
     return {"routes": [*session.routes(), *restapi.routes()],
-            "middleware": [Middleware(FrameGuard), Middleware(session.MetricsGate), Middleware(BaseUrlMiddleware)],
+            "middleware": [Middleware(FrameGuard), Middleware(session.MetricsGate), Middleware(session.SignOutGate),
+                           Middleware(BaseUrlMiddleware)],
             "lifespan": nodelay.lifespan}
 
 

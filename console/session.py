@@ -9,6 +9,11 @@ signature holds, it is younger than CONSOLE_SESSION_HOURS (12) and it carries th
 session generation. `/_auth/sign-out` deletes it and ends the session on the server too: the user's
 generation (a counter in Redis) moves on, so a copy of the old cookie signs no one in, in any browser.
 
+Signing out is a GET (Streamlit moves the browser by setting its location), so any page could once sign a user
+out with `<img src=".../_auth/sign-out">` or a link (CSRF). `SignOutGate` lets a sign-out route act only when the
+console's own Sign out button asked for it (`ask_sign_out`): once, within a minute, for the session cookie the
+browser connected with. It guards Streamlit's `/auth/logout` (company sign-in, `st.logout`) the same way.
+
 Signing is itsdangerous's TimestampSigner (the Pallets library Flask signs its sessions with).
 The key is derived from the admin password hash and CONSOLE_SESSION_SECRET (else
 CREDENTIAL_ENCRYPTION_KEY): setting a new password ends every session.
@@ -19,6 +24,7 @@ callers: it needs a valid session cookie, except in open demo mode.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import os
 import secrets
 import threading
@@ -31,6 +37,8 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
+from streamlit.user_info import AUTH_LOGOUT_ENDPOINT
+from streamlit.web.server.server_util import AUTH_COOKIE_NAME
 
 from importers.errors import ConfigError
 from importers.numbers import env_number
@@ -42,9 +50,43 @@ COOKIE = "acgs2_session"
 SESSION_PATH = "/_auth/session"
 SIGN_OUT_PATH = "/_auth/sign-out"
 TICKET_SECONDS = 60
+OIDC_COOKIE = AUTH_COOKIE_NAME  # Streamlit's session cookie of a company sign-in (st.login)
+SIGN_OUTS = {SIGN_OUT_PATH: COOKIE, AUTH_LOGOUT_ENDPOINT: OIDC_COOKIE}  # route -> the session cookie it ends
+NOT_ASKED = ("not signed out: the console's own Sign out button did not ask for this (a link or page elsewhere "
+             "did); open the console and use its Sign out button")
 _PROCESS_SECRET = secrets.token_bytes(32)  # when nothing else is configured: sessions end with the process
-_used_tickets: dict[str, float] = {}
-_tickets_lock = threading.Lock()
+
+
+class _Recent:
+    """Keys noted within the last TICKET_SECONDS, shared by script threads and the server's event loop."""
+
+    def __init__(self) -> None:
+        self._noted: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def _fresh(self) -> dict[str, float]:
+        now = time.monotonic()
+        for old in [key for key, at in self._noted.items() if now - at > TICKET_SECONDS]:
+            del self._noted[old]
+        return self._noted
+
+    def note(self, key: str) -> bool:
+        """Note `key`; False when it was already noted."""
+        with self._lock:
+            noted = self._fresh()
+            if key in noted:
+                return False
+            noted[key] = time.monotonic()
+            return True
+
+    def take(self, key: str) -> bool:
+        """True, once, when `key` was noted."""
+        with self._lock:
+            return self._fresh().pop(key, None) is not None
+
+
+_used_tickets = _Recent()
+_asked_sign_outs = _Recent()  # fingerprints of the session cookies whose sign-out the console's page asked for
 
 
 def session_hours() -> float:
@@ -81,14 +123,7 @@ def _redeem(value: str) -> tuple[str, str] | None:
     except (BadSignature, SignatureExpired, UnicodeDecodeError):
         return None
     user, nonce, next_path = raw.split("|", 2)
-    now = time.monotonic()
-    with _tickets_lock:
-        for old in [n for n, at in _used_tickets.items() if now - at > TICKET_SECONDS]:
-            del _used_tickets[old]
-        if nonce in _used_tickets:
-            return None
-        _used_tickets[nonce] = now
-    return user, next_path
+    return (user, next_path) if _used_tickets.note(nonce) else None
 
 
 def _generation(user: str) -> str:
@@ -138,6 +173,17 @@ async def _sign_out(request: Request) -> Response:
     return response
 
 
+def _fingerprint(cookie: str) -> str:
+    return hmac.new(_PROCESS_SECRET, cookie.encode(), hashlib.sha256).hexdigest()
+
+
+def ask_sign_out(cookie: str | None) -> None:
+    """The console's Sign out button, just before it sends the browser to a sign-out route: that route may end
+    the session of `cookie` (the one the browser connected with), once, within TICKET_SECONDS."""
+    if cookie:
+        _asked_sign_outs.note(_fingerprint(cookie))
+
+
 def routes() -> list[Route]:
     """The two routes the console's ASGI app serves for sessions (see console/server.py)."""
     return [Route(SESSION_PATH, _open_session, methods=["GET"]), Route(SIGN_OUT_PATH, _sign_out, methods=["GET"])]
@@ -155,6 +201,23 @@ class MetricsGate:
             cookies = Request(scope).cookies
             if session_user(cookies.get(COOKIE)) is None:
                 await PlainTextResponse("sign in first", status_code=403)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+class SignOutGate:
+    """Answers 403 to a sign-out route (`SIGN_OUTS`) that the console's own page did not ask for (`ask_sign_out`),
+    before the route deletes a cookie or ends a session."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        cookie = SIGN_OUTS.get(scope.get("path", "").rstrip("/")) if scope["type"] == "http" else None
+        if cookie is not None:
+            value = Request(scope).cookies.get(cookie)
+            if not value or not _asked_sign_outs.take(_fingerprint(value)):
+                await PlainTextResponse(NOT_ASKED, status_code=403)(scope, receive, send)
                 return
         await self.app(scope, receive, send)
 

@@ -95,12 +95,16 @@ def current_actor() -> Actor:
 def sign_out() -> None:
     """Sign this browser out and draw the sign-in page in the same run (a rerun would drop the
     redirect that deletes the cookie, see `require_sign_in`). Until the browser follows it, this
-    session no longer takes the user from the cookie it connected with."""
+    session no longer takes the user from the cookie it connected with. The sign-out route acts
+    only because this asked for it (console/session.py `SignOutGate`)."""
     st.session_state.pop(USER_KEY, None)
+    cookies = _cookies()
     if auth.oidc_configured() and _oidc_user():
+        session.ask_sign_out(cookies.get(session.OIDC_COOKIE))
         st.logout()
-    elif _cookies().get(session.COOKIE):
+    elif cookies.get(session.COOKIE):
         st.session_state[SIGNED_OUT_KEY] = True
+        session.ask_sign_out(cookies[session.COOKIE])
         _go(session.SIGN_OUT_PATH)  # the cookie is HttpOnly: only a response can delete it
     require_sign_in()
 

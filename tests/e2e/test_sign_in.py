@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from console import auth
+from tests.fakes.server import FakeServer, Response
 
 from .conftest import STEP_MS, Console
 
@@ -74,3 +75,64 @@ def test_an_attackers_failures_do_not_lock_the_admin_out_and_a_reload_keeps_the_
     assert _title(console) == "Sign in to the ACGS2 Import Console"  # the cookie is gone
     assert _metrics_status(stack.url, cookie) == 403  # and a copy of it was signed out on the server too
     console.assert_clean_console()
+
+
+
+class CrossSitePages(FakeServer):
+    """Pages elsewhere that make a visiting browser ask the console to sign out, with its session cookie: an
+    image on a same-site page (another port of this host: SameSite=Lax sends the cookie) and a navigation from
+    another site (`localhost` is another site than 127.0.0.1; a top-level GET carries Lax cookies too)."""
+
+    def __init__(self, console: str):
+        self.console = console
+        super().__init__()
+
+    def setup_routes(self) -> None:
+        pages = {"image": f'<img src="{self.console}/_auth/sign-out">',
+                 "link": f'<script>location.href = "{self.console}/_auth/sign-out"</script>'}
+        for name, html in pages.items():
+            self.route("GET", f"/{name}", name, lambda _request, html=html: Response(200, html,
+                                                                                     content_type="text/html"))
+
+    def page(self, name: str) -> str:
+        port = self.url.rsplit(":", 1)[1]
+        return f"http://{'127.0.0.1' if name == 'image' else 'localhost'}:{port}/{name}"
+
+
+@SIGNED_IN
+def test_a_page_elsewhere_cannot_sign_the_admin_out(console, stack):
+    """Sign-out by GET was a CSRF: any page could end the admin's session with an <img> or a link to
+    /_auth/sign-out. The sign-out routes now act only on a sign-out the console's own button asked for."""
+    console.open("")
+    _sign_in(console, PASSWORD)
+    expect(console.page.get_by_text("Signed in as admin")).to_be_visible()
+    cookie = "; ".join(f"{c['name']}={c['value']}" for c in console.page.context.cookies())
+    attacker = CrossSitePages(stack.url).start()
+    try:
+        for name in ("image", "link"):
+            with console.page.expect_event("requestfinished", lambda r: "/_auth/sign-out" in r.url) as asked:
+                console.page.goto(attacker.page(name))
+            assert asked.value.redirected_to is None, name  # refused, not sent on to the sign-in page
+            assert _metrics_status(stack.url, cookie) == 200, name  # the session still stands on the server
+            console.open("")
+            expect(console.page.get_by_text("Signed in as admin")).to_be_visible()  # and in the browser
+    finally:
+        attacker.stop()
+
+    console.page.get_by_role("button", name="Sign out").click()  # the console's own button still signs out
+    console.page.wait_for_url(f"{stack.url}/", timeout=STEP_MS)
+    console.settle()
+    assert _title(console) == "Sign in to the ACGS2 Import Console"
+    assert _metrics_status(stack.url, cookie) == 403
+
+
+@SIGNED_IN
+def test_the_sign_out_routes_refuse_a_request_the_console_did_not_ask_for(stack):
+    """Streamlit's own /auth/logout (company sign-in) deletes its session cookies on a GET too: the same gate."""
+    for path, cookie in (("/_auth/sign-out", "acgs2_session=anything"), ("/auth/logout", "_streamlit_user=anything")):
+        request = urllib.request.Request(f"{stack.url}{path}", headers={"Cookie": cookie})
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=30)
+        assert refused.value.code == 403, path
+        assert "Set-Cookie" not in refused.value.headers, path
+        assert "Sign out" in refused.value.read().decode(), path
