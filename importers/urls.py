@@ -1,9 +1,10 @@
 """Checks a URL a user typed, and every address the console connects to (SSRF guard).
 
 The console makes requests to addresses that users type, so link-local and cloud-metadata
-addresses are always refused; private ranges stay allowed for self-hosted servers; loopback
-is refused unless ALLOW_LOOPBACK_URLS=1 (the tests and local fakes set it). Plain http is
-allowed only for loopback.
+addresses are always refused; private ranges stay allowed for self-hosted servers; this machine
+(loopback, and its own addresses: its eth0's 10.x, a container's 172.x reach the services
+listening here just as 127.0.0.1 does) is refused unless ALLOW_LOOPBACK_URLS=1 (the tests and
+local fakes set it). Plain http is allowed only for this machine.
 
 Addresses are judged by the IPv4 address they carry when they are IPv6 wrappers of one
 (IPv4-mapped `::ffff:a.b.c.d`, IPv4-compatible `::a.b.c.d`, NAT64 `64:ff9b::/96`, 6to4
@@ -102,6 +103,21 @@ def resolve(host: str, port: int | None = None, resolver: Resolver = socket.geta
     return [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
 
 
+def on_this_machine(address: Address) -> bool:
+    """Loopback, or one of this machine's own addresses. An address is this machine's when a socket can be bound
+    to it: the kernel's own answer, for every interface and alias, without listing them (a host that lets
+    programs bind any address, net.ipv4.ip_nonlocal_bind=1, would have every address called its own)."""
+    seen = unwrap(address)
+    if seen.is_loopback:
+        return True
+    try:
+        with socket.socket(socket.AF_INET if seen.version == 4 else socket.AF_INET6, socket.SOCK_STREAM) as probe:
+            probe.bind((str(seen), 0))
+    except OSError:  # EADDRNOTAVAIL: another machine's (or no IPv6 here)
+        return False
+    return True
+
+
 def refusal(address: Address, host: str, setting: str) -> str | None:
     """Why the console must not connect to `address` (reached as `host`), or None when it may."""
     seen = unwrap(address)
@@ -110,7 +126,7 @@ def refusal(address: Address, host: str, setting: str) -> str | None:
         return f"{setting} points at a link-local address ({shown}); that address is never allowed"
     if seen.is_unspecified or seen.is_multicast:
         return f"{setting} is not a server address ({shown})"
-    if seen.is_loopback and not loopback_allowed():
+    if not loopback_allowed() and on_this_machine(seen):
         where = shown if normalise_host(host) == str(address) else f"{host}: {shown}"  # never "127.0.0.1: 127.0.0.1"
         return f"{setting} points at this machine ({where}); set ALLOW_LOOPBACK_URLS=1 to allow it"
     return None
@@ -142,8 +158,7 @@ def check_url(url: str, setting: str, *, field: str | None = None, places: Mappi
         reason = refusal(address, host, at)
         if reason:
             raise refused(reason)
-    is_loopback = bool(addresses) and all(unwrap(a).is_loopback for a in addresses)
-    if parts.scheme == "http" and not is_loopback:
+    if parts.scheme == "http" and not (addresses and all(on_this_machine(a) for a in addresses)):
         raise refused(f"{at} must use https:// (plain http is only allowed for this machine)")
     return url.rstrip("/")
 
