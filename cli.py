@@ -270,7 +270,7 @@ def _work_here(job_id: str, api, show) -> bool:
 
     from importers.errors import ConflictError
     from jobs.queue import run_worker
-    from jobs.tasks import recover_stale_parts
+    from jobs.tasks import maintain
 
     done, interrupted = threading.Event(), threading.Event()
 
@@ -291,7 +291,7 @@ def _work_here(job_id: str, api, show) -> bool:
     shower = threading.Thread(target=follow, name="progress", daemon=True)
     shower.start()
     try:
-        run_worker(recover_stale_parts, burst=True, on_stop=interrupted.set)
+        run_worker(maintain, burst=True, on_stop=interrupted.set)
     except KeyboardInterrupt:  # before RQ's handlers were in place: nothing of ours has run
         interrupted.set()
     except SystemExit:
@@ -545,13 +545,13 @@ def cmd_mapping_import(args, api) -> int:
 
 def cmd_worker(args, api) -> int:
     from jobs.queue import queue_name, run_worker, shown_redis_url
-    from jobs.tasks import recover_stale_parts
+    from jobs.tasks import maintain
     from store.db import engine_for
 
     # which store this worker serves: two installs on one Redis each need a worker of their own
     print(f"worker: imports of the store {engine_for().url.render_as_string(hide_password=True)} "
           f"(queue {queue_name()} on {shown_redis_url()})", file=sys.stderr, flush=True)
-    run_worker(recover_stale_parts, burst=args.burst)
+    run_worker(maintain, burst=args.burst)
     return OK
 
 

@@ -429,8 +429,14 @@ def retry(job_id: str, actor: Actor | str | None = None) -> dict:
         raise ConflictError(f"job {job_id} succeeded: nothing to retry (start a new import to bring changes)")
     if doc.get("undone_at"):
         raise ConflictError(f"job {job_id} was undone: start a new import instead")
-    queue.ping()
     engine = engine_for()
+    with engine.connect() as conn:
+        copy = job_store.get_job(conn, job_id).credential_id
+    if copy and not credentials.stored(engine, copy):
+        raise ConflictError(f"job {job_id} can no longer be retried: its credentials were deleted "
+                            f"{credentials.retry_days():g} days after it ended ({credentials.RETRY_DAYS_ENV}); start "
+                            f"a new import instead (it skips or updates what this one stored)")
+    queue.ping()
     with engine.begin() as conn:
         conn.execute(update(import_jobs).where(import_jobs.c.id == job_id).values(
             status=JobStatus.QUEUED.value, cancel_requested=False, error=None, finished_at=None,
@@ -466,6 +472,7 @@ def undo(job_id: str, actor: Actor | str | None = None) -> dict:
         conn.execute(delete(projects_table).where(and_(projects_table.c.created_by_job == job_id,
                                                        projects_table.c.key.not_in(remaining))))
         conn.execute(update(import_jobs).where(import_jobs.c.id == job_id).values(undone_at=now()))
+    credentials.prune(engine)  # an undone job cannot be retried: its copy goes
     record(engine, "undo", actor=who.name, job_id=job_id, source=doc["source"], projects=doc["projects"],
            items_removed=removed_items, comments_removed=removed_comments)
     result = _publish(job_id)

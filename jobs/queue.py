@@ -12,7 +12,7 @@ Jobs are written and read with RQ's JSON serializer, never pickle: whoever can w
 could otherwise push a pickle that runs code in every worker when it is loaded. A job pickled by
 an older release (or pushed by an attacker) fails to load as JSON, is never unpickled, and ends
 in RQ's failed registry; the import part it stood for is re-enqueued as JSON by the workers'
-maintenance (jobs/tasks.py `recover_stale_parts`), so an upgrade loses nothing.
+maintenance (jobs/tasks.py `maintain`), so an upgrade loses nothing.
 
 A JSON job still names the function a worker runs: whoever can write to Redis could name `os.system`. A
 worker runs only the two functions this module enqueues (`TASKS`) and refuses, before RQ imports anything
@@ -271,7 +271,7 @@ class ImportWorker(_RecoveringMixin):
 def run_worker(maintenance: Maintenance, burst: bool = False, name: str | None = None,
                on_stop: Callable[[], None] | None = None) -> bool:
     """Work this store's queue, calling `maintenance` at start and every maintenance round (the
-    caller passes `jobs.tasks.recover_stale_parts`: this module never imports the tasks it runs).
+    caller passes `jobs.tasks.maintain`: this module never imports the tasks it runs).
     `on_stop` is called, in the signal handler, when a first INT or TERM asks the worker to stop after
     its current job (RQ's warm shutdown); the second is RQ's cold shutdown (SystemExit).
 

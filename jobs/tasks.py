@@ -101,11 +101,20 @@ def run_part(job_id: str, project: str) -> str:
 def _finish(job_id: str, progress: ProgressStore) -> None:
     engine = engine_for()
     final = job_store.finish_job_if_done(engine, job_id)
+    if final is not None:
+        credentials.prune(engine)  # this job's copy once it cannot run again, and any other spent one
     doc = progress.publish(job_id)
     if final is not None and doc is not None:
         record(engine, "end", actor="worker", job_id=job_id, source=doc["source"], projects=doc["projects"],
                outcome=final.value, counts={k: doc[k] for k in job_store.COUNTERS},
                found={k: doc[k] for k in job_store.SWEEP_COUNTERS}, error=doc["error"])
+
+
+def maintain() -> None:
+    """A worker's maintenance, at its start and every round: resume the imports that lost their worker, and
+    delete the credential copies no job can read again (`credentials.prune`)."""
+    recover_stale_parts()
+    credentials.prune(engine_for())
 
 
 def recover_stale_parts() -> int:

@@ -4,6 +4,9 @@ CREDENTIAL_ENCRYPTION_KEY is a Fernet key, or a passphrase of at least 32 charac
 through scrypt; a comma-separated list rotates keys (the first encrypts, all decrypt:
 MultiFernet). Without a key nothing can be saved, and we say why.
 
+Each job carries its own copy of the credentials it started with (`put`, by reference); `prune` deletes the
+copies no job can read again.
+
 cryptography is imported only once a key is set (`cipher`): every command imports this module, most
 never encrypt anything (a store without a key: `cli.py run` with the environment's credentials, the
 worker), and its import cost each of them ~50 ms.
@@ -14,19 +17,23 @@ import base64
 import json
 import os
 import uuid
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine, delete, select, update
+from sqlalchemy import Engine, and_, delete, exists, or_, select, union, update
 
 from importers.errors import ConfigError
+from importers.numbers import env_number
 
-from .jobs import now
-from .schema import credentials
+from .jobs import JobStatus, now
+from .schema import credentials, import_jobs, schedules
 
 if TYPE_CHECKING:
     from cryptography.fernet import Fernet, MultiFernet
 
 KEY_ENV = "CREDENTIAL_ENCRYPTION_KEY"
+RETRY_DAYS_ENV = "IMPORT_RETRY_DAYS"
+UNCLAIMED = timedelta(hours=1)  # a copy no job or schedule names yet: its import may still be starting
 _SALT = b"acgs2-import-console/credentials/v1"  # fixed: the passphrase must map to the same key everywhere
 
 
@@ -138,3 +145,41 @@ def rotate(engine: Engine) -> int:
                          .values(ciphertext=token, updated_at=now()))
             count += 1
     return count
+
+
+def retry_days() -> float:
+    """How long a job that may be retried keeps its copy after it ended (IMPORT_RETRY_DAYS, 7)."""
+    return env_number(RETRY_DAYS_ENV, 7.0, low=0, high=3650)
+
+
+def stored(engine: Engine, cred_id: str) -> bool:
+    """False once the copy was deleted (`prune`)."""
+    with engine.connect() as conn:
+        return conn.execute(select(exists().where(credentials.c.id == cred_id))).scalar() is True
+
+
+def prune(engine: Engine) -> int:
+    """Delete the job copies no job can read again; returns how many. Run when a job ends or is undone, and by
+    every worker's maintenance (so a store upgraded from a release that kept every copy is cleaned too).
+
+    A job's copy is read by its parts, by a resume after its worker was lost, and by a retry. So it goes once
+    the job can do none of these: it succeeded or was undone (retry refuses both), or it failed, was cancelled
+    or ended partial more than IMPORT_RETRY_DAYS ago. Those last a user may retry (after fixing a worker's key,
+    or once the vendor is back), which re-runs the job with this copy: it is kept that long, and afterwards
+    `jobs.api.retry` says to start a new import instead. A queued or running job keeps its copy. The job keeps
+    the reference: a missing row tells retry the copy was pruned. A copy nothing names is deleted once it is
+    older than UNCLAIMED (a start that failed after saving it). Saved credentials and schedules' copies are not
+    job copies: `forget` and stopping a schedule delete those."""
+    retryable = [JobStatus.FAILED.value, JobStatus.CANCELLED.value, JobStatus.PARTIAL.value]
+    spent = or_(import_jobs.c.status == JobStatus.SUCCEEDED.value, import_jobs.c.undone_at.is_not(None),
+                and_(import_jobs.c.status.in_(retryable),
+                     import_jobs.c.finished_at < now() - timedelta(days=retry_days())))
+    named = import_jobs.c.credential_id.is_not(None)
+    still_read = union(select(import_jobs.c.credential_id).where(named, ~spent),
+                       select(schedules.c.credential_id).where(schedules.c.credential_id.is_not(None)))
+    unclaimed = and_(credentials.c.id.not_in(select(import_jobs.c.credential_id).where(named)),
+                     credentials.c.created_at < now() - UNCLAIMED)
+    with engine.begin() as conn:
+        return conn.execute(delete(credentials).where(
+            ~credentials.c.saved, credentials.c.id.not_in(still_read),
+            or_(credentials.c.id.in_(select(import_jobs.c.credential_id).where(named, spent)), unclaimed))).rowcount

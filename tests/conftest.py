@@ -148,10 +148,10 @@ def engine():
 def run_worker():
     """Work the queue from this process until it is empty (a burst worker; RQ forks a work horse per job)."""
     from jobs.queue import run_worker as _run
-    from jobs.tasks import recover_stale_parts
+    from jobs.tasks import maintain
 
     def run() -> None:
-        _run(recover_stale_parts, burst=True)
+        _run(maintain, burst=True)
 
     return run
 
