@@ -179,7 +179,11 @@ def prune(engine: Engine) -> int:
                        select(schedules.c.credential_id).where(schedules.c.credential_id.is_not(None)))
     unclaimed = and_(credentials.c.id.not_in(select(import_jobs.c.credential_id).where(named)),
                      credentials.c.created_at < now() - UNCLAIMED)
-    with engine.begin() as conn:
-        return conn.execute(delete(credentials).where(
-            ~credentials.c.saved, credentials.c.id.not_in(still_read),
-            or_(credentials.c.id.in_(select(import_jobs.c.credential_id).where(named, spent)), unclaimed))).rowcount
+    spent_copies = select(credentials.c.id).where(
+        ~credentials.c.saved, credentials.c.id.not_in(still_read),
+        or_(credentials.c.id.in_(select(import_jobs.c.credential_id).where(named, spent)), unclaimed))
+    with engine.begin() as conn:  # read first: a maintenance round with nothing to delete takes no write lock
+        doomed = list(conn.execute(spent_copies).scalars())
+        if doomed:
+            conn.execute(delete(credentials).where(credentials.c.id.in_(doomed)))
+    return len(doomed)
