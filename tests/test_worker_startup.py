@@ -41,11 +41,11 @@ def _modules(*args: str) -> set[str]:
     return _run_logged(*args)[0]
 
 
-def _run_logged(*args: str) -> tuple[set[str], str]:
-    """(the modules `cli.py ARGS` imported, by full dotted name, what it printed on stdout)."""
+def _run_logged(*args: str, code: int = 0) -> tuple[set[str], str]:
+    """(the modules `cli.py ARGS` imported, by full dotted name, what it printed on stdout); it exits with `code`."""
     done = subprocess.run([sys.executable, "-X", "importtime", str(ROOT / "cli.py"), *args], capture_output=True,
                           text=True, env=os.environ.copy(), cwd=ROOT, timeout=120)
-    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.returncode == code, done.stderr[-2000:]
     return {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines()
             if line.startswith("import time:")}, done.stdout
 
@@ -102,7 +102,8 @@ def test_run_and_status_load_no_vendor_library_and_a_burst_worker_only_its_jobs(
             jobs[source] = printed.strip()
         worked = _imported("worker", "--burst")
         for source, job_id in jobs.items():
-            shown, printed = _run_logged("status", job_id, "--json")
+            # the demo's invalid items leave its import partial: `status` exits 1 for it (README, exit codes)
+            shown, printed = _run_logged("status", job_id, "--json", code=1 if source == "demo" else 0)
             assert json.loads(printed)["created"] >= 10, source  # the horse imported every source's items
             assert "jobs" in shown and shown.isdisjoint(VENDOR_LIBRARIES), shown & set(VENDOR_LIBRARIES)
     assert {"gitlab", "jira", "pysnow"} <= worked and "github" not in worked
