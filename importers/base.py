@@ -99,9 +99,11 @@ class Source(ABC):
 
     def where(self, name: str) -> dict[str, Any]:
         """`field` and `places` of the setting `name` for a ConfigError about it: the variable on the CLI,
-        `config.NAME` in the HTTP API's body, the form's label in the console (importers/errors.py)."""
+        `config.NAME` in the HTTP API's body, the form's label in the console, quoted as `in_form_words` quotes it
+        (importers/errors.py)."""
         setting = next(s for s in self.settings if s.name == name)
-        return {"field": f"config.{name}", "places": {CLI: setting.env, API: f"config.{name}", CONSOLE: setting.label}}
+        return {"field": f"config.{name}",
+                "places": {CLI: setting.env, API: f"config.{name}", CONSOLE: f'"{setting.label}"'}}
 
     def require(self, name: str) -> str:
         value = (self.config.get(name) or "").strip()

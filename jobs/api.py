@@ -82,9 +82,11 @@ def sources() -> list[SourceInfo]:
 
 @contextmanager
 def _connected(source: str, config: dict[str, str] | None):
-    """A source built from the effective settings, its HTTP session released afterwards."""
+    """A source built from the effective settings, its HTTP session released afterwards. Every required setting
+    missing is named at once (`Source.require_all`), as a launch names them: a connector asks for one at a time."""
     src = make_source(source, effective_config(source, config))
     try:
+        src.require_all()
         yield src
     finally:
         src.close()

@@ -8,7 +8,7 @@ from console import components, mapping_step, signin, state
 from console import help as guides
 from console.safe_markdown import literal
 from importers import source_class
-from importers.errors import AuthError, SourceError
+from importers.errors import CONSOLE, AuthError, SourceError
 from jobs import api
 from store import credentials
 
@@ -41,8 +41,10 @@ def header(title: str, step: str, error: str | None = None) -> None:
         guides.help_button(step, wizard.size, wizard.journey, error)
 
 
-def form_words(message: str) -> str:
-    """An error as the form shows it: field labels, not the environment variables the CLI names."""
+def form_words(exc: SourceError) -> str:
+    """An error as the form shows it: in the console's words where it has them ("enter them in the form"), and
+    field labels, not the environment variables the CLI names."""
+    message = exc.shown_in(CONSOLE)
     return api.in_form_words(wizard.source, message) if wizard.source else message
 
 
@@ -94,7 +96,7 @@ def test_connection(config: dict[str, str], secrets: dict[str, str]) -> None:
             wizard.account = api.check(wizard.source, wizard.config)
             wizard.check_error = None
         except SourceError as exc:
-            wizard.check_error = form_words(str(exc))
+            wizard.check_error = form_words(exc)
             # a secret that failed is not kept: the field asks for it again instead of silently reusing it;
             # one the error is not about (a wrong URL) stays, so only the field to fix needs typing again
             failed = set(secrets) if isinstance(exc, AuthError) else {n for n, env in secrets.items()
@@ -175,7 +177,7 @@ def credential_form(cls) -> None:
                 api.save_credentials(wizard.source, wizard.config, signin.current_actor())
                 wizard.saved_note = "Credentials saved, encrypted." if secrets else None
             except SourceError as exc:
-                wizard.saved_note = f"Not saved: {form_words(str(exc))}"
+                wizard.saved_note = f"Not saved: {form_words(exc)}"
         # Draw the form again under new widget keys: the password fields come back empty and the
         # typed secrets leave the widget state (they stay only in the wizard until the job starts).
         wizard.form_generation += 1
@@ -218,7 +220,7 @@ def configure() -> None:
             projects = api.list_projects(wizard.source, wizard.config)
         except SourceError as exc:
             projects = []
-            st.error(f"Could not list projects: {literal(form_words(str(exc)))}")
+            st.error(f"Could not list projects: {literal(form_words(exc))}")
         keys = [p.key for p in projects]
         names = {p.key: p.name for p in projects}
         preferred = wizard.projects or [p for p in [cls.default_project() or wizard.config.get("default_project")]
@@ -272,7 +274,7 @@ def load_mappings() -> None:
             try:
                 wizard.mappings[project] = api.mapping(wizard.source, project, wizard.config)
             except SourceError as exc:
-                wizard.mapping_errors[project] = form_words(str(exc))
+                wizard.mapping_errors[project] = form_words(exc)
 
 
 def map_step() -> None:
@@ -318,7 +320,7 @@ def load_preview() -> None:
             wizard.preview = api.preview(wizard.source, wizard.project, wizard.config, limit=20, since=wizard.since,
                                          mapping=mapping)
         except SourceError as exc:
-            wizard.preview_error = form_words(str(exc))
+            wizard.preview_error = form_words(exc)
 
 
 @st.fragment(run_every="1s")
@@ -501,7 +503,7 @@ def start_step() -> None:
                                       duplicates=wizard.duplicates, since=wizard.since, incremental=not full,
                                       requested_by=signin.current_user() or "console", mappings=wizard.mappings)
         except SourceError as exc:
-            st.error(f"The import could not start: {literal(form_words(str(exc)))}")
+            st.error(f"The import could not start: {literal(form_words(exc))}")
             return
         state.reset()  # the typed secrets go: the job holds an encrypted reference
         st.session_state["started_job"] = job_id
