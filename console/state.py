@@ -23,6 +23,7 @@ class Wizard:
     config: dict[str, str] = field(default_factory=dict)  # what the user typed, secrets included
     account: str | None = None  # what the last successful connection test reached
     check_error: str | None = None
+    dropped: tuple[str, ...] = ()  # secrets typed and dropped by the last failed test: their fields ask again
     saved_note: str | None = None
     project: str | None = None  # the project previewed (one of `projects`)
     projects: list[str] = field(default_factory=list)  # every project this run imports
@@ -62,7 +63,7 @@ class Wizard:
 
     def choose(self, source: str) -> None:
         if source != self.source:
-            self.config, self.account, self.check_error, self.saved_note = {}, None, None, None
+            self.config, self.account, self.check_error, self.saved_note, self.dropped = {}, None, None, None, ()
             self.project, self.preview, self.preview_key, self.preview_error = None, None, None, None
             self.projects, self.mappings, self.mapping_key, self.mapping_errors = [], {}, None, {}
             self.dry_run_job = None

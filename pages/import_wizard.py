@@ -90,7 +90,7 @@ def test_connection(config: dict[str, str], secrets: dict[str, str]) -> None:
     an error about it gives."""
     wizard.config = {k: v for k, v in config.items() if v}
     wizard.forget_connection()
-    wizard.saved_note = None
+    wizard.saved_note, wizard.dropped = None, ()
     with st.spinner(f"Connecting to {source_class(wizard.source).label}..."):
         try:
             wizard.account = api.check(wizard.source, wizard.config)
@@ -101,6 +101,7 @@ def test_connection(config: dict[str, str], secrets: dict[str, str]) -> None:
             # one the error is not about (a wrong URL) stays, so only the field to fix needs typing again
             failed = set(secrets) if isinstance(exc, AuthError) else {n for n, env in secrets.items()
                                                                        if env in str(exc)}
+            wizard.dropped = tuple(name for name in failed if name in wizard.config)
             wizard.config = {k: v for k, v in wizard.config.items() if k not in failed}
 
 
@@ -130,7 +131,7 @@ def secret_hint(setting, env: dict[str, str], saved_secrets: list[str]) -> tuple
         return setting.label, "set on the server: leave empty to use it"
     if setting.name in saved_secrets:
         return setting.label, "saved, encrypted: leave empty to use it"
-    if wizard.check_error:
+    if setting.name in wizard.dropped:  # only a secret typed and dropped: an empty field was never kept
         return f"{setting.label} (enter it again: it is not kept after a failed test)", None
     return setting.label, None
 

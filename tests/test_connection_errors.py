@@ -5,8 +5,14 @@ from __future__ import annotations
 import pytest
 
 from store import api_tokens
+from tests.fakes.github import GitHubFake
+from tests.fakes.gitlab import FakeGitLab
+from tests.fakes.jira import FakeJira
+from tests.fakes.servicenow import FakeServiceNow
 from tests.helpers import asgi_post
-from tests.test_ui_wizard import open_configure, press_test_connection, texts
+from tests.test_ui_wizard import field, open_configure, press_test_connection, texts
+
+from .conftest import free_port
 
 MISSING = {  # source -> (the settings missing from an empty configuration, as each surface names them)
     "jira": ("JIRA: Site URL and API token are missing",
@@ -15,6 +21,16 @@ MISSING = {  # source -> (the settings missing from an empty configuration, as e
                    "set SERVICENOW_INSTANCE, SERVICENOW_USERNAME and SERVICENOW_PASSWORD",
                    "give config.instance, config.username and config.password", "config.instance"),
 }
+
+
+@pytest.fixture(scope="module")
+def fakes():
+    started = {"jira": FakeJira(size=5).start(), "github": GitHubFake(sizes={"acme/web": 5}).start(),
+               "gitlab": FakeGitLab(projects={"acme/web": 5}).start(),
+               "servicenow": FakeServiceNow(sizes={"incident": 5}).start()}
+    yield started
+    for fake in started.values():
+        fake.stop()
 
 
 # -- every missing setting at once ---------------------------------------------------------
@@ -45,3 +61,19 @@ def test_the_form_names_every_missing_setting_at_once_in_its_own_words(source):
     at = press_test_connection(open_configure(source))
     assert not at.exception
     assert texts(at, "error")[0] == f"Connection failed: {MISSING[source][0]}: enter them in the form"
+
+
+# -- the token field asks again only for a token that was typed ----------------------------
+# it said "enter it again" after any failed test, also when nothing had been typed
+@pytest.mark.parametrize("source, token", [("jira", "jira_api_token"), ("gitlab", "gitlab_token")])
+def test_a_failed_test_asks_again_only_for_a_token_that_was_typed(source, token, fakes):
+    at = open_configure(source)
+    url = {"jira": "jira_base_url", "gitlab": "gitlab_url"}[source]
+    field(at, url).input(f"http://127.0.0.1:{free_port()}")
+    press_test_connection(at)
+    assert texts(at, "error") and "enter it again" not in field(at, token).label  # nothing typed, nothing dropped
+    field(at, url).input(fakes[source].url)
+    field(at, token).input("WRONG-token")
+    press_test_connection(at)
+    assert "rejected the credentials" in texts(at, "error")[0]
+    assert field(at, token).label.endswith("(enter it again: it is not kept after a failed test)")
