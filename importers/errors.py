@@ -1,7 +1,10 @@
 """Typed errors a source raises. Each message names the tool and what the user should fix."""
 from __future__ import annotations
 
-from collections.abc import Mapping
+import errno
+import socket
+import ssl
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 
 from pydantic import ValidationError
@@ -99,3 +102,43 @@ def validation_reason(exc: ValidationError, whole: str = "item") -> str:
         field = ".".join(map(str, error["loc"]))
         reasons.append(message if field and field.split(".")[-1] in message else f"{field or whole}: {message}")
     return "; ".join(reasons)[:500]
+
+
+def network_reason(exc: BaseException) -> str:
+    """Why a server could not be reached, in a user's words ("the connection was refused", "its name was not found
+    (DNS)"), from the socket or TLS error that requests and urllib3 wrap: their class names ("ConnectionError")
+    told a user nothing. One phrase, no URL or traceback; "the connection failed" when no cause is known."""
+    causes = list(_causes(exc))
+    for cause in causes:
+        if isinstance(cause, socket.gaierror):
+            return "its name was not found (DNS)"
+    for cause in causes:
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return f"its TLS certificate was not accepted: {cause.verify_message or 'not trusted'}"
+        if isinstance(cause, ssl.SSLError):
+            detail = str(cause.reason or "").replace("_", " ").lower()
+            return f"the TLS handshake failed{f' ({detail})' if detail else ''}"
+    for cause in causes:
+        if isinstance(cause, ConnectionRefusedError):
+            return "the connection was refused (nothing answers at that address and port)"
+        if isinstance(cause, ConnectionResetError | ConnectionAbortedError):
+            return "the connection was cut off"
+        if isinstance(cause, TimeoutError):
+            return "it did not answer in time"
+        if isinstance(cause, OSError) and cause.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH):
+            return "there is no route to it (network unreachable)"
+    return "the connection failed"
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """`exc` and what it wraps: args, urllib3's `reason`, the chained cause and context, each once."""
+    seen: set[int] = set()
+    todo = [exc]
+    while todo:
+        current = todo.pop(0)
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        linked = [*current.args, getattr(current, "reason", None), current.__cause__, current.__context__]
+        todo.extend(e for e in linked if isinstance(e, BaseException))

@@ -175,7 +175,7 @@ def pinned_address(host: str, port: int | None, setting: str, resolver: Resolver
         raise ConfigError(f"{setting} points at a cloud metadata service ({name}); that address is never allowed")
     addresses = resolve(name, port, resolver)
     if not addresses:
-        raise OSError(f"cannot resolve {name}")
+        raise socket.gaierror(socket.EAI_NONAME, f"cannot resolve {name}")
     for address in addresses:
         reason = refusal(address, name, setting)
         if reason:

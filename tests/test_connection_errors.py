@@ -77,3 +77,25 @@ def test_a_failed_test_asks_again_only_for_a_token_that_was_typed(source, token,
     press_test_connection(at)
     assert "rejected the credentials" in texts(at, "error")[0]
     assert field(at, token).label.endswith("(enter it again: it is not kept after a failed test)")
+
+
+# -- network errors in words ---------------------------------------------------------------
+# "could not be reached ... (ConnectionError)": a Python class name
+def url_env(source: str, url: str) -> dict[str, str]:
+    """An environment pointing `source` at `url`, with credentials it never gets to judge."""
+    return {"jira": {"JIRA_BASE_URL": url, "JIRA_API_TOKEN": "x"},
+            "github": {"GITHUB_API_URL": url, "GITHUB_TOKEN": "x"},
+            "gitlab": {"GITLAB_URL": url, "GITLAB_TOKEN": "x"},
+            "servicenow": {"SERVICENOW_INSTANCE": url, "SERVICENOW_USERNAME": "u", "SERVICENOW_PASSWORD": "x"}}[source]
+
+
+@pytest.mark.parametrize("source", ["jira", "github", "gitlab", "servicenow"])
+def test_an_unreachable_server_is_told_in_words_not_a_class_name(source, fakes, cli):
+    cases = {f"http://127.0.0.1:{free_port()}": "the connection was refused",
+             "https://no-such-host.invalid": "its name was not found (DNS)",
+             fakes[source].url.replace("http://", "https://"): "the TLS handshake failed"}  # plain HTTP answers
+    for url, words in cases.items():
+        result = cli("check", source, env=url_env(source, url))
+        err = result.stderr.strip()
+        assert result.returncode != 0 and len(err.splitlines()) == 1 and "Traceback" not in result.stderr, err
+        assert words in err and "Error" not in err.removeprefix("error:"), err

@@ -9,7 +9,6 @@ PyGithub was a quarter of its start-up; a worker imports it before it forks (imp
 """
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,23 +17,12 @@ from github import Auth, Github, GithubException, RateLimitExceededException
 from github.Requester import Requester
 
 from .. import outbound, ratelimit
-from ..errors import NetworkError, SourceError
+from ..errors import NetworkError, SourceError, network_reason
 from ..jsonbody import loads
 from ..retry import RetryPolicy, Transient, check_status
 from .graphql import GraphQLUnavailable
 from .paging import DeepPageRefused
 from .settings import PAGE_SIZE, TIMEOUT_SECONDS, TOKEN_ENV, TOOL, URL_ENV, USER_AGENT
-
-_ERRNO = re.compile(r"\[Errno -?\d+\] ([^'\")\]]+)")
-
-
-def _reason(exc: Exception) -> str:
-    """A short cause of a connection failure, without the URL soup requests adds."""
-    if isinstance(exc, requests.Timeout):
-        return "timed out"
-    match = _ERRNO.search(str(exc))
-    return match.group(1).strip().lower() if match else type(exc).__name__
-
 
 # GitHub's answer, with HTTP 200, when a query took too long on its side ("Something went wrong while
 # executing your query. This may be the result of a timeout..."): worth asking again.
@@ -101,9 +89,9 @@ class GitHubClient:
             except GithubException as exc:
                 raise self._translate(exc, what) from None
             except (requests.ConnectionError, requests.Timeout) as exc:
-                message = f"{TOOL} could not be reached at {self.base_url} ({_reason(exc)})"
+                message = f"{TOOL} could not be reached at {self.base_url}: {network_reason(exc)}"
                 if not retry_unreachable:
-                    raise NetworkError(f"{message}: check {URL_ENV}") from None
+                    raise NetworkError(f"{message}; check {URL_ENV}") from None
                 raise Transient(message) from None
             except (ValueError, requests.exceptions.ChunkedEncodingError):  # a truncated or garbled body: try again
                 raise Transient(f"{TOOL} answered with a body that is not valid JSON") from None
@@ -132,7 +120,7 @@ class GitHubClient:
                                              f"(HTTP 404 for {self._requester.graphql_url})") from None
                 raise self._translate(exc, what) from None
             except (requests.ConnectionError, requests.Timeout) as exc:
-                raise Transient(f"{TOOL} could not be reached at {self.base_url} ({_reason(exc)})") from None
+                raise Transient(f"{TOOL} could not be reached at {self.base_url}: {network_reason(exc)}") from None
             except (ValueError, requests.exceptions.ChunkedEncodingError):
                 raise Transient(f"{TOOL} answered with a body that is not valid JSON") from None
             except RuntimeError as exc:

@@ -20,7 +20,7 @@ import gitlab
 import requests
 
 from .. import outbound
-from ..errors import NetworkError, SourceError
+from ..errors import NetworkError, SourceError, network_reason
 from ..jsonbody import parse
 from ..pageguard import PageGuard
 from ..retry import RetryPolicy, Transient, check_status
@@ -78,7 +78,7 @@ class GitLabClient:
             check_status(TOOL, exc.response_code or 0, self._local.headers, credentials_hint=TOKEN_HINT, what=what)
             raise SourceError(f"{TOOL} refused the request for {what}: {exc.error_message}") from None
         except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
-            raise Unreachable(f"could not reach {TOOL} at {self.url} ({type(exc).__name__})") from None
+            raise Unreachable(f"could not reach {TOOL} at {self.url}: {network_reason(exc)}") from None
 
     def get(self, path: str, query: Query | None = None, what: str = "the resource") -> requests.Response:
         """GET with retries; returns the response (2xx only) for its JSON and headers."""
@@ -91,7 +91,7 @@ class GitLabClient:
             try:
                 return self._once(path, query, what)
             except Unreachable as exc:
-                raise NetworkError(f"{exc.reason}: check GITLAB_URL") from None
+                raise NetworkError(f"{exc.reason}; check GITLAB_URL") from None
 
         return self.retry.call(attempt)
 
@@ -109,7 +109,7 @@ class GitLabClient:
             check_status(TOOL, exc.response_code or 0, self._local.headers, credentials_hint=TOKEN_HINT, what=what)
             raise SourceError(f"{TOOL} refused the GraphQL query for {what}: {exc.error_message}") from None
         except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
-            raise Unreachable(f"could not reach {TOOL} at {self.url} ({type(exc).__name__})") from None
+            raise Unreachable(f"could not reach {TOOL} at {self.url}: {network_reason(exc)}") from None
 
     def post_graphql(self, query: str, variables: dict[str, Any], what: str) -> Any:
         """POST one query to `/api/graphql` through the library's session, with retries; the decoded body.

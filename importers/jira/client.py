@@ -17,7 +17,7 @@ from jira import JIRA, JIRAError
 from jira.resilientsession import raise_on_error
 
 from .. import outbound
-from ..errors import AuthError, NetworkError, NotFoundError, SourceError
+from ..errors import AuthError, NetworkError, NotFoundError, SourceError, network_reason
 from ..jsonbody import parse
 from ..limits import enough_comments
 from ..numbers import count, page_total, whole_number
@@ -92,12 +92,13 @@ class JiraClient:
             except requests.exceptions.ChunkedEncodingError:  # the body was cut short: worth another try
                 raise Transient(f"{TOOL} at {self.base_url} sent a truncated answer for {what}") from None
             except (requests.ConnectionError, requests.Timeout) as exc:
-                reason = f"{TOOL} could not be reached at {self.base_url} ({type(exc).__name__})"
+                reason = f"{TOOL} could not be reached at {self.base_url}: {network_reason(exc)}"
                 if not retry_connect:
-                    raise NetworkError(f"{reason}: check JIRA_BASE_URL") from None
+                    raise NetworkError(f"{reason}; check JIRA_BASE_URL") from None
                 raise Transient(reason) from None
             except requests.RequestException as exc:
-                raise NetworkError(f"{TOOL} request failed ({type(exc).__name__}): check JIRA_BASE_URL") from None
+                raise NetworkError(f"{TOOL} request to {self.base_url} failed: {network_reason(exc)}; "
+                                   "check JIRA_BASE_URL") from None
 
         return self.retry.call(once)
 

@@ -15,7 +15,7 @@ import pysnow
 import requests
 
 from .. import outbound
-from ..errors import ConfigError, NetworkError, SourceError
+from ..errors import ConfigError, NetworkError, SourceError, network_reason
 from ..jsonbody import parse
 from ..numbers import whole_number
 from ..retry import RetryPolicy, Transient, check_status
@@ -92,12 +92,12 @@ class ServiceNowClient:
             try:
                 response = self.session.get(url, params=params, timeout=TIMEOUT)
             except _RETRIABLE as exc:
-                reason = f"could not reach {TOOL} at {self.url} ({type(exc).__name__})"
+                reason = f"could not reach {TOOL} at {self.url}: {network_reason(exc)}"
                 if not retry_connection:
-                    raise NetworkError(f"{reason}: check {INSTANCE_ENV}") from None
+                    raise NetworkError(f"{reason}; check {INSTANCE_ENV}") from None
                 raise Transient(reason) from None
             except requests.RequestException as exc:
-                raise NetworkError(f"{TOOL} request to {self.url} failed ({type(exc).__name__}): "
+                raise NetworkError(f"{TOOL} request to {self.url} failed: {network_reason(exc)}; "
                                    f"check {INSTANCE_ENV}") from None
             if response.status_code == 400:
                 detail = _vendor_message(response)
