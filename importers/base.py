@@ -43,6 +43,7 @@ class Setting:
     required: bool = True
     default: str = ""
     help: str = ""
+    choices: tuple[str, ...] = ()  # the only values it takes (any case), for a setting that is no free text
 
 
 Cursor = dict[str, Any]
@@ -64,6 +65,9 @@ class Source(ABC):
 
     def __init__(self, config: dict[str, str] | None = None, on_wait: WaitListener | None = None):
         self.config = {s.name: (config or {}).get(s.name) or s.default for s in self.settings}
+        for setting in self.settings:
+            if setting.choices:
+                self.config[setting.name] = self._chosen(setting)
         secrets = [str(self.config[s.name]) for s in self.settings if s.secret and self.config[s.name]]
         names = [str(self.config[s.name]).strip() for s in self.settings if not s.secret and self.config[s.name]]
         self.retry = RetryPolicy(self.label, on_wait, Redactor(secrets, names))
@@ -104,6 +108,15 @@ class Source(ABC):
         setting = next(s for s in self.settings if s.name == name)
         return {"field": f"config.{name}",
                 "places": {CLI: setting.env, API: f"config.{name}", CONSOLE: f'"{setting.label}"'}}
+
+    def _chosen(self, setting: Setting) -> str:
+        """The value of a setting with `choices`, lower case. A value it does not take is refused here, naming the
+        setting and its values: GitLab's API "soap" was taken and the connection test then blamed the URL."""
+        value = str(self.config[setting.name]).strip().lower()
+        if value not in setting.choices:
+            raise ConfigError(f"{self.label}: {{at}} must be one of {', '.join(setting.choices)}, not "
+                              f"{value[:40]!r}", **self.where(setting.name))
+        return value
 
     def require(self, name: str) -> str:
         value = (self.config.get(name) or "").strip()

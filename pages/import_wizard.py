@@ -159,9 +159,15 @@ def credential_form(cls) -> None:
                                                      placeholder=placeholder) or wizard.config.get(setting.name, "")
             else:
                 default = wizard.config.get(setting.name) or env.get(setting.name) or saved_public.get(setting.name)
-                values[setting.name] = st.text_input(setting.label + ("" if setting.required else " (optional)"),
-                                                     value=default or "", key=key, help=setting.help or None,
-                                                     placeholder=setting.default or None)
+                label = setting.label + ("" if setting.required else " (optional)")
+                if setting.choices:  # no free text: a value it does not take (an environment's) shows none chosen
+                    current = (default or setting.default).strip().lower()
+                    index = setting.choices.index(current) if current in setting.choices else None
+                    values[setting.name] = st.selectbox(label, setting.choices, index=index, key=key,
+                                                        help=setting.help or None) or ""
+                else:
+                    values[setting.name] = st.text_input(label, value=default or "", key=key,
+                                                         help=setting.help or None, placeholder=setting.default or None)
         save = False
         if secret_names and signin.current_actor().admin:
             if credentials.can_save():

@@ -99,3 +99,20 @@ def test_an_unreachable_server_is_told_in_words_not_a_class_name(source, fakes, 
         err = result.stderr.strip()
         assert result.returncode != 0 and len(err.splitlines()) == 1 and "Traceback" not in result.stderr, err
         assert words in err and "Error" not in err.removeprefix("error:"), err
+
+
+# -- settings with a fixed set of values -------------------------------------------------
+# GitLab's API setting took "soap", and the connection test then blamed the URL
+def test_a_value_a_setting_does_not_take_is_refused_at_once_naming_it_and_its_values(cli, engine):
+    result = cli("check", "gitlab", env={"GITLAB_TOKEN": "x", "GITLAB_API": "soap"})
+    assert result.stderr.strip() == "error: GitLab: GITLAB_API must be one of auto, graphql, rest, not 'soap'"
+    status, answer = asgi_post("/import/gitlab/preview", {"project": "acme/web", "config": {"api": "soap"}},
+                               api_tokens.create(engine, "ci-bot", created_by="alice"))
+    assert status == 400 and answer["error"] == "GitLab: config.api must be one of auto, graphql, rest, not 'soap'"
+    assert answer["detail"]["field"] == "config.api"
+
+
+def test_the_form_offers_a_setting_with_fixed_values_as_a_choice():
+    at = open_configure("gitlab")
+    choice = next(s for s in at.selectbox if s.key.startswith("cred_gitlab_api_"))
+    assert list(choice.options) == ["auto", "graphql", "rest"] and choice.value == "auto"

@@ -66,7 +66,7 @@ class GitLabSource(Source):
                 help="a personal, group or project access token with the read_api scope"),
         Setting("url", "GitLab URL", "GITLAB_URL", required=False, default=DEFAULT_URL,
                 help="https://gitlab.com, or your self-managed server's address"),
-        Setting("api", "GitLab API", "GITLAB_API", required=False, default="auto",
+        Setting("api", "GitLab API", "GITLAB_API", required=False, default="auto", choices=APIS,
                 help="auto: GraphQL (comments come with their issues), REST on a server without it; "
                      "or graphql, or rest"),
     )
@@ -79,11 +79,8 @@ class GitLabSource(Source):
 
     @property
     def api(self) -> str:
-        """The API setting: auto, graphql or rest."""
-        value = (self.config.get("api") or "auto").strip().lower()
-        if value not in APIS:
-            raise ConfigError(f"GitLab: GITLAB_API must be one of {', '.join(APIS)}, not {value!r}")
-        return value
+        """The API setting: auto, graphql or rest (checked when the source is made, `Setting.choices`)."""
+        return self.config["api"]
 
     # -- plumbing ------------------------------------------------------------------------
     @property
