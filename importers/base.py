@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
-from .errors import API, CLI, CONSOLE, ConfigError, NotFoundError
+from .errors import API, CLI, CONSOLE, ConfigError, NotFoundError, SourceError
 from .model import Page, Project, StreamGap, WorkItem
 from .redact import Redactor
 from .retry import RetryPolicy, WaitListener
@@ -165,6 +165,16 @@ class Source(ABC):
         if known is not None and key not in known:
             raise NotFoundError(f"{cls.label} has no {cls.project_noun} {key[:60]!r} to import: choose one of "
                                 f"{', '.join(known)}")
+
+    def check_default_project(self) -> None:
+        """Refuse, without a request, a default project setting this source cannot have (`check_project`), naming
+        the setting: a connection test with the key "not a key!" passed, and only the import then refused it."""
+        key = (self.config.get("default_project") or "").strip()
+        if key:
+            try:
+                self.check_project(key)
+            except SourceError as exc:
+                raise ConfigError(f"{exc} (the default project, {{at}})", **self.where("default_project")) from None
 
     def set_wait_listener(self, on_wait: WaitListener | None) -> None:
         self.retry.on_wait = on_wait

@@ -93,8 +93,10 @@ def _connected(source: str, config: dict[str, str] | None):
 
 
 def check(source: str, config: dict[str, str] | None = None) -> str:
-    """The account a connection reaches, or a SourceError saying why not."""
+    """The account a connection reaches, or a SourceError saying why not; a default project the source cannot have
+    is refused first, as an import of it would be."""
     with _connected(source, config) as src:
+        src.check_default_project()
         return src.check()
 
 

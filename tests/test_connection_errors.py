@@ -116,3 +116,23 @@ def test_the_form_offers_a_setting_with_fixed_values_as_a_choice():
     at = open_configure("gitlab")
     choice = next(s for s in at.selectbox if s.key.startswith("cred_gitlab_api_"))
     assert list(choice.options) == ["auto", "graphql", "rest"] and choice.value == "auto"
+
+
+# -- the default project -------------------------------------------------------------------
+# a JIRA default project "not a key!" passed the connection test
+def test_a_default_project_the_source_cannot_have_fails_the_connection_test(fakes, cli):
+    jira = fakes["jira"]
+    user, token = jira.credentials
+    env = {"JIRA_BASE_URL": jira.url, "JIRA_USER_EMAIL": user, "JIRA_API_TOKEN": token}
+    result = cli("check", "jira", env={**env, "JIRA_DEFAULT_PROJECT": "not a key!"})
+    assert result.returncode == 2 and result.stderr.strip().endswith(
+        "not 'not a key!' (the default project, JIRA_DEFAULT_PROJECT)"), result.stderr
+    assert cli("check", "jira", env={**env, "JIRA_DEFAULT_PROJECT": "ACME"}).returncode == 0
+    at = open_configure("jira")
+    for name, value in (("jira_base_url", jira.url), ("jira_user_email", user), ("jira_api_token", token),
+                        ("jira_default_project", "not a key!")):
+        field(at, name).input(value)
+    press_test_connection(at)
+    assert texts(at, "error")[0].endswith("not 'not a key!' (the default project, \"Default project key\")")
+    assert "JIRA_DEFAULT_PROJECT" not in texts(at, "error")[0]
+
