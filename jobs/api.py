@@ -219,15 +219,17 @@ def preview(source: str, project: str | None = None, config: dict[str, str] | No
 def start_demo(kind: str = "clean", requested_by: str = "console") -> str:
     """Start one of the demo source's one-click imports (importers/demo/settings.ONE_CLICK) and
     return its job id: "clean" (50 items, ends Succeeded) or "failures" (3 items fail the first
-    read and come through on "Retry failed items"). Reads everything each time, so a second click
+    read and come through on "Retry failed items"), at a pace an audience can follow (ONE_CLICK_PACE items a
+    second, batches of ONE_CLICK_BATCH). Reads everything each time, so a second click
     shows every item skipped rather than an empty run. ConfigError for an unknown kind."""
-    from importers.demo.settings import ONE_CLICK
+    from importers.demo.settings import ONE_CLICK, ONE_CLICK_BATCH, ONE_CLICK_PACE
 
     if kind not in ONE_CLICK:
         raise ConfigError(f"no demo {kind!r}: choose one of {', '.join(ONE_CLICK)}")
     project, size, failures = ONE_CLICK[kind]
-    return start_import("demo", [project], config={"size": size, "failures": str(failures)}, incremental=False,
-                        requested_by=requested_by)
+    return start_import("demo", [project], config={"size": size, "failures": str(failures),
+                                                   "pace": str(ONE_CLICK_PACE)},
+                        incremental=False, requested_by=requested_by, batch_size=ONE_CLICK_BATCH)
 
 
 # -- mappings ------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 from console import help as guides
 from jobs import api
+from tests.helpers import kill_hard, start_worker, wait_for
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
@@ -73,7 +74,7 @@ def test_one_click_demo_starts_the_import_and_lands_on_its_progress(button, proj
     from store.jobs import get_job
 
     with engine_for().connect() as conn:
-        assert get_job(conn, doc["job_id"]).options["config"] == {"size": "small", "failures": failures}
+        assert get_job(conn, doc["job_id"]).options["config"] == {"size": "small", "failures": failures, "pace": "10"}
 
 
 def test_default_demo_ends_succeeded_and_the_failure_demo_retries_green(run_worker, monkeypatch):
@@ -89,6 +90,29 @@ def test_default_demo_ends_succeeded_and_the_failure_demo_retries_green(run_work
     doc = api.status(failing)
     assert (doc["status"], doc["failed"], doc["created"]) == ("succeeded", 0, 50)
     assert [a["status"] for a in doc["attempts"]] == ["partial", "succeeded"]
+
+
+def test_a_one_click_demo_runs_at_a_pace_the_progress_view_shows_moving(monkeypatch):
+    """Read at full speed, the 50 items were in before the progress view first showed the import: a presenter saw
+    only the result. Paced (10 items a second, batches of 10), the view's 2 s refreshes find it part-way."""
+    monkeypatch.delenv("DEMO_INVALID_ITEMS")
+    job_id = api.start_demo("clean")
+    worker = start_worker()
+    seen: list[int] = []
+    try:
+        def ended() -> bool:
+            doc = api.status(job_id)
+            seen.append(doc["processed"])
+            return doc["status"] == "succeeded"
+
+        wait_for(ended, timeout=120, interval=0.1)
+        worker.wait(timeout=60)
+    finally:
+        if worker.poll() is None:
+            kill_hard(worker)
+    between = sorted({n for n in seen if 0 < n < 50})
+    assert len(between) >= 3 and all(n % 10 == 0 for n in between), between  # the bar moved in steps of 10
+    assert api.status(job_id)["created"] == 50
 
 
 def test_step_one_shows_a_card_per_source_with_its_auth_status():

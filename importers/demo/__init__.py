@@ -62,8 +62,21 @@ def parse_failures(value: str | int | None) -> int:
     """The `failures` setting: a whole number of items a project, 0 to 1,000."""
     failures = whole_number(str(value or "0").strip())
     if failures is None or failures > 1_000:
-        raise ConfigError(f"demo failures {value!r} is not valid: use a whole number of items from 0 to 1,000")
+        raise ConfigError(f"demo failures {value!r} is not valid: use a whole number of items from 0 to 1,000",
+                          field="config.failures")
     return failures
+
+
+def parse_pace(value: str | int | None) -> float | None:
+    """The `pace` setting: items a second, 1 to 100,000; None (empty) reads as fast as the machine can."""
+    text = str(value or "").strip()
+    if not text:
+        return None
+    pace = whole_number(text.replace("_", "").replace(",", ""))
+    if pace is None or not 1 <= pace <= 100_000:
+        raise ConfigError(f"demo pace {value!r} is not valid: use a whole number of items a second from 1 to "
+                          f"100,000, or leave it empty", field="config.pace")
+    return float(pace)
 
 
 def _person(index: int) -> Person:
@@ -82,6 +95,9 @@ class DemoSource(Source):
                 help="small (50 items a project), medium (1,500), large (100,000) or a number"),
         Setting("failures", "Items that fail the first read", "DEMO_FAILURES", required=False, default="0",
                 help="items a project that fail validation on the first read and succeed when retried"),
+        Setting("pace", "Items a second", "DEMO_PACE", required=False, default="",
+                help="read at most this many items a second, in pages of half a second, as a slow vendor would, "
+                     "so an audience sees the import run; empty: as fast as the machine reads"),
     )
 
     def __init__(self, config=None, on_wait=None):
@@ -91,7 +107,11 @@ class DemoSource(Source):
         self.first_read_failures = parse_failures(self.config.get("failures"))
         self.revision = env_whole("DEMO_REVISION", 0, low=0)
         self.page_size = env_whole("DEMO_PAGE_SIZE", PAGE_SIZE)
-        self.page_delay = env_number("DEMO_PAGE_DELAY", 0.0, low=0.0)
+        self.page_delay = env_number("DEMO_PAGE_DELAY", 0.0, low=0.0)  # the tests' pace: seconds a page
+        pace = parse_pace(self.config.get("pace"))
+        if pace is not None:  # two pages a second, so progress moves in steps an audience can follow
+            self.page_size = max(1, min(PAGE_SIZE, round(pace / 2)))
+            self.page_delay = self.page_size / pace
 
     @classmethod
     def configured_from_env(cls, environ=None) -> bool:

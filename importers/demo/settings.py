@@ -6,6 +6,10 @@ SIZES = {"small": 50, "medium": 1_500, "large": 100_000}
 # The console's one-click demos: name -> (project, size, items a project that fail the first read).
 # "clean" ends Succeeded; "failures" shows the failure report and "Retry failed items" on its own project.
 ONE_CLICK = {"clean": ("ACME", "small", 0), "failures": ("OPS", "small", 3)}
+# How a one-click demo reads: items a second and items a batch, so its 50 items take about 5 s and the progress
+# view, which refreshes every 2 s, shows the bar move and the rate chart fill (read at full speed, the import
+# had ended before the view first showed it)
+ONE_CLICK_PACE, ONE_CLICK_BATCH = 10, 10
 
 PROJECTS = (
     ("ACME", "Acme web app", "Customer-facing web application: checkout, accounts, search."),
