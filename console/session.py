@@ -11,8 +11,11 @@ generation (a counter in Redis) moves on, so a copy of the old cookie signs no o
 
 Signing out is a GET (Streamlit moves the browser by setting its location), so any page could once sign a user
 out with `<img src=".../_auth/sign-out">` or a link (CSRF). `SignOutGate` lets a sign-out route act only when the
-console's own Sign out button asked for it (`ask_sign_out`): once, within a minute, for the session cookie the
-browser connected with. It guards Streamlit's `/auth/logout` (company sign-in, `st.logout`) the same way.
+console's own Sign out button asked for it: `/_auth/sign-out` carries a one-time, one-minute ticket signed for
+the user (`sign_out_url`), which no other site can make; it ends that user's sessions and deletes whatever
+session cookie the browser sends (a tab connected with an older cookie than the browser's still signs the
+browser out). Streamlit's `/auth/logout` (company sign-in, `st.logout`, whose URL we cannot extend) acts once
+within a minute for the session cookie the button's browser connected with (`ask_sign_out`).
 
 Signing is itsdangerous's TimestampSigner (the Pallets library Flask signs its sessions with).
 The key is derived from the admin password hash and CONSOLE_SESSION_SECRET (else
@@ -51,7 +54,7 @@ SESSION_PATH = "/_auth/session"
 SIGN_OUT_PATH = "/_auth/sign-out"
 TICKET_SECONDS = 60
 OIDC_COOKIE = AUTH_COOKIE_NAME  # Streamlit's session cookie of a company sign-in (st.login)
-SIGN_OUTS = {SIGN_OUT_PATH: COOKIE, AUTH_LOGOUT_ENDPOINT: OIDC_COOKIE}  # route -> the session cookie it ends
+_ASKED_BY = "acgs2.sign_out_user"  # the request's scope key: whom the sign-out ticket was made for
 NOT_ASKED = ("not signed out: the console's own Sign out button did not ask for this (a link or page elsewhere "
              "did); open the console and use its Sign out button")
 _PROCESS_SECRET = secrets.token_bytes(32)  # when nothing else is configured: sessions end with the process
@@ -165,8 +168,11 @@ async def _open_session(request: Request) -> Response:
 
 
 async def _sign_out(request: Request) -> Response:
-    user = session_user(request.cookies.get(COOKIE))
-    if user:
+    """Reached only with a valid ticket (`SignOutGate`): ends the ticket's user's sessions, and those of the
+    cookie the browser sends, should it be another user's."""
+    asked = request.scope.get(_ASKED_BY)
+    browsers = session_user(request.cookies.get(COOKIE))
+    for user in {u for u in (asked, browsers) if isinstance(u, str) and u}:
         end_sessions(user)
     response = RedirectResponse("/", status_code=303)
     response.delete_cookie(COOKIE, path="/")
@@ -178,10 +184,27 @@ def _fingerprint(cookie: str) -> str:
 
 
 def ask_sign_out(cookie: str | None) -> None:
-    """The console's Sign out button, just before it sends the browser to a sign-out route: that route may end
-    the session of `cookie` (the one the browser connected with), once, within TICKET_SECONDS."""
+    """The console's Sign out button of a company sign-in, just before `st.logout()` sends the browser to
+    Streamlit's logout route: that route may end the session of `cookie` (the one the browser connected with),
+    once, within TICKET_SECONDS."""
     if cookie:
         _asked_sign_outs.note(_fingerprint(cookie))
+
+
+def sign_out_url(user: str) -> str:
+    """`/_auth/sign-out` with a one-time, one-minute ticket for `user`: the console's Sign out button of a password
+    sign-in sends the browser there."""
+    nonce = secrets.token_urlsafe(12)
+    return f"{SIGN_OUT_PATH}?ticket={_signer('sign-out').sign(f'{user}|{nonce}'.encode()).decode()}"
+
+
+def _sign_out_ticket(value: str) -> str | None:
+    """The user a sign-out ticket was made for, once; None for a forged, expired or used one."""
+    try:
+        user, _, nonce = _signer("sign-out").unsign(value, max_age=TICKET_SECONDS).decode().rpartition("|")
+    except (BadSignature, SignatureExpired, UnicodeDecodeError):
+        return None
+    return user if user and _used_tickets.note(f"sign-out|{nonce}") else None
 
 
 def routes() -> list[Route]:
@@ -206,16 +229,22 @@ class MetricsGate:
 
 
 class SignOutGate:
-    """Answers 403 to a sign-out route (`SIGN_OUTS`) that the console's own page did not ask for (`ask_sign_out`),
+    """Answers 403 to a sign-out route the console's own page did not ask for (`sign_out_url`, `ask_sign_out`),
     before the route deletes a cookie or ends a session."""
 
     def __init__(self, app: ASGIApp):
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        cookie = SIGN_OUTS.get(scope.get("path", "").rstrip("/")) if scope["type"] == "http" else None
-        if cookie is not None:
-            value = Request(scope).cookies.get(cookie)
+        path = scope.get("path", "").rstrip("/") if scope["type"] == "http" else None
+        if path == SIGN_OUT_PATH:
+            user = _sign_out_ticket(Request(scope).query_params.get("ticket", ""))
+            if user is None:
+                await PlainTextResponse(NOT_ASKED, status_code=403)(scope, receive, send)
+                return
+            scope = {**scope, _ASKED_BY: user}
+        elif path == AUTH_LOGOUT_ENDPOINT:
+            value = Request(scope).cookies.get(OIDC_COOKIE)
             if not value or not _asked_sign_outs.take(_fingerprint(value)):
                 await PlainTextResponse(NOT_ASKED, status_code=403)(scope, receive, send)
                 return

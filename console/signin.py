@@ -23,6 +23,7 @@ from . import auth, session
 
 USER_KEY = "console_user"
 SIGNED_OUT_KEY = "console_signed_out"  # this browser session signed out: its connect-time cookie is stale
+FROM_COOKIE_KEY = "console_user_from_cookie"  # the user came from the session cookie: checked again on every run
 
 
 def _oidc_user() -> str | None:
@@ -48,10 +49,16 @@ def current_user() -> str | None:
     in."""
     if auth.open_demo():
         return "demo" if auth.open_demo_serves(_address()) else None
+    if st.session_state.get(FROM_COOKIE_KEY) and not session.session_user(_cookies().get(session.COOKIE)):
+        # signed out elsewhere (another tab, the password changed) or expired: an open tab no longer acts as them
+        st.session_state.pop(USER_KEY, None)
+        st.session_state.pop(FROM_COOKIE_KEY, None)
+        st.session_state[SIGNED_OUT_KEY] = True
     if not st.session_state.get(USER_KEY) and auth.admin_hash() and not st.session_state.get(SIGNED_OUT_KEY):
         user = session.session_user(_cookies().get(session.COOKIE))
         if user:
             st.session_state[USER_KEY] = user
+            st.session_state[FROM_COOKIE_KEY] = True
     return st.session_state.get(USER_KEY) or (_oidc_user() if auth.oidc_configured() else None)
 
 
@@ -97,15 +104,15 @@ def sign_out() -> None:
     redirect that deletes the cookie, see `require_sign_in`). Until the browser follows it, this
     session no longer takes the user from the cookie it connected with. The sign-out route acts
     only because this asked for it (console/session.py `SignOutGate`)."""
-    st.session_state.pop(USER_KEY, None)
+    user = st.session_state.pop(USER_KEY, None)
+    st.session_state.pop(FROM_COOKIE_KEY, None)
     cookies = _cookies()
     if auth.oidc_configured() and _oidc_user():
         session.ask_sign_out(cookies.get(session.OIDC_COOKIE))
         st.logout()
-    elif cookies.get(session.COOKIE):
+    elif user:
         st.session_state[SIGNED_OUT_KEY] = True
-        session.ask_sign_out(cookies[session.COOKIE])
-        _go(session.SIGN_OUT_PATH)  # the cookie is HttpOnly: only a response can delete it
+        _go(session.sign_out_url(user))  # the cookie is HttpOnly: only a response can delete it
     require_sign_in()
 
 

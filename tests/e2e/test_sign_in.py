@@ -136,3 +136,59 @@ def test_the_sign_out_routes_refuse_a_request_the_console_did_not_ask_for(stack)
         assert refused.value.code == 403, path
         assert "Set-Cookie" not in refused.value.headers, path
         assert "Sign out" in refused.value.read().decode(), path
+
+
+
+def _cookie_header(console: Console) -> str:
+    return "; ".join(f"{c['name']}={c['value']}" for c in console.page.context.cookies())
+
+
+@SIGNED_IN
+def test_sign_out_from_a_tab_older_than_the_browsers_cookie_signs_the_browser_out(console, browser, stack):
+    """A tab keeps the cookie it connected with. When the browser's cookie had changed since (signed in again),
+    that tab's Sign out was refused (403 'a link or page elsewhere did') and the browser stayed signed in."""
+    console.open("")
+    _sign_in(console, PASSWORD)
+    console.page.reload()  # this tab connects with cookie X
+    console.settle()
+    expect(console.page.get_by_text("Signed in as admin")).to_be_visible()
+    old = _cookie_header(console)
+    elsewhere = browser.new_context()
+    try:
+        other = Console(elsewhere.new_page(), stack.url)
+        other.open("")
+        _sign_in(other, PASSWORD)
+        expect(other.page.get_by_text("Signed in as admin")).to_be_visible()
+        newer = [c for c in elsewhere.cookies() if c["name"] == "acgs2_session"]
+    finally:
+        elsewhere.close()
+    console.page.context.add_cookies(newer)  # the browser now sends cookie Y; the tab still runs on X
+    console.page.get_by_role("button", name="Sign out").click()
+    console.page.wait_for_url(f"{stack.url}/", timeout=STEP_MS)
+    console.settle()
+    assert _title(console) == "Sign in to the ACGS2 Import Console"
+    console.page.reload()
+    console.settle()
+    assert _title(console) == "Sign in to the ACGS2 Import Console"  # Y was deleted too
+    assert _metrics_status(stack.url, old) == 403 and _metrics_status(stack.url, _cookie_header(console)) == 403
+
+
+@SIGNED_IN
+def test_a_tab_signed_out_elsewhere_stops_acting_as_the_admin(console, stack):
+    """Signing out ends the session on the server, but a tab open meanwhile kept acting as the admin (its
+    session remembered the user): its next run now checks its cookie and shows the sign-in page."""
+    console.open("")
+    _sign_in(console, PASSWORD)
+    console.page.reload()
+    console.settle()
+    expect(console.page.get_by_text("Signed in as admin")).to_be_visible()
+    second = Console(console.page.context.new_page(), stack.url)
+    second.open("")
+    expect(second.page.get_by_text("Signed in as admin")).to_be_visible()
+    second.page.get_by_role("button", name="Sign out").click()
+    second.page.wait_for_url(f"{stack.url}/", timeout=STEP_MS)
+    second.settle()
+    console.page.get_by_role("link", name="Jobs").first.click()  # the first tab's next run
+    console.settle()
+    assert _title(console) == "Sign in to the ACGS2 Import Console"
+    console.assert_clean_console()
