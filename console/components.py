@@ -37,6 +37,7 @@ AUTH_LABELS = {  # api.sources() auth -> (label, colour)
     "none needed": ("No credentials needed", "blue"),
 }
 FINISHED = {"succeeded", "partial", "failed", "cancelled", "undone"}  # undone: finished, its items removed
+EMPTY = "-"  # an empty cell or field, on every page and in every table (a dataframe showed "None")
 
 
 # -- words -----------------------------------------------------------------------------------
@@ -57,7 +58,7 @@ def item_status(state: str | None, category: str | None = None) -> str:
     if state:
         return state
     if not category:
-        return "-"
+        return EMPTY
     try:
         return Status(category).label
     except ValueError:
@@ -65,8 +66,8 @@ def item_status(state: str | None, category: str | None = None) -> str:
 
 
 def priority(value: str | None) -> str:
-    """An item's priority as a person reads it: "High", and "-" for none (never "None")."""
-    return "-" if not value or value == "none" else value.capitalize()
+    """An item's priority as a person reads it: "High", and EMPTY for none (never "None")."""
+    return EMPTY if not value or value == "none" else value.capitalize()
 
 
 def source_label(name: str) -> str:
@@ -160,6 +161,12 @@ def count_columns(word: str = "skipped") -> dict:
     """COUNT_COLUMNS with the `skipped` counter named `word` (see kept_word)."""
     return {**COUNT_COLUMNS, "skipped": st.column_config.NumberColumn(word, format="localized", width="small",
                                                                       help=KEPT_HELP.get(word))}
+
+
+def table(frame: pd.DataFrame, **options):
+    """Every table of the console: the whole width, no index, and an empty cell shown as EMPTY (Streamlit shows
+    a missing value as "None", which a user took for a Python leftover). `options` go to st.dataframe."""
+    return st.dataframe(frame, hide_index=True, width="stretch", placeholder=EMPTY, **options)
 
 
 def attempts_frame(doc: dict) -> pd.DataFrame:

@@ -201,5 +201,5 @@ def confirm_merges(mappings: dict[str, Mapping]) -> bool | None:
                           for project, (row, target, email) in merges])
     st.warning("These people would be merged although their emails differ. Their items and comments will show "
                "one person.", icon=":material/group:")
-    st.dataframe(table, hide_index=True, width="stretch")
+    components.table(table)
     return st.checkbox("Yes, merge them", key="map_confirm_merges")

@@ -356,7 +356,7 @@ def dry_run_status(job_id: str) -> None:
             st.text(doc["error"])
         failures = api.failures(job_id, limit=50)
         if failures:
-            st.dataframe(pd.DataFrame(failures), hide_index=True, width="stretch")
+            components.table(pd.DataFrame(failures))
 
 
 def what_will_be_created() -> None:
@@ -400,7 +400,7 @@ def what_will_be_created() -> None:
             if note:
                 st.caption(note.capitalize() + ".")
             if rows:
-                st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+                components.table(pd.DataFrame(rows))
 
 
 def preview_step() -> None:
@@ -427,7 +427,7 @@ def preview_step() -> None:
         frame = components.preview_frame(result.items)
         left, right = st.columns([3, 1])
         with left:
-            st.dataframe(frame, hide_index=True, width="stretch", column_config={
+            components.table(frame, column_config={
                 "created": st.column_config.DatetimeColumn("created", format="YYYY-MM-DD HH:mm"),
                 "updated": st.column_config.DatetimeColumn("updated", format="YYYY-MM-DD HH:mm"),
             })

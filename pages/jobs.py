@@ -20,12 +20,6 @@ except SourceError as exc:
 
 
 STOP_PICK = "stop_schedule_pick"
-WRITES = ("created", "updated", "skipped")  # what a dry run did not do: it only says what it would
-
-
-def dry_run_mark(doc: dict) -> str:
-    """" (dry run: would create 120)" for a dry run, which wrote nothing; "" for an import."""
-    return f" (dry run: would create {doc['created']:,})" if doc.get("dry_run") else ""
 
 
 def table_name(doc: dict) -> str:
@@ -44,13 +38,13 @@ NUMBER_WIDTH = 70
 NUMBER_WIDTHS = {"processed": 62, "skipped": 78}  # "read" is short, "unchanged" the longest header
 
 
-def history(doc: dict) -> str:
-    """The state now, first (a narrow column cuts the end), then the attempts before it:
-    "Succeeded, after: Finished with failures"."""
-    attempts = doc.get("attempts") or []
-    earlier = [components.job_state_label(a["status"]) for a in attempts[:-1]]
-    now = components.job_state_label(doc)
-    return f"{now}, after: {', '.join(earlier)}" if earlier else now
+def status_text(doc: dict) -> str:
+    """"Succeeded · dry run · 2 attempts": the state now first, then what tells the row apart. A dry run's counters
+    are what it would have written; each attempt's outcome is on the progress view (the earlier outcomes, spelled
+    out here, were cut at 1280 px)."""
+    attempts = len(doc.get("attempts") or [])
+    return " · ".join([components.job_state_label(doc)] + ["dry run"] * bool(doc.get("dry_run"))
+                      + [f"{attempts} attempts"] * (attempts > 1))
 
 
 def open_job(job_id: str) -> None:
@@ -66,28 +60,26 @@ else:
     st.caption("Newest first. Select an import to open its progress view and report.")
     with st.container(key="wide_only_jobs"):
         frame = pd.DataFrame([{
-            "import": table_name(d) + dry_run_mark(d),
-            "status": history(d),
-            # who started it: on its progress view; a dry run's would-be writes are in its name, not counted here
-            **{c: None if d.get("dry_run") and c in WRITES else d[c] for c in components.COUNTERS},
+            "import": table_name(d),
+            "status": status_text(d),
+            **{c: d[c] for c in components.COUNTERS},  # who started it: on its progress view
             "gone": d.get("deleted_items") or 0,
         } for d in docs])
         # "skipped" only when every job listed kept changes out (duplicates: skip); a catch-up's are "unchanged"
         kept_header = "skipped" if all(components.kept_word(d) == "skipped" for d in docs) else "unchanged"
         if not frame["gone"].any():  # a column of zeros is noise, and at 1280 px it pushes "failed" off the table
             frame = frame.drop(columns="gone")
-        picked = st.dataframe(frame, hide_index=True, width="stretch", on_select="rerun",
-                              selection_mode="single-row",
-                              key=f"jobs_table_{st.session_state.get('jobs_table_generation', 0)}", column_config={
-                                  "import": st.column_config.TextColumn("import (UTC)", width="medium"),
-                                  # the state comes first (see history), so a narrower column keeps what matters
-                                  "status": st.column_config.TextColumn("status", width=150),
-                                  **{name: {**column, "width": NUMBER_WIDTHS.get(name, NUMBER_WIDTH)}
-                                     for name, column in components.count_columns(kept_header).items()},
-                                  "gone": st.column_config.NumberColumn(
-                                      "gone", format="localized", width=NUMBER_WIDTH,
-                                      help="Items no longer at the source, found by this run and marked deleted"),
-                              })
+        picked = components.table(frame, on_select="rerun", selection_mode="single-row",
+                                  key=f"jobs_table_{st.session_state.get('jobs_table_generation', 0)}", column_config={
+            "import": st.column_config.TextColumn("import (UTC)", width=230),
+            "status": st.column_config.TextColumn("status", width=200, help="The state now first. A dry run's counts "
+                                                  "are what it would write: it wrote nothing"),
+            **{name: {**column, "width": NUMBER_WIDTHS.get(name, NUMBER_WIDTH)}
+               for name, column in components.count_columns(kept_header).items()},
+            "gone": st.column_config.NumberColumn(
+                "gone", format="localized", width=NUMBER_WIDTH,
+                help="Items no longer at the source, found by this run and marked deleted"),
+        })
         if picked and picked.selection.rows:
             open_job(docs[picked.selection.rows[0]]["job_id"])
     with st.container(key="narrow_only_jobs"):  # a phone: one card an import, everything readable
@@ -107,16 +99,18 @@ st.subheader("Scheduled re-runs")
 st.caption("A scheduled re-run is incremental: each run brings only what changed since the last one. A worker "
            "starts each run when it is due.")
 if schedules:
-    st.dataframe(pd.DataFrame([{
+    components.table(pd.DataFrame([{
         "import": f"{components.source_label(s['source'])} / {', '.join(s['projects'])}",
         "every (hours)": s["every_hours"],
-        "next run": pd.to_datetime(s["next_run_at"]), "booked by": s["booked_by"] or "-",
-        # a link to its progress view, relative so that a console served under a path prefix keeps it
+        "next run": pd.to_datetime(s["next_run_at"]), "booked by": s["booked_by"],
+        # a link to its progress view, relative so that a console served under a path prefix keeps it; none before
+        # its first run
         "last job": f"progress?job={s['last_job_id']}" if s["last_job_id"] else None, "schedule": s["id"],
-    } for s in schedules]), hide_index=True, width="stretch", column_config={
+    } for s in schedules]), column_config={
         "next run": st.column_config.DatetimeColumn("next run (UTC)", format="YYYY-MM-DD HH:mm"),
         "last job": st.column_config.LinkColumn("last job", display_text=r"job=([0-9a-f]+)",
-                                                help="Open the progress view of the schedule's last run"),
+                                                help="Open the progress view of the schedule's last run "
+                                                     f"({components.EMPTY}: it has not run yet)"),
     })
     with st.expander("Stop a scheduled re-run"):
         what = {s["id"]: f"{components.source_label(s['source'])} / {', '.join(s['projects'])}, every "
@@ -138,8 +132,8 @@ if schedules:
                     st.rerun()
                 except SourceError as exc:
                     st.error(literal(exc))
-else:
-    st.caption("None yet.")
+else:  # there may have been some, stopped since
+    st.caption("No scheduled re-run is active.")
 
 if docs:
     with st.expander("Schedule a re-run of an import"):

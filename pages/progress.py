@@ -187,9 +187,8 @@ def projects(doc: dict) -> None:
         return
     st.markdown("**Projects**")
     parts = pd.DataFrame([{**p, "status": components.job_state_label(p["status"])} for p in doc["parts"]])
-    st.dataframe(parts, hide_index=True, width="stretch",
-                 column_config={**components.count_columns(components.kept_word(doc)),
-                                "total": st.column_config.NumberColumn(
+    components.table(parts, column_config={**components.count_columns(components.kept_word(doc)),
+                                           "total": st.column_config.NumberColumn(
                      "at the source", format="localized", width="small"),
                      "comments": st.column_config.NumberColumn("comments read", format="localized", width="small"),
                      "comments_written": st.column_config.NumberColumn("comments written", format="localized",
@@ -264,7 +263,7 @@ if doc["failed"] and state != "undone":
     failures = api.failures(job_id, limit=1000)
     st.caption(f"{doc['failed']:,} item(s) failed. Each row says which item and why.")
     rows = pd.DataFrame(failures, columns=["project", "key", "external_id", "reason"])
-    st.dataframe(rows, hide_index=True, width="stretch")
+    components.table(rows)
     st.download_button("Download the failure report (CSV)", api.failures_csv(job_id),
                        file_name=f"import-{job_id}-failures.csv", mime="text/csv", icon=":material/download:")
 
@@ -272,8 +271,7 @@ if len(doc.get("attempts") or []) > 1:
     st.subheader("Attempts")
     st.caption("Every run of this import, the first and each retry, with how it ended. Counts are the import's "
                "totals when that run ended: a retry's row holds what the runs before it did too.")
-    st.dataframe(components.attempts_frame(doc), hide_index=True, width="stretch",
-                 column_config=components.count_columns(components.kept_word(doc)))
+    components.table(components.attempts_frame(doc), column_config=components.count_columns(components.kept_word(doc)))
 
 if not doc["dry_run"] and state != "undone" and doc["created"]:
     with st.expander("Undo this import"):
@@ -294,7 +292,7 @@ if used:
     with st.expander("The mapping this import used"):
         for project, mapping in used.items():
             st.caption(f"{literal(project)}: each source value and its target (saved for the project's later runs)")
-            st.dataframe(pd.DataFrame(
+            components.table(pd.DataFrame(
                 [{"kind": kind, "at the source": r.label, "target": r.target, "category": r.category,
                   "items": r.items} for kind in ("statuses", "priorities", "types", "people")
-                 for r in mapping.rows(kind)]), hide_index=True, width="stretch")
+                 for r in mapping.rows(kind)]))

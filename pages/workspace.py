@@ -91,7 +91,7 @@ if view == "Per project":
     frame = pd.DataFrame(rows, columns=["source", "project", "name", "items", "open", "done", "comments",
                                         "newest update", "last import"])
     frame["source"] = frame["source"].map(components.source_label)
-    st.dataframe(frame, hide_index=True, width="stretch", column_config={
+    components.table(frame, column_config={
         **{n: st.column_config.NumberColumn(n, format="localized", width="small")
            for n in ("items", "open", "done", "comments")},
         "newest update": st.column_config.DatetimeColumn("newest update", format="YYYY-MM-DD"),
@@ -116,9 +116,8 @@ else:
     # a new key for each page, order and filter: a selection never points at a row of another page
     table_key = f"items_{hash((filters, order, page))}"
     shown = frame.drop(columns=["id"])
-    selection = st.dataframe(shown, hide_index=True, width="stretch", on_select="rerun",
-                             selection_mode="single-row", key=table_key,
-                             column_config=workspace_view.ITEM_COLUMNS)
+    selection = components.table(shown, on_select="rerun", selection_mode="single-row", key=table_key,
+                                 column_config=workspace_view.ITEM_COLUMNS)
     workspace_view.follow_selection([r["id"] for r in rows], selection.selection.rows if selection else [])
     if total:
         st.download_button(f"Download the {total:,} matching items (CSV)",
