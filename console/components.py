@@ -170,15 +170,33 @@ def table(frame: pd.DataFrame, **options):
 
 
 def attempts_frame(doc: dict) -> pd.DataFrame:
-    """One row a run of the job: when, by whom, how it ended, the job's counters at its end."""
+    """One row a run of the job: when, by whom, how it ended and why (a failed run's reason), the job's counters
+    at its end."""
     return pd.DataFrame([{
         "attempt": "first run" if a["number"] == 1 else f"retry {a['number'] - 1}",
         "started (UTC)": (a["started_at"] or "")[:19].replace("T", " "),
         "by": a.get("requested_by"),
-        "outcome": job_state_label(a["status"]),
+        "outcome": job_state_label(a["status"]) + (f": {a['error']}" if a.get("error") else ""),
         **{c: a[c] for c in COUNTERS},
-        "reason": a.get("error") or "",
     } for a in doc["attempts"]])
+
+
+WRAPPED_ROW = 92  # px: four lines; Streamlit wraps a table's text only in rows taller than 4rem (64 px)
+
+
+def attempts_table(doc: dict) -> None:
+    """The attempts of a job, the outcome and its reason wrapped in the widest column: a reason at the end of ten
+    columns was cut to a few words at 1280 px."""
+    frame = attempts_frame(doc)
+    wrap = any(a.get("error") for a in doc["attempts"])
+    table(frame, row_height=WRAPPED_ROW if wrap else None, column_config={
+        "attempt": st.column_config.TextColumn("attempt", width=70),
+        "started (UTC)": st.column_config.TextColumn("started (UTC)", width=135),
+        "by": st.column_config.TextColumn("by", width=60),
+        "outcome": st.column_config.TextColumn("outcome", width=215),  # the rest of 1280 px beside the counters
+        **{name: {**column, "width": 78 if name == "skipped" else 62}  # "unchanged", the longest header
+           for name, column in count_columns(kept_word(doc)).items()}})
+
 
 def step_indicator(step: int) -> None:
     """"1 Choose source > 2 Configure > 3 Preview > 4 Start", the current step highlighted."""
@@ -207,6 +225,19 @@ def preview_frame(items) -> pd.DataFrame:
         "assignee": i.assignee.display_name if i.assignee else None,
         "created": i.created_at, "updated": i.updated_at,
     } for i in items], columns=["key", "title", "status", "category", "assignee", "created", "updated"])
+
+
+# the preview's columns at 1280 px beside the sidebar, each date and name whole ("2025-01-06 09:0" was cut when the
+# table shared the row with its chart)
+PREVIEW_COLUMNS = {
+    "key": st.column_config.TextColumn("key", width=75),
+    "title": st.column_config.TextColumn("title", width=120),  # the least to lose: the Workspace shows it whole
+    "status": st.column_config.TextColumn("status", width=155),
+    "category": st.column_config.TextColumn("category", width=85),
+    "assignee": st.column_config.TextColumn("assignee", width=120),
+    "created": st.column_config.DatetimeColumn("created (UTC)", format="YYYY-MM-DD HH:mm", width=125),
+    "updated": st.column_config.DatetimeColumn("updated (UTC)", format="YYYY-MM-DD HH:mm", width=125),
+}
 
 
 # one colour per status category on every chart, whichever categories a chart happens to show

@@ -22,9 +22,9 @@ from .safe_markdown import literal
 OPEN_KEY = "item"  # query parameter and picker key
 ITEM_COLUMNS = {  # widths that fit 1280 px beside the sidebar; the full title is in the item below
     "key": st.column_config.TextColumn("key", width="small"),
-    "title": st.column_config.TextColumn("title", width=180),
+    "title": st.column_config.TextColumn("title", width=170),
     "status": st.column_config.TextColumn("status", width=150),  # the tooltip shows a longer state whole
-    "assignee": st.column_config.TextColumn("assignee", width="small"),
+    "assignee": st.column_config.TextColumn("assignee", width=140),  # "Katherine Johnson" was cut at "small"
     "priority": st.column_config.TextColumn("priority", width="small"),
     "updated_at": st.column_config.DatetimeColumn("updated", format="YYYY-MM-DD", width="small"),
     "project": st.column_config.TextColumn("project", width="small"),

@@ -425,15 +425,9 @@ def preview_step() -> None:
                  help="Items of this source and project imported before")
         c.metric("Of these samples, already imported", f"{result.existing} / {len(result.items)}")
         frame = components.preview_frame(result.items)
-        left, right = st.columns([3, 1])
-        with left:
-            components.table(frame, column_config={
-                "created": st.column_config.DatetimeColumn("created", format="YYYY-MM-DD HH:mm"),
-                "updated": st.column_config.DatetimeColumn("updated", format="YYYY-MM-DD HH:mm"),
-            })
-        with right:
-            counts = frame.groupby("status").size().reset_index(name="items")
-            components.bar_chart(counts, "status", title="Status in the sample")
+        components.table(frame, column_config=components.PREVIEW_COLUMNS)  # the whole width: seven columns
+        counts = frame.groupby("status").size().reset_index(name="items")
+        components.bar_chart(counts, "status", title="Status in the sample")
         if result.already_imported and wizard.duplicates == "skip":
             st.info("Items already imported will be kept as they are, even where they changed at the source "
                     "(the job counts them). Choose \"Apply changes\" in step 2 to refresh them instead.",

@@ -269,9 +269,9 @@ if doc["failed"] and state != "undone":
 
 if len(doc.get("attempts") or []) > 1:
     st.subheader("Attempts")
-    st.caption("Every run of this import, the first and each retry, with how it ended. Counts are the import's "
-               "totals when that run ended: a retry's row holds what the runs before it did too.")
-    components.table(components.attempts_frame(doc), column_config=components.count_columns(components.kept_word(doc)))
+    st.caption("Every run of this import, the first and each retry, with how it ended and why. Counts are the "
+               "import's totals when that run ended: a retry's row holds what the runs before it did too.")
+    components.attempts_table(doc)
 
 if not doc["dry_run"] and state != "undone" and doc["created"]:
     with st.expander("Undo this import"):

@@ -10,8 +10,9 @@ from sqlalchemy import select, update
 from streamlit.testing.v1 import AppTest
 
 from jobs import api
+from jobs.launch import progress_store
 from store.db import engine_for
-from store.schema import import_parts, schedules
+from store.schema import import_attempts, import_parts, schedules
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
@@ -103,6 +104,23 @@ def test_retry_keeps_every_attempt_and_undo_shows_undone(run_import, run_worker,
     assert any(i.startswith("Undone at ") for i in texts(at, "info"))
     assert not at.get("progress")  # no bar claiming 100% of something that was removed
     assert list(page("pages/jobs.py").dataframe[0].value["status"]) == ["Undone · 2 attempts"]
+
+
+def test_an_attempts_reason_is_shown_whole_beside_its_outcome(run_import, run_worker, engine):
+    # review: the Attempts table's "reason", its tenth column, was cut to a few words at 1280 px
+    doc = run_import("demo", ["OPS"], config={"size": "20"})
+    api.retry(doc["job_id"])
+    run_worker()
+    reason = "JIRA did not answer: connection refused by jira.example.com:443 after 5 attempts (ConnectError)"
+    with engine.begin() as conn:  # the first run as a worker records one that failed
+        conn.execute(update(import_attempts).where(import_attempts.c.job_id == doc["job_id"],
+                                                   import_attempts.c.number == 1).values(status="failed", error=reason))
+    progress_store().publish(doc["job_id"])
+    at = page("pages/progress.py", job=doc["job_id"])
+    attempts = at.dataframe[-1]
+    assert list(attempts.value["outcome"]) == [f"Failed: {reason}", "Finished with failures"]
+    assert attempts.proto.row_height > 64  # Streamlit wraps text in rows taller than 4rem
+    assert json.loads(attempts.proto.columns)["outcome"]["width"] >= 200
 
 
 def test_progress_of_a_queued_job_refreshes_and_offers_cancel():
