@@ -13,6 +13,7 @@ from typing import Literal
 import altair as alt
 import pandas as pd
 import streamlit as st
+from streamlit.elements.lib.column_types import ColumnConfig
 
 from importers import source_class
 from importers.errors import SourceError
@@ -167,6 +168,33 @@ def table(frame: pd.DataFrame, **options):
     """Every table of the console: the whole width, no index, and an empty cell shown as EMPTY (Streamlit shows
     a missing value as "None", which a user took for a Python leftover). `options` go to st.dataframe."""
     return st.dataframe(frame, hide_index=True, width="stretch", placeholder=EMPTY, **options)
+
+
+def _count(label: str, width: int, help: str | None = None) -> ColumnConfig:
+    return st.column_config.NumberColumn(label, format="localized", width=width, help=help)
+
+
+def parts_table(doc: dict) -> None:
+    """A several-project import's projects, one row each, named and sized so that the state and the counters fit
+    1280 px (the headers were the fields' own names, "at the source" cut); the comment counts scroll on."""
+    frame = pd.DataFrame([{**p, "status": job_state_label(p["status"])} for p in doc["parts"]])
+    table(frame, column_config={
+        "project": st.column_config.TextColumn("project", width=90),
+        "status": st.column_config.TextColumn("status", width=150),
+        "total": _count("at the source", 95),
+        **{name: {**column, "width": 78 if name == "skipped" else 62}
+           for name, column in count_columns(kept_word(doc)).items()},
+        "deleted_items": _count("gone", 62, "Items no longer at the source, marked deleted"),
+        "deleted_comments": _count("comments gone", 115),
+        "frozen": _count("kept out", 75, "Changes kept out by duplicates: skip"),
+        "comments": _count("comments read", 115),
+        "comments_written": _count("comments written", 130),
+        "comments_at_source": _count("comments at the source", 165, "What the source says the items read have "
+                                     "(ServiceNow gives no count); fewer read means comments hidden from this "
+                                     "account, past the per-item limit, or unread"),
+        "comments_unread": _count("comments failed", 120, "Items whose comments could not be read: Retry failed "
+                                  "items reads them again"),
+        "error": st.column_config.TextColumn("error", width="large")})
 
 
 def attempts_frame(doc: dict) -> pd.DataFrame:

@@ -186,20 +186,7 @@ def projects(doc: dict) -> None:
     if len(doc["parts"]) < 2:
         return
     st.markdown("**Projects**")
-    parts = pd.DataFrame([{**p, "status": components.job_state_label(p["status"])} for p in doc["parts"]])
-    components.table(parts, column_config={**components.count_columns(components.kept_word(doc)),
-                                           "total": st.column_config.NumberColumn(
-                     "at the source", format="localized", width="small"),
-                     "comments": st.column_config.NumberColumn("comments read", format="localized", width="small"),
-                     "comments_written": st.column_config.NumberColumn("comments written", format="localized",
-                                                                       width="small"),
-                     "comments_at_source": st.column_config.NumberColumn(
-                         "comments at the source", format="localized", width="small",
-                         help="What the source says the items read have (ServiceNow gives no count); fewer read "
-                              "means comments hidden from this account, past the per-item limit, or unread"),
-                     "comments_unread": st.column_config.NumberColumn(
-                         "comments failed", format="localized", width="small",
-                         help="Items whose comments could not be read: Retry failed items reads them again")})
+    components.parts_table(doc)
 
 
 started_running = doc["status"] not in FINISHED
@@ -262,8 +249,11 @@ if doc["failed"] and state != "undone":
     st.subheader("Failure report")
     failures = api.failures(job_id, limit=1000)
     st.caption(f"{doc['failed']:,} item(s) failed. Each row says which item and why.")
-    rows = pd.DataFrame(failures, columns=["project", "key", "external_id", "reason"])
-    components.table(rows)
+    components.table(pd.DataFrame(failures, columns=["project", "key", "external_id", "reason"]), column_config={
+        "project": st.column_config.TextColumn("project", width=100),
+        "key": st.column_config.TextColumn("key", width=100),
+        "external_id": st.column_config.TextColumn("id at the source", width=120),
+        "reason": st.column_config.TextColumn("reason", width=480)})  # the rest of 1280 px
     st.download_button("Download the failure report (CSV)", api.failures_csv(job_id),
                        file_name=f"import-{job_id}-failures.csv", mime="text/csv", icon=":material/download:")
 

@@ -123,6 +123,16 @@ def test_an_attempts_reason_is_shown_whole_beside_its_outcome(run_import, run_wo
     assert json.loads(attempts.proto.columns)["outcome"]["width"] >= 200
 
 
+def test_the_projects_and_failures_tables_name_their_columns_in_words(run_import):
+    # review: the Projects table of a several-project import showed "deleted_items", "deleted_comments", "frozen"
+    doc = run_import("demo", ["ACME", "OPS"], config={"size": "20"})
+    at = page("pages/progress.py", job=doc["job_id"])
+    for table in at.dataframe:
+        columns = json.loads(table.proto.columns)
+        shown = [columns.get(c, {}).get("label", c) for c in table.value.columns]
+        assert not [c for c in shown if "_" in c], shown
+
+
 def test_progress_of_a_queued_job_refreshes_and_offers_cancel():
     job_id = api.start_import("demo", ["ACME"], config={"size": "10"})
     at = page("pages/progress.py", job=job_id)
