@@ -145,12 +145,6 @@ def outcome_alert(doc: dict) -> None:
     draw(sentence, icon=":material/undo:" if job_state(doc) == "undone" else icon)
 
 
-def isolate(text: str | None) -> str:
-    """Text from a source (a person's name) wrapped in Unicode first-strong isolates, so a
-    right-to-left name cannot reorder what follows it on the line (a date, a separator)."""
-    return f"\u2068{text or ''}\u2069"
-
-
 # -- drawing -----------------------------------------------------------------------------------
 COUNTERS = ("processed", "created", "updated", "skipped", "failed")
 # numbers with thousands separators ("12,345"), narrow enough for a table to fit 1280 px

@@ -87,9 +87,19 @@ def block(text: str | None, empty: str = "") -> str:
     return f'<div class="acgs2-md">{body}</div>'
 
 
+def person(label: str, name: str) -> str:
+    """"Assignee: <name>", the name escaped and in <bdi>: a right-to-left name, or one carrying direction overrides,
+    cannot reorder the line. The isolation is markup: Unicode's isolate characters (U+2068, U+2069) came along
+    invisibly when a name was copied."""
+    return f'<div class="acgs2-person">{html.escape(label)}: <bdi>{html.escape(name)}</bdi></div>'
+
+
+def comment_head(author: str | None, when: str) -> str:
+    """A comment's author, isolated in <bdi> (a right-to-left name cannot reorder the date after it), and its date."""
+    return (f'<div class="acgs2-comment-head"><bdi class="acgs2-author">{html.escape(author or "unknown")}</bdi>'
+            f' <span class="acgs2-date">· {html.escape(when)}</span></div>')
+
+
 def comment(author: str | None, when: str, text: str | None) -> str:
-    """A comment: its author isolated in <bdi> (a right-to-left name cannot reorder the date after
-    it), the date, and the body as `block`."""
-    name = html.escape(author or "unknown")
-    return (f'<div class="acgs2-comment"><div class="acgs2-comment-head"><bdi class="acgs2-author">{name}</bdi>'
-            f' <span class="acgs2-date">· {html.escape(when)}</span></div>{block(text, "(empty comment)")}</div>')
+    """A comment: its head (comment_head) and its body as `block`."""
+    return f'<div class="acgs2-comment">{comment_head(author, when)}{block(text, "(empty comment)")}</div>'

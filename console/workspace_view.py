@@ -163,8 +163,8 @@ def item_detail(engine: Engine, visibility: tuple[str, ...] | None = None) -> No
         meta[2].text(f"Type: {item['type']}")
         meta[3].text(f"Labels: {', '.join(item['labels'] or []) or '-'}")
         people = st.columns(4)
-        people[0].text(f"Assignee: {components.isolate(item['assignee'] or 'unassigned')}")
-        people[1].text(f"Reporter: {components.isolate(item['reporter'] or '-')}")
+        people[0].html(safe_markdown.person("Assignee", item["assignee"] or "unassigned"))
+        people[1].html(safe_markdown.person("Reporter", item["reporter"] or components.EMPTY))
         people[2].text(f"Created: {_when(item['created_at'])}")
         people[3].text(f"Updated: {_when(item['updated_at'])}")
         moved_to(item)
@@ -194,7 +194,7 @@ def item_detail(engine: Engine, visibility: tuple[str, ...] | None = None) -> No
                 when += f" · {comment['visibility']}" + (f" ({comment['visible_to']})" if comment.get("visible_to")
                                                          else "")
             if raw:
-                st.text(f"{components.isolate(comment['author'] or 'unknown')}  ·  {when}")
+                st.html(safe_markdown.comment_head(comment["author"], when))
                 st.code(comment["body"] or "", language=None, wrap_lines=True)
             else:
                 st.html(safe_markdown.comment(comment["author"], when, comment["body"]))

@@ -362,7 +362,6 @@ def test_selecting_a_row_opens_that_item_with_its_people_and_dates(run_import):
     assert not at.exception
     assert f"{key}  ·  Demo / {key.split('-')[0]}" in texts(at, "caption")
     shown = texts(at, "text")
-    assert any(t.startswith("Reporter: \u2068") for t in shown)  # names isolated for bidi
     assert any(t.startswith("Created: 2025-") for t in shown) and any(t.startswith("Updated: ") for t in shown)
     assert at.selectbox(key="item").value is not None  # the picker follows
     assert [b.proto.url for b in at.get("link_button")][0].startswith("https://demo.acgs2.example/")
@@ -370,6 +369,37 @@ def test_selecting_a_row_opens_that_item_with_its_people_and_dates(run_import):
     assert 'class="acgs2-md"' in html
     at.toggle(key="raw_text").set_value(True).run()
     assert at.code  # the raw text, as the source sent it
+
+
+HOSTILE_NAME = "**Eve** [sign in](https://evil.example) <b>x</b> \u202eevil"  # Markdown, HTML, a right-to-left override
+
+
+def test_names_are_isolated_by_markup_not_invisible_characters(engine):
+    # review: the item showed "\u2068Katherine Johnson\u2069": Unicode isolates came along when a name was copied
+    from importers.model import Comment, Page, Person, Project, WorkItem
+    from store.writer import upsert_project, write_batch
+
+    when = datetime(2025, 3, 4, 10, 30, tzinfo=UTC)
+    eve = Person(source="demo", external_id="eve", display_name=HOSTILE_NAME)
+    kate = Person(source="demo", external_id="kj", display_name="Katherine Johnson")
+    with engine.begin() as conn:
+        upsert_project(conn, Project(source="demo", key="MD", name="Markdown"), "seed")
+        write_batch(conn, [Page(items=[WorkItem(
+            source="demo", external_id="md-1", key="MD-1", project="MD", title="t", type="bug", status="todo",
+            assignee=kate, reporter=eve, created_at=when, updated_at=when)], comments=[Comment(
+            source="demo", external_id="c1", item_external_id="md-1", author=eve, body="hi", created_at=when)])],
+            source="demo", job_id="seed")
+    [item] = queries_items("MD-1")
+    at = page("pages/workspace.py", item=str(item["id"]))
+    for raw in (False, True):
+        at.toggle(key="raw_text").set_value(raw).run()
+        shown = texts(at, "text") + [h.proto.body for h in at.get("html")]
+        assert not [t for t in shown if "\u2068" in t or "\u2069" in t]
+        html = " ".join(h.proto.body for h in at.get("html"))
+        assert "Assignee: <bdi>Katherine Johnson</bdi>" in html
+        escaped = "**Eve** [sign in](https://evil.example) &lt;b&gt;x&lt;/b&gt; \u202eevil</bdi>"
+        assert f"Reporter: <bdi>{escaped}" in html  # text, its override ending with the <bdi>
+        assert f'<bdi class="acgs2-author">{escaped}' in html  # the comment's author, raw or not
 
 
 def test_guides_render_the_chosen_guide():
