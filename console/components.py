@@ -7,7 +7,7 @@ st.text, charts) or through `console.markdown` (sanitised), never as raw Markdow
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Literal
 
 import altair as alt
@@ -86,11 +86,21 @@ def source_noun(name: str) -> str:
         return "items"
 
 
+def when(value: datetime | str | None) -> str:
+    """"2025-03-04 10:30 UTC": a time as every page writes it, zone named; EMPTY for none. The store's times are
+    UTC (a naive one too)."""
+    if value is None:
+        return EMPTY
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return f"{moment.astimezone(UTC) if moment.tzinfo else moment:%Y-%m-%d %H:%M} UTC"
+
+
 def job_name(doc: dict) -> str:
-    """"GitHub / acme/web, acme/api · 29 Nov 09:44": what a person calls an import (UTC)."""
-    when = doc.get("created_at")
-    stamp = f" · {datetime.fromisoformat(when):%d %b %H:%M}" if when else ""
-    return f"{source_label(doc['source'])} / {', '.join(doc['projects'])}{stamp}"
+    """"GitHub / acme/web, acme/api · 29 Nov 09:44:07 UTC": what a person calls an import, to the second (two runs
+    a minute apart read alike to the minute)."""
+    stamp = doc.get("created_at")
+    at = f" · {datetime.fromisoformat(stamp).astimezone(UTC):%d %b %H:%M:%S} UTC" if stamp else ""
+    return f"{source_label(doc['source'])} / {', '.join(doc['projects'])}{at}"
 
 
 def kept_word(doc: dict) -> str:
@@ -119,8 +129,7 @@ def outcome(doc: dict) -> tuple[str, str]:
         parts.append(f"{doc['failed']:,} failed")
     counts = f"{read}: {', '.join(parts)}"
     if state == "undone":
-        when = (doc.get("undone_at") or "")[:16].replace("T", " ")
-        return "info", f"Undone at {when} UTC: the items this import created were removed."
+        return "info", f"Undone at {when(doc.get('undone_at'))}: the items this import created were removed."
     if state == "succeeded":
         dry = " Dry run: nothing was written." if doc.get("dry_run") else ""
         return "success", f"Succeeded: {counts}.{dry}"

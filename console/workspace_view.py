@@ -113,10 +113,6 @@ def _safe_url(url: str | None) -> str | None:
     return url if url and urlsplit(url).scheme in ("http", "https") else None
 
 
-def _when(value) -> str:
-    return f"{value:%Y-%m-%d %H:%M} UTC" if value is not None else "-"
-
-
 def moved_to(item: dict) -> None:
     """Where a moved original went (`moved_to_id`: a source that keeps the original as its own
     record, GitLab): its new item's current key, with a button that opens it when it is in the
@@ -165,12 +161,12 @@ def item_detail(engine: Engine, visibility: tuple[str, ...] | None = None) -> No
         people = st.columns(4)
         people[0].html(safe_markdown.person("Assignee", item["assignee"] or "unassigned"))
         people[1].html(safe_markdown.person("Reporter", item["reporter"] or components.EMPTY))
-        people[2].text(f"Created: {_when(item['created_at'])}")
-        people[3].text(f"Updated: {_when(item['updated_at'])}")
+        people[2].text(f"Created: {components.when(item['created_at'])}")
+        people[3].text(f"Updated: {components.when(item['updated_at'])}")
         moved_to(item)
         if item.get("deleted_at"):
-            st.warning(f"No longer at the source since {_when(item['deleted_at'])} (kept here, hidden by default).",
-                       icon=":material/delete:")
+            st.warning(f"No longer at the source since {components.when(item['deleted_at'])} (kept here, hidden by "
+                       f"default).", icon=":material/delete:")
         if item.get("visibility") and item["visibility"] != "public":
             st.warning(f"{item['visibility'].capitalize()} at the source"
                        + (f": {literal(item['visible_to'])}" if item.get("visible_to") else ""), icon=":material/lock:")
@@ -189,7 +185,7 @@ def item_detail(engine: Engine, visibility: tuple[str, ...] | None = None) -> No
             st.caption(f"No comments here: they are on {literal(item['moved_to_key'])}, where the move copied them."
                        if item.get("moved_to_item") else "No comments.")
         for comment in item["comments"]:
-            when = f"{comment['created_at']:%Y-%m-%d %H:%M}" if comment["created_at"] else ""
+            when = components.when(comment["created_at"])  # review: no "UTC" here, unlike every other time
             if comment.get("visibility") and comment["visibility"] != "public":
                 when += f" · {comment['visibility']}" + (f" ({comment['visible_to']})" if comment.get("visible_to")
                                                          else "")

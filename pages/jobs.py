@@ -23,13 +23,13 @@ STOP_PICK = "stop_schedule_pick"
 
 
 def table_name(doc: dict) -> str:
-    """"29 Nov 09:44 · GitHub / acme/web": the time first, so a narrow column cuts long project names, not
-    the time that tells two runs of one import apart (the review found the time cut at 1280 px)."""
+    """"29 Nov 09:44:07 · GitHub / acme/web" (the column says UTC): the time first, so a narrow column cuts long
+    project names, not the time that tells two runs of one import apart (the review found the time cut at 1280 px)."""
     name = components.job_name(doc)
     if " · " not in name:
         return name
     what, when = name.rsplit(" · ", 1)
-    return f"{when} · {what}"
+    return f"{when.removesuffix(' UTC')} · {what}"
 
 
 # the counters' columns, narrower than Streamlit's "small" (75 px): seven of them and the name and status fit a
@@ -115,12 +115,12 @@ if schedules:
     with st.expander("Stop a scheduled re-run"):
         what = {s["id"]: f"{components.source_label(s['source'])} / {', '.join(s['projects'])}, every "
                          f"{s['every_hours']} h" for s in schedules}
-        when = {s["id"]: s["next_run_at"][:16].replace("T", " ") for s in schedules}
+        when = {s["id"]: components.when(s["next_run_at"]) for s in schedules}
         # What this browser picked, read before the widget: a schedule stopped elsewhere since the page was drawn
         # is no option any more, and the selectbox would fall back to the first one left and stop that instead.
         chosen = st.session_state.get(STOP_PICK)
         with st.form("stop_schedule"):
-            stop = st.selectbox("Scheduled re-run", list(what), format_func=lambda i: f"{what[i]} (next {when[i]} UTC, "
+            stop = st.selectbox("Scheduled re-run", list(what), format_func=lambda i: f"{what[i]} (next {when[i]}, "
                                                                                     f"schedule {i})", key=STOP_PICK)
             st.caption("No run of it starts after this (one still queued is cancelled); a run already going on is "
                        "stopped from its progress view.")

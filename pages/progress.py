@@ -85,7 +85,7 @@ def throughput_chart(samples: list[dict], running: bool) -> None:
 def header(doc: dict) -> None:
     left, right = st.columns([3, 1], vertical_alignment="center")
     with left:
-        st.markdown(f"**{literal(components.job_name(doc))}** UTC")
+        st.markdown(f"**{literal(components.job_name(doc))}**")
         st.caption(f"Job {doc['job_id']}{'  ·  dry run: nothing is written' if doc['dry_run'] else ''}"
                    f"  ·  started by {literal(doc.get('requested_by') or '-')}")
     with right:

@@ -207,7 +207,8 @@ def test_jobs_are_named_newest_first_with_separators(run_import):
     table = at.dataframe[0].value
     # the time first: a narrow column (1280 px) cuts long project names, not the time (review: the time was cut)
     assert [n.split(" · ", 1)[1] for n in table["import"]] == ["Demo / OPS", "Demo / ACME"]
-    assert all(re.fullmatch(r"\d\d [A-Z][a-z]{2} \d\d:\d\d", n.split(" · ")[0]) for n in table["import"])
+    # to the second: two runs a minute apart read alike to the minute (review: two rows read "30 Nov 21:41")
+    assert all(re.fullmatch(r"\d\d [A-Z][a-z]{2} \d\d:\d\d:\d\d", n.split(" · ")[0]) for n in table["import"])
     assert list(table["processed"]) == [second["processed"], first["processed"]] == [10, 1200]
     config = at.dataframe[0].proto.columns  # counters drawn with thousands separators ("1,200")
     assert '"format": "localized"' in config.replace("'", '"') or "localized" in config
@@ -400,6 +401,7 @@ def test_names_are_isolated_by_markup_not_invisible_characters(engine):
         escaped = "**Eve** [sign in](https://evil.example) &lt;b&gt;x&lt;/b&gt; \u202eevil</bdi>"
         assert f"Reporter: <bdi>{escaped}" in html  # text, its override ending with the <bdi>
         assert f'<bdi class="acgs2-author">{escaped}' in html  # the comment's author, raw or not
+        assert '<span class="acgs2-date">· 2025-03-04 10:30 UTC</span>' in html  # named UTC as every other time
 
 
 def test_guides_render_the_chosen_guide():
