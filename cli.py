@@ -16,6 +16,7 @@ import logging
 import os
 import sys
 import time
+from datetime import UTC, datetime
 
 from dotenv import load_dotenv
 
@@ -73,6 +74,20 @@ def _print_json(data) -> None:
     print(json.dumps(data, indent=2, default=str))
 
 
+def _n(value: int | None) -> str:
+    """"1,450", or "?" for a count not known yet: every number a person reads (--json keeps plain numbers)."""
+    return "?" if value is None else f"{value:,}"
+
+
+def _time(value: str | datetime | None) -> str:
+    """"2026-11-30 21:33:31 UTC": every time a person reads, zone named, as the console writes it (--json keeps
+    ISO-8601). The store's times are UTC."""
+    if value is None:
+        return "-"
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return f"{moment.astimezone(UTC) if moment.tzinfo else moment:%Y-%m-%d %H:%M:%S} UTC"
+
+
 def _progress_line(doc: dict) -> str:
     """One line of progress; while the job runs, its phase beside the status (`[running: writing]`), and
     once every counted item is processed "finishing" in place of a percentage that would stand at 99.9%."""
@@ -86,8 +101,10 @@ def _progress_line(doc: dict) -> str:
     eta = f" eta {doc['eta_seconds']:.0f}s" if doc.get("eta_seconds") else ""
     wait = f" waiting ({doc['wait_reason']})" if doc.get("waiting_until") else ""
     state = f"{doc['status']}: {doc['phase']}" if running and doc.get("phase") else doc["status"]
-    return (f"{bar} {doc['processed']}/{doc['total'] if doc['total'] is not None else '?'} {_counts(doc)} "
-            f"failed {doc['failed']} {doc['items_per_second']}/s{eta}{wait} [{state}]")
+    rate = doc["items_per_second"] or 0.0
+    speed = f"{rate:,.0f}" if rate >= 100 else f"{rate:,.1f}"  # as the progress page: "4,770.7" is noise
+    return (f"{bar} {_n(doc['processed'])}/{_n(doc['total'])} {_counts(doc)} failed {_n(doc['failed'])} "
+            f"{speed}/s{eta}{wait} [{state}]")
 
 
 def _counts(doc: dict) -> str:
@@ -97,10 +114,10 @@ def _counts(doc: dict) -> str:
     # --duplicates skip, which keeps changes out (review: a no-change catch-up said "skipped 3")
     unchanged = doc.get("duplicates") == "update"
     if doc.get("dry_run"):
-        kept = f"leave {doc['skipped']} unchanged" if unchanged else f"skip {doc['skipped']}"
-        return f"dry run: would create {doc['created']} update {doc['updated']} {kept}"
+        kept = f"leave {_n(doc['skipped'])} unchanged" if unchanged else f"skip {_n(doc['skipped'])}"
+        return f"dry run: would create {_n(doc['created'])} update {_n(doc['updated'])} {kept}"
     word = "unchanged" if unchanged else "skipped"
-    return f"created {doc['created']} updated {doc['updated']} {word} {doc['skipped']}"
+    return f"created {_n(doc['created'])} updated {_n(doc['updated'])} {word} {_n(doc['skipped'])}"
 
 
 def _user() -> str:
@@ -152,15 +169,12 @@ def _forecast_line(forecast) -> str:
     """"will create: ..." in one line, from a Forecast."""
     s = forecast.summary()
 
-    def n(value) -> str:
-        return "?" if value is None else f"{value:,}"
-
-    items = f"{n(s['items'])} items"
+    items = f"{_n(s['items'])} items"
     if s["items_existing"]:  # a re-run creates none of the items it reads again: it updates or keeps them
-        items = (f"{n(s['items_new'])} items ({s['items_existing']:,} of the {n(s['items'])} read are in the "
+        items = (f"{_n(s['items_new'])} items ({s['items_existing']:,} of the {_n(s['items'])} read are in the "
                  f"workspace already: {forecast.existing_outcome()})")
-    return (f"will create ({forecast.basis}): {items}, {n(s['comments'])} comments, "
-            f"{n(s['attachments'])} attachments; people {s['people_new']:,} new, {s['people_matched']:,} matched; "
+    return (f"will create ({forecast.basis}): {items}, {_n(s['comments'])} comments, "
+            f"{_n(s['attachments'])} attachments; people {s['people_new']:,} new, {s['people_matched']:,} matched; "
             f"labels {s['labels_new']:,} new of {s['labels']:,}; states {s['states_new']:,} new of {s['states']:,}; "
             f"types {s['types_new']:,} new of {s['types']:,}")
 
@@ -248,7 +262,7 @@ def cmd_run(args, api) -> int:
         print(f"error: {doc['error']}", file=sys.stderr)
     _print_findings(doc, sys.stderr)
     if doc["failed"]:
-        print(f"{doc['failed']} item(s) failed: see `{PROG} status {job_id}`", file=sys.stderr)
+        print(f"{_n(doc['failed'])} item(s) failed: see `{PROG} status {job_id}`", file=sys.stderr)
     return _outcome(doc)
 
 
@@ -373,16 +387,17 @@ def cmd_jobs(args, api) -> int:
     if not docs:
         print(f"no imports yet: start one with `{PROG} run demo` (or a source of `{PROG} sources`)")
     for d in docs:
-        print(f"{d['job_id']}  {d['created_at'][:19]}  {d['source']:<10} {','.join(d['projects'])[:30]:<30} "
-              f"{d['status']:<10} {d['processed']}/{'?' if d['total'] is None else d['total']} "
-              + (f"dry run: would create {d['created']}" if d.get("dry_run") else f"created {d['created']}")
-              + (f" updated {d['updated']}" if d.get("updated") and not d.get("dry_run") else "")
-              + f" failed {d['failed']}"
+        print(f"{d['job_id']}  {_time(d['created_at'])}  {d['source']:<10} {','.join(d['projects'])[:30]:<30} "
+              f"{d['status']:<10} {_n(d['processed'])}/{_n(d['total'])} "
+              + (f"dry run: would create {_n(d['created'])}" if d.get("dry_run") else f"created {_n(d['created'])}")
+              # a dry run's would-be updates too: "would create 0" alone hid 1,410 of them
+              + (f" {'update' if d.get('dry_run') else 'updated'} {_n(d['updated'])}" if d.get("updated") else "")
+              + f" failed {_n(d['failed'])}"
               # what a catch-up found gone, in `status`'s words ("1 item no longer at the source")
               + (f" · {d['deletions_summary']}" if d.get("deletions_summary") else ""))
     for s in schedules:
         print(f"schedule {s['id']}: {s['source']} {','.join(s['projects'])} every {s['every_hours']} h, "
-              f"next run {s['next_run_at'][:16]}" + (f", booked by {s['booked_by']}" if s["booked_by"] else "")
+              f"next run {_time(s['next_run_at'])}" + (f", booked by {s['booked_by']}" if s["booked_by"] else "")
               + f" (stop it: `{PROG} unschedule {s['id']}`)")
     return OK
 
@@ -406,7 +421,7 @@ def cmd_cancel(args, api) -> int:
 
 def cmd_undo(args, api) -> int:
     doc = api.undo(args.job_id, actor=api.machine_admin())
-    print(f"{args.job_id}: removed {doc['items_removed']} item(s) and {doc['comments_removed']} comment(s)")
+    print(f"{args.job_id}: removed {_n(doc['items_removed'])} item(s) and {_n(doc['comments_removed'])} comment(s)")
     return OK
 
 
@@ -586,10 +601,9 @@ def cmd_api_token(args, api) -> int:
     if not found:
         print(f"no API tokens: make one with `{PROG} api-token create NAME`")
     for t in found:
-        used = f"last used {t.last_used_at:%Y-%m-%d %H:%M}" if t.last_used_at else "never used"
-        state = f"revoked {t.revoked_at:%Y-%m-%d %H:%M}" if t.revoked_at else "active"
-        print(f"{t.name:<24} {t.prefix}...  created {t.created_at:%Y-%m-%d %H:%M} by {t.created_by:<12} "
-              f"{used:<27} {state}")
+        used = f"last used {_time(t.last_used_at)}" if t.last_used_at else "never used"
+        state = f"revoked {_time(t.revoked_at)}" if t.revoked_at else "active"
+        print(f"{t.name:<24} {t.prefix}...  created {_time(t.created_at)} by {t.created_by:<12} {used:<33} {state}")
     return OK
 
 

@@ -1,6 +1,8 @@
 """CLI listings say what they found, also nothing: a user who gets no output cannot tell "none" from "broken"."""
 from __future__ import annotations
 
+import json
+import re
 from typing import get_args, get_type_hints
 
 import pytest
@@ -82,6 +84,22 @@ def test_status_of_a_catch_up_says_unchanged_and_of_duplicates_skip_skipped(cli,
     assert "created 0 updated 0 skipped 7 failed 3" in cli("status", skip["job_id"]).stdout
     dry = {**update, "dry_run": True}
     assert cli_module._counts(dry) == "dry run: would create 0 update 0 leave 7 unchanged"
+
+
+def test_human_output_writes_numbers_with_separators_and_times_with_their_zone(cli, run_import):
+    # review: "1500/1500" and "would create 1450" beside "1,450", and "2026-11-30T21:33:31" without a zone
+    from jobs import api
+
+    dry = run_import("demo", ["ACME"], config={"size": "1200"}, dry_run=True)
+    api.schedule("demo", ["ACME"], 6)
+    line = cli("status", dry["job_id"]).stdout.splitlines()[0]
+    assert f" 1,200/1,200 dry run: would create {dry['created']:,} update 0 " in line, line
+    listed = cli("jobs").stdout.splitlines()
+    assert re.search(r"  \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC  demo ", listed[0]), listed[0]
+    assert f"1,200/1,200 dry run: would create {dry['created']:,} failed 3" in listed[0], listed[0]
+    assert re.search(r", next run \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC, booked by ", listed[1]), listed[1]
+    document = json.loads(cli("jobs", "--json").stdout)["jobs"][0]  # --json: plain numbers, ISO-8601 times
+    assert (document["processed"], document["created_at"]) == (1200, dry["created_at"])
 
 
 BAD_COUNTS = [  # (command, the bad value, the range the error names)
