@@ -157,7 +157,7 @@ def item_detail(engine: Engine, visibility: tuple[str, ...] | None = None) -> No
         meta[0].text(f"Status: {status}" + ("" if status.lower() == category.lower() else f" ({category})"))
         meta[1].text(f"Priority: {components.priority(item['priority'])}")
         meta[2].text(f"Type: {item['type']}")
-        meta[3].text(f"Labels: {', '.join(item['labels'] or []) or '-'}")
+        meta[3].text(f"Labels: {', '.join(item['labels'] or []) or components.EMPTY}")
         people = st.columns(4)
         people[0].html(safe_markdown.person("Assignee", item["assignee"] or "unassigned"))
         people[1].html(safe_markdown.person("Reporter", item["reporter"] or components.EMPTY))

@@ -87,7 +87,7 @@ def header(doc: dict) -> None:
     with left:
         st.markdown(f"**{literal(components.job_name(doc))}**")
         st.caption(f"Job {doc['job_id']}{'  ·  dry run: nothing is written' if doc['dry_run'] else ''}"
-                   f"  ·  started by {literal(doc.get('requested_by') or '-')}")
+                   f"  ·  started by {literal(doc.get('requested_by') or components.EMPTY)}")
     with right:
         components.status_badge(doc)
 
