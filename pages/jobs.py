@@ -32,10 +32,10 @@ def table_name(doc: dict) -> str:
     return f"{when.removesuffix(' UTC')} · {what}"
 
 
-# the counters' columns, narrower than Streamlit's "small" (75 px): seven of them and the name and status fit a
-# 1280 px window beside the sidebar ("updated", the widest header, needs about 66 px)
-NUMBER_WIDTH = 70
-NUMBER_WIDTHS = {"processed": 62, "skipped": 78}  # "read" is short, "unchanged" the longest header
+# widths that fit 1280 px beside the sidebar with every column shown ("gone" too): a header or a six-digit count
+# and the cell's padding; the name and the status take the rest
+NUMBER_WIDTH = 62
+NUMBER_WIDTHS = {"updated": 66, "skipped": 83, "failed": 58}  # "unchanged" the longest header
 
 
 def status_text(doc: dict) -> str:
@@ -71,13 +71,13 @@ else:
             frame = frame.drop(columns="gone")
         picked = components.table(frame, on_select="rerun", selection_mode="single-row",
                                   key=f"jobs_table_{st.session_state.get('jobs_table_generation', 0)}", column_config={
-            "import": st.column_config.TextColumn("import (UTC)", width=230),
-            "status": st.column_config.TextColumn("status", width=200, help="The state now first. A dry run's counts "
+            "import": st.column_config.TextColumn("import (UTC)", width=190),
+            "status": st.column_config.TextColumn("status", width=205, help="The state now first. A dry run's counts "
                                                   "are what it would write: it wrote nothing"),
             **{name: {**column, "width": NUMBER_WIDTHS.get(name, NUMBER_WIDTH)}
                for name, column in components.count_columns(kept_header).items()},
             "gone": st.column_config.NumberColumn(
-                "gone", format="localized", width=NUMBER_WIDTH,
+                "gone", format="localized", width=56,
                 help="Items no longer at the source, found by this run and marked deleted"),
         })
         if picked and picked.selection.rows:

@@ -458,7 +458,7 @@ def test_a_scheduled_re_run_is_stopped_in_the_browser(console, stack):
     console.settle()
     console.screenshot("jobs-stop-schedule")
     page.get_by_role("button", name="Stop it").click()
-    expect(page.get_by_text("None yet.")).to_be_visible()
+    expect(page.get_by_text("No scheduled re-run is active.")).to_be_visible()
     expect(page.get_by_text(f"Stopped: Demo / ACME, every 6 h (schedule {booked}).")).to_be_visible()
     console.screenshot("jobs-schedule-stopped")
     assert api.schedules_list() == []
