@@ -48,6 +48,7 @@ from .launch import (
     progress_store,
     project_names,
     save_mapping,
+    spelled,
     split_config,
     start_import,
 )
@@ -194,7 +195,7 @@ def preview(source: str, project: str | None = None, config: dict[str, str] | No
     started = time.perf_counter()
     with _connected(source, config) as src:
         src.retry.limit(preview_seconds(), PREVIEW_SECONDS_ENV)
-        project = src.spelled((project or "").strip() or src.default_project() or _first_project(src))
+        project = spelled(source, [(project or "").strip() or src.default_project() or _first_project(src)])[0]
         when = parse_since(since)
         items = src.preview(project, limit, when)
         total = src.estimate(project, when)
@@ -238,7 +239,7 @@ def mapping(source: str, project: str | None = None, config: dict[str, str] | No
     sample of items carries, with its default target, the saved mapping over the defaults, counts (the source's,
     else the sample's), and the workspace's states and people to choose from. Writes nothing."""
     with _connected(source, config) as src:
-        project = src.spelled((project or "").strip() or src.default_project() or _first_project(src))
+        project = spelled(source, [(project or "").strip() or src.default_project() or _first_project(src)])[0]
         sample = src.preview(project, SAMPLE_SIZE)
         meta = read_metadata(src, project, sample)
     engine = engine_for()

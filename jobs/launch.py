@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from importers import make_source, source_class
 from importers.base import Source
 from importers.errors import API, CLI, CONSOLE, ConfigError, NotFoundError, SourceError
-from store import credentials
+from store import credentials, queries
 from store import jobs as job_store
 from store import mappings as mapping_store
 from store.audit import record
@@ -176,6 +176,19 @@ def save_mapping(found: Mapping, actor: str = "cli", job_id: str | None = None) 
            changed=found.changed_rows)
 
 
+def spelled(source: str, names: list[str]) -> list[str]:
+    """`names` as the source spells them (`Source.spelled`, without a request), else as the workspace already
+    holds them (`store.queries.project_spellings`), else as given. A GitHub import of `Acme/Web` after one of
+    `acme/web` re-read everything and renamed every item, and the next run of `acme/web` moved some back: one
+    repository, two projects, marks and mappings split between them."""
+    cls = source_class(source)
+    ours = [cls.spelled(name) for name in names]
+    if all(mine != name for mine, name in zip(ours, names, strict=True)):  # the source spelled every one
+        return ours
+    stored = queries.project_spellings(engine_for(), source)
+    return [mine if mine != name else stored.get(name.lower(), name) for mine, name in zip(ours, names, strict=True)]
+
+
 def project_names(source: str, projects: list[str] | None) -> list[str]:
     """The projects of an import, stripped, as the source spells them (`Source.spelled`) and each once, in the order
     given; the source's default project when none is given. ConfigError when there is none, for more than
@@ -183,14 +196,12 @@ def project_names(source: str, projects: list[str] | None) -> list[str]:
 
     Once means without case, as the vendors compare them (JIRA keys, GitHub's owner/name, GitLab's paths): `acme`
     and `ACME` were two parts importing one project side by side (a name given twice in one spelling was an
-    IntegrityError, a traceback or a 500). Where the source cannot spell it without a request, the first
-    spelling given is kept."""
+    IntegrityError, a traceback or a 500). Where the source cannot spell it without a request, the workspace's
+    spelling, else the first spelling given, is kept (`spelled`)."""
     cls = source_class(source)
     spellings: dict[str, str] = {}
-    for given in projects or []:
-        if given and given.strip():
-            spelled = cls.spelled(given.strip())
-            spellings.setdefault(spelled.lower(), spelled)
+    for name in spelled(source, [p.strip() for p in projects or [] if p and p.strip()]):
+        spellings.setdefault(name.lower(), name)
     names = list(spellings.values())
     if not names:  # the source's default: a name the user may never have typed, so a refusal says where it is from
         default = (cls.default_project() or "").strip()
@@ -202,7 +213,7 @@ def project_names(source: str, projects: list[str] | None) -> list[str]:
             cls.check_project(default)
         except SourceError as exc:
             raise ConfigError(f"{exc} (the default project{f', {env}' if env else ''})", field="projects") from None
-        names = [cls.spelled(default)]
+        names = spelled(source, [default])
     if len(names) > MAX_PROJECTS:
         raise ConfigError(f"{cls.label}: an import takes at most {MAX_PROJECTS:,} projects, not {len(names):,}: "
                           f"split them into several imports", field="projects")

@@ -268,3 +268,18 @@ def filter_values(engine: Engine, deleted: bool | None = False, source: str | No
         return {"source": sources, "project": values(work_items.c.project),
                 "status": values(work_items.c.status), "state": values(state_name),
                 "assignee": [a for a in assignees if a], "visibility": values(work_items.c.visibility)}
+
+
+def project_spellings(engine: Engine, source: str) -> dict[str, str]:
+    """The source's projects in the workspace by their lower-case name -> the spelling most of its items carry
+    (soft-deleted ones too). Vendors that compare project names without case (GitHub's owner/name, GitLab's
+    paths) take `Acme/Web` for `acme/web`: a later import typed another way must join the project stored, not
+    start a second one (jobs/launch.py `spelled`). One read of the (source, project) index."""
+    found: dict[str, tuple[int, str]] = {}
+    with engine.connect() as conn:
+        for project, count in conn.execute(select(work_items.c.project, func.count()).where(
+                work_items.c.source == source).group_by(work_items.c.project)):
+            lower = project.lower()
+            if lower not in found or count > found[lower][0]:
+                found[lower] = (count, project)
+    return {lower: spelling for lower, (_, spelling) in found.items()}

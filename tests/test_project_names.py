@@ -73,3 +73,23 @@ def test_the_cli_and_the_http_api_start_one_part_for_two_spellings(cli, engine):
         github.stop()
     assert status == 202, answer
     assert api.status(answer["job_id"])["projects"] == ["acme/web"]
+
+
+def test_a_later_import_spelled_another_way_joins_the_project_the_workspace_holds(cli, monkeypatch):
+    """GitHub takes `Acme/Web` for `acme/web`: a second import typed so re-read everything and renamed every item
+    (`Acme/Web#1`), and the next run of `acme/web` moved some back, one repository split in two projects."""
+    github = GitHubFake(sizes={"acme/web": 12}, pr_every=0).start()
+    try:
+        monkeypatch.setenv("GITHUB_TOKEN", github.token)
+        monkeypatch.setenv("GITHUB_API_URL", github.url)
+        first = cli("run", "github", "--project", "acme/web", "--in-process")
+        assert first.returncode == 0, first.stderr
+        assert project_names("github", ["ACME/Web", "gitlab/other"]) == ["acme/web", "gitlab/other"]
+        again = cli("run", "github", "--project", "Acme/WEB", "--in-process")
+        assert again.returncode == 0, again.stderr
+        doc = api.status(again.stdout.strip())
+        assert doc["projects"] == ["acme/web"] and doc["created"] == 0  # a catch-up of the project stored
+        shown = json.loads(cli("preview", "github", "--project", "ACME/WEB", "--json").stdout)
+        assert shown["already_imported"] == 12 and all(i["key"].startswith("acme/web#") for i in shown["items"])
+    finally:
+        github.stop()
