@@ -438,16 +438,25 @@ def retry(job_id: str, actor: Actor | str | None = None) -> dict:
         raise ConflictError(f"job {job_id} was undone: start a new import instead")
     engine = engine_for()
     with engine.connect() as conn:
-        copy = job_store.get_job(conn, job_id).credential_id
-    if copy and not credentials.stored(engine, copy):
-        raise ConflictError(f"job {job_id} can no longer be retried: its credentials were deleted "
-                            f"{credentials.retry_days():g} days after it ended ({credentials.RETRY_DAYS_ENV}); start "
-                            f"a new import instead (it skips or updates what this one stored)")
+        seen = job_store.get_job(conn, job_id)
+    gone = ConflictError(f"job {job_id} can no longer be retried: its credentials were deleted "
+                         f"{credentials.retry_days():g} days after it ended ({credentials.RETRY_DAYS_ENV}); start "
+                         f"a new import instead (it skips or updates what this one stored)")
+    if seen.credential_id and not credentials.stored(engine, seen.credential_id):
+        raise gone
     queue.ping()
     with engine.begin() as conn:
-        conn.execute(update(import_jobs).where(import_jobs.c.id == job_id).values(
+        # as seen above, or not at all: an undo, another retry or the copy's pruning in between made this retry
+        # one that could only fail (the job re-queued without credentials, or re-run once undone)
+        claimed = conn.execute(update(import_jobs).where(
+            import_jobs.c.id == job_id, import_jobs.c.status == seen.status, import_jobs.c.undone_at.is_(None)).values(
             status=JobStatus.QUEUED.value, cancel_requested=False, error=None, finished_at=None,
-            retry_failures=doc["failed"] > 0 or bool(doc.get("unread"))))
+            retry_failures=doc["failed"] > 0 or bool(doc.get("unread")))).rowcount
+        if claimed != 1:
+            raise ConflictError(f"job {job_id} changed while it was being retried (undone, retried or resumed "
+                                f"meanwhile): look at it again")
+        if seen.credential_id and not credentials.stored(conn, seen.credential_id):
+            raise gone
         conn.execute(update(import_parts).where(and_(
             import_parts.c.job_id == job_id,
             import_parts.c.status.in_([JobStatus.FAILED.value, JobStatus.CANCELLED.value, JobStatus.PARTIAL.value,
@@ -478,7 +487,12 @@ def undo(job_id: str, actor: Actor | str | None = None) -> dict:
         remaining = select(work_items.c.project).where(work_items.c.source == projects_table.c.source)
         conn.execute(delete(projects_table).where(and_(projects_table.c.created_by_job == job_id,
                                                        projects_table.c.key.not_in(remaining))))
-        conn.execute(update(import_jobs).where(import_jobs.c.id == job_id).values(undone_at=now()))
+        undone = conn.execute(update(import_jobs).where(
+            import_jobs.c.id == job_id, import_jobs.c.status == doc["status"], import_jobs.c.undone_at.is_(None))
+            .values(undone_at=now())).rowcount
+        if undone != 1:  # a retry re-queued it, or another undo came first: nothing removed (rolled back)
+            raise ConflictError(f"job {job_id} changed while it was being undone (retried or undone meanwhile): "
+                                f"look at it again")
     credentials.prune(engine)  # an undone job cannot be retried: its copy goes
     record(engine, "undo", actor=who.name, job_id=job_id, source=doc["source"], projects=doc["projects"],
            items_removed=removed_items, comments_removed=removed_comments)
