@@ -24,6 +24,14 @@ def _sign_in(console: Console, password: str) -> None:
     console.settle()
 
 
+def _sign_out(console: Console) -> None:
+    """Press the console's Sign out button and land on the sign-in page."""
+    console.page.get_by_role("button", name="Sign out").click()
+    console.page.wait_for_url(f"{console.base}/", timeout=STEP_MS)
+    console.settle()
+    assert _title(console) == "Sign in to the ACGS2 Import Console"
+
+
 def _title(console: Console) -> str:
     return console.page.locator("h1").first.inner_text()
 
@@ -66,10 +74,7 @@ def test_an_attackers_failures_do_not_lock_the_admin_out_and_a_reload_keeps_the_
     assert _metrics_status(stack.url, cookie) == 200
     console.screenshot("sign-in-reload-keeps-session")
 
-    console.page.get_by_role("button", name="Sign out").click()
-    console.page.wait_for_url(f"{stack.url}/", timeout=STEP_MS)
-    console.settle()
-    assert _title(console) == "Sign in to the ACGS2 Import Console"
+    _sign_out(console)
     console.page.reload()
     console.settle()
     assert _title(console) == "Sign in to the ACGS2 Import Console"  # the cookie is gone
@@ -119,10 +124,7 @@ def test_a_page_elsewhere_cannot_sign_the_admin_out(console, stack):
     finally:
         attacker.stop()
 
-    console.page.get_by_role("button", name="Sign out").click()  # the console's own button still signs out
-    console.page.wait_for_url(f"{stack.url}/", timeout=STEP_MS)
-    console.settle()
-    assert _title(console) == "Sign in to the ACGS2 Import Console"
+    _sign_out(console)
     assert _metrics_status(stack.url, cookie) == 403
 
 
@@ -163,10 +165,7 @@ def test_sign_out_from_a_tab_older_than_the_browsers_cookie_signs_the_browser_ou
     finally:
         elsewhere.close()
     console.page.context.add_cookies(newer)  # the browser now sends cookie Y; the tab still runs on X
-    console.page.get_by_role("button", name="Sign out").click()
-    console.page.wait_for_url(f"{stack.url}/", timeout=STEP_MS)
-    console.settle()
-    assert _title(console) == "Sign in to the ACGS2 Import Console"
+    _sign_out(console)
     console.page.reload()
     console.settle()
     assert _title(console) == "Sign in to the ACGS2 Import Console"  # Y was deleted too
@@ -185,9 +184,7 @@ def test_a_tab_signed_out_elsewhere_stops_acting_as_the_admin(console, stack):
     second = Console(console.page.context.new_page(), stack.url)
     second.open("")
     expect(second.page.get_by_text("Signed in as admin")).to_be_visible()
-    second.page.get_by_role("button", name="Sign out").click()
-    second.page.wait_for_url(f"{stack.url}/", timeout=STEP_MS)
-    second.settle()
+    _sign_out(second)
     console.page.get_by_role("link", name="Jobs").first.click()  # the first tab's next run
     console.settle()
     assert _title(console) == "Sign in to the ACGS2 Import Console"
