@@ -51,7 +51,10 @@ class Tools(BaseModel):
 def _number_as_text(value: Any) -> Any:
     """A JSON number as the text the form takes ({"size": 5000} is "5000"): the settings are text, as a form's
     fields and the environment's variables are, and a number was refused with "Input should be a valid string".
-    true/false stay refused: no setting is a switch."""
+    30.0 and 1E+2 are whole numbers, as a JSON encoder may write them ("30", "100"); true/false stay refused: no
+    setting is a switch."""
+    if type(value) is float and value.is_integer():
+        return str(int(value))
     return str(value) if type(value) in (int, float) else value
 
 
