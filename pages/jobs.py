@@ -139,7 +139,7 @@ if docs:
     with st.expander("Schedule a re-run of an import"):
         finished = [d for d in docs if not d.get("dry_run")]
         pick = {d["job_id"]: components.job_name(d) for d in finished}
-        with st.form("schedule"):
+        with st.form("schedule", enter_to_submit=False):  # Enter after typing the hours booked one at once
             job = st.selectbox("Import to repeat", list(pick), format_func=pick.get)
             every = st.number_input("Every how many hours", min_value=1, max_value=api.MAX_EVERY_HOURS, value=24)
             st.caption("Each run reads the same projects with the same settings and policies (duplicates, "

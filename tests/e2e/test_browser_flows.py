@@ -15,6 +15,7 @@ from playwright.sync_api import expect
 
 from store.jobs import JobStatus
 from tests.fakes.jira import CLOUD_AUTH
+from tests.helpers import wait_for
 
 from .conftest import STEP_MS
 
@@ -462,6 +463,27 @@ def test_a_scheduled_re_run_is_stopped_in_the_browser(console, stack):
     expect(page.get_by_text(f"Stopped: Demo / ACME, every 6 h (schedule {booked}).")).to_be_visible()
     console.screenshot("jobs-schedule-stopped")
     assert api.schedules_list() == []
+    console.assert_clean_console()
+
+
+def test_enter_in_the_hours_field_books_no_schedule_the_button_does(console, stack):
+    """Typing the hours and pressing Enter booked the re-run at once (a form submits on Enter): a user who meant
+    to look at the choice first had a schedule they had not asked for."""
+    from jobs import api
+
+    job_id = api.start_import("demo", ["ACME"], config={"size": "10"})
+    wait_for(lambda: api.status(job_id)["status"] == "partial", timeout=60)  # the suite's demo: 3 invalid items
+    console.open("jobs")
+    page = console.page
+    page.get_by_text("Schedule a re-run of an import").click()
+    hours = page.get_by_label("Every how many hours")
+    hours.fill("2")
+    hours.press("Enter")
+    console.settle()
+    assert api.schedules_list() == []
+    page.get_by_role("button", name="Schedule", exact=True).click()
+    expect(page.get_by_text(re.compile(r"re-runs every 2 h \(schedule "))).to_be_visible()
+    assert [s["every_hours"] for s in api.schedules_list()] == [2]
     console.assert_clean_console()
 
 
