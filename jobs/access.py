@@ -1,7 +1,9 @@
-"""Who may cancel, retry or undo an import: the user who started it, or an admin.
+"""Who may cancel, retry or undo an import: the user who started it, or an admin; and who may replace a
+project's saved mapping: the user who saved it, or an admin.
 
 Under company sign-in every employee can open the console, and an import can be a whole
-team's migration: one user must not be able to undo or cancel another's. The rule lives here,
+team's migration: one user must not be able to undo or cancel another's, nor change how its re-runs and
+schedules map the data (a saved mapping is what they all run on). The rule lives here,
 in the core, so the console, the CLI and the HTTP API all apply the same one.
 
 Admins: the local admin (password sign-in), the names listed in CONSOLE_ADMINS (comma-separated,
@@ -64,6 +66,15 @@ def resolve(actor: Actor | str | None) -> Actor:
 def may_change(actor: Actor, started_by: str | None) -> bool:
     """True when `actor` started the job (same name) or is an admin."""
     return actor.admin or (bool(started_by) and actor.name.strip().lower() == str(started_by).strip().lower())
+
+
+MAPPING_KEEPERS = ("worker",)  # saved by an import itself (the defaults it ran on): anyone may replace it
+
+
+def may_replace_mapping(actor: Actor, saved_by: str | None) -> bool:
+    """True when nobody chose the saved mapping (none, or the defaults an import saved), `actor` saved it, or is an
+    admin."""
+    return not saved_by or saved_by in MAPPING_KEEPERS or may_change(actor, saved_by)
 
 
 def refusal(actor: Actor, action: str, job_id: str, started_by: str | None) -> PermissionDenied:

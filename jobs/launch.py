@@ -20,6 +20,7 @@ from store.jobs import JobStatus, now
 from store.soft_delete import Deletions
 
 from . import queue
+from .access import ADMINS_HINT, Actor, PermissionDenied, may_replace_mapping, resolve
 from .mapping import Mapping, fingerprint
 from .progress import ProgressStore
 
@@ -189,6 +190,22 @@ def spelled(source: str, names: list[str]) -> list[str]:
     return [mine if mine != name else stored.get(name.lower(), name) for mine, name in zip(ours, names, strict=True)]
 
 
+def check_mapping_rights(source: str, mappings: dict[str, Mapping], actor: Actor) -> None:
+    """PermissionDenied (audited) when `actor` would replace a project's saved mapping that another user saved
+    and is no admin (jobs/access.py): every later run and schedule of the project runs on it. The same mapping
+    again replaces nothing."""
+    engine = engine_for()
+    for project, found in mappings.items():
+        saved = mapping_store.saved_by(engine, source, project)
+        if saved is None or saved[1] == fingerprint(found.rules()) or may_replace_mapping(actor, saved[0]):
+            continue
+        record(engine, "refused", actor=actor.name, source=source, projects=[project], attempted="replace mapping",
+               saved_by=saved[0])
+        raise PermissionDenied(f"only {saved[0]} or an admin may replace the saved mapping of "
+                               f"{source_class(source).label} project {project}; you are signed in as {actor.name} "
+                               f"{ADMINS_HINT}")
+
+
 def project_names(source: str, projects: list[str] | None) -> list[str]:
     """The projects of an import, stripped, as the source spells them (`Source.spelled`) and each once, in the order
     given; the source's default project when none is given. ConfigError when there is none, for more than
@@ -240,13 +257,15 @@ def start_import(source: str, projects: list[str] | None = None, *, config: dict
                  duplicates: str = "update", since: str | datetime | None = None, incremental: bool = True,
                  dry_run: bool = False, requested_by: str = "cli", credential_id: str | None = None,
                  schedule_id: str | None = None, batch_size: int | None = None,
-                 deletions: str = Deletions.MARK, mappings: dict[str, Mapping] | None = None) -> str:
+                 deletions: str = Deletions.MARK, mappings: dict[str, Mapping] | None = None,
+                 actor: Actor | str | None = None) -> str:
     """Record the job, enqueue one RQ job per project, and return the job id.
 
     `duplicates`: update (apply changes read) or skip (freeze the first import); `deletions`: what
     the run does with items and comments gone from the source, mark (soft-delete), purge or ignore;
     `mappings` (project -> Mapping) steer what the import writes and are saved for the projects' later
-    runs and schedules; a project without one runs on its saved mapping, if any."""
+    runs and schedules; a project without one runs on its saved mapping, if any. `actor` (jobs/access.py; None:
+    the machine's operator) must be allowed to replace the saved mappings `mappings` change: PermissionDenied."""
     cls = source_class(source)
     if duplicates not in DUPLICATE_POLICIES:
         raise ConfigError(f"duplicate policy {duplicates!r} is not known: use update or skip",
@@ -256,6 +275,8 @@ def start_import(source: str, projects: list[str] | None = None, *, config: dict
     projects = project_names(source, projects)
     when = parse_since(since)
     rules = _mappings(source, projects, mappings)
+    if mappings and not dry_run:  # a dry run saves no mapping
+        check_mapping_rights(source, mappings, resolve(actor))
     resolved = effective_config(source, config, credential_id=credential_id)
     checked = make_source(source, resolved)  # settings errors surface now, not in the worker
     try:

@@ -502,7 +502,8 @@ def start_step() -> None:
         try:
             job_id = api.start_import(wizard.source, wizard.projects, config=wizard.config,
                                       duplicates=wizard.duplicates, since=wizard.since, incremental=not full,
-                                      requested_by=signin.current_user() or "console", mappings=wizard.mappings)
+                                      requested_by=signin.current_user() or "console", mappings=wizard.mappings,
+                                      actor=signin.current_actor())
         except SourceError as exc:
             st.error(f"The import could not start: {literal(form_words(exc))}")
             return

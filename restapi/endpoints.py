@@ -34,7 +34,8 @@ from .slots import vendor_calls
 def _errors(*codes: int) -> dict[int | str, dict]:
     meaning = {400: "bad input: the answer's detail names the field", 401: "no valid API token",
                403: "open demo mode and not this machine; or the job or schedule is someone else's (only its starter "
-                    "or an admin, CONSOLE_ADMINS, may cancel, retry or undo a job, or stop a schedule)",
+                    "or an admin, CONSOLE_ADMINS, may cancel, retry or undo a job, or stop a schedule; only who saved "
+                    "a project's mapping or an admin may replace it)",
                404: "no such job, schedule or tool",
                409: "the job is not in a state that allows this, or the schedule is stopped already",
                422: "the request body does not match its schema",
@@ -87,7 +88,7 @@ async def execute(tool: ToolName, body: ExecuteRequest, response: Response, toke
         job_id = api.start_import(tool, body.projects or list(mappings), config=body.config or None,
                                   duplicates=body.duplicates, since=body.since, incremental=not body.full,
                                   dry_run=body.dry_run, requested_by=token.actor, deletions=body.deletions,
-                                  mappings=mappings or None)
+                                  mappings=mappings or None, actor=token.actor)
         if body.save_credentials:
             api.save_credentials(tool, body.config, token.actor)
         return job_id

@@ -24,6 +24,14 @@ def load(engine: Engine, source: str, project: str) -> dict[str, Any] | None:
             value_mappings.c.source == source, value_mappings.c.project == project))).scalar()
 
 
+def saved_by(engine: Engine, source: str, project: str) -> tuple[str, str] | None:
+    """(who saved the project's mapping, its fingerprint), or None when none is saved."""
+    with engine.connect() as conn:
+        row = conn.execute(select(value_mappings.c.saved_by, value_mappings.c.fingerprint).where(and_(
+            value_mappings.c.source == source, value_mappings.c.project == project))).first()
+    return (row.saved_by, row.fingerprint) if row else None
+
+
 def save(conn: Connection, source: str, project: str, rules: dict[str, Any], fingerprint: str, actor: str) -> None:
     stmt = _insert(conn, value_mappings).values(source=source, project=project, rules=rules, fingerprint=fingerprint,
                                                 saved_by=actor, updated_at=now())

@@ -283,6 +283,21 @@ def test_execute_with_a_mapping_imports_the_chosen_state_names(server):
     states = {(i["source_status"], i["state"]) for i in items}
     assert ("In Review", "Awaiting review") in states and ("In Progress", "In Progress") in states, states
 
+    # every later run and schedule of MOBILE runs on that saved mapping: another user may not replace it (any
+    # token could), though running on it, or sending the same mapping again, is theirs to do
+    other = server.cli("api-token", "create", "other-team").stdout.strip()
+    changed = {**mapping, "statuses": [{"source": "In Review", "target": "Cancelled", "category": "cancelled"}]}
+    refused = server.call("POST", "/import/demo/execute", json={"mappings": [changed], "config": {"size": "40"}},
+                          token=other)
+    assert refused.status_code == 403 and refused.json()["error"].startswith(
+        "only api:tester or an admin may replace the saved mapping of Demo project MOBILE; you are signed in as "
+        "api:other-team"), refused.text
+    same = server.call("POST", "/import/demo/execute", json={"mappings": [mapping], "config": {"size": "40"}},
+                       token=other)
+    assert same.status_code == 202, same.text
+    kept = json.loads(server.cli("mapping", "export", "demo", "--project", "MOBILE").stdout)
+    assert {(r["source"], r["target"]) for r in kept["statuses"]} >= {("In Review", "Awaiting review")}
+
 
 def test_a_revoked_token_is_refused_and_only_its_hash_is_stored(server):
     made = server.cli("api-token", "create", "short-lived")
@@ -298,7 +313,8 @@ def test_a_revoked_token_is_refused_and_only_its_hash_is_stored(server):
     refused = server.call("GET", "/import/tools", token=token)
     assert refused.status_code == 401 and "revoked" in refused.json()["error"]
     listed = json.loads(server.cli("api-token", "list", "--json").stdout)
-    assert [(t["name"], t["active"]) for t in listed] == [("tester", True), ("short-lived", False)]
+    states = {t["name"]: t["active"] for t in listed}  # (other tests of this server make tokens of their own)
+    assert (states["tester"], states["short-lived"]) == (True, False)
     assert token not in server.cli("api-token", "list").stdout
 
     engine = create_engine(server.env["DATABASE_URL"])
