@@ -21,7 +21,6 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, Connection, Engine, Select, and_, case, func, or_, select, union
-from sqlalchemy.orm import aliased
 
 from .schema import comments, import_jobs, import_parts, people, work_items
 from .schema import projects as projects_table
@@ -98,8 +97,8 @@ def items(engine: Engine, *, source: str | None = None, project: str | None = No
     names; `status` filters by category, `state` by name; `visibility` and `deleted` as in the module
     docstring. Each row has `deleted_at` (None for live items), so a page can mark soft-deleted ones.
     `order`: one of ORDERS ("key" by default, as `cli.py items` lists; the console uses "newest")."""
-    assignee_p = aliased(people)
-    reporter_p = aliased(people)
+    assignee_p = people.alias()
+    reporter_p = people.alias()
     stmt = (select(work_items.c.id, work_items.c.source, work_items.c.project, work_items.c.key,
                    work_items.c.title, state_name.label("state"), work_items.c.status, work_items.c.source_status,
                    work_items.c.priority,
@@ -137,7 +136,7 @@ def item_detail(engine: Engine, item_id: int, visibility: Collection[str] | None
     `moved_to_item` the row id of a moved original's new item while it is stored live (else None);
     `assignee` and `reporter` are names, each comment {body, created_at, author, visibility, visible_to,
     deleted_at}, oldest first."""
-    assignee_p, reporter_p = aliased(people), aliased(people)
+    assignee_p, reporter_p = people.alias(), people.alias()
     with engine.connect() as conn:
         stmt = (select(work_items, state_name.label("state_name"), assignee_p.c.display_name.label("assignee"),
                        reporter_p.c.display_name.label("reporter"))
@@ -149,7 +148,7 @@ def item_detail(engine: Engine, item_id: int, visibility: Collection[str] | None
         row = conn.execute(stmt).first()
         if row is None:
             return None
-        author = aliased(people)
+        author = people.alias()
         stmt = (select(comments.c.body, comments.c.created_at, author.c.display_name.label("author"),
                        comments.c.visibility, comments.c.visible_to, comments.c.deleted_at)
                 .outerjoin(author, author.c.id == comments.c.author_id)
