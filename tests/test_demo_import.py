@@ -50,3 +50,18 @@ def test_people_are_matched_across_projects_by_email(run_import, engine):
     run_import("demo", ["OPS"], config={"size": "200"})
 
     assert _count(engine, people) == before  # same demo people, same emails: nobody twice
+
+
+def test_a_paced_demo_lists_its_ids_for_the_sweep_at_once():
+    """The deletion sweep after a paced read listed the ids by reading the whole project again, as slowly (a second
+    one-click demo sat at '99.9%, 50 / 50' for half its run): the demo lists them as a vendor's id-only route does.
+    At 1 item a second, a re-read of 12,000 items would take over three hours."""
+    import time
+
+    source = DemoSource({"size": "12000", "pace": "1"})
+    started = time.monotonic()
+    pages = list(source.item_ids("OPS"))
+    assert time.monotonic() - started < 60
+    assert [len(p) for p in pages] == [5000, 5000, 2000]
+    assert pages[0][0] == "ops-1" and pages[-1][-1] == "ops-12000"
+    assert {i for p in pages for i in p} == {f"ops-{n}" for n in range(1, 12001)}

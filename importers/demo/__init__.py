@@ -67,6 +67,9 @@ def parse_failures(value: str | int | None) -> int:
     return failures
 
 
+ID_PAGE = 5_000  # ids a page of the id listing (JIRA's id-only search pages as many)
+
+
 def parse_pace(value: str | int | None) -> float | None:
     """The `pace` setting: items a second, 1 to 100,000; None (empty) reads as fast as the machine can."""
     text = str(value or "").strip()
@@ -248,6 +251,15 @@ class DemoSource(Source):
         self.check_project(project)
         start = int((cursor or {}).get("next_index", 0))
         return self._pages(project, self._indexes(since), start)
+
+    def item_ids(self, project: str) -> Iterator[list[str]]:
+        """Every item's id, as a vendor's id-only route lists them (5,000 a page, failed items included), at no
+        pace: the deletion sweep after a paced read re-read the whole project as slowly (a one-click demo sat at
+        "99.9%, 50 / 50" for half its run)."""
+        self.check_project(project)
+        ids = [f"{project.lower()}-{index + 1}" for index in range(self.size)]
+        for start in range(0, len(ids), ID_PAGE):
+            yield ids[start:start + ID_PAGE]
 
     def fetch(self, project: str, external_ids: Iterable[str], keys: object = None) -> Iterator[Page]:
         self.check_project(project)
