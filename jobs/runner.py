@@ -46,6 +46,7 @@ log = logging.getLogger(__name__)
 _DONE = object()
 COMMENTS_PER_ITEM = 4  # a batch of N items may also carry up to 4 N comments
 PAGES_PER_BATCH = 100  # pages that bring no items (pull requests only, empty) still reach a checkpoint
+BATCH_SECONDS = 2.0  # a batch is written at least this often while pages come (the progress view refreshes as often)
 # pages read ahead of the writer: 3, or more up to 4 batches' worth and 8 M characters of text (see ReadAhead)
 READ_AHEAD_PAGES, READ_AHEAD_BATCHES, READ_AHEAD_TEXT = 3, 4, 8_000_000
 READER_RESTARTS = 2  # a run resumes by itself at most this often after its reader process was killed
@@ -270,19 +271,27 @@ class PartRunner:
         pages of their own (GitHub's repo-wide comments) would otherwise pile every comment of
         a project into one final batch, in memory and without a checkpoint.
 
+        A batch is also handed out once BATCH_SECONDS have passed since its first page: a slow source (a JIRA
+        server taking seconds a page, a paced demo) filled a batch of 500 items in minutes, and the progress view,
+        which shows what is committed, stood still meanwhile.
+
         When the read fails, the pages already read are still handed out (not as the last batch)
         before the error: one stream's failure must not discard what another stream delivered."""
         limit = self.run_info.batch_size
         batch: list[Page] = []
         items = comments = 0
+        started = 0.0
         try:
             for page in self._prefetch(pages):
                 if self.phase != "retrying":
                     self.phase = "comments" if page.comments and not page.items and not page.failures else "items"
+                if not batch:
+                    started = time.monotonic()
                 batch.append(page)
                 items += page.size
                 comments += len(page.comments)
-                if items >= limit or comments >= COMMENTS_PER_ITEM * limit or len(batch) >= PAGES_PER_BATCH:
+                if items >= limit or comments >= COMMENTS_PER_ITEM * limit or len(batch) >= PAGES_PER_BATCH \
+                        or time.monotonic() - started >= BATCH_SECONDS:
                     yield batch, False
                     batch, items, comments = [], 0, 0
         except Exception:

@@ -65,3 +65,28 @@ def test_a_paced_demo_lists_its_ids_for_the_sweep_at_once():
     assert [len(p) for p in pages] == [5000, 5000, 2000]
     assert pages[0][0] == "ops-1" and pages[-1][-1] == "ops-12000"
     assert {i for p in pages for i in p} == {f"ops-{n}" for n in range(1, 12001)}
+
+
+def test_a_slow_source_commits_a_batch_at_least_every_two_seconds(redis_client):
+    """A batch was written once it held 500 items: a source as slow as 20 items a second (a paced demo through the
+    HTTP API, a JIRA server taking seconds a page) showed 0 / 100 until the end. Batches are now written at least
+    every BATCH_SECONDS while pages come, so the progress view moves."""
+    from jobs import api
+    from tests.helpers import kill_hard, start_worker, wait_for
+
+    job_id = api.start_import("demo", ["ACME"], config={"size": "100", "pace": "20"})  # 5 s, the default batch (500)
+    worker = start_worker()
+    seen: list[int] = []
+    try:
+        def ended() -> bool:
+            doc = api.status(job_id)
+            seen.append(doc["processed"])
+            return doc["status"] in ("succeeded", "partial")
+
+        wait_for(ended, timeout=120, interval=0.1)
+        worker.wait(timeout=60)
+    finally:
+        if worker.poll() is None:
+            kill_hard(worker)
+    assert any(0 < n < 100 for n in seen), sorted(set(seen))
+    assert api.status(job_id)["processed"] == 100
