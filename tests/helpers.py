@@ -122,3 +122,23 @@ def asgi_post(path: str, body: dict, token: str, headers: dict[str, str] | None 
     with ThreadPoolExecutor(1) as thread:
         thread.submit(asyncio.run, Starlette(routes=restapi.routes())(scope, receive, send)).result()
     return sent[0]["status"], json.loads(b"".join(m.get("body", b"") for m in sent[1:]))
+
+
+def progress_while_running(job_id: str) -> list[int]:
+    """The `processed` counts a burst worker's run of `job_id` showed, polled every 0.1 s until the job ended."""
+    from jobs import api
+
+    worker = start_worker()
+    seen: list[int] = []
+    try:
+        def ended() -> bool:
+            doc = api.status(job_id)
+            seen.append(doc["processed"])
+            return doc["status"] in ("succeeded", "partial", "failed", "cancelled")
+
+        wait_for(ended, timeout=120, interval=0.1)
+        worker.wait(timeout=60)
+    finally:
+        if worker.poll() is None:
+            kill_hard(worker)
+    return seen

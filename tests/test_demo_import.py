@@ -72,21 +72,9 @@ def test_a_slow_source_commits_a_batch_at_least_every_two_seconds(redis_client):
     HTTP API, a JIRA server taking seconds a page) showed 0 / 100 until the end. Batches are now written at least
     every BATCH_SECONDS while pages come, so the progress view moves."""
     from jobs import api
-    from tests.helpers import kill_hard, start_worker, wait_for
+    from tests.helpers import progress_while_running
 
     job_id = api.start_import("demo", ["ACME"], config={"size": "100", "pace": "20"})  # 5 s, the default batch (500)
-    worker = start_worker()
-    seen: list[int] = []
-    try:
-        def ended() -> bool:
-            doc = api.status(job_id)
-            seen.append(doc["processed"])
-            return doc["status"] in ("succeeded", "partial")
-
-        wait_for(ended, timeout=120, interval=0.1)
-        worker.wait(timeout=60)
-    finally:
-        if worker.poll() is None:
-            kill_hard(worker)
+    seen = progress_while_running(job_id)
     assert any(0 < n < 100 for n in seen), sorted(set(seen))
     assert api.status(job_id)["processed"] == 100

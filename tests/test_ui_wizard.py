@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 from console import help as guides
 from jobs import api
-from tests.helpers import kill_hard, start_worker, wait_for
+from tests.helpers import progress_while_running
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
@@ -97,19 +97,7 @@ def test_a_one_click_demo_runs_at_a_pace_the_progress_view_shows_moving(monkeypa
     only the result. Paced (10 items a second, batches of 10), the view's 2 s refreshes find it part-way."""
     monkeypatch.delenv("DEMO_INVALID_ITEMS")
     job_id = api.start_demo("clean")
-    worker = start_worker()
-    seen: list[int] = []
-    try:
-        def ended() -> bool:
-            doc = api.status(job_id)
-            seen.append(doc["processed"])
-            return doc["status"] == "succeeded"
-
-        wait_for(ended, timeout=120, interval=0.1)
-        worker.wait(timeout=60)
-    finally:
-        if worker.poll() is None:
-            kill_hard(worker)
+    seen = progress_while_running(job_id)
     between = sorted({n for n in seen if 0 < n < 50})
     assert len(between) >= 3 and all(n % 10 == 0 for n in between), between  # the bar moved in steps of 10
     assert api.status(job_id)["created"] == 50
