@@ -35,10 +35,13 @@ TOO_LARGE = f"the request body is larger than {MAX_BODY_BYTES // 1024} KiB"
 
 def build() -> FastAPI:
     """The API as an ASGI application; its own OpenAPI route needs a token (endpoints.openapi)."""
+    # redirect_slashes off: /import/jobs/ was a 307 to an absolute http:// URL built from the Host header, wrong
+    # behind a TLS proxy; it is the API's 404 as /import/status/ is
     app = FastAPI(title="ACGS2 Import Console API", version=VERSION, openapi_url=None, docs_url=None,
-                  redoc_url=None, description="Preview, start and follow imports from JIRA, ServiceNow, GitHub and "
-                                              "GitLab. Every call needs `Authorization: Bearer TOKEN` (`python cli.py "
-                                              "api-token create NAME`). Errors: `{\"error\": ..., \"detail\": ...}`.")
+                  redoc_url=None, redirect_slashes=False,
+                  description="Preview, start and follow imports from JIRA, ServiceNow, GitHub and GitLab. Every call "
+                              "needs `Authorization: Bearer TOKEN` (`python cli.py api-token create NAME`). Errors: "
+                              "`{\"error\": ..., \"detail\": ...}`.")
     errors.install(app)
     app.include_router(router)
     return app

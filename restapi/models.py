@@ -8,6 +8,7 @@ clients at once; tests/e2e/test_http_api.py validates real answers against this 
 """
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -53,6 +54,8 @@ def _number_as_text(value: Any) -> Any:
     fields and the environment's variables are, and a number was refused with "Input should be a valid string".
     30.0 and 1E+2 are whole numbers, as a JSON encoder may write them ("30", "100"); true/false stay refused: no
     setting is a switch."""
+    if type(value) is float and not math.isfinite(value):  # 1e400, NaN: refused as such, not echoed as 'inf'
+        return value
     if type(value) is float and value.is_integer():
         return str(int(value))
     return str(value) if type(value) in (int, float) else value

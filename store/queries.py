@@ -271,9 +271,10 @@ def filter_values(engine: Engine, deleted: bool | None = False, source: str | No
 
 def project_spellings(engine: Engine, source: str) -> dict[str, str]:
     """The source's projects in the workspace by their lower-case name -> the spelling most of its items carry
-    (soft-deleted ones too). Vendors that compare project names without case (GitHub's owner/name, GitLab's
-    paths) take `Acme/Web` for `acme/web`: a later import typed another way must join the project stored, not
-    start a second one (jobs/launch.py `spelled`). One read of the (source, project) index."""
+    (soft-deleted ones too), else the spelling of its first import (a project with no item stored). Vendors that
+    compare project names without case (GitHub's owner/name, GitLab's paths) take `Acme/Web` for `acme/web`: a
+    later import typed another way must join the project stored, not start a second one (jobs/launch.py
+    `spelled`). A read of the (source, project) index and of the jobs' parts."""
     found: dict[str, tuple[int, str]] = {}
     with engine.connect() as conn:
         for project, count in conn.execute(select(work_items.c.project, func.count()).where(
@@ -281,4 +282,9 @@ def project_spellings(engine: Engine, source: str) -> dict[str, str]:
             lower = project.lower()
             if lower not in found or count > found[lower][0]:
                 found[lower] = (count, project)
-    return {lower: spelling for lower, (_, spelling) in found.items()}
+        first: dict[str, str] = {}  # a project imported with no item left (none yet, all undone or purged)
+        for (project,) in conn.execute(select(import_parts.c.project).join(
+                import_jobs, import_jobs.c.id == import_parts.c.job_id).where(import_jobs.c.source == source)
+                .order_by(import_jobs.c.created_at)):
+            first.setdefault(project.lower(), project)
+    return {**first, **{lower: spelling for lower, (_, spelling) in found.items()}}

@@ -91,5 +91,7 @@ def test_a_later_import_spelled_another_way_joins_the_project_the_workspace_hold
         assert doc["projects"] == ["acme/web"] and doc["created"] == 0  # a catch-up of the project stored
         shown = json.loads(cli("preview", "github", "--project", "ACME/WEB", "--json").stdout)
         assert shown["already_imported"] == 12 and all(i["key"].startswith("acme/web#") for i in shown["items"])
+        assert cli("undo", first.stdout.strip()).returncode == 0  # no item left: its first import's spelling holds
+        assert project_names("github", ["Acme/WEB"]) == ["acme/web"]
     finally:
         github.stop()

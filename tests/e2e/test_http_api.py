@@ -229,10 +229,13 @@ def test_every_refusal_has_the_one_error_shape(server, spec):
         # a path in the API's namespaces that names nothing is the API's 404, not the console's HTML page with a 200
         (server.call("GET", "/import/status/"), 404, "no API path /import/status/"),
         (server.call("GET", "/import/status"), 404, "no API path /import/status"),
+        (server.call("GET", "/import/jobs/", allow_redirects=False), 404, "no API path /import/jobs/"),
         (server.call("POST", "/import/jobs//undo"), 404, "no API path /import/jobs//undo"),
         (server.call("GET", f"/import/jobs/{job_id}/everything"), 404, "openapi.json"),
         (server.call("POST", "/import/demo/import"), 404, "no API path /import/demo/import"),
         (server.call("POST", "/import/demo/execute", json={"config": {"size": True}}), 422, "config.size"),
+        (server.call("POST", "/import/demo/execute", data='{"config": {"size": 1e400}}',
+                     headers={"Content-Type": "application/json"}), 422, "config.size"),
         (server.call("POST", "/import/demo/execute", json={"projects": ["OPS"], "config": {"size": 2.5}}), 400,
          "demo size '2.5' is not valid"),
         (server.call("POST", "/import/demo/preview", json={"project": "x" * (1 << 20)}), 413, "larger than"),
