@@ -742,10 +742,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return BAD_INPUT
     except redis.RedisError as exc:
-        from jobs.queue import shown_redis_url
+        from jobs.queue import unreachable
 
-        print(f"error: cannot reach Redis at {shown_redis_url()} "
-              f"({exc.__class__.__name__}): start redis-server or fix REDIS_URL", file=sys.stderr)
+        print(f"error: {unreachable(exc)}", file=sys.stderr)
         return BAD_INPUT
     except KeyboardInterrupt:
         print("interrupted: the job goes on in the background", file=sys.stderr)

@@ -44,7 +44,7 @@ from rq.serializers import JSONSerializer
 from rq.timeouts import JobTimeoutException, UnixSignalDeathPenalty
 
 from importers import load_client, source_names
-from importers.errors import ConfigError, SourceError
+from importers.errors import ConfigError, SourceError, network_reason
 from importers.model import build_models
 from importers.numbers import env_whole
 from store.db import store_id
@@ -89,13 +89,21 @@ def connection() -> redis.Redis:
     return _connections[url]
 
 
+def unreachable(exc: redis.RedisError) -> str:
+    """"cannot reach Redis at URL: the connection was refused (...): start redis-server or fix REDIS_URL": why, in
+    words (a refused connection, a name not found, a timeout; Redis's own answer otherwise, e.g. NOAUTH), not
+    the client's class name ("(ConnectionError)" told a user nothing)."""
+    why = network_reason(exc) if isinstance(exc, redis.ConnectionError | redis.TimeoutError) \
+        else (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+    return f"cannot reach Redis at {shown_redis_url()}: {why}: start redis-server or fix REDIS_URL"
+
+
 def ping() -> None:
-    """Raise a one-line ConfigError when Redis cannot be reached."""
+    """Raise a one-line ConfigError when Redis cannot be reached (`unreachable`)."""
     try:
         connection().ping()
     except redis.RedisError as exc:
-        raise ConfigError(f"cannot reach Redis at {shown_redis_url()} ({exc.__class__.__name__}): "
-                          f"start redis-server or fix REDIS_URL") from None
+        raise ConfigError(unreachable(exc)) from None
 
 
 def queue_name() -> str:
