@@ -439,11 +439,6 @@ def retry(job_id: str, actor: Actor | str | None = None) -> dict:
     engine = engine_for()
     with engine.connect() as conn:
         seen = job_store.get_job(conn, job_id)
-    gone = ConflictError(f"job {job_id} can no longer be retried: its credentials were deleted "
-                         f"{credentials.retry_days():g} days after it ended ({credentials.RETRY_DAYS_ENV}); start "
-                         f"a new import instead (it skips or updates what this one stored)")
-    if seen.credential_id and not credentials.stored(engine, seen.credential_id):
-        raise gone
     queue.ping()
     with engine.begin() as conn:
         # as seen above, or not at all: an undo, another retry or the copy's pruning in between made this retry
@@ -455,8 +450,10 @@ def retry(job_id: str, actor: Actor | str | None = None) -> dict:
         if claimed != 1:
             raise ConflictError(f"job {job_id} changed while it was being retried (undone, retried or resumed "
                                 f"meanwhile): look at it again")
-        if seen.credential_id and not credentials.stored(conn, seen.credential_id):
-            raise gone
+        if seen.credential_id and not credentials.stored(conn, seen.credential_id):  # in the claim: a prune first
+            raise ConflictError(f"job {job_id} can no longer be retried: its credentials were deleted "
+                                f"{credentials.retry_days():g} days after it ended ({credentials.RETRY_DAYS_ENV}); "
+                                f"start a new import instead (it skips or updates what this one stored)")
         conn.execute(update(import_parts).where(and_(
             import_parts.c.job_id == job_id,
             import_parts.c.status.in_([JobStatus.FAILED.value, JobStatus.CANCELLED.value, JobStatus.PARTIAL.value,

@@ -156,12 +156,9 @@ def retry_days() -> float:
     return env_number(RETRY_DAYS_ENV, 7.0, low=0, high=3650)
 
 
-def stored(bind: Engine | Connection, cred_id: str) -> bool:
-    """False once the copy was deleted (`prune`); on a Connection, within its transaction."""
-    if isinstance(bind, Engine):
-        with bind.connect() as conn:
-            return stored(conn, cred_id)
-    return bind.execute(select(exists().where(credentials.c.id == cred_id))).scalar() is True
+def stored(conn: Connection, cred_id: str) -> bool:
+    """False once the copy was deleted (`prune`), within `conn`'s transaction."""
+    return conn.execute(select(exists().where(credentials.c.id == cred_id))).scalar() is True
 
 
 def prune(engine: Engine) -> int:
