@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import atexit
 import os
+import sqlite3
 import uuid
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, Inspector, Pool, Table, create_engine, event, inspect, select, update
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.schema import CreateColumn
+from tenacity import retry, retry_if_exception, stop_after_delay, wait_exponential_jitter
 
 from importers.errors import ConfigError
 
@@ -54,12 +56,25 @@ WAL_CHECKPOINT_PAGES = 10_000
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
+    _into_wal(cursor)
     cursor.execute(f"PRAGMA wal_autocheckpoint={WAL_CHECKPOINT_PAGES}")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def _busy(exc: BaseException) -> bool:
+    return isinstance(exc, sqlite3.OperationalError) and exc.sqlite_errorcode == sqlite3.SQLITE_BUSY
+
+
+# WAL is kept in the file: only a new store's first connections switch. SQLite answers a switch that meets another
+# connection's lock with "database is locked" at once, without its busy handler, so processes opening a new store
+# together (the console, the CLI and a worker) wait and try again here.
+@retry(retry=retry_if_exception(_busy), stop=stop_after_delay(30),
+       wait=wait_exponential_jitter(multiplier=0.005, max=0.25, jitter=0.005), reraise=True)
+def _into_wal(cursor: sqlite3.Cursor) -> None:
+    cursor.execute("PRAGMA journal_mode=WAL")
 
 
 _ENGINES: dict[str, Engine] = {}
@@ -113,36 +128,35 @@ def _add_missing_columns(conn: Connection, inspector: Inspector, tables: list[Ta
 
 
 def migrate(engine: Engine) -> None:
-    """Create missing tables, add missing columns and indexes, record the schema version."""
-    from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError
+    """Create missing tables, add missing columns and indexes, record the schema version.
 
-    for attempt in range(5):
-        try:
-            with engine.begin() as conn:
-                if engine.dialect.name == "postgresql":  # several workers may start at once
-                    conn.exec_driver_sql("SELECT pg_advisory_xact_lock(424242)")
-                # One listing of the tables decides what to create and what to inspect: a new store's tables
-                # were checked one by one and then, just made, reflected column by column (on SQLite about 40%
-                # of the schema work of a user's first `cli.py run`); a current store's are looked up once.
-                inspector = inspect(conn)
-                present = set(inspector.get_table_names())
-                metadata.create_all(conn, tables=[t for t in metadata.sorted_tables if t.name not in present],
-                                    checkfirst=False)
-                _add_missing_columns(conn, inspector, [t for t in metadata.sorted_tables if t.name in present])
-                if conn.execute(select(schema_info.c.version)).scalar() is None:
-                    conn.execute(schema_info.insert().values(version=SCHEMA_VERSION))
-                # one statement: of processes opening a new store at once, the first one names it
-                conn.execute(update(schema_info).where(schema_info.c.store_id.is_(None))
-                             .values(store_id=uuid.uuid4().hex[:12]))
-            return
-        except IntegrityError:
-            continue  # another process recorded the schema version first
-        except DatabaseError as exc:  # OperationalError, or SQLite's "file is not a database"
-            # Two SQLite processes creating the schema at once: the loser sees "already exists".
-            if isinstance(exc, OperationalError) and "already exists" in str(exc.orig) and attempt < 4:
-                continue
-            raise _cannot_open(engine.url.render_as_string(hide_password=True),
-                               str(exc.orig).strip().splitlines()[0]) from None
+    One process at a time: the console, the CLI and workers often open a new store at the same moment.
+    PostgreSQL serializes them on an advisory lock; SQLite on its write lock, taken before the tables are
+    listed (Python's sqlite3 runs DDL outside any transaction it opened itself, so each CREATE TABLE
+    committed on its own and a second process, a table behind the first, failed on "already exists")."""
+    from sqlalchemy.exc import DatabaseError
+
+    try:
+        with engine.begin() as conn:
+            if engine.dialect.name == "postgresql":
+                conn.exec_driver_sql("SELECT pg_advisory_xact_lock(424242)")
+            elif engine.dialect.name == "sqlite":
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # One listing of the tables decides what to create and what to inspect: a new store's tables
+            # were checked one by one and then, just made, reflected column by column (on SQLite about 40%
+            # of the schema work of a user's first `cli.py run`); a current store's are looked up once.
+            inspector = inspect(conn)
+            present = set(inspector.get_table_names())
+            metadata.create_all(conn, tables=[t for t in metadata.sorted_tables if t.name not in present],
+                                checkfirst=False)
+            _add_missing_columns(conn, inspector, [t for t in metadata.sorted_tables if t.name in present])
+            if conn.execute(select(schema_info.c.version)).scalar() is None:
+                conn.execute(schema_info.insert().values(version=SCHEMA_VERSION))
+            conn.execute(update(schema_info).where(schema_info.c.store_id.is_(None))
+                         .values(store_id=uuid.uuid4().hex[:12]))
+    except DatabaseError as exc:  # OperationalError, or SQLite's "file is not a database"
+        raise _cannot_open(engine.url.render_as_string(hide_password=True),
+                           str(exc.orig).strip().splitlines()[0]) from None
 
 
 def _cannot_open(shown_url: str, reason: str) -> ConfigError:
