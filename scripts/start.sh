@@ -82,6 +82,7 @@ stop_all() {
     for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$worker_pid" 2>/dev/null || break; sleep 0.5; done
     kill -KILL "$worker_pid" 2>/dev/null || true
   fi
+  [ -n "$worker_pid" ] && kill -TERM -- "-$worker_pid" 2>/dev/null || true
   [ -n "$console_pid" ] && wait "$console_pid" 2>/dev/null || true
   if [ -n "$redis_pid" ]; then
     kill -TERM "$redis_pid" 2>/dev/null || true  # redis-server saves its append-only file and exits
@@ -161,11 +162,45 @@ if [ -n "${key_generated:-}" ]; then
     say "they fail jobs with credentials; restart them with the key from .env"
   fi
 fi
-.venv/bin/python cli.py worker &
-worker_pid=$!
-say "started one import worker (pid $worker_pid)"
+worker_started=0
+# In a process group of its own (its pid is the group's id): RQ's scheduler runs in a child process that
+# outlived a killed worker; the group is ended with the worker. (RQ's work horse has its own group and
+# finishes its part.)
+start_worker() {
+  setsid .venv/bin/python cli.py worker &
+  worker_pid=$!
+  worker_started=$SECONDS
+  say "started one import worker (pid $worker_pid)"
+}
+start_worker
 
 say "console on http://localhost:$PORT  (Ctrl-C stops everything)"
 .venv/bin/streamlit run console/server.py --server.port "$PORT" "${address_args[@]}" &
 console_pid=$!
-wait "$console_pid" || true
+
+# The worker is kept running while the console runs: one that stops (killed, out of memory, Redis gone for
+# good) is started again, and its import resumes from its last committed batch. One that stops within
+# WORKER_QUICK_EXIT seconds (default 10) three times running is left stopped, said once: restarting would only
+# repeat it.
+WORKER_QUICK_EXIT=${WORKER_QUICK_EXIT:-10}
+quick_exits=0
+while kill -0 "$console_pid" 2>/dev/null; do
+  # a second's sleep, not `wait -n`: that misses a worker that stopped before it was called
+  sleep 1 & wait $! 2>/dev/null || true
+  [ -n "$worker_pid" ] && ! kill -0 "$worker_pid" 2>/dev/null && kill -0 "$console_pid" 2>/dev/null || continue
+  code=0
+  wait "$worker_pid" 2>/dev/null || code=$?
+  kill -TERM -- "-$worker_pid" 2>/dev/null || true
+  how="(exit code $code)"
+  [ "$code" -gt 128 ] && how="(killed by signal $((code - 128)))"
+  if [ $((SECONDS - worker_started)) -lt "$WORKER_QUICK_EXIT" ]; then quick_exits=$((quick_exits + 1)); else quick_exits=0; fi
+  if [ "$quick_exits" -ge 3 ]; then
+    say "the import worker stopped $how, the third time within ${WORKER_QUICK_EXIT}s of its start: not starting it again;"
+    say "imports wait in the queue; see the worker's lines above, then run .venv/bin/python cli.py worker"
+    worker_pid=""
+    wait "$console_pid" || true
+    break
+  fi
+  say "the import worker stopped $how; starting another (its import resumes from its last committed batch)"
+  start_worker
+done
