@@ -40,6 +40,7 @@ from .forecast import from_census as forecast_from_census
 from .forecast import from_mapping as forecast_from_mapping
 from .launch import (
     MAX_PROJECTS,
+    booked_settings,
     cancel_job,
     check_startable,
     effective_config,
@@ -536,8 +537,12 @@ def schedule(source: str, projects: list[str], every_hours: int, *, duplicates: 
         check_startable(src, projects)
     queue.ping()
     engine = engine_for()
-    public, secrets = split_config(source, config or {})
-    credential_id = credentials.put(engine, source, secrets) if secrets else None
+    # what `run` here would read with, as `start_import` resolves it; secrets kept encrypted, or, without a key,
+    # left to the worker's environment as a run's are (`use_env`); typed ones without a key are refused by `put`
+    public, secrets = booked_settings(source, config)
+    typed_secrets = split_config(source, config or {})[1]
+    keep = secrets if typed_secrets or credentials.can_save() else {}
+    credential_id = credentials.put(engine, source, keep) if keep else None
     schedule_id = uuid.uuid4().hex[:12]
     first = now() + timedelta(hours=every_hours)
     with engine.begin() as conn:
@@ -554,15 +559,18 @@ def schedule(source: str, projects: list[str], every_hours: int, *, duplicates: 
 
 def schedule_job(job_id: str, every_hours: int, actor: str = "console") -> str:
     """Re-run an earlier import every N hours as it ran: its source and projects, its duplicates and deletions
-    policies and the public settings it was started with (secrets come from the saved credentials and the
-    environment, as for any later run); returns the schedule's id. NotFoundError for an unknown job, ConfigError
-    as `schedule`."""
+    policies, the public settings it was started with and its secrets while the job still holds its encrypted copy
+    (`store.credentials.prune`; afterwards the saved credentials and the environment, as for any later run);
+    returns the schedule's id. NotFoundError for an unknown job, ConfigError as `schedule`."""
     status(job_id)
-    with engine_for().connect() as conn:
+    engine = engine_for()
+    with engine.connect() as conn:
         job = job_store.get_job(conn, job_id)
+        copy = job.credential_id if job.credential_id and credentials.stored(conn, job.credential_id) else None
     options = job.options or {}
+    config = {**(options.get("config") or {}), **(credentials.get(engine, copy) if copy else {})}
     return schedule(job.source, list(job.projects), every_hours, duplicates=options.get("duplicates", "update"),
-                    deletions=options.get("deletions", "mark"), config=dict(options.get("config") or {}), actor=actor)
+                    deletions=options.get("deletions", "mark"), config=config, actor=actor)
 
 
 def stop_schedule(schedule_id: str, actor: Actor | str | None = None) -> dict:

@@ -82,6 +82,22 @@ def effective_config(source: str, config: dict[str, str] | None = None, use_save
     return merge_layers(source, layers)
 
 
+def booked_settings(source: str, config: dict[str, str] | None = None) -> tuple[dict[str, str], dict[str, str]]:
+    """(public settings, secrets) a schedule keeps: those an import started here and now would run with
+    (`effective_config`: this process's environment, the saved credentials, `config`), less the ones the saved
+    credentials supply, which each run reads afresh (credentials replaced in the console reach the schedule).
+
+    A schedule kept only `config`: `JIRA_BASE_URL=... cli.py schedule jira ...` booked runs that the worker, without
+    those variables, could only fail ("Site URL is missing"), and `DEMO_SIZE=300 cli.py schedule demo` read 50
+    items where `cli.py run` in the same shell read 300."""
+    engine = engine_for()
+    resolved = effective_config(source, config)
+    saved_id = credentials.saved_for(engine, source)
+    saved = credentials.get(engine, saved_id) if saved_id else {}
+    typed = {k for k, v in (config or {}).items() if v}
+    return split_config(source, {k: v for k, v in resolved.items() if k in typed or saved.get(k) != v})
+
+
 SINCE = {CLI: "--since", API: "since", CONSOLE: "Since"}  # how each surface names the since input
 
 
