@@ -561,13 +561,17 @@ def schedule_job(job_id: str, every_hours: int, actor: str = "console") -> str:
     """Re-run an earlier import every N hours as it ran: its source and projects, its duplicates and deletions
     policies, the public settings it was started with and its secrets while the job still holds its encrypted copy
     (`store.credentials.prune`; afterwards the saved credentials and the environment, as for any later run);
-    returns the schedule's id. NotFoundError for an unknown job, ConfigError as `schedule`."""
+    returns the schedule's id. NotFoundError for an unknown job, ConfigError as `schedule` and for a dry run: its
+    schedule ran real imports, each writing what the dry run had only counted (a schedule repeats what was written)."""
     status(job_id)
     engine = engine_for()
     with engine.connect() as conn:
         job = job_store.get_job(conn, job_id)
         copy = job.credential_id if job.credential_id and credentials.stored(conn, job.credential_id) else None
     options = job.options or {}
+    if options.get("dry_run"):
+        raise ConfigError(f"import {job_id} was a dry run, which writes nothing: start the import itself, then "
+                          f"schedule re-runs of that one", field="job_id")
     config = {**(options.get("config") or {}), **(credentials.get(engine, copy) if copy else {})}
     return schedule(job.source, list(job.projects), every_hours, duplicates=options.get("duplicates", "update"),
                     deletions=options.get("deletions", "mark"), config=config, actor=actor)

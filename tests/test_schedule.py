@@ -11,7 +11,7 @@ import pytest
 from rq.registry import ScheduledJobRegistry
 from sqlalchemy import select, update
 
-from importers.errors import NotFoundError
+from importers.errors import ConfigError, NotFoundError
 from jobs import api, queue, tasks
 from jobs.access import Actor, PermissionDenied
 from store.schema import credentials, schedules
@@ -254,3 +254,15 @@ def test_a_scheduled_run_that_cannot_start_fails_as_a_job_the_jobs_page_shows(en
     doc = api.status(job_id)
     assert doc["status"] == "failed" and (reason in doc["error"] or "missing" in doc["error"]), doc["error"]
     assert [s["last_job_id"] for s in api.schedules_list()] == [job_id]  # the Jobs page's link to it
+
+
+def test_a_dry_run_is_not_scheduled_and_the_refusal_says_what_to_do(run_worker):
+    # review: "schedule a re-run" of a dry run booked a schedule whose runs were real imports, writing every N hours
+    # what the dry run had only counted
+    job_id = api.start_import("demo", ["OPS"], dry_run=True)
+    run_worker()
+    with pytest.raises(ConfigError) as refused:
+        api.schedule_job(job_id, 24)
+    assert str(refused.value) == (f"import {job_id} was a dry run, which writes nothing: start the import itself, "
+                                  f"then schedule re-runs of that one")
+    assert api.schedules_list() == [] and not ScheduledJobRegistry(queue=queue.import_queue()).get_job_ids()
