@@ -45,6 +45,8 @@ from .launch import (
     check_startable,
     effective_config,
     enqueue_parts,
+    kept_config,
+    kept_in_workspace,
     parse_since,
     progress_store,
     project_names,
@@ -194,7 +196,7 @@ def preview(source: str, project: str | None = None, config: dict[str, str] | No
     the connector's defaults. Writes nothing. Every request and retry wait together end within
     IMPORT_PREVIEW_SECONDS (30): a vendor that does not answer is a NetworkError by then, not a held caller."""
     started = time.perf_counter()
-    with _connected(source, config) as src:
+    with _connected(source, kept_config(source, project, config)) as src:
         src.retry.limit(preview_seconds(), PREVIEW_SECONDS_ENV)
         project = spelled(source, [(project or "").strip() or src.default_project() or _first_project(src)])[0]
         when = parse_since(since)
@@ -224,14 +226,25 @@ def start_demo(kind: str = "clean", requested_by: str = "console") -> str:
     read and come through on "Retry failed items"), at a pace an audience can follow (ONE_CLICK_PACE items a
     second, batches of ONE_CLICK_BATCH). Reads everything each time, so a second click
     shows every item skipped rather than an empty run. ConfigError for an unknown kind."""
+    from importers.demo import parse_size
     from importers.demo.settings import ONE_CLICK, ONE_CLICK_BATCH, ONE_CLICK_PACE
 
     if kind not in ONE_CLICK:
         raise ConfigError(f"no demo {kind!r}: choose one of {', '.join(ONE_CLICK)}")
     project, size, failures = ONE_CLICK[kind]
-    return start_import("demo", [project], config={"size": size, "failures": str(failures),
-                                                   "pace": str(ONE_CLICK_PACE)},
-                        incremental=False, requested_by=requested_by, batch_size=ONE_CLICK_BATCH)
+    # A project imported before is read at the size it was imported at (launch.kept_settings): read at 50, a full
+    # read of a project imported at 5,000 marked the other 4,950 deleted. Larger than the one-click's, unpaced.
+    kept = kept_in_workspace("demo").get(project, {}).get("size") or size
+    paced = parse_size(kept) <= parse_size(size)
+    config = {"size": kept, "failures": str(failures), **({"pace": str(ONE_CLICK_PACE)} if paced else {})}
+    return start_import("demo", [project], config=config, incremental=False, requested_by=requested_by,
+                        batch_size=ONE_CLICK_BATCH if paced else None)
+
+
+def kept_by_project(source: str) -> dict[str, dict[str, str]]:
+    """project -> the settings a run of it reads when given none of them (`Source.kept_settings`: the demo's size,
+    as the project was last imported), for every project of `source` in the workspace."""
+    return kept_in_workspace(source)
 
 
 # -- mappings ------------------------------------------------------------------------------
@@ -239,7 +252,7 @@ def mapping(source: str, project: str | None = None, config: dict[str, str] | No
     """The project's mapping as an import would use it: every value the source lists (its metadata routes) or a
     sample of items carries, with its default target, the saved mapping over the defaults, counts (the source's,
     else the sample's), and the workspace's states and people to choose from. Writes nothing."""
-    with _connected(source, config) as src:
+    with _connected(source, kept_config(source, project, config)) as src:
         project = spelled(source, [(project or "").strip() or src.default_project() or _first_project(src)])[0]
         sample = src.preview(project, SAMPLE_SIZE)
         meta = read_metadata(src, project, sample)
@@ -641,7 +654,7 @@ def schedules_list() -> list[dict]:
 
 
 __all__ = ["SourceError", "Actor", "PermissionDenied", "machine_admin",
-           "check", "preview", "start_import", "start_demo", "saved_settings", "in_form_words",
+           "check", "preview", "start_import", "start_demo", "kept_by_project", "saved_settings", "in_form_words",
            "incremental_since", "status", "wait", "jobs", "cancel", "retry",
            "undo", "purge", "failures", "failures_csv", "sources", "schedule", "schedule_job", "stop_schedule",
            "schedules_list",

@@ -173,6 +173,26 @@ def kept_settings(source: str, projects: list[str], resolved: dict[str, str]) ->
     return kept
 
 
+def kept_config(source: str, project: str | None, config: dict[str, str] | None = None) -> dict[str, str]:
+    """`config` with the settings kept for `project` (`kept_settings`; None: the source's default project) that it
+    does not give: what an import of the project started with `config` reads. A preview of a demo project imported
+    at 300 items, given no size, estimated the default 50, where the import reads 300."""
+    cls = source_class(source)
+    name = (project or "").strip() or cls.default_project()
+    if not cls.kept_settings or not name:
+        return dict(config or {})
+    [name] = spelled(source, [name])
+    return {**(config or {}), **kept_settings(source, [name], effective_config(source, config)).get(name, {})}
+
+
+def kept_in_workspace(source: str) -> dict[str, dict[str, str]]:
+    """project -> the settings kept for it (`kept_settings`), for every project of `source` the workspace holds:
+    what a run of it that gives none of them reads (the wizard offers "as imported before")."""
+    if not source_class(source).kept_settings:
+        return {}
+    return kept_settings(source, sorted(queries.project_spellings(engine_for(), source).values()), {})
+
+
 def cancel_job(job_id: str, actor: str, source: str, projects: list[str], **details) -> None:
     """Ask a job to stop, audited: its queued parts are cancelled at once, its running ones after their current
     batch (the caller republishes its progress). Who may ask is the caller's to decide (jobs/access.py)."""

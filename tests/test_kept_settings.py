@@ -63,3 +63,22 @@ def test_a_retry_runs_at_the_kept_size(cli, run_worker):
     run_worker()
     doc = api.status(job_id)
     assert (doc["status"], doc["processed"], doc["deleted_items"]) == ("succeeded", 150, 0)
+
+
+def test_a_one_click_demo_reads_its_project_at_the_size_it_was_imported_at(cli, run_worker):
+    # review: the one-click demo read ACME at Small, in full, after `run demo --project ACME --size 300`, and marked
+    # the other 250 items deleted
+    cli("run", "demo", "--project", "ACME", "--size", "300", "--in-process")
+    job_id = api.start_demo("clean")
+    run_worker()
+    doc = api.status(job_id)
+    assert (doc["status"], doc["processed"], doc["deleted_items"]) == ("succeeded", 300, 0)
+    assert _live(cli) == {"ACME": 300}
+
+
+def test_a_preview_given_no_size_counts_what_the_import_will_read(cli):
+    cli("run", "demo", "--project", "OPS", "--size", "300", "--in-process")
+    assert api.preview("demo", "OPS").estimated_total == 300  # the estimate said 50, the run then read 300
+    assert api.preview("demo", "OPS", {"size": "medium"}).estimated_total == 1500
+    assert api.preview("demo", "ACME").estimated_total == 50
+
