@@ -55,8 +55,10 @@ class Wizard:
             from importers.demo import parse_size
             from importers.errors import SourceError
 
+            if not self.config.get("size"):  # "as imported before": each project's own, known once previewed
+                return None
             try:
-                return parse_size(self.config.get("size") or "small")
+                return parse_size(self.config["size"])
             except SourceError:
                 return None
         return None
@@ -112,6 +114,9 @@ def begin(journey: str | None, demo: bool) -> Wizard:
     wizard.journey = journey
     wizard.duplicates = chosen.duplicates
     if demo:
+        from jobs import api
+
         wizard.choose("demo")
-        wizard.config["size"] = chosen.demo_size
+        if not api.kept_by_project("demo"):  # else "as imported before": the journey's size would cut them
+            wizard.config["size"] = chosen.demo_size
     return wizard

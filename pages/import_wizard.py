@@ -8,6 +8,7 @@ from console import components, mapping_step, signin, state
 from console import help as guides
 from console.safe_markdown import literal
 from importers import source_class
+from importers.demo import parse_size
 from importers.errors import CONSOLE, AuthError, SourceError
 from jobs import api
 from store import credentials
@@ -22,6 +23,7 @@ DESCRIPTIONS = {
     "demo": "Realistic sample projects with people and comments. No credentials needed.",
 }
 DEMO_SIZES = {"small": "Small: 50 items", "medium": "Medium: 1,500 items", "large": "Large: 100,000 items"}
+KEPT = "kept"  # the size choice that gives none: each project as it was imported before
 
 wizard = state.wizard()
 st.title("Import data")
@@ -105,17 +107,30 @@ def test_connection(config: dict[str, str], secrets: dict[str, str]) -> None:
             wizard.config = {k: v for k, v in wizard.config.items() if k not in failed}
 
 
-def demo_settings(key: str) -> dict[str, str]:
-    """The demo's choices, outside any form so the custom size shows only when chosen."""
-    current = wizard.config.get("size") or "small"
-    options = list(DEMO_SIZES) + ["custom"]
+def kept_label(kept: dict[str, dict[str, str]]) -> str:
+    """"As imported before: ACME 300, OPS 5,000 items (new projects: Small)"."""
+    listing = ", ".join(f"{project} {parse_size(settings.get('size')):,}" for project, settings in kept.items())
+    return f"As imported before: {listing} items (new projects: Small)"
+
+
+def demo_settings(key: str) -> dict[str, str] | None:
+    """The demo's choices, outside any form so the custom size shows only when chosen; None while a custom size is
+    still empty. A workspace holding demo projects offers (and starts on) "as imported before": no size given, so
+    each project is read at the size it was imported at (a re-run at Small of a project imported at 5,000 marked
+    4,950 items deleted), a new one at Small."""
+    kept = api.kept_by_project("demo")
+    current = wizard.config.get("size") or (KEPT if kept else "small")
+    options = ([KEPT] if kept else []) + list(DEMO_SIZES) + ["custom"]
     choice = st.radio("How much demo data?", options, horizontal=True,
-                      index=options.index(current) if current in DEMO_SIZES else len(options) - 1,
-                      format_func=lambda v: DEMO_SIZES.get(v, "A number of items"), key=f"{key}_size")
-    size = choice
+                      index=options.index(current) if current in options else len(options) - 1,
+                      format_func=lambda v: kept_label(kept) if v == KEPT else DEMO_SIZES.get(v, "A number of items"),
+                      key=f"{key}_size")
+    size = "" if choice == KEPT else choice
     if choice == "custom":
-        size = st.text_input("Number of items a project", value="" if current in DEMO_SIZES else current,
+        size = st.text_input("Number of items a project", value="" if current in options else current,
                              key=f"{key}_custom", placeholder="e.g. 2000").strip()
+        if not size:
+            return None
     failing = st.checkbox("Include 3 items a project that fail the first read (shows the failure report and "
                           "Retry failed items)", value=wizard.config.get("failures", "0") != "0",
                           key=f"{key}_failures")
@@ -194,10 +209,11 @@ def credential_form(cls) -> None:
 def demo_configure() -> None:
     """Demo has nothing secret: its choices apply as they change, and the test runs by itself."""
     chosen = demo_settings(f"demo_{wizard.form_generation}")
-    if not chosen["size"]:
+    if chosen is None:
         wizard.forget_connection()
         return
-    if chosen != {k: wizard.config.get(k) for k in chosen} or (not wizard.connected and not wizard.check_error):
+    if ({k: v for k, v in chosen.items() if v} != {k: wizard.config[k] for k in chosen if wizard.config.get(k)}
+            or (not wizard.connected and not wizard.check_error)):
         test_connection(chosen, {})
 
 

@@ -82,3 +82,25 @@ def test_a_preview_given_no_size_counts_what_the_import_will_read(cli):
     assert api.preview("demo", "OPS", {"size": "medium"}).estimated_total == 1500
     assert api.preview("demo", "ACME").estimated_total == 50
 
+
+def test_the_wizard_rerun_of_a_demo_project_keeps_its_size(cli, run_worker):
+    # review: the wizard's demo started at Small (the pitch journey's; Medium for the others) and its run of a project
+    # imported at 300 read 50 and marked 250 deleted; it now starts on "as imported before"
+    from streamlit.testing.v1 import AppTest
+
+    from tests.test_ui_wizard import APP, texts
+
+    cli("run", "demo", "--project", "ACME", "--size", "300", "--in-process")
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    at.button(key="start_pitch").click().run()
+    [size] = [r for r in at.radio if r.key.endswith("_size")]
+    assert size.value == "kept" and "ACME 300 items" in size.proto.options[0].split("\n")[0]
+    at.button(key="next_configure").click().run()
+    at.button(key="next_map").click().run()
+    assert "300" in texts(at, "metric")  # the preview's estimated total
+    at.button(key="next_preview").click().run()
+    at.button(key="start_import").click().run()
+    assert not at.exception and texts(at, "title") == ["Import progress"]
+    run_worker()
+    doc = api.jobs()[0]  # newest first: the wizard's
+    assert (doc["status"], doc["deleted_items"]) == ("succeeded", 0) and _live(cli) == {"ACME": 300}
