@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, delete, func, select, update
 
 from importers import make_source, source_class, source_names
-from importers.errors import ConfigError, ConflictError, NotFoundError, SourceError
+from importers.errors import API, CLI, CONSOLE, ConfigError, ConflictError, NotFoundError, SourceError
 from importers.metadata import read as read_metadata
 from importers.model import Visibility, WorkItem
 from importers.retry import PREVIEW_SECONDS_ENV, preview_seconds
@@ -185,6 +185,14 @@ class Preview:
                  "created": i.created_at, "updated": i.updated_at} for i in self.items]
 
 
+# where each surface lists jobs and schedules: an API client has no `cli.py` at hand (it was told to run one)
+LISTED = {CLI: "`python cli.py jobs`", API: "GET /import/jobs", CONSOLE: "the Jobs page"}
+
+
+def _no_job(job_id: str, error: type[SourceError] = NotFoundError) -> SourceError:
+    return error(f"no import job {_shown(job_id)}: list them with {{at}}", places=LISTED)
+
+
 def _shown(job_id: str) -> str:
     """A job id as a message quotes it: a job id is 16 hex digits, so anything long is cut, never echoed whole."""
     return repr(job_id if len(job_id) <= 40 else f"{job_id[:32]}...")
@@ -343,7 +351,7 @@ def job_mappings(job_id: str) -> dict[str, Mapping]:
     with engine_for().connect() as conn:
         job = job_store.get_job(conn, job_id)
     if job is None:
-        raise ConfigError(f"no import job {_shown(job_id)}: list them with `python cli.py jobs`")
+        raise _no_job(job_id, ConfigError)
     saved = (job.options or {}).get("mappings") or {}
     return {project: Mapping.from_rules(rules) for project, rules in saved.items()}
 
@@ -365,7 +373,7 @@ def status(job_id: str) -> dict:
     looked up nowhere: a NUL was a 500 on PostgreSQL, a byte that is no UTF-8 a traceback)."""
     doc = progress_store().read(job_id) if JOB_ID.fullmatch(job_id) else None
     if doc is None:
-        raise NotFoundError(f"no import job {_shown(job_id)}: list them with `python cli.py jobs`")
+        raise _no_job(job_id)
     return doc
 
 
@@ -373,7 +381,7 @@ def _publish(job_id: str) -> dict:
     """Refresh a job's progress document after a change and return it."""
     doc = progress_store().publish(job_id)
     if doc is None:  # deleted meanwhile (the store was reset)
-        raise NotFoundError(f"no import job {_shown(job_id)}: list them with `python cli.py jobs`")
+        raise _no_job(job_id)
     return doc
 
 
@@ -606,8 +614,9 @@ def stop_schedule(schedule_id: str, actor: Actor | str | None = None) -> dict:
             found = conn.execute(select(schedules).where(schedules.c.id == wanted)).first()
     if found is None:
         if JOB_ID.fullmatch(wanted):
-            raise NotFoundError(f"{_shown(wanted)} is an import job's id, not a schedule's: cancel stops a job")
-        raise NotFoundError(f"there is no scheduled re-run {_shown(wanted)}: list them with `python cli.py jobs`")
+            raise NotFoundError(f"{_shown(wanted)} is an import job's id, not a schedule's: {{at}} stops a job",
+                                places={CLI: "cancel", API: f"POST /import/jobs/{wanted}/cancel", CONSOLE: "Cancel"})
+        raise NotFoundError(f"there is no scheduled re-run {_shown(wanted)}: list them with {{at}}", places=LISTED)
     described = {"id": found.id, "source": found.source, "projects": list(found.projects),
                  "every_hours": found.every_hours}
     who = resolve(actor)

@@ -96,32 +96,40 @@ def asgi_post(path: str, body: dict, token: str, headers: dict[str, str] | None 
     """One POST to the HTTP API from this machine through the routes the console's server mounts (`restapi.routes()`,
     which cap the body): (status, the JSON answer). `headers` replace the request's own (content-length among
     them), raw, as a client may send anything."""
-    import asyncio
     import json
+
+    status, _, answer = asgi_call("POST", path, token, json.dumps(body).encode(), headers)
+    return status, json.loads(answer)
+
+
+def asgi_call(method: str, path: str, token: str | None, body: bytes = b"", headers: dict[str, str] | None = None
+              ) -> tuple[int, dict[str, str], bytes]:
+    """One request to the HTTP API as `asgi_post` makes it, any method: (status, headers, the body as sent)."""
+    import asyncio
     from concurrent.futures import ThreadPoolExecutor
 
     from starlette.applications import Starlette
 
     import restapi
 
-    raw = json.dumps(body).encode()
-    given = {"host": "127.0.0.1:3000", "content-type": "application/json", "content-length": str(len(raw)),
-             "authorization": f"Bearer {token}", **(headers or {})}
-    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
+    given = {"host": "127.0.0.1:3000", "content-type": "application/json", "content-length": str(len(body)),
+             **({"authorization": f"Bearer {token}"} if token else {}), **(headers or {})}
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method, "scheme": "http",
              "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "",
              "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in given.items()],
              "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 3000)}
     sent: list[dict] = []
 
     async def receive() -> dict:
-        return {"type": "http.request", "body": raw, "more_body": False}
+        return {"type": "http.request", "body": body, "more_body": False}
 
     async def send(message: dict) -> None:
         sent.append(message)
 
     with ThreadPoolExecutor(1) as thread:
         thread.submit(asyncio.run, Starlette(routes=restapi.routes())(scope, receive, send)).result()
-    return sent[0]["status"], json.loads(b"".join(m.get("body", b"") for m in sent[1:]))
+    answered = {k.decode("latin-1"): v.decode("latin-1") for k, v in sent[0].get("headers", [])}
+    return sent[0]["status"], answered, b"".join(m.get("body", b"") for m in sent[1:])
 
 
 def progress_while_running(job_id: str) -> list[int]:
