@@ -134,10 +134,10 @@ class Source(ABC):
         if len(missing) == 1:
             self.require(missing[0].name)
         if len(missing) > 1:
+            fields = [f"config.{s.name}" for s in missing]
             raise ConfigError(f"{self.label}: {_and(s.label for s in missing)} are missing: {{at}}",
-                              field=f"config.{missing[0].name}", places={
-                                  CLI: f"set {_and(s.env for s in missing)}",
-                                  API: f"give {_and(f'config.{s.name}' for s in missing)}",
+                              field=fields[0], fields=fields, places={
+                                  CLI: f"set {_and(s.env for s in missing)}", API: f"give {_and(fields)}",
                                   CONSOLE: "enter them in the form"})
 
     @classmethod

@@ -4,7 +4,7 @@ from __future__ import annotations
 import errno
 import socket
 import ssl
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 
 from pydantic import ValidationError
@@ -21,12 +21,15 @@ class SourceError(Exception):
 
     kind = "error"
 
-    def __init__(self, message: str, *, field: str | None = None, places: Mapping[str, str] | None = None):
+    def __init__(self, message: str, *, field: str | None = None, places: Mapping[str, str] | None = None,
+                 fields: Sequence[str] = ()):
         self.places = dict(places or {})
         self.template = message
         self.message = self._render(CLI)
         super().__init__(self.message)
-        self.field = field  # the one input to fix, when one is at fault (the HTTP API's 400 names it)
+        self.field = field  # the input to fix, the first when several are (the HTTP API's 400 names it)
+        # every input to fix, `field` first: a client that filled in only `field` met the next refusal
+        self.fields = list(fields) or ([field] if field else [])
 
     def _render(self, where: str) -> str:
         if not self.places:

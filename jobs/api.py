@@ -110,14 +110,16 @@ def list_projects(source: str, config: dict[str, str] | None = None) -> list:
 
 
 def check_settings(source: str, config: dict[str, str]) -> None:
-    """Raise ConfigError naming the first key of `config` that is not one of the source's settings
-    (for callers that take settings from outside, such as the HTTP API: a misspelt key is refused)."""
+    """Raise ConfigError naming every key of `config` that is not one of the source's settings (for callers
+    that take settings from outside, such as the HTTP API: a misspelt key is refused; all of them at once)."""
     cls = source_class(source)
     names = [s.name for s in cls.settings]
-    for key in config:
-        if key not in names:
-            raise ConfigError(f"{cls.label} has no setting {key!r}: its settings are {', '.join(names)}",
-                              field=f"config.{key}")
+    unknown = [key for key in config if key not in names]
+    if unknown:
+        shown = ", ".join(repr(key[:60]) for key in unknown[:5]) + (f" (and {len(unknown) - 5} more)"
+                                                                    if len(unknown) > 5 else "")
+        raise ConfigError(f"{cls.label} has no setting{'s' if len(unknown) > 1 else ''} {shown}: its settings are "
+                          f"{', '.join(names)}", field=f"config.{unknown[0]}", fields=[f"config.{k}" for k in unknown])
 
 
 def saved_settings(source: str) -> tuple[dict[str, str], list[str]] | None:

@@ -60,7 +60,7 @@ async def _source_error(_request: Request, exc: Exception) -> JSONResponse:
         from store.jobs import now
 
         headers = {"Retry-After": str(max(1, int((exc.until - now()).total_seconds())))}
-    detail = {"kind": exc.kind, **({"field": exc.field} if exc.field else {})}
+    detail = {"kind": exc.kind, **({"field": exc.field, "fields": exc.fields} if exc.field else {})}
     return answer(status, exc.shown_in(API), detail, headers)
 
 

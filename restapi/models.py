@@ -36,7 +36,8 @@ class Error(BaseModel):
     """Every error answer: a one-line message and, when useful, what it is about."""
 
     error: str = Field(description="one line saying what is wrong and what to do")
-    detail: Any = Field(None, description="400: {field, kind}; 422: [{field, message}]; otherwise null or an object")
+    detail: Any = Field(None, description="400: {kind, field, fields} (fields: every input to fix, field the "
+                                          "first); 422: [{field, message}]; otherwise null or an object")
 
 
 class Tool(BaseModel):
