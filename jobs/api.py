@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, delete, func, select, update
+from sqlalchemy import Row, and_, delete, func, select, update
 
 from importers import make_source, source_class, source_names
 from importers.errors import API, CLI, CONSOLE, ConfigError, ConflictError, NotFoundError, SourceError
@@ -600,6 +600,20 @@ def schedule_job(job_id: str, every_hours: int, actor: str = "console") -> str:
                     deletions=options.get("deletions", "mark"), config=config, actor=actor)
 
 
+def find_schedule(schedule_id: str) -> Row:
+    """The schedule's row, stopped or not; NotFoundError for an unknown id (a job's id says so)."""
+    wanted, found = schedule_id.strip(), None
+    if SCHEDULE_ID.fullmatch(wanted):
+        with engine_for().connect() as conn:
+            found = conn.execute(select(schedules).where(schedules.c.id == wanted)).first()
+    if found is None:
+        if JOB_ID.fullmatch(wanted):
+            raise NotFoundError(f"{_shown(wanted)} is an import job's id, not a schedule's: {{at}} stops a job",
+                                places={CLI: "cancel", API: f"POST /import/jobs/{wanted}/cancel", CONSOLE: "Cancel"})
+        raise NotFoundError(f"there is no scheduled re-run {_shown(wanted)}: list them with {{at}}", places=LISTED)
+    return found
+
+
 def stop_schedule(schedule_id: str, actor: Actor | str | None = None) -> dict:
     """Stop a scheduled re-run for good: no run of it starts after this (a run already running goes on; one still
     queued is cancelled), its booked runs leave RQ and the secrets saved with it are deleted (each run keeps its
@@ -610,15 +624,7 @@ def stop_schedule(schedule_id: str, actor: Actor | str | None = None) -> dict:
     `actor` booked it or is an admin (jobs/access.py; None is the machine's operator); ConfigError when Redis
     cannot be reached (nothing is changed then)."""
     engine = engine_for()
-    wanted, found = schedule_id.strip(), None
-    if SCHEDULE_ID.fullmatch(wanted):
-        with engine.connect() as conn:
-            found = conn.execute(select(schedules).where(schedules.c.id == wanted)).first()
-    if found is None:
-        if JOB_ID.fullmatch(wanted):
-            raise NotFoundError(f"{_shown(wanted)} is an import job's id, not a schedule's: {{at}} stops a job",
-                                places={CLI: "cancel", API: f"POST /import/jobs/{wanted}/cancel", CONSOLE: "Cancel"})
-        raise NotFoundError(f"there is no scheduled re-run {_shown(wanted)}: list them with {{at}}", places=LISTED)
+    found = find_schedule(schedule_id)
     described = {"id": found.id, "source": found.source, "projects": list(found.projects),
                  "every_hours": found.every_hours}
     who = resolve(actor)

@@ -10,17 +10,20 @@ The FastAPI application is reached through Starlette routes (`routes()`) handing
 whole: one per API path, and one per namespace of the API (`/import/jobs/...`, `/import/status/...`,
 `/import/jira/...`: the first segment of any of its paths), so a path inside the API's own namespaces
 that names nothing (`/import/status/` without an id, `/import/jobs//undo`) is answered by the API, 404
-or 405 in its error shape, not by Streamlit's HTML page with a 200. `/import` itself stays the wizard
-page and any other `/import/...` path stays Streamlit's.
+or 405 in its error shape, not by Streamlit's HTML page with a 200; so is such a path in another case
+(`/import/Tools`), whose 404 names the path meant. `/import` itself stays the wizard page and any other
+`/import/...` path stays Streamlit's.
 """
 from __future__ import annotations
+
+import re
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.routing import BaseRoute, Route, compile_path
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from importers import source_names
 from importers.numbers import whole_number
@@ -42,9 +45,32 @@ def build() -> FastAPI:
                   description="Preview, start and follow imports from JIRA, ServiceNow, GitHub and GitLab. Every call "
                               "needs `Authorization: Bearer TOKEN` (`python cli.py api-token create NAME`). Errors: "
                               "`{\"error\": ..., \"detail\": ...}`.")
-    errors.install(app)
+    errors.install(app, router.routes)
     app.include_router(router)
+    app.add_middleware(_HeadAsGet, paths=[route.path_regex for route in router.routes
+                                          if isinstance(route, APIRoute) and "GET" in (route.methods or ())])
     return app
+
+
+class _HeadAsGet:
+    """HEAD on a GET path is that GET without its body (RFC 9110 9.3.2): FastAPI's GET routes take no HEAD, and
+    a client checking a job or a report with HEAD met 405. Its status and headers are the GET's."""
+
+    def __init__(self, app: ASGIApp, paths: list[re.Pattern[str]]):
+        self.app = app
+        self.paths = paths
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD" or not any(p.match(scope["path"]) for p in self.paths):
+            await self.app(scope, receive, send)
+            return
+
+        async def headers_only(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                message = {**message, "body": b""}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, headers_only)
 
 
 app = build()
@@ -82,13 +108,20 @@ NAMESPACES = sorted({first for p in PATHS for first in ([p.split("/")[2]] if "{"
                                                         else source_names())})
 _CLAIMED = PATHS + [f"/import/{n}" for n in NAMESPACES if f"/import/{n}" not in PATHS] + [
     f"/import/{n}/{{rest:path}}" for n in NAMESPACES]
-_PATTERNS = [compile_path(p)[0] for p in _CLAIMED]
+# matched in any case: /import/Tools is a client's mistake for /import/tools, answered by the API's 404 naming the
+# path it meant (errors.meant), not by the console's HTML page with a 200
+_PATTERNS = [re.compile(compile_path(p)[0].pattern, re.IGNORECASE) for p in _CLAIMED]
 
 
 def routes() -> list[BaseRoute]:
     """Starlette routes for `st.App(routes=...)`: the API's paths, then the rest of its namespaces, every method."""
     forward = _Forward(app)
-    return [Route(path, endpoint=forward, methods=None) for path in _CLAIMED]
+    claimed: list[BaseRoute] = []
+    for path, pattern in zip(_CLAIMED, _PATTERNS, strict=True):
+        route = Route(path, endpoint=forward, methods=None)
+        route.path_regex = pattern  # in any case (above)
+        claimed.append(route)
+    return claimed
 
 
 def claims(path: str) -> bool:

@@ -6,15 +6,19 @@ error that errors.py turns into the one error shape.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 
+from importers import source_names
 from jobs import api
 from store.api_tokens import ApiToken
 
 from .auth import audited, caller
+from .errors import no_tool, not_allowed
 from .models import (
     Error,
     ExecuteRequest,
@@ -147,3 +151,42 @@ def failures_csv(job_id: str, _: Exporter) -> Response:
 @router.get("/openapi.json", responses=_errors(), summary="This document (OpenAPI 3)")
 def openapi(request: Request, _: Caller) -> dict:
     return request.app.openapi()
+
+
+def _named(request: Request) -> None:
+    """404 for the tool, job or schedule a path names when there is none: a 405 would say that it exists."""
+    params = request.path_params
+    if "tool" in params and params["tool"] not in source_names():
+        raise no_tool(request, params["tool"])
+    if "job_id" in params:
+        api.status(params["job_id"])
+    if "schedule_id" in params:
+        api.find_schedule(params["schedule_id"])
+
+
+def _refusing(allowed: list[str]) -> Callable[..., None]:
+    def refuse(request: Request, _: Caller) -> None:
+        _named(request)
+        raise not_allowed(request.method, request.url.path, allowed)
+
+    return refuse
+
+
+OTHER_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE")
+
+
+def _refuse_other_methods() -> None:
+    """Every other method on an API path answers 405 with its Allow header, after the checks its own method makes:
+    the token (401), then the tool, job or schedule the path names (404: GET on an unknown tool's preview said
+    405, as if the tool were there). HEAD on a GET path is a GET (restapi/__init__.py)."""
+    taken: dict[str, set[str]] = {}
+    for route in router.routes:
+        if isinstance(route, APIRoute):
+            taken.setdefault(route.path, set()).update(route.methods or ())
+    for path, methods in taken.items():
+        served = methods | ({"HEAD"} if "GET" in methods else set())
+        router.add_api_route(path.removeprefix(router.prefix), _refusing(sorted(methods)), include_in_schema=False,
+                             methods=[m for m in OTHER_METHODS if m not in served])
+
+
+_refuse_other_methods()

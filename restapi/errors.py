@@ -9,14 +9,18 @@ a reference to the server's log.
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 
 import redis
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
+from starlette.routing import BaseRoute
 
+from importers import source_names
 from importers.errors import API, RateLimitedError, SourceError
 
 log = logging.getLogger(__name__)
@@ -70,6 +74,40 @@ def _field(loc: tuple) -> str:
     return ".".join(parts[1:] if parts and parts[0] in ("body", "path", "query") and len(parts) > 1 else parts)
 
 
+def meant(request: Request) -> str | None:
+    """The API's route a path that names none probably meant, as "POST /import/jira/preview": the same route in
+    another case (`/import/Tools`, `/import/JIRA/preview`: tools are named in lower case) or without a trailing
+    slash; None when there is none. A client sees where to go instead of guessing."""
+    path = request.url.path
+    for tried in dict.fromkeys((path, path.rstrip("/") or path)):
+        for route in request.app.state.routes:
+            if not (isinstance(route, APIRoute) and route.include_in_schema
+                    and re.match(route.path_regex.pattern, tried, re.IGNORECASE)):
+                continue
+            fixed = [t if not t.startswith("{") else g.lower() if t == "{tool}" else g
+                     for t, g in zip(route.path.split("/"), tried.split("/"), strict=True)]
+            if "{tool}" in route.path and fixed[route.path.split("/").index("{tool}")] not in source_names():
+                continue
+            if "/".join(fixed) != path:
+                return f"{' or '.join(sorted(route.methods or ()))} {'/'.join(fixed)[:200]}"
+    return None
+
+
+def no_tool(request: Request, name: str) -> ApiError:
+    """404 for a path naming a tool the console does not have, with the route meant when only its case differs."""
+    listed = ", ".join(source_names())
+    hint = meant(request) if name.lower() in source_names() else None
+    said = f"did you mean {hint}?" if hint else f"the tools are {listed} (GET /import/tools)"
+    return ApiError(404, f"no tool {name[:40]!r}: {said}", {"kind": "not_found", "field": "tool", "fields": ["tool"]})
+
+
+def not_allowed(method: str, path: str, allowed: list[str]) -> ApiError:
+    """405 naming the methods the path takes, in its Allow header too (RFC 9110 15.5.6): HEAD wherever GET is."""
+    methods = sorted({*allowed, *(["HEAD"] if "GET" in allowed else [])})
+    return ApiError(405, f"{method} is not allowed on {path[:200]}: it takes {' or '.join(methods)} (the API's "
+                         f"paths and methods are in GET /import/openapi.json)", None, {"Allow": ", ".join(methods)})
+
+
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     broken = next((e for e in exc.errors() if e.get("type") == "json_invalid"), None)
@@ -78,7 +116,9 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
         return answer(400, f"the request body is not valid JSON ({where})", {"kind": "config", "field": "body"})
     problems = [{"field": _field(tuple(e.get("loc", ()))), "message": e.get("msg", "invalid")} for e in exc.errors()]
     in_path = [p for p, e in zip(problems, exc.errors(), strict=True) if tuple(e.get("loc", ("",)))[0] == "path"]
-    if in_path:  # a path that names nothing (an unknown tool) is not found, as any other unknown resource
+    if in_path and in_path[0]["field"] == "tool":  # a path that names no tool is not found, as any unknown thing
+        return await _api_error(_request, no_tool(_request, str(_request.path_params.get("tool", ""))))
+    if in_path:
         return answer(404, f"{in_path[0]['field']}: {in_path[0]['message']}", in_path)
     first = problems[0] if problems else {"field": "body", "message": "invalid"}
     more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
@@ -90,10 +130,12 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     message = str(exc.detail)
     path = request.url.path[:200]
     if exc.status_code == 404 and message == "Not Found":  # no route: the path names nothing of the API's
-        message = f"no API path {path}: the API's paths are in GET /import/openapi.json"
-    elif exc.status_code == 405:
-        message = f"{request.method} is not allowed on {path}: the API's paths and methods are in GET " \
-                  "/import/openapi.json"
+        hint = meant(request)
+        message = f"no API path {path}: " + (f"did you mean {hint}? (" if hint else "") + \
+            "the API's paths are in GET /import/openapi.json" + (")" if hint else "")
+    elif exc.status_code == 405:  # a method no route of the path takes (one the routes' own 405s do not list)
+        allowed = [m.strip() for m in (exc.headers or {}).get("Allow", "").split(",") if m.strip()]
+        return await _api_error(request, not_allowed(request.method, path, allowed))
     return answer(exc.status_code, message, None, dict(exc.headers or {}) or None)
 
 
@@ -109,8 +151,9 @@ async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
     return answer(500, f"internal error (reference {reference}): see the console's log", {"reference": reference})
 
 
-def install(app: FastAPI) -> None:
-    """Register the handlers that give every error the one shape."""
+def install(app: FastAPI, routes: list[BaseRoute]) -> None:
+    """Register the handlers that give every error the one shape; `routes` are the API's, for `meant`."""
+    app.state.routes = routes
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(SourceError, _source_error)
     app.add_exception_handler(RequestValidationError, _validation_error)

@@ -372,6 +372,21 @@ def test_import_stays_the_wizard_page(server):
     assert other.status_code == 200 and other.headers["content-type"].startswith("text/html")
 
 
+def test_api_paths_in_another_case_and_head_on_the_real_server(server):
+    """What only the whole server shows: Streamlit answered /import/Tools with the console's page (200, HTML),
+    and HEAD goes through uvicorn with the GET's headers and no body. tests/test_api_routes.py covers every route."""
+    for path in ("/import/Tools", "/IMPORT/jobs", "/import/Jira", "/import/OpenAPI.json"):
+        answer = server.call("GET", path)
+        assert answer.status_code == 404 and answer.headers["content-type"] == "application/json", path
+        assert "did you mean GET /import/" in answer.json()["error"] or path == "/import/Jira", answer.text
+    got, head = server.call("GET", "/import/tools"), server.call("HEAD", "/import/tools")
+    assert (head.status_code, head.content, head.headers["content-length"]) == (200, b"", str(len(got.content)))
+    wrong = server.call("GET", "/import/nosuchtool/preview")
+    assert wrong.status_code == 404 and "no tool 'nosuchtool'" in wrong.json()["error"], wrong.text
+    other = requests.get(f"{server.url}/Import", timeout=10)  # the wizard page in another case stays the console's
+    assert other.status_code == 200 and other.headers["content-type"].startswith("text/html")
+
+
 def test_previews_stuck_on_a_tarpit_leave_status_and_tools_answering(server):
     """45 parallel previews whose JIRA base_url accepts connections and never answers (what one token did to
     freeze the API): a few take a vendor slot, the rest are refused at once (429 in the one error shape);
