@@ -19,6 +19,7 @@ from importers import source_class
 from importers.errors import SourceError
 from importers.model import Status
 
+from . import text_fit
 from .state import STEPS
 
 BadgeColor = Literal["red", "orange", "yellow", "blue", "green", "violet", "gray", "grey", "primary"]
@@ -167,10 +168,31 @@ def count_columns(word: str = "skipped") -> dict:
                                                                       help=KEPT_HELP.get(word))}
 
 
-def table(frame: pd.DataFrame, **options):
+def table(frame: pd.DataFrame, clip: tuple[str, ...] = (), **options):
     """Every table of the console: the whole width, no index, and an empty cell shown as EMPTY (Streamlit shows
-    a missing value as "None", which a user took for a Python leftover). `options` go to st.dataframe."""
+    a missing value as "None", which a user took for a Python leftover). `options` go to st.dataframe.
+
+    A text column given a width is shown whole: when its longest text needs more than one line, every row gets
+    the lines it needs (`wrapped_row_height`); only the columns in `clip` may be cut, where the text is whole
+    elsewhere (an item's title, in the item below the table)."""
+    if "row_height" not in options:
+        options["row_height"] = wrapped_row_height(frame, options.get("column_config") or {}, clip)
     return st.dataframe(frame, hide_index=True, width="stretch", placeholder=EMPTY, **options)
+
+
+def wrapped_row_height(frame: pd.DataFrame, column_config: dict, clip: tuple[str, ...] = ()) -> int | None:
+    """The row height that shows the longest text of each text column with a width whole (None: one line does).
+    A long import name at 1280 px (GitHub's owner/name, several projects) or a long workflow state was cut."""
+    needed = 1
+    for name, config in column_config.items():
+        if name in clip or name not in frame.columns or not isinstance(config, dict):
+            continue
+        width = text_fit.column_px(config.get("width"))
+        if width is None or (config.get("type_config") or {}).get("type", "text") != "text":
+            continue
+        cells = (str(v) for v in frame[name] if v is not None and not (isinstance(v, float) and pd.isna(v)))
+        needed = max([needed, *(text_fit.lines(text, width) for text in cells)])
+    return text_fit.row_height(needed)
 
 
 def _count(label: str, width: int, help: str | None = None) -> ColumnConfig:
@@ -212,15 +234,11 @@ def attempts_frame(doc: dict) -> pd.DataFrame:
     } for a in doc["attempts"]])
 
 
-WRAPPED_ROW = 92  # px: four lines; Streamlit wraps a table's text only in rows taller than 4rem (64 px)
-
-
 def attempts_table(doc: dict) -> None:
     """The attempts of a job, the outcome and its reason wrapped in the widest column: a reason at the end of ten
     columns was cut to a few words at 1280 px."""
     frame = attempts_frame(doc)
-    wrap = any(a.get("error") for a in doc["attempts"])
-    table(frame, row_height=WRAPPED_ROW if wrap else None, column_config={
+    table(frame, column_config={
         "attempt": st.column_config.TextColumn("attempt", width=70),
         "started (UTC)": st.column_config.TextColumn("started (UTC)", width=135),
         "by": st.column_config.TextColumn("by", width=60),
@@ -259,16 +277,17 @@ def preview_frame(items) -> pd.DataFrame:
 
 
 # the preview's columns at 1280 px beside the sidebar, each date and name whole ("2025-01-06 09:0" was cut when the
-# table shared the row with its chart)
+# table shared the row with its chart; "Selected for Development" in the status); a longer text wraps (`table`)
 PREVIEW_COLUMNS = {
-    "key": st.column_config.TextColumn("key", width=75),
-    "title": st.column_config.TextColumn("title", width=120),  # the least to lose: the Workspace shows it whole
-    "status": st.column_config.TextColumn("status", width=155),
-    "category": st.column_config.TextColumn("category", width=85),
-    "assignee": st.column_config.TextColumn("assignee", width=120),
-    "created": st.column_config.DatetimeColumn("created (UTC)", format="YYYY-MM-DD HH:mm", width=125),
-    "updated": st.column_config.DatetimeColumn("updated (UTC)", format="YYYY-MM-DD HH:mm", width=125),
+    "key": st.column_config.TextColumn("key", width=85),
+    "title": st.column_config.TextColumn("title", width=95),  # the least to lose: the Workspace shows it whole
+    "status": st.column_config.TextColumn("status", width=172),
+    "category": st.column_config.TextColumn("category", width=90),
+    "assignee": st.column_config.TextColumn("assignee", width=133),
+    "created": st.column_config.DatetimeColumn("created (UTC)", format="YYYY-MM-DD HH:mm", width=118),
+    "updated": st.column_config.DatetimeColumn("updated (UTC)", format="YYYY-MM-DD HH:mm", width=118),
 }
+PREVIEW_CUT = ("title",)
 
 
 # one colour per status category on every chart, whichever categories a chart happens to show

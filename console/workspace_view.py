@@ -20,12 +20,14 @@ from . import components, safe_markdown
 from .safe_markdown import literal
 
 OPEN_KEY = "item"  # query parameter and picker key
-ITEM_COLUMNS = {  # widths that fit 1280 px beside the sidebar; the full title is in the item below
-    "key": st.column_config.TextColumn("key", width="small"),
-    "title": st.column_config.TextColumn("title", width=170),
-    "status": st.column_config.TextColumn("status", width=150),  # the tooltip shows a longer state whole
-    "assignee": st.column_config.TextColumn("assignee", width=140),  # "Katherine Johnson" was cut at "small"
-    "priority": st.column_config.TextColumn("priority", width="small"),
+CUT = ("title",)  # the item table's columns that may be cut: the item below shows them whole
+ITEM_COLUMNS = {  # widths that fit 1280 px beside the sidebar; a longer text wraps (components.table) but the title,
+    # whole in the item below, is cut: the table's least loss
+    "key": st.column_config.TextColumn("key", width=88),  # "ACME-1234"
+    "title": st.column_config.TextColumn("title", width=115),
+    "status": st.column_config.TextColumn("status", width=175),  # "Selected for Development" (JIRA's own) was cut
+    "assignee": st.column_config.TextColumn("assignee", width=135),  # "Katherine Johnson" was cut at "small"
+    "priority": st.column_config.TextColumn("priority", width=70),
     "updated_at": st.column_config.DatetimeColumn("updated", format="YYYY-MM-DD", width="small"),
     "project": st.column_config.TextColumn("project", width="small"),
     "source": st.column_config.TextColumn("source", width="small"),

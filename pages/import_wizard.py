@@ -441,7 +441,8 @@ def preview_step() -> None:
                  help="Items of this source and project imported before")
         c.metric("Of these samples, already imported", f"{result.existing} / {len(result.items)}")
         frame = components.preview_frame(result.items)
-        components.table(frame, column_config=components.PREVIEW_COLUMNS)  # the whole width: seven columns
+        # the whole width: seven columns
+        components.table(frame, column_config=components.PREVIEW_COLUMNS, clip=components.PREVIEW_CUT)
         counts = frame.groupby("status").size().reset_index(name="items")
         components.bar_chart(counts, "status", title="Status in the sample")
         if result.already_imported and wizard.duplicates == "skip":

@@ -23,8 +23,8 @@ STOP_PICK = "stop_schedule_pick"
 
 
 def table_name(doc: dict) -> str:
-    """"29 Nov 09:44:07 · GitHub / acme/web" (the column says UTC): the time first, so a narrow column cuts long
-    project names, not the time that tells two runs of one import apart (the review found the time cut at 1280 px)."""
+    """"29 Nov 09:44:07 · GitHub / acme/web" (the column says UTC): the time first, in the same place on every row,
+    then what was imported, wrapped onto more lines where it is long (components.table)."""
     name = components.job_name(doc)
     if " · " not in name:
         return name
@@ -33,9 +33,13 @@ def table_name(doc: dict) -> str:
 
 
 # widths that fit 1280 px beside the sidebar with every column shown ("gone" too): a header or a six-digit count
-# and the cell's padding; the name and the status take the rest
+# and the cell's padding; the status fits "Finished with failures" on one line, the name takes the rest (a long one
+# wraps: components.table)
 NUMBER_WIDTH = 62
 NUMBER_WIDTHS = {"updated": 66, "skipped": 83, "failed": 58}  # "unchanged" the longest header
+GONE_WIDTH = 56
+STATUS_WIDTH = 165
+NAME_WIDTH = 290  # with no "gone" column; with one, GONE_WIDTH less
 
 
 def status_text(doc: dict) -> str:
@@ -71,13 +75,13 @@ else:
             frame = frame.drop(columns="gone")
         picked = components.table(frame, on_select="rerun", selection_mode="single-row",
                                   key=f"jobs_table_{st.session_state.get('jobs_table_generation', 0)}", column_config={
-            "import": st.column_config.TextColumn("import (UTC)", width=190),
-            "status": st.column_config.TextColumn("status", width=205, help="The state now first. A dry run's counts "
-                                                  "are what it would write: it wrote nothing"),
+            "import": st.column_config.TextColumn("import (UTC)", width=NAME_WIDTH - GONE_WIDTH * ("gone" in frame)),
+            "status": st.column_config.TextColumn("status", width=STATUS_WIDTH, help="The state now first. A dry "
+                                                  "run's counts are what it would write: it wrote nothing"),
             **{name: {**column, "width": NUMBER_WIDTHS.get(name, NUMBER_WIDTH)}
                for name, column in components.count_columns(kept_header).items()},
             "gone": st.column_config.NumberColumn(
-                "gone", format="localized", width=56,
+                "gone", format="localized", width=GONE_WIDTH,
                 help="Items no longer at the source, found by this run and marked deleted"),
         })
         if picked and picked.selection.rows:

@@ -117,7 +117,7 @@ else:
     table_key = f"items_{hash((filters, order, page))}"
     shown = frame.drop(columns=["id"])
     selection = components.table(shown, on_select="rerun", selection_mode="single-row", key=table_key,
-                                 column_config=workspace_view.ITEM_COLUMNS)
+                                 column_config=workspace_view.ITEM_COLUMNS, clip=workspace_view.CUT)
     workspace_view.follow_selection([r["id"] for r in rows], selection.selection.rows if selection else [])
     if total:
         st.download_button(f"Download the {total:,} matching items (CSV)",
