@@ -87,21 +87,44 @@ def source_noun(name: str) -> str:
         return "items"
 
 
-def when(value: datetime | str | None) -> str:
-    """"2025-03-04 10:30 UTC": a time as every page writes it, zone named; EMPTY for none. The store's times are
+# One way to write a time on every page, in UTC: "2025-03-04 10:30", with ":SS" where two can fall in one minute (an
+# import's start). A sentence names the zone after the time ("2025-03-04 10:30 UTC"), a table once in the column's
+# header ("updated (UTC)"), a chart in its axis title. The review found "01 Dec 01:19:49", "2025-01-08" and a chart
+# in the browser's local time beside tables in UTC.
+STAMP, STAMP_SECONDS = "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"
+TABLE_STAMP = "YYYY-MM-DD HH:mm"  # STAMP in a table's DatetimeColumn (moment.js)
+
+
+def stamp(value: datetime | str | None, seconds: bool = False) -> str:
+    """"2025-03-04 10:30" in UTC, the zone said elsewhere (a column's header); EMPTY for none. The store's times are
     UTC (a naive one too)."""
-    if value is None:
+    if value is None or value == "":
         return EMPTY
     moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return f"{moment.astimezone(UTC) if moment.tzinfo else moment:%Y-%m-%d %H:%M} UTC"
+    return f"{moment.astimezone(UTC) if moment.tzinfo else moment:{STAMP_SECONDS if seconds else STAMP}}"
+
+
+def when(value: datetime | str | None, seconds: bool = False) -> str:
+    """"2025-03-04 10:30 UTC": a time in a sentence, zone named; EMPTY for none."""
+    shown = stamp(value, seconds)
+    return shown if shown == EMPTY else f"{shown} UTC"
+
+
+def time_column(label: str, **options) -> ColumnConfig:
+    """A table's column of times: STAMP in UTC, the header saying so once ("updated (UTC)")."""
+    return st.column_config.DatetimeColumn(f"{label} (UTC)", format=TABLE_STAMP, timezone="UTC", **options)
 
 
 def job_name(doc: dict) -> str:
-    """"GitHub / acme/web, acme/api · 29 Nov 09:44:07 UTC": what a person calls an import, to the second (two runs
-    a minute apart read alike to the minute)."""
-    stamp = doc.get("created_at")
-    at = f" · {datetime.fromisoformat(stamp).astimezone(UTC):%d %b %H:%M:%S} UTC" if stamp else ""
-    return f"{source_label(doc['source'])} / {', '.join(doc['projects'])}{at}"
+    """"GitHub / acme/web, acme/api · 2026-11-29 09:44:07 UTC": what a person calls an import, to the second (two
+    runs a minute apart read alike to the minute)."""
+    at = f" · {when(doc['created_at'], seconds=True)}" if doc.get("created_at") else ""
+    return f"{imported(doc)}{at}"
+
+
+def imported(doc: dict) -> str:
+    """"GitHub / acme/web, acme/api": what an import (or a schedule) reads."""
+    return f"{source_label(doc['source'])} / {', '.join(doc['projects'])}"
 
 
 def kept_word(doc: dict) -> str:
@@ -227,7 +250,7 @@ def attempts_frame(doc: dict) -> pd.DataFrame:
     at its end."""
     return pd.DataFrame([{
         "attempt": "first run" if a["number"] == 1 else f"retry {a['number'] - 1}",
-        "started (UTC)": (a["started_at"] or "")[:19].replace("T", " "),
+        "started (UTC)": stamp(a["started_at"], seconds=True),
         "by": a.get("requested_by"),
         "outcome": job_state_label(a["status"]) + (f": {a['error']}" if a.get("error") else ""),
         **{c: a[c] for c in COUNTERS},
@@ -284,8 +307,8 @@ PREVIEW_COLUMNS = {
     "status": st.column_config.TextColumn("status", width=172),
     "category": st.column_config.TextColumn("category", width=90),
     "assignee": st.column_config.TextColumn("assignee", width=133),
-    "created": st.column_config.DatetimeColumn("created (UTC)", format="YYYY-MM-DD HH:mm", width=118),
-    "updated": st.column_config.DatetimeColumn("updated (UTC)", format="YYYY-MM-DD HH:mm", width=118),
+    "created": time_column("created", width=118),
+    "updated": time_column("updated", width=118),
 }
 PREVIEW_CUT = ("title",)
 

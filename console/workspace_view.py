@@ -28,7 +28,7 @@ ITEM_COLUMNS = {  # widths that fit 1280 px beside the sidebar; a longer text wr
     "status": st.column_config.TextColumn("status", width=175),  # "Selected for Development" (JIRA's own) was cut
     "assignee": st.column_config.TextColumn("assignee", width=135),  # "Katherine Johnson" was cut at "small"
     "priority": st.column_config.TextColumn("priority", width=70),
-    "updated_at": st.column_config.DatetimeColumn("updated", format="YYYY-MM-DD", width="small"),
+    "updated_at": components.time_column("updated", width=118),
     "project": st.column_config.TextColumn("project", width="small"),
     "source": st.column_config.TextColumn("source", width="small"),
     "visibility": st.column_config.TextColumn("visibility", width="small"),

@@ -504,7 +504,7 @@ def start_step() -> None:
                        + ("skipped." if wizard.duplicates == "skip" else "updated where they changed."))
         else:
             st.info(f"This project was imported before: this run is incremental. It reads only the items "
-                    f"updated since {since:%Y-%m-%d %H:%M} UTC (where the last import left off), so it "
+                    f"updated since {components.when(since)} (where the last import left off), so it "
                     f"is quick, and it creates nothing twice.", icon=":material/update:")
     if total and total > guides.PILOT_MAX:
         st.caption("Large imports run in batches that are committed as they go: you can leave this page, "

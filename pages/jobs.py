@@ -23,13 +23,10 @@ STOP_PICK = "stop_schedule_pick"
 
 
 def table_name(doc: dict) -> str:
-    """"29 Nov 09:44:07 · GitHub / acme/web" (the column says UTC): the time first, in the same place on every row,
-    then what was imported, wrapped onto more lines where it is long (components.table)."""
-    name = components.job_name(doc)
-    if " · " not in name:
-        return name
-    what, when = name.rsplit(" · ", 1)
-    return f"{when.removesuffix(' UTC')} · {what}"
+    """"2026-11-29 09:44:07 · GitHub / acme/web" (the column says UTC): the time first, in the same place on every
+    row, then what was imported, wrapped onto more lines where it is long (components.table)."""
+    at = f"{components.stamp(doc['created_at'], seconds=True)} · " if doc.get("created_at") else ""
+    return f"{at}{components.imported(doc)}"
 
 
 # widths that fit 1280 px beside the sidebar with every column shown ("gone" too): a header or a six-digit count
@@ -104,21 +101,20 @@ st.caption("A scheduled re-run is incremental: each run brings only what changed
            "starts each run when it is due.")
 if schedules:
     components.table(pd.DataFrame([{
-        "import": f"{components.source_label(s['source'])} / {', '.join(s['projects'])}",
+        "import": components.imported(s),
         "every (hours)": s["every_hours"],
         "next run": pd.to_datetime(s["next_run_at"]), "booked by": s["booked_by"],
         # a link to its progress view, relative so that a console served under a path prefix keeps it; none before
         # its first run
         "last job": f"progress?job={s['last_job_id']}" if s["last_job_id"] else None, "schedule": s["id"],
     } for s in schedules]), column_config={
-        "next run": st.column_config.DatetimeColumn("next run (UTC)", format="YYYY-MM-DD HH:mm"),
+        "next run": components.time_column("next run"),
         "last job": st.column_config.LinkColumn("last job", display_text=r"job=([0-9a-f]+)",
                                                 help="Open the progress view of the schedule's last run "
                                                      f"({components.EMPTY}: it has not run yet)"),
     })
     with st.expander("Stop a scheduled re-run"):
-        what = {s["id"]: f"{components.source_label(s['source'])} / {', '.join(s['projects'])}, every "
-                         f"{s['every_hours']} h" for s in schedules}
+        what = {s["id"]: f"{components.imported(s)}, every {s['every_hours']} h" for s in schedules}
         when = {s["id"]: components.when(s["next_run_at"]) for s in schedules}
         # What this browser picked, read before the widget: a schedule stopped elsewhere since the page was drawn
         # is no option any more, and the selectbox would fall back to the first one left and stop that instead.
@@ -152,8 +148,7 @@ if docs:
                 try:
                     booked = api.schedule_job(job, int(every), actor=signin.current_user() or "console")
                     d = next(x for x in finished if x["job_id"] == job)
-                    st.toast(literal(f"{components.source_label(d['source'])} / {', '.join(d['projects'])} re-runs "
-                                     f"every {int(every)} h (schedule {booked})."))
+                    st.toast(literal(f"{components.imported(d)} re-runs every {int(every)} h (schedule {booked})."))
                     st.rerun()
                 except SourceError as exc:
                     st.error(literal(exc))

@@ -74,10 +74,12 @@ def throughput_chart(samples: list[dict], running: bool) -> None:
         return
     frame = pd.DataFrame(samples)
     frame["time"] = pd.to_datetime(frame["t"], unit="s", utc=True)
+    # in UTC like every time on the console (Vega draws a time in the browser's zone unless told)
     chart = (alt.Chart(frame).mark_area(line=True, opacity=0.3)
-             .encode(x=alt.X("time:T", title=None, axis=alt.Axis(format="%H:%M:%S")),
+             .encode(x=alt.X("time:T", title="UTC", scale=alt.Scale(type="utc"), axis=alt.Axis(format="%H:%M:%S")),
                      y=alt.Y("rate:Q", title="items / s"),
-                     tooltip=[alt.Tooltip("time:T", format="%H:%M:%S"), alt.Tooltip("rate:Q", format=".0f")])
+                     tooltip=[alt.Tooltip("time:T", title="time (UTC)", format="%H:%M:%S", formatType="utc"),
+                              alt.Tooltip("rate:Q", format=".0f")])
              .properties(height=180))
     st.altair_chart(chart, width="stretch")
 

@@ -94,8 +94,8 @@ if view == "Per project":
     components.table(frame, column_config={
         **{n: st.column_config.NumberColumn(n, format="localized", width="small")
            for n in ("items", "open", "done", "comments")},
-        "newest update": st.column_config.DatetimeColumn("newest update", format="YYYY-MM-DD"),
-        "last import": st.column_config.DatetimeColumn("last import (UTC)", format="YYYY-MM-DD HH:mm"),
+        "newest update": components.time_column("newest update"),
+        "last import": components.time_column("last import"),
     })
 else:
     total = totals["items"]
