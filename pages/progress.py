@@ -68,9 +68,11 @@ def record_sample(doc: dict) -> list[dict]:
 
 
 def throughput_chart(samples: list[dict], running: bool) -> None:
-    if len(samples) < 3:
+    """Items a second over time, once there is a rate to draw: while a job waits for a worker or its source
+    counts, every rate is 0 and the chart was an empty box with a flat line at "0.000000"."""
+    if len(samples) < 3 or not any(s["rate"] for s in samples):
         if running:
-            st.caption("The throughput chart fills in while the import runs.")
+            st.caption("The throughput chart fills in once items are read.")
         return
     frame = pd.DataFrame(samples)
     frame["time"] = pd.to_datetime(frame["t"], unit="s", utc=True)
