@@ -33,11 +33,14 @@ def _category(value: str) -> str:
     return Status(value).label if value else "choose a category"
 
 
+SAMPLED = " (sample)"  # after a count made in the preview's sample, not the whole project (it read "12*")
+
+
 def _count(mapping: Mapping, row: Row) -> str:
     if row.items is None:
         return "-"
     exact = row.counted in ("source", "dry run") or mapping.sample_is_whole()
-    return f"{row.items:,}" + ("" if exact else "*")
+    return f"{row.items:,}" + ("" if exact else SAMPLED)
 
 
 def basis(mapping: Mapping) -> str:
@@ -49,8 +52,8 @@ def basis(mapping: Mapping) -> str:
         return "Counts: exact, from the dry run."
     if mapping.sample_is_whole():
         return f"Counts: exact (the sample read all {mapping.sample:,} items)."
-    return (f"Counts: the source's where it counts; * in a sample of {mapping.sample:,} items "
-            "(a dry run makes them exact).")
+    return (f"Counts: the source's where it counts; \"(sample)\" marks a count in a sample of {mapping.sample:,} "
+            "items, not the whole project (a dry run makes them exact).")
 
 
 def draw(mapping: Mapping, prefix: str) -> None:

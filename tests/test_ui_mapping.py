@@ -168,3 +168,12 @@ def test_what_will_be_created_on_a_re_run_counts_no_new_items(run_import, monkey
     assert (shown["Already in the workspace"], shown["New items"]) == ("50", "0")
     outcome = "updated" if at.session_state["wizard"].duplicates == "update" else "kept as they are"
     assert f"Items: 0 new; 50 already in the workspace, {outcome} (not created again)." in texts(at, "text")
+
+
+def test_a_count_made_in_the_sample_says_so_in_words():
+    # review: counts read "12*", the asterisk explained only in a caption above the tabs
+    at = to_map_step(open_demo_wizard())
+    counts = [t for t in row_texts(at) if t[:1].isdigit()]
+    assert counts and all(t.endswith(" (sample)") for t in counts), counts
+    assert not [t for t in row_texts(at) if t.endswith("*")]
+    assert any('"(sample)" marks a count in a sample of' in c for c in texts(at, "caption"))
