@@ -47,17 +47,38 @@ BY_KEY = {j.key: j for j in JOURNEYS}
 
 
 @dataclass(frozen=True)
+class Said:
+    """A line that reads differently for an admin, who runs the console, and for anyone else, who cannot run a
+    command or set a variable on the server and needs to know what to ask the admin for."""
+    admin: str
+    others: str
+
+
+Line = str | Said
+
+
+def said(line: Line, admin: bool) -> str:
+    if isinstance(line, Said):
+        return line.admin if admin else line.others
+    return line
+
+
+@dataclass(frozen=True)
 class StepHelp:
-    needs: str  # what this step needs from the user
-    problems: tuple[str, ...]  # what goes wrong here, and what to do
+    needs: Line  # what this step needs from the user
+    problems: tuple[Line, ...]  # what goes wrong here, and what to do
     sections: dict[str, str]  # journey -> the heading of its guide's section that fits this step
 
 
+_IN_BACKGROUND = ("The import runs in the background: you can leave the page. A repeated import of a project is "
+                  "incremental: it reads only what changed since the last one.")
 STEP_HELP = {
     "source": StepHelp(
         "Pick where your work is today. Each card says whether its credentials come from the server's "
         "environment, were saved before, or still need entering. Demo needs nothing.",
-        ("**cannot reach Redis** or the store: the console's services are down; `./start.sh` starts them.",),
+        (Said("**cannot reach Redis** or the store: the console's services are down; `./start.sh` starts them.",
+              "**cannot reach Redis** or the store: the console's services are down; ask whoever runs this console "
+              "to start them."),),
         {"pitch": "Before you start (2 minutes)", "pilot": "Before you start",
          "migration": "Preparation checklist (one day)"}),
     "configure": StepHelp(
@@ -89,11 +110,14 @@ STEP_HELP = {
          "**unknown total**: some tools (GitHub without search) cannot count up front; the import still runs."),
         {"pitch": "Steps", "pilot": "Steps (about 15 minutes)", "migration": "How long will the import take?"}),
     "start": StepHelp(
-        "A running worker (`./start.sh` starts one). The import runs in the background: you can leave "
-        "the page. A repeated import of a project is incremental: it reads only what changed since the last one.",
-        ("**Waiting for a worker**: no worker is running; start one with `python cli.py worker`.",
-         "**could not start**: Redis or the store cannot be reached, or the credentials cannot be saved "
-         "(CREDENTIAL_ENCRYPTION_KEY)."),
+        Said("A running worker (`./start.sh` starts one). " + _IN_BACKGROUND,
+             "An import worker running on the server (whoever runs this console starts it). " + _IN_BACKGROUND),
+        (Said("**Waiting for a worker**: no worker is running; start one with `python cli.py worker`.",
+              "**Waiting for a worker**: no worker is running; ask whoever runs this console to start one."),
+         Said("**could not start**: Redis or the store cannot be reached, or the credentials cannot be saved "
+              "(CREDENTIAL_ENCRYPTION_KEY).",
+              "**could not start**: the console's services cannot be reached, or it cannot keep credentials: ask "
+              "whoever runs this console to check its services and its encryption key, with the message shown.")),
         {"pitch": "What to expect", "pilot": "Keeping the pilot current",
          "migration": "Bulk import (while people keep working in the old tool)"}),
 }
@@ -140,28 +164,32 @@ def contact_url() -> str | None:
     return None
 
 
-def contact_line() -> None:
+def contact_line(admin: bool = True) -> None:
     url = contact_url()
     if url:
         st.markdown(f"Stuck? [Contact us]({url})")
+    elif admin:
+        st.caption(f"Stuck? Your team asks you: set {CONTACT_ENV} (an https: or mailto: address) to show them a "
+                   "contact link here.")
     else:
-        st.caption(f"Stuck? Ask whoever runs this console (an admin can set {CONTACT_ENV} to show a contact "
-                   "link here).")
+        st.caption("Stuck? Ask whoever runs this console for help (they can also put a contact link here).")
 
 
-def help_button(step: str, size: int | None, journey: str | None, error: str | None = None) -> None:
-    """The `?` popover of wizard step `step` (a STEP_HELP key)."""
+def help_button(step: str, size: int | None, journey: str | None, error: str | None = None,
+                admin: bool = True) -> None:
+    """The `?` popover of wizard step `step` (a STEP_HELP key), in an admin's words or, for anyone else, saying
+    what to ask the admin for (a command or a variable name was their only instruction)."""
     info = STEP_HELP[step]
     fitting = fitting_journey(size, journey)
     # the help icon is the "?" (a popover labelled just "?" never opens in the browser, Streamlit 1.67)
     with st.popover("", icon=":material/help:", help="Help for this step", key=f"help_{step}"):
         st.markdown("**What this step needs**")
-        st.markdown(info.needs)
+        st.markdown(said(info.needs, admin))
         if error:
             st.markdown("**The error you met here**")
             st.text(error)
         st.markdown("**What can go wrong here**")
-        st.markdown("\n".join(f"- {line}" for line in info.problems))
+        st.markdown("\n".join(f"- {said(line, admin)}" for line in info.problems))
         st.markdown("**Guides**")
         size_text = f"about {size:,} items" if size is not None else "a size not known yet"
         st.caption(f"This import: {size_text}" + ("" if journey_for_size(size) or not fitting
@@ -177,4 +205,4 @@ def help_button(step: str, size: int | None, journey: str | None, error: str | N
             else:
                 st.page_link("pages/guides.py", label=label, icon=j.icon, query_params=params)
         st.divider()
-        contact_line()
+        contact_line(admin)

@@ -40,7 +40,7 @@ def header(title: str, step: str, error: str | None = None) -> None:
     left, right = st.columns([12, 1], vertical_alignment="bottom")
     left.subheader(title)
     with right:
-        guides.help_button(step, wizard.size, wizard.journey, error)
+        guides.help_button(step, wizard.size, wizard.journey, error, admin=signin.current_actor().admin)
 
 
 def form_words(exc: SourceError) -> str:

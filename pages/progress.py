@@ -177,8 +177,9 @@ def live_view(doc: dict) -> None:
     if doc.get("worker_lost"):
         st.error(literal(doc["error"] or "worker lost"), icon=":material/heart_broken:")
     elif doc["status"] == "queued":
-        st.info("Waiting for a worker to pick the import up. If this lasts, start one with "
-                "`python cli.py worker` (./start.sh starts one).", icon=":material/schedule:")
+        st.info("Waiting for a worker to pick the import up. If this lasts, " + (
+                "start one with `python cli.py worker` (./start.sh starts one)." if actor.admin
+                else "ask whoever runs this console to start an import worker."), icon=":material/schedule:")
     counters(doc)
     notes(doc)
     projects(doc)
