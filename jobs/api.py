@@ -421,15 +421,20 @@ def failures_csv(job_id: str) -> str:
     return spreadsheet.csv_text(failures(job_id), ["project", "key", "external_id", "reason"])
 
 
+def _owner(requested_by: str | None) -> str | None:
+    """Whose job it is: its starter, or for a scheduled run ("schedule:ID" started it) whoever booked the schedule."""
+    if requested_by and requested_by.startswith(SCHEDULED_BY):
+        with engine_for().connect() as conn:
+            return conn.execute(select(schedules.c.created_by)
+                                .where(schedules.c.id == requested_by[len(SCHEDULED_BY):])).scalar()
+    return requested_by
+
+
 def _authorize(doc: dict, actor: Actor | str | None, action: str) -> Actor:
     """The acting user, or PermissionDenied (audited) when they neither started the job nor are an admin. A
     scheduled run ("schedule:ID" started it) is the job of whoever booked the schedule."""
     who = resolve(actor)
-    owner = doc.get("requested_by")
-    if owner and owner.startswith(SCHEDULED_BY):
-        with engine_for().connect() as conn:
-            owner = conn.execute(select(schedules.c.created_by)
-                                 .where(schedules.c.id == owner[len(SCHEDULED_BY):])).scalar()
+    owner = _owner(doc.get("requested_by"))
     if not may_change(who, owner):
         record(engine_for(), "refused", actor=who.name, job_id=doc["job_id"], source=doc["source"],
                projects=doc["projects"], attempted=action, started_by=doc.get("requested_by"))
@@ -580,24 +585,29 @@ def schedule(source: str, projects: list[str], every_hours: int, *, duplicates: 
     return schedule_id
 
 
-def schedule_job(job_id: str, every_hours: int, actor: str = "console") -> str:
+def schedule_job(job_id: str, every_hours: int, actor: Actor | str | None = None) -> str:
     """Re-run an earlier import every N hours as it ran: its source and projects, its duplicates and deletions
     policies, the public settings it was started with and its secrets while the job still holds its encrypted copy
     (`store.credentials.prune`; afterwards the saved credentials and the environment, as for any later run);
-    returns the schedule's id. NotFoundError for an unknown job, ConfigError as `schedule` and for a dry run: its
-    schedule ran real imports, each writing what the dry run had only counted (a schedule repeats what was written)."""
+    returns the schedule's id. Only the job's starter or an admin (jobs/access.py; None is the machine's operator)
+    books it with that copy: what its starter typed is theirs, as its retry is. NotFoundError for an unknown job,
+    ConfigError as `schedule` and for a dry run: its schedule ran real imports, each writing what the dry run had
+    only counted (a schedule repeats what was written)."""
     status(job_id)
+    who = resolve(actor)
     engine = engine_for()
     with engine.connect() as conn:
         job = job_store.get_job(conn, job_id)
         copy = job.credential_id if job.credential_id and credentials.stored(conn, job.credential_id) else None
+    if not may_change(who, _owner(job.requested_by)):
+        copy = None
     options = job.options or {}
     if options.get("dry_run"):
         raise ConfigError(f"import {job_id} was a dry run, which writes nothing: start the import itself, then "
                           f"schedule re-runs of that one", field="job_id")
     config = {**(options.get("config") or {}), **(credentials.get(engine, copy) if copy else {})}
     return schedule(job.source, list(job.projects), every_hours, duplicates=options.get("duplicates", "update"),
-                    deletions=options.get("deletions", "mark"), config=config, actor=actor)
+                    deletions=options.get("deletions", "mark"), config=config, actor=who.name)
 
 
 def find_schedule(schedule_id: str) -> Row:

@@ -146,7 +146,7 @@ if docs:
                        "deletions) as the import it repeats.")
             if st.form_submit_button("Schedule", icon=":material/event_repeat:"):
                 try:
-                    booked = api.schedule_job(job, int(every), actor=signin.current_user() or "console")
+                    booked = api.schedule_job(job, int(every), actor=signin.current_actor())
                     d = next(x for x in finished if x["job_id"] == job)
                     st.toast(literal(f"{components.imported(d)} re-runs every {int(every)} h (schedule {booked})."))
                     st.rerun()
