@@ -89,13 +89,22 @@ def booked_settings(source: str, config: dict[str, str] | None = None) -> tuple[
 
     A schedule kept only `config`: `JIRA_BASE_URL=... cli.py schedule jira ...` booked runs that the worker, without
     those variables, could only fail ("Site URL is missing"), and `DEMO_SIZE=300 cli.py schedule demo` read 50
-    items where `cli.py run` in the same shell read 300."""
+    items where `cli.py run` in the same shell read 300.
+
+    Kept secrets keep their server (`Source.url_setting`, its default too): a run's own secrets go wherever its
+    settings point, so alice's token, booked against the server the saved credentials named, went to the next one
+    an admin saved."""
     engine = engine_for()
     resolved = effective_config(source, config)
     saved_id = credentials.saved_for(engine, source)
     saved = credentials.get(engine, saved_id) if saved_id else {}
     typed = {k for k, v in (config or {}).items() if v}
-    return split_config(source, {k: v for k, v in resolved.items() if k in typed or saved.get(k) != v})
+    public, secrets = split_config(source, {k: v for k, v in resolved.items() if k in typed or saved.get(k) != v})
+    url = source_class(source).url_setting
+    if secrets and url:
+        server = resolved.get(url) or next(s.default for s in source_class(source).settings if s.name == url)
+        public.update({url: server} if server else {})
+    return public, secrets
 
 
 SINCE = {CLI: "--since", API: "since", CONSOLE: "Since"}  # how each surface names the since input
