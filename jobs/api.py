@@ -599,15 +599,24 @@ def schedule_job(job_id: str, every_hours: int, actor: Actor | str | None = None
     with engine.connect() as conn:
         job = job_store.get_job(conn, job_id)
         copy = job.credential_id if job.credential_id and credentials.stored(conn, job.credential_id) else None
-    if not may_change(who, _owner(job.requested_by)):
-        copy = None
+    owner = _owner(job.requested_by)
+    withheld = bool(copy) and not may_change(who, owner)
     options = job.options or {}
     if options.get("dry_run"):
         raise ConfigError(f"import {job_id} was a dry run, which writes nothing: start the import itself, then "
                           f"schedule re-runs of that one", field="job_id")
-    config = {**(options.get("config") or {}), **(credentials.get(engine, copy) if copy else {})}
-    return schedule(job.source, list(job.projects), every_hours, duplicates=options.get("duplicates", "update"),
-                    deletions=options.get("deletions", "mark"), config=config, actor=who.name)
+    config = {**(options.get("config") or {}), **(credentials.get(engine, copy) if copy and not withheld else {})}
+    try:
+        return schedule(job.source, list(job.projects), every_hours, duplicates=options.get("duplicates", "update"),
+                        deletions=options.get("deletions", "mark"), config=config, actor=who.name)
+    except ConfigError as exc:
+        if not (withheld and (exc.field or "").startswith("config.")):
+            raise
+        record(engine, "refused", actor=who.name, job_id=job_id, source=job.source, attempted="schedule",
+               started_by=owner)
+        raise PermissionDenied(f"import {job_id} ran with credentials {owner} entered: only they or an admin may "
+                               f"schedule its re-runs with them ({exc}); you are signed in as {who.name} "
+                               f"{ADMINS_HINT}") from None
 
 
 def find_schedule(schedule_id: str) -> Row:

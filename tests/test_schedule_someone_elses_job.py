@@ -34,7 +34,7 @@ def test_another_user_cannot_book_runs_with_the_secrets_someone_typed(jira, engi
     monkeypatch.setenv("CONSOLE_ADMINS", "root")
     job_id = _alices_job(jira)
 
-    with pytest.raises(api.SourceError):  # without alice's token the import cannot start: refused, as a run is
+    with pytest.raises(api.PermissionDenied, match="ran with credentials alice entered: only they or an admin"):
         api.schedule_job(job_id, 24, actor="mallory")
     with engine.connect() as conn:
         assert conn.execute(select(schedules.c.id)).first() is None
@@ -49,3 +49,14 @@ def test_the_starter_and_an_admin_still_book_it_with_them(jira, run_worker, engi
         assert api.status(ran)["status"] == "succeeded", api.status(ran).get("error")
     with engine.connect() as conn:
         assert [r.created_by for r in conn.execute(select(schedules.c.created_by))] == ["alice", "root"]
+
+
+def test_another_user_books_it_with_the_saved_credentials_when_there_are_some(jira, engine, monkeypatch):
+    monkeypatch.setenv("CONSOLE_ADMINS", "root")
+    job_id = _alices_job(jira)
+    user, token = jira.credentials
+    api.save_credentials("jira", {"base_url": jira.url, "user_email": user, "api_token": token}, actor="root")
+
+    api.schedule_job(job_id, 24, actor="mallory")
+    with engine.connect() as conn:  # the team's saved token, read afresh each run: no copy of alice's
+        assert conn.execute(select(schedules.c.credential_id)).scalar_one() is None
