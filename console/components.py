@@ -214,7 +214,10 @@ def wrapped_row_height(frame: pd.DataFrame, column_config: dict, clip: tuple[str
         if width is None or (config.get("type_config") or {}).get("type", "text") != "text":
             continue
         cells = (str(v) for v in frame[name] if v is not None and not (isinstance(v, float) and pd.isna(v)))
-        needed = max([needed, *(text_fit.lines(text, width) for text in cells)])
+        for text in cells:  # no further than a row shows (text_fit.MAX_LINES): the rest is cut whatever it holds
+            needed = max(needed, text_fit.lines(text, width, most=text_fit.MAX_LINES))
+            if needed >= text_fit.MAX_LINES:
+                return text_fit.row_height(needed)
     return text_fit.row_height(needed)
 
 

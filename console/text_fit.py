@@ -47,13 +47,17 @@ def text_width(text: str) -> float:
     return sum(char_width(c) for c in text)
 
 
-def lines(text: str, column_width: int) -> int:
-    """How many lines `text` takes in a column `column_width` px wide, wrapped as the grid wraps it."""
+def lines(text: str, column_width: int, most: int | None = None) -> int:
+    """How many lines `text` takes in a column `column_width` px wide, wrapped as the grid wraps it; counted no
+    further than `most` (a row shows MAX_LINES: a vendor's 2,000-character reasons, a thousand of them, cost seconds
+    of measuring each view)."""
     room = column_width - PADDING
     if room <= 0 or not text:
         return 1
     count, used = 1, 0.0
     for word in _BREAKS.split(text):
+        if most is not None and count >= most:
+            return most
         width = text_width(word)
         trailing = text_width(word[len(word.rstrip(" ")):])  # a space at the line's end takes no room
         if used and used + width - trailing > room:
@@ -63,7 +67,7 @@ def lines(text: str, column_width: int) -> int:
             used = (width - trailing) % room
         else:
             used += width
-    return count
+    return count if most is None else min(count, most)
 
 
 def row_height(line_count: int) -> int | None:

@@ -86,3 +86,21 @@ def test_a_projects_table_shows_a_long_project_whole(run_import, engine):
     at = page("pages/progress.py", job=doc["job_id"])
     parts = next(t for t in at.dataframe if "project" in t.value.columns and LONG in set(t.value["project"]))
     shown_whole(parts, "project")
+
+
+def test_a_long_failure_report_is_measured_only_as_far_as_its_rows_show():
+    # review (attack): 1,000 failure reasons of 2,000 characters a vendor wrote ("a- a- ..." breaks every 3) took
+    # about 2 s of the console's CPU on each view of the progress page, counting lines past the six a row shows
+    import time
+
+    import pandas as pd
+    import streamlit as st
+
+    from console import components
+
+    frame = pd.DataFrame({"reason": ["a- " * 700] * 1000})
+    started = time.perf_counter()
+    height = components.wrapped_row_height(frame, {"reason": st.column_config.TextColumn("reason", width=480)})
+    assert height == text_fit.row_height(text_fit.MAX_LINES)
+    assert time.perf_counter() - started < 0.3
+    assert text_fit.lines("a- " * 700, 480, most=3) == 3 and text_fit.lines("a- " * 700, 480) == 22
