@@ -166,8 +166,10 @@ worker_started=0
 # In a process group of its own (its pid is the group's id): RQ's scheduler runs in a child process that
 # outlived a killed worker; the group is ended with the worker. (RQ's work horse has its own group and
 # finishes its part.)
+own_group=(setsid)
+command -v setsid >/dev/null || own_group=()  # util-linux's; without it (not Debian) the worker shares our group
 start_worker() {
-  setsid .venv/bin/python cli.py worker &
+  "${own_group[@]}" .venv/bin/python cli.py worker &
   worker_pid=$!
   worker_started=$SECONDS
   say "started one import worker (pid $worker_pid)"
