@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
-from .errors import API, CLI, CONSOLE, ConfigError, NotFoundError, SourceError
+from .errors import API, CLI, CONSOLE, SETTING_WORDS, ConfigError, NotFoundError, SourceError
 from .model import Page, Project, StreamGap, WorkItem
 from .redact import Redactor
 from .retry import RetryPolicy, WaitListener
@@ -45,6 +45,12 @@ class Setting:
     help: str = ""
     choices: tuple[str, ...] = ()  # the only values it takes (any case), for a setting that is no free text
 
+    @property
+    def words(self) -> dict[str, str]:
+        """How each surface names this setting: the variable on the CLI, `config.NAME` in the HTTP API's body, the
+        form's label, quoted, in the console."""
+        return {CLI: self.env, API: f"config.{self.name}", CONSOLE: f'"{self.label}"'}
+
 
 Cursor = dict[str, Any]
 
@@ -62,6 +68,12 @@ class Source(ABC):
     # settings that decide what a project holds (the demo's size): a run not given one reads the project as its last
     # import did (jobs/launch.py kept_settings); read otherwise, the rest of the project looked gone, marked deleted
     kept_settings: ClassVar[tuple[str, ...]] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """A connector's settings join `SETTING_WORDS`, so every message naming one of their variables (a vendor's
+        refusal: "check JIRA_API_TOKEN") reads in the words of the surface that shows it (`SourceError.shown_in`)."""
+        super().__init_subclass__(**kwargs)
+        SETTING_WORDS.update({setting.env: setting.words for setting in cls.settings})
 
     def __init__(self, config: dict[str, str] | None = None, on_wait: WaitListener | None = None):
         self.config = {s.name: (config or {}).get(s.name) or s.default for s in self.settings}
@@ -102,12 +114,10 @@ class Source(ABC):
         return None
 
     def where(self, name: str) -> dict[str, Any]:
-        """`field` and `places` of the setting `name` for a ConfigError about it: the variable on the CLI,
-        `config.NAME` in the HTTP API's body, the form's label in the console, quoted as `in_form_words` quotes it
-        (importers/errors.py)."""
+        """`field` and `places` of the setting `name` for a ConfigError about it, in each surface's words
+        (`Setting.words`)."""
         setting = next(s for s in self.settings if s.name == name)
-        return {"field": f"config.{name}",
-                "places": {CLI: setting.env, API: f"config.{name}", CONSOLE: f'"{setting.label}"'}}
+        return {"field": f"config.{name}", "places": setting.words}
 
     def _chosen(self, setting: Setting) -> str:
         """The value of a setting with `choices`, lower case. A value it does not take is refused here, naming the

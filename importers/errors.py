@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import errno
+import re
 import socket
 import ssl
 from collections.abc import Iterator, Mapping, Sequence
@@ -10,6 +11,14 @@ from datetime import datetime
 from pydantic import ValidationError
 
 CLI, API, CONSOLE = "cli", "api", "console"  # where a message is shown: each names an input its own way
+
+# A source's setting as each surface names it, by its environment variable (the CLI's word, the one messages are
+# written with): "JIRA_API_TOKEN" -> {CLI: "JIRA_API_TOKEN", API: "config.api_token", CONSOLE: '"API token"'}.
+# Every Source class adds its settings (importers/base.py), so a vendor's refusal that says "check JIRA_API_TOKEN"
+# reads "check config.api_token" to an API client, who sent that key, and names the form's field in the console.
+SETTING_WORDS: dict[str, dict[str, str]] = {}
+# "set JIRA_API_TOKEN" (a missing setting) where the variable is not what the surface gives
+ASK = {API: "give {name}", CONSOLE: "enter it in the form"}
 
 
 class SourceError(Exception):
@@ -33,15 +42,30 @@ class SourceError(Exception):
 
     def _render(self, where: str) -> str:
         if not self.places:
-            return self.template
-        return self.template.replace("{at}", self.places.get(where) or self.places.get(CLI) or "")
+            return in_words(self.template, where)
+        return in_words(self.template.replace("{at}", self.places.get(where) or self.places.get(CLI) or ""), where)
 
     def shown_in(self, where: str) -> str:
         """The message as `where` (CLI, API or CONSOLE) shows it."""
-        return self._render(where) if self.places else self.message
+        return self._render(where)
 
     def __str__(self) -> str:
         return self.message
+
+
+def in_words(message: str, where: str) -> str:
+    """`message` as `where` shows it: each source setting's environment variable it names (`SETTING_WORDS`) in that
+    surface's words, e.g. "check JIRA_USER_EMAIL and JIRA_API_TOKEN" -> 'check config.user_email and
+    config.api_token' (API), 'check "Account email" and "API token"' (CONSOLE); the CLI's is `message` itself."""
+    if where == CLI:
+        return message
+    for env, words in SETTING_WORDS.items():
+        if env not in message:
+            continue
+        named = words[where].replace("\\", "\\\\")  # a replacement template: the words as written
+        message = re.sub(rf"\bset {re.escape(env)}(?=$|[).;,])", ASK[where].format(name=named), message)
+        message = re.sub(rf"\b{re.escape(env)}\b", named, message)
+    return message
 
 
 class ConfigError(SourceError):

@@ -133,16 +133,6 @@ def saved_settings(source: str) -> tuple[dict[str, str], list[str]] | None:
     return public, sorted(secrets)
 
 
-def in_form_words(source: str, message: str) -> str:
-    """An error message as the console's form shows it: each environment variable the message names
-    (what the CLI and a server's settings use) replaced by the label of the form field the user typed
-    into, e.g. "check JIRA_USER_EMAIL and JIRA_API_TOKEN" -> 'check "Account email" and "API token"'."""
-    for setting in source_class(source).settings:
-        message = re.sub(rf"\bset {re.escape(setting.env)}(?=$|[).;,])", "enter it in the form", message)
-        message = re.sub(rf"\b{re.escape(setting.env)}\b", f'"{setting.label}"', message)
-    return message
-
-
 def incremental_since(source: str, projects: list[str], duplicates: str = "update") -> dict[str, datetime | None]:
     """Per project, where a repeated import with this `duplicates` policy would start reading (None: everything is
     read), by start_import's rule (`store.jobs.catch_up_point`)."""
@@ -690,7 +680,7 @@ def schedules_list() -> list[dict]:
 
 
 __all__ = ["SourceError", "Actor", "PermissionDenied", "machine_admin",
-           "check", "preview", "start_import", "start_demo", "kept_by_project", "saved_settings", "in_form_words",
+           "check", "preview", "start_import", "start_demo", "kept_by_project", "saved_settings",
            "incremental_since", "status", "wait", "jobs", "cancel", "retry",
            "undo", "purge", "failures", "failures_csv", "sources", "schedule", "schedule_job", "stop_schedule",
            "schedules_list",

@@ -44,10 +44,9 @@ def header(title: str, step: str, error: str | None = None) -> None:
 
 
 def form_words(exc: SourceError) -> str:
-    """An error as the form shows it: in the console's words where it has them ("enter them in the form"), and
-    field labels, not the environment variables the CLI names."""
-    message = exc.shown_in(CONSOLE)
-    return api.in_form_words(wizard.source, message) if wizard.source else message
+    """An error as the form shows it: in the console's words ("enter them in the form", the fields' labels), not
+    the environment variables the CLI names (`SourceError.shown_in`)."""
+    return exc.shown_in(CONSOLE)
 
 
 def go(step: int) -> None:

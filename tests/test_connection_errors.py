@@ -136,3 +136,78 @@ def test_a_default_project_the_source_cannot_have_fails_the_connection_test(fake
     assert texts(at, "error")[0].endswith("not 'not a key!' (the default project, \"Default project key\")")
     assert "JIRA_DEFAULT_PROJECT" not in texts(at, "error")[0]
 
+
+
+# -- a vendor's refusal in each surface's words ------------------------------------------
+# review: the HTTP API's 400 for rejected credentials said "check JIRA_USER_EMAIL and JIRA_API_TOKEN" to a client that
+# had sent config.api_token; the console rewrote it for its form, the API did not
+REFUSED = {  # source -> (its settings in the API's body, then the credentials named by the CLI, the API, the form)
+    "jira": (lambda f: {"base_url": f.url, "user_email": f.credentials[0], "api_token": f.credentials[1]},
+             "JIRA_USER_EMAIL and JIRA_API_TOKEN", "config.user_email and config.api_token",
+             '"Account email" and "API token"'),
+    "servicenow": (lambda f: {"instance": f.url, "username": f.username, "password": f.password},
+                   "SERVICENOW_USERNAME and SERVICENOW_PASSWORD", "config.username and config.password",
+                   '"Username" and "Password"'),
+    "github": (lambda f: {"api_url": f.url, "token": f.token}, "GITHUB_TOKEN", "config.token",
+               '"Personal access token"'),
+    "gitlab": (lambda f: {"url": f.url, "token": f.token}, "GITLAB_TOKEN", "config.token", '"Access token"'),
+}
+SECRET = {"jira": "api_token", "servicenow": "password", "github": "token", "gitlab": "token"}
+PROJECT = {"jira": "ACME", "servicenow": "incident", "github": "acme/web", "gitlab": "acme/web"}
+
+
+def refusing(fakes, source: str, status: int) -> dict[str, str]:
+    """The settings of `source`'s fake, to which it answers `status`: a wrong secret (401), or every request
+    refused (403, the account lacks a permission)."""
+    settings = REFUSED[source][0](fakes[source])
+    if status == 401:
+        settings[SECRET[source]] = "WRONG-secret"
+    else:
+        fakes[source].fail_next(".", 403, times=1000)
+    return settings
+
+
+def env_of(source: str, settings: dict[str, str]) -> dict[str, str]:
+    from importers import source_class
+
+    return {s.env: settings[s.name] for s in source_class(source).settings if s.name in settings}
+
+
+VARIABLES = tuple(f"{source.upper()}_" for source in REFUSED)
+
+
+@pytest.fixture
+def refused(fakes):
+    yield
+    for fake in fakes.values():
+        fake._faults.clear()
+
+
+def said_in(message: str, status: int, named: str, where: str) -> None:
+    """`message` tells the refusal, naming the credentials as `where` names them, and only so."""
+    told = "rejected the credentials (HTTP 401): check " if status == 401 else "(HTTP 403): check the permissions of "
+    assert told + named in message and "Traceback" not in message, message
+    foreign = {"cli": ("config.", '"'), "api": (*VARIABLES, '"'), "form": (*VARIABLES, "config.")}[where]
+    assert not [word for word in foreign if word in message], message
+
+
+@pytest.mark.parametrize("status", [401, 403])
+@pytest.mark.parametrize("source", list(REFUSED))
+def test_refused_credentials_are_named_as_each_surface_takes_them(source, status, fakes, refused, engine, cli):
+    _, variables, keys, labels = REFUSED[source]
+    token = api_tokens.create(engine, "ci-bot", created_by="alice")
+    body = {"project": PROJECT[source], "config": refusing(fakes, source, status)}
+    answer_status, answer = asgi_post(f"/import/{source}/preview", body, token)
+    assert answer_status == 400 and answer["detail"]["kind"] == "auth", answer
+    said_in(answer["error"], status, keys, "api")
+
+    result = cli("check", source, env=env_of(source, refusing(fakes, source, status)))
+    assert result.returncode != 0, result.stdout
+    said_in(result.stderr.strip(), status, variables, "cli")
+
+    at = open_configure(source)
+    for name, value in refusing(fakes, source, status).items():
+        field(at, f"{source}_{name}").input(value)
+    press_test_connection(at)
+    assert not at.exception
+    said_in(texts(at, "error")[0], status, labels, "form")
