@@ -10,7 +10,8 @@ A parser plus a sanitiser, not regular expressions: both are maintained against 
 
 `literal` is for the other direction: a short text (a project name, a vendor's error message, a group name)
 put into a Streamlit call that renders Markdown (st.markdown, st.caption, st.error and its kin, page_link
-labels), which must show as the text it is, never as a link, an image, an :icon: or $math$.
+labels), which must show as the text it is, never as a link, an image, an :icon: or $math$. An error of the core
+(a SourceError) is shown in the console's words, never the CLI's (`python cli.py jobs`, JIRA_API_TOKEN).
 """
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ import re
 import nh3
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
+
+from importers.errors import CONSOLE, SourceError
 
 TAGS = {"p", "br", "hr", "em", "strong", "del", "s", "code", "pre", "blockquote", "ul", "ol", "li", "a",
         "h1", "h2", "h3", "h4", "h5", "h6", "table", "thead", "tbody", "tr", "th", "td", "div", "span", "bdi"}
@@ -43,8 +46,10 @@ def _escaped(match: re.Match) -> str:
 def literal(text: object) -> str:
     """`text` (a vendor's or a user's) as Markdown that Streamlit shows as written, on one line: every mark that could
     make a link, an image, an autolink, an icon, code, emphasis or math is backslash-escaped; line breaks become
-    spaces, and a list marker at its start is escaped too."""
-    flat = _ACTIVE.sub(_escaped, " ".join(str(text).split()))
+    spaces, and a list marker at its start is escaped too. A SourceError reads as the console says it (`shown_in`):
+    `str()` is the CLI's line, whose advice names commands and variables a console user has no use for."""
+    said = text.shown_in(CONSOLE) if isinstance(text, SourceError) else str(text)
+    flat = _ACTIVE.sub(_escaped, " ".join(said.split()))
     return _LIST_MARKER.sub(r"\1\\\2", flat)
 
 

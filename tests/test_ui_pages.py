@@ -194,9 +194,10 @@ def test_the_bare_progress_page_shows_the_latest_import(run_import):
     assert any("Demo / OPS" in m for m in texts(at, "markdown"))
 
 
-def test_progress_of_an_unknown_job_says_so():
+def test_progress_of_an_unknown_job_says_so_in_the_consoles_words():
+    # review: the page told a console user to "list them with `python cli.py jobs`" (the CLI's advice)
     at = page("pages/progress.py", job="nope")
-    assert any("no import job 'nope'" in e for e in texts(at, "error"))
+    assert texts(at, "error") == ["no import job 'nope': list them with the Jobs page"]
 
 
 def test_jobs_are_named_newest_first_with_separators(run_import):
