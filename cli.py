@@ -496,7 +496,8 @@ def _mapping_lines(found) -> list[str]:
     """A mapping as a person reads it: per kind, each value -> its target, with counts and marks."""
     from jobs.mapping import KINDS
 
-    sample = f"a sample of {found.sample} items" if found.sample else "no sample"
+    sample = (f"all {found.sample:,} items" if found.sample_is_whole() else f"a sample of {found.sample:,} items") \
+        if found.sample else "no sample"
     lines = [f"{found.source} {found.project}  (items: counted by the source, else in {sample}; "
              f"* changed from the default, ! needs a target)"]
     flagged = {(kind, row.source) for kind, row in found.flagged()}

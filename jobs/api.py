@@ -55,7 +55,7 @@ from .launch import (
     split_config,
     start_import,
 )
-from .mapping import SAMPLE_SIZE, Mapping
+from .mapping import SAMPLE_SIZE, Mapping, read_whole
 from .mapping import build as build_mapping
 
 
@@ -169,6 +169,12 @@ class Preview:
     internal_items: int = 0
     internal_comments: int | None = None
 
+    @property
+    def whole(self) -> bool:
+        """Whether the sample is every item the import would read (`read_whole`), as a project of 20 is in a preview
+        of 20: the wizard then says so rather than "a sample"."""
+        return read_whole(len(self.items), self.estimated_total)
+
     def rows(self) -> list[dict]:
         """The sample as the CLI's `preview --json` and the HTTP API show it: key, title, state (the source's
         status name), status (its category), assignee, created, updated (datetimes, UTC)."""
@@ -256,9 +262,11 @@ def mapping(source: str, project: str | None = None, config: dict[str, str] | No
         project = spelled(source, [(project or "").strip() or src.default_project() or _first_project(src)])[0]
         sample = src.preview(project, SAMPLE_SIZE)
         meta = read_metadata(src, project, sample)
+        total = src.estimate(project)  # whether the sample is the whole project (`read_whole`)
     engine = engine_for()
     return build_mapping(meta, sample, mapping_store.load(engine, source, project),
-                         mapping_store.project_states(engine, source, project), mapping_store.workspace_people(engine))
+                         mapping_store.project_states(engine, source, project), mapping_store.workspace_people(engine),
+                         total)
 
 
 def mapping_from_file(text: str, path: str, source: str | None = None, project: str | None = None,

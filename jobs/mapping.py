@@ -45,6 +45,13 @@ LEVELS = tuple(p.value for p in Priority)
 SAMPLE_SIZE = 100  # items read to count what the vendor does not count: one request on every connector
 
 
+def read_whole(read: int, total: int | None) -> bool:
+    """Whether `read` items (a sample, the preview's) are every item of a project the source counts `total`: also at
+    exactly the sample's size (a project of 50 read by a sample of 50 was read whole, not "a sample of 50"); never
+    when the source cannot say its count (a full sample may have stopped short of more)."""
+    return total is not None and read >= total
+
+
 def checked_name(kind: str, text: str) -> str:
     """A state's or type's name as a user gave it (a file, the API, the mapping step), without surrounding spaces;
     ConfigError in one line when it cannot be one. Every page, export and the CLI shows these names and every
@@ -102,6 +109,7 @@ class Mapping:
     states: dict[str, str] = field(default_factory=dict)  # the project's states in the workspace: name -> category
     workspace_people: dict[str, tuple[str, str | None]] = field(default_factory=dict)  # key -> (name, email)
     sample: int = 0  # items the sample counts come from
+    total: int | None = None  # the project's items as the source estimates them (None: not asked, or it cannot say)
 
     def __post_init__(self) -> None:
         self._cache: tuple[dict[str, dict[str, Row]], dict[str, tuple[str, str | None]]] | None = None
@@ -140,9 +148,9 @@ class Mapping:
         return sum(row.items or 0 for row in statuses)
 
     def sample_is_whole(self) -> bool:
-        """Whether the sample read every item of the project, so its counts are exact."""
-        total = self.source_total()
-        return total is not None and self.sample >= total
+        """Whether the sample read every item of the project, so its counts are exact (`read_whole`; the project's
+        count is the source's estimate, else the sum of its statuses' counts)."""
+        return read_whole(self.sample, self.total if self.total is not None else self.source_total())
 
     def flagged(self) -> list[tuple[str, Row]]:
         """Rows an import cannot start with: a status without a state and category, a priority without a level."""
@@ -362,11 +370,11 @@ def _most_common(values: Iterable[Any]) -> Any:
 
 def build(metadata: Metadata, sample: Sequence[WorkItem], saved: dict[str, Any] | None = None,
           states: dict[str, str] | None = None,
-          workspace_people: dict[str, tuple[str, str | None]] | None = None) -> Mapping:
+          workspace_people: dict[str, tuple[str, str | None]] | None = None, total: int | None = None) -> Mapping:
     """The mapping of `metadata`'s project: every value the source lists or the sample carries, with its default
     target, the `saved` rules over the defaults, and counts (the source's, else the sample's)."""
     mapping = Mapping(source=metadata.source, project=metadata.project, states=dict(states or {}),
-                      workspace_people=dict(workspace_people or {}), sample=len(sample),
+                      workspace_people=dict(workspace_people or {}), sample=len(sample), total=total,
                       labels=[v.label for v in metadata.labels], groups=[g.label for g in metadata.groups])
     counts = _counts(sample)
     sampled_labels = Counter(name for item in sample for name in dict.fromkeys(item.labels))

@@ -433,17 +433,21 @@ def preview_step() -> None:
             st.rerun()
     elif wizard.preview is not None:
         result = wizard.preview
-        st.caption("A sample of what will be imported. Nothing has been written yet.")
+        # a project no larger than the preview is shown whole: "a sample" and "20 / 20 samples" said otherwise
+        st.caption(f"All {len(result.items):,} items this import reads. Nothing has been written yet." if result.whole
+                   else "A sample of what will be imported. Nothing has been written yet.")
         a, b, c = st.columns(3)
-        a.metric("Estimated total", "unknown" if result.estimated_total is None else f"{result.estimated_total:,}")
+        a.metric("Items" if result.whole else "Estimated total",
+                 "unknown" if result.estimated_total is None else f"{result.estimated_total:,}")
         b.metric("Already in the workspace", f"{result.already_imported:,}",
                  help="Items of this source and project imported before")
-        c.metric("Of these samples, already imported", f"{result.existing} / {len(result.items)}")
+        c.metric("Of these, already imported" if result.whole else "Of these samples, already imported",
+                 f"{result.existing:,} / {len(result.items):,}")
         frame = components.preview_frame(result.items)
         # the whole width: seven columns
         components.table(frame, column_config=components.PREVIEW_COLUMNS, clip=components.PREVIEW_CUT)
         counts = frame.groupby("status").size().reset_index(name="items")
-        components.bar_chart(counts, "status", title="Status in the sample")
+        components.bar_chart(counts, "status", title="Status of the items" if result.whole else "Status in the sample")
         if result.already_imported and wizard.duplicates == "skip":
             st.info("Items already imported will be kept as they are, even where they changed at the source "
                     "(the job counts them). Choose \"Apply changes\" in step 2 to refresh them instead.",

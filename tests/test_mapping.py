@@ -384,3 +384,11 @@ def test_two_mapping_documents_for_one_project_are_refused_and_a_padded_project_
         api.mappings_from_documents("demo", [steered, _document_with(lambda d: None)], SIZE)  # the last one won
     padded = api.mappings_from_documents("demo", [{**steered, "project": "  ACME "}], SIZE)
     assert list(padded) == ["ACME"] and padded["ACME"].row("statuses", "To Do").target == "Done"
+
+
+def test_mapping_show_says_when_its_sample_read_the_whole_project(cli, monkeypatch):
+    # review: a project of exactly the sample's size (100) read "counted ... in a sample of 100 items"
+    monkeypatch.delenv("DEMO_INVALID_ITEMS")  # the demo as shipped: every item is read
+    for size, said in (("100", "else in all 100 items;"), ("101", "else in a sample of 100 items;")):
+        result = cli("mapping", "show", "demo", "--project", "ACME", "--size", size)
+        assert result.returncode == 0 and said in result.stdout.splitlines()[0], (result.stdout, result.stderr)

@@ -3,6 +3,8 @@ Workspace, a flagged value that blocks Next and Start, the saved mapping coming 
 merge of two different emails asks for, and several projects in one run with a row each in Progress."""
 from __future__ import annotations
 
+import pytest
+
 from console.mapping_step import NEW
 from jobs import api
 from store import queries
@@ -177,3 +179,34 @@ def test_a_count_made_in_the_sample_says_so_in_words():
     assert counts and all(t.endswith(" (sample)") for t in counts), counts
     assert not [t for t in row_texts(at) if t.endswith("*")]
     assert any('"(sample)" marks a count in a sample of' in c for c in texts(at, "caption"))
+
+
+# review: a project of exactly 50 items read "a sample of 50 items" with every count "(sample)", and its preview of 20
+# items "Of these samples, already imported 0 / 20"; one rule (jobs/mapping.read_whole) decides both, at exactly the
+# sample's size too (100 items: the Map step's sample; 20: the preview's)
+@pytest.mark.parametrize("size, whole", [("small", True), ("100", True), ("101", False)])
+def test_a_project_the_map_steps_sample_read_whole_has_exact_counts(size, whole, monkeypatch):
+    monkeypatch.delenv("DEMO_INVALID_ITEMS")  # the demo as shipped: every item is read
+    at = to_map_step(open_demo_wizard(size))
+    counts = [t for t in row_texts(at) if t[:1].isdigit()]
+    assert counts and all(t.endswith(" (sample)") != whole for t in counts), counts
+    items = 50 if size == "small" else 100
+    said = f"Counts: exact (the sample read all {items} items)." if whole else \
+        f'"(sample)" marks a count in a sample of {items} items'
+    assert any(said in c for c in texts(at, "caption")), texts(at, "caption")
+
+
+@pytest.mark.parametrize("size, whole", [("20", True), ("21", False)])
+def test_a_project_the_preview_shows_whole_is_not_called_a_sample(size, whole, monkeypatch):
+    monkeypatch.delenv("DEMO_INVALID_ITEMS")
+    at = to_map_step(open_demo_wizard(size))
+    at.button(key="next_map").click().run()
+    assert not at.exception
+    shown = {m.label: m.value for m in at.metric}
+    caption = "All 20 items this import reads. Nothing has been written yet."
+    if whole:
+        assert (shown["Items"], shown["Of these, already imported"]) == ("20", "0 / 20"), shown
+        assert caption in texts(at, "caption") and "Of these samples, already imported" not in shown
+    else:
+        assert (shown["Estimated total"], shown["Of these samples, already imported"]) == ("21", "0 / 20"), shown
+        assert caption not in texts(at, "caption")
