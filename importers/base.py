@@ -194,6 +194,12 @@ class Source(ABC):
     def check(self) -> str:
         """Return a description of the account reached, or raise a typed SourceError."""
 
+    def check_kept(self, kept: Mapping[str, Mapping[str, str]]) -> str:
+        """`check`, said for a run given none of `kept_settings`, which reads each project of `kept` with the settings
+        kept for it: a source whose description names such a setting (the demo's size) says each project's, never
+        its default where a project will not be read at it."""
+        return self.check()
+
     @abstractmethod
     def projects(self) -> list[Project]:
         """The projects (repositories, tables) this account can import."""

@@ -98,10 +98,13 @@ def _connected(source: str, config: dict[str, str] | None):
 
 def check(source: str, config: dict[str, str] | None = None) -> str:
     """The account a connection reaches, or a SourceError saying why not; a default project the source cannot have
-    is refused first, as an import of it would be."""
+    is refused first, as an import of it would be. Where the workspace keeps settings for the source's projects that
+    `config` does not give (the demo's size), it says what a run reads with them (`Source.check_kept`): the demo
+    said "50 items a project" under "as imported before", where a project imported at 300 is read at 300."""
     with _connected(source, config) as src:
         src.check_default_project()
-        return src.check()
+        kept = kept_in_workspace(source, effective_config(source, config)) if src.kept_settings else {}
+        return src.check_kept(kept) if kept else src.check()
 
 
 def list_projects(source: str, config: dict[str, str] | None = None) -> list:

@@ -194,12 +194,12 @@ def kept_config(source: str, project: str | None, config: dict[str, str] | None 
     return {**(config or {}), **kept_settings(source, [name], effective_config(source, config)).get(name, {})}
 
 
-def kept_in_workspace(source: str) -> dict[str, dict[str, str]]:
-    """project -> the settings kept for it (`kept_settings`), for every project of `source` the workspace holds:
-    what a run of it that gives none of them reads (the wizard offers "as imported before")."""
+def kept_in_workspace(source: str, given: dict[str, str] | None = None) -> dict[str, dict[str, str]]:
+    """project -> the settings kept for it (`kept_settings`) that `given` (a run's resolved settings) leaves out, for
+    every project of `source` the workspace holds: what a run of it reads (the wizard offers "as imported before")."""
     if not source_class(source).kept_settings:
         return {}
-    return kept_settings(source, sorted(queries.project_spellings(engine_for(), source).values()), {})
+    return kept_settings(source, sorted(queries.project_spellings(engine_for(), source).values()), given or {})
 
 
 def cancel_job(job_id: str, actor: str, source: str, projects: list[str], **details) -> None:

@@ -104,3 +104,23 @@ def test_the_wizard_rerun_of_a_demo_project_keeps_its_size(cli, run_worker):
     run_worker()
     doc = api.jobs()[0]  # newest first: the wizard's
     assert (doc["status"], doc["deleted_items"]) == ("succeeded", 0) and _live(cli) == {"ACME": 300}
+
+
+def test_the_connection_check_says_the_size_each_project_is_read_at(cli):
+    # review: under "As imported before" the wizard's check said "Account reached: demo workspace (50 items a project,
+    # no credentials needed)", where ACME, imported at 300, is read at 300
+    from streamlit.testing.v1 import AppTest
+
+    from tests.test_ui_wizard import APP, texts
+
+    cli("run", "demo", "--project", "ACME", "--size", "300", "--in-process")
+    kept = "demo workspace (as imported before: ACME 300 items; a new project 50, no credentials needed)"
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    at.button(key="start_pitch").click().run()
+    [size] = [r for r in at.radio if r.key.endswith("_size")]
+    assert size.value == "kept" and f"Account reached: {kept}" in texts(at, "text"), texts(at, "text")
+    size.set_value("medium").run()  # a size chosen is the size every project is read at
+    assert "Account reached: demo workspace (1,500 items a project, no credentials needed)" in texts(at, "text")
+    assert cli("check", "demo").stdout.strip().endswith(kept)  # the CLI's check, by the same rule
+    assert cli("check", "demo", env={"DEMO_SIZE": "medium"}).stdout.strip().endswith(
+        "demo workspace (1,500 items a project, no credentials needed)")

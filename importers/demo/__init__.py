@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 
 from pydantic import ValidationError
@@ -125,8 +125,20 @@ class DemoSource(Source):
         return PROJECTS[0][0]
 
     def check(self) -> str:
+        return self._account(f"{self.size:,} items a project")
+
+    def check_kept(self, kept: Mapping[str, Mapping[str, str]]) -> str:
+        """"demo workspace (as imported before: ACME 300, OPS 5,000 items; a new project 50, ...)": a workspace that
+        holds demo projects reads each at its kept size when no size is chosen, not at the default."""
+        sizes = ", ".join(f"{project} {parse_size(settings.get('size')):,}" for project, settings in kept.items()
+                          if settings.get("size"))
+        if not sizes:
+            return self.check()
+        return self._account(f"as imported before: {sizes} items; a new project {self.size:,}")
+
+    def _account(self, sizes: str) -> str:
         failing = f", {self.first_read_failures:,} failing the first read" if self.first_read_failures else ""
-        return f"demo workspace ({self.size:,} items a project{failing}, no credentials needed)"
+        return f"demo workspace ({sizes}{failing}, no credentials needed)"
 
     def projects(self) -> list[Project]:
         return [Project(source="demo", key=key, name=name, description=desc) for key, name, desc in PROJECTS]
