@@ -63,6 +63,35 @@ class Wizard:
                 return None
         return None
 
+    def project_sizes(self) -> dict[str, int | None]:
+        """Per project of this run, its items as far as we know them (None: not known until the import reads
+        them): the preview's estimate for the project previewed, the source's count in the Map step, and for the
+        demo the size chosen or the size the project was imported at. The Start step's "Items: about 50" was the
+        previewed project's alone in a run of several."""
+        sizes: dict[str, int | None] = {}
+        kept: dict[str, dict[str, str]] | None = None
+        for project in self.projects:
+            counted = self.mappings.get(project)
+            if project == self.project and self.preview is not None and self.preview.estimated_total is not None:
+                sizes[project] = self.preview.estimated_total
+            elif counted is not None and counted.source_total() is not None:
+                sizes[project] = counted.source_total()
+            elif self.source == "demo":
+                from importers.demo import parse_size
+                from importers.errors import SourceError
+
+                if kept is None:
+                    from jobs import api
+
+                    kept = {} if self.config.get("size") else api.kept_by_project("demo")
+                try:
+                    sizes[project] = parse_size(self.config.get("size") or kept.get(project, {}).get("size"))
+                except SourceError:
+                    sizes[project] = None
+            else:
+                sizes[project] = None
+        return sizes
+
     def choose(self, source: str) -> None:
         if source != self.source:
             self.config, self.account, self.check_error, self.saved_note, self.dropped = {}, None, None, None, ()

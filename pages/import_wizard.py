@@ -1,5 +1,5 @@
 """Import wizard at /import: choose a source, configure and test it, map its values, preview, start."""
-from datetime import date
+from datetime import date, datetime
 
 import pandas as pd
 import streamlit as st
@@ -477,38 +477,71 @@ def preview_step() -> None:
 
 
 # -- 5. start ------------------------------------------------------------------------------
+def items_line(sizes: dict[str, int | None]) -> str:
+    """"Items: about 100 (ACME 50, MOBILE 50)": every project of the run, not only the one previewed."""
+    known = [n for n in sizes.values() if n is not None]
+    if len(sizes) == 1:
+        [total] = sizes.values()
+        return f"Items: about {total:,}" if total is not None else "Items: unknown until the import has read them"
+    each = ", ".join(f"{p} {components.count(n) if n is not None else 'unknown'}" for p, n in sizes.items())
+    if len(known) == len(sizes):
+        return f"Items: about {sum(known):,} ({each})"
+    return f"Items: {each} (unknown until the import has read them)"
+
+
+def incremental_note(since: dict[str, datetime | None]) -> str:
+    """Which projects of the run were imported before (read since where their last import left off) and which are
+    new (read whole): a run of ACME, imported before, and MOBILE, new, said "This project was imported before"."""
+    before = {p: at for p, at in since.items() if at is not None}
+    if len(since) == 1:
+        [at] = before.values()
+        return (f"This project was imported before: this run is incremental. It reads only the items updated since "
+                f"{components.when(at)} (where the last import left off), so it is quick, and it creates nothing "
+                f"twice.")
+    new = [p for p, at in since.items() if at is None]
+    each = "; ".join(f"{p} since {components.when(at)}" for p, at in before.items())
+    who = "These projects were" if not new else ", ".join(before) + (" was" if len(before) == 1 else " were")
+    run = "this run is" if not new else "their run is" if len(before) > 1 else "its run is"
+    text = (f"{who} imported before: {run} incremental, reading only the items updated since the last import left "
+            f"off ({each}), so it creates nothing twice.")
+    if new:
+        one = len(new) == 1
+        text += f" {', '.join(new)} {'is' if one else 'are'} new: all of {'its' if one else 'their'} items are read."
+    return text
+
+
 def start_step() -> None:
     header("5. Start the import", "start")
     cls = source_class(wizard.source)
-    total = wizard.size
-    since = None if wizard.since else api.incremental_since(wizard.source, [wizard.project],
-                                                             wizard.duplicates)[wizard.project]
+    sizes = wizard.project_sizes()
+    total = sum(n for n in sizes.values() if n is not None) if sizes else wizard.size
+    since = {} if wizard.since else api.incremental_since(wizard.source, wizard.projects, wizard.duplicates)
     blockers = wizard.blockers()
+    several = len(wizard.projects) > 1
     with st.container(border=True):
         st.markdown("**Ready to import**" if not blockers else "**Not ready yet**")
-        st.text(f"Source: {cls.label}    Project{'s' if len(wizard.projects) > 1 else ''}: "
+        st.text(f"Source: {cls.label}    Project{'s' if several else ''}: "
                 f"{', '.join(wizard.projects)}")
         changed = {p: sum(r.changed for kind in ("statuses", "priorities", "types", "people") for r in m.rows(kind))
                    for p, m in wizard.mappings.items()}
         st.text("Mapping: " + "; ".join(f"{p}: {n} value(s) changed from the defaults" for p, n in changed.items())
                 + " (saved with the import, used again by later runs)")
-        st.text(f"Items: about {total:,}" if total is not None else "Items: unknown until the import has read them")
+        st.text(items_line(sizes) if sizes else "Items: unknown until the import has read them")
         st.text("Existing items: " + ("skipped" if wizard.duplicates == "skip" else "updated"))
         if wizard.since:
             st.text(f"Only items updated since {wizard.since} (the date chosen in step 2)")
-        elif since is None:
-            st.text("All items (a full read: no earlier import of this project to start from). Later runs of "
-                    "the same import are incremental: they read only what changed since the run before.")
+        elif not any(since.values()):
+            st.text(f"All items (a full read: no earlier import of {'these projects' if several else 'this project'}"
+                    f" to start from). Later runs of the same import are incremental: they read only what changed "
+                    f"since the run before.")
     full = False
-    if since is not None:
+    if any(since.values()):
         full = st.checkbox("Read everything again (a full run, e.g. after changing the mapping)", key="full_run")
         if full:
             st.caption("Every item is read; items already in the workspace are "
                        + ("skipped." if wizard.duplicates == "skip" else "updated where they changed."))
         else:
-            st.info(f"This project was imported before: this run is incremental. It reads only the items "
-                    f"updated since {components.when(since)} (where the last import left off), so it "
-                    f"is quick, and it creates nothing twice.", icon=":material/update:")
+            st.info(incremental_note(since), icon=":material/update:")
     if total and total > guides.PILOT_MAX:
         st.caption("Large imports run in batches that are committed as they go: you can leave this page, "
                    "and a crashed worker resumes where it stopped.")

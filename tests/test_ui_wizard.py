@@ -195,6 +195,27 @@ def test_a_repeated_import_says_it_is_incremental_and_since_when(run_import):
     assert not any("incremental" in i for i in texts(at, "info"))
 
 
+
+def test_a_run_of_several_projects_counts_each_and_says_which_is_new(run_import):
+    """The Start step of ACME (imported before, at 20) and MOBILE (new) said "Items: about 20" and "This project
+    was imported before": the previewed project's alone."""
+    run_import("demo", ["ACME"], config={"size": "20"})
+    at = console().run()
+    at.button(key="start_pitch").click().run()  # "as imported before": ACME at 20, a new project at Small
+    at.multiselect(key="projects").set_value(["ACME", "MOBILE"]).run()
+    at.button(key="next_configure").click().run()
+    at.button(key="next_map").click().run()
+    at.button(key="next_preview").click().run()
+    assert "5. Start the import" in texts(at, "subheader")
+    assert "Items: about 70 (ACME 20, MOBILE 50)" in texts(at, "text")
+    [info] = texts(at, "info")
+    assert info.startswith("ACME was imported before: its run is incremental") and "(ACME since 2025-01-" in info
+    assert info.endswith("MOBILE is new: all of its items are read.")
+    assert "This project" not in info
+    at.checkbox(key="full_run").check().run()
+    assert not texts(at, "info")
+
+
 def test_dry_run_and_only_since_controls_exist_on_the_way():
     at = open_demo_wizard()
     at.checkbox(key="use_since").check().run()
