@@ -232,7 +232,10 @@ def parts_table(doc: dict) -> None:
     table(frame, column_config={
         "project": st.column_config.TextColumn("project", width=90),
         "status": st.column_config.TextColumn("status", width=150),
-        "total": _count("at the source", 95),
+        # what this run reads: the whole project on a first or full run, what changed since on a catch-up ("at
+        # the source: 1" beside a project of 50 read as items missing)
+        "total": _count("to read", 70, "Items this run reads: all of the project's on a first or full run, those "
+                        "changed since the last import on an incremental one"),
         **{name: {**column, "width": 78 if name == "skipped" else 62}
            for name, column in count_columns(kept_word(doc)).items()},
         "deleted_items": _count("gone", 62, "Items no longer at the source, marked deleted"),

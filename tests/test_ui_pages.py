@@ -589,3 +589,18 @@ def test_a_schedules_last_run_links_to_its_progress_view(engine):
     assert by_schedule[booked] == f"progress?job={job_id}" and pd.isna(by_schedule[idle]), by_schedule
     columns = json.loads(at.dataframe[1].proto.columns)
     assert columns["last job"]["type_config"] == {"type": "link", "display_text": "job=([0-9a-f]+)"}, columns
+
+
+def test_a_catch_up_projects_row_says_items_to_read_not_at_the_source(run_import):
+    """A catch-up run of ACME (50 items, the newest read again) beside a new MOBILE: a row's count is what the run
+    reads, and its column says so; headed "at the source", ACME's 1 read as 49 items missing."""
+    import json
+
+    run_import("demo", ["ACME"])
+    doc = run_import("demo", ["ACME", "MOBILE"])
+    parts = {p["project"]: p for p in doc["parts"]}
+    assert parts["ACME"]["total"] < 50 and parts["MOBILE"]["total"] == 50
+    at = page("pages/progress.py", job=doc["job_id"])
+    table = next(d for d in at.dataframe if "comments_written" in d.value.columns)
+    total = json.loads(table.proto.columns)["total"]
+    assert total["label"] == "to read" and "changed since the last import" in total["help"]
