@@ -67,12 +67,15 @@ def record_sample(doc: dict) -> list[dict]:
     return samples
 
 
-def throughput_chart(samples: list[dict], running: bool) -> None:
+def throughput_chart(samples: list[dict], running: bool, processed: int = 0) -> None:
     """Items a second over time, once there is a rate to draw: while a job waits for a worker or its source
-    counts, every rate is 0 and the chart was an empty box with a flat line at "0.000000"."""
+    counts, every rate is 0 and the chart was an empty box with a flat line at "0.000000". Items read and no chart
+    yet: the page has not measured enough rates ("fills in once items are read" stood beside 20 items read)."""
     if len(samples) < 3 or not any(s["rate"] for s in samples):
         if running:
-            st.caption("The throughput chart fills in once items are read.")
+            st.caption("The throughput chart fills in once items are read." if not processed else
+                       "The throughput chart fills in after a few refreshes: it draws the rate this page measures "
+                       "every 2 seconds.")
         return
     frame = pd.DataFrame(samples)
     frame["time"] = pd.to_datetime(frame["t"], unit="s", utc=True)
@@ -183,7 +186,7 @@ def live_view(doc: dict) -> None:
     counters(doc)
     notes(doc)
     projects(doc)
-    throughput_chart(record_sample(doc), doc["status"] not in FINISHED)
+    throughput_chart(record_sample(doc), doc["status"] not in FINISHED, doc["processed"])
 
 
 def projects(doc: dict) -> None:

@@ -26,3 +26,14 @@ def test_no_chart_while_nothing_was_read_then_the_chart():
     at.session_state[f"samples_{job_id}"] = samples([0.0, 2.0, 2.0])
     at.run()
     assert len(at.get("vega_lite_chart")) == 1
+
+
+def test_items_read_and_no_chart_yet_says_it_waits_for_refreshes_not_for_items():
+    """20 of 50 read, one sample: the caption said "fills in once items are read" beside them."""
+    job_id = api.start_import("demo", ["ACME"], config={"size": "50"})
+    _running(job_id, processed=20, created=20, total=50)
+    at = page("pages/progress.py", job=job_id)
+    captions = [str(c.value) for c in at.caption]
+    assert not at.get("vega_lite_chart")
+    assert "The throughput chart fills in once items are read." not in captions
+    assert any(c.startswith("The throughput chart fills in after a few refreshes") for c in captions)
