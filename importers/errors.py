@@ -5,7 +5,7 @@ import errno
 import re
 import socket
 import ssl
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 
 from pydantic import ValidationError
@@ -48,6 +48,13 @@ class SourceError(Exception):
     def shown_in(self, where: str) -> str:
         """The message as `where` (CLI, API or CONSOLE) shows it."""
         return self._render(where)
+
+    def scrub(self, redact: Callable[[str], str]) -> None:
+        """Take the source's secrets out of the message (it may quote a vendor's answer) on every surface: the
+        template each one renders from too, not the CLI's line alone."""
+        self.template = redact(self.template)
+        self.message = self._render(CLI)
+        self.args = (self.message, *self.args[1:])
 
     def __str__(self) -> str:
         return self.message

@@ -131,8 +131,7 @@ class RetryPolicy:
 
     def _scrubbed(self, error: SourceError) -> SourceError:
         """`error` with the source's secrets taken out of its message (it may quote a vendor's answer)."""
-        error.message = self.redact(error.message)
-        error.args = (error.message, *error.args[1:])
+        error.scrub(self.redact)
         return error
 
     def call(self, fn: Callable[..., T], *args, **kwargs) -> T:

@@ -169,3 +169,24 @@ def test_an_error_that_echoes_our_credentials_is_shown_scrubbed(vendor):
         assert secret not in message, message
         if basic:
             assert base64.b64encode(basic.encode()).decode() not in message, message
+
+
+def test_an_error_that_echoes_our_credentials_reaches_the_http_api_and_the_console_scrubbed(vendor, engine):
+    # review: the scrub took the secret out of the CLI's line alone; the HTTP API's 400 and the console render the
+    # message again in their own words (SourceError.shown_in), from the text as the vendor sent it, Basic-encoded
+    # credentials and all
+    from importers.errors import CONSOLE
+    from store import api_tokens
+    from tests.helpers import asgi_post
+
+    name, fake, config, project, basic = vendor
+    fake.trick(".", echo_authorization(name))
+    secret = config.get("api_token") or config.get("token") or config.get("password")
+    leaked = [secret] + ([base64.b64encode(basic.encode()).decode()] if basic else [])
+    with pytest.raises(api.SourceError) as failed:
+        api.check(name, config)
+    token = api_tokens.create(engine, "hostile", created_by="alice")
+    status, answer = asgi_post(f"/import/{name}/preview", {"project": project, "config": config}, token)
+    assert status == 400, answer
+    for shown in (failed.value.shown_in(CONSOLE), answer["error"]):
+        assert not [value for value in leaked if value in shown], shown
