@@ -10,7 +10,7 @@ import json
 import re
 import time
 from collections.abc import Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -265,11 +265,16 @@ def mapping(source: str, project: str | None = None, config: dict[str, str] | No
         project = spelled(source, [(project or "").strip() or src.default_project() or _first_project(src)])[0]
         sample = src.preview(project, SAMPLE_SIZE)
         meta = read_metadata(src, project, sample)
-        total = src.estimate(project)  # whether the sample is the whole project (`read_whole`)
-    engine = engine_for()
-    return build_mapping(meta, sample, mapping_store.load(engine, source, project),
-                         mapping_store.project_states(engine, source, project), mapping_store.workspace_people(engine),
-                         total)
+        engine = engine_for()
+        found = build_mapping(meta, sample, mapping_store.load(engine, source, project),
+                              mapping_store.project_states(engine, source, project),
+                              mapping_store.workspace_people(engine))
+        # whether the sample is the whole project (`read_whole`): asked where the source did not count its statuses,
+        # and a word of a caption, worth no failure (GitHub's search, 30 a minute, refused: the sample's counts)
+        if found.source_total() is None:
+            with suppress(SourceError):
+                found.total = src.estimate(project)
+    return found
 
 
 def mapping_from_file(text: str, path: str, source: str | None = None, project: str | None = None,

@@ -392,3 +392,23 @@ def test_mapping_show_says_when_its_sample_read_the_whole_project(cli, monkeypat
     for size, said in (("100", "else in all 100 items;"), ("101", "else in a sample of 100 items;")):
         result = cli("mapping", "show", "demo", "--project", "ACME", "--size", size)
         assert result.returncode == 0 and said in result.stdout.splitlines()[0], (result.stdout, result.stderr)
+
+
+# review: the mapping asked the source's count of every project (452336e: only to say whether its sample read it
+# whole), one more request a project of the Map step; on GitHub a search, whose own limit (30 a minute) a Map step of
+# a few dozen repositories exhausts, and a refused count then failed the project's mapping (or held it until the
+# limit's reset); JIRA, which counts every value, was asked its total again
+def test_the_mapping_stands_without_the_sources_count_and_asks_none_it_has(engine):
+    from tests.fakes.github import GitHubFake
+    from tests.fakes.jira import FakeJira
+
+    with FakeJira(size=30) as jira:
+        user, token = jira.credentials
+        found = api.mapping("jira", "ACME", {"base_url": jira.url, "user_email": user, "api_token": token})
+        counted = [row for kind in ("statuses", "priorities", "types") for row in found.rows(kind)
+                   if row.counted == "source"]  # a count a value: the project's own would be one more
+        assert found.sample_is_whole() and jira.requests["approximate_count"] == len(counted), jira.requests
+    with GitHubFake(sizes={"acme/web": 30}) as github:
+        github.answer_next("/search/issues", github.rate_limited_response(reset_in=3600), times=10)
+        found = api.mapping("github", "acme/web", {"api_url": github.url, "token": "ghp_fake_token_0123456789"})
+        assert found.sample and not found.sample_is_whole()  # not known: a sample, as before the count was asked
