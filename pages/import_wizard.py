@@ -1,10 +1,10 @@
 """Import wizard at /import: choose a source, configure and test it, map its values, preview, start."""
-from datetime import date, datetime
+from datetime import date
 
 import pandas as pd
 import streamlit as st
 
-from console import components, mapping_step, signin, state
+from console import components, mapping_step, signin, start_words, state
 from console import help as guides
 from console.safe_markdown import literal
 from importers import source_class
@@ -477,39 +477,6 @@ def preview_step() -> None:
 
 
 # -- 5. start ------------------------------------------------------------------------------
-def items_line(sizes: dict[str, int | None]) -> str:
-    """"Items: about 100 (ACME 50, MOBILE 50)": every project of the run, not only the one previewed."""
-    known = [n for n in sizes.values() if n is not None]
-    if len(sizes) == 1:
-        [total] = sizes.values()
-        return f"Items: about {total:,}" if total is not None else "Items: unknown until the import has read them"
-    each = ", ".join(f"{p} {components.count(n) if n is not None else 'unknown'}" for p, n in sizes.items())
-    if len(known) == len(sizes):
-        return f"Items: about {sum(known):,} ({each})"
-    return f"Items: {each} (unknown until the import has read them)"
-
-
-def incremental_note(since: dict[str, datetime | None]) -> str:
-    """Which projects of the run were imported before (read since where their last import left off) and which are
-    new (read whole): a run of ACME, imported before, and MOBILE, new, said "This project was imported before"."""
-    before = {p: at for p, at in since.items() if at is not None}
-    if len(since) == 1:
-        [at] = before.values()
-        return (f"This project was imported before: this run is incremental. It reads only the items updated since "
-                f"{components.when(at)} (where the last import left off), so it is quick, and it creates nothing "
-                f"twice.")
-    new = [p for p, at in since.items() if at is None]
-    each = "; ".join(f"{p} since {components.when(at)}" for p, at in before.items())
-    who = "These projects were" if not new else ", ".join(before) + (" was" if len(before) == 1 else " were")
-    run = "this run is" if not new else "their run is" if len(before) > 1 else "its run is"
-    text = (f"{who} imported before: {run} incremental, reading only the items updated since the last import left "
-            f"off ({each}), so it creates nothing twice.")
-    if new:
-        one = len(new) == 1
-        text += f" {', '.join(new)} {'is' if one else 'are'} new: all of {'its' if one else 'their'} items are read."
-    return text
-
-
 def start_step() -> None:
     header("5. Start the import", "start")
     cls = source_class(wizard.source)
@@ -526,7 +493,7 @@ def start_step() -> None:
                    for p, m in wizard.mappings.items()}
         st.text("Mapping: " + "; ".join(f"{p}: {n} value(s) changed from the defaults" for p, n in changed.items())
                 + " (saved with the import, used again by later runs)")
-        st.text(items_line(sizes) if sizes else "Items: unknown until the import has read them")
+        st.text(start_words.items_line(sizes) if sizes else "Items: unknown until the import has read them")
         st.text("Existing items: " + ("skipped" if wizard.duplicates == "skip" else "updated"))
         if wizard.since:
             st.text(f"Only items updated since {wizard.since} (the date chosen in step 2)")
@@ -541,7 +508,7 @@ def start_step() -> None:
             st.caption("Every item is read; items already in the workspace are "
                        + ("skipped." if wizard.duplicates == "skip" else "updated where they changed."))
         else:
-            st.info(incremental_note(since), icon=":material/update:")
+            st.info(start_words.incremental_note(since), icon=":material/update:")
     if total and total > guides.PILOT_MAX:
         st.caption("Large imports run in batches that are committed as they go: you can leave this page, "
                    "and a crashed worker resumes where it stopped.")

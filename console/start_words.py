@@ -1,0 +1,43 @@
+"""What the wizard's Start step says of a run's projects: how many items each, and which were imported before (read
+incrementally) and which are new. Text for a page, kept here so that pages stay thin."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from console import components
+from console.safe_markdown import literal
+
+
+def items_line(sizes: dict[str, int | None]) -> str:
+    """"Items: about 100 (ACME 50, MOBILE 50)": every project of the run, not only the one previewed."""
+    known = [n for n in sizes.values() if n is not None]
+    if len(sizes) == 1:
+        [total] = sizes.values()
+        return f"Items: about {total:,}" if total is not None else "Items: unknown until the import has read them"
+    each = ", ".join(f"{p} {components.count(n) if n is not None else 'unknown'}" for p, n in sizes.items())
+    if len(known) == len(sizes):
+        return f"Items: about {sum(known):,} ({each})"
+    return f"Items: {each} (unknown until the import has read them)"
+
+
+def incremental_note(since: dict[str, datetime | None]) -> str:
+    """Which projects of the run were imported before (read since where their last import left off) and which are
+    new (read whole): a run of ACME, imported before, and MOBILE, new, said "This project was imported before".
+    Markdown (st.info), the names escaped: a GitLab project named "[Sign in again](https://...)" was a live link."""
+    since = {literal(p): at for p, at in since.items()}  # a vendor's project names, shown as written
+    before = {p: at for p, at in since.items() if at is not None}
+    if len(since) == 1:
+        [at] = before.values()
+        return (f"This project was imported before: this run is incremental. It reads only the items updated since "
+                f"{components.when(at)} (where the last import left off), so it is quick, and it creates nothing "
+                f"twice.")
+    new = [p for p, at in since.items() if at is None]
+    each = "; ".join(f"{p} since {components.when(at)}" for p, at in before.items())
+    who = "These projects were" if not new else ", ".join(before) + (" was" if len(before) == 1 else " were")
+    run = "this run is" if not new else "their run is" if len(before) > 1 else "its run is"
+    text = (f"{who} imported before: {run} incremental, reading only the items updated since the last import left "
+            f"off ({each}), so it creates nothing twice.")
+    if new:
+        one = len(new) == 1
+        text += f" {', '.join(new)} {'is' if one else 'are'} new: all of {'its' if one else 'their'} items are read."
+    return text
