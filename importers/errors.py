@@ -5,7 +5,7 @@ import errno
 import re
 import socket
 import ssl
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from datetime import datetime
 
 from pydantic import ValidationError
@@ -60,14 +60,15 @@ class SourceError(Exception):
         return self.message
 
 
-def in_words(message: str, where: str) -> str:
+def in_words(message: str, where: str, keep: Collection[str] = ()) -> str:
     """`message` as `where` shows it: each source setting's environment variable it names (`SETTING_WORDS`) in that
     surface's words, e.g. "check JIRA_USER_EMAIL and JIRA_API_TOKEN" -> 'check config.user_email and
-    config.api_token' (API), 'check "Account email" and "API token"' (CONSOLE); the CLI's is `message` itself."""
+    config.api_token' (API), 'check "Account email" and "API token"' (CONSOLE); the CLI's is `message` itself.
+    The variables in `keep` stay as they are: a setting the server's environment supplied is fixed there."""
     if where == CLI:
         return message
     for env, words in SETTING_WORDS.items():
-        if env not in message:
+        if env not in message or env in keep:
             continue
         named = words[where].replace("\\", "\\\\")  # a replacement template: the words as written
         message = re.sub(rf"\bset {re.escape(env)}(?=$|[).;,])", ASK[where].format(name=named), message)

@@ -57,6 +57,7 @@ from .launch import (
 )
 from .mapping import SAMPLE_SIZE, Mapping, read_whole
 from .mapping import build as build_mapping
+from .progress import shown_in  # a progress document as a surface shows it: pages and the HTTP API render with it
 
 
 # -- sources and credentials ---------------------------------------------------------------
@@ -697,7 +698,7 @@ def schedules_list() -> list[dict]:
 
 __all__ = ["SourceError", "Actor", "PermissionDenied", "machine_admin",
            "check", "preview", "start_import", "start_demo", "kept_by_project", "saved_settings",
-           "incremental_since", "status", "wait", "jobs", "cancel", "retry",
+           "incremental_since", "status", "shown_in", "wait", "jobs", "cancel", "retry",
            "undo", "purge", "failures", "failures_csv", "sources", "schedule", "schedule_job", "stop_schedule",
            "schedules_list",
            "mapping",

@@ -69,17 +69,28 @@ def merge_layers(source: str, layers: list[dict[str, str]]) -> dict[str, str]:
 
 
 def effective_config(source: str, config: dict[str, str] | None = None, use_saved: bool = True,
-                     credential_id: str | None = None) -> dict[str, str]:
+                     credential_id: str | None = None, use_env: bool = True) -> dict[str, str]:
     """Environment, then saved credentials, then those of `credential_id` (a schedule's), then what the user
     typed; secrets only to the server they were configured with (`merge_layers`)."""
     engine = engine_for()
-    layers = [source_class(source).config_from_env()]
+    layers = [source_class(source).config_from_env() if use_env else {}]
     saved = credentials.saved_for(engine, source) if use_saved else None
     if saved:
         layers.append(credentials.get(engine, saved))
     own = credentials.get(engine, credential_id) if credential_id else {}
     layers.append({**own, **{k: v for k, v in (config or {}).items() if v}})
     return merge_layers(source, layers)
+
+
+def settings_from_env(source: str, resolved: dict[str, str], config: dict[str, str] | None = None,
+                      credential_id: str | None = None) -> list[str]:
+    """The environment variables of the settings in `resolved` that the server's environment supplied: no saved
+    credentials, schedule copy or typed value gave them (or gave another value). A job keeps them
+    (`options["from_env"]`) so that its stored failure reason names those as the variables they are on every surface
+    (jobs/progress.shown_in): the fix is the server's, not a form field or a `config.` key the user never filled."""
+    given = effective_config(source, config, credential_id=credential_id, use_env=False)
+    return [s.env for s in source_class(source).settings
+            if resolved.get(s.name) and given.get(s.name) != resolved[s.name]]
 
 
 def booked_settings(source: str, config: dict[str, str] | None = None) -> tuple[dict[str, str], dict[str, str]]:
@@ -335,6 +346,7 @@ def start_import(source: str, projects: list[str] | None = None, *, config: dict
     # saved credentials, the form): its secrets encrypted in the store, the rest in its options. A worker
     # whose environment differs (the CLI's `export JIRA_...`) runs the import that was checked here.
     public, secrets = split_config(source, resolved)
+    from_env = settings_from_env(source, resolved, config, credential_id)  # before the job's own copy is made
     from_env_only = not credentials.can_save() and credential_id is None and not split_config(source, config or {})[1]
     credential_id = credentials.put(engine, source, secrets) if secrets and not from_env_only else None
     since_by_project: dict[str, str] = {}
@@ -353,6 +365,7 @@ def start_import(source: str, projects: list[str] | None = None, *, config: dict
     # environment supplies them (for the server its settings name only, as here)
     options = {"duplicates": duplicates, "deletions": str(deletions), "dry_run": dry_run, "config": public,
                "use_env": from_env_only,
+               "from_env": from_env,
                "since": when.isoformat() if when else None, "since_by_project": since_by_project,
                "mappings": rules, "gaps_from": gaps_from,
                "project_config": kept_settings(source, projects, resolved)}

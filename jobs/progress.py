@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 import redis
 from sqlalchemy import Engine
 
+from importers.errors import in_words
 from importers.numbers import env_number
 from store import jobs as job_store
 from store.jobs import COUNTERS, SWEEP_COUNTERS, VISIBILITY_COUNTERS, JobStatus, now, utc
@@ -98,6 +99,9 @@ def snapshot(engine: Engine, job_id: str) -> dict | None:
         "finished_at": _iso(finished),
         "created_at": _iso(job.created_at),
         "error": error,
+        # the settings (by environment variable) the server's environment supplied: a reason naming one names
+        # the variable on every surface (`shown_in`)
+        "settings_from_env": list(options.get("from_env") or []),
         "worker_lost": bool(lost) and not status.finished,
         "waiting_until": _iso(min(utc(p.waiting_until) for p in waiting)) if waiting else None,
         "wait_reason": waiting[0].wait_reason if waiting else None,
@@ -133,6 +137,26 @@ def snapshot(engine: Engine, job_id: str) -> dict | None:
         ],
         "attempts": _attempts(job, attempts, status, counts),
     }
+
+
+def shown_in(doc: dict, where: str) -> dict:
+    """The progress document `doc` as `where` (importers.errors CLI, API or CONSOLE) shows it: its stored reasons (the
+    job's, each part's, each attempt's) name a source's settings in that surface's words, by the one table a live
+    error uses (`SourceError.shown_in`, `SETTING_WORDS`): the worker's "check JIRA_USER_EMAIL and JIRA_API_TOKEN"
+    reads 'check config.user_email and config.api_token' in the HTTP API, the form's fields in the console.
+
+    A reason is stored as the worker wrote it, in the variables' names (the CLI's words), and rendered here, when it
+    is shown: the document in Redis serves every surface. A setting the server's environment supplied
+    (`settings_from_env`) keeps its variable's name everywhere: that is where it is fixed (by the admin, who reads
+    the variable), and a user pointed at a form field or `config.` key they never filled would change nothing."""
+    keep = doc.get("settings_from_env") or ()
+
+    def said(reason: str | None) -> str | None:
+        return in_words(reason, where, keep) if reason else reason
+
+    return {**doc, "error": said(doc.get("error")),
+            "parts": [{**p, "error": said(p.get("error"))} for p in doc.get("parts") or []],
+            "attempts": [{**a, "error": said(a.get("error"))} for a in doc.get("attempts") or []]}
 
 
 def deletions_summary(items: int, comments: int) -> str | None:

@@ -348,7 +348,7 @@ def load_preview() -> None:
 @st.fragment(run_every="1s")
 def dry_run_status(job_id: str) -> None:
     try:
-        doc = api.status(job_id)
+        doc = api.shown_in(api.status(job_id), CONSOLE)
     except SourceError as exc:
         st.error(literal(exc))
         return

@@ -5,14 +5,14 @@ import streamlit as st
 
 from console import components, signin
 from console.safe_markdown import literal
-from importers.errors import SourceError
+from importers.errors import CONSOLE, SourceError
 from jobs import api
 
 signin.require_sign_in()  # also when Streamlit runs this page without app.py (see console/signin.py)
 
 st.title("Jobs")  # the navigation's word
 try:
-    docs = api.jobs(100)
+    docs = [api.shown_in(doc, CONSOLE) for doc in api.jobs(100)]
     schedules = api.schedules_list()
 except SourceError as exc:
     st.error(literal(exc))

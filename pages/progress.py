@@ -14,7 +14,7 @@ import streamlit as st
 from console import components, signin
 from console.components import FINISHED
 from console.safe_markdown import literal
-from importers.errors import SourceError
+from importers.errors import CONSOLE, SourceError
 from jobs import api
 
 signin.require_sign_in()  # also when Streamlit runs this page without app.py (see console/signin.py)
@@ -30,7 +30,7 @@ try:
     if not job_id:
         newest = api.jobs(1)
         job_id, latest = (newest[0]["job_id"], True) if newest else ("", False)
-    doc = api.status(job_id) if job_id else None
+    doc = api.shown_in(api.status(job_id), CONSOLE) if job_id else None  # reasons in the form's words
 except SourceError as exc:
     st.error(literal(exc))
     st.page_link("pages/jobs.py", label="All imports", icon=":material/history:")
@@ -203,7 +203,7 @@ started_running = doc["status"] not in FINISHED
 @st.fragment(run_every="2s")
 def live() -> None:
     """The running job, redrawn every 2 s from one fresh progress document."""
-    current = api.status(job_id)
+    current = api.shown_in(api.status(job_id), CONSOLE)
     if current["status"] in FINISHED or current.get("undone_at"):
         # the whole page, before drawing anything: the badge and the body then come from one document
         # (a finished badge above a running bar and a Cancel button otherwise, see test_ui_pages)

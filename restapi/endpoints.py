@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
 from importers import source_names
+from importers.errors import API
 from jobs import api
 from store.api_tokens import ApiToken
 
@@ -51,6 +52,12 @@ def _as_is(document: dict) -> JSONResponse:
     """A core document (progress, job list) answered exactly as the CLI prints it: not re-validated, so a
     field the core adds or widens never turns a status read into a 500 (the models describe it)."""
     return JSONResponse(document)
+
+
+def _progress(document: dict) -> JSONResponse:
+    """A progress document whose stored reasons name a source's settings as this API takes them (`config.api_token`,
+    jobs/progress.shown_in), not as the worker's CLI words wrote them."""
+    return _as_is(api.shown_in(document, API))
 
 
 router = APIRouter(prefix="/import")
@@ -106,31 +113,31 @@ async def execute(tool: ToolName, body: ExecuteRequest, response: Response, toke
 @router.get("/status/{job_id}", response_model=Progress, responses=_errors(404),
             summary="A job's progress (one Redis read)")
 def status(job_id: str, _: Caller) -> JSONResponse:
-    return _as_is(api.status(job_id))
+    return _progress(api.status(job_id))
 
 
 @router.get("/jobs", response_model=Jobs, responses=_errors(422), summary="Import history and scheduled re-runs")
 def jobs(_: Caller, limit: Annotated[int, Query(ge=1, le=500, description="how many jobs, newest first")] = 50
          ) -> JSONResponse:
-    return _as_is({"jobs": api.jobs(limit), "schedules": api.schedules_list()})
+    return _as_is({"jobs": [api.shown_in(doc, API) for doc in api.jobs(limit)], "schedules": api.schedules_list()})
 
 
 @router.post("/jobs/{job_id}/cancel", response_model=Progress, responses=_errors(404, 409),
              summary="Stop a job after its current batch")
 def cancel(job_id: str, token: Caller) -> JSONResponse:
-    return _as_is(api.cancel(job_id, actor=token.actor))
+    return _progress(api.cancel(job_id, actor=token.actor))
 
 
 @router.post("/jobs/{job_id}/retry", response_model=Progress, responses=_errors(404, 409, 503),
              summary="Resume a failed or cancelled job and re-run its failed items")
 def retry(job_id: str, token: Caller) -> JSONResponse:
-    return _as_is(api.retry(job_id, actor=token.actor))
+    return _progress(api.retry(job_id, actor=token.actor))
 
 
 @router.post("/jobs/{job_id}/undo", response_model=Undone, responses=_errors(404, 409),
              summary="Delete the items (and comments) the job created")
 def undo(job_id: str, token: Caller) -> JSONResponse:
-    return _as_is(api.undo(job_id, actor=token.actor))
+    return _progress(api.undo(job_id, actor=token.actor))
 
 
 @router.post("/schedules/{schedule_id}/stop", response_model=ScheduleStopped, responses=_errors(404, 409),

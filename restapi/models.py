@@ -177,7 +177,11 @@ class Progress(_Counts):
     updated_at: IsoTime
     finished_at: IsoTime
     created_at: IsoTime
-    error: str | None = Field(description="why the job failed or stopped, in one line")
+    error: str | None = Field(description="why the job failed or stopped, in one line; a source's setting it names "
+                                          "reads as this API takes it (config.api_token), or as the environment "
+                                          "variable when the server's environment supplied it")
+    settings_from_env: list[str] = Field(default_factory=list, description="the settings (environment variables) "
+                                         "the server's environment supplied to this job")
     worker_lost: bool
     waiting_until: IsoTime = Field(description="set while the job waits out a vendor's rate limit")
     wait_reason: str | None

@@ -211,3 +211,63 @@ def test_refused_credentials_are_named_as_each_surface_takes_them(source, status
     press_test_connection(at)
     assert not at.exception
     said_in(texts(at, "error")[0], status, labels, "form")
+
+
+# -- a job's stored reason in each surface's words ---------------------------------------------
+# review: a job that failed in the worker on a vendor 401 showed "check JIRA_USER_EMAIL and JIRA_API_TOKEN" on the
+# progress page ("Reason:") and in GET /import/status, where the form's fields and the API's config. keys belong
+def failed_in_the_worker(fakes, run_worker, **options) -> str:
+    """A JIRA import that starts (its connection test passes) and then meets a 401 on every request in the worker."""
+    from jobs import api
+
+    job_id = api.start_import("jira", ["ACME"], **options)
+    fakes["jira"].fail_next(".", 401, times=1000)
+    run_worker()
+    assert api.status(job_id)["status"] == "failed"
+    return job_id
+
+
+def status_answer(engine, job_id: str) -> dict:
+    import json
+
+    from tests.helpers import asgi_call
+
+    status, _, body = asgi_call("GET", f"/import/status/{job_id}", api_tokens.create(engine, "ci-bot", created_by="a"))
+    assert status == 200, body
+    return json.loads(body)
+
+
+def reasons(doc: dict) -> list[str]:
+    return [r for r in (doc["error"], *(p["error"] for p in doc["parts"]), *(a["error"] for a in doc["attempts"])) if r]
+
+
+def test_a_stored_failure_names_the_credentials_as_each_surface_takes_them(fakes, refused, engine, cli, run_worker):
+    from tests.test_ui_pages import page
+
+    _, variables, keys, labels = REFUSED["jira"]
+    job_id = failed_in_the_worker(fakes, run_worker, config=REFUSED["jira"][0](fakes["jira"]))
+    answer = status_answer(engine, job_id)
+    assert reasons(answer) and answer["settings_from_env"] == []
+    for reason in reasons(answer):
+        said_in(reason, 401, keys, "api")
+    at = page("pages/progress.py", job=job_id)
+    [reason] = [t for t in (str(e.value) for e in at.text) if t.startswith("Reason: ")]
+    said_in(reason, 401, labels, "form")
+    shown = cli("status", job_id)
+    said_in(shown.stdout + shown.stderr, 401, variables, "cli")  # the CLI keeps the variables
+
+
+def test_a_stored_failure_keeps_the_variables_the_servers_environment_supplied(fakes, refused, engine, monkeypatch,
+                                                                                run_worker):
+    from tests.test_ui_pages import page
+
+    for name, value in env_of("jira", REFUSED["jira"][0](fakes["jira"])).items():
+        monkeypatch.setenv(name, value)
+    job_id = failed_in_the_worker(fakes, run_worker)  # nothing typed: the admin's variables are what to fix
+    answer = status_answer(engine, job_id)
+    assert set(answer["settings_from_env"]) == {"JIRA_BASE_URL", "JIRA_USER_EMAIL", "JIRA_API_TOKEN"}
+    for reason in reasons(answer):
+        said_in(reason, 401, REFUSED["jira"][1], "cli")
+    at = page("pages/progress.py", job=job_id)
+    [reason] = [t for t in (str(e.value) for e in at.text) if t.startswith("Reason: ")]
+    said_in(reason, 401, REFUSED["jira"][1], "cli")
