@@ -79,6 +79,14 @@ def _n(value: int | None) -> str:
     return "?" if value is None else f"{value:,}"
 
 
+def counted(n: int | None, plural: str, singular: str | None = None) -> str:
+    """"1 item", "2 items" (importers/words.py, the one rule of every surface), imported when first used: the CLI
+    loads the core lazily."""
+    from importers.words import counted as said
+
+    return said(n, plural, singular)
+
+
 def _time(value: str | datetime | None) -> str:
     """"2026-11-30 21:33:31 UTC": every time a person reads, zone named, as the console writes it (--json keeps
     ISO-8601). The store's times are UTC."""
@@ -169,12 +177,13 @@ def _forecast_line(forecast) -> str:
     """"will create: ..." in one line, from a Forecast."""
     s = forecast.summary()
 
-    items = f"{_n(s['items'])} items"
+    items = counted(s['items'], "items")
     if s["items_existing"]:  # a re-run creates none of the items it reads again: it updates or keeps them
-        items = (f"{_n(s['items_new'])} items ({s['items_existing']:,} of the {_n(s['items'])} read are in the "
+        items = (f"{counted(s['items_new'], 'items')} ({s['items_existing']:,} of the {_n(s['items'])} read are in the "
                  f"workspace already: {forecast.existing_outcome()})")
-    return (f"will create ({forecast.basis}): {items}, {_n(s['comments'])} comments, "
-            f"{_n(s['attachments'])} attachments; people {s['people_new']:,} new, {s['people_matched']:,} matched; "
+    return (f"will create ({forecast.basis}): {items}, {counted(s['comments'], 'comments')}, "
+            f"{counted(s['attachments'], 'attachments')}; "
+            f"people {s['people_new']:,} new, {s['people_matched']:,} matched; "
             f"labels {s['labels_new']:,} new of {s['labels']:,}; states {s['states_new']:,} new of {s['states']:,}; "
             f"types {s['types_new']:,} new of {s['types']:,}")
 
@@ -197,8 +206,9 @@ def cmd_preview(args, api) -> int:
     total = "unknown" if result.estimated_total is None else f"{result.estimated_total:,}"
     print(f"\n{len(rows)} shown; estimated total {total}; {result.existing} of these already in the workspace "
           f"({result.already_imported:,} of this project imported so far)")
-    comments = "" if result.internal_comments is None else f" and {result.internal_comments:,} internal comment(s)"
-    print(f"not public (internal or restricted): {result.internal_items:,} item(s){comments}")
+    comments = "" if result.internal_comments is None else \
+        f" and {counted(result.internal_comments, 'internal comments')}"
+    print(f"not public (internal or restricted): {counted(result.internal_items, 'items')}{comments}")
     if forecast is not None:
         print(_forecast_line(forecast))
     return OK
@@ -262,7 +272,7 @@ def cmd_run(args, api) -> int:
         print(f"error: {doc['error']}", file=sys.stderr)
     _print_findings(doc, sys.stderr)
     if doc["failed"]:
-        print(f"{_n(doc['failed'])} item(s) failed: see `{PROG} status {job_id}`", file=sys.stderr)
+        print(f"{counted(doc['failed'], 'items')} failed: see `{PROG} status {job_id}`", file=sys.stderr)
     return _outcome(doc)
 
 
@@ -356,7 +366,8 @@ def _print_findings(doc: dict, out) -> None:
         verb = "erased" if doc.get("deletions") == "purge" else f"marked deleted (see `{PROG} items --deleted`)"
         print(f"{doc['deletions_summary']}: {verb}", file=out)
     if doc.get("frozen"):
-        print(f"{doc['frozen']:,} changed item(s) or comment(s) kept as first imported (--duplicates skip)", file=out)
+        frozen = counted(doc["frozen"], "changed items or comments", "changed item or comment")
+        print(f"{frozen} kept as first imported (--duplicates skip)", file=out)
 
 
 def cmd_status(args, api) -> int:
@@ -370,7 +381,7 @@ def cmd_status(args, api) -> int:
     if doc["error"]:
         print(f"error: {doc['error']}")
     if doc.get("internal_items") or doc.get("internal_comments"):
-        print(f"not public: {doc['internal_items']:,} item(s), {doc['internal_comments']:,} comment(s)")
+        print(f"not public: {counted(doc['internal_items'], 'items')}, {counted(doc['internal_comments'], 'comments')}")
     _print_findings(doc, sys.stdout)
     for project, forecast in forecasts.items():
         print(f"{project}: {_forecast_line(forecast)}")
@@ -421,7 +432,8 @@ def cmd_cancel(args, api) -> int:
 
 def cmd_undo(args, api) -> int:
     doc = api.undo(args.job_id, actor=api.machine_admin())
-    print(f"{args.job_id}: removed {_n(doc['items_removed'])} item(s) and {_n(doc['comments_removed'])} comment(s)")
+    print(f"{args.job_id}: removed {counted(doc['items_removed'], 'items')} and "
+          f"{counted(doc['comments_removed'], 'comments')}")
     return OK
 
 
@@ -468,17 +480,19 @@ def cmd_stats(args, api) -> int:
         _print_json(data)
         return OK
     # the deleted view says what each number counts: "people 3" read as "3 people deleted" (people never are)
-    unit = " deleted item(s)" if args.deleted else ""
+    def items(n: int) -> str:
+        return counted(n, "deleted items") if args.deleted else f"{n:,}"
+
     if args.deleted:
         print(f"no longer at the source: deleted items {data['items']:,}  deleted comments {data['comments']:,}  "
               f"people on them {data['people']:,} (people are never deleted)")
     else:
         print(f"items {data['items']:,}  comments {data['comments']:,}  people {data['people']:,}")
     for row in data["by_project"]:
-        print(f"  {row['source']:<10} {row['project']:<30} {row['items']:,}{unit}")
+        print(f"  {row['source']:<10} {row['project']:<30} {items(row['items'])}")
     for row in data["by_state"]:
         print(f"  {row['source']:<10} {row['project'][:20]:<20} {row['state'][:24]:<24} ({row['status']}) "
-              f"{row['items']:,}{unit}")
+              f"{items(row['items'])}")
     return OK
 
 
@@ -488,7 +502,8 @@ def cmd_purge(args, api) -> int:
               file=sys.stderr)
         return BAD_INPUT
     done = api.purge(source=args.source, project=args.project, actor=api.machine_admin())
-    print(f"erased {done['items']:,} item(s) and {done['comments']:,} comment(s) no longer at their source")
+    print(f"erased {counted(done['items'], 'items')} and {counted(done['comments'], 'comments')} no longer at their "
+          f"source")
     return OK
 
 
@@ -496,7 +511,8 @@ def _mapping_lines(found) -> list[str]:
     """A mapping as a person reads it: per kind, each value -> its target, with counts and marks."""
     from jobs.mapping import KINDS
 
-    sample = (f"all {found.sample:,} items" if found.sample_is_whole() else f"a sample of {found.sample:,} items") \
+    sample = (f"all {counted(found.sample, 'items')}" if found.sample_is_whole()
+              else f"a sample of {counted(found.sample, 'items')}") \
         if found.sample else "no sample"
     lines = [f"{found.source} {found.project}  (items: counted by the source, else in {sample}; "
              f"* changed from the default, ! needs a target)"]

@@ -18,6 +18,7 @@ from streamlit.elements.lib.column_types import ColumnConfig
 from importers import source_class
 from importers.errors import SourceError
 from importers.model import Status
+from importers.words import counted
 
 from . import text_fit
 from .state import STEPS
@@ -145,7 +146,7 @@ def outcome(doc: dict) -> tuple[str, str]:
     (already in the workspace)" rather than "50 items imported" when nothing was; a run that updates
     existing items says "50 unchanged" (see kept_word)."""
     state = job_state(doc)
-    read = f"{doc['processed']:,} item{'s' if doc['processed'] != 1 else ''} read"
+    read = f"{counted(doc['processed'], 'items')} read"
     kept = (f"{doc['skipped']:,} unchanged" if kept_word(doc) == "unchanged"
             else f"{doc['skipped']:,} skipped (already in the workspace)")
     parts = [f"{doc['created']:,} created", f"{doc['updated']:,} updated", kept]

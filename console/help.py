@@ -15,6 +15,8 @@ from urllib.parse import urlsplit
 
 import streamlit as st
 
+from importers.words import counted
+
 GUIDES_DIR = Path(__file__).resolve().parent.parent / "guides"
 CONTACT_ENV = "CONSOLE_CONTACT_URL"
 PITCH_MAX = 100  # under this many items: a pitch
@@ -191,7 +193,7 @@ def help_button(step: str, size: int | None, journey: str | None, error: str | N
         st.markdown("**What can go wrong here**")
         st.markdown("\n".join(f"- {said(line, admin)}" for line in info.problems))
         st.markdown("**Guides**")
-        size_text = f"about {size:,} items" if size is not None else "a size not known yet"
+        size_text = f"about {counted(size, 'items')}" if size is not None else "a size not known yet"
         st.caption(f"This import: {size_text}" + ("" if journey_for_size(size) or not fitting
                                                   else f"; your journey: {BY_KEY[fitting].title.lower()}") + ".")
         for j in JOURNEYS:

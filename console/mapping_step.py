@@ -13,6 +13,7 @@ import streamlit as st
 
 from importers.errors import ConfigError
 from importers.model import Status
+from importers.words import counted
 from jobs.mapping import CATEGORIES, LEVELS, NAME_MAX, Mapping, Row
 
 from . import components
@@ -45,15 +46,15 @@ def _count(mapping: Mapping, row: Row) -> str:
 
 def basis(mapping: Mapping) -> str:
     """Where the counts come from, in words."""
-    counted = {row.counted for kind in ("statuses", "priorities", "types", "people") for row in mapping.rows(kind)}
-    if counted == {"source"}:
+    counted_by = {row.counted for kind in ("statuses", "priorities", "types", "people") for row in mapping.rows(kind)}
+    if counted_by == {"source"}:
         return f"Counts: {components.source_label(mapping.source)}'s own."
-    if "dry run" in counted:
+    if "dry run" in counted_by:
         return "Counts: exact, from the dry run."
     if mapping.sample_is_whole():
-        return f"Counts: exact (the sample read all {mapping.sample:,} items)."
-    return (f"Counts: the source's where it counts; \"(sample)\" marks a count in a sample of {mapping.sample:,} "
-            "items, not the whole project (a dry run makes them exact).")
+        return f"Counts: exact (the sample read all {counted(mapping.sample, 'items')})."
+    return (f"Counts: the source's where it counts; \"(sample)\" marks a count in a sample of "
+            f"{counted(mapping.sample, 'items')}, not the whole project (a dry run makes them exact).")
 
 
 def draw(mapping: Mapping, prefix: str) -> None:

@@ -19,6 +19,7 @@ from collections import Counter
 
 from .model import Comment, Page
 from .numbers import env_whole
+from .words import counted
 
 COMMENTS_ENV = "IMPORT_MAX_COMMENTS_PER_ITEM"
 BODY_ENV = "IMPORT_MAX_BODY_KB"
@@ -69,7 +70,7 @@ class ItemLimits:
                 if owner not in self._noted:
                     self._noted.add(owner)
                     key = self._keys.get(owner) or owner
-                    page.notes.append(f"{key}: only its first {self.comments:,} comments were imported "
+                    page.notes.append(f"{key}: only its first {counted(self.comments, 'comments')} were imported "
                                       f"({COMMENTS_ENV})")
                 continue
             if len(comment.body) > self.body:

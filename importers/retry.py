@@ -21,6 +21,7 @@ from . import ratelimit
 from .errors import AuthError, NetworkError, NotFoundError, RateLimitedError, SourceError
 from .numbers import env_number, env_whole
 from .redact import nothing
+from .words import counted
 
 T = TypeVar("T")
 
@@ -127,7 +128,7 @@ class RetryPolicy:
             when = f" until {local:%H:%M}" if local else ""
             return RateLimitedError(f"rate limited by {self.tool}{when}; retry the import then", until)
         reason = exc.reason if isinstance(exc, Transient) else str(exc)
-        return NetworkError(f"{self.tool} kept failing after {self.max_attempts} attempts: {reason}")
+        return NetworkError(f"{self.tool} kept failing after {counted(self.max_attempts, 'attempts')}: {reason}")
 
     def _scrubbed(self, error: SourceError) -> SourceError:
         """`error` with the source's secrets taken out of its message (it may quote a vendor's answer)."""

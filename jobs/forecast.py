@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Engine, and_, func, select
 
 from importers.model import WorkItem
+from importers.words import counted
 from store import soft_delete
 from store.schema import labels as labels_table
 from store.schema import people, work_items, workflow_states
@@ -131,7 +132,7 @@ def from_mapping(engine: Engine, mapping: Mapping, estimate: int | None, sample:
     labels, states, types, workspace = _existing(engine, mapping.source, mapping.project, sorted(set(keys)))
     names = {key: name for key, (name, _) in mapping.person_keys().items()}
     stored = _stored_items(engine, mapping.source, mapping.project)
-    forecast = Forecast(basis=f"the source's lists and a sample of {mapping.sample} items", items=estimate,
+    forecast = Forecast(basis=f"the source's lists and a sample of {counted(mapping.sample, 'items')}", items=estimate,
                         items_existing=None if estimate is None else min(stored, estimate), duplicates=duplicates,
                         items_list=[item_entry(i) for i in sample[:LIST_MAX]])
     for row, key in zip(sampled, keys, strict=True):

@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 
 from importers.errors import in_words
 from importers.numbers import env_number
+from importers.words import counted
 from store import jobs as job_store
 from store.jobs import COUNTERS, SWEEP_COUNTERS, VISIBILITY_COUNTERS, JobStatus, now, utc
 
@@ -163,7 +164,7 @@ def deletions_summary(items: int, comments: int) -> str | None:
     """"4 items and 11 comments no longer at the source", or None when a run found nothing gone."""
     if not items and not comments:
         return None
-    words = [f"{n:,} {noun}{'' if n == 1 else 's'}" for n, noun in ((items, "item"), (comments, "comment")) if n]
+    words = [counted(n, noun) for n, noun in ((items, "items"), (comments, "comments")) if n]
     return f"{' and '.join(words)} no longer at the source"
 
 

@@ -10,6 +10,7 @@ from console.safe_markdown import literal
 from importers import source_class
 from importers.demo import parse_size
 from importers.errors import CONSOLE, AuthError, SourceError
+from importers.words import counted
 from jobs import api
 from store import credentials
 
@@ -363,10 +364,11 @@ def dry_run_status(job_id: str) -> None:
             else f"skip {doc['skipped']:,}")
     would = f"would create {doc['created']:,}, update {doc['updated']:,}, {kept}"
     if doc["status"] == "succeeded":
-        st.success(f"Dry run passed: {doc['processed']:,} items checked; the import {would}. Nothing was written.")
+        st.success(f"Dry run passed: {counted(doc['processed'], 'items')} checked; the import {would}. "
+                   "Nothing was written.")
     else:
-        st.warning(f"Dry run {components.job_state_label(doc).lower()}: {doc['failed']:,} items would fail; the "
-                   f"import {would}. Nothing was written.")
+        st.warning(f"Dry run {components.job_state_label(doc).lower()}: {counted(doc['failed'], 'items')} would "
+                   f"fail; the import {would}. Nothing was written.")
         if doc.get("error"):
             st.text(doc["error"])
         failures = api.failures(job_id, limit=50)
@@ -434,8 +436,8 @@ def preview_step() -> None:
     elif wizard.preview is not None:
         result = wizard.preview
         # a project no larger than the preview is shown whole: "a sample" and "20 / 20 samples" said otherwise
-        st.caption(f"All {len(result.items):,} items this import reads. Nothing has been written yet." if result.whole
-                   else "A sample of what will be imported. Nothing has been written yet.")
+        st.caption(f"All {counted(len(result.items), 'items')} this import reads. Nothing has been written yet."
+                   if result.whole else "A sample of what will be imported. Nothing has been written yet.")
         a, b, c = st.columns(3)
         a.metric("Items" if result.whole else "Estimated total",
                  "unknown" if result.estimated_total is None else f"{result.estimated_total:,}")

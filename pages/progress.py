@@ -15,6 +15,7 @@ from console import components, signin
 from console.components import FINISHED
 from console.safe_markdown import literal
 from importers.errors import CONSOLE, SourceError
+from importers.words import counted
 from jobs import api
 
 signin.require_sign_in()  # also when Streamlit runs this page without app.py (see console/signin.py)
@@ -105,11 +106,11 @@ def bar(doc: dict) -> None:
         return
     phase = PHASES.get(doc.get("phase") or "", "").format(noun=noun)
     if not components.total_known(doc):
-        components.indeterminate_bar(f"{doc['processed']:,} {noun} so far; the total is known once "
+        components.indeterminate_bar(f"{counted(doc['processed'], noun)} so far; the total is known once "
                                      f"{components.source_label(doc['source'])} has listed them all"
                                      + (f"  ·  now {phase}" if phase else ""))
         return
-    text = f"{doc['percentage']:.1f}%  ·  {doc['processed']:,} / {components.count(doc['total'])} {noun}"
+    text = f"{doc['percentage']:.1f}%  ·  {doc['processed']:,} / {counted(doc['total'], noun)}"
     if doc["status"] not in FINISHED and phase:
         text += f"  ·  now {phase}"
     st.progress(min(doc["percentage"] / 100, 1.0), text=text)
@@ -256,7 +257,7 @@ deletions(doc)
 if doc["failed"] and state != "undone":
     st.subheader("Failure report")
     failures = api.failures(job_id, limit=1000)
-    st.caption(f"{doc['failed']:,} item(s) failed. Each row says which item and why.")
+    st.caption(f"{counted(doc['failed'], 'items')} failed. Each row says which item and why.")
     components.table(pd.DataFrame(failures, columns=["project", "key", "external_id", "reason"]), column_config={
         "project": st.column_config.TextColumn("project", width=100),
         "key": st.column_config.TextColumn("key", width=100),
@@ -273,13 +274,13 @@ if len(doc.get("attempts") or []) > 1:
 
 if not doc["dry_run"] and state != "undone" and doc["created"]:
     with st.expander("Undo this import"):
-        st.write(f"Removes the {doc['created']:,} item(s) this import created, with their comments. Items it only "
-                 f"updated stay as they are.")
+        st.write(f"Removes the {counted(doc['created'], 'items')} this import created, with their comments. "
+                 f"Items it only updated stay as they are.")
         sure = st.checkbox("Yes, remove the items this import created", key="undo_confirm")
         if st.button("Undo this import", disabled=not sure, icon=":material/undo:", key="undo"):
             try:
                 result = api.undo(job_id, actor=actor)
-                st.toast(f"Removed {result['items_removed']:,} items.")
+                st.toast(f"Removed {counted(result['items_removed'], 'items')}.")
                 st.rerun()
             except SourceError as exc:
                 st.error(literal(exc))

@@ -10,6 +10,7 @@ import streamlit as st
 from console import components, signin, workspace_view
 from console.safe_markdown import literal
 from importers.errors import SourceError
+from importers.words import counted
 from store import queries
 from store.db import engine_for
 
@@ -120,7 +121,7 @@ else:
                                  column_config=workspace_view.ITEM_COLUMNS, clip=workspace_view.CUT)
     workspace_view.follow_selection([r["id"] for r in rows], selection.selection.rows if selection else [])
     if total:
-        st.download_button(f"Download the {total:,} matching items (CSV)",
+        st.download_button(f"Download the {counted(total, 'matching items', 'matching item')} (CSV)",
                            lambda: workspace_view.items_csv(engine, filters), file_name="workspace-items.csv",
                            mime="text/csv", icon=":material/download:", key="items_csv")
 

@@ -18,6 +18,8 @@ from typing import TypeVar
 import anyio.to_thread
 from anyio import CapacityLimiter
 
+from importers.words import counted
+
 from .errors import ApiError
 
 T = TypeVar("T")
@@ -39,11 +41,13 @@ class Slots:
     def _take(self, token: str) -> None:
         with self._lock:
             if self._held[token] >= self.per_token:
-                raise ApiError(429, f"this API token already has {self.per_token} previews or starts waiting on a "
-                                    "tool: wait for one to answer, then try again",
+                held = counted(self.per_token, "previews or starts", "preview or start")
+                raise ApiError(429, f"this API token already has {held} waiting on a tool: wait for one to answer, "
+                                    "then try again",
                                {"kind": "busy", "limit": self.per_token}, {"Retry-After": RETRY_AFTER})
             if sum(self._held.values()) >= self.total:
-                raise ApiError(503, f"{self.total} previews or starts are already waiting on tools: try again "
+                raise ApiError(503, f"{counted(self.total, 'previews or starts', 'preview or start')} "
+                                    f"{'is' if self.total == 1 else 'are'} already waiting on tools: try again "
                                     "in a few seconds", {"kind": "busy", "limit": self.total},
                                {"Retry-After": RETRY_AFTER})
             self._held[token] += 1

@@ -27,7 +27,7 @@ def test_run_wait_status_and_stats(cli, worker):
     run = cli("run", "demo", "--size", "300", "--wait")
     assert run.returncode == 1  # partial: the demo has 3 invalid items
     job_id = run.stdout.strip()
-    assert "3 item(s) failed" in run.stderr
+    assert "3 items failed" in run.stderr
 
     status = json.loads(cli("status", job_id, "--json").stdout)
     assert status["status"] == "partial" and status["created"] == 297

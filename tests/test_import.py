@@ -122,7 +122,7 @@ def test_end_to_end_jira_import(jira, cli):
 
     assert run.returncode == 1, run.stderr  # partial: two issues JIRA returns cannot be mapped
     job_id = run.stdout.strip()
-    assert "2 item(s) failed" in run.stderr and "Traceback" not in run.stderr
+    assert "2 items failed" in run.stderr and "Traceback" not in run.stderr
     status = json.loads(cli("status", job_id, "--json").stdout)
     assert (status["status"], status["created"], status["failed"]) == ("partial", truth["items"], 2)
     listed = json.loads(cli("items", "--source", "jira", "--limit", "1000", "--json").stdout)

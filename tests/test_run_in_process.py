@@ -28,7 +28,7 @@ def test_in_process_run_imports_without_any_worker(cli):
 def test_in_process_run_reports_failed_items_as_wait_does(cli):
     run = cli("run", "demo", "--size", "300", "--in-process")
     assert run.returncode == 1  # partial: the demo has 3 invalid items
-    assert "3 item(s) failed" in run.stderr and "Traceback" not in run.stderr
+    assert "3 items failed" in run.stderr and "Traceback" not in run.stderr
 
 
 def test_ctrl_c_cancels_after_the_batch_and_retry_resumes_exactly(cli):

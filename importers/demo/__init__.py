@@ -26,6 +26,7 @@ from ..base import Cursor, Setting, Source
 from ..errors import ConfigError, validation_reason
 from ..model import Comment, ItemFailure, Page, Person, Project, WorkItem
 from ..numbers import env_number, env_whole, whole_number
+from ..words import counted
 from .settings import (
     COMMENT_SENTENCES,
     DESCRIPTIONS,
@@ -125,7 +126,7 @@ class DemoSource(Source):
         return PROJECTS[0][0]
 
     def check(self) -> str:
-        return self._account(f"{self.size:,} items a project")
+        return self._account(f"{counted(self.size, 'items')} a project")
 
     def check_kept(self, kept: Mapping[str, Mapping[str, str]]) -> str:
         """"demo workspace (as imported before: ACME 300, OPS 5,000 items; a new project 50, ...)": a workspace that
