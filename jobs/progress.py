@@ -77,7 +77,7 @@ def snapshot(engine: Engine, job_id: str) -> dict | None:
     # at least a second while work remains: rounded, a last fraction of a second read "0s" left of a running job
     eta = max(1.0, round(remaining / rate, 1)) if rate > 0 and remaining > 0 and total_known and not status.finished \
         else None
-    error = job.error
+    error = _reason(job.error)
     if lost and not status.finished:
         error = f"worker lost (no heartbeat since {max(utc(p.heartbeat_at) or cutoff for p in parts):%H:%M:%S} UTC); " \
                 f"it resumes when a worker is running, or use retry"
@@ -133,11 +133,24 @@ def snapshot(engine: Engine, job_id: str) -> dict | None:
              "comments_at_source": (p.census or {}).get("comments_at_source"),
              # items whose comments could not be read (a retry of failed items reads them again)
              "comments_unread": unread_by_part.get(p.project, {}).get("comments", 0),
-             "error": p.error}
+             "error": _reason(p.error)}
             for p in parts
         ],
         "attempts": _attempts(job, attempts, status, counts),
     }
+
+
+LEGACY_CANCEL = "cancelled on request"  # the reason older releases stored for a cancel the user asked for
+
+
+def _reason(text: str | None) -> str | None:
+    """A stored reason as the document gives it: without the "cancelled on request" older releases stored for a
+    cancel (a cancel is no error: the status says it, so the CLI read "error: cancelled on request" and the attempts
+    table "Cancelled: cancelled on request"); a part's "ACME: cancelled on request" goes too, the others stay."""
+    if not text:
+        return None
+    kept = [piece for piece in text.split("; ") if piece != LEGACY_CANCEL and not piece.endswith(f": {LEGACY_CANCEL}")]
+    return "; ".join(kept) or None
 
 
 def shown_in(doc: dict, where: str) -> dict:
@@ -198,14 +211,15 @@ def _attempts(job, rows: list, status: JobStatus, counts: dict[str, int]) -> lis
     """Each run of the job with its outcome; the running one carries the job's live status."""
     if not rows:  # a job recorded before attempts were kept: its one known run
         return [{"number": 1, "requested_by": job.requested_by, "started_at": _iso(job.created_at),
-                 "finished_at": _iso(job.finished_at), "status": status.value, "error": job.error,
+                 "finished_at": _iso(job.finished_at), "status": status.value, "error": _reason(job.error),
                  **{c: counts[c] for c in COUNTERS}}]
     found = []
     for row in rows:
         latest = row.number == rows[-1].number
         found.append({"number": row.number, "requested_by": row.requested_by, "started_at": _iso(row.started_at),
                       "finished_at": _iso(row.finished_at),
-                      "status": status.value if latest and not row.finished_at else row.status, "error": row.error,
+                      "status": status.value if latest and not row.finished_at else row.status,
+                      "error": _reason(row.error),
                       **{c: (counts[c] if latest and not row.finished_at else getattr(row, c) or 0)
                          for c in COUNTERS}})
     return found

@@ -408,7 +408,7 @@ class PartRunner:
             self._stop.set()
             return JobStatus.RUNNING
         except Stopped:
-            status, error = JobStatus.CANCELLED, "cancelled on request"
+            status, error = JobStatus.CANCELLED, None  # asked for: the status says it, no reason to give
         except Incomplete as exc:
             status, error = JobStatus.PARTIAL, str(exc)
         except SourceError as exc:

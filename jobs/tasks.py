@@ -69,7 +69,7 @@ def run_part(job_id: str, project: str) -> str:
 
     if job.cancel_requested:
         job_store.set_part(engine, job_id, project, lease, status=JobStatus.CANCELLED.value, finished_at=now(),
-                           lease=None, error="cancelled on request")
+                           lease=None)
         _finish(job_id, progress)
         return JobStatus.CANCELLED.value
     publish()

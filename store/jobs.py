@@ -256,7 +256,7 @@ def request_cancel(engine: Engine, job_id: str) -> None:
         conn.execute(update(import_jobs).where(import_jobs.c.id == job_id).values(cancel_requested=True))
         conn.execute(update(import_parts).where(and_(import_parts.c.job_id == job_id,
                                                      import_parts.c.status == JobStatus.QUEUED.value))
-                     .values(status=JobStatus.CANCELLED.value, finished_at=now(), error="cancelled on request"))
+                     .values(status=JobStatus.CANCELLED.value, finished_at=now()))
 
 
 def finish_job_if_done(engine: Engine, job_id: str) -> JobStatus | None:

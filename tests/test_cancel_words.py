@@ -1,0 +1,45 @@
+"""A cancel the user asked for reads as a cancel, once, on every surface: no reason beside it.
+
+Review: `cli.py status` printed "error: cancelled on request" under a bar that said [cancelled], and the Progress
+page's attempts table "Cancelled: cancelled on request"."""
+from sqlalchemy import update
+
+from jobs import api
+from store.db import engine_for
+from store.schema import import_attempts, import_jobs, import_parts
+from tests.test_connection_errors import status_answer
+from tests.test_ui_pages import page
+
+
+def cancelled_twice() -> str:
+    """A job cancelled while queued, retried and cancelled again: two attempts, each a cancel the user asked for."""
+    job_id = api.start_import("demo", ["ACME"], config={"size": "10"})
+    api.cancel(job_id)
+    api.retry(job_id)
+    api.cancel(job_id)
+    return job_id
+
+
+def test_a_cancel_is_no_error_on_any_surface(cli, engine):
+    job_id = cancelled_twice()
+    doc = api.status(job_id)
+    assert doc["status"] == "cancelled" and doc["error"] is None
+    assert [a["error"] for a in doc["attempts"]] == [None, None] and doc["parts"][0]["error"] is None
+    assert status_answer(engine, job_id)["error"] is None  # the HTTP API
+    shown = cli("status", job_id)
+    assert "[cancelled]" in shown.stdout and "error" not in shown.stdout + shown.stderr, shown.stdout
+    at = page("pages/progress.py", job=job_id)
+    frame = next(df.value for df in at.dataframe if "outcome" in df.value.columns)
+    assert list(frame["outcome"]) == ["Cancelled", "Cancelled"]
+
+
+def test_a_cancel_an_older_release_stored_as_a_reason_reads_the_same():
+    job_id = cancelled_twice()
+    with engine_for().begin() as conn:  # as an older release left it
+        for table in (import_jobs, import_attempts):
+            key = table.c.id if table is import_jobs else table.c.job_id
+            conn.execute(update(table).where(key == job_id).values(error="cancelled on request"))
+        conn.execute(update(import_parts).where(import_parts.c.job_id == job_id).values(error="cancelled on request"))
+    doc = api._publish(job_id)
+    assert doc["error"] is None and {a["error"] for a in doc["attempts"]} == {None}
+    assert doc["parts"][0]["error"] is None
