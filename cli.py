@@ -115,6 +115,19 @@ def _progress_line(doc: dict) -> str:
             f"{speed}/s{eta}{wait} [{state}]")
 
 
+def _job_name(doc: dict) -> str:
+    """"2026-11-29 09:44:07 UTC · GitHub / acme/web, acme/api": which import a job is, as the Jobs page names it (its
+    start, then the source and its projects), so a user with several jobs knows the one `status` shows."""
+    from importers import source_class
+    from importers.errors import SourceError
+
+    try:
+        label = source_class(doc["source"]).label
+    except SourceError:  # a source this release no longer knows
+        label = doc["source"]
+    return f"{_time(doc['created_at'])} · {label} / {', '.join(doc['projects'])}"
+
+
 def _counts(doc: dict) -> str:
     """"created 120 updated 0 skipped 0", or for a dry run, which wrote nothing, "dry run: would create 120
     update 0 skip 0"."""
@@ -377,6 +390,7 @@ def cmd_status(args, api) -> int:
         _print_json({**doc, **({"will_create": {p: _forecast_json(f) for p, f in forecasts.items()}}
                                if forecasts else {})})
         return _outcome(doc)
+    print(_job_name(doc))
     print(_progress_line(doc))
     if doc["error"]:
         print(f"error: {doc['error']}")

@@ -85,7 +85,7 @@ def test_an_undone_job_reads_undone_in_the_cli_and_the_api(run_import, cli):
     after = api.status(doc["job_id"])
     assert after["status"] == "undone" and after["undone_at"] and after["attempts"][-1]["status"] == "partial"
     shown = cli("status", doc["job_id"])
-    assert shown.returncode == 1 and "[undone]" in shown.stdout.splitlines()[0], shown.stdout  # its import is gone
+    assert shown.returncode == 1 and "[undone]" in shown.stdout.splitlines()[1], shown.stdout  # its import is gone
     listed = cli("jobs")
     assert f"{doc['job_id']}" in listed.stdout and " undone " in listed.stdout, listed.stdout
 
@@ -98,7 +98,7 @@ def test_a_dry_run_is_unmistakable_in_the_cli(run_import, cli):
     listed = {line.split()[0]: line for line in cli("jobs").stdout.splitlines() if line[:1].isalnum()}
     assert "dry run: would create 57" in listed[dry["job_id"]] and "created" not in listed[dry["job_id"]]
     assert "created 57" in listed[real["job_id"]] and "dry run" not in listed[real["job_id"]]
-    shown = cli("status", dry["job_id"]).stdout.splitlines()[0]
+    shown = cli("status", dry["job_id"]).stdout.splitlines()[1]  # after the job's name
     assert "dry run: would create 57" in shown and " created " not in shown, shown
 
 

@@ -79,7 +79,7 @@ def test_status_of_a_catch_up_says_unchanged_and_of_duplicates_skip_skipped(cli,
     run_import("demo", ["ACME"], config={"size": "10"}, duplicates="update")
     update = run_import("demo", ["ACME"], config={"size": "10"}, duplicates="update", incremental=False)
     skip = run_import("demo", ["ACME"], config={"size": "10"}, duplicates="skip", incremental=False)
-    said = cli("status", update["job_id"]).stdout.splitlines()[0]
+    said = cli("status", update["job_id"]).stdout.splitlines()[1]  # after the job's name
     assert "created 0 updated 0 unchanged 7 failed 3" in said and "skipped" not in said
     assert "created 0 updated 0 skipped 7 failed 3" in cli("status", skip["job_id"]).stdout
     dry = {**update, "dry_run": True}
@@ -92,7 +92,7 @@ def test_human_output_writes_numbers_with_separators_and_times_with_their_zone(c
 
     dry = run_import("demo", ["ACME"], config={"size": "1200"}, dry_run=True)
     api.schedule("demo", ["ACME"], 6)
-    line = cli("status", dry["job_id"]).stdout.splitlines()[0]
+    line = cli("status", dry["job_id"]).stdout.splitlines()[1]  # after the job's name
     assert f" 1,200/1,200 dry run: would create {dry['created']:,} update 0 " in line, line
     listed = cli("jobs").stdout.splitlines()
     assert re.search(r"  \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC  demo ", listed[0]), listed[0]
