@@ -20,6 +20,9 @@ except SourceError as exc:
 
 
 STOP_PICK = "stop_schedule_pick"
+# what a re-run of an undone import does: the undo's import marks no catch-up point, so the first run reads from the
+# import before it (or everything) and creates again the items the undo removed
+UNDONE_RERUN = "undone: its first run imports again the items the undo removed"
 
 
 def table_name(doc: dict) -> str:
@@ -138,7 +141,10 @@ else:  # there may have been some, stopped since
 if docs:
     with st.expander("Schedule a re-run of an import"):
         finished = [d for d in docs if not d.get("dry_run")]
-        pick = {d["job_id"]: components.job_name(d) for d in finished}
+        # an undone import may be repeated (its projects read again, as `cli.py schedule` books them), but its
+        # first run then brings back what the undo removed: the choice says so, not only the toast afterwards
+        pick = {d["job_id"]: components.job_name(d) + (f" ({UNDONE_RERUN})" if d.get("undone_at") else "")
+                for d in finished}
         with st.form("schedule", enter_to_submit=False):  # Enter after typing the hours booked one at once
             job = st.selectbox("Import to repeat", list(pick), format_func=pick.get)
             every = st.number_input("Every how many hours", min_value=1, max_value=api.MAX_EVERY_HOURS, value=24)
@@ -148,7 +154,9 @@ if docs:
                 try:
                     booked = api.schedule_job(job, int(every), actor=signin.current_actor())
                     d = next(x for x in finished if x["job_id"] == job)
-                    st.toast(literal(f"{components.imported(d)} re-runs every {int(every)} h (schedule {booked})."))
+                    again = f"; {UNDONE_RERUN}" if d.get("undone_at") else ""
+                    st.toast(literal(f"{components.imported(d)} re-runs every {int(every)} h (schedule {booked})"
+                                     f"{again}."))
                     st.rerun()
                 except SourceError as exc:
                     st.error(literal(exc))
