@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 
 from importers.errors import in_words
 from importers.numbers import env_number
-from importers.words import counted
+from importers.words import counted, listed
 from store import jobs as job_store
 from store.jobs import COUNTERS, SWEEP_COUNTERS, VISIBILITY_COUNTERS, JobStatus, now, utc
 
@@ -178,7 +178,7 @@ def deletions_summary(items: int, comments: int) -> str | None:
     if not items and not comments:
         return None
     words = [counted(n, noun) for n, noun in ((items, "items"), (comments, "comments")) if n]
-    return f"{' and '.join(words)} no longer at the source"
+    return f"{listed(words)} no longer at the source"
 
 
 PHASES = ("writing", "comments", "items", "estimating", "retrying")  # the busiest first: what a job "does now"

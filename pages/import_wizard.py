@@ -10,7 +10,7 @@ from console.safe_markdown import literal
 from importers import source_class
 from importers.demo import parse_size
 from importers.errors import CONSOLE, AuthError, SourceError
-from importers.words import counted
+from importers.words import counted, listed
 from jobs import api
 from store import credentials
 
@@ -394,8 +394,7 @@ def what_will_be_created() -> None:
     if summary["items_existing"]:
         st.text(f"Items: {summary['items_new']:,} new; {summary['items_existing']:,} already in the workspace, "
                 f"{forecast.existing_outcome()} (not created again).")
-    cols = st.columns(7)
-    for col, (label, value, note) in zip(cols, (
+    counts = [  # (label, value, note); a value None is not known before a dry run
             ("New items", summary["items_new"] if summary["items_new"] is not None else summary["items"],
              f"{summary['items_existing']:,} more already in the workspace: {forecast.existing_outcome()}"
              if summary["items_existing"] else None), ("Comments", summary["comments"], "counted by a dry run"),
@@ -403,8 +402,14 @@ def what_will_be_created() -> None:
             ("People", summary["people"], f"{summary['people_new']:,} new, {summary['people_matched']:,} matched"),
             ("Labels", summary["labels"], f"{summary['labels_new']:,} new"),
             ("States", summary["states"], f"{summary['states_new']:,} new"),
-            ("Types", summary["types"], f"{summary['types_new']:,} new")), strict=True):
-        col.metric(label, "?" if value is None else f"{value:,}", help=note)
+            ("Types", summary["types"], f"{summary['types_new']:,} new")]
+    # a count the preview cannot make is said in words below, not drawn as a bare "?" in a metric
+    known = [(label, value, note) for label, value, note in counts if value is not None]
+    for col, (label, value, note) in zip(st.columns(len(known)), known, strict=True):
+        col.metric(label, f"{value:,}", help=note)
+    if unknown := [label.lower() for label, value, _ in counts if value is None]:
+        st.caption(f"{listed(unknown).capitalize()}: not counted in the preview (a dry run counts "
+                   f"{'it' if len(unknown) == 1 else 'them'}).")
     for label, rows, note in (
             ("Items", forecast.items_list, "the first read" if dry else "the preview's sample"),
             ("Comments", forecast.comments_list, "by author" if dry else "a dry run lists them by author"),

@@ -27,3 +27,10 @@ def test_counted_agrees_for_one_many_none_and_unknown():
     assert [counted(n, "items") for n in (0, 1, 2, 1450, None)] == ["0 items", "1 item", "2 items", "1,450 items",
                                                                     "? items"]
     assert counted(1, "people") == "1 person" and counted(1, "matches", "match") == "1 match"
+
+
+def test_names_are_listed_as_a_sentence_lists_them():
+    from importers.words import listed
+
+    assert [listed(n) for n in ([], ["comments"], ["comments", "attachments"], ["a", "b", "c"])] == [
+        "", "comments", "comments and attachments", "a, b and c"]

@@ -234,6 +234,14 @@ def test_the_cli_forecast_of_a_re_run_creates_none_of_the_items_it_reads_again(r
     assert "3 items (57 of the 60 read are in the workspace already: updated)" in shown.stdout, shown.stdout
 
 
+def test_the_cli_forecast_says_in_words_what_the_preview_cannot_count(cli):
+    # review: the wizard's preview showed Comments "?" and Attachments "?"; the CLI's line read "? comments"
+    shown = cli("preview", "demo", "--project", "OPS", "--forecast")
+    assert shown.returncode == 0, shown.stderr
+    assert "(comments and attachments not counted in the preview: a dry run counts them); people " in shown.stdout
+    assert "? comments" not in shown.stdout and "? attachments" not in shown.stdout, shown.stdout
+
+
 def test_what_will_be_created_lists_the_items_comments_and_attachments_to_look_into(run_import):
     from tests.fakes.jira import FakeJira
 

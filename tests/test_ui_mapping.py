@@ -210,3 +210,14 @@ def test_a_project_the_preview_shows_whole_is_not_called_a_sample(size, whole, m
     else:
         assert (shown["Estimated total"], shown["Of these samples, already imported"]) == ("21", "0 / 20"), shown
         assert caption not in texts(at, "caption")
+
+
+def test_counts_the_preview_cannot_make_are_said_in_words_not_a_bare_question_mark():
+    # review: the preview's "What will be created" showed Comments "?" and Attachments "?" as values
+    at = to_map_step(open_demo_wizard())
+    at.button(key="next_map").click().run()
+    assert not at.exception
+    shown = {m.label: m.value for m in at.metric}
+    assert "?" not in shown.values() and "Comments" not in shown and "Attachments" not in shown, shown
+    assert "People" in shown and shown["New items"][:1].isdigit()  # the counts the preview makes stay
+    assert "Comments and attachments: not counted in the preview (a dry run counts them)." in texts(at, "caption")
