@@ -590,8 +590,11 @@ def cmd_mapping_import(args, api) -> int:
     found = _mapping_file(api, args.file, args.source, args.project, {"size": args.size} if args.size else None)
     api.save_mapping(found, actor=_user())
     flagged = found.flagged()
-    print(f"saved the mapping of {found.source} {found.project}: {found.changed_rows} value(s) differ from the defaults"
-          + (f"; {len(flagged)} still need a target before an import can start" if flagged else ""))
+    differ = "differs" if found.changed_rows == 1 else "differ"
+    print(f"saved the mapping of {found.source} {found.project}: {counted(found.changed_rows, 'values')} {differ} "
+          "from the defaults"
+          + (f"; {len(flagged):,} still {'needs' if len(flagged) == 1 else 'need'} a target before an import can start"
+             if flagged else ""))
     return OK
 
 
@@ -611,7 +614,7 @@ def cmd_rotate_key(args, api) -> int:
     from store import credentials
     from store.db import engine_for
 
-    print(f"re-encrypted {credentials.rotate(engine_for())} credential(s) with the first key")
+    print(f"re-encrypted {counted(credentials.rotate(engine_for()), 'credentials')} with the first key")
     return OK
 
 

@@ -79,8 +79,10 @@ def draw(mapping: Mapping, prefix: str) -> None:
     flagged = mapping.flagged()
     if flagged:
         names = literal(", ".join(row.label or row.source for _, row in flagged))
-        top.warning(f"{len(flagged)} value(s) need a target before the import can start: {names}. Their workflow "
-                    f"is beyond what the defaults know: choose a state and its category (or a priority level).",
+        one = len(flagged) == 1
+        top.warning(f"{counted(len(flagged), 'values')} {'needs' if one else 'need'} a target before the import can "
+                    f"start: {names}. {'Its' if one else 'Their'} workflow is beyond what the defaults know: choose a "
+                    f"state and its category (or a priority level).",
                     icon=":material/flag:")
 
 

@@ -1,7 +1,13 @@
 """A count and its noun agree on every page and CLI line (importers/words.counted).
 
 Review: the progress page read "1 items so far" beside a moving bar, and the CLI "1 item(s) failed"."""
+import json
+import os
+
+from cryptography.fernet import Fernet
+
 from jobs import api
+from store import credentials
 from tests.test_ui_pages import _running, page, texts
 
 
@@ -34,3 +40,23 @@ def test_names_are_listed_as_a_sentence_lists_them():
 
     assert [listed(n) for n in ([], ["comments"], ["comments", "attachments"], ["a", "b", "c"])] == [
         "", "comments", "comments and attachments", "a, b and c"]
+
+
+def test_the_cli_says_one_changed_value_and_one_credential_in_the_singular(cli, engine, tmp_path):
+    # review: `mapping import` read "1 value(s) differ from the defaults", `rotate-key` "re-encrypted 1 credential(s)"
+    path = tmp_path / "acme.json"
+    assert cli("mapping", "export", "demo", "--project", "ACME", "--size", "60", "-o", str(path)).returncode == 0
+    data = json.loads(path.read_text())
+    for entry in data["priorities"]:
+        if entry["source"] == "Highest":
+            entry["target"] = "high"
+    path.write_text(json.dumps(data))
+    saved = cli("mapping", "import", str(path), "--size", "60")
+    assert saved.returncode == 0, saved.stderr
+    assert "saved the mapping of demo ACME: 1 value differs from the defaults" in saved.stdout, saved.stdout
+
+    credentials.put(engine, "jira", {"api_token": "tok-DO-NOT-LEAK-1234567890"})
+    first = Fernet.generate_key().decode()
+    rotated = cli("rotate-key", env={"CREDENTIAL_ENCRYPTION_KEY": f"{first},{os.environ['CREDENTIAL_ENCRYPTION_KEY']}"})
+    assert rotated.returncode == 0, rotated.stderr
+    assert rotated.stdout.strip() == "re-encrypted 1 credential with the first key", rotated.stdout

@@ -45,7 +45,7 @@ def test_cli_mapping_file_round_trips_and_steers_the_import(cli, run_worker, eng
     assert len(path.read_text().splitlines()) > 40  # one row a line
 
     unchanged = cli("mapping", "import", str(path), "--size", "60")
-    assert unchanged.returncode == 0 and "0 value(s) differ" in unchanged.stdout, unchanged.stderr
+    assert unchanged.returncode == 0 and "0 values differ" in unchanged.stdout, unchanged.stderr
     shown = json.loads(cli("mapping", "show", "demo", "--project", "ACME", "--size", "60", "--json").stdout)
     assert _targets(shown) == _targets(data)
 

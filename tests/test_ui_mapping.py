@@ -44,6 +44,8 @@ def test_the_map_step_lists_each_value_and_a_changed_target_reaches_the_workspac
     assert {"Comments (0 listed)", "Attachments (0 listed)"} <= set(lists)  # the dry run lists them
     assert any(label.startswith(("People (", "Labels (", "States (", "Types (")) for label in lists)
     at.button(key="next_preview").click().run()
+    # review: the Start step read "ACME: 1 value(s) changed from the defaults"
+    assert any(t.startswith("Mapping: ACME: 1 value changed from the defaults") for t in texts(at, "text"))
     at.button(key="start_import").click().run()
     job = job_in_url(at)
     run_worker()
@@ -99,7 +101,9 @@ def test_a_flagged_value_blocks_next_and_start_until_it_has_a_target():
         at.button(key="next_configure").click().run()
         assert not at.exception
         warning = " ".join(texts(at, "warning"))
-        assert "1 value(s) need a target" in warning and "Awaiting Vendor (9)" in warning
+        # review: it read "1 value(s) need a target ... Their workflow"
+        assert "1 value needs a target" in warning and "Its workflow" in warning, warning
+        assert "Awaiting Vendor (9)" in warning
         assert at.button(key="next_map").disabled
         wizard = at.session_state["wizard"]
         wizard.step = 5  # even reached some other way, Start stays closed
