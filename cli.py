@@ -194,13 +194,17 @@ def _forecast_line(forecast) -> str:
     if s["items_existing"]:  # a re-run creates none of the items it reads again: it updates or keeps them
         items = (f"{counted(s['items_new'], 'items')} ({s['items_existing']:,} of the {_n(s['items'])} read are in the "
                  f"workspace already: {forecast.existing_outcome()})")
-    # a count the preview cannot make is said in words, as the wizard says it, not "? comments"
+    # a count the preview cannot make is said in words, as the wizard says it, not "? comments" (nor "? items" where
+    # the source cannot count them: GitHub without its search API)
     from importers.words import listed
 
-    known = [counted(s[k], k) for k in ("comments", "attachments") if s[k] is not None]
-    unknown = [k for k in ("comments", "attachments") if s[k] is None]
-    said = ", ".join([items, *known]) + (f" ({listed(unknown)} not counted in the preview: a dry run counts "
-                                         f"{'it' if len(unknown) == 1 else 'them'})" if unknown else "")
+    known = [items] * (s["items"] is not None) + [counted(s[k], k) for k in ("comments", "attachments")
+                                                   if s[k] is not None]
+    unknown = [k for k in ("items", "comments", "attachments") if s[k] is None]
+    them = f"a dry run counts {'it' if len(unknown) == 1 else 'them'}"
+    said = ", ".join(known) if not unknown else \
+        f"{', '.join(known)} ({listed(unknown)} not counted in the preview: {them})" if known else \
+        f"{listed(unknown)} not counted in the preview ({them})"
     return (f"will create ({forecast.basis}): {said}; "
             f"people {s['people_new']:,} new, {s['people_matched']:,} matched; "
             f"labels {s['labels_new']:,} new of {s['labels']:,}; states {s['states_new']:,} new of {s['states']:,}; "

@@ -242,6 +242,25 @@ def test_the_cli_forecast_says_in_words_what_the_preview_cannot_count(cli):
     assert "? comments" not in shown.stdout and "? attachments" not in shown.stdout, shown.stdout
 
 
+def test_the_cli_forecast_says_in_words_an_item_count_the_source_cannot_make(cli, monkeypatch):
+    # review: with GitHub's search API off (some Enterprise servers) the line read "will create (...): ? items"
+    from tests.fakes.github import GitHubFake
+
+    github = GitHubFake(sizes={"acme/web": 12}, pr_every=0).start()
+    try:
+        monkeypatch.setenv("GITHUB_TOKEN", github.token)
+        monkeypatch.setenv("GITHUB_API_URL", github.url)
+        github.fail_next(r"/search/issues", 404, times=50, body={"message": "Not Found"})
+        shown = cli("preview", "github", "--project", "acme/web", "--forecast")
+    finally:
+        github.stop()
+    assert shown.returncode == 0, shown.stderr
+    assert "estimated total unknown" in shown.stdout, shown.stdout
+    assert "): items, comments and attachments not counted in the preview (a dry run counts them); people " \
+        in shown.stdout, shown.stdout
+    assert "? items" not in shown.stdout
+
+
 def test_what_will_be_created_lists_the_items_comments_and_attachments_to_look_into(run_import):
     from tests.fakes.jira import FakeJira
 
