@@ -28,6 +28,7 @@ from importers.limits import ItemLimits
 from importers.model import Page, StreamGap
 from importers.numbers import env_number, env_whole
 from importers.retry import RetryPolicy, Transient
+from importers.words import counted
 from store import census as census_store
 from store import jobs as job_store
 from store import mappings as mapping_store
@@ -142,7 +143,7 @@ def unread_reason(gaps: list[StreamGap], noun: str) -> str:
     for stream in dict.fromkeys(g.stream for g in gaps):
         items = sum(1 for g in gaps if g.stream == stream and g.item_external_id)
         if items:
-            what.append(f"{stream} of {items:,} {noun[:-1] if items == 1 and noun.endswith('s') else noun}")
+            what.append(f"{stream} of {counted(items, noun)}")
         if any(g.stream == stream and not g.item_external_id for g in gaps):
             what.append(f"part of the {stream} listing")
     return (f"{', '.join(what)} could not be read ({gaps[0].reason}); "
@@ -508,9 +509,9 @@ class PartRunner:
         part = self._in_store(self._part)
         if total is None or part.processed == total:
             return
-        self._add_note(f"{self.source.label} counted {total:,} {self.source.item_noun} in {self.run_info.project}, "
-                       f"its read returned {part.processed:,} (rows hidden from this account, or changed during the "
-                       f"read)")
+        said = counted(total, self.source.item_noun)
+        self._add_note(f"{self.source.label} counted {said} in {self.run_info.project}, its read returned "
+                       f"{part.processed:,} (rows hidden from this account, or changed during the read)")
 
     def _add_note(self, note: str) -> None:
         """Say `note` on the job (the status, the API and the CLI show a part's notes)."""

@@ -60,3 +60,25 @@ def test_the_cli_says_one_changed_value_and_one_credential_in_the_singular(cli, 
     rotated = cli("rotate-key", env={"CREDENTIAL_ENCRYPTION_KEY": f"{first},{os.environ['CREDENTIAL_ENCRYPTION_KEY']}"})
     assert rotated.returncode == 0, rotated.stderr
     assert rotated.stdout.strip() == "re-encrypted 1 credential with the first key", rotated.stdout
+
+
+def test_a_job_note_says_one_ticket_and_one_journal_entry_in_the_singular(run_import):
+    # review: a table of one ticket the account cannot see read "ServiceNow counted 1 tickets in incident", and a
+    # journal of one hidden entry "counted 1 journal entries of these tickets"
+    from tests.fakes.servicenow import FakeServiceNow
+
+    with FakeServiceNow(sizes={"incident": 1}, hide_every=0) as fake:
+        fake.ordered("incident")[0]["_hidden"] = True
+        config = {"instance": fake.url, "username": fake.username, "password": fake.password}
+        doc = run_import("servicenow", ["incident"], config=config)
+    assert doc["notes"] == ["ServiceNow counted 1 ticket in incident, its read returned 0 (rows hidden from this "
+                            "account, or changed during the read)"], doc["notes"]
+
+    with FakeServiceNow(sizes={"incident": 4}, hide_every=0) as fake:
+        entry = fake.data["sys_journal_field"][0]
+        entry["_hidden"] = True
+        fake.data["sys_journal_field"] = [entry]  # the one entry of these tickets, hidden from the account
+        config = {"instance": fake.url, "username": fake.username, "password": fake.password}
+        doc = run_import("servicenow", ["incident"], config=config)
+    assert "ServiceNow counted 1 journal entry of these tickets, 0 could be read (the rest hidden from this " \
+        "account)" in doc["notes"], doc["notes"]

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from ..base import Cursor, Setting, Source
 from ..errors import NotFoundError, SourceError
 from ..model import Comment, ItemFailure, Page, Person, Project, StreamGap, WorkItem
+from ..words import counted
 from .mapping import (
     MAPPING_ERRORS,
     _reason,
@@ -279,7 +280,8 @@ class ServiceNowSource(Source):
                     page.comments_complete = True  # each ticket's whole journal, read by ticket, not by time
                     page.cursor = keyset.cursor if resumable else None
                     if not more and counts[0] > counts[1]:
-                        page.notes.append(f"{TOOL} counted {counts[0]:,} journal entries of these {self.item_noun}, "
+                        entries = counted(counts[0], "journal entries", "journal entry")
+                        page.notes.append(f"{TOOL} counted {entries} of these {self.item_noun}, "
                                           f"{counts[1]:,} could be read (the rest hidden from this account)")
                     yield page
                 if not more:
