@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 from collections import Counter
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 import redis
@@ -77,7 +78,7 @@ def snapshot(engine: Engine, job_id: str) -> dict | None:
     # at least a second while work remains: rounded, a last fraction of a second read "0s" left of a running job
     eta = max(1.0, round(remaining / rate, 1)) if rate > 0 and remaining > 0 and total_known and not status.finished \
         else None
-    error = _reason(job.error)
+    error = _reason(job.error, job.projects)
     if lost and not status.finished:
         error = f"worker lost (no heartbeat since {max(utc(p.heartbeat_at) or cutoff for p in parts):%H:%M:%S} UTC); " \
                 f"it resumes when a worker is running, or use retry"
@@ -143,13 +144,16 @@ def snapshot(engine: Engine, job_id: str) -> dict | None:
 LEGACY_CANCEL = "cancelled on request"  # the reason older releases stored for a cancel the user asked for
 
 
-def _reason(text: str | None) -> str | None:
+def _reason(text: str | None, projects: Iterable[str] = ()) -> str | None:
     """A stored reason as the document gives it: without the "cancelled on request" older releases stored for a
     cancel (a cancel is no error: the status says it, so the CLI read "error: cancelled on request" and the attempts
-    table "Cancelled: cancelled on request"); a part's "ACME: cancelled on request" goes too, the others stay."""
+    table "Cancelled: cancelled on request"); a job's "ACME: cancelled on request" for its project ACME goes too, the
+    others stay. Only those exact pieces: a vendor's error text that ends the same way ("JIRA refused ... (HTTP 400):
+    query: cancelled on request") is a failure's reason, not a cancel, and left a failed job without one."""
     if not text:
         return None
-    kept = [piece for piece in text.split("; ") if piece != LEGACY_CANCEL and not piece.endswith(f": {LEGACY_CANCEL}")]
+    legacy = {LEGACY_CANCEL, *(f"{project}: {LEGACY_CANCEL}" for project in projects)}
+    kept = [piece for piece in text.split("; ") if piece not in legacy]
     return "; ".join(kept) or None
 
 
@@ -211,15 +215,15 @@ def _attempts(job, rows: list, status: JobStatus, counts: dict[str, int]) -> lis
     """Each run of the job with its outcome; the running one carries the job's live status."""
     if not rows:  # a job recorded before attempts were kept: its one known run
         return [{"number": 1, "requested_by": job.requested_by, "started_at": _iso(job.created_at),
-                 "finished_at": _iso(job.finished_at), "status": status.value, "error": _reason(job.error),
-                 **{c: counts[c] for c in COUNTERS}}]
+                 "finished_at": _iso(job.finished_at), "status": status.value,
+                 "error": _reason(job.error, job.projects), **{c: counts[c] for c in COUNTERS}}]
     found = []
     for row in rows:
         latest = row.number == rows[-1].number
         found.append({"number": row.number, "requested_by": row.requested_by, "started_at": _iso(row.started_at),
                       "finished_at": _iso(row.finished_at),
                       "status": status.value if latest and not row.finished_at else row.status,
-                      "error": _reason(row.error),
+                      "error": _reason(row.error, job.projects),
                       **{c: (counts[c] if latest and not row.finished_at else getattr(row, c) or 0)
                          for c in COUNTERS}})
     return found

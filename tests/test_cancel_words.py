@@ -43,3 +43,28 @@ def test_a_cancel_an_older_release_stored_as_a_reason_reads_the_same():
     doc = api._publish(job_id)
     assert doc["error"] is None and {a["error"] for a in doc["attempts"]} == {None}
     assert doc["parts"][0]["error"] is None
+
+
+def test_a_vendors_error_that_ends_like_an_old_cancel_is_still_the_jobs_reason(run_import):
+    # an attacker's review: _reason dropped any piece ending ": cancelled on request", so a JIRA whose 400 said
+    # "...: cancelled on request" left a failed job without a reason on every surface (page, API, CLI)
+    from tests.fakes.jira import FakeJira
+
+    with FakeJira(size=10) as fake:
+        user, token = fake.credentials
+        fake.fail_next("search", 400, times=20, body={"errorMessages": ["query: cancelled on request"]})
+        doc = run_import("jira", ["ACME"], config={"base_url": fake.url, "user_email": user, "api_token": token})
+    assert doc["status"] == "failed"
+    said = "(HTTP 400): query: cancelled on request"
+    assert doc["error"] and doc["error"].endswith(said), doc["error"]
+    assert doc["parts"][0]["error"].endswith(said) and doc["attempts"][-1]["error"].endswith(said), doc
+
+
+def test_an_older_releases_cancel_of_one_project_goes_and_the_other_projects_reason_stays():
+    job_id = api.start_import("demo", ["ACME", "OPS"], config={"size": "10"})
+    api.cancel(job_id)
+    with engine_for().begin() as conn:  # as an older release left a job whose OPS failed and ACME was cancelled
+        conn.execute(update(import_jobs).where(import_jobs.c.id == job_id).values(
+            error="ACME: cancelled on request; OPS: Demo refused: cancelled on request"))
+    doc = api._publish(job_id)
+    assert doc["error"] == "OPS: Demo refused: cancelled on request", doc["error"]
