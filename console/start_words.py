@@ -6,6 +6,14 @@ from datetime import datetime
 
 from console import components
 from console.safe_markdown import literal
+from importers.words import counted
+
+
+def mapping_line(changed: dict[str, int]) -> str:
+    """"Mapping: ACME: 1 value changed from the defaults; MOBILE: 0 values ...": each project's values (states,
+    priorities, types, people) the user mapped away from the source's default mapping table. Plain text (st.text)."""
+    each = "; ".join(f"{p}: {counted(n, 'values')} changed from the defaults" for p, n in changed.items())
+    return f"Mapping: {each} (saved with the import, used again by later runs)"
 
 
 def items_line(sizes: dict[str, int | None]) -> str:

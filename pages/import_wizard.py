@@ -498,9 +498,7 @@ def start_step() -> None:
                 f"{', '.join(wizard.projects)}")
         changed = {p: sum(r.changed for kind in ("statuses", "priorities", "types", "people") for r in m.rows(kind))
                    for p, m in wizard.mappings.items()}
-        st.text("Mapping: " + "; ".join(f"{p}: {counted(n, 'values')} changed from the defaults"
-                                        for p, n in changed.items())
-                + " (saved with the import, used again by later runs)")
+        st.text(start_words.mapping_line(changed))
         st.text(start_words.items_line(sizes) if sizes else "Items: unknown until the import has read them")
         st.text("Existing items: " + ("skipped" if wizard.duplicates == "skip" else "updated"))
         if wizard.since:
