@@ -19,6 +19,7 @@ from importers import source_class
 from importers.errors import SourceError
 from importers.model import Status
 from importers.words import counted
+from jobs import dry_run
 
 from . import text_fit
 from .state import STEPS
@@ -139,7 +140,7 @@ KEPT_HELP = {"unchanged": "Read again and found unchanged: nothing to write",
              "skipped": "Already in the workspace: kept as first imported (duplicates: skip)"}
 
 
-def outcome(doc: dict) -> tuple[str, str]:
+def outcome(doc: dict, again: str | None = None) -> tuple[str, str]:
     """(kind, sentence) saying how a finished job ended; kind is success/warning/error/info.
 
     Counts say what happened to the items read: "50 items read: 0 created, 50 skipped
@@ -155,9 +156,10 @@ def outcome(doc: dict) -> tuple[str, str]:
     counts = f"{read}: {', '.join(parts)}"
     if state == "undone":
         return "info", f"Undone at {when(doc.get('undone_at'))}: the items this import created were removed."
+    if doc.get("dry_run"):
+        return dry_outcome(doc, again)
     if state == "succeeded":
-        dry = " Dry run: nothing was written." if doc.get("dry_run") else ""
-        return "success", f"Succeeded: {counts}.{dry}"
+        return "success", f"Succeeded: {counts}."
     if state == "partial":
         return "warning", (f"Finished with failures: {counts}. See which items failed and why below, fix the cause, "
                            f"then retry the failed items.")
@@ -169,12 +171,28 @@ def outcome(doc: dict) -> tuple[str, str]:
     return "info", f"{job_state_label(doc)}: {counts} so far."
 
 
+def dry_outcome(doc: dict, again: str | None = None) -> tuple[str, str]:
+    """`outcome` of a dry run: what an import would do with the items it read, that nothing was written, and for
+    one that failed or was cancelled that its counts are partial and what running it again does (`again`; by
+    default the progress page's Retry), see jobs/dry_run.py."""
+    if dry_run.stopped(doc):
+        kind = "error" if doc["status"] == "failed" else "info"
+        return kind, dry_run.stopped_outcome(doc, again or dry_run.retry_words(doc))
+    read = f"{counted(doc['processed'], 'items')} read: {dry_run.would_be(doc)}. Nothing was written."
+    if doc["status"] == "succeeded":
+        return "success", f"Dry run succeeded: {read}"
+    if doc["status"] == "partial":
+        return "warning", (f"Dry run finished with failures: {read} See which items would fail and why below, fix "
+                           f"the cause, then retry the failed items to check them again.")
+    return "info", f"Dry run {job_state_label(doc).lower()}: {counted(doc['processed'], 'items')} read so far."
+
+
 ALERTS = {"success": (st.success, ":material/check_circle:"), "warning": (st.warning, ":material/warning:"),
           "error": (st.error, ":material/error:"), "info": (st.info, ":material/info:")}
 
 
-def outcome_alert(doc: dict) -> None:
-    kind, sentence = outcome(doc)
+def outcome_alert(doc: dict, again: str | None = None) -> None:
+    kind, sentence = outcome(doc, again)
     draw, icon = ALERTS[kind]
     draw(sentence, icon=":material/undo:" if job_state(doc) == "undone" else icon)
 

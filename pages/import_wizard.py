@@ -11,7 +11,7 @@ from importers import source_class
 from importers.demo import parse_size
 from importers.errors import CONSOLE, AuthError, SourceError
 from importers.words import counted, listed
-from jobs import api
+from jobs import api, dry_run
 from store import credentials
 
 signin.require_sign_in()  # also when Streamlit runs this page without app.py (see console/signin.py)
@@ -360,29 +360,31 @@ def dry_run_status(job_id: str) -> None:
             st.progress(min(doc["percentage"] / 100, 1.0),
                         text=f"Dry run: {doc['processed']:,} / {components.count(doc['total'])} checked")
         return
-    kept = (f"leave {doc['skipped']:,} unchanged" if components.kept_word(doc) == "unchanged"
-            else f"skip {doc['skipped']:,}")
-    would = f"would create {doc['created']:,}, update {doc['updated']:,}, {kept}"
-    if doc["status"] == "succeeded":
-        st.success(f"Dry run passed: {counted(doc['processed'], 'items')} checked; the import {would}. "
-                   "Nothing was written.")
+    if dry_run.stopped(doc):  # failed or cancelled: its counts are partial; its reason below
+        components.outcome_alert(doc, again=dry_run.START_OVER)
+    elif doc["status"] == "succeeded":
+        st.success(f"Dry run passed: {counted(doc['processed'], 'items')} checked; the import "
+                   f"{dry_run.would_do(doc)}. Nothing was written.")
+        return
     else:
         st.warning(f"Dry run {components.job_state_label(doc).lower()}: {counted(doc['failed'], 'items')} would "
-                   f"fail; the import {would}. Nothing was written.")
-        if doc.get("error"):
-            st.text(doc["error"])
-        failures = api.failures(job_id, limit=50)
-        if failures:
-            components.table(pd.DataFrame(failures))
+                   f"fail; the import {dry_run.would_do(doc)}. Nothing was written.")
+    if doc.get("error"):
+        st.text(doc["error"])
+    failures = api.failures(job_id, limit=50)
+    if failures:
+        components.table(pd.DataFrame(failures))
 
 
 def what_will_be_created() -> None:
-    """Counts and lists of what the import creates: from the dry run when one ended, else the preview's basis."""
+    """Counts and lists of what the import creates: from the dry run when one read every item, else the preview's
+    basis (a dry run that failed or was cancelled counted only the items it read before it stopped)."""
     mapping = wizard.mappings.get(wizard.project)
     if mapping is None:
         return
     dry = None
-    if wizard.dry_run_job and api.status(wizard.dry_run_job)["status"] not in ("queued", "running"):
+    ended = api.status(wizard.dry_run_job) if wizard.dry_run_job else None
+    if ended and ended["status"] not in ("queued", "running") and not dry_run.stopped(ended):
         dry = api.job_forecast(wizard.dry_run_job).get(wizard.project)
         for found in wizard.mappings.values():  # the Map step shows exact counts from now on
             api.count_by_dry_run(found, wizard.dry_run_job)

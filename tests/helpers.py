@@ -82,6 +82,21 @@ def hang_up_server() -> Iterator[tuple[str, list[int]]]:
         yield f"http://127.0.0.1:{server.getsockname()[1]}", accepted
 
 
+def cancelled_part_way(job_id: str, at_least: int) -> dict:
+    """Run `job_id` (a demo import of 6,000 items in batches of 200, say) on a paced worker process, cancel it once
+    it has read `at_least` items, and return its progress document once it reads cancelled."""
+    from jobs import api
+
+    worker = start_worker(paced(DEMO_PAGE_SIZE="50"))  # 120 pages of 6,000 items: at least 6 s
+    try:
+        wait_for(lambda: api.status(job_id)["processed"] >= at_least)
+        api.cancel(job_id)
+        return wait_for(lambda: (d := api.status(job_id))["status"] == "cancelled" and d)
+    finally:
+        worker.wait(timeout=60) if worker.poll() is None else None
+        kill_hard(worker)
+
+
 def wait_for(predicate, timeout: float = 30, interval: float = 0.05):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

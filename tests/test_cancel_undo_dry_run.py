@@ -4,7 +4,7 @@ from sqlalchemy import func, select
 from jobs import api
 from store.schema import comments, work_items
 
-from .helpers import kill_hard, paced, start_worker, wait_for
+from .helpers import cancelled_part_way
 
 
 def _count(engine, table=work_items):
@@ -23,14 +23,7 @@ def test_cancel_before_a_worker_starts_writes_nothing(run_worker, engine):
 
 def test_cancel_mid_import_stops_after_the_current_batch(engine):
     job_id = api.start_import("demo", ["ACME"], config={"size": "6000"}, batch_size=200)
-    worker = start_worker(paced(DEMO_PAGE_SIZE="50"))  # 120 pages: at least 6 s
-    try:
-        wait_for(lambda: api.status(job_id)["processed"] >= 600)
-        api.cancel(job_id)
-        doc = wait_for(lambda: (d := api.status(job_id))["status"] == "cancelled" and d)
-    finally:
-        worker.wait(timeout=60) if worker.poll() is None else None
-        kill_hard(worker)
+    doc = cancelled_part_way(job_id, at_least=600)
 
     assert 600 <= doc["processed"] < 6_000
     assert doc["processed"] % 200 == 0  # whole batches only
