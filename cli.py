@@ -134,9 +134,11 @@ def _counts(doc: dict) -> str:
     # a run that updates existing items read the rest and found them unchanged; "skipped" is for
     # --duplicates skip, which keeps changes out (review: a no-change catch-up said "skipped 3")
     unchanged = doc.get("duplicates") == "update"
-    if doc.get("dry_run"):
+    if doc.get("dry_run"):  # "dry run, stopped early" for one that failed or was cancelled: its counts are partial
+        from jobs import dry_run
+
         kept = f"leave {_n(doc['skipped'])} unchanged" if unchanged else f"skip {_n(doc['skipped'])}"
-        return f"dry run: would create {_n(doc['created'])} update {_n(doc['updated'])} {kept}"
+        return f"{dry_run.counts_label(doc)}: would create {_n(doc['created'])} update {_n(doc['updated'])} {kept}"
     word = "unchanged" if unchanged else "skipped"
     return f"created {_n(doc['created'])} updated {_n(doc['updated'])} {word} {_n(doc['skipped'])}"
 
@@ -293,6 +295,7 @@ def cmd_run(args, api) -> int:
               f"(a worker runs it: `{PROG} worker --burst`)", file=sys.stderr)
     elif doc["error"]:
         print(f"error: {doc['error']}", file=sys.stderr)
+    _print_dry_run_stopped(doc, sys.stderr)
     _print_findings(doc, sys.stderr)
     if doc["failed"]:
         print(f"{counted(doc['failed'], 'items')} failed: see `{PROG} status {job_id}`", file=sys.stderr)
@@ -380,6 +383,15 @@ class _NoWorkerHint:
         return self.said
 
 
+def _print_dry_run_stopped(doc: dict, out) -> None:
+    """A dry run that failed or was cancelled: what it had read before it stopped, that nothing was written, and
+    what `retry` does (jobs/dry_run.py); its reason is the `error:` line."""
+    from jobs import dry_run
+
+    if dry_run.stopped(doc):
+        print(dry_run.stopped_outcome(doc, dry_run.retry_words(doc, f"`{PROG} retry {doc['job_id']}`")), file=out)
+
+
 def _print_findings(doc: dict, out) -> None:
     """What a run found beyond its counters: the job's notes (a replaced reader, what limits cut, a source
     count that differs from the read), soft deletes, and changes `skip` kept out."""
@@ -404,6 +416,7 @@ def cmd_status(args, api) -> int:
     print(_progress_line(doc))
     if doc["error"]:
         print(f"error: {doc['error']}")
+    _print_dry_run_stopped(doc, sys.stdout)
     if doc.get("internal_items") or doc.get("internal_comments"):
         print(f"not public: {counted(doc['internal_items'], 'items')}, {counted(doc['internal_comments'], 'comments')}")
     _print_findings(doc, sys.stdout)
@@ -415,6 +428,8 @@ def cmd_status(args, api) -> int:
 
 
 def cmd_jobs(args, api) -> int:
+    from jobs import dry_run
+
     docs, schedules = api.jobs(args.limit), api.schedules_list()
     if args.json:  # the HTTP API's GET /import/jobs
         _print_json({"jobs": docs, "schedules": schedules})
@@ -424,7 +439,8 @@ def cmd_jobs(args, api) -> int:
     for d in docs:
         print(f"{d['job_id']}  {_time(d['created_at'])}  {d['source']:<10} {','.join(d['projects'])[:30]:<30} "
               f"{d['status']:<10} {_n(d['processed'])}/{_n(d['total'])} "
-              + (f"dry run: would create {_n(d['created'])}" if d.get("dry_run") else f"created {_n(d['created'])}")
+              + (f"{dry_run.counts_label(d)}: would create {_n(d['created'])}" if d.get("dry_run")
+                 else f"created {_n(d['created'])}")
               # a dry run's would-be updates too: "would create 0" alone hid 1,410 of them
               + (f" {'update' if d.get('dry_run') else 'updated'} {_n(d['updated'])}" if d.get("updated") else "")
               + f" failed {_n(d['failed'])}"

@@ -33,7 +33,7 @@ from store.schema import credentials as credentials_table
 from store.schema import projects as projects_table
 from store.writer import UPDATE
 
-from . import mapping_file, queue, spreadsheet
+from . import dry_run, mapping_file, queue, spreadsheet
 from .access import ADMINS_HINT, SCHEDULED_BY, Actor, PermissionDenied, machine_admin, may_change, refusal, resolve
 from .forecast import Forecast
 from .forecast import from_census as forecast_from_census
@@ -342,8 +342,11 @@ def job_forecast(job_id: str) -> dict[str, Forecast]:
     doc = status(job_id)
     engine = engine_for()
     existing = {p["project"]: p["updated"] + p["skipped"] for p in doc["parts"]}  # read again, not created
+    # a project a dry run failed or was cancelled in counted only what it read before it stopped, not every item
+    stopped = {p["project"]: p["processed"] for p in doc["parts"]
+               if dry_run.stopped({**doc, "status": p["status"]})}
     return {project: forecast_from_census(engine, doc["source"], project, counted, existing.get(project),
-                                          doc.get("duplicates", UPDATE))
+                                          doc.get("duplicates", UPDATE), stopped_after=stopped.get(project))
             for project, counted in census_store.of_job(engine, job_id).items()}
 
 

@@ -96,14 +96,17 @@ def _outcome(key: str, own: str, workspace: dict[str, str], names: dict[str, str
 
 
 def from_census(engine: Engine, source: str, project: str, census: dict[str, Any], existing: int | None = None,
-                duplicates: str = UPDATE) -> Forecast:
+                duplicates: str = UPDATE, stopped_after: int | None = None) -> Forecast:
     """Exact: what a dry run read of `project`; `existing` is how many of its items the workspace has (the
-    dry run's updated plus skipped), `duplicates` the job's choice for them."""
+    dry run's updated plus skipped), `duplicates` the job's choice for them. `stopped_after`: the items a dry run
+    that failed or was cancelled had read, its counts partial (its basis says so)."""
     people_read = census.get("people") or {}
     labels, states, types, workspace = _existing(engine, source, project,
                                                  sorted({p["key"] for p in people_read.values()}))
     names = {p["key"]: p["name"] for p in people_read.values()}
-    forecast = Forecast(basis="the dry run (every item read)", items=census.get("items"),
+    basis = "the dry run (every item read)" if stopped_after is None else (
+        f"the {counted(stopped_after, 'items')} the dry run read before it stopped, not the whole project")
+    forecast = Forecast(basis=basis, items=census.get("items"),
                         comments=census.get("comments"), attachments=census.get("attachments"),
                         items_existing=existing, duplicates=duplicates, items_list=list(census.get("item_list") or []),
                         attachments_list=list(census.get("attachment_list") or []))

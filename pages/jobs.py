@@ -6,7 +6,7 @@ import streamlit as st
 from console import components, signin
 from console.safe_markdown import literal
 from importers.errors import CONSOLE, SourceError
-from jobs import api
+from jobs import api, dry_run
 
 signin.require_sign_in()  # also when Streamlit runs this page without app.py (see console/signin.py)
 
@@ -77,7 +77,9 @@ else:
                                   key=f"jobs_table_{st.session_state.get('jobs_table_generation', 0)}", column_config={
             "import": st.column_config.TextColumn("import (UTC)", width=NAME_WIDTH - GONE_WIDTH * ("gone" in frame)),
             "status": st.column_config.TextColumn("status", width=STATUS_WIDTH, help="The state now first. A dry "
-                                                  "run's counts are what it would write: it wrote nothing"),
+                                                  "run's counts are what it would write: it wrote nothing (a "
+                                                  "failed or cancelled one's, of the items it read before it "
+                                                  "stopped)"),
             **{name: {**column, "width": NUMBER_WIDTHS.get(name, NUMBER_WIDTH)}
                for name, column in components.count_columns(kept_header).items()},
             "gone": st.column_config.NumberColumn(
@@ -92,7 +94,8 @@ else:
                 st.page_link("pages/progress.py", label=literal(components.job_name(d)), icon=":material/monitoring:",
                              query_params={"job": d["job_id"]})
                 components.status_badge(d)
-                writes = (f"dry run: would create {d['created']:,} · update {d['updated']:,}" if d.get("dry_run")
+                writes = (f"{dry_run.counts_label(d)}: would create {d['created']:,} · update {d['updated']:,}"
+                          if d.get("dry_run")
                           else f"{d['created']:,} created · {d['updated']:,} updated · {d['skipped']:,} "
                                f"{components.kept_word(d)}")
                 st.caption(f"{d['processed']:,} read · {writes} · {d['failed']:,} failed" + (

@@ -188,7 +188,9 @@ class Progress(_Counts):
     notes: list[str] = Field(default_factory=list, description="what the read said about itself")
     duplicates: Literal["skip", "update"]
     dry_run: bool = Field(description="true: nothing was written; created, updated and skipped say what a real "
-                                      "run would have done")
+                                      "run would have done with the items read (a failed or cancelled dry run: "
+                                      "the items it read before it stopped, not the whole project; a retry "
+                                      "continues its check where it stopped)")
     since: IsoTime
     cancel_requested: bool
     undone_at: IsoTime

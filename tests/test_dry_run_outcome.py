@@ -84,3 +84,27 @@ def test_a_dry_run_that_read_everything_says_would_be_created_not_created(run_im
     assert said.startswith("Dry run finished with failures: 20 items read: 17 would be created, 0 would be updated, "
                            "0 would be left unchanged, 3 would fail. Nothing was written."), said
     assert "17 created" not in said
+
+
+def test_the_cli_and_the_jobs_page_say_a_stopped_dry_runs_counts_are_partial(cli):
+    # review: `run --wait` and `status` of a failed dry run printed its partial counts as "dry run: would create 10"
+    # and what it would create as "will create (the dry run (every item read)): 10 items"
+    run = cli("run", "demo", "--size", "50", "--dry-run", "--in-process", env=STOPS_PART_WAY)
+    job_id = run.stdout.split()[0]
+    doc = api.status(job_id)
+    assert doc["status"] == "failed" and 0 < doc["processed"] < 50, doc
+    said = (f"Dry run failed: it had read {doc['processed']} items before it stopped ({doc['created']} would be "
+            f"created, 0 would be updated, 0 would be left unchanged); the rest was not checked. Nothing was written. "
+            f"`python cli.py retry {job_id}` continues the check where it stopped; a new dry run starts over.")
+    assert said in run.stderr.splitlines(), run.stderr
+
+    status = cli("status", job_id).stdout
+    assert said in status.splitlines(), status
+    assert f"dry run, stopped early: would create {doc['created']}" in status, status
+    assert f"will create (the {doc['processed']} items the dry run read before it stopped, not the whole project)" \
+        in status and "every item read" not in status, status
+    assert f"dry run, stopped early: would create {doc['created']}" in cli("jobs").stdout
+
+    cards = texts(page("pages/jobs.py"), "caption")  # a phone's card of each import
+    assert any(c.startswith(f"{doc['processed']} read · dry run, stopped early: would create {doc['created']} · ")
+               for c in cards), cards
