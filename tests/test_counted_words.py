@@ -82,3 +82,11 @@ def test_a_job_note_says_one_ticket_and_one_journal_entry_in_the_singular(run_im
         doc = run_import("servicenow", ["incident"], config=config)
     assert "ServiceNow counted 1 journal entry of these tickets, 0 could be read (the rest hidden from this " \
         "account)" in doc["notes"], doc["notes"]
+
+
+def test_the_demo_check_says_one_item_for_a_project_kept_at_one():
+    # review: a project imported at size 1 read "as imported before: ACME 1 items" (the noun followed the whole list)
+    from importers.demo import DemoSource
+
+    said = DemoSource({}).check_kept({"ACME": {"size": "1"}, "OPS": {"size": "300"}})
+    assert "as imported before: ACME 1 item, OPS 300 items; a new project" in said, said

@@ -129,13 +129,13 @@ class DemoSource(Source):
         return self._account(f"{counted(self.size, 'items')} a project")
 
     def check_kept(self, kept: Mapping[str, Mapping[str, str]]) -> str:
-        """"demo workspace (as imported before: ACME 300, OPS 5,000 items; a new project 50, ...)": a workspace that
-        holds demo projects reads each at its kept size when no size is chosen, not at the default."""
-        sizes = ", ".join(f"{project} {parse_size(settings.get('size')):,}" for project, settings in kept.items()
-                          if settings.get("size"))
+        """"demo workspace (as imported before: ACME 300 items, OPS 5,000 items; a new project 50, ...)": a workspace
+        that holds demo projects reads each at its kept size when no size is chosen, not at the default."""
+        sizes = ", ".join(f"{project} {counted(parse_size(settings.get('size')), 'items')}"
+                          for project, settings in kept.items() if settings.get("size"))
         if not sizes:
             return self.check()
-        return self._account(f"as imported before: {sizes} items; a new project {self.size:,}")
+        return self._account(f"as imported before: {sizes}; a new project {self.size:,}")
 
     def _account(self, sizes: str) -> str:
         failing = f", {self.first_read_failures:,} failing the first read" if self.first_read_failures else ""
