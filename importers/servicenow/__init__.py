@@ -312,13 +312,13 @@ class ServiceNowSource(Source):
         journal: list[dict[str, Any]] = []
         for chunk, future in zip(chunks, [pool.submit(self._journal, table, c) for c in chunks], strict=True):
             try:
-                rows_read, counted = future.result()
+                rows_read, said_total = future.result()
             except SourceError as exc:
                 page.gaps += [StreamGap(stream="comments", item_external_id=i, key=keys[i], reason=str(exc))
                               for i in chunk]
                 continue
             journal += rows_read
-            counts[0] += counted
+            counts[0] += said_total
             counts[1] += len(rows_read)
         page.comments, unknown, unmapped = self._comments(journal, pool, keys, page.notes)
         # a journal entry that cannot be mapped keeps its ticket and is a gap of its comments: reported, its
@@ -344,17 +344,17 @@ class ServiceNowSource(Source):
         counted for it (its first `X-Total-Count`; rows hidden by access rules never arrive)."""
         keyset = Keyset((condition,), fields=ID_KEY)
         found: list[dict[str, Any]] = []
-        counted: int | None = None
+        said_total: int | None = None  # the instance's X-Total-Count
         more = True
         while more:
             rows, total = self._window(table, {
                 "sysparm_query": keyset.query(), "sysparm_fields": ",".join(dict.fromkeys(("sys_id", *fields))),
                 "sysparm_limit": limit, "sysparm_offset": keyset.skip,
                 "sysparm_suppress_pagination_header": "true"})
-            counted = total if counted is None else counted
+            said_total = total if said_total is None else said_total
             more = keyset.advance(rows, total, lambda: self._step(limit))
             found.extend(rows)
-        return found, counted if counted is not None else len(found)
+        return found, said_total if said_total is not None else len(found)
 
     def _comments(self, journal: list[dict[str, Any]], pool: ThreadPoolExecutor, keys: dict[str, str],
                   notes: list[str]) -> tuple[list[Comment], dict[str, str], dict[str, list[str]]]:
