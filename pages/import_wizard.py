@@ -453,8 +453,8 @@ def preview_step() -> None:
         c.metric("Of these, already imported" if result.whole else "Of these samples, already imported",
                  f"{result.existing:,} / {len(result.items):,}")
         frame = components.preview_frame(result.items)
-        # the whole width: seven columns
-        components.table(frame, column_config=components.PREVIEW_COLUMNS, clip=components.PREVIEW_CUT)
+        # the whole width: six columns
+        components.table(frame, column_config=components.PREVIEW_COLUMNS)
         counts = frame.groupby("status").size().reset_index(name="items")
         components.bar_chart(counts, "status", title="Status of the items" if result.whole else "Status in the sample")
         if result.already_imported and wizard.duplicates == "skip":

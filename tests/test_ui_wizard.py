@@ -124,7 +124,7 @@ def test_demo_path_goes_through_every_step_to_the_progress_view():
     assert "4. Preview Demo / ACME" in texts(at, "subheader")
     frame = at.dataframe[0].value
     assert len(frame) >= 10
-    assert list(frame.columns) == ["key", "title", "status", "category", "assignee", "created", "updated"]
+    assert list(frame.columns) == ["key", "title", "status", "category", "assignee", "updated"]
     assert set(frame["status"]) <= {"Backlog", "Selected for Development", "To Do", "In Progress", "In Review",
                                     "Done", "Won't Do"}  # the demo's own status names, not categories
     assert not any("_" in s for s in frame["category"])  # "In progress", never in_progress
