@@ -288,9 +288,12 @@ if not doc["dry_run"] and state != "undone" and doc["created"]:
 projects(doc)
 used = api.job_mappings(job_id)
 if used:
-    with st.expander("The mapping this import used"):
+    # a dry run saves no mapping (jobs/launch.start_import): the import started with it does
+    kept = ("a dry run saves no mapping: the import you start with it keeps it for the project's later runs"
+            if doc["dry_run"] else "saved for the project's later runs")
+    with st.expander("The mapping this dry run used" if doc["dry_run"] else "The mapping this import used"):
         for project, mapping in used.items():
-            st.caption(f"{literal(project)}: each source value and its target (saved for the project's later runs)")
+            st.caption(f"{literal(project)}: each source value and its target ({kept})")
             components.table(pd.DataFrame(
                 [{"kind": kind, "at the source": r.label, "target": r.target, "category": r.category,
                   "items": r.items} for kind in ("statuses", "priorities", "types", "people")

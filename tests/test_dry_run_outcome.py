@@ -108,3 +108,20 @@ def test_the_cli_and_the_jobs_page_say_a_stopped_dry_runs_counts_are_partial(cli
     cards = texts(page("pages/jobs.py"), "caption")  # a phone's card of each import
     assert any(c.startswith(f"{doc['processed']} read · dry run, stopped early: would create {doc['created']} · ")
                for c in cards), cards
+
+
+def test_a_dry_runs_mapping_is_not_said_to_be_saved(run_import, engine):
+    # review: a dry run's progress page read "ACME: each source value and its target (saved for the project's later
+    # runs)", though a dry run saves no mapping: a later `cli.py run` of the project ran on the defaults
+    from store import mappings as mapping_store
+
+    steered = api.mapping("demo", "ACME", {"size": "20"})
+    steered.set_target("statuses", "Won't Do", "Dropped", "cancelled")
+    doc = run_import("demo", ["ACME"], config={"size": "20"}, dry_run=True, mappings={"ACME": steered})
+    assert mapping_store.load(engine, "demo", "ACME") is None  # nothing saved, as nothing written
+
+    at = page("pages/progress.py", job=doc["job_id"])
+    assert [e.label for e in at.expander if e.label.startswith("The mapping")] == ["The mapping this dry run used"]
+    said = [c for c in texts(at, "caption") if c.startswith("ACME: each source value")]
+    assert said == ["ACME: each source value and its target (a dry run saves no mapping: the import you start with "
+                    "it keeps it for the project's later runs)"], said
