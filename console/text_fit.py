@@ -6,7 +6,8 @@ Streamlit draws a table on a canvas (glide-data-grid) and never tells the server
 width is estimated here from the widths the grid's font (Source Sans, 14 px) gives each printable ASCII character in
 Chromium, measured with canvas `measureText`; any other character counts as a wide Latin letter, or a full em for East
 Asian wide ones, so an estimate errs towards one line too many, never one too few. The grid wraps at spaces and after
-hyphens and breaks a word longer than the line anywhere; `lines` follows it.
+hyphens, breaks a word longer than the line anywhere and starts a new line at each line break ("\n", which a vendor's
+title or error may hold: a one-line row shows only the text before the first); `lines` follows it.
 """
 from __future__ import annotations
 
@@ -54,6 +55,13 @@ def lines(text: str, column_width: int, most: int | None = None) -> int:
     room = column_width - PADDING
     if room <= 0 or not text:
         return 1
+    if "\n" in text:  # the grid starts a new line at each line break (and shows only the first in a one-line row)
+        count = 0
+        for paragraph in text.split("\n"):
+            count += lines(paragraph, column_width, None if most is None else most - count)
+            if most is not None and count >= most:
+                return most
+        return count
     count, used = 1, 0.0
     for word in _BREAKS.split(text):
         if most is not None and count >= most:

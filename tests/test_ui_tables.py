@@ -106,3 +106,30 @@ def test_a_long_failure_report_is_measured_only_as_far_as_its_rows_show():
     assert height == text_fit.row_height(text_fit.MAX_LINES)
     assert time.perf_counter() - started < 0.3
     assert text_fit.lines("a- " * 700, 480, most=3) == 3 and text_fit.lines("a- " * 700, 480) == 22
+
+
+def test_a_title_with_a_line_break_gets_the_lines_the_grid_draws():
+    # review (attack): the grid starts a new line at each "\n" of a text, and a one-line row shows only the text before
+    # the first; a JIRA title "Printer broken\nFloor 3" (the REST API keeps it) was measured as one short line,
+    # so the preview's sample showed "Printer broken" and nothing of the rest
+    from tests.fakes.jira import FakeJira
+    from tests.test_ui_wizard import field, open_configure, press_test_connection
+
+    with FakeJira(cloud=True, size=25) as fake:
+        for n, issue in enumerate(fake.issues["ACME"]):  # every other title fits one line
+            issue["summary"] = f"Printer {n}"
+        fake.issues["ACME"][0]["summary"] = "Printer broken\nFloor 3"
+        user, secret = fake.credentials
+        at = open_configure("jira")
+        field(at, "jira_base_url").input(fake.url)
+        field(at, "jira_user_email").input(user)
+        field(at, "jira_api_token").input(secret)
+        press_test_connection(at)
+        at.button(key="next_configure").click().run()
+        at.button(key="next_map").click().run()
+    assert not at.exception
+    preview = at.dataframe[0]
+    assert "Printer broken\nFloor 3" in set(preview.value["title"])
+    assert preview.proto.row_height >= text_fit.row_height(2)  # was unset: one line, "Printer broken" alone
+    assert text_fit.lines("a\n\nb\n", 200) == 4  # an empty line is a line, as the grid draws it
+    assert text_fit.lines("a\n" * 500, 200, most=text_fit.MAX_LINES) == text_fit.MAX_LINES  # no further than shown
