@@ -514,6 +514,8 @@ def undo(job_id: str, actor: Actor | str | None = None) -> dict:
         raise ConflictError(f"job {job_id} is still {doc['status']}: cancel it before undoing it")
     if doc.get("undone_at"):
         raise ConflictError(f"job {job_id} was already undone")
+    if doc.get("dry_run"):  # undone, it read "the items this import created were removed" and could not be retried
+        raise ConflictError(f"job {job_id} was a dry run, which wrote nothing: there is nothing to undo")
     engine = engine_for()
     with engine.begin() as conn:
         items = select(work_items.c.id).where(work_items.c.created_by_job == job_id)

@@ -125,3 +125,18 @@ def test_a_dry_runs_mapping_is_not_said_to_be_saved(run_import, engine):
     said = [c for c in texts(at, "caption") if c.startswith("ACME: each source value")]
     assert said == ["ACME: each source value and its target (a dry run saves no mapping: the import you start with "
                     "it keeps it for the project's later runs)"], said
+
+
+def test_undo_of_a_dry_run_is_refused_and_its_retry_stays(run_worker, cli):
+    # review: `cli.py undo` of a cancelled dry run printed "removed 0 items and 0 comments", its progress page then read
+    # "Undone at ...: the items this import created were removed." and Retry, which the page had just said continues
+    # the check, was refused ("was undone: start a new import instead")
+    job_id = api.start_import("demo", ["ACME"], config={"size": "6000"}, batch_size=200, dry_run=True)
+    cancelled_part_way(job_id, at_least=400)
+    refused = cli("undo", job_id)
+    said = "was a dry run, which wrote nothing: there is nothing to undo"
+    assert refused.returncode != 0 and said in refused.stderr, (refused.stdout, refused.stderr)
+    assert api.status(job_id)["status"] == "cancelled" and not api.status(job_id)["undone_at"]
+    api.retry(job_id)
+    run_worker()
+    assert api.status(job_id)["processed"] == 6000
