@@ -8,7 +8,7 @@ from console import components, mapping_step, signin, start_words, state
 from console import help as guides
 from console.safe_markdown import literal
 from importers import source_class
-from importers.demo import parse_size
+from importers.demo import kept_sizes
 from importers.errors import CONSOLE, AuthError, SourceError
 from importers.words import counted, listed
 from jobs import api, dry_run
@@ -108,9 +108,10 @@ def test_connection(config: dict[str, str], secrets: dict[str, str]) -> None:
 
 
 def kept_label(kept: dict[str, dict[str, str]]) -> str:
-    """"As imported before: ACME 300, OPS 5,000 items (new projects: Small)"."""
-    listing = ", ".join(f"{project} {parse_size(settings.get('size')):,}" for project, settings in kept.items())
-    return f"As imported before: {listing} items (new projects: Small)"
+    """"As imported before: ACME 300 items, OPS 1 item (new projects: Small)"."""
+    listing = kept_sizes(kept)
+    return f"As imported before: {listing} (new projects: Small)" if listing else \
+        "As imported before (new projects: Small)"
 
 
 def demo_settings(key: str) -> dict[str, str] | None:
@@ -360,6 +361,8 @@ def dry_run_status(job_id: str) -> None:
             st.progress(min(doc["percentage"] / 100, 1.0),
                         text=f"Dry run: {doc['processed']:,} / {components.count(doc['total'])} checked")
         return
+    if wizard.dry_run_read != job_id:  # ended since "What will be created" was drawn: draw the step again with it
+        st.rerun()
     if dry_run.stopped(doc):  # failed or cancelled: its counts are partial; its reason below
         components.outcome_alert(doc, again=dry_run.START_OVER)
     elif doc["status"] == "succeeded":
@@ -379,11 +382,13 @@ def dry_run_status(job_id: str) -> None:
 def what_will_be_created() -> None:
     """Counts and lists of what the import creates: from the dry run when one read every item, else the preview's
     basis (a dry run that failed or was cancelled counted only the items it read before it stopped)."""
+    ended = api.status(wizard.dry_run_job) if wizard.dry_run_job else None
+    if ended and ended["status"] not in ("queued", "running"):
+        wizard.dry_run_read = wizard.dry_run_job
     mapping = wizard.mappings.get(wizard.project)
     if mapping is None:
         return
     dry = None
-    ended = api.status(wizard.dry_run_job) if wizard.dry_run_job else None
     if ended and ended["status"] not in ("queued", "running") and not dry_run.stopped(ended):
         dry = api.job_forecast(wizard.dry_run_job).get(wizard.project)
         for found in wizard.mappings.values():  # the Map step shows exact counts from now on
@@ -464,7 +469,9 @@ def preview_step() -> None:
         if not result.items:
             st.warning("The source returned no items for this project (and date filter).")
         what_will_be_created()
-        with st.expander("Dry run: check the whole import without writing anything"):
+        # open while it holds a dry run: the step drawn again when one ends (above) must not fold its outcome away
+        with st.expander("Dry run: check the whole import without writing anything",
+                         expanded=wizard.dry_run_job is not None):
             st.caption("Reads every item and validates it, then reports what the import would create, update, "
                        "skip or fail. Needs a running worker.")
             if st.button("Start dry run", icon=":material/fact_check:", key="dry_run"):

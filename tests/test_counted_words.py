@@ -90,3 +90,19 @@ def test_the_demo_check_says_one_item_for_a_project_kept_at_one():
 
     said = DemoSource({}).check_kept({"ACME": {"size": "1"}, "OPS": {"size": "300"}})
     assert "as imported before: ACME 1 item, OPS 300 items; a new project" in said, said
+
+
+def test_the_wizards_size_choice_says_one_item_for_a_project_kept_at_one(cli):
+    # review (new user): the Configure step offered "As imported before: ACME 1 items (new projects: Small)"
+    from streamlit.testing.v1 import AppTest
+
+    from tests.test_ui_wizard import APP
+
+    assert cli("run", "demo", "--project", "ACME", "--size", "1", "--in-process",
+               env={"DEMO_INVALID_ITEMS": "0"}).returncode == 0
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    at.button(key="start_pitch").click().run()
+    [size] = [r for r in at.radio if r.key.endswith("_size")]
+    assert size.value == "kept"
+    shown = size.proto.options  # what the radio shows: its format_func applied
+    assert "As imported before: ACME 1 item (new projects: Small)" in shown, shown

@@ -59,6 +59,13 @@ def parse_size(value: str | int | None) -> int:
     return size
 
 
+def kept_sizes(kept: Mapping[str, Mapping[str, str]]) -> str:
+    """"ACME 1 item, OPS 5,000 items": the size each demo project of the workspace was last imported at (`kept`:
+    project -> its kept settings), for the projects that kept one. ConfigError for a kept size that is not one."""
+    return ", ".join(f"{project} {counted(parse_size(settings.get('size')), 'items')}"
+                     for project, settings in kept.items() if settings.get("size"))
+
+
 def parse_failures(value: str | int | None) -> int:
     """The `failures` setting: a whole number of items a project, 0 to 1,000."""
     failures = whole_number(str(value or "0").strip())
@@ -131,8 +138,7 @@ class DemoSource(Source):
     def check_kept(self, kept: Mapping[str, Mapping[str, str]]) -> str:
         """"demo workspace (as imported before: ACME 300 items, OPS 5,000 items; a new project 50, ...)": a workspace
         that holds demo projects reads each at its kept size when no size is chosen, not at the default."""
-        sizes = ", ".join(f"{project} {counted(parse_size(settings.get('size')), 'items')}"
-                          for project, settings in kept.items() if settings.get("size"))
+        sizes = kept_sizes(kept)
         if not sizes:
             return self.check()
         return self._account(f"as imported before: {sizes}; a new project {self.size:,}")
