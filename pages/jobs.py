@@ -148,18 +148,22 @@ if docs:
         # first run then brings back what the undo removed: the choice says so, not only the toast afterwards
         pick = {d["job_id"]: components.job_name(d) + (f" ({UNDONE_RERUN})" if d.get("undone_at") else "")
                 for d in finished}
-        with st.form("schedule", enter_to_submit=False):  # Enter after typing the hours booked one at once
-            job = st.selectbox("Import to repeat", list(pick), format_func=pick.get)
-            every = st.number_input("Every how many hours", min_value=1, max_value=api.MAX_EVERY_HOURS, value=24)
-            st.caption("Each run reads the same projects with the same settings and policies (duplicates, "
-                       "deletions) as the import it repeats.")
-            if st.form_submit_button("Schedule", icon=":material/event_repeat:"):
-                try:
-                    booked = api.schedule_job(job, int(every), actor=signin.current_actor())
-                    d = next(x for x in finished if x["job_id"] == job)
-                    again = f"; {UNDONE_RERUN}" if d.get("undone_at") else ""
-                    st.toast(literal(f"{components.imported(d)} re-runs every {int(every)} h (schedule {booked})"
-                                     f"{again}."))
-                    st.rerun()
-                except SourceError as exc:
-                    st.error(literal(exc))
+        if not pick:  # dry runs only: the choice read "No options to select", and Schedule booked nothing
+            st.caption("Only an import can be repeated: the dry runs here wrote nothing, and a schedule's runs would "
+                       "write. Start an import first.")
+        else:
+            with st.form("schedule", enter_to_submit=False):  # Enter after typing the hours booked one at once
+                job = st.selectbox("Import to repeat", list(pick), format_func=pick.get)
+                every = st.number_input("Every how many hours", min_value=1, max_value=api.MAX_EVERY_HOURS, value=24)
+                st.caption("Each run reads the same projects with the same settings and policies (duplicates, "
+                           "deletions) as the import it repeats.")
+                if st.form_submit_button("Schedule", icon=":material/event_repeat:"):
+                    try:
+                        booked = api.schedule_job(job, int(every), actor=signin.current_actor())
+                        d = next(x for x in finished if x["job_id"] == job)
+                        again = f"; {UNDONE_RERUN}" if d.get("undone_at") else ""
+                        st.toast(literal(f"{components.imported(d)} re-runs every {int(every)} h (schedule {booked})"
+                                         f"{again}."))
+                        st.rerun()
+                    except SourceError as exc:
+                        st.error(literal(exc))

@@ -27,3 +27,13 @@ def test_an_undone_import_to_repeat_says_its_first_run_brings_back_what_the_undo
     # and that is what a run of it does: the project read again creates the items the undo removed
     again = run_import("demo", ["OPS"], config={"size": "10"})
     assert again["created"] == done["created"] > 0
+
+
+def test_with_only_dry_runs_the_page_says_why_there_is_nothing_to_repeat(run_import):
+    # review (new user): with dry runs only, "Import to repeat" offered "No options to select", with no reason
+    run_import("demo", ["ACME"], config={"size": "10"}, dry_run=True)
+    at = page("pages/jobs.py")
+    assert not at.exception
+    assert not [s for s in at.selectbox if s.label == "Import to repeat"]
+    said = "Only an import can be repeated: the dry runs here wrote nothing"
+    assert any(c.value.startswith(said) for c in at.caption), [c.value for c in at.caption]
