@@ -7,6 +7,7 @@ import socket
 import ssl
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from datetime import datetime
+from functools import cache
 
 from pydantic import ValidationError
 
@@ -60,6 +61,19 @@ class SourceError(Exception):
         return self.message
 
 
+@cache
+def _setting_words() -> dict[str, dict[str, str]]:
+    """`SETTING_WORDS` holding every source's settings. A Source class adds its own when it is defined, and
+    connectors are imported lazily (importers/__init__.py): a console or HTTP API process showing a stored reason
+    may have loaded none, and rendered "check JIRA_API_TOKEN" as the CLI writes it. Their classes, not their client
+    libraries, are imported here once, by the first message shown outside the CLI."""
+    from importers import source_class, source_names  # a cycle at import time: importers imports this module
+
+    for name in source_names():
+        source_class(name)
+    return SETTING_WORDS
+
+
 def in_words(message: str, where: str, keep: Collection[str] = ()) -> str:
     """`message` as `where` shows it: each source setting's environment variable it names (`SETTING_WORDS`) in that
     surface's words, e.g. "check JIRA_USER_EMAIL and JIRA_API_TOKEN" -> 'check config.user_email and
@@ -67,7 +81,7 @@ def in_words(message: str, where: str, keep: Collection[str] = ()) -> str:
     The variables in `keep` stay as they are: a setting the server's environment supplied is fixed there."""
     if where == CLI:
         return message
-    for env, words in SETTING_WORDS.items():
+    for env, words in _setting_words().items():
         if env not in message or env in keep:
             continue
         named = words[where].replace("\\", "\\\\")  # a replacement template: the words as written

@@ -271,3 +271,24 @@ def test_a_stored_failure_keeps_the_variables_the_servers_environment_supplied(f
     at = page("pages/progress.py", job=job_id)
     [reason] = [t for t in (str(e.value) for e in at.text) if t.startswith("Reason: ")]
     said_in(reason, 401, REFUSED["jira"][1], "cli")
+
+
+def test_a_process_that_loaded_no_connector_still_shows_a_stored_reason_in_its_own_words():
+    # review: connectors are imported lazily and each adds its settings' words when defined, so a console or HTTP API
+    # process that had loaded none showed a worker's "check JIRA_API_TOKEN" as the CLI writes it (this suite's own
+    # process has every connector loaded: the check runs in a fresh one)
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = ("import sys; from jobs.progress import shown_in; from importers.errors import API, CONSOLE; "
+              "loaded = [m for m in sys.modules if m.startswith('importers.jira')]; "
+              "doc = {'error': 'JIRA refused the credentials: check JIRA_USER_EMAIL and JIRA_API_TOKEN', "
+              "'parts': [], 'attempts': []}; "
+              "print(loaded); print(shown_in(doc, API)['error']); print(shown_in(doc, CONSOLE)['error'])")
+    shown = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
+                           cwd=Path(__file__).resolve().parent.parent).stdout
+    loaded, api, console = shown.splitlines()
+    assert loaded == "[]"  # nothing had imported the JIRA connector before the reason was shown
+    assert api.endswith("check config.user_email and config.api_token"), api
+    assert console.endswith('check "Account email" and "API token"'), console
