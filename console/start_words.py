@@ -22,7 +22,7 @@ def items_line(sizes: dict[str, int | None]) -> str:
     if len(sizes) == 1:
         [total] = sizes.values()
         return f"Items: about {total:,}" if total is not None else "Items: unknown until the import has read them"
-    each = ", ".join(f"{p} {components.count(n) if n is not None else 'unknown'}" for p, n in sizes.items())
+    each = ", ".join(f"{p} {components.count(n, 'unknown')}" for p, n in sizes.items())
     if len(known) == len(sizes):
         return f"Items: about {sum(known):,} ({each})"
     return f"Items: {each} (unknown until the import has read them)"

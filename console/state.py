@@ -37,9 +37,6 @@ class Wizard:
     preview_key: tuple | None = None
     preview_error: str | None = None
     dry_run_job: str | None = None
-    # the ended dry run "What will be created" last read: the dry run's status redraws alone (a fragment), so when its
-    # job ends unread the whole step is drawn again, once, and the section above takes the dry run's counts
-    dry_run_read: str | None = None
     form_generation: int = 0  # bumped after each connection test: the credential form starts afresh
 
     @property

@@ -30,6 +30,7 @@ from .model import Page, Project, StreamGap, WorkItem
 from .redact import Redactor
 from .retry import RetryPolicy, WaitListener
 from .urls import origin_of
+from .words import listed
 
 
 @dataclass(frozen=True)
@@ -145,9 +146,9 @@ class Source(ABC):
             self.require(missing[0].name)
         if len(missing) > 1:
             fields = [f"config.{s.name}" for s in missing]
-            raise ConfigError(f"{self.label}: {_and(s.label for s in missing)} are missing: {{at}}",
+            raise ConfigError(f"{self.label}: {listed([s.label for s in missing])} are missing: {{at}}",
                               field=fields[0], fields=fields, places={
-                                  CLI: f"set {_and(s.env for s in missing)}", API: f"give {_and(fields)}",
+                                  CLI: f"set {listed([s.env for s in missing])}", API: f"give {listed(list(fields))}",
                                   CONSOLE: "enter them in the form"})
 
     @classmethod
@@ -325,9 +326,3 @@ class Source(ABC):
 
     def close(self) -> None:  # noqa: B027 - a hook: nothing to release by default, sources with a session override it
         """Release HTTP sessions; sources holding one override this."""
-
-
-def _and(words: Iterable[str]) -> str:
-    """"a", "a and b", "a, b and c"."""
-    listed = list(words)
-    return listed[0] if len(listed) == 1 else f"{', '.join(listed[:-1])} and {listed[-1]}"

@@ -244,7 +244,7 @@ def configure() -> None:
             projects = api.list_projects(wizard.source, wizard.config)
         except SourceError as exc:
             projects = []
-            st.error(f"Could not list projects: {literal(form_words(exc))}")
+            st.error(f"Could not list projects: {literal(exc)}")
         keys = [p.key for p in projects]
         names = {p.key: p.name for p in projects}
         preferred = wizard.projects or [p for p in [cls.default_project() or wizard.config.get("default_project")]
@@ -347,8 +347,17 @@ def load_preview() -> None:
             wizard.preview_error = form_words(exc)
 
 
+def ended_dry_run() -> dict | None:
+    """The wizard's dry run's progress document once it has ended; None while there is none or it still runs."""
+    doc = api.status(wizard.dry_run_job) if wizard.dry_run_job else None
+    return doc if doc and doc["status"] in components.FINISHED else None
+
+
 @st.fragment(run_every="1s")
-def dry_run_status(job_id: str) -> None:
+def dry_run_status(job_id: str, drawn_ended: bool) -> None:
+    """The dry run's progress, redrawn alone every second; `drawn_ended`: whether the step was last drawn with it
+    ended (a fragment's reruns keep the arguments of the page's last run), else the step is drawn again once it
+    ends, so that "What will be created" above takes its counts."""
     try:
         doc = api.shown_in(api.status(job_id), CONSOLE)
     except SourceError as exc:
@@ -361,7 +370,7 @@ def dry_run_status(job_id: str) -> None:
             st.progress(min(doc["percentage"] / 100, 1.0),
                         text=f"Dry run: {doc['processed']:,} / {components.count(doc['total'])} checked")
         return
-    if wizard.dry_run_read != job_id:  # ended since "What will be created" was drawn: draw the step again with it
+    if not drawn_ended:
         st.rerun()
     if dry_run.stopped(doc):  # failed or cancelled: its counts are partial; its reason below
         components.outcome_alert(doc, again=dry_run.START_OVER)
@@ -379,17 +388,15 @@ def dry_run_status(job_id: str) -> None:
         components.table(pd.DataFrame(failures))
 
 
-def what_will_be_created() -> None:
+def what_will_be_created(ended: dict | None) -> None:
     """Counts and lists of what the import creates: from the dry run when one read every item, else the preview's
-    basis (a dry run that failed or was cancelled counted only the items it read before it stopped)."""
-    ended = api.status(wizard.dry_run_job) if wizard.dry_run_job else None
-    if ended and ended["status"] not in ("queued", "running"):
-        wizard.dry_run_read = wizard.dry_run_job
+    basis (a dry run that failed or was cancelled counted only the items it read before it stopped). `ended`: the
+    dry run's document once it ended (`ended_dry_run`)."""
     mapping = wizard.mappings.get(wizard.project)
     if mapping is None:
         return
     dry = None
-    if ended and ended["status"] not in ("queued", "running") and not dry_run.stopped(ended):
+    if ended and not dry_run.stopped(ended):
         dry = api.job_forecast(wizard.dry_run_job).get(wizard.project)
         for found in wizard.mappings.values():  # the Map step shows exact counts from now on
             api.count_by_dry_run(found, wizard.dry_run_job)
@@ -468,7 +475,8 @@ def preview_step() -> None:
                     icon=":material/info:")
         if not result.items:
             st.warning("The source returned no items for this project (and date filter).")
-        what_will_be_created()
+        ended = ended_dry_run()
+        what_will_be_created(ended)
         # open while it holds a dry run: the step drawn again when one ends (above) must not fold its outcome away
         with st.expander("Dry run: check the whole import without writing anything",
                          expanded=wizard.dry_run_job is not None):
@@ -482,8 +490,9 @@ def preview_step() -> None:
                         mappings=wizard.mappings)
                 except SourceError as exc:
                     st.error(literal(exc))
-            if wizard.dry_run_job:
-                dry_run_status(wizard.dry_run_job)
+            if wizard.dry_run_job:  # one the button above started had not ended when the step was drawn
+                drawn = ended is not None and ended["job_id"] == wizard.dry_run_job
+                dry_run_status(wizard.dry_run_job, drawn_ended=drawn)
     back, _, nxt = st.columns([1, 4, 1])
     if back.button("Back", icon=":material/arrow_back:", width="stretch"):
         go(state.MAP)
@@ -505,8 +514,7 @@ def start_step() -> None:
         st.markdown("**Ready to import**" if not blockers else "**Not ready yet**")
         st.text(f"Source: {cls.label}    Project{'s' if several else ''}: "
                 f"{', '.join(wizard.projects)}")
-        changed = {p: sum(r.changed for kind in ("statuses", "priorities", "types", "people") for r in m.rows(kind))
-                   for p, m in wizard.mappings.items()}
+        changed = {p: m.changed_rows for p, m in wizard.mappings.items()}
         st.text(start_words.mapping_line(changed))
         st.text(start_words.items_line(sizes) if sizes else "Items: unknown until the import has read them")
         st.text("Existing items: " + ("skipped" if wizard.duplicates == "skip" else "updated"))
@@ -540,7 +548,7 @@ def start_step() -> None:
                                       requested_by=signin.current_user() or "console", mappings=wizard.mappings,
                                       actor=signin.current_actor())
         except SourceError as exc:
-            st.error(f"The import could not start: {literal(form_words(exc))}")
+            st.error(f"The import could not start: {literal(exc)}")
             return
         state.reset()  # the typed secrets go: the job holds an encrypted reference
         st.session_state["started_job"] = job_id
