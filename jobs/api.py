@@ -230,24 +230,46 @@ def preview(source: str, project: str | None = None, config: dict[str, str] | No
                    internal_items=internal.get("items", sampled), internal_comments=internal.get("comments"))
 
 
-def start_demo(kind: str = "clean", requested_by: str = "console") -> str:
-    """Start one of the demo source's one-click imports (importers/demo/settings.ONE_CLICK) and
-    return its job id: "clean" (50 items, ends Succeeded) or "failures" (3 items fail the first
-    read and come through on "Retry failed items"), at a pace an audience can follow (ONE_CLICK_PACE items a
-    second, batches of ONE_CLICK_BATCH). Reads everything each time, so a second click
-    shows every item skipped rather than an empty run. ConfigError for an unknown kind."""
+@dataclass(frozen=True)
+class OneClick:
+    """What a one-click demo reads: its project, how many items, how many fail the first read, and whether the
+    size is the one the project was last imported at (`kept`) rather than the one-click's own."""
+
+    project: str
+    size: str  # the demo's size setting, as kept or the one-click's own ("small")
+    items: int
+    failures: int
+    kept: bool
+
+
+def one_click(kind: str) -> OneClick:
+    """What the one-click demo `kind` (importers/demo/settings.ONE_CLICK) reads: a project imported before is read at
+    the size it was imported at (launch.kept_settings), smaller or larger than the one-click's 50; read at 50, a
+    full read of a project imported at 5,000 marked the other 4,950 deleted. ConfigError for an unknown kind."""
     from importers.demo import parse_size
-    from importers.demo.settings import ONE_CLICK, ONE_CLICK_BATCH, ONE_CLICK_PACE
+    from importers.demo.settings import ONE_CLICK
 
     if kind not in ONE_CLICK:
         raise ConfigError(f"no demo {kind!r}: choose one of {', '.join(ONE_CLICK)}")
     project, size, failures = ONE_CLICK[kind]
-    # A project imported before is read at the size it was imported at (launch.kept_settings): read at 50, a full
-    # read of a project imported at 5,000 marked the other 4,950 deleted. Larger than the one-click's, unpaced.
-    kept = kept_in_workspace("demo").get(project, {}).get("size") or size
-    paced = parse_size(kept) <= parse_size(size)
-    config = {"size": kept, "failures": str(failures), **({"pace": str(ONE_CLICK_PACE)} if paced else {})}
-    return start_import("demo", [project], config=config, incremental=False, requested_by=requested_by,
+    kept = kept_in_workspace("demo").get(project, {}).get("size")
+    return OneClick(project, kept or size, parse_size(kept or size), failures, kept is not None)
+
+
+def start_demo(kind: str = "clean", requested_by: str = "console") -> str:
+    """Start one of the demo source's one-click imports (`one_click`) and return its job id: "clean" (ends
+    Succeeded) or "failures" (3 items fail the first read and come through on "Retry failed items"), at a pace an
+    audience can follow (ONE_CLICK_PACE items a second, batches of ONE_CLICK_BATCH) unless the project was kept
+    at a larger size. Reads everything each time, so a second click shows every item unchanged rather than an
+    empty run. ConfigError for an unknown kind."""
+    from importers.demo import parse_size
+    from importers.demo.settings import ONE_CLICK, ONE_CLICK_BATCH, ONE_CLICK_PACE
+
+    demo = one_click(kind)
+    paced = demo.items <= parse_size(ONE_CLICK[kind][1])
+    config = {"size": demo.size, "failures": str(demo.failures),
+              **({"pace": str(ONE_CLICK_PACE)} if paced else {})}
+    return start_import("demo", [demo.project], config=config, incremental=False, requested_by=requested_by,
                         batch_size=ONE_CLICK_BATCH if paced else None)
 
 

@@ -48,7 +48,10 @@ def stopped_outcome(doc: dict, again: str) -> str:
     checked. Nothing was written." and `again`, what running it again does where the sentence is shown (the
     progress page's Retry, the wizard's Start dry run, `cli.py retry`)."""
     state = doc["status"]
-    if doc["processed"]:
+    if doc["processed"] and doc.get("total") is not None and doc["processed"] >= doc["total"]:
+        # every item was read, then it stopped (a timeout in the failed-items pass): nothing is left unread
+        checked = f"it had read all {counted(doc['processed'], 'items')} ({would_be(doc)}) but did not end"
+    elif doc["processed"]:
         checked = (f"it had read {counted(doc['processed'], 'items')} before it stopped ({would_be(doc)}); "
                    f"the rest was not checked")
     else:

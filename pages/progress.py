@@ -122,8 +122,11 @@ def counters(doc: dict) -> None:
         cols = st.columns(7)
         total = f"of {components.count(doc['total'])}" if doc["total"] is not None else "the total is not known yet"
         cols[0].metric("Processed", f"{doc['processed']:,}", help=total)
-        cols[1].metric("Created", f"{doc['created']:,}")
-        cols[2].metric("Updated", f"{doc['updated']:,}")
+        # a dry run wrote nothing: its counters are what the import would do (review: "Created 1,450" on a dry run
+        # read as written, the subtitle alone saying otherwise)
+        dry = bool(doc.get("dry_run"))
+        cols[1].metric("Would create" if dry else "Created", f"{doc['created']:,}")
+        cols[2].metric("Would update" if dry else "Updated", f"{doc['updated']:,}")
         word = components.kept_word(doc)
         cols[3].metric(word.capitalize(), f"{doc['skipped']:,}", help=components.KEPT_HELP[word])
         cols[4].metric("Failed", f"{doc['failed']:,}")

@@ -140,3 +140,17 @@ def test_undo_of_a_dry_run_is_refused_and_its_retry_stays(run_worker, cli):
     api.retry(job_id)
     run_worker()
     assert api.status(job_id)["processed"] == 6000
+
+
+def test_a_dry_run_that_stopped_after_reading_every_item_does_not_say_the_rest_was_unchecked():
+    # review: a dry run that had read every item and then stopped (a timeout in its failed-items pass) said "the rest
+    # was not checked", though nothing was left to read
+    from jobs import dry_run
+
+    doc = {"status": "failed", "dry_run": True, "processed": 50, "total": 50, "created": 47, "updated": 0,
+           "skipped": 0, "failed": 3, "duplicates": "update"}
+    assert dry_run.stopped_outcome(doc, "Retry continues the check.") == (
+        "Dry run failed: it had read all 50 items (47 would be created, 0 would be updated, 0 would be left "
+        "unchanged, 3 would fail) but did not end. Nothing was written. Retry continues the check.")
+    part_way = {**doc, "processed": 20}
+    assert "the rest was not checked" in dry_run.stopped_outcome(part_way, "")

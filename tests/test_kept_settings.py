@@ -124,3 +124,16 @@ def test_the_connection_check_says_the_size_each_project_is_read_at(cli):
     assert cli("check", "demo").stdout.strip().endswith(kept)  # the CLI's check, by the same rule
     assert cli("check", "demo", env={"DEMO_SIZE": "medium"}).stdout.strip().endswith(
         "demo workspace (1,500 items a project, no credentials needed)")
+
+
+def test_the_one_click_card_says_how_many_items_the_click_reads(cli):
+    # review: the Start page's card promised "50 realistic work items" where the click read the 1 item ACME had last
+    # been imported at
+    from tests.test_ui_pages import page
+
+    def card() -> str:
+        return next(m for m in page("pages/start.py").markdown if "One click imports" in m.value).value
+
+    assert "One click imports 50 realistic work items with people" in card()
+    cli("run", "demo", "--project", "ACME", "--size", "1", "--in-process")
+    assert "One click imports 1 realistic work item (the size ACME was last imported at) with people" in card()
