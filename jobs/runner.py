@@ -416,7 +416,9 @@ class PartRunner:
             status, error = JobStatus.FAILED, str(exc)
         except Exception as exc:  # unexpected: keep the job resumable and say what broke
             log.exception("job %s part %s crashed", r.job_id, r.project)
-            status, error = JobStatus.FAILED, f"internal error ({type(exc).__name__}): {str(exc)[:300]}"
+            # its text may quote a vendor's answer or our request, as a SourceError's may: scrubbed the same way
+            status, error = JobStatus.FAILED, self.source.retry.redact(
+                f"internal error ({type(exc).__name__}): {str(exc)[:300]}")
         finally:
             self._stop.set()
             # a heartbeat mid-publish would otherwise write its "running" snapshot after the final one,
