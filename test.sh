@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the whole test suite: installs what it needs first (safe to run twice).
-#   ./test.sh                  everything (about 5-10 minutes on 2 cores)
+#   ./test.sh                  everything (about 10-15 minutes on 2 cores, longer under load)
 #   ./test.sh tests/test_cli.py -k redis     any pytest arguments
 #   SOAK=1 ./test.sh           also the long fault suites (see README)
 set -euo pipefail
