@@ -198,15 +198,10 @@ def _forecast_line(forecast) -> str:
                  f"workspace already: {forecast.existing_outcome()})")
     # a count the preview cannot make is said in words, as the wizard says it, not "? comments" (nor "? items" where
     # the source cannot count them: GitHub without its search API)
-    from importers.words import listed
-
     known = [items] * (s["items"] is not None) + [counted(s[k], k) for k in ("comments", "attachments")
                                                    if s[k] is not None]
-    unknown = [k for k in ("items", "comments", "attachments") if s[k] is None]
-    them = f"a dry run counts {'it' if len(unknown) == 1 else 'them'}"
-    said = ", ".join(known) if not unknown else \
-        f"{', '.join(known)} ({listed(unknown)} not counted in the preview: {them})" if known else \
-        f"{listed(unknown)} not counted in the preview ({them})"
+    unknown = forecast.not_counted()
+    said = ", ".join(known) if not unknown else f"{', '.join(known)} ({unknown})" if known else unknown
     return (f"will create ({forecast.basis}): {said}; "
             f"people {s['people_new']:,} new, {s['people_matched']:,} matched; "
             f"labels {s['labels_new']:,} new of {s['labels']:,}; states {s['states_new']:,} new of {s['states']:,}; "

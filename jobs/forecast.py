@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Engine, and_, func, select
 
 from importers.model import WorkItem
-from importers.words import counted
+from importers.words import counted, listed
 from store import soft_delete
 from store.schema import labels as labels_table
 from store.schema import people, work_items, workflow_states
@@ -55,6 +55,19 @@ class Forecast:
                 "labels": len(self.labels), "labels_new": new["labels"], "states": len(self.states),
                 "states_new": new["states"], "types": len(self.types), "types_new": new["types"]}
 
+
+    def uncounted(self) -> list[str]:
+        """The counts the preview could not make, by name ("items" where the source cannot count them, GitHub
+        without its search API; "comments", "attachments" before a dry run), in that order."""
+        return [kind for kind in ("items", "comments", "attachments") if getattr(self, kind) is None]
+
+    def not_counted(self) -> str:
+        """"comments and attachments not counted in the preview: a dry run counts them", or "" when every count is
+        known: said in words on every surface, never as "?" (the wizard's caption, the CLI's forecast line)."""
+        unknown = self.uncounted()
+        if not unknown:
+            return ""
+        return f"{listed(unknown)} not counted in the preview: a dry run counts {'it' if len(unknown) == 1 else 'them'}"
 
     def existing_outcome(self) -> str:
         """What happens to the items already in the workspace: "updated" or "kept as they are"."""

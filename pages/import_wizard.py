@@ -10,7 +10,7 @@ from console.safe_markdown import literal
 from importers import source_class
 from importers.demo import kept_sizes
 from importers.errors import CONSOLE, AuthError, SourceError
-from importers.words import counted, listed
+from importers.words import counted
 from jobs import api, dry_run
 from store import credentials
 
@@ -421,9 +421,8 @@ def what_will_be_created(ended: dict | None) -> None:
     known = [(label, value, note) for label, value, note in counts if value is not None]
     for col, (label, value, note) in zip(st.columns(len(known)), known, strict=True):
         col.metric(label, f"{value:,}", help=note)
-    if unknown := [label.lower() for label, value, _ in counts if value is None]:
-        st.caption(f"{listed(unknown).capitalize()}: not counted in the preview (a dry run counts "
-                   f"{'it' if len(unknown) == 1 else 'them'}).")
+    if unknown := forecast.not_counted():
+        st.caption(f"{unknown.capitalize()}.")
     for label, rows, note in (
             ("Items", forecast.items_list, "the first read" if dry else "the preview's sample"),
             ("Comments", forecast.comments_list, "by author" if dry else "a dry run lists them by author"),

@@ -256,7 +256,7 @@ def test_the_cli_forecast_says_in_words_an_item_count_the_source_cannot_make(cli
         github.stop()
     assert shown.returncode == 0, shown.stderr
     assert "estimated total unknown" in shown.stdout, shown.stdout
-    assert "): items, comments and attachments not counted in the preview (a dry run counts them); people " \
+    assert "): items, comments and attachments not counted in the preview: a dry run counts them; people " \
         in shown.stdout, shown.stdout
     assert "? items" not in shown.stdout
 

@@ -224,4 +224,4 @@ def test_counts_the_preview_cannot_make_are_said_in_words_not_a_bare_question_ma
     shown = {m.label: m.value for m in at.metric}
     assert "?" not in shown.values() and "Comments" not in shown and "Attachments" not in shown, shown
     assert "People" in shown and shown["New items"][:1].isdigit()  # the counts the preview makes stay
-    assert "Comments and attachments: not counted in the preview (a dry run counts them)." in texts(at, "caption")
+    assert "Comments and attachments not counted in the preview: a dry run counts them." in texts(at, "caption")

@@ -1,7 +1,7 @@
 """The wizard's Preview step takes a dry run's counts as soon as the dry run ends, in a real browser.
 
 Review (new user, 2026-12-01): after "Dry run passed", "What will be created" still read "Basis: ... a sample of 50
-items" and "Comments and attachments: not counted in the preview (a dry run counts them)": the dry run's status
+items" and "Comments and attachments not counted in the preview: a dry run counts them": the dry run's status
 redraws alone (a Streamlit fragment, every second) and the section above it was drawn again only when the user left
 the step and came back. AppTest cannot show this (each `run()` draws the whole page), so the browser does.
 """
