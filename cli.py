@@ -118,14 +118,9 @@ def _progress_line(doc: dict) -> str:
 def _job_name(doc: dict) -> str:
     """"2026-11-29 09:44:07 UTC · GitHub / acme/web, acme/api": which import a job is, as the Jobs page names it (its
     start, then the source and its projects), so a user with several jobs knows the one `status` shows."""
-    from importers import source_class
-    from importers.errors import SourceError
+    from jobs.progress import imported
 
-    try:
-        label = source_class(doc["source"]).label
-    except SourceError:  # a source this release no longer knows
-        label = doc["source"]
-    return f"{_time(doc['created_at'])} · {label} / {', '.join(doc['projects'])}"
+    return f"{_time(doc['created_at'])} · {imported(doc)}"
 
 
 def _counts(doc: dict) -> str:

@@ -15,11 +15,10 @@ import pandas as pd
 import streamlit as st
 from streamlit.elements.lib.column_types import ColumnConfig
 
-from importers import source_class
-from importers.errors import SourceError
 from importers.model import Status
 from importers.words import counted
 from jobs import dry_run
+from jobs.progress import imported
 
 from . import text_fit
 from .state import STEPS
@@ -74,21 +73,6 @@ def priority(value: str | None) -> str:
     return EMPTY if not value or value == "none" else value.capitalize()
 
 
-def source_label(name: str) -> str:
-    try:
-        return source_class(name).label
-    except SourceError:  # a source this release no longer knows
-        return name
-
-
-def source_noun(name: str) -> str:
-    """What the source calls its items ("issues", "tickets", "items")."""
-    try:
-        return source_class(name).item_noun
-    except SourceError:
-        return "items"
-
-
 # One way to write a time on every page, in UTC: "2025-03-04 10:30", with ":SS" where two can fall in one minute (an
 # import's start). A sentence names the zone after the time ("2025-03-04 10:30 UTC"), a table once in the column's
 # header ("updated (UTC)"), a chart in its axis title. The review found "01 Dec 01:19:49", "2025-01-08" and a chart
@@ -122,11 +106,6 @@ def job_name(doc: dict) -> str:
     runs a minute apart read alike to the minute)."""
     at = f" · {when(doc['created_at'], seconds=True)}" if doc.get("created_at") else ""
     return f"{imported(doc)}{at}"
-
-
-def imported(doc: dict) -> str:
-    """"GitHub / acme/web, acme/api": what an import (or a schedule) reads."""
-    return f"{source_label(doc['source'])} / {', '.join(doc['projects'])}"
 
 
 def kept_word(doc: dict) -> str:

@@ -11,6 +11,7 @@ from collections.abc import Callable
 import pandas as pd
 import streamlit as st
 
+from importers import source_label
 from importers.errors import ConfigError
 from importers.model import Status
 from importers.words import counted
@@ -48,7 +49,7 @@ def basis(mapping: Mapping) -> str:
     """Where the counts come from, in words."""
     counted_by = {row.counted for kind in ("statuses", "priorities", "types", "people") for row in mapping.rows(kind)}
     if counted_by == {"source"}:
-        return f"Counts: {components.source_label(mapping.source)}'s own."
+        return f"Counts: {source_label(mapping.source)}'s own."
     if "dry run" in counted_by:
         return "Counts: exact, from the dry run."
     if mapping.sample_is_whole():

@@ -12,6 +12,7 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
 
+from importers import source_label
 from importers.numbers import whole_number
 from jobs.spreadsheet import csv_text
 from store import queries
@@ -47,7 +48,7 @@ def items_frame(rows: list[dict]) -> pd.DataFrame:
     if set(frame["visibility"].dropna()) <= {"public"}:
         frame = frame.drop(columns=["visibility"])
     frame["priority"] = frame["priority"].map(components.priority)
-    frame["source"] = frame["source"].map(components.source_label)
+    frame["source"] = frame["source"].map(source_label)
     for column in ("source", "project"):  # one value on the page: said by the filters, and room for the rest
         if frame[column].nunique() == 1:
             frame = frame.drop(columns=column)
@@ -122,7 +123,7 @@ def moved_to(item: dict) -> None:
     moves keep one item (a JIRA move, a GitHub transfer) set no `moved_to_id`: nothing to show."""
     if not item.get("moved_to_id"):
         return
-    source = components.source_label(item["source"])
+    source = source_label(item["source"])
     target = item.get("moved_to_item")
     if target is not None:
         st.info(f"Moved to {literal(item['moved_to_key'])} (in the workspace).", icon=":material/arrow_forward:")
@@ -151,7 +152,7 @@ def item_detail(engine: Engine, visibility: tuple[str, ...] | None = None) -> No
         st.warning("This item is no longer in the workspace (the import that created it was undone).")
         return
     with st.container(border=True, key="item_detail"):
-        st.caption(f"{literal(item['key'])}  ·  {components.source_label(item['source'])} / {literal(item['project'])}")
+        st.caption(f"{literal(item['key'])}  ·  {source_label(item['source'])} / {literal(item['project'])}")
         st.text(item["title"])  # as text: never Markdown or HTML
         meta = st.columns(4)
         status, category = components.item_status(item["state"], item["status"]), components.item_status(
@@ -174,7 +175,7 @@ def item_detail(engine: Engine, visibility: tuple[str, ...] | None = None) -> No
                        + (f": {literal(item['visible_to'])}" if item.get("visible_to") else ""), icon=":material/lock:")
         url = _safe_url(item.get("url"))
         if url:
-            st.link_button(f"Open in {components.source_label(item['source'])}", url, icon=":material/open_in_new:")
+            st.link_button(f"Open in {source_label(item['source'])}", url, icon=":material/open_in_new:")
         raw = st.toggle("Show the raw text", key="raw_text", help="The description and comments exactly as the "
                         "source sent them, without Markdown formatting")
         st.markdown("**Description**")

@@ -32,6 +32,23 @@ def source_class(name: str) -> type[Source]:
     return getattr(import_module(module), attr)
 
 
+def source_label(name: str) -> str:
+    """The source's name as people write it ("GitHub", "ServiceNow"); `name` itself for a source this release no
+    longer knows (an old job's)."""
+    try:
+        return source_class(name).label
+    except ConfigError:
+        return name
+
+
+def source_noun(name: str) -> str:
+    """What the source calls its items ("issues", "tickets"); "items" for a source this release no longer knows."""
+    try:
+        return source_class(name).item_noun
+    except ConfigError:
+        return "items"
+
+
 def load_client(name: str) -> type[Source]:
     """`source_class`, with the connector's client library imported too (`<connector>.client`, where
     there is one). A connector may import its library with its first client (GitHub, GitLab and JIRA do:
@@ -47,4 +64,5 @@ def make_source(name: str, config: dict[str, str] | None = None, on_wait=None) -
     return source_class(name)(config, on_wait=on_wait)
 
 
-__all__ = ["SOURCES", "Setting", "Source", "load_client", "make_source", "source_class", "source_names"]
+__all__ = ["SOURCES", "Setting", "Source", "load_client", "make_source", "source_class", "source_label", "source_names",
+           "source_noun"]

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 import redis
 from sqlalchemy import Engine
 
+from importers import source_label
 from importers.errors import in_words
 from importers.numbers import env_number
 from importers.words import counted, listed
@@ -24,6 +25,12 @@ from store.jobs import COUNTERS, SWEEP_COUNTERS, VISIBILITY_COUNTERS, JobStatus,
 log = logging.getLogger(__name__)
 TTL_SECONDS = 86_400
 KEY_PREFIX = "import:job:"
+
+
+def imported(doc: dict) -> str:
+    """"GitHub / acme/web, acme/api": what an import (a progress document) or a schedule reads, as every surface
+    names it."""
+    return f"{source_label(doc['source'])} / {', '.join(doc['projects'])}"
 
 
 def key_for(job_id: str) -> str:

@@ -7,6 +7,7 @@ from console import components, signin
 from console.safe_markdown import literal
 from importers.errors import CONSOLE, SourceError
 from jobs import api, dry_run
+from jobs.progress import imported
 
 signin.require_sign_in()  # also when Streamlit runs this page without app.py (see console/signin.py)
 
@@ -29,7 +30,7 @@ def table_name(doc: dict) -> str:
     """"2026-11-29 09:44:07 · GitHub / acme/web" (the column says UTC): the time first, in the same place on every
     row, then what was imported, wrapped onto more lines where it is long (components.table)."""
     at = f"{components.stamp(doc['created_at'], seconds=True)} · " if doc.get("created_at") else ""
-    return f"{at}{components.imported(doc)}"
+    return f"{at}{imported(doc)}"
 
 
 # widths that fit 1280 px beside the sidebar with every column shown ("gone" too): a header or a six-digit count
@@ -107,7 +108,7 @@ st.caption("A scheduled re-run is incremental: each run brings only what changed
            "starts each run when it is due.")
 if schedules:
     components.table(pd.DataFrame([{
-        "import": components.imported(s),
+        "import": imported(s),
         "every (hours)": s["every_hours"],
         "next run": pd.to_datetime(s["next_run_at"]), "booked by": s["booked_by"],
         # a link to its progress view, relative so that a console served under a path prefix keeps it; none before
@@ -120,7 +121,7 @@ if schedules:
                                                      f"({components.EMPTY}: it has not run yet)"),
     })
     with st.expander("Stop a scheduled re-run"):
-        what = {s["id"]: f"{components.imported(s)}, every {s['every_hours']} h" for s in schedules}
+        what = {s["id"]: f"{imported(s)}, every {s['every_hours']} h" for s in schedules}
         when = {s["id"]: components.when(s["next_run_at"]) for s in schedules}
         # What this browser picked, read before the widget: a schedule stopped elsewhere since the page was drawn
         # is no option any more, and the selectbox would fall back to the first one left and stop that instead.
@@ -162,7 +163,7 @@ if docs:
                         booked = api.schedule_job(job, int(every), actor=signin.current_actor())
                         d = next(x for x in finished if x["job_id"] == job)
                         again = f"; {UNDONE_RERUN}" if d.get("undone_at") else ""
-                        st.toast(literal(f"{components.imported(d)} re-runs every {int(every)} h (schedule {booked})"
+                        st.toast(literal(f"{imported(d)} re-runs every {int(every)} h (schedule {booked})"
                                          f"{again}."))
                         st.rerun()
                     except SourceError as exc:

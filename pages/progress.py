@@ -14,6 +14,7 @@ import streamlit as st
 from console import components, signin
 from console.components import FINISHED
 from console.safe_markdown import literal
+from importers import source_label, source_noun
 from importers.errors import CONSOLE, SourceError
 from importers.words import counted
 from jobs import api
@@ -49,7 +50,7 @@ if latest:
 
 actor = signin.current_actor()
 samples_key = f"samples_{job_id}"
-noun = components.source_noun(doc["source"])
+noun = source_noun(doc["source"])
 
 
 def record_sample(doc: dict) -> list[dict]:
@@ -107,7 +108,7 @@ def bar(doc: dict) -> None:
     phase = PHASES.get(doc.get("phase") or "", "").format(noun=noun)
     if not components.total_known(doc):
         components.indeterminate_bar(f"{counted(doc['processed'], noun)} so far; the total is known once "
-                                     f"{components.source_label(doc['source'])} has listed them all"
+                                     f"{source_label(doc['source'])} has listed them all"
                                      + (f"  ·  now {phase}" if phase else ""))
         return
     text = f"{doc['percentage']:.1f}%  ·  {doc['processed']:,} / {counted(doc['total'], noun)}"
@@ -162,7 +163,7 @@ def waiting(doc: dict) -> None:
         return
     until = datetime.fromisoformat(doc["waiting_until"])
     seconds = components.duration(max(0, (until - datetime.now(UTC)).total_seconds()))
-    tool = components.source_label(doc["source"])
+    tool = source_label(doc["source"])
     if doc.get("wait_kind") == "rate_limit":
         st.warning(f"Waiting for {tool}'s rate limit: resuming in {seconds}.", icon=":material/hourglass_top:")
     else:

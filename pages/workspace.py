@@ -9,6 +9,7 @@ import streamlit as st
 
 from console import components, signin, workspace_view
 from console.safe_markdown import literal
+from importers import source_label
 from importers.errors import SourceError
 from importers.words import counted
 from store import queries
@@ -46,7 +47,7 @@ def choice(label: str, options: list[str], key: str, names=None) -> str | None:
 with st.container(border=True):
     cols = st.columns([1, 1, 1, 1, 2])
     with cols[0]:
-        source = choice("Source", values["source"], "source", components.source_label)
+        source = choice("Source", values["source"], "source", source_label)
     if source is not None:  # the other lists: this source's projects, states and people only
         values = {**queries.filter_values(engine, source=source), "source": values["source"]}
     with cols[1]:
@@ -91,7 +92,7 @@ if view == "Per project":
     rows = queries.per_project(engine, filters)
     frame = pd.DataFrame(rows, columns=["source", "project", "name", "items", "open", "done", "comments",
                                         "newest update", "last import"])
-    frame["source"] = frame["source"].map(components.source_label)
+    frame["source"] = frame["source"].map(source_label)
     components.table(frame, column_config={
         **{n: st.column_config.NumberColumn(n, format="localized", width="small")
            for n in ("items", "open", "done", "comments")},
@@ -134,7 +135,7 @@ else:
         with left:
             by_project = pd.DataFrame(totals["by_project"])
             if not by_project.empty:
-                by_project["project"] = by_project["source"].map(components.source_label) + " / " \
+                by_project["project"] = by_project["source"].map(source_label) + " / " \
                     + by_project["project"]
             components.bar_chart(by_project, "project", title="Items by project")
         with right:
