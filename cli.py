@@ -126,15 +126,14 @@ def _job_name(doc: dict) -> str:
 def _counts(doc: dict) -> str:
     """"created 120 updated 0 skipped 0", or for a dry run, which wrote nothing, "dry run: would create 120
     update 0 skip 0"."""
-    # a run that updates existing items read the rest and found them unchanged; "skipped" is for
-    # --duplicates skip, which keeps changes out (review: a no-change catch-up said "skipped 3")
-    unchanged = doc.get("duplicates") == "update"
+    from jobs.progress import kept_word
+
+    word = kept_word(doc)  # "skipped" only for --duplicates skip (review: a no-change catch-up said "skipped 3")
     if doc.get("dry_run"):  # "dry run, stopped early" for one that failed or was cancelled: its counts are partial
         from jobs import dry_run
 
-        kept = f"leave {_n(doc['skipped'])} unchanged" if unchanged else f"skip {_n(doc['skipped'])}"
+        kept = f"leave {_n(doc['skipped'])} unchanged" if word == "unchanged" else f"skip {_n(doc['skipped'])}"
         return f"{dry_run.counts_label(doc)}: would create {_n(doc['created'])} update {_n(doc['updated'])} {kept}"
-    word = "unchanged" if unchanged else "skipped"
     return f"created {_n(doc['created'])} updated {_n(doc['updated'])} {word} {_n(doc['skipped'])}"
 
 

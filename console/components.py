@@ -18,7 +18,7 @@ from streamlit.elements.lib.column_types import ColumnConfig
 from importers.model import Status
 from importers.words import counted
 from jobs import dry_run
-from jobs.progress import imported
+from jobs.progress import imported, kept_word
 
 from . import text_fit
 from .state import STEPS
@@ -106,13 +106,6 @@ def job_name(doc: dict) -> str:
     runs a minute apart read alike to the minute)."""
     at = f" · {when(doc['created_at'], seconds=True)}" if doc.get("created_at") else ""
     return f"{imported(doc)}{at}"
-
-
-def kept_word(doc: dict) -> str:
-    """What the `skipped` counter means for this job, in words: "unchanged" where existing items are updated
-    (a catch-up read them and found nothing to change), "skipped" where `--duplicates skip` kept changes out.
-    The review found "1 skipped (already in the workspace)" after a catch-up that applied an edit."""
-    return "unchanged" if doc.get("duplicates") == "update" else "skipped"
 
 
 KEPT_HELP = {"unchanged": "Read again and found unchanged: nothing to write",

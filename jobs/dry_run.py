@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from importers.words import counted
 
+from .progress import kept_word
+
 STOPPED = ("failed", "cancelled")  # a dry run in these states stopped before it had read every item
 
 
@@ -22,7 +24,7 @@ def stopped(doc: dict) -> bool:
 def would_be(doc: dict) -> str:
     """"149 would be created, 0 would be updated, 0 would be left unchanged, 1 would fail": a dry run's counters as
     what an import would do with the items it read (skipped for `--duplicates skip`, unchanged for update)."""
-    kept = "left unchanged" if doc.get("duplicates") == "update" else "skipped (already in the workspace)"
+    kept = "left unchanged" if kept_word(doc) == "unchanged" else "skipped (already in the workspace)"
     parts = [f"{doc['created']:,} would be created", f"{doc['updated']:,} would be updated",
              f"{doc['skipped']:,} would be {kept}"]
     if doc.get("failed"):
@@ -33,7 +35,7 @@ def would_be(doc: dict) -> str:
 def would_do(doc: dict) -> str:
     """"would create 47, update 0, leave 0 unchanged" (or "skip 0"): what the import would do, as the wizard
     says it of a dry run that read every item."""
-    kept = (f"leave {doc['skipped']:,} unchanged" if doc.get("duplicates") == "update"
+    kept = (f"leave {doc['skipped']:,} unchanged" if kept_word(doc) == "unchanged"
             else f"skip {doc['skipped']:,}")
     return f"would create {doc['created']:,}, update {doc['updated']:,}, {kept}"
 

@@ -33,6 +33,13 @@ def imported(doc: dict) -> str:
     return f"{source_label(doc['source'])} / {', '.join(doc['projects'])}"
 
 
+def kept_word(doc: dict) -> str:
+    """What the `skipped` counter of a job (a progress document) means, in words: "unchanged" where existing items
+    are updated (a catch-up read them and found nothing to change), "skipped" where `--duplicates skip` kept
+    changes out. The review found "1 skipped (already in the workspace)" after a catch-up that applied an edit."""
+    return "unchanged" if doc.get("duplicates") == "update" else "skipped"
+
+
 def key_for(job_id: str) -> str:
     return f"{KEY_PREFIX}{job_id}"
 

@@ -7,7 +7,7 @@ from console import components, signin
 from console.safe_markdown import literal
 from importers.errors import CONSOLE, SourceError
 from jobs import api, dry_run
-from jobs.progress import imported
+from jobs.progress import imported, kept_word
 
 signin.require_sign_in()  # also when Streamlit runs this page without app.py (see console/signin.py)
 
@@ -71,7 +71,7 @@ else:
             "gone": d.get("deleted_items") or 0,
         } for d in docs])
         # "skipped" only when every job listed kept changes out (duplicates: skip); a catch-up's are "unchanged"
-        kept_header = "skipped" if all(components.kept_word(d) == "skipped" for d in docs) else "unchanged"
+        kept_header = "skipped" if all(kept_word(d) == "skipped" for d in docs) else "unchanged"
         if not frame["gone"].any():  # a column of zeros is noise, and at 1280 px it pushes "failed" off the table
             frame = frame.drop(columns="gone")
         picked = components.table(frame, on_select="rerun", selection_mode="single-row",
@@ -98,7 +98,7 @@ else:
                 writes = (f"{dry_run.counts_label(d)}: would create {d['created']:,} · update {d['updated']:,}"
                           if d.get("dry_run")
                           else f"{d['created']:,} created · {d['updated']:,} updated · {d['skipped']:,} "
-                               f"{components.kept_word(d)}")
+                               f"{kept_word(d)}")
                 st.caption(f"{d['processed']:,} read · {writes} · {d['failed']:,} failed" + (
                                f" · {d['deletions_summary']}" if d.get("deletions_summary") else "") + (
                                f" · {len(d['attempts'])} attempts" if len(d.get("attempts") or []) > 1 else ""))

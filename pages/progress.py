@@ -18,6 +18,7 @@ from importers import source_label, source_noun
 from importers.errors import CONSOLE, SourceError
 from importers.words import counted
 from jobs import api
+from jobs.progress import kept_word
 
 signin.require_sign_in()  # also when Streamlit runs this page without app.py (see console/signin.py)
 
@@ -128,7 +129,7 @@ def counters(doc: dict) -> None:
         dry = bool(doc.get("dry_run"))
         cols[1].metric("Would create" if dry else "Created", f"{doc['created']:,}")
         cols[2].metric("Would update" if dry else "Updated", f"{doc['updated']:,}")
-        word = components.kept_word(doc)
+        word = kept_word(doc)
         cols[3].metric(word.capitalize(), f"{doc['skipped']:,}", help=components.KEPT_HELP[word])
         cols[4].metric("Failed", f"{doc['failed']:,}")
         rate = doc["items_per_second"] or 0.0
