@@ -467,7 +467,7 @@ def cmd_undo(args, api) -> int:
 
 
 def cmd_schedule(args, api) -> int:
-    sid = api.schedule(args.source, args.project or [], args.every, duplicates=args.duplicates, actor=_user(),
+    sid = api.schedule(args.source, args.project or [], args.every, duplicates=args.duplicates,
                        deletions=args.deletions, config={"size": args.size} if args.size else None)
     print(sid)
     return OK

@@ -34,7 +34,7 @@ from store.schema import projects as projects_table
 from store.writer import UPDATE
 
 from . import dry_run, mapping_file, queue, spreadsheet
-from .access import ADMINS_HINT, SCHEDULED_BY, Actor, PermissionDenied, machine_admin, may_change, refusal, resolve
+from .access import ADMINS_HINT, Actor, PermissionDenied, machine_admin, may_change, refusal, resolve
 from .forecast import Forecast
 from .forecast import from_census as forecast_from_census
 from .forecast import from_mapping as forecast_from_mapping
@@ -42,11 +42,13 @@ from .launch import (
     MAX_PROJECTS,
     booked_settings,
     cancel_job,
+    check_data_rights,
     check_startable,
     effective_config,
     enqueue_parts,
     kept_config,
     kept_in_workspace,
+    owner,
     parse_since,
     progress_store,
     project_names,
@@ -256,7 +258,7 @@ def one_click(kind: str) -> OneClick:
     return OneClick(project, kept or size, parse_size(kept or size), failures, kept is not None)
 
 
-def start_demo(kind: str = "clean", requested_by: str = "console") -> str:
+def start_demo(kind: str = "clean", requested_by: str = "console", actor: Actor | str | None = None) -> str:
     """Start one of the demo source's one-click imports (`one_click`) and return its job id: "clean" (ends
     Succeeded) or "failures" (3 items fail the first read and come through on "Retry failed items"), at a pace an
     audience can follow (ONE_CLICK_PACE items a second, batches of ONE_CLICK_BATCH) unless the project was kept
@@ -270,7 +272,7 @@ def start_demo(kind: str = "clean", requested_by: str = "console") -> str:
     config = {"size": demo.size, "failures": str(demo.failures),
               **({"pace": str(ONE_CLICK_PACE)} if paced else {})}
     return start_import("demo", [demo.project], config=config, incremental=False, requested_by=requested_by,
-                        batch_size=ONE_CLICK_BATCH if paced else None)
+                        batch_size=ONE_CLICK_BATCH if paced else None, actor=actor)
 
 
 def kept_by_project(source: str) -> dict[str, dict[str, str]]:
@@ -453,24 +455,15 @@ def failures_csv(job_id: str) -> str:
     return spreadsheet.csv_text(failures(job_id), ["project", "key", "external_id", "reason"])
 
 
-def _owner(requested_by: str | None) -> str | None:
-    """Whose job it is: its starter, or for a scheduled run ("schedule:ID" started it) whoever booked the schedule."""
-    if requested_by and requested_by.startswith(SCHEDULED_BY):
-        with engine_for().connect() as conn:
-            return conn.execute(select(schedules.c.created_by)
-                                .where(schedules.c.id == requested_by[len(SCHEDULED_BY):])).scalar()
-    return requested_by
-
-
 def _authorize(doc: dict, actor: Actor | str | None, action: str) -> Actor:
     """The acting user, or PermissionDenied (audited) when they neither started the job nor are an admin. A
     scheduled run ("schedule:ID" started it) is the job of whoever booked the schedule."""
     who = resolve(actor)
-    owner = _owner(doc.get("requested_by"))
-    if not may_change(who, owner):
+    starter = owner(doc.get("requested_by"))
+    if not may_change(who, starter):
         record(engine_for(), "refused", actor=who.name, job_id=doc["job_id"], source=doc["source"],
                projects=doc["projects"], attempted=action, started_by=doc.get("requested_by"))
-        raise refusal(who, action, doc["job_id"], owner)
+        raise refusal(who, action, doc["job_id"], starter)
     return who
 
 
@@ -587,14 +580,17 @@ MAX_EVERY_HOURS = 24 * 365
 
 
 def schedule(source: str, projects: list[str], every_hours: int, *, duplicates: str = "update",
-             config: dict[str, str] | None = None, actor: str = "cli", deletions: str = "mark") -> str:
+             config: dict[str, str] | None = None, actor: Actor | str | None = None, deletions: str = "mark") -> str:
     """Re-run an import every N hours (incremental), through RQ's scheduler; returns the schedule's id.
-    `actor` (a name) booked it: they or an admin may stop it (`stop_schedule`)."""
+    `actor` (jobs/access.py; None: the machine's operator) booked it: they or an admin may stop it
+    (`stop_schedule`), and its runs may do only what they may (`check_data_rights`: PermissionDenied)."""
     import uuid
 
     if not 1 <= every_hours <= MAX_EVERY_HOURS:  # a larger one overflowed the scheduler's time (a traceback)
         raise ConfigError(f"--every must be from 1 to {MAX_EVERY_HOURS:,} hours (a year), not {every_hours:,}")
     projects = project_names(source, projects)  # a run books what start_import would refuse: checked now
+    who = resolve(actor)
+    check_data_rights(source, projects, effective_config(source, config), deletions, who)  # its runs start as nobody
     with _connected(source, config) as src:
         check_startable(src, projects)
     queue.ping()
@@ -612,9 +608,9 @@ def schedule(source: str, projects: list[str], every_hours: int, *, duplicates: 
             id=schedule_id, source=source, projects=projects,
             options={"duplicates": duplicates, "deletions": deletions, "config": public},
             credential_id=credential_id, every_hours=every_hours, next_run_at=first, enabled=True, created_at=now(),
-            created_by=actor))
+            created_by=who.name))
     queue.enqueue_schedule(schedule_id, timedelta(hours=every_hours))
-    record(engine, "schedule", actor=actor, source=source, projects=projects, every_hours=every_hours,
+    record(engine, "schedule", actor=who.name, source=source, projects=projects, every_hours=every_hours,
            schedule_id=schedule_id)
     return schedule_id
 
@@ -633,8 +629,8 @@ def schedule_job(job_id: str, every_hours: int, actor: Actor | str | None = None
     with engine.connect() as conn:
         job = job_store.get_job(conn, job_id)
         copy = job.credential_id if job.credential_id and credentials.stored(conn, job.credential_id) else None
-    owner = _owner(job.requested_by)
-    withheld = bool(copy) and not may_change(who, owner)
+    starter = owner(job.requested_by)
+    withheld = bool(copy) and not may_change(who, starter)
     options = job.options or {}
     if options.get("dry_run"):
         raise ConfigError(f"import {job_id} was a dry run, which writes nothing: start the import itself, then "
@@ -642,13 +638,13 @@ def schedule_job(job_id: str, every_hours: int, actor: Actor | str | None = None
     config = {**(options.get("config") or {}), **(credentials.get(engine, copy) if copy and not withheld else {})}
     try:
         return schedule(job.source, list(job.projects), every_hours, duplicates=options.get("duplicates", "update"),
-                        deletions=options.get("deletions", "mark"), config=config, actor=who.name)
+                        deletions=options.get("deletions", "mark"), config=config, actor=who)
     except ConfigError as exc:
         if not (withheld and (exc.field or "").startswith("config.")):
             raise
         record(engine, "refused", actor=who.name, job_id=job_id, source=job.source, attempted="schedule",
-               started_by=owner)
-        raise PermissionDenied(f"import {job_id} ran with credentials {owner} entered: only they or an admin may "
+               started_by=starter)
+        raise PermissionDenied(f"import {job_id} ran with credentials {starter} entered: only they or an admin may "
                                f"schedule its re-runs with them ({exc}); you are signed in as {who.name} "
                                f"{ADMINS_HINT}") from None
 

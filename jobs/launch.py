@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import select
+
 from importers import make_source, source_class
 from importers.base import Source
 from importers.errors import API, CLI, CONSOLE, ConfigError, NotFoundError, SourceError
@@ -17,10 +19,11 @@ from store import mappings as mapping_store
 from store.audit import record
 from store.db import engine_for
 from store.jobs import JobStatus, now
+from store.schema import schedules
 from store.soft_delete import Deletions
 
 from . import queue
-from .access import ADMINS_HINT, Actor, PermissionDenied, may_replace_mapping, resolve
+from .access import ADMINS_HINT, SCHEDULED_BY, Actor, PermissionDenied, may_change, may_replace_mapping, resolve
 from .mapping import Mapping, fingerprint
 from .progress import ProgressStore
 
@@ -309,6 +312,52 @@ def check_startable(source: Source, projects: list[str]) -> None:
             raise ConfigError(str(exc), field="projects") from None
 
 
+def owner(requested_by: str | None) -> str | None:
+    """Whose job it is: its starter, or for a scheduled run ("schedule:ID" started it) whoever booked the schedule."""
+    if requested_by and requested_by.startswith(SCHEDULED_BY):
+        with engine_for().connect() as conn:
+            return conn.execute(select(schedules.c.created_by)
+                                .where(schedules.c.id == requested_by[len(SCHEDULED_BY):])).scalar()
+    return requested_by
+
+
+def check_data_rights(source: str, projects: list[str], resolved: dict[str, str], deletions: str, who: Actor) -> None:
+    """Refuse an import that would overwrite or erase what another user imported, unless `who` is an admin:
+    - one reading a project from another server than the one its items came from (`Source.origin` of its last
+      stored import): the items would take that server's content, whatever it says (review: a token holder
+      pointed ACME at a server of their own and rewrote every title an admin had imported);
+    - one purging (`deletions` purge erases for good what it finds gone) a project another user imported: reading
+      1 demo item, or with credentials that see less of the source, it erased the rest.
+    A project whose stored items only `who`'s imports created (or none) is theirs to do with as they like; a re-sync
+    someone else ran from the same server makes it no less theirs. PermissionDenied (audited), naming who imported
+    it and what to do instead."""
+    if who.admin:
+        return
+    cls = source_class(source)
+    engine = engine_for()
+    reads_from = cls.origin(resolved)
+    for project in projects:
+        others = sorted({name for name in (owner(s) or "" for s in job_store.creators(engine, source, project))
+                         if not may_change(who, name)})
+        if not others:
+            continue
+        stored = job_store.stored_from(engine, source, project)
+        came_from = reads_from if stored is None else cls.origin(stored)
+        if came_from != reads_from:
+            why = (f"{project} was imported from {came_from} by {', '.join(others)}; this import reads "
+                   f"{reads_from or 'another server'} and would overwrite its items with that server's: only "
+                   f"{', '.join(others)} or an admin may import it from another server")
+        elif deletions == Deletions.PURGE:
+            why = (f"deletions purge would erase for good the items of {project} that {', '.join(others)} imported: "
+                   f"only they or an admin may purge it; use deletions mark (items gone from the source are hidden, "
+                   f"not erased)")
+        else:
+            continue
+        record(engine, "refused", actor=who.name, source=source, projects=[project], attempted="import",
+               started_by=", ".join(others), reason=why)
+        raise PermissionDenied(f"{why}; you are signed in as {who.name} {ADMINS_HINT}")
+
+
 def start_import(source: str, projects: list[str] | None = None, *, config: dict[str, str] | None = None,
                  duplicates: str = "update", since: str | datetime | None = None, incremental: bool = True,
                  dry_run: bool = False, requested_by: str = "cli", credential_id: str | None = None,
@@ -334,6 +383,8 @@ def start_import(source: str, projects: list[str] | None = None, *, config: dict
     if mappings and not dry_run:  # a dry run saves no mapping
         check_mapping_rights(source, mappings, resolve(actor))
     resolved = effective_config(source, config, credential_id=credential_id)
+    if not dry_run:  # a dry run writes nothing: anyone may check a project
+        check_data_rights(source, projects, resolved, deletions, resolve(actor))
     checked = make_source(source, resolved)  # settings errors surface now, not in the worker
     try:
         if schedule_id is None:  # a scheduled run that cannot start fails as a job: the Jobs page shows why

@@ -20,7 +20,7 @@ def begin(journey: str) -> None:
 def run_demo(kind: str) -> None:
     """One click: the demo import starts and the progress view opens on it."""
     try:
-        job_id = api.start_demo(kind, requested_by=signin.current_user() or "console")
+        job_id = api.start_demo(kind, requested_by=signin.current_user() or "console", actor=signin.current_actor())
     except SourceError as exc:
         st.error(f"The demo could not start: {literal(exc)}", icon=":material/error:")
         return

@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Engine, and_, delete, func, select, update
 
 from importers.model import ItemFailure, StreamGap
 
-from .schema import import_attempts, import_failures, import_gaps, import_jobs, import_parts
+from .schema import import_attempts, import_failures, import_gaps, import_jobs, import_parts, work_items
 
 COUNTERS = ("total", "processed", "created", "updated", "skipped", "failed")
 VISIBILITY_COUNTERS = ("internal_items", "internal_comments")  # non-public items and comments read
@@ -402,3 +402,26 @@ def carried_gaps(engine: Engine, job_id: str, project: str) -> list[StreamGap]:
     if not earlier:
         return []
     return [g for g in gaps(engine, earlier, project) if g.item_external_id]
+
+
+def stored_from(engine: Engine, source: str, project: str) -> dict | None:
+    """The public settings (its server among them) of the newest import that stored `project` of `source`: its part
+    succeeded or partial, not a dry run, not undone; None when none did. Where the project's items come from."""
+    stmt = (select(import_jobs.c.options)
+            .join(import_parts, import_jobs.c.id == import_parts.c.job_id)
+            .where(and_(import_jobs.c.source == source, import_parts.c.project == project,
+                        import_jobs.c.undone_at.is_(None),
+                        import_parts.c.status.in_([JobStatus.SUCCEEDED.value, JobStatus.PARTIAL.value])))
+            .order_by(import_jobs.c.created_at.desc()))
+    with engine.connect() as conn:
+        return next(((o or {}).get("config") or {} for o in conn.execute(stmt).scalars()
+                     if not (o or {}).get("dry_run")), None)
+
+
+def creators(engine: Engine, source: str, project: str) -> set[str]:
+    """Who started the imports that created the stored items of `project` (live or soft-deleted): whose data it is
+    (`requested_by`, "schedule:ID" for a scheduled run)."""
+    made = select(work_items.c.created_by_job).where(and_(work_items.c.source == source,
+                                                          work_items.c.project == project)).distinct()
+    with engine.connect() as conn:
+        return set(conn.execute(select(import_jobs.c.requested_by).where(import_jobs.c.id.in_(made))).scalars())
