@@ -387,7 +387,12 @@ def _print_findings(doc: dict, out) -> None:
     for note in doc.get("notes") or []:
         print(f"note: {note}", file=out)
     if doc.get("deletions_summary"):
-        verb = "erased" if doc.get("deletions") == "purge" else f"marked deleted (see `{PROG} items --deleted`)"
+        if doc.get("dry_run"):
+            from jobs import dry_run
+
+            verb = f"the import would {dry_run.gone_verb(doc)} (nothing is marked yet)"
+        else:
+            verb = "erased" if doc.get("deletions") == "purge" else f"marked deleted (see `{PROG} items --deleted`)"
         print(f"{doc['deletions_summary']}: {verb}", file=out)
     if doc.get("frozen"):
         frozen = counted(doc["frozen"], "changed items or comments", "changed item or comment")

@@ -33,11 +33,23 @@ def would_be(doc: dict) -> str:
 
 
 def would_do(doc: dict) -> str:
-    """"would create 47, update 0, leave 0 unchanged" (or "skip 0"): what the import would do, as the wizard
-    says it of a dry run that read every item."""
+    """"would create 47, update 0, leave 0 unchanged" (or "skip 0"), and "mark 43 items and 51 comments deleted (gone
+    from the source)" where it found some (`gone_verb`): what the import would do, as the wizard says it of a dry
+    run that read every item."""
     kept = (f"leave {doc['skipped']:,} unchanged" if kept_word(doc) == "unchanged"
             else f"skip {doc['skipped']:,}")
-    return f"would create {doc['created']:,}, update {doc['updated']:,}, {kept}"
+    summary = doc.get("deletions_summary")
+    gone = f", and {gone_verb(doc, summary.removesuffix(GONE))} (gone from the source)" if summary else ""
+    return f"would create {doc['created']:,}, update {doc['updated']:,}, {kept}{gone}"
+
+
+GONE = " no longer at the source"  # how progress.deletions_summary ends
+
+
+def gone_verb(doc: dict, what: str = "them") -> str:
+    """What the import does with `what` it finds gone from the source: "erase them" (deletions purge) or "mark them
+    deleted"."""
+    return f"erase {what}" if doc.get("deletions") == "purge" else f"mark {what} deleted"
 
 
 def counts_label(doc: dict) -> str:

@@ -451,7 +451,7 @@ class PartRunner:
         r = self.run_info
         part = self._in_store(self._part)
         self._cursor = part.cursor
-        sweep = not r.dry_run and r.deletions != Deletions.IGNORE and self._in_store(self._has_items)
+        sweep = r.deletions != Deletions.IGNORE and self._in_store(self._has_items)  # a dry run counts what is gone
         if not r.dry_run:
             project = self._call(self.source.project, r.project)
             self._in_store(self._upsert_project, project)
@@ -534,12 +534,19 @@ class PartRunner:
             ).first() is not None
 
     def _sweep(self) -> SweepResult:
-        """Find and soft-delete what no longer exists at the source; with `--deletions purge`, erase it."""
+        """Find and soft-delete what no longer exists at the source; with `--deletions purge`, erase it. A dry run
+        counts the items it would find gone (on the part's deleted counters, as the import would) and marks nothing."""
         r = self.run_info
         planner_stats.keep_current(self.engine)  # a store last written before statistics were kept
 
         def mark_items(ids: list[str]) -> tuple[int, int]:
             def work(conn: Connection) -> tuple[int, int]:
+                if r.dry_run:  # counted, not marked: the count is set, as a retried dry run sweeps again
+                    items, comments_ = soft_delete.count_live(conn, r.source_name, ids)
+                    part = job_store.get_part(conn, r.job_id, r.project)
+                    self._count(conn, deleted_items=items - part.deleted_items,
+                                deleted_comments=comments_ - part.deleted_comments)
+                    return items, comments_
                 items, comments_ = soft_delete.mark_items(conn, r.source_name, ids, r.job_id)
                 self._count(conn, deleted_items=items, deleted_comments=comments_)
                 return items, comments_
@@ -558,8 +565,8 @@ class PartRunner:
         hooks = SweepHooks(write=lambda pages: self._commit(pages, True, SWEEP), failed=lambda: self._in_store(failed),
                            mark_items=mark_items, mark_comments=mark_comments)
         result = DeletionSweep(self.engine, self.source, r.source_name, r.project, r.job_id, hooks,
-                               r.batch_size, r.since).run()
-        if r.deletions == Deletions.PURGE:
+                               r.batch_size, r.since, dry_run=r.dry_run).run()
+        if r.deletions == Deletions.PURGE and not r.dry_run:
             self._under_lease(lambda conn: soft_delete.purge(conn, source=r.source_name, project=r.project,
                                                              job_id=r.job_id))
         self._in_store(self.publish)

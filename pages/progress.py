@@ -17,7 +17,7 @@ from console.safe_markdown import literal
 from importers import source_label, source_noun
 from importers.errors import CONSOLE, SourceError
 from importers.words import counted
-from jobs import api
+from jobs import api, dry_run
 from jobs.progress import kept_word
 
 signin.require_sign_in()  # also when Streamlit runs this page without app.py (see console/signin.py)
@@ -147,7 +147,8 @@ def deletions(doc: dict) -> None:
     if not doc.get("deletions_summary"):
         return
     if doc.get("dry_run"):
-        st.info(f"{doc['deletions_summary']}: the import would mark them deleted.", icon=":material/delete:")
+        st.info(f"{doc['deletions_summary']}: the import would {dry_run.gone_verb(doc)} (nothing is marked yet).",
+                icon=":material/delete:")
         return
     if doc.get("deletions") == "purge":
         st.info(f"{doc['deletions_summary']}: erased from the workspace.", icon=":material/delete_forever:")

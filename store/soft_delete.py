@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from enum import StrEnum
 
-from sqlalchemy import ColumnElement, Connection, Table, and_, delete, select, true, update
+from sqlalchemy import ColumnElement, Connection, Table, and_, delete, func, select, true, update
 
 from .jobs import now
 from .schema import comments, work_items
@@ -57,6 +57,19 @@ def mark_items(conn: Connection, source: str, external_ids: Iterable[str], job_i
             work_items.c.source == source, work_items.c.external_id.in_(chunk), work_items.c.deleted_at.is_(None)))
             .values(deleted_at=when, deleted_by_job=job_id)).rowcount
     return items, comments_marked
+
+
+def count_live(conn: Connection, source: str, external_ids: Iterable[str]) -> tuple[int, int]:
+    """(items, comments) `mark_items` would mark for these ids, marking nothing: what a dry run says an import would
+    find gone."""
+    items = comments_live = 0
+    for chunk in _chunks(sorted(set(external_ids))):
+        live = and_(work_items.c.source == source, work_items.c.external_id.in_(chunk),
+                    work_items.c.deleted_at.is_(None))
+        items += conn.execute(select(func.count()).select_from(work_items).where(live)).scalar_one()
+        comments_live += conn.execute(select(func.count()).select_from(comments).where(and_(
+            comments.c.item_id.in_(select(work_items.c.id).where(live)), comments.c.deleted_at.is_(None)))).scalar_one()
+    return items, comments_live
 
 
 def mark_comments(conn: Connection, source: str, external_ids: Iterable[str], job_id: str) -> int:
