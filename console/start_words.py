@@ -16,16 +16,36 @@ def mapping_line(changed: dict[str, int]) -> str:
     return f"Mapping: {each} (saved with the import, used again by later runs)"
 
 
-def items_line(sizes: dict[str, int | None]) -> str:
-    """"Items: about 100 (ACME 50, MOBILE 50)": every project of the run, not only the one previewed."""
+def items_line(sizes: dict[str, int | None], incremental: bool = False) -> str:
+    """"Items: about 100 (ACME 50, MOBILE 50)": every project of the run, not only the one previewed. An incremental
+    run reads only what changed: "Items in the project: about 50 (this run reads those updated since its last
+    import)" (review: "Items: about 50" beside "this run is incremental", and the run read 1)."""
     known = [n for n in sizes.values() if n is not None]
+    label, reads = ("Items in the project", " (this run reads those updated since its last import)") if incremental \
+        else ("Items", "")
     if len(sizes) == 1:
         [total] = sizes.values()
-        return f"Items: about {total:,}" if total is not None else "Items: unknown until the import has read them"
+        return f"{label}: about {total:,}{reads}" if total is not None \
+            else "Items: unknown until the import has read them"
+    label, reads = ("Items in the projects", " (this run reads those updated since their last import)") \
+        if incremental else ("Items", "")
     each = ", ".join(f"{p} {components.count(n, 'unknown')}" for p, n in sizes.items())
     if len(known) == len(sizes):
-        return f"Items: about {sum(known):,} ({each})"
-    return f"Items: {each} (unknown until the import has read them)"
+        return f"{label}: about {sum(known):,} ({each}){reads}"
+    return f"{label}: {each} (unknown until the import has read them)"
+
+
+def fewer_than_kept(kept: dict[str, int], reading: int) -> str | None:
+    """"ACME was last imported at 50 items: reading 7, the import finds the other 43 gone and marks them deleted (a
+    dry run counts them first)." for the demo projects of a run (`kept`: project -> the size it was last imported at)
+    that a smaller size cuts; None when none is cut. The demo's size is what its projects hold: read smaller, the rest
+    is gone from the source (review: the wizard said nothing before 43 items were marked deleted)."""
+    cut = {p: n for p, n in kept.items() if n > reading}
+    if not cut:
+        return None
+    each = "; ".join(f"{literal(p)} was last imported at {counted(n, 'items')}: reading {reading:,}, the import finds "
+                     f"the other {n - reading:,} gone and marks them deleted" for p, n in cut.items())
+    return f"{each} (a dry run in the Preview step counts them first)."
 
 
 def incremental_note(since: dict[str, datetime | None]) -> str:

@@ -8,7 +8,7 @@ from console import components, mapping_step, signin, start_words, state
 from console import help as guides
 from console.safe_markdown import literal
 from importers import source_class
-from importers.demo import kept_sizes
+from importers.demo import kept_sizes, parse_size
 from importers.errors import CONSOLE, AuthError, SourceError
 from importers.words import counted
 from jobs import api, dry_run
@@ -515,7 +515,10 @@ def start_step() -> None:
                 f"{', '.join(wizard.projects)}")
         changed = {p: m.changed_rows for p, m in wizard.mappings.items()}
         st.text(start_words.mapping_line(changed))
-        st.text(start_words.items_line(sizes) if sizes else "Items: unknown until the import has read them")
+        # every project read since its last import (a mix is said project by project in the note below)
+        incremental = bool(since) and all(since.values()) and not st.session_state.get("full_run")
+        st.text(start_words.items_line(sizes, incremental) if sizes
+                else "Items: unknown until the import has read them")
         st.text("Existing items: " + ("skipped" if wizard.duplicates == "skip" else "updated"))
         if wizard.since:
             st.text(f"Only items updated since {wizard.since} (the date chosen in step 2)")
@@ -534,6 +537,11 @@ def start_step() -> None:
     if total and total > guides.PILOT_MAX:
         st.caption("Large imports run in batches that are committed as they go: you can leave this page, "
                    "and a crashed worker resumes where it stopped.")
+    if wizard.source == "demo" and wizard.config.get("size"):
+        kept = {p: parse_size(s["size"]) for p, s in api.kept_by_project("demo").items()
+                if p in wizard.projects and s.get("size")}
+        if cut := start_words.fewer_than_kept(kept, parse_size(wizard.config["size"])):
+            st.warning(cut, icon=":material/delete:")
     for blocker in blockers:
         st.error(f"Go back to step 3 (Map): {literal(blocker)}.", icon=":material/flag:")
     back, _, go_col = st.columns([1, 3, 2])

@@ -137,3 +137,31 @@ def test_the_one_click_card_says_how_many_items_the_click_reads(cli):
     assert "One click imports 50 realistic work items with people" in card()
     cli("run", "demo", "--project", "ACME", "--size", "1", "--in-process")
     assert "One click imports 1 realistic work item (the size ACME was last imported at) with people" in card()
+
+
+def test_the_start_step_says_a_smaller_demo_size_marks_the_rest_deleted_and_an_incremental_run_reads_less(cli):
+    # review: ACME imported at 50, the wizard run at 7 said "Items: about 7 ... it creates nothing twice" and marked 43
+    # items deleted; and "Items: about 50" stood beside "this run is incremental" for a run that read 1 item
+    from streamlit.testing.v1 import AppTest
+
+    from tests.test_ui_wizard import APP, texts
+
+    cli("run", "demo", "--project", "ACME", "--size", "50", "--in-process")
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    at.button(key="start_pitch").click().run()
+    [size] = [r for r in at.radio if r.key.endswith("_size")]
+    size.set_value("custom").run()
+    [custom] = [t for t in at.text_input if t.key.endswith("_custom")]
+    custom.input("7").run()
+    at.button(key="next_configure").click().run()
+    at.button(key="next_map").click().run()
+    at.button(key="next_preview").click().run()
+    assert "ACME was last imported at 50 items: reading 7, the import finds the other 43 gone and marks them deleted " \
+           "(a dry run in the Preview step counts them first)." in texts(at, "warning"), texts(at, "warning")
+    assert "Items in the project: about 7 (this run reads those updated since its last import)" in texts(at, "text")
+
+    size_kept = AppTest.from_file(APP, default_timeout=30).run()  # as imported before: nothing is cut
+    size_kept.button(key="start_pitch").click().run()
+    for step in ("next_configure", "next_map", "next_preview"):
+        size_kept.button(key=step).click().run()
+    assert not [w for w in texts(size_kept, "warning") if "gone" in w]
