@@ -70,8 +70,9 @@ class Forecast:
         return f"{listed(unknown)} not counted in the preview: a dry run counts {'it' if len(unknown) == 1 else 'them'}"
 
     def existing_outcome(self) -> str:
-        """What happens to the items already in the workspace: "updated" or "kept as they are"."""
-        return "updated" if self.duplicates == "update" else "kept as they are"
+        """What happens to the items already in the workspace: "updated where they changed" or "kept as they are"
+        (review: "50 already in the workspace, updated" beside a dry run that would "leave 50 unchanged")."""
+        return "updated where they changed" if self.duplicates == "update" else "kept as they are"
 
 
 def _stored_items(engine: Engine, source: str, project: str) -> int:

@@ -413,10 +413,12 @@ def what_will_be_created(ended: dict | None) -> None:
              f"{summary['items_existing']:,} more already in the workspace: {forecast.existing_outcome()}"
              if summary["items_existing"] else None), ("Comments", summary["comments"], "counted by a dry run"),
             ("Attachments", summary["attachments"], "counted by a dry run"),
-            ("People", summary["people"], f"{summary['people_new']:,} new, {summary['people_matched']:,} matched"),
-            ("Labels", summary["labels"], f"{summary['labels_new']:,} new"),
-            ("States", summary["states"], f"{summary['states_new']:,} new"),
-            ("Types", summary["types"], f"{summary['types_new']:,} new")]
+            # what is created: the new ones (review: "People 22" where all 22 were in the workspace already)
+            ("New people", summary["people_new"], f"{summary['people']:,} read: {summary['people_matched']:,} "
+                                                  f"matched to people in the workspace"),
+            ("New labels", summary["labels_new"], f"{summary['labels']:,} read, the rest in the workspace already"),
+            ("New states", summary["states_new"], f"{summary['states']:,} read, the rest in the workspace already"),
+            ("New types", summary["types_new"], f"{summary['types']:,} read, the rest in the workspace already")]
     # a count the preview cannot make is said in words below, not drawn as a bare "?" in a metric
     known = [(label, value, note) for label, value, note in counts if value is not None]
     for col, (label, value, note) in zip(st.columns(len(known)), known, strict=True):
@@ -431,7 +433,10 @@ def what_will_be_created(ended: dict | None) -> None:
             ("People", forecast.people, None), ("Labels", forecast.labels, None),
             ("States", [{**s, "category": components.item_status(None, s["category"])} for s in forecast.states], None),
             ("Types", forecast.types, None)):
-        with st.expander(f"{label} ({len(rows):,}{' listed' if note else ''})"):
+        # a list only a dry run makes is not "0 listed" before one (review: "Comments (0 listed)" read as no comments)
+        title = f"{label} ({len(rows):,} listed)" if note and (rows or dry) else \
+            f"{label} (listed by a dry run)" if note else f"{label} ({len(rows):,})"
+        with st.expander(title):
             if note:
                 st.caption(note.capitalize() + ".")
             if rows:

@@ -231,7 +231,8 @@ def test_the_cli_forecast_of_a_re_run_creates_none_of_the_items_it_reads_again(r
     # it said "will create (...): 60 items" of a project whose items were in the workspace, "kept" as a run with
     # the default policy (update) does not
     # (the demo's 3 invalid items a project were never stored: a re-run would try them again)
-    assert "3 items (57 of the 60 read are in the workspace already: updated)" in shown.stdout, shown.stdout
+    assert "3 items (57 of the 60 read are in the workspace already: updated where they changed)" in shown.stdout, \
+        shown.stdout
 
 
 def test_the_cli_forecast_says_in_words_what_the_preview_cannot_count(cli):
@@ -307,7 +308,7 @@ def test_a_re_run_forecasts_no_new_items_and_says_the_stored_ones_are_updated(ru
     before = api.forecast(api.mapping("demo", "ACME", SIZE), preview.estimated_total, preview.items, "update")
     summary = before.summary()
     assert (summary["items_new"], summary["items_existing"]) == (preview.estimated_total - stored, stored)
-    assert before.existing_outcome() == "updated"
+    assert before.existing_outcome() == "updated where they changed"
     dry = run_import("demo", ["ACME"], config=SIZE, dry_run=True, duplicates="update", incremental=False)
     exact = api.job_forecast(dry["job_id"])["ACME"].summary()
     assert exact["items_new"] == dry["created"] == 0  # the failing items are not stored: none of the rest is new

@@ -41,7 +41,8 @@ def test_the_map_step_lists_each_value_and_a_changed_target_reaches_the_workspac
     assert any(m.startswith("##### What will be created") for m in texts(at, "markdown"))
     lists = [e.label for e in at.expander]
     assert f"Items ({len(sample)} listed)" in lists  # each count with a list to look into
-    assert {"Comments (0 listed)", "Attachments (0 listed)"} <= set(lists)  # the dry run lists them
+    # not "Comments (0 listed)" before a dry run, which read as a project without comments
+    assert {"Comments (listed by a dry run)", "Attachments (listed by a dry run)"} <= set(lists)
     assert any(label.startswith(("People (", "Labels (", "States (", "Types (")) for label in lists)
     at.button(key="next_preview").click().run()
     # review: the Start step read "ACME: 1 value(s) changed from the defaults"
@@ -172,7 +173,10 @@ def test_what_will_be_created_on_a_re_run_counts_no_new_items(run_import, monkey
     assert not at.exception
     shown = {m.label: m.value for m in at.metric}
     assert (shown["Already in the workspace"], shown["New items"]) == ("50", "0")
-    outcome = "updated" if at.session_state["wizard"].duplicates == "update" else "kept as they are"
+    # review: "People 22", "Labels 14" where every one was in the workspace already
+    assert (shown["New people"], shown["New labels"], shown["New states"], shown["New types"]) == ("0", "0", "0", "0")
+    outcome = "updated where they changed" if at.session_state["wizard"].duplicates == "update" \
+        else "kept as they are"
     assert f"Items: 0 new; 50 already in the workspace, {outcome} (not created again)." in texts(at, "text")
 
 
@@ -223,5 +227,5 @@ def test_counts_the_preview_cannot_make_are_said_in_words_not_a_bare_question_ma
     assert not at.exception
     shown = {m.label: m.value for m in at.metric}
     assert "?" not in shown.values() and "Comments" not in shown and "Attachments" not in shown, shown
-    assert "People" in shown and shown["New items"][:1].isdigit()  # the counts the preview makes stay
+    assert "New people" in shown and shown["New items"][:1].isdigit()  # the counts the preview makes stay
     assert "Comments and attachments not counted in the preview: a dry run counts them." in texts(at, "caption")
