@@ -16,7 +16,12 @@ and python-gitlab's, all `requests` sessions) is fitted with `OutboundAdapter`, 
 - bounds every request: a whole-request deadline (connect, headers and body together; a
   watchdog shuts the socket down when it passes, so a server sending one byte a second or an
   endless body cannot hold a worker), and a cap on the body's size (a bigger answer is refused
-  while it streams, not after it was read whole).
+  while it streams, not after it was read whole);
+- bounds what a body parses into, before anyone parses it: every vendor library calls the standard
+  library's parser on its own (`response.json()`, `json.loads(response.text)`), so an answer nested
+  deeper than any API page, or holding more JSON values than one per 32 bytes of the size cap, is
+  refused here (importers/jsonbody.py `shape_refusal`); the text libraries decode is the UTF-8 (or other
+  ASCII-transparent) text that was judged, never a charset the vendor names (UTF-7 spells `[` as `+AFs-`).
 
 Refusals are SourceErrors, not `requests` exceptions: they pass through the vendor libraries
 untouched and are never retried by importers/retry.py (a hung vendor would otherwise cost eight
@@ -25,6 +30,7 @@ whole time budget (a preview: IMPORT_PREVIEW_SECONDS, importers/retry.py) gets a
 """
 from __future__ import annotations
 
+import codecs
 import contextlib
 import heapq
 import itertools
@@ -45,6 +51,7 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from .errors import NetworkError
+from .jsonbody import BYTES_PER_VALUE, shape_refusal
 from .numbers import env_number, whole_number
 from .retry import time_left
 from .urls import Resolver, normalise_host, pinned_address
@@ -69,6 +76,10 @@ class AnswerTooLarge(NetworkError):
     """The vendor's answer is larger than the configured cap."""
 
 
+class AnswerTooComplex(NetworkError):
+    """The vendor's answer would parse into more than any API page holds: nested too deeply, or too many values."""
+
+
 def _env_float(name: str, default: float) -> float:
     value = env_number(name, default)
     return value if value > 0 else default
@@ -85,6 +96,12 @@ class Limits:
     def from_env(cls) -> Limits:
         return cls(_env_float(DEADLINE_ENV, DEFAULT_DEADLINE),
                    int(_env_float(MAX_RESPONSE_ENV, DEFAULT_MAX_RESPONSE_MB) * 1024 * 1024))
+
+    @property
+    def max_values(self) -> int:
+        """The most JSON values a body may hold, from the one size setting: an empty dict is 64 bytes parsed,
+        so a cap in bytes alone let 60 MB of `{},` become 2 GB."""
+        return max(self.max_bytes // BYTES_PER_VALUE, 1)
 
 
 # -- the deadline watchdog -----------------------------------------------------------------
@@ -306,12 +323,38 @@ class OutboundAdapter(HTTPAdapter):
             chunks.append(chunk)
         response._content = b"".join(chunks)
         response._content_consumed = True
+        if not _ascii_transparent(response.encoding):
+            response.encoding = "utf-8"  # the text libraries parse must be the bytes judged below
+        refusal = shape_refusal(response._content, self.limits.max_values)
+        if refusal is not None:
+            response.close()
+            raise self._too_complex(refusal)
 
     def _too_large(self, size: int, at_least: bool = False) -> AnswerTooLarge:
         mb = self.limits.max_bytes / 1024 / 1024
         more = "more than " if at_least else ""
         return AnswerTooLarge(f"{self.tool} sent an answer of {more}{size / 1024 / 1024:.0f} MB, over the {mb:.0f} MB "
                               f"limit ({_netloc(self.origin)}); raise {MAX_RESPONSE_ENV} if that is a real page")
+
+
+    def _too_complex(self, refusal: str) -> AnswerTooComplex:
+        if refusal.startswith("nested"):
+            return AnswerTooComplex(f"{self.tool} sent an answer {refusal} (no API page nests so deep) "
+                                    f"({_netloc(self.origin)}): refused; check {self.setting}")
+        return AnswerTooComplex(f"{self.tool} sent an answer {refusal}, over the limit of "
+                                f"{self.limits.max_values:,} (one per {BYTES_PER_VALUE} bytes of {MAX_RESPONSE_ENV}) "
+                                f"({_netloc(self.origin)}); raise {MAX_RESPONSE_ENV} if that is a real page")
+
+
+def _ascii_transparent(encoding: str | None) -> bool:
+    """Whether text decoded with `encoding` has the body's ASCII bytes as its ASCII characters (and no others)."""
+    try:
+        return encoding is not None and codecs.lookup(encoding).name in _TRANSPARENT
+    except LookupError:
+        return False
+
+
+_TRANSPARENT = frozenset({"utf-8", "utf-8-sig", "ascii", "iso8859-1", "cp1252"})
 
 
 def _as_requests_error(exc: Exception) -> Exception:
