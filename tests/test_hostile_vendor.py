@@ -16,7 +16,17 @@ import pytest
 from jobs import api
 from tests.fakes.github import GitHubFake
 from tests.fakes.gitlab import FakeGitLab
-from tests.fakes.hostile import Canary, drip, echo_authorization, endless, hostile, huge, redirect_to
+from tests.fakes.hostile import (
+    Canary,
+    drip,
+    echo_authorization,
+    endless,
+    hostile,
+    huge,
+    nested,
+    redirect_to,
+    tiny_values,
+)
 from tests.fakes.jira import FakeJira
 from tests.fakes.servicenow import FakeServiceNow
 
@@ -190,3 +200,87 @@ def test_an_error_that_echoes_our_credentials_reaches_the_http_api_and_the_conso
     assert status == 400, answer
     for shown in (failed.value.shown_in(CONSOLE), answer["error"]):
         assert not [value for value in leaked if value in shown], shown
+
+
+# -- what an answer parses into (security review: deep nesting, and size after parsing) ----------------------------
+NESTINGS = {"arrays": nested(200_000), "objects": nested(100_000, b'{"a":'),
+            "in an error answer": nested(200_000, status=400)}  # JIRA's own 400 reader parsed it
+
+
+@pytest.mark.parametrize("answer", NESTINGS.values(), ids=NESTINGS.keys())
+def test_an_answer_nested_deeper_than_any_page_is_one_line_vendor_error(vendor, answer):
+    """`[` x 200,000 was a RecursionError in the standard library's parser (orjson refuses it, our fallback and
+    every vendor library call the stdlib's): the HTTP API answered 500 "internal error". It is refused before
+    anyone parses it, for the connection test and the preview alike."""
+    name, fake, config, project, _ = vendor
+    fake.trick(".", answer)
+    for call, args in ((api.check, (name, config)), (api.preview, (name, project, config))):
+        message = _one_line_error(call, *args)
+        assert "levels deep, over the limit of 128" in message and fake.url.split("//")[1] in message, message
+
+
+@pytest.mark.parametrize("charset", ["utf-7", "utf-16", "cp500"])
+def test_a_charset_the_vendor_names_does_not_hide_brackets_from_the_judge(vendor, charset):
+    """requests decodes a body in the charset its Content-Type names, and the libraries parse that text: UTF-7 spells
+    `[` as `+AFs-`, UTF-16 with a byte-order mark and EBCDIC (cp500) with other bytes, so the bytes judged held no
+    bracket while the text parsed held 200,000. The text is decoded as UTF-8 (JSON's own encoding): not JSON."""
+    name, fake, config, project, _ = vendor
+    fake.trick(".", nested(200_000, charset=charset))
+    message = _one_line_error(api.check, name, config)
+    assert not message.startswith("internal error"), message
+
+
+def test_an_answer_of_tiny_values_is_refused_before_it_is_parsed(vendor, monkeypatch):
+    """60 MB of `{},` under the 64 MB cap took the console from 127 MB to 2 GB: the values an answer may hold are
+    bounded too (one per 32 bytes of IMPORT_MAX_RESPONSE_MB). Here 1.5 MB under a 2 MB cap: 524,288 values at most."""
+    name, fake, config, project, _ = vendor
+    monkeypatch.setenv("IMPORT_MAX_RESPONSE_MB", "2")
+    fake.trick(".", tiny_values(1.5))
+    for call, args in ((api.check, (name, config)), (api.preview, (name, project, config))):
+        message = _one_line_error(call, *args)
+        assert "JSON values, over the limit of 65,536" in message and "IMPORT_MAX_RESPONSE_MB" in message, message
+
+
+def test_sixty_megabytes_of_tiny_values_are_refused_under_the_default_cap():
+    """The review's own answer, at the default 64 MB cap."""
+    fake, config, _, _ = _vendor("jira")
+    try:
+        fake.trick(".", tiny_values(60))
+        message = _one_line_error(api.check, "jira", config)
+        assert "about 20,971,522 JSON values, over the limit of 2,097,152" in message, message  # the array, its dicts
+    finally:
+        fake.stop()
+
+
+# (the cap in MB, the answer, what the refusal says): 200,000 arrays are also 200,000 values, over a 2 MB cap's 65,536
+REFUSED = {"nested": ("64", nested(200_000), "levels deep, over the limit of 128"),
+           "tiny values": ("2", tiny_values(1.5), "JSON values, over the limit of 65,536")}
+
+
+@pytest.mark.parametrize("cap, answer, said", REFUSED.values(), ids=REFUSED.keys())
+def test_the_http_api_preview_answers_502_with_the_one_line_reason(vendor, engine, monkeypatch, cap, answer, said):
+    """The HTTP API answered 500 "internal error"; a vendor's bad answer is a 502 (kind "network", as for any other
+    answer that is not the vendor's API) that says what it sent."""
+    from store import api_tokens
+    from tests.helpers import asgi_post
+
+    name, fake, config, project, _ = vendor
+    monkeypatch.setenv("IMPORT_MAX_RESPONSE_MB", cap)
+    fake.trick(".", answer)
+    token = api_tokens.create(engine, "hostile", created_by="alice")
+    status, answer_json = asgi_post(f"/import/{name}/preview", {"project": project, "config": config}, token)
+    assert status == 502 and answer_json["detail"]["kind"] == "network", answer_json
+    assert said in answer_json["error"] and "\n" not in answer_json["error"], answer_json
+
+
+@pytest.mark.parametrize("cap, answer, said", REFUSED.values(), ids=REFUSED.keys())
+def test_a_worker_fails_the_part_with_the_one_line_reason(vendor, run_worker, monkeypatch, cap, answer, said):
+    """In a worker the part failed as "internal error (RecursionError)"; now it names the vendor and the limit."""
+    name, fake, config, project, _ = vendor
+    monkeypatch.setenv("IMPORT_MAX_RESPONSE_MB", cap)
+    job_id = api.start_import(name, [project], config=config)
+    fake.trick(".", answer)
+    run_worker()
+    doc = api.status(job_id)
+    assert doc["status"] == "failed", doc
+    assert said in doc["error"] and "\n" not in doc["error"], doc["error"]

@@ -9,6 +9,9 @@ hostile answer instead:
 - `drip(body, pause)`: a well-formed answer sent one byte every `pause` seconds;
 - `endless(pause)`: a 200 whose JSON body never ends;
 - `huge(mb)`: a valid JSON answer of `mb` megabytes;
+- `nested(levels, opening)`: `[` (or another opening, such as `{"a":`) `levels` times, never closed: the
+  standard library's parser recurses once per level;
+- `tiny_values(mb)`: a valid JSON answer of `mb` megabytes of `{},`: few bytes, many values once parsed;
 - `bottomless(answer)`: listing pages that bring nothing new yet always name a next page;
 - `echo_authorization(shape)`: a 400 whose error text echoes the request's Authorization header, in
   the vendor's error shape: JIRA's `{"errorMessages": [...], "errors": {}}` (Atlassian's REST API
@@ -65,6 +68,29 @@ def huge(mb: int) -> Trick:
 
     length = len(b'{"issues": [') + mb * len(filler) + len(b'"end"]}')
     return lambda request: Response(200, Stream(pieces, 0.0, length))
+
+
+def nested(levels: int = 200_000, opening: bytes = b"[", status: int = 200, charset: str = "") -> Trick:
+    """`opening` `levels` times; `charset` names the body's encoding in Content-Type (the body is encoded in it)."""
+    body = (opening * levels).decode().encode(charset or "utf-8")
+    content_type = f"application/json; charset={charset}" if charset else "application/json"
+    return lambda request: Response(status, body, content_type=content_type)
+
+
+def tiny_values(mb: float) -> Trick:
+    """`[{},{},...,{}]` of about `mb` megabytes, announced with its Content-Length."""
+    count = int(mb * 1024 * 1024) // 3
+    piece = b"{}," * 100_000
+
+    def pieces():
+        yield b"["
+        left = count
+        while left > 0:
+            yield piece[:3 * min(left, 100_000)]
+            left -= 100_000
+        yield b"{}]"
+
+    return lambda request: Response(200, Stream(pieces, 0.0, 1 + 3 * count + 3))
 
 
 def bottomless(answer: Callable[[int], Response]) -> Trick:
