@@ -115,8 +115,8 @@ KEPT_HELP = {"unchanged": "Read again and found unchanged: nothing to write",
 def outcome(doc: dict, again: str | None = None) -> tuple[str, str]:
     """(kind, sentence) saying how a finished job ended; kind is success/warning/error/info.
 
-    Counts say what happened to the items read: "50 items read: 0 created, 50 skipped
-    (already in the workspace)" rather than "50 items imported" when nothing was; a run that updates
+    Counts say what happened to the items read: "50 items read (0 created, 50 skipped
+    (already in the workspace))" rather than "50 items imported" when nothing was; a run that updates
     existing items says "50 unchanged" (see kept_word)."""
     state = job_state(doc)
     read = f"{counted(doc['processed'], 'items')} read"
@@ -125,7 +125,7 @@ def outcome(doc: dict, again: str | None = None) -> tuple[str, str]:
     parts = [f"{doc['created']:,} created", f"{doc['updated']:,} updated", kept]
     if doc.get("failed"):
         parts.append(f"{doc['failed']:,} failed")
-    counts = f"{read}: {', '.join(parts)}"
+    counts = f"{read} ({', '.join(parts)})"  # one colon a sentence: "Succeeded: 50 items read (50 created, ...)"
     if state == "undone":
         return "info", f"Undone at {when(doc.get('undone_at'))}: the items this import created were removed."
     if doc.get("dry_run"):
@@ -150,7 +150,7 @@ def dry_outcome(doc: dict, again: str | None = None) -> tuple[str, str]:
     if dry_run.stopped(doc):
         kind = "error" if doc["status"] == "failed" else "info"
         return kind, dry_run.stopped_outcome(doc, again or dry_run.retry_words(doc))
-    read = f"{counted(doc['processed'], 'items')} read: {dry_run.would_be(doc)}. Nothing was written."
+    read = f"{counted(doc['processed'], 'items')} read ({dry_run.would_be(doc)}). Nothing was written."
     if doc["status"] == "succeeded":
         return "success", f"Dry run succeeded: {read}"
     if doc["status"] == "partial":

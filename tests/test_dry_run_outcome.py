@@ -81,8 +81,8 @@ def test_a_dry_run_that_read_everything_says_would_be_created_not_created(run_im
     doc = run_import("demo", ["ACME"], config={"size": "20"}, dry_run=True)
     at = page("pages/progress.py", job=doc["job_id"])
     [said] = texts(at, "warning")
-    assert said.startswith("Dry run finished with failures: 20 items read: 17 would be created, 0 would be updated, "
-                           "0 would be left unchanged, 3 would fail. Nothing was written."), said
+    assert said.startswith("Dry run finished with failures: 20 items read (17 would be created, 0 would be updated, "
+                           "0 would be left unchanged, 3 would fail). Nothing was written."), said
     assert "17 created" not in said
 
 

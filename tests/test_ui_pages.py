@@ -49,7 +49,7 @@ def test_progress_of_a_partial_job_says_finished_with_failures_everywhere(run_im
     shown = metrics(at)
     assert (shown["Processed"], shown["Created"], shown["Failed"], shown["Unchanged"]) == ("30", "27", "3", "0")
     assert at.get("progress")[0].proto.value == 100
-    assert [w for w in texts(at, "warning") if w.startswith("Finished with failures: 30 items read: 27 created")]
+    assert [w for w in texts(at, "warning") if w.startswith("Finished with failures: 30 items read (27 created")]
     assert not any("partial" in t.lower() for t in texts(at, "warning") + texts(at, "markdown"))
     report = at.dataframe[0].value
     assert len(report) == 3 and set(report.columns) >= {"key", "reason"}
@@ -65,7 +65,7 @@ def test_all_skipped_is_not_called_imported(run_import):
     again = run_import("demo", ["OPS"], config={"size": "10"}, duplicates="skip", incremental=False)
     at = page("pages/progress.py", job=again["job_id"])
     outcome = texts(at, "warning")[-1]
-    assert "10 items read: 0 created, 0 updated, 7 skipped (already in the workspace), 3 failed" in outcome
+    assert "10 items read (0 created, 0 updated, 7 skipped (already in the workspace), 3 failed)" in outcome
     assert metrics(at)["Skipped"] == "7"
 
 
@@ -76,7 +76,7 @@ def test_a_catch_up_that_found_nothing_to_change_says_unchanged_not_skipped(run_
     again = run_import("demo", ["OPS"], config={"size": "10"}, duplicates="update", incremental=False)
     at = page("pages/progress.py", job=again["job_id"])
     outcome = texts(at, "warning")[-1]
-    assert "10 items read: 0 created, 0 updated, 7 unchanged, 3 failed" in outcome
+    assert "10 items read (0 created, 0 updated, 7 unchanged, 3 failed)" in outcome
     assert metrics(at)["Unchanged"] == "7" and "Skipped" not in metrics(at)
     assert not any("skipped" in t.lower() for t in texts(at, "warning") + texts(at, "success"))
     jobs = page("pages/jobs.py")

@@ -166,7 +166,7 @@ def test_complete_jira_import(console, fake_jira, stack):
     click(console, "Start import")
     job_id = job_id_from_url(console)
     outcome = wait_for_end(console)
-    assert outcome.startswith("Succeeded: 120 items read: 120 created"), outcome
+    assert outcome.startswith("Succeeded: 120 items read (120 created"), outcome
     assert metric(console, "Created") == 120
     assert_no_secret(console, CLOUD_AUTH[1])
     console.screenshot("jira-progress-done")
@@ -256,7 +256,7 @@ def test_import_of_more_than_a_thousand_items(console, stack):
     outcome = wait_for_end(console)
     moving = sorted(set(v for v in seen if 0 < v < 2_000))
     assert moving, f"no intermediate progress was shown: {seen}"
-    assert outcome.startswith("Finished with failures: 2,000 items read: 1,997 created"), outcome  # 3 invalid
+    assert outcome.startswith("Finished with failures: 2,000 items read (1,997 created"), outcome  # 3 invalid
     assert metric(console, "Processed") == 2_000
     assert metric(console, "Created") == 1_997
     expect(page.get_by_role("heading", name="Failure report")).to_be_visible()
@@ -278,7 +278,7 @@ def test_one_click_demo_lands_on_progress_and_ends_green(console, stack):
     click(console, "Try the demo import")
     job_id = job_id_from_url(console)
     outcome = wait_for_end(console)
-    assert outcome.startswith("Succeeded: 50 items read: 50 created"), outcome
+    assert outcome.startswith("Succeeded: 50 items read (50 created"), outcome
     page = console.page
     expect(page.get_by_text(re.compile(r"Succeeded$")).first).to_be_visible()  # the badge
     console.screenshot("demo-one-click-done")

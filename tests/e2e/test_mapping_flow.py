@@ -71,7 +71,7 @@ def test_a_jira_import_with_a_custom_mapping_shows_the_chosen_names(console, sta
     click(console, "Next")
     expect(page.get_by_role("heading", name="5. Start the import")).to_be_visible()
     outcome = start_and_open_workspace(console)
-    assert outcome.startswith("Succeeded: 60 items read: 60 created"), outcome
+    assert outcome.startswith("Succeeded: 60 items read (60 created"), outcome
     states = options_of(console, "filter_state")
     assert "Blocked" in states and "In Progress" in states and "In Review" not in states
     people = options_of(console, "filter_assignee")
