@@ -78,9 +78,11 @@ except SourceError as exc:
 if recent:
     last = recent[0]
     a, b = st.columns([1, 3])
-    a.metric("Imports run", f"{count:,}")
+    # every run started, dry runs and undone imports too (review: "Imports run 13" counted them as imports)
+    a.metric("Runs", f"{count:,}", help="Imports and dry runs started in this workspace, undone ones included")
     with b, st.container(border=True):
-        st.text(f"Last import: {components.job_name(last)}")
+        dry = " · dry run: nothing was written" if last.get("dry_run") else ""  # not a "Succeeded" import
+        st.text(f"Last run: {components.job_name(last)}{dry}")
         components.status_badge(last)
         st.page_link("pages/progress.py", label="Open it", icon=":material/monitoring:",
                      query_params={"job": last["job_id"]})

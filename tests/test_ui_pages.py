@@ -236,6 +236,9 @@ def test_a_dry_runs_counts_read_as_what_it_would_do_and_empty_cells_as_a_dash(ru
     shown = metrics(progress)  # the same count, read as what the import would do (it wrote nothing)
     assert (shown["Would create"], shown["Would update"]) == (f"{dry['created']:,}", f"{dry['updated']:,}")
     assert "Created" not in shown
+    # the Start page's last run: not a "Succeeded" import (review: a dry run read as the last import, succeeded)
+    start = [str(t.value) for t in page("pages/start.py").text]
+    assert any(t.startswith("Last run: Demo / ACME") and t.endswith(" · dry run: nothing was written") for t in start)
 
 
 def test_every_table_shows_an_empty_cell_one_way():

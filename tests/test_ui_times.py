@@ -24,7 +24,7 @@ def test_jobs_progress_and_start_name_an_import_by_its_utc_start(run_import):
     assert json.loads(jobs.proto.columns)["import"]["label"] == "import (UTC)"
     progress = page("pages/progress.py", job=doc["job_id"])
     assert f"**{name}**" in [str(m.value) for m in progress.markdown]
-    assert f"Last import: {name}" in [str(t.value) for t in page("pages/start.py").text]
+    assert f"Last run: {name}" in [str(t.value) for t in page("pages/start.py").text]
 
 
 def test_every_table_time_is_minutes_in_utc_with_the_zone_in_its_header(run_import):
