@@ -25,7 +25,9 @@ CUT = ("title",)  # the item table's columns that may be cut: the item below sho
 ITEM_COLUMNS = {  # widths that fit 1280 px beside the sidebar; a longer text wraps (components.table) but the title,
     # whole in the item below, is cut: the table's least loss
     "key": st.column_config.TextColumn("key", width=88),  # "ACME-1234"
-    "title": st.column_config.TextColumn("title", width=115),
+    # the widest it can be beside the rest at 1280 px, a project column dropped when the keys name it (review: titles
+    # cut to "Design search rank" while status had 175 px: titles are what a demo audience reads)
+    "title": st.column_config.TextColumn("title", width=190),
     "status": st.column_config.TextColumn("status", width=175),  # "Selected for Development" (JIRA's own) was cut
     "assignee": st.column_config.TextColumn("assignee", width=135),  # "Katherine Johnson" was cut at "small"
     "priority": st.column_config.TextColumn("priority", width=70),
@@ -52,6 +54,9 @@ def items_frame(rows: list[dict]) -> pd.DataFrame:
     for column in ("source", "project"):  # one value on the page: said by the filters, and room for the rest
         if frame[column].nunique() == 1:
             frame = frame.drop(columns=column)
+    if "project" in frame.columns and all(str(k).startswith(f"{p}-") for k, p in zip(frame["key"], frame["project"],
+                                                                                      strict=True)):
+        frame = frame.drop(columns="project")  # "ACME-12" says its project: the title takes the room
     return frame
 
 
@@ -112,8 +117,19 @@ def _picked() -> None:
     _open(st.session_state.get(OPEN_KEY))
 
 
+NEVER_RESOLVE = (".example", ".invalid")  # names reserved never to resolve (RFC 2606): the demo's items' own
+
+
 def _safe_url(url: str | None) -> str | None:
-    return url if url and urlsplit(url).scheme in ("http", "https") else None
+    """`url` when a browser can open it: http(s), and not on a name that never resolves (review: "Open in Demo" led
+    to a DNS error page mid-pitch)."""
+    if not url:
+        return None
+    parts = urlsplit(url)
+    host = (parts.hostname or "").rstrip(".")
+    if parts.scheme not in ("http", "https") or host.endswith(NEVER_RESOLVE) or host in {"example", "invalid"}:
+        return None
+    return url
 
 
 def moved_to(item: dict) -> None:

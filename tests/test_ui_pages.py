@@ -359,6 +359,14 @@ def test_per_project_view_counts_each_project(run_import):
     assert set(table["name"]) == {"Acme web app", "Operations"}
 
 
+def test_the_item_table_gives_the_title_the_room_a_project_column_would_take_when_the_keys_name_it(run_import):
+    # review: at 1280 px titles were cut to "Design search rank" beside a project column the keys repeat
+    seed_workspace(run_import)
+    table = page("pages/workspace.py").dataframe[0]
+    assert "project" not in table.value.columns and set(table.value["key"].str.split("-").str[0]) == {"ACME", "OPS"}
+    assert json.loads(table.proto.columns)["title"]["width"] == 190
+
+
 def test_selecting_a_row_opens_that_item_with_its_people_and_dates(run_import):
     seed_workspace(run_import)
     at = page("pages/workspace.py")
@@ -371,7 +379,7 @@ def test_selecting_a_row_opens_that_item_with_its_people_and_dates(run_import):
     shown = texts(at, "text")
     assert any(t.startswith("Created: 2025-") for t in shown) and any(t.startswith("Updated: ") for t in shown)
     assert at.selectbox(key="item").value is not None  # the picker follows
-    assert [b.proto.url for b in at.get("link_button")][0].startswith("https://demo.acgs2.example/")
+    assert not at.get("link_button")  # the demo's items live at demo.acgs2.example, which never resolves
     html = " ".join(h.proto.body for h in at.get("html"))
     assert 'class="acgs2-md"' in html
     at.toggle(key="raw_text").set_value(True).run()
