@@ -29,7 +29,7 @@ from .errors import API, CLI, CONSOLE, SETTING_WORDS, ConfigError, NotFoundError
 from .model import Page, Project, StreamGap, WorkItem
 from .redact import Redactor
 from .retry import RetryPolicy, WaitListener
-from .urls import origin_of
+from .urls import check_url, origin_of
 from .words import listed
 
 
@@ -104,6 +104,22 @@ class Source(ABC):
             return None
         setting = next(s for s in cls.settings if s.name == cls.url_setting)
         return origin_of(cls.server_url(str(config.get(setting.name) or setting.default or "")))
+
+    def server_address(self) -> str:
+        """The server the secrets go to (`url_setting`), checked (`importers.urls.check_url`: a one-line ConfigError
+        naming the setting). Connectors build their clients on it, and a launch checks it before the job keeps its
+        settings: a URL with a password in it was kept in the clear and shown to every reader of the job list."""
+        if self.url_setting is None:
+            raise NotImplementedError(f"{self.label} has no server setting")
+        setting = next(s for s in self.settings if s.name == self.url_setting)
+        return check_url(self.server_url(self.require(setting.name)), setting.env, secret=self.secret_words,
+                         **self.where(setting.name))
+
+    @property
+    def secret_words(self) -> str:
+        """The secret settings' variables, listed ("JIRA_API_TOKEN"): where a secret goes, in messages that each
+        surface renders in its own words (`importers.errors.in_words`)."""
+        return listed([s.env for s in self.settings if s.secret])
 
     @classmethod
     def server_url(cls, value: str) -> str:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import socket
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -132,9 +133,21 @@ def refusal(address: Address, host: str, setting: str) -> str | None:
     return None
 
 
-def check_url(url: str, setting: str, *, field: str | None = None, places: Mapping[str, str] | None = None) -> str:
+def has_userinfo(url: str) -> bool:
+    """Whether `url` carries a user name or password before its host (`user:password@host`), told without parsing
+    it: a URL that urlsplit refuses, or one without a scheme, may carry one too."""
+    rest = url.split("://", 1)[1] if "://" in url else url
+    return "@" in re.split(r"[/?#]", rest, maxsplit=1)[0]
+
+
+def check_url(url: str, setting: str, *, secret: str = "", field: str | None = None,
+              places: Mapping[str, str] | None = None) -> str:
     """Return the URL without a trailing slash, or raise ConfigError naming `setting` (with `places`, naming
-    the input by where the message is shown: the variable, the API body's `field`, the form's label)."""
+    the input by where the message is shown: the variable, the API body's `field`, the form's label).
+
+    A user name or password in it is refused, and the URL never quoted then: a server URL is a public setting,
+    kept in the clear with a job and shown in its reasons, so a password typed into it reached every reader of
+    the job list. `secret` names the settings the secret goes in instead (the source's token or password)."""
     at = "{at}" if places else setting
 
     def refused(message: str) -> ConfigError:
@@ -143,6 +156,9 @@ def check_url(url: str, setting: str, *, field: str | None = None, places: Mappi
     url = (url or "").strip()
     if not url:
         raise refused(f"{at} is empty: set it to the server's address, e.g. https://example.com")
+    if has_userinfo(url):
+        raise refused(f"{at} must not hold a user name or password (user:password@): give the server's address "
+                      f"only, e.g. https://example.com, and put the secret in {secret or 'its own setting'}")
     try:
         parts = urlsplit(url)
         hostname = parts.hostname

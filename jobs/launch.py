@@ -302,9 +302,12 @@ def project_names(source: str, projects: list[str] | None) -> list[str]:
 
 def check_startable(source: Source, projects: list[str]) -> None:
     """Refuse, before anything is queued or booked, an import that could only fail in the worker: a required
-    setting missing (`Source.require_all`), a project the source cannot have (`Source.check_project`: not of its
-    projects' shape, or not among those it lists without a request). Raises ConfigError."""
+    setting missing (`Source.require_all`), a server URL `check_url` refuses (`Source.server_address`: checked
+    before the job keeps it), a project the source cannot have (`Source.check_project`: not of its projects' shape,
+    or not among those it lists without a request). Raises ConfigError."""
     source.require_all()
+    if source.url_setting:
+        source.server_address()
     for project in projects:
         try:
             source.check_project(project)

@@ -28,7 +28,6 @@ from ..model import Comment, ItemFailure, Page, Project, StreamGap, WorkItem
 from ..numbers import whole_number
 from ..pageguard import PageGuard
 from ..relay import is_id
-from ..urls import check_url
 from .comments import CommentWalk
 from .graphql import GraphQLUnavailable, IdWalk
 from .index import IssueIndex
@@ -91,7 +90,7 @@ class GitHubSource(Source):
     def client(self) -> GitHubClient:
         """Built on first use, so a bad setting surfaces as a one-line error where it is used."""
         if self._client is None:
-            url = check_url(self.config.get("api_url") or DEFAULT_API_URL, URL_ENV, **self.where("api_url"))
+            url = self.server_address()
             self._client = self._new_client(url)
         return self._client
 

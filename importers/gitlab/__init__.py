@@ -22,7 +22,6 @@ from ..limits import enough_comments
 from ..model import Comment, ItemFailure, Page, Project, StreamGap, WorkItem
 from ..numbers import count, whole_number
 from ..pageguard import PageGuard
-from ..urls import check_url
 from .graphql import GraphQLUnavailable, IssueQuery
 from .mapping import map_issue, node_comment, node_item
 from .settings import (
@@ -91,7 +90,7 @@ class GitLabSource(Source):
         if self._client is None:
             from .client import GitLabClient
 
-            url = check_url(self.config.get("url") or DEFAULT_URL, "GITLAB_URL", **self.where("url"))
+            url = self.server_address()
             self._client = GitLabClient(url, self.require("token"), self.retry)
         return self._client
 

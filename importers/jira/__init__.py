@@ -29,7 +29,6 @@ from ..errors import ConfigError, NetworkError, NotFoundError, SourceError
 from ..model import Comment, ItemFailure, Page, Project, StreamGap, WorkItem
 from ..numbers import page_total, whole_number
 from ..pageguard import PageGuard
-from ..urls import check_url
 from .jql import PageTokenRefused, jql_string
 from .mapping import MAPPING_ERRORS, Context, map_comment, map_or_fail, parse_time
 from .ranges import RANGES, KeyRange, from_cursor, split, started_at, to_cursor
@@ -87,7 +86,7 @@ class JiraSource(Source):
         if self._client is None:
             from .client import JiraClient
 
-            base_url = check_url(self.require("base_url"), "JIRA_BASE_URL", **self.where("base_url"))
+            base_url = self.server_address()
             token = self.require("api_token")
             self._client = JiraClient(base_url, (self.config.get("user_email") or "").strip(), token, self.retry)
         return self._client

@@ -45,6 +45,7 @@ from .settings import (
     TOOL,
     WORKERS,
     instance_base,
+    instance_url,
     ticket_fields,
 )
 
@@ -79,6 +80,10 @@ class ServiceNowSource(Source):
     def server_url(cls, value: str) -> str:
         return instance_base(value)
 
+    def server_address(self) -> str:
+        """The instance's checked URL: a name or host name widened first (`settings.instance_url`)."""
+        return instance_url(self.require("instance"), secret=self.secret_words, **self.where("instance"))
+
     def __init__(self, config: dict[str, str] | None = None, on_wait=None):
         super().__init__(config, on_wait)
         self.page_size = PAGE_SIZE
@@ -101,7 +106,7 @@ class ServiceNowSource(Source):
             from .client import ServiceNowClient
 
             self._client = ServiceNowClient(
-                self.require("instance"), self.require("username"), self.require("password"), self.retry
+                self.server_address(), self.require("username"), self.require("password"), self.retry
             )
         return self._client
 

@@ -7,7 +7,6 @@ request goes through the shared retry policy, which does all the waiting.
 """
 from __future__ import annotations
 
-import re
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -15,43 +14,19 @@ import pysnow
 import requests
 
 from .. import outbound
-from ..errors import ConfigError, NetworkError, SourceError, network_reason
+from ..errors import NetworkError, SourceError, network_reason
 from ..jsonbody import parse
 from ..numbers import whole_number
 from ..retry import RetryPolicy, Transient, check_status
-from ..urls import check_url
 from .settings import (
     CREDENTIALS_HINT,
-    INSTANCE_DOMAIN,
     INSTANCE_ENV,
-    INSTANCE_NAME,
     TIMEOUT,
     TOOL,
     WORKERS,
-    instance_base,
 )
 
-_HOSTNAME = re.compile(r"[A-Za-z0-9.-]+(:\d+)?(/.*)?")
 _RETRIABLE = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
-
-
-def instance_url(raw: str) -> str:
-    """The instance's base URL from a name ("acme"), a host name, or a full URL."""
-    text = (raw or "").strip()
-    if INSTANCE_NAME.fullmatch(text):
-        return instance_base(text)
-    if "://" not in text:
-        if not _HOSTNAME.fullmatch(text):
-            raise ConfigError(
-                f"{INSTANCE_ENV} must be an instance name such as 'acme' or a URL such as "
-                f"https://acme.{INSTANCE_DOMAIN}, not {text[:80]!r}"
-            )
-        text = f"https://{text}"
-    url = check_url(text, INSTANCE_ENV)
-    parts = urlsplit(url)
-    if parts.username or parts.password or parts.query or parts.fragment:
-        raise ConfigError(f"{INSTANCE_ENV} must be the instance's address only (no user, password or query)")
-    return url
 
 
 def _vendor_message(response: requests.Response) -> str:
@@ -66,8 +41,9 @@ def _vendor_message(response: requests.Response) -> str:
 class ServiceNowClient:
     """Reads Table API rows as raw JSON; every call is retried by the source's policy."""
 
-    def __init__(self, instance: str, user: str, password: str, retry: RetryPolicy):
-        self.url = instance_url(instance)
+    def __init__(self, url: str, user: str, password: str, retry: RetryPolicy):
+        """`url`: the instance's checked address (`ServiceNowSource.server_address`)."""
+        self.url = url
         parts = urlsplit(self.url)
         self._pysnow = pysnow.Client(
             host=parts.netloc + parts.path, user=user, password=password, use_ssl=parts.scheme == "https"

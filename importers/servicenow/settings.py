@@ -6,21 +6,47 @@ fields asked for, and how each table's numeric states become ACGS2 statuses.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
+from ..errors import ConfigError
 from ..model import Person, Priority, Status
+from ..urls import check_url, has_userinfo
 
 TOOL = "ServiceNow"
 CREDENTIALS_HINT = "SERVICENOW_USERNAME and SERVICENOW_PASSWORD"
 INSTANCE_ENV = "SERVICENOW_INSTANCE"
 INSTANCE_DOMAIN = "service-now.com"
 INSTANCE_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")  # "acme" of acme.service-now.com
+_HOSTNAME = re.compile(r"[A-Za-z0-9.-]+(:\d+)?(/.*)?")  # acme.example.com[:port][/path], read as https
 
 
 def instance_base(raw: str) -> str:
     """What an instance setting names, unchecked: a name ("acme") widened to its service-now.com URL."""
     text = (raw or "").strip()
     return f"https://{text.lower()}.{INSTANCE_DOMAIN}" if INSTANCE_NAME.fullmatch(text) else text
+
+
+def instance_url(raw: str, *, secret: str = "", field: str | None = None,
+                 places: Mapping[str, str] | None = None) -> str:
+    """The instance's base URL from a name ("acme"), a host name, or a full URL, checked as `check_url` checks
+    any server's (with its arguments: where the secret goes, how each surface names the setting)."""
+    at = "{at}" if places else INSTANCE_ENV
+    text = (raw or "").strip()
+    if INSTANCE_NAME.fullmatch(text):
+        return instance_base(text)
+    if "://" not in text:
+        if not _HOSTNAME.fullmatch(text) and not has_userinfo(text):  # user:password@host is check_url's to refuse
+            raise ConfigError(f"{at} must be an instance name such as 'acme' or a URL such as "
+                              f"https://acme.{INSTANCE_DOMAIN}, not {text[:80]!r}", field=field, places=places)
+        text = f"https://{text}"
+    url = check_url(text, INSTANCE_ENV, secret=secret, field=field, places=places)
+    parts = urlsplit(url)
+    if parts.query or parts.fragment:
+        raise ConfigError(f"{at} must be the instance's address only (no query or fragment)", field=field,
+                          places=places)
+    return url
 
 
 # Tickets per Table API request. pysnow does not page; we page with sysparm_offset.
