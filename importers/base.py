@@ -35,16 +35,24 @@ from .words import listed
 
 @dataclass(frozen=True)
 class Setting:
-    """One configuration value of a source; `secret` ones are encrypted and never shown."""
+    """One configuration value of a source; `secret` ones are encrypted and never shown. An `account` one names whom
+    a secret belongs to (JIRA's email, ServiceNow's user name): public, but sent only where the secret may go."""
 
     name: str  # key in the config dict, e.g. "api_token"
     label: str  # shown in the credential form
     env: str  # environment variable, e.g. "JIRA_API_TOKEN"
     secret: bool = False
+    account: bool = False
     required: bool = True
     default: str = ""
     help: str = ""
     choices: tuple[str, ...] = ()  # the only values it takes (any case), for a setting that is no free text
+
+    @property
+    def server_bound(self) -> bool:
+        """Sent only to the server its own layer of settings names (jobs/launch.merge_layers): a secret, and the
+        account it belongs to. The server's JIRA email went along with a caller's token to the caller's server."""
+        return self.secret or self.account
 
     @property
     def words(self) -> dict[str, str]:

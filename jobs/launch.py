@@ -55,19 +55,21 @@ def split_config(source: str, config: dict[str, str]) -> tuple[dict[str, str], d
 
 def merge_layers(source: str, layers: list[dict[str, str]]) -> dict[str, str]:
     """Settings from `layers` (lowest first, the caller's own last), each empty value ignored, where a lower layer's
-    secrets go along only to the server that layer names (`Source.origin`, compared as normalised origins).
+    secrets and the accounts they belong to (`Setting.server_bound`) go along only to the server that layer names
+    (`Source.origin`, compared as normalised origins).
 
     The server's environment and the saved credentials are not the caller's: a caller who types only another URL
-    must not have the server's token sent there. The last layer's secrets are the caller's own and always go."""
+    must not have the server's token sent there, nor its account (a caller's own token went to their server as
+    Basic "the server's JIRA email:token"). The last layer's are the caller's own and always go."""
     cls = source_class(source)
-    secret_names = {s.name for s in cls.settings if s.secret}
+    bound = {s.name for s in cls.settings if s.server_bound}
     merged: dict[str, str] = {}
     for layer in layers:
-        merged.update({k: v for k, v in layer.items() if v and k not in secret_names})
+        merged.update({k: v for k, v in layer.items() if v and k not in bound})
     target = cls.origin(merged)
     for index, layer in enumerate(layers):
         if index == len(layers) - 1 or cls.origin(layer) == target:
-            merged.update({k: v for k, v in layer.items() if v and k in secret_names})
+            merged.update({k: v for k, v in layer.items() if v and k in bound})
     return merged
 
 

@@ -152,6 +152,17 @@ def secret_hint(setting, env: dict[str, str], saved_secrets: list[str]) -> tuple
     return setting.label, None
 
 
+def account_hint(setting, env: dict[str, str], saved_public: dict[str, str]) -> str | None:
+    """The placeholder of an account field (`Setting.account`): the server's or the saved account is used for an
+    empty field, and then only with their own server's secret, so the form leaves it empty instead of filling it in
+    (filled in, it was the user's own, and went with their token to any URL they typed)."""
+    if env.get(setting.name):
+        return f"set on the server ({env[setting.name]}): leave empty to use it"
+    if saved_public.get(setting.name):
+        return f"saved ({saved_public[setting.name]}): leave empty to use it"
+    return None
+
+
 def credential_form(cls) -> None:
     env = cls.config_from_env()
     saved = api.saved_settings(wizard.source)
@@ -175,6 +186,9 @@ def credential_form(cls) -> None:
                                                      placeholder=placeholder) or wizard.config.get(setting.name, "")
             else:
                 default = wizard.config.get(setting.name) or env.get(setting.name) or saved_public.get(setting.name)
+                placeholder = setting.default or None
+                if setting.account:  # not filled in: typed, it goes wherever the URL points (merge_layers)
+                    default, placeholder = wizard.config.get(setting.name), account_hint(setting, env, saved_public)
                 label = setting.label + ("" if setting.required else " (optional)")
                 if setting.choices:  # no free text: a value it does not take (an environment's) shows none chosen
                     current = (default or setting.default).strip().lower()
@@ -183,7 +197,7 @@ def credential_form(cls) -> None:
                                                         help=setting.help or None) or ""
                 else:
                     values[setting.name] = st.text_input(label, value=default or "", key=key,
-                                                         help=setting.help or None, placeholder=setting.default or None)
+                                                         help=setting.help or None, placeholder=placeholder)
         save = False
         if secret_names and signin.current_actor().admin:
             if credentials.can_save():

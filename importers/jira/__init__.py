@@ -60,7 +60,7 @@ class JiraSource(Source):
     settings = (
         Setting("base_url", "Site URL", "JIRA_BASE_URL",
                 help="e.g. https://your-team.atlassian.net, or your Server/Data Center address"),
-        Setting("user_email", "Account email", "JIRA_USER_EMAIL", required=False,
+        Setting("user_email", "Account email", "JIRA_USER_EMAIL", required=False, account=True,
                 help="Cloud: your Atlassian account email. Server/Data Center: your username, "
                      "or leave empty to use the token as a personal access token"),
         Setting("api_token", "API token", "JIRA_API_TOKEN", secret=True,

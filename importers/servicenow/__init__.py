@@ -72,7 +72,7 @@ class ServiceNowSource(Source):
     settings = (
         Setting("instance", "Instance", INSTANCE_ENV,
                 help="instance name (acme -> https://acme.service-now.com) or the instance's full URL"),
-        Setting("username", "Username", "SERVICENOW_USERNAME"),
+        Setting("username", "Username", "SERVICENOW_USERNAME", account=True),
         Setting("password", "Password", "SERVICENOW_PASSWORD", secret=True),
     )
 

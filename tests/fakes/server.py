@@ -117,6 +117,7 @@ class FakeServer:
         self._lock = threading.Lock()
         self.requests: Counter[str] = Counter()  # route name -> count
         self.log: list[tuple[str, str, int]] = []  # (method, path?query, status)
+        self.authorizations: list[str] = []  # each request's Authorization header ("" without one), in order
         self.injected: Counter[int] = Counter()  # status -> injected count
         self._in_flight = 0
         self.peak_in_flight = 0  # most requests answered at once: concurrency shown by count, not by time
@@ -269,6 +270,8 @@ class FakeServer:
         if self.latency:
             time.sleep(self.latency)
         parts = urlsplit(raw_path)
+        with self._lock:
+            self.authorizations.append(next((v for k, v in headers.items() if k.lower() == "authorization"), ""))
         request = Request(method, parts.path, parse_qs(parts.query, keep_blank_values=True), headers, body)
         for route_method, pattern, name, handler in self._routes:
             match = pattern.match(parts.path)
