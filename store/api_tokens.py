@@ -16,7 +16,7 @@ import secrets
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, delete, select, update
+from sqlalchemy import Engine, func, select, update
 
 from importers.errors import ConfigError, ConflictError, NotFoundError
 
@@ -70,16 +70,22 @@ def _check_name(name: str) -> str:
 def create(engine: Engine, name: str, created_by: str) -> str:
     """Make a token called `name` and return it: the only time it is ever seen.
 
-    Raises ConfigError for a malformed name, ConflictError when an active token has that name
-    (a revoked one's name may be reused: its history stays in the audit log)."""
+    Raises ConfigError for a malformed name, ConflictError when any token, active or revoked, has that name in any
+    case. A token acts as `api:NAME`, and who owns a job or is an admin (jobs/access.py, CONSOLE_ADMINS) is decided
+    by that name without case: BOSS, made while boss existed, was boss's owner and admin; a name re-used after a
+    revocation took over the revoked token's jobs. Revoked rows stay, so their names stay taken."""
     name = _check_name(name)
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with engine.begin() as conn:
-        existing = conn.execute(select(api_tokens.c.revoked_at).where(api_tokens.c.name == name)).first()
-        if existing is not None and existing.revoked_at is None:
-            raise ConflictError(f"an API token named {name!r} exists already: revoke it first or choose another name",
-                                field="name")
-        conn.execute(delete(api_tokens).where(api_tokens.c.name == name))
+        existing = conn.execute(select(api_tokens.c.name, api_tokens.c.revoked_at)
+                                .where(func.lower(api_tokens.c.name) == name.lower())).first()
+        if existing is not None:
+            alike = "" if existing.name == name else " (names are compared without case)"
+            if existing.revoked_at is None:
+                raise ConflictError(f"an API token named {existing.name!r} exists already{alike}: choose another name",
+                                    field="name")
+            raise ConflictError(f"{existing.name!r} is the name of a revoked API token{alike}: choose another name "
+                                f"(a name is never re-used: a token acts on the jobs of its name)", field="name")
         conn.execute(api_tokens.insert().values(name=name, token_hash=_hash(token), prefix=token[:10],
                                                 created_by=created_by, created_at=now()))
     record(engine, "api-token-create", actor=created_by, token=name)

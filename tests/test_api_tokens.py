@@ -30,16 +30,23 @@ def test_a_token_is_shown_once_and_only_its_hash_is_kept(engine):
     assert api_tokens.authenticate(engine, "not-a-token") is None
 
 
-def test_names_are_unique_while_active_and_reusable_after_revocation(engine):
+def test_names_are_unique_in_any_case_and_never_reused_after_revocation(engine):
+    # security review: BOSS, made while boss existed, acted as boss's owner and admin (jobs/access.py compares names
+    # without case), and a revoked token's name, made again, took over its jobs
     old = api_tokens.create(engine, "deploy", created_by="alice")
-    with pytest.raises(ConflictError, match="exists already"):
+    with pytest.raises(ConflictError, match="^an API token named 'deploy' exists already: choose another name$"):
         api_tokens.create(engine, "deploy", created_by="alice")
+    with pytest.raises(ConflictError, match=r"named 'deploy' exists already \(names are compared without case\)"):
+        api_tokens.create(engine, "DEPLOY", created_by="mallory")
     revoked = api_tokens.revoke(engine, "deploy", actor="bob")
     assert not revoked.active and api_tokens.authenticate(engine, old).revoked_at is not None
     with pytest.raises(ConflictError, match="already revoked"):
         api_tokens.revoke(engine, "deploy", actor="bob")
-    new = api_tokens.create(engine, "deploy", created_by="carol")
-    assert api_tokens.authenticate(engine, new).active and api_tokens.authenticate(engine, old) is None
+    for name in ("deploy", "Deploy"):
+        with pytest.raises(ConflictError, match="'deploy' is the name of a revoked API token"):
+            api_tokens.create(engine, name, created_by="carol")
+    assert [(t.name, t.active) for t in api_tokens.list_tokens(engine)] == [("deploy", False)]
+    assert api_tokens.authenticate(engine, old).revoked_at is not None  # the revoked row stays, refused
     with pytest.raises(NotFoundError, match="no API token named 'nope'"):
         api_tokens.revoke(engine, "nope", actor="bob")
 
@@ -59,12 +66,16 @@ def test_cli_api_token_commands(cli, capsys, monkeypatch):
     assert code == 0 and "reporting" in listed and "by dana" in listed and made.stdout.strip() not in listed
     for args, message in ((("api-token", "create", "bad name"), "token name 'bad name' is not valid"),
                           (("api-token", "revoke", "nope"), "no API token named 'nope'"),
-                          (("api-token", "create", "reporting"), "exists already")):
+                          (("api-token", "create", "reporting"), "exists already"),
+                          (("api-token", "create", "REPORTING"), "(names are compared without case)")):
         code, _, err = run(*args)
         assert code == 2 and message in err and err.count("\n") == 1, args
     monkeypatch.setenv("USER", "erin")
     assert run("api-token", "revoke", "reporting")[0] == 0
     assert json.loads(run("api-token", "list", "--json")[1])[0]["active"] is False
+    again = cli("api-token", "create", "Reporting")  # a revoked token's name, as a script would try it
+    assert again.returncode == 2 and not again.stdout and again.stderr.count("\n") == 1, again
+    assert again.stderr.startswith("error: 'reporting' is the name of a revoked API token"), again.stderr
 
 
 def _get(path: str, client: tuple[str, int], token: str | None = None) -> tuple[int, dict]:
