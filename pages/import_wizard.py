@@ -9,7 +9,7 @@ from console import help as guides
 from console.safe_markdown import literal
 from importers import source_class
 from importers.demo import kept_sizes, parse_size
-from importers.errors import CONSOLE, AuthError, SourceError
+from importers.errors import CONSOLE, AuthError, ConfigError, SourceError
 from importers.words import counted
 from jobs import api, dry_run
 from store import credentials
@@ -131,6 +131,12 @@ def demo_settings(key: str) -> dict[str, str] | None:
         size = st.text_input("Number of items a project", value="" if current in options else current,
                              key=f"{key}_custom", placeholder="e.g. 2000").strip()
         if not size:
+            return None
+        try:  # said at the field: it is no connection failure (review: "Connection failed: demo size 'abc' ...")
+            parse_size(size)
+        except ConfigError:
+            st.error(f"{literal(size)} is not a number of items: type a whole number from 0 to 5,000,000.",
+                     icon=":material/edit:")
             return None
     failing = st.checkbox("Include 3 items a project that fail the first read (shows the failure report and "
                           "Retry failed items)", value=wizard.config.get("failures", "0") != "0",
