@@ -90,12 +90,14 @@ view = st.segmented_control("View", ["Items", "Per project"], default="Items", k
 if view == "Per project":
     st.caption("Counts per project, to compare with the source after an import.")
     rows = queries.per_project(engine, filters)
-    frame = pd.DataFrame(rows, columns=["source", "project", "name", "items", "open", "done", "comments",
-                                        "newest update", "last import"])
+    frame = pd.DataFrame(rows, columns=["source", "project", "name", "items", "open", "done", "cancelled", "moved",
+                                        "comments", "newest update", "last import"])
+    if not frame["moved"].any():  # only a GitLab move leaves an original behind
+        frame = frame.drop(columns="moved")
     frame["source"] = frame["source"].map(source_label)
     components.table(frame, column_config={
         **{n: st.column_config.NumberColumn(n, format="localized", width="small")
-           for n in ("items", "open", "done", "comments")},
+           for n in ("items", "open", "done", "cancelled", "moved", "comments")},
         "newest update": components.time_column("newest update"),
         "last import": components.time_column("last import"),
     })

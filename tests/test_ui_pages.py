@@ -357,6 +357,9 @@ def test_per_project_view_counts_each_project(run_import):
     table = at.dataframe[0].value
     assert dict(zip(table["project"], table["items"], strict=True)) == {"ACME": 77, "OPS": 37}
     assert set(table["name"]) == {"Acme web app", "Operations"}
+    # the counts by category add up to the items (review: "50 items, 37 open, 7 done" and no word of the other 6)
+    assert list(table["open"] + table["done"] + table["cancelled"]) == list(table["items"]) and table["cancelled"].any()
+    assert "moved" not in table.columns  # no move left an original behind here
 
 
 def test_the_item_table_gives_the_title_the_room_a_project_column_would_take_when_the_keys_name_it(run_import):
