@@ -110,6 +110,16 @@ def not_allowed(method: str, path: str, allowed: list[str]) -> ApiError:
 
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
+    # who asks comes first, as on every route: FastAPI reads the body before the token's dependency runs, so a
+    # request without a valid token was told about its body (a 400 for bad JSON) where it gets a 401 (review)
+    from starlette.concurrency import run_in_threadpool
+
+    from .auth import bearer, caller  # auth imports this module
+
+    try:
+        await run_in_threadpool(caller, _request, await bearer(_request))
+    except ApiError as refused:
+        return await _api_error(_request, refused)
     broken = next((e for e in exc.errors() if e.get("type") == "json_invalid"), None)
     if broken is not None:  # not a body of the wrong shape: no JSON at all
         where = (broken.get("ctx") or {}).get("error") or "it does not parse"

@@ -123,3 +123,14 @@ def test_a_path_in_another_case_is_the_apis_404_naming_the_route_meant(token):
     ]:
         status, error = error_of(asgi_call(method, path, token))
         assert status == 404 and f"did you mean {meant}?" in error, (method, path, error)
+
+
+def test_a_request_without_a_valid_token_is_refused_before_its_body_is_judged(token):
+    # attacker review: an unauthenticated POST with a broken body got a 400 about its JSON, not a 401
+    for given in (None, "not-a-token"):
+        for body in (b"{not json", b'{"projects": 5}'):
+            status, _, answer = asgi_call("POST", "/import/demo/execute", given, body)
+            assert status == 401 and json.loads(answer)["error"].startswith(("no API token", "this API token")), \
+                answer
+    status, _, answer = asgi_call("POST", "/import/demo/execute", token, b"{not json")
+    assert status == 400 and json.loads(answer)["error"].startswith("the request body is not valid JSON"), answer
