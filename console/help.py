@@ -3,7 +3,8 @@
 The panel answers three questions where the user is: what this step needs, what goes wrong here
 (and the error just met, if any), and which guide section helps; it recommends the guide of the
 import's size once that is known, else of the journey the user chose, and ends with a contact
-link configured by CONSOLE_CONTACT_URL (https: or mailto:), never a made-up address.
+link configured by CONSOLE_CONTACT_URL (https: or mailto:), never a made-up address; without one, the guides'
+troubleshooting (and, for an admin, the setting's name).
 """
 from __future__ import annotations
 
@@ -166,15 +167,31 @@ def contact_url() -> str | None:
     return None
 
 
-def contact_line(admin: bool = True) -> None:
+def contact_line(admin: bool) -> None:
+    """Where to turn when stuck: the contact link, else the guides' troubleshooting; only an admin, who can set it,
+    reads the setting's name (a user read "Your team asks you: set CONSOLE_CONTACT_URL" as garble)."""
     url = contact_url()
     if url:
         st.markdown(f"Stuck? [Contact us]({url})")
-    elif admin:
-        st.caption(f"Stuck? Your team asks you: set {CONTACT_ENV} (an https: or mailto: address) to show them a "
-                   "contact link here.")
+        return
+    if admin:
+        st.caption("Stuck? Each guide's **Troubleshooting** section lists the usual causes and their fixes.")
+        st.caption(f"No contact link is shown here: set {CONTACT_ENV} (an https: or mailto: address) to give the "
+                   "console's users one.")
     else:
-        st.caption("Stuck? Ask whoever runs this console for help (they can also put a contact link here).")
+        st.caption("Stuck? Each guide's **Troubleshooting** section lists the usual causes and their fixes; for "
+                   "anything else, ask whoever runs this console.")
+
+
+def size_line(size: int | None, journey: str | None) -> str:
+    """What the recommendation below it rests on: the import's size, else the journey chosen, else how to pick."""
+    if size is not None:
+        return f"This import: about {counted(size, 'items')}."
+    if journey in BY_KEY:
+        return (f"This import's size is not counted yet: the guide of your journey, "
+                f"{BY_KEY[journey].title.lower()}, is recommended.")
+    return ("This import's size is not counted yet: pick the guide that fits it, " +
+            ", ".join(f"{j.title.lower()} {j.fits}" for j in JOURNEYS) + ".")
 
 
 def help_button(step: str, size: int | None, journey: str | None, error: str | None = None,
@@ -193,9 +210,7 @@ def help_button(step: str, size: int | None, journey: str | None, error: str | N
         st.markdown("**What can go wrong here**")
         st.markdown("\n".join(f"- {said(line, admin)}" for line in info.problems))
         st.markdown("**Guides**")
-        size_text = f"about {counted(size, 'items')}" if size is not None else "a size not known yet"
-        st.caption(f"This import: {size_text}" + ("" if journey_for_size(size) or not fitting
-                                                  else f"; your journey: {BY_KEY[fitting].title.lower()}") + ".")
+        st.caption(size_line(size, journey))
         for j in JOURNEYS:
             section = info.sections[j.key]
             label = f"{j.title} guide: {section}"

@@ -45,7 +45,8 @@ class Wizard:
 
     @property
     def size(self) -> int | None:
-        """The import's size as far as we know it: the preview's estimate, else the demo size."""
+        """The import's size as far as we know it: the preview's estimate, else the source's count, else the demo
+        size the run reads (for "as imported before", the size the project was last imported at)."""
         if self.preview is not None and self.preview.estimated_total is not None:
             return self.preview.estimated_total
         counted = self.mappings.get(self.project) if self.project else None
@@ -55,8 +56,8 @@ class Wizard:
             from importers.demo import parse_size
             from importers.errors import SourceError
 
-            if not self.config.get("size"):  # "as imported before": each project's own, known once previewed
-                return None
+            if not self.config.get("size"):  # "as imported before": the size the project was imported at, which
+                return self.project_sizes().get(self.project) if self.project else None  # this run reads
             try:
                 return parse_size(self.config["size"])
             except SourceError:

@@ -37,4 +37,4 @@ with right, st.container(border=True):
     if st.button(f"Start a {journey.title.lower()} import", type="primary", icon=journey.icon, width="stretch"):
         state.begin(picked, demo=picked == "pitch")
         st.switch_page("pages/import_wizard.py")
-    guides.contact_line()
+    guides.contact_line(signin.current_actor().admin)

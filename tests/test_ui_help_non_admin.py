@@ -58,5 +58,8 @@ def test_a_non_admin_reads_what_to_ask_the_admin_for(signed_in):
     [waiting] = [i for i in texts(progress, "info") if "Waiting for a worker" in i]
     assert "ask whoever runs this console to start an import worker" in waiting
     assert "cli.py" not in waiting
+    guide_page = texts(signed_in("carol@acme.com", "pages/guides.py"), "caption")  # its contact line too
+    assert any("ask whoever runs this console" in c for c in guide_page), guide_page
+    assert not [c for c in guide_page if "CONSOLE_CONTACT_URL" in c], guide_page
     admin = help_texts(to_start_step(signed_in("dave@acme.com")))  # an admin still reads the commands
     assert "`python cli.py worker`" in admin and "CONSOLE_CONTACT_URL" in admin

@@ -243,6 +243,19 @@ def test_help_panel_with_an_unknown_size_follows_the_journey():
     at.button(key="choose_github").click().run()
     assert [s for s in texts(at, "success") if s.startswith("Recommended")] == \
         ["Recommended for this import: Full migration"]
+    assert ("This import's size is not counted yet: the guide of your journey, full migration, is recommended."
+            in texts(at, "caption"))
+
+
+def test_help_panel_reads_the_size_a_project_was_imported_at(run_import):
+    """Review: with "As imported before: ACME 150 items" chosen, the panel said "This import: a size not known yet"
+    and recommended the journey's guide (pitch), not the one of the size the run reads."""
+    run_import("demo", ["ACME"], config={"size": "150"})
+    at = console().run()
+    at.button(key="start_pitch").click().run()
+    assert next(r for r in at.radio if r.key.endswith("_size")).value == "kept"
+    assert "This import: about 150 items." in texts(at, "caption")
+    assert [s for s in texts(at, "success") if s.startswith("Recommended")] == ["Recommended for this import: Pilot"]
 
 
 def test_help_panel_is_about_the_step_and_the_error_met_there():
@@ -264,7 +277,9 @@ def test_help_panel_is_about_the_step_and_the_error_met_there():
 def test_contact_link_comes_from_console_contact_url(monkeypatch):
     at = open_demo_wizard()
     assert not any("Contact us" in m for m in texts(at, "markdown"))  # nothing made up
-    assert any("CONSOLE_CONTACT_URL" in c for c in texts(at, "caption"))
+    captions = texts(at, "caption")  # the open demo's user is an admin: what to do now, and the setting's name
+    assert "Stuck? Each guide's **Troubleshooting** section lists the usual causes and their fixes." in captions
+    assert any(c.startswith("No contact link is shown here: set CONSOLE_CONTACT_URL") for c in captions), captions
     monkeypatch.setenv("CONSOLE_CONTACT_URL", "https://support.example.org/acgs2")
     at = open_demo_wizard()
     assert any("[Contact us](https://support.example.org/acgs2)" in m for m in texts(at, "markdown"))
