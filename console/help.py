@@ -89,7 +89,7 @@ STEP_HELP = {
         "**Test connection**: it names the account it reached. Saved or server credentials are used for "
         "any field you leave empty.",
         ("**rejected the credentials (HTTP 401)**: the token is wrong or expired; make a new one.",
-         "**denied access (HTTP 403)**: the account lacks read access to the project.",
+         "**denied access** (HTTP 403): the account lacks read access to the project.",
          "**could not be reached**: check the address; a proxy or VPN is the usual cause.",
          "**not valid** (a URL or an instance name): the message names the field to correct."),
         {"pitch": "Using a real project", "pilot": "Troubleshooting", "migration": "Troubleshooting"}),
@@ -110,7 +110,8 @@ STEP_HELP = {
         "Nothing: the preview only reads. Check that statuses, assignees and dates look right; the "
         "estimated total says how long the import takes. A dry run checks every item without writing.",
         ("**Preview failed**: the project may be gone or unreadable for this account: go back and pick another.",
-         "**unknown total**: some tools (GitHub without search) cannot count up front; the import still runs."),
+         "**Estimated total** unknown: some tools (GitHub without search) cannot count up front; the import "
+         "still runs."),
         {"pitch": "Steps", "pilot": "Steps (about 15 minutes)", "migration": "How long will the import take?"}),
     "start": StepHelp(
         Said("A running worker (`./start.sh` starts one). " + _IN_BACKGROUND,
