@@ -1,9 +1,9 @@
 """Headless driver of the import console: the same core as the pages, for scripts and tests.
 
 Exit codes (EXIT_CODES, also in `--help`): 0 success (`run --wait` and `status`: the job succeeded); 1 the job
-ended without success (failed, partial, cancelled or undone); 2 bad input, configuration or authentication; 3 the
-job has not ended yet (`status` of a queued or running job). Expected errors print one line on stderr, never a
-traceback.
+ended without success (failed, finished with failures, cancelled or undone); 2 bad input, configuration or
+authentication; 3 the job has not ended yet (`status` of a queued or running job). Expected errors print one line on
+stderr, never a traceback.
 """
 from __future__ import annotations
 
@@ -21,9 +21,9 @@ from datetime import UTC, datetime
 from dotenv import load_dotenv
 
 OK, JOB_FAILED, BAD_INPUT, NOT_ENDED = 0, 1, 2, 3
-EXIT_CODES = ("exit codes: 0 the job succeeded (other commands: done); 1 the job failed, ended partial, was "
-              "cancelled or undone; 2 bad input, configuration or authentication; 3 the job has not ended yet (queued "
-              "or running)")
+EXIT_CODES = ("exit codes: 0 the job succeeded (other commands: done); 1 the job failed, finished with failures, "
+              "was cancelled or undone; 2 bad input, configuration or authentication; 3 the job has not ended yet "
+              "(queued or running)")
 # how the user called us: `python cli.py` in a checkout, `acgs2-import` once installed
 PROG = "python cli.py" if os.path.basename(sys.argv[0]) == "cli.py" else os.path.basename(sys.argv[0]) or "acgs2-import"
 # At exit the interpreter runs the cyclic GC over every object of the ~600 modules a command loaded, about 0.1 s of
@@ -97,8 +97,9 @@ def _time(value: str | datetime | None) -> str:
 
 
 def _progress_line(doc: dict) -> str:
-    """One line of progress; while the job runs, its phase beside the status (`[running: writing]`), and
-    once every counted item is processed "finishing" in place of a percentage that would stand at 99.9%."""
+    """One line of progress; its state in the console's words (`[Finished with failures]`), while the job runs
+    with its phase (`[Running: writing]`), and once every counted item is processed "finishing" in place of a
+    percentage that would stand at 99.9%."""
     width = 30
     known = doc["percentage"] is not None  # None: the source cannot count its items, the total comes at the end
     running = doc["status"] == "running"
@@ -108,7 +109,9 @@ def _progress_line(doc: dict) -> str:
     bar = f"[{'#' * filled}{'.' * (width - filled)}] {share}" if known else f"[{'?' * width}] {share}"
     eta = f" eta {doc['eta_seconds']:.0f}s" if doc.get("eta_seconds") else ""
     wait = f" waiting ({doc['wait_reason']})" if doc.get("waiting_until") else ""
-    state = f"{doc['status']}: {doc['phase']}" if running and doc.get("phase") else doc["status"]
+    from jobs.progress import job_state_label
+
+    state = job_state_label(doc) + (f": {doc['phase']}" if running and doc.get("phase") else "")
     rate = doc["items_per_second"] or 0.0
     speed = f"{rate:,.0f}" if rate >= 100 else f"{rate:,.1f}"  # as the progress page: "4,770.7" is noise
     return (f"{bar} {_n(doc['processed'])}/{_n(doc['total'])} {_counts(doc)} failed {_n(doc['failed'])} "
@@ -135,6 +138,18 @@ def _counts(doc: dict) -> str:
         kept = f"leave {_n(doc['skipped'])} unchanged" if word == "unchanged" else f"skip {_n(doc['skipped'])}"
         return f"{dry_run.counts_label(doc)}: would create {_n(doc['created'])} update {_n(doc['updated'])} {kept}"
     return f"created {_n(doc['created'])} updated {_n(doc['updated'])} {word} {_n(doc['skipped'])}"
+
+
+CELL_MAX = 60  # characters a column shows of a value (JIRA's longest status name): a longer one ends "..."
+
+
+def _cells(rows: list[dict], name: str) -> list[str]:
+    """Column `name` of `rows` as cells as wide as its longest value ("-" for none), so each shows whole: a state cut
+    at 18 characters read "Selected for Devel"."""
+    values = [str(r[name] or "-") for r in rows]
+    values = [v if len(v) <= CELL_MAX else v[:CELL_MAX - 3] + "..." for v in values]
+    width = max(map(len, values), default=0)
+    return [v.ljust(width) for v in values]
 
 
 def _user() -> str:
@@ -196,7 +211,7 @@ def _forecast_line(forecast) -> str:
                                                    if s[k] is not None]
     unknown = forecast.not_counted()
     said = ", ".join(known) if not unknown else f"{', '.join(known)} ({unknown})" if known else unknown
-    return (f"will create ({forecast.basis}): {said}; "
+    return (f"will create, as counted by {forecast.basis}: {said}; "
             f"people {s['people_new']:,} new, {s['people_matched']:,} matched; "
             f"labels {s['labels_new']:,} new of {s['labels']:,}; states {s['states_new']:,} new of {s['states']:,}; "
             f"types {s['types_new']:,} new of {s['types']:,}")
@@ -215,8 +230,8 @@ def cmd_preview(args, api) -> int:
                      "internal_comments": result.internal_comments, "seconds": round(result.seconds, 3),
                      **({"will_create": _forecast_json(forecast)} if forecast else {})})
         return OK
-    for r in rows:
-        print(f"{r['key']:<16} {r['state'][:18]:<18} {(r['assignee'] or '-')[:20]:<20} {r['title'][:70]}")
+    for r, state, assignee in zip(rows, _cells(rows, "state"), _cells(rows, "assignee"), strict=True):
+        print(f"{r['key']:<16} {state} {assignee} {r['title'][:70]}")
     total = "unknown" if result.estimated_total is None else f"{result.estimated_total:,}"
     print(f"\n{len(rows)} shown; estimated total {total}; {result.existing} of these already in the workspace "
           f"({result.already_imported:,} of this project imported so far)")
@@ -423,6 +438,7 @@ def cmd_status(args, api) -> int:
 
 def cmd_jobs(args, api) -> int:
     from jobs import dry_run
+    from jobs.progress import job_state_label
 
     docs, schedules = api.jobs(args.limit), api.schedules_list()
     if args.json:  # the HTTP API's GET /import/jobs
@@ -432,7 +448,7 @@ def cmd_jobs(args, api) -> int:
         print(f"no imports yet: start one with `{PROG} run demo` (or a source of `{PROG} sources`)")
     for d in docs:
         print(f"{d['job_id']}  {_time(d['created_at'])}  {d['source']:<10} {','.join(d['projects'])[:30]:<30} "
-              f"{d['status']:<10} {_n(d['processed'])}/{_n(d['total'])} "
+              f"{job_state_label(d):<22} {_n(d['processed'])}/{_n(d['total'])} "
               + (f"{dry_run.counts_label(d)}: would create {_n(d['created'])}" if d.get("dry_run")
                  else f"created {_n(d['created'])}")
               # a dry run's would-be updates too: "would create 0" alone hid 1,410 of them
@@ -499,9 +515,8 @@ def cmd_items(args, api) -> int:
     if not rows:
         filtered = any((args.source, args.project, args.status, args.state, args.public_only))
         print(f"no {'deleted ' if args.deleted else ''}items{' match these filters' if filtered else ''}")
-    for r in rows:
-        print(f"{r['source']:<10} {r['key']:<16} {r['state'][:18]:<18} {(r['assignee'] or '-')[:20]:<20} "
-              f"{r['title'][:60]}")
+    for r, state, assignee in zip(rows, _cells(rows, "state"), _cells(rows, "assignee"), strict=True):
+        print(f"{r['source']:<10} {r['key']:<16} {state} {assignee} {r['title'][:60]}")
     return OK
 
 
@@ -524,9 +539,9 @@ def cmd_stats(args, api) -> int:
         print(f"items {data['items']:,}  comments {data['comments']:,}  people {data['people']:,}")
     for row in data["by_project"]:
         print(f"  {row['source']:<10} {row['project']:<30} {items(row['items'])}")
-    for row in data["by_state"]:
-        print(f"  {row['source']:<10} {row['project'][:20]:<20} {row['state'][:24]:<24} ({row['status']}) "
-              f"{items(row['items'])}")
+    rows = data["by_state"]
+    for row, project, state in zip(rows, _cells(rows, "project"), _cells(rows, "state"), strict=True):
+        print(f"  {row['source']:<10} {project} {state} ({row['status']}) {items(row['items'])}")
     return OK
 
 
@@ -722,14 +737,16 @@ def build_parser() -> argparse.ArgumentParser:
             q.add_argument("--json", action="store_true")
         if verb == "export":
             q.add_argument("--output", "-o", metavar="FILE", help="default: standard output")
+    raw = "the HTTP API's JSON, each `status` as stored (partial: finished with failures)"
     p = add("status", cmd_status, "show a job's progress", EXIT_CODES)
     p.add_argument("job_id")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help=raw)
     p = add("jobs", cmd_jobs, "list import jobs, newest first, and scheduled re-runs")
     p.add_argument("--limit", type=_count(JOBS_MAX), default=20,
                    help=f"jobs listed, 1 to {JOBS_MAX} (default %(default)s)")
-    p.add_argument("--json", action="store_true")
-    for name, func, text in (("retry", cmd_retry, "resume a failed job and re-run its failed items"),
+    p.add_argument("--json", action="store_true", help=raw)
+    for name, func, text in (("retry", cmd_retry, "resume a job that failed, finished with failures or was cancelled: "
+                                                   "from its last batch, re-reading its failed items"),
                              ("cancel", cmd_cancel, "stop a job after its current batch"),
                              ("undo", cmd_undo, "delete the items a job created")):
         add(name, func, text).add_argument("job_id")

@@ -18,20 +18,20 @@ from streamlit.elements.lib.column_types import ColumnConfig
 from importers.model import Status
 from importers.words import counted
 from jobs import dry_run
-from jobs.progress import imported, kept_word
+from jobs.progress import imported, job_state, job_state_label, kept_word
 
 from . import text_fit
 from .state import STEPS
 
 BadgeColor = Literal["red", "orange", "yellow", "blue", "green", "violet", "gray", "grey", "primary"]
-JOB_STATES: dict[str, tuple[str, BadgeColor, str]] = {  # job state -> (label, badge colour, icon)
-    "queued": ("Queued", "gray", ":material/schedule:"),
-    "running": ("Running", "blue", ":material/sync:"),
-    "succeeded": ("Succeeded", "green", ":material/check_circle:"),
-    "partial": ("Finished with failures", "orange", ":material/warning:"),
-    "failed": ("Failed", "red", ":material/error:"),
-    "cancelled": ("Cancelled", "gray", ":material/cancel:"),
-    "undone": ("Undone", "gray", ":material/undo:"),  # not a job status: a finished job whose items were removed
+JOB_STATES: dict[str, tuple[BadgeColor, str]] = {  # job state -> (badge colour, icon); its label: job_state_label
+    "queued": ("gray", ":material/schedule:"),
+    "running": ("blue", ":material/sync:"),
+    "succeeded": ("green", ":material/check_circle:"),
+    "partial": ("orange", ":material/warning:"),
+    "failed": ("red", ":material/error:"),
+    "cancelled": ("gray", ":material/cancel:"),
+    "undone": ("gray", ":material/undo:"),
 }
 AUTH_LABELS = {  # api.sources() auth -> (label, colour)
     "environment": ("Configured from the environment", "green"),
@@ -44,17 +44,7 @@ EMPTY = "-"  # an empty cell or field, on every page and in every table (a dataf
 
 
 # -- words -----------------------------------------------------------------------------------
-def job_state(doc: dict) -> str:
-    """The state a person sees: the job's status, or "undone" once its items were removed."""
-    return "undone" if doc.get("undone_at") else doc["status"]
-
-
-def job_state_label(doc_or_status: dict | str) -> str:
-    """"Finished with failures" for a partial job, "Undone" for an undone one, and so on."""
-    state = job_state(doc_or_status) if isinstance(doc_or_status, dict) else doc_or_status
-    return JOB_STATES.get(state, (state.replace("_", " ").capitalize(),))[0]
-
-
+# a job's state and its label: jobs.progress.job_state and job_state_label (imported above), the CLI's words too
 def item_status(state: str | None, category: str | None = None) -> str:
     """A work item's status as a person reads it, wherever one is shown: its workflow state's name
     ("In Review"), else its category's label ("In progress", never `in_progress`)."""
@@ -281,8 +271,8 @@ def step_indicator(step: int) -> None:
 
 
 def status_badge(doc: dict) -> None:
-    label, color, icon = JOB_STATES.get(job_state(doc), (job_state_label(doc), "gray", ""))
-    st.badge(label, color=color, icon=icon or None)
+    color, icon = JOB_STATES.get(job_state(doc), ("gray", ""))
+    st.badge(job_state_label(doc), color=color, icon=icon or None)
 
 
 def preview_frame(items) -> pd.DataFrame:

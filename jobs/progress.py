@@ -33,6 +33,25 @@ def imported(doc: dict) -> str:
     return f"{source_label(doc['source'])} / {', '.join(doc['projects'])}"
 
 
+STATE_LABELS = {  # a job's state -> its name on every surface (console, CLI); --json and the API keep the state
+    "queued": "Queued", "running": "Running", "succeeded": "Succeeded", "partial": "Finished with failures",
+    "failed": "Failed", "cancelled": "Cancelled",
+    "undone": "Undone",  # not a job status: a finished job whose items were removed
+}
+
+
+def job_state(doc: dict) -> str:
+    """The state a person sees: the job's status, or "undone" once its items were removed."""
+    return "undone" if doc.get("undone_at") else doc["status"]
+
+
+def job_state_label(doc_or_status: dict | str) -> str:
+    """"Finished with failures" for a partial job, "Undone" for an undone one, and so on: the console's words, the
+    CLI's too (`cli.py jobs` said "partial")."""
+    state = job_state(doc_or_status) if isinstance(doc_or_status, dict) else doc_or_status
+    return STATE_LABELS.get(state, state.replace("_", " ").capitalize())
+
+
 def kept_word(doc: dict) -> str:
     """What the `skipped` counter of a job (a progress document) means, in words: "unchanged" where existing items
     are updated (a catch-up read them and found nothing to change), "skipped" where `--duplicates skip` kept

@@ -78,9 +78,9 @@ def test_an_undone_job_reads_undone_in_the_cli_and_the_api(run_import, cli):
     after = api.status(doc["job_id"])
     assert after["status"] == "undone" and after["undone_at"] and after["attempts"][-1]["status"] == "partial"
     shown = cli("status", doc["job_id"])
-    assert shown.returncode == 1 and "[undone]" in shown.stdout.splitlines()[1], shown.stdout  # its import is gone
+    assert shown.returncode == 1 and "[Undone]" in shown.stdout.splitlines()[1], shown.stdout  # its import is gone
     listed = cli("jobs")
-    assert f"{doc['job_id']}" in listed.stdout and " undone " in listed.stdout, listed.stdout
+    assert f"{doc['job_id']}" in listed.stdout and " Undone " in listed.stdout, listed.stdout
 
 
 def test_a_dry_run_is_unmistakable_in_the_cli(run_import, cli):

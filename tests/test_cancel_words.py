@@ -27,7 +27,7 @@ def test_a_cancel_is_no_error_on_any_surface(cli, engine):
     assert [a["error"] for a in doc["attempts"]] == [None, None] and doc["parts"][0]["error"] is None
     assert status_answer(engine, job_id)["error"] is None  # the HTTP API
     shown = cli("status", job_id)
-    assert "[cancelled]" in shown.stdout and "error" not in shown.stdout + shown.stderr, shown.stdout
+    assert "[Cancelled]" in shown.stdout and "error" not in shown.stdout + shown.stderr, shown.stdout
     at = page("pages/progress.py", job=job_id)
     frame = next(df.value for df in at.dataframe if "outcome" in df.value.columns)
     assert list(frame["outcome"]) == ["Cancelled", "Cancelled"]

@@ -26,7 +26,7 @@ def test_a_cli_run_with_exported_settings_imports_on_a_worker_without_them(cli, 
         exported = {"JIRA_BASE_URL": fake.url, "JIRA_USER_EMAIL": user, "JIRA_API_TOKEN": token}
         done = cli("run", "jira", "--project", "ACME", "--wait", env=exported, timeout=600)
         assert done.returncode == 0, done.stdout + done.stderr
-        assert "30/30 created 30" in done.stderr and "[succeeded]" in done.stderr, done.stderr
+        assert "30/30 created 30" in done.stderr and "[Succeeded]" in done.stderr, done.stderr
         in_redis = b"".join(redis_client.dump(key) or b"" for key in redis_client.scan_iter())
         assert token.encode() not in in_redis
         with engine.connect() as conn:

@@ -101,8 +101,8 @@ def test_the_cli_and_the_jobs_page_say_a_stopped_dry_runs_counts_are_partial(cli
     status = cli("status", job_id).stdout
     assert said in status.splitlines(), status
     assert f"dry run, stopped early: would create {doc['created']}" in status, status
-    assert f"will create (the {doc['processed']} items the dry run read before it stopped, not the whole project)" \
-        in status and "every item read" not in status, status
+    assert (f"will create, as counted by the {doc['processed']} items the dry run read before it stopped, not the "
+            f"whole project:" in status and "every item read" not in status), status
     assert f"dry run, stopped early: would create {doc['created']}" in cli("jobs").stdout
 
     cards = texts(page("pages/jobs.py"), "caption")  # a phone's card of each import

@@ -218,7 +218,7 @@ def test_a_dry_run_says_exactly_what_will_be_created_and_writes_nothing(run_impo
                                 "new": True} and "Backlog" not in states  # states are a project's: all new here
     assert queries.items(engine, source="demo", project="ACME") == []  # nothing written
     status = cli("status", doc["job_id"])
-    assert "will create (the dry run (every item read)): 57 items" in status.stdout
+    assert "will create, as counted by the dry run (every item read): 57 items" in status.stdout
     counted = api.count_by_dry_run(api.mapping("demo", "ACME", SIZE), doc["job_id"])
     assert counted.row("statuses", "Backlog").counted == "dry run"
     assert sum(r.items or 0 for r in counted.statuses if not r.is_label) == 57
@@ -257,7 +257,7 @@ def test_the_cli_forecast_says_in_words_an_item_count_the_source_cannot_make(cli
         github.stop()
     assert shown.returncode == 0, shown.stderr
     assert "estimated total unknown" in shown.stdout, shown.stdout
-    assert "): items, comments and attachments not counted in the preview: a dry run counts them; people " \
+    assert "12 items: items, comments and attachments not counted in the preview: a dry run counts them; people " \
         in shown.stdout, shown.stdout
     assert "? items" not in shown.stdout
 

@@ -18,7 +18,7 @@ def test_in_process_run_imports_without_any_worker(cli):
     run = cli("run", "demo", "--size", "300", "--in-process", env={"DEMO_INVALID_ITEMS": "0"})
     assert run.returncode == 0, run.stderr
     job_id = run.stdout.strip()
-    assert "300/300 created 300" in run.stderr and "[succeeded]" in run.stderr
+    assert "300/300 created 300" in run.stderr and "[Succeeded]" in run.stderr
     assert "no worker is running" not in run.stderr and "Traceback" not in run.stderr
     status = json.loads(cli("status", job_id, "--json").stdout)
     assert status["status"] == "succeeded" and status["created"] == 300

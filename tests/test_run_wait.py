@@ -48,7 +48,7 @@ def test_run_wait_says_once_that_no_worker_serves_this_store_while_another_store
         watchdog.cancel()
         assert any(HINT in line and "worker`" in line for line in lines), lines
         assert waiting.poll() is None  # it keeps waiting
-        assert lines[-2].rstrip().endswith("[queued]")  # the progress line before it
+        assert lines[-2].rstrip().endswith("[Queued]")  # the progress line before it
     finally:
         if waiting is not None:
             waiting.kill()
