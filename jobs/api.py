@@ -234,8 +234,8 @@ def preview(source: str, project: str | None = None, config: dict[str, str] | No
 
 @dataclass(frozen=True)
 class OneClick:
-    """What a one-click demo reads: its project, how many items, how many fail the first read, and whether the
-    size is the one the project was last imported at (`kept`) rather than the one-click's own."""
+    """What a one-click demo reads: its project, how many items, how many fail the first read, and whether that is
+    the size the project was last imported at (`kept`), other than the one-click's own."""
 
     project: str
     size: str  # the demo's size setting, as kept or the one-click's own ("small")
@@ -255,7 +255,8 @@ def one_click(kind: str) -> OneClick:
         raise ConfigError(f"no demo {kind!r}: choose one of {', '.join(ONE_CLICK)}")
     project, size, failures = ONE_CLICK[kind]
     kept = kept_in_workspace("demo").get(project, {}).get("size")
-    return OneClick(project, kept or size, parse_size(kept or size), failures, kept is not None)
+    items = parse_size(kept or size)
+    return OneClick(project, kept or size, items, failures, items != parse_size(size))
 
 
 def start_demo(kind: str = "clean", requested_by: str = "console", actor: Actor | str | None = None) -> str:
