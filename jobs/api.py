@@ -590,10 +590,10 @@ def schedule(source: str, projects: list[str], every_hours: int, *, duplicates: 
     if not 1 <= every_hours <= MAX_EVERY_HOURS:  # a larger one overflowed the scheduler's time (a traceback)
         raise ConfigError(f"--every must be from 1 to {MAX_EVERY_HOURS:,} hours (a year), not {every_hours:,}")
     projects = project_names(source, projects)  # a run books what start_import would refuse: checked now
-    who = resolve(actor)
-    check_data_rights(source, projects, effective_config(source, config), deletions, who)  # its runs start as nobody
     with _connected(source, config) as src:
         check_startable(src, projects)
+    who = resolve(actor)
+    check_data_rights(source, projects, effective_config(source, config), deletions, who)  # its runs start as nobody
     queue.ping()
     engine = engine_for()
     # what `run` here would read with, as `start_import` resolves it; secrets kept encrypted, or, without a key,

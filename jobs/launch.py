@@ -388,14 +388,14 @@ def start_import(source: str, projects: list[str] | None = None, *, config: dict
     if mappings and not dry_run:  # a dry run saves no mapping
         check_mapping_rights(source, mappings, resolve(actor))
     resolved = effective_config(source, config, credential_id=credential_id)
-    if not dry_run:  # a dry run writes nothing: anyone may check a project
-        check_data_rights(source, projects, resolved, deletions, resolve(actor))
     checked = make_source(source, resolved)  # settings errors surface now, not in the worker
     try:
         if schedule_id is None:  # a scheduled run that cannot start fails as a job: the Jobs page shows why
             check_startable(checked, projects)
     finally:
         checked.close()
+    if not dry_run:  # after the settings (their errors come first); a dry run writes nothing: anyone's to run
+        check_data_rights(source, projects, resolved, deletions, resolve(actor))
     queue.ping()
     engine = engine_for()
     # The job carries the settings resolved here, wherever they came from (this process's environment, the
