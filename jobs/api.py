@@ -494,6 +494,10 @@ def retry(job_id: str, actor: Actor | str | None = None) -> dict:
     engine = engine_for()
     with engine.connect() as conn:
         seen = job_store.get_job(conn, job_id)
+    options = seen.options or {}
+    if not options.get("dry_run"):  # a retry writes what a new import would: the same rights (attacker review)
+        check_data_rights(doc["source"], doc["projects"], options.get("config") or {},
+                          options.get("deletions", "mark"), who)
     queue.ping()
     with engine.begin() as conn:
         # as seen above, or not at all: an undo, another retry or the copy's pruning in between made this retry
@@ -607,7 +611,8 @@ def schedule(source: str, projects: list[str], every_hours: int, *, duplicates: 
     with engine.begin() as conn:
         conn.execute(schedules.insert().values(
             id=schedule_id, source=source, projects=projects,
-            options={"duplicates": duplicates, "deletions": deletions, "config": public},
+            options={"duplicates": duplicates, "deletions": deletions, "config": public,
+                     "booked_by_admin": who.admin},  # each run acts with the booker's rights (jobs/tasks.py)
             credential_id=credential_id, every_hours=every_hours, next_run_at=first, enabled=True, created_at=now(),
             created_by=who.name))
     queue.enqueue_schedule(schedule_id, timedelta(hours=every_hours))

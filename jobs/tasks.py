@@ -20,7 +20,7 @@ from store.jobs import JobStatus, now, utc
 from store.schema import import_jobs, import_parts, schedules
 
 from . import queue
-from .access import SCHEDULED_BY
+from .access import SCHEDULED_BY, Actor
 from .launch import cancel_job, merge_layers, part_config, progress_store, start_import
 from .progress import ProgressStore, stale_after
 from .runner import PartRun, PartRunner, batch_size
@@ -197,10 +197,13 @@ def run_schedule(schedule_id: str) -> str | None:
     if not booked:
         return None
     queue.enqueue_schedule(schedule_id, timedelta(hours=sched.every_hours))
+    # each run acts with its booker's rights, checked at every run: a project another user imported after the
+    # booking is theirs (attacker review: a schedule booked on an empty project later purged what an admin imported)
+    booker = Actor(sched.created_by or "", admin=bool(options.get("booked_by_admin")))
     job_id = start_import(sched.source, list(sched.projects), duplicates=options.get("duplicates", "update"),
                           deletions=options.get("deletions", "mark"),
                           credential_id=sched.credential_id, config=options.get("config"),
-                          requested_by=f"{SCHEDULED_BY}{schedule_id}", schedule_id=schedule_id)
+                          requested_by=f"{SCHEDULED_BY}{schedule_id}", schedule_id=schedule_id, actor=booker)
     with engine.begin() as conn:
         conn.execute(update(schedules).where(schedules.c.id == schedule_id).values(last_job_id=job_id))
         going = conn.execute(select(schedules.c.enabled).where(schedules.c.id == schedule_id)).scalar()

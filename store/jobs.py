@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, overload
 
-from sqlalchemy import Connection, Engine, and_, delete, func, select, update
+from sqlalchemy import Connection, Engine, and_, delete, func, select, union, update
 
 from importers.model import ItemFailure, StreamGap
 
@@ -405,13 +405,14 @@ def carried_gaps(engine: Engine, job_id: str, project: str) -> list[StreamGap]:
 
 
 def stored_from(engine: Engine, source: str, project: str) -> dict | None:
-    """The public settings (its server among them) of the newest import that stored `project` of `source`: its part
-    succeeded or partial, not a dry run, not undone; None when none did. Where the project's items come from."""
-    stmt = (select(import_jobs.c.options)
-            .join(import_parts, import_jobs.c.id == import_parts.c.job_id)
-            .where(and_(import_jobs.c.source == source, import_parts.c.project == project,
-                        import_jobs.c.undone_at.is_(None),
-                        import_parts.c.status.in_([JobStatus.SUCCEEDED.value, JobStatus.PARTIAL.value])))
+    """The public settings (its server among them) of the newest import that created or changed stored items of
+    `project` of `source` (a failed one that wrote some too: attacker review), or None when none did. Where the
+    project's items come from."""
+    in_project = and_(work_items.c.source == source, work_items.c.project == project)
+    wrote = union(select(work_items.c.created_by_job.label("job")).where(in_project),
+                  select(work_items.c.updated_by_job.label("job")).where(in_project,
+                                                                         work_items.c.updated_by_job.is_not(None)))
+    stmt = (select(import_jobs.c.options).where(import_jobs.c.id.in_(select(wrote.subquery().c.job)))
             .order_by(import_jobs.c.created_at.desc()))
     with engine.connect() as conn:
         return next(((o or {}).get("config") or {} for o in conn.execute(stmt).scalars()

@@ -110,3 +110,40 @@ def test_the_http_api_answers_a_refused_purge_with_a_403(run_import, engine):
     assert status == 403 and answer["error"].startswith(
         f"deletions purge would erase for good the items of OPS that {BOSS} imported"), answer
     assert _live(engine, "OPS") == 20
+
+
+def test_a_retry_and_a_scheduled_run_are_held_to_the_same_rule(run_import, run_worker, engine):
+    # attacker review: an import of another server, booked or started while ACME was empty and cancelled, was
+    # retried after an admin imported ACME and rewrote it; a schedule booked on the empty project purged it later
+    from jobs.tasks import run_schedule
+
+    with FakeJira(size=12).start() as real, FakeJira(size=5).start() as other:
+        early = api.start_import("jira", ["ACME"], config=_jira(other), incremental=False, requested_by=MALLORY,
+                                 actor=MALLORY)
+        api.cancel(early, actor=MALLORY)
+        run_worker()
+        booked = api.schedule("jira", ["ACME"], 1, config=_jira(other), deletions="purge", actor=MALLORY)
+        assert run_import("jira", ["ACME"], config=_jira(real), requested_by=BOSS, actor=BOSS)["status"] \
+            == "succeeded"
+        imported = _titles(engine, "ACME")
+
+        with pytest.raises(PermissionDenied) as refused:
+            api.retry(early, actor=MALLORY)
+        assert str(refused.value).startswith(f"ACME was imported from {real.url} by {BOSS}")
+        assert api.status(early)["status"] == "cancelled"  # not queued again
+        with pytest.raises(PermissionDenied):  # the run acts with its booker's rights, checked when it runs
+            run_schedule(booked)
+        run_worker()
+        assert _titles(engine, "ACME") == imported and _live(engine, "ACME") == 12
+
+
+def test_an_import_that_failed_after_writing_still_names_the_server_its_items_came_from(run_import, engine):
+    # attacker review: the server was read off succeeded parts only, so after an admin's import failed part way
+    # another server's import was let through and rewrote the items it had stored
+    with FakeJira(size=150).start() as real, FakeJira(size=5).start() as other:
+        real.after_answer("search_jql", 1, lambda: real.fail_next("search", 400, times=500))
+        failed = run_import("jira", ["ACME"], config=_jira(real), requested_by=BOSS, actor=BOSS)
+        assert failed["status"] == "failed" and _live(engine, "ACME") > 0, failed
+        with pytest.raises(PermissionDenied):
+            api.start_import("jira", ["ACME"], config=_jira(other), incremental=False, requested_by=MALLORY,
+                             actor=MALLORY)
