@@ -34,7 +34,7 @@ from store import jobs as job_store
 from store import mappings as mapping_store
 from store import planner_stats, soft_delete
 from store.jobs import JobStatus, now
-from store.schema import work_items
+from store.schema import import_jobs, work_items
 from store.soft_delete import Deletions
 from store.writer import UPDATE, BatchResult, upsert_project, write_batch
 
@@ -166,7 +166,21 @@ class PartRunner:
         self._before_since = 0  # what the read's pages left out as changed before its `since` (Page.before_since)
         self.phase = "estimating"  # what the part does now, for the progress view (jobs/progress.PHASES)
         self.mapping = Mapping.from_rules(run.mapping) if run.mapping else None
+        self._foreign_jobs: dict[str, bool] = {}  # job id -> whether it read another server (`_foreign`)
         source.set_wait_listener(self._on_wait)
+
+    def _foreign(self, job_id: str | None) -> bool:
+        """Whether the import `job_id` read another server than this one does (store/writer.py keeps such an import's
+        rows of other projects from an id both servers give). A row of no known job is nobody's to keep."""
+        if job_id is None or job_id == self.run_info.job_id:
+            return False
+        if job_id not in self._foreign_jobs:
+            with self.engine.connect() as conn:
+                options = conn.execute(select(import_jobs.c.options).where(import_jobs.c.id == job_id)).scalar()
+            origin = type(self.source).origin
+            self._foreign_jobs[job_id] = options is not None and \
+                origin((options or {}).get("config") or {}) != origin(self.source.config)
+        return self._foreign_jobs[job_id]
 
     # -- callbacks -----------------------------------------------------------------------
     def _on_wait(self, until: datetime | None, reason: str) -> None:
@@ -326,8 +340,8 @@ class PartRunner:
             with self.engine.begin() as conn:
                 if not job_store.owns(conn, r.job_id, r.project, r.lease):
                     raise LeaseLost()
-                result = write_batch(conn, pages, source=r.source_name, job_id=r.job_id,
-                                     policy=policy, dry_run=r.dry_run, deletions=r.deletions)
+                result = write_batch(conn, pages, source=r.source_name, job_id=r.job_id, policy=policy,
+                                     dry_run=r.dry_run, deletions=r.deletions, foreign=self._foreign)
                 fixed: list[str] = []
                 filled: list[str] = []
                 if mode == RETRY:

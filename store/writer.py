@@ -359,6 +359,17 @@ def _existing(conn: Connection, table, source: str, external_ids: list[str]) -> 
     return {external_id: Stored(id_, digest, deleted_at is not None) for external_id, id_, digest, deleted_at in rows}
 
 
+def _claimed_elsewhere(conn: Connection, source: str, projects: dict[str, str], foreign: Foreign) -> dict[str, str]:
+    """external id -> stored project, of the stored items (by external id: the project each is read in) kept in
+    another project by an import of another server (`foreign` of the job that created the row). Items are keyed by
+    the source's id alone, so a server answering with ids another server's items have would otherwise rewrite
+    those, project and all (attacker review: an import of "OPS" from a server of one's own rewrote ACME-1..3). A
+    move within one server (a JIRA issue to another project) stays one item."""
+    rows = _of_source(conn, "SELECT external_id, project, created_by_job FROM work_items "
+                            "WHERE source = ? AND external_id IN (...)", source, list(projects))
+    return {eid: project for eid, project, made_by in rows if project != projects[eid] and foreign(made_by)}
+
+
 def _changed(stored: Stored, digest: str, policy: str) -> bool | None:
     """True: write it; False: unchanged; None: changed, but the policy keeps the first import."""
     if stored.deleted:
@@ -368,14 +379,19 @@ def _changed(stored: Stored, digest: str, policy: str) -> bool | None:
     return True if policy == UPDATE else None
 
 
+Foreign = Callable[[str | None], bool]  # whether a job (by id) read another server than this import does
+
+
 def write_batch(conn: Connection, pages: list[Page], *, source: str, job_id: str, policy: str = UPDATE,
-                dry_run: bool = False, deletions: str = Deletions.MARK) -> BatchResult:
+                dry_run: bool = False, deletions: str = Deletions.MARK, foreign: Foreign | None = None) -> BatchResult:
     """Classify and (unless `dry_run`) write one batch; returns what happened to each item.
 
     `policy` UPDATE applies every change read; SKIP keeps stored items and comments as first
     imported (changed ones are counted in `frozen`). Items of pages marked `comments_complete`
     lose the stored comments their list no longer has (soft-deleted) unless `deletions` is
-    IGNORE. Rows soft-deleted earlier are revived when read again."""
+    IGNORE. Rows soft-deleted earlier are revived when read again. `foreign` (given by a run that knows
+    its server) keeps out what `_claimed_elsewhere` finds: a stored row of another project that another
+    server's import created, which an id this server shares would overwrite (each fails, said why)."""
     result = BatchResult()
     items: dict[str, WorkItem] = {}
     batch_comments: list[Comment] = []
@@ -396,6 +412,16 @@ def write_batch(conn: Connection, pages: list[Page], *, source: str, job_id: str
     if not dry_run:
         _follow_new_ids(conn, source, items.values())
     existing = _existing(conn, work_items, source, list(items))
+    if foreign is not None and existing:
+        claimed = _claimed_elsewhere(conn, source, {eid: items[eid].project for eid in existing}, foreign)
+        for eid, project in claimed.items():
+            item = items.pop(eid)
+            del existing[eid]
+            result.failures.append(ItemFailure(external_id=eid, key=item.key, reason=(
+                f"the workspace holds this item's id in project {project}, imported from another server: not "
+                f"overwritten (two servers give the same id)")))
+        batch_comments = [c for c in batch_comments if c.item_external_id not in claimed]
+        complete -= set(claimed)
     digests = {eid: _hash(item) for eid, item in items.items()}
     verdicts = {eid: _changed(existing[eid], digests[eid], policy) for eid in items if eid in existing}
     to_insert = [eid for eid in items if eid not in existing]
@@ -434,7 +460,8 @@ def write_batch(conn: Connection, pages: list[Page], *, source: str, job_id: str
         result.moved_comments = conn.execute(comments.delete().where(
             comments.c.item_id.in_(list(moved_away.values())))).rowcount
     if batch_comments:
-        written_comments, frozen = _write_comments(conn, batch_comments, source, job_id, policy, person_rows)
+        written_comments, frozen = _write_comments(conn, batch_comments, source, job_id, policy, person_rows,
+                                                   foreign)
         result.comments_written, result.frozen = written_comments, result.frozen + frozen
     if all_inserted:  # an item this batch created has no stored comments but the batch's own
         complete -= set(to_insert)
@@ -499,12 +526,21 @@ COMMENT_COLUMNS = ("item_id", "author_id", "author_source_id", "body", "created_
 
 
 def _write_comments(conn: Connection, batch: list[Comment], source: str, job_id: str, policy: str,
-                    person_rows: dict[int, int]) -> tuple[int, int]:
+                    person_rows: dict[int, int], foreign: Foreign | None = None) -> tuple[int, int]:
     """Attach comments to their items, stored before this run or in this batch; comments of
     items in neither are dropped. Returns (comments written, changed ones kept by SKIP)."""
     by_id = {c.external_id: c for c in batch}
     item_by_id, item_by_key = _item_row_ids(conn, source, batch)
     existing = _existing(conn, comments, source, list(by_id))
+    if foreign is not None and existing:  # a comment id another server's stored comment has: not taken over
+        rows = _of_source(conn, "SELECT external_id, item_id, created_by_job FROM comments "
+                                "WHERE source = ? AND external_id IN (...)", source, list(existing))
+        for eid, item_id, made_by in rows:
+            comment = by_id[eid]
+            target = item_by_id.get(comment.item_external_id) if comment.item_external_id \
+                else item_by_key.get(comment.item_key or "")
+            if target != item_id and foreign(made_by):
+                del by_id[eid]
     inserts, updates = [], []
     frozen = 0
     for eid, comment in by_id.items():

@@ -71,10 +71,18 @@ def test_another_server_may_not_overwrite_a_project_another_user_imported(run_im
             == "succeeded"
         assert _titles(engine, "ACME") == imported
 
-        # an admin may move the project to another server (a site moved to a new address)
+        # an admin may move the project to another server (the same site at a new address): from then on the new
+        # address is where its items come from
         monkeypatch.setenv("CONSOLE_ADMINS", BOSS)
-        moved = run_import("jira", ["ACME"], config=_jira(other), incremental=False, requested_by=BOSS, actor=BOSS)
-        assert moved["status"] == "succeeded" and len(_titles(engine, "ACME")) == 5  # the rest marked gone
+        with FakeJira(size=12).start() as moved_site:
+            moved = run_import("jira", ["ACME"], config=_jira(moved_site), incremental=False, requested_by=BOSS,
+                               actor=BOSS)
+            assert moved["status"] == "succeeded" and _titles(engine, "ACME") == imported, moved
+            monkeypatch.delenv("CONSOLE_ADMINS")
+            assert run_import("jira", ["ACME"], config=_jira(moved_site), requested_by=MALLORY,
+                              actor=MALLORY)["status"] == "succeeded"
+            with pytest.raises(PermissionDenied):
+                api.start_import("jira", ["ACME"], config=_jira(real), requested_by=MALLORY, actor=MALLORY)
 
 
 def test_only_its_importers_and_admins_may_purge_a_project(run_import, engine):
@@ -147,3 +155,21 @@ def test_an_import_that_failed_after_writing_still_names_the_server_its_items_ca
         with pytest.raises(PermissionDenied):
             api.start_import("jira", ["ACME"], config=_jira(other), incremental=False, requested_by=MALLORY,
                              actor=MALLORY)
+
+
+def test_another_servers_ids_do_not_rewrite_a_project_it_was_not_asked_about(run_import, engine):
+    # attacker review: items are keyed by the source's id alone, and a server of one's own whose OPS issues had the
+    # ids of ACME's (10001...) rewrote ACME-1..3 into "OPS-1..3" through an import of OPS, which no rule looked at
+    with FakeJira(size=12).start() as real, FakeJira(size=0).start() as other:
+        run_import("jira", ["ACME"], config=_jira(real), requested_by=BOSS, actor=BOSS)
+        imported = _titles(engine, "ACME")
+        shared = [i["id"] for i in other.issues["OPS"]]
+        assert set(shared) <= {i["id"] for i in real.issues["ACME"]}  # the fakes number issues alike
+
+        doc = run_import("jira", ["OPS"], config=_jira(other), requested_by=MALLORY, actor=MALLORY)
+
+        assert doc["failed"] == len(shared) and doc["created"] == 0, doc
+        assert _titles(engine, "ACME") == imported and _live(engine, "OPS") == 0
+        reasons = {f["reason"] for f in api.failures(doc["job_id"])}
+        assert reasons == {"the workspace holds this item's id in project ACME, imported from another server: not "
+                           "overwritten (two servers give the same id)"}, reasons
