@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from importers.words import counted
 
-from .progress import kept_word
+from .progress import gone_counts, kept_word
 
 STOPPED = ("failed", "cancelled")  # a dry run in these states stopped before it had read every item
 
@@ -38,12 +38,9 @@ def would_do(doc: dict) -> str:
     run that read every item."""
     kept = (f"leave {doc['skipped']:,} unchanged" if kept_word(doc) == "unchanged"
             else f"skip {doc['skipped']:,}")
-    summary = doc.get("deletions_summary")
-    gone = f", and {gone_verb(doc, summary.removesuffix(GONE))} (gone from the source)" if summary else ""
+    what = gone_counts(doc.get("deleted_items") or 0, doc.get("deleted_comments") or 0)
+    gone = f", and {gone_verb(doc, what)} (gone from the source)" if what else ""
     return f"would create {doc['created']:,}, update {doc['updated']:,}, {kept}{gone}"
-
-
-GONE = " no longer at the source"  # how progress.deletions_summary ends
 
 
 def gone_verb(doc: dict, what: str = "them") -> str:

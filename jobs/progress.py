@@ -210,12 +210,14 @@ def shown_in(doc: dict, where: str) -> dict:
             "attempts": [{**a, "error": said(a.get("error"))} for a in doc.get("attempts") or []]}
 
 
+def gone_counts(items: int, comments: int) -> str:
+    """"4 items and 11 comments": what a run found gone ("" for nothing)."""
+    return listed([counted(n, noun) for n, noun in ((items, "items"), (comments, "comments")) if n])
+
+
 def deletions_summary(items: int, comments: int) -> str | None:
     """"4 items and 11 comments no longer at the source", or None when a run found nothing gone."""
-    if not items and not comments:
-        return None
-    words = [counted(n, noun) for n, noun in ((items, "items"), (comments, "comments")) if n]
-    return f"{listed(words)} no longer at the source"
+    return f"{gone_counts(items, comments)} no longer at the source" if items or comments else None
 
 
 PHASES = ("writing", "comments", "items", "estimating", "retrying")  # the busiest first: what a job "does now"

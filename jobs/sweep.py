@@ -116,11 +116,8 @@ class DeletionSweep:
         result = SweepResult()
         missing = sorted(self._live_item_ids() - self._listed())
         if missing:
-            seen: set[str] = set()
-            for page in self.source.follow_moves(self.project, missing, self._keys(missing)):
-                seen.update(i.external_id for i in page.items)
-                seen.update(i.moved_from_id for i in page.items if i.moved_from_id)
-                seen.update(f.external_id for f in page.failures)
+            seen = {eid for page in self.source.follow_moves(self.project, missing, self._keys(missing))
+                    for eid in _found(page)}
             result.moved = sum(1 for eid in missing if eid in seen)
             gone = [eid for eid in missing if eid not in seen]
             if gone:
@@ -133,9 +130,7 @@ class DeletionSweep:
         for batch in _batched(pages, self.batch_size):
             for page in batch:
                 page.cursor = None  # a sweep never moves the part's read position
-                seen.update(i.external_id for i in page.items)
-                seen.update(i.moved_from_id for i in page.items if i.moved_from_id)  # followed under a new id
-                seen.update(f.external_id for f in page.failures)
+                seen.update(_found(page))
             outcome = self.hooks.write(batch)
             written += outcome.created + outcome.updated
         return written, seen
@@ -215,6 +210,15 @@ class DeletionSweep:
             if gone:
                 deleted += self.hooks.mark_comments(gone)
         return deleted
+
+
+def _found(page: Page) -> Iterator[str]:
+    """The ids a page shows at the source: its items, those it followed under a new id, and its failures."""
+    for item in page.items:
+        yield item.external_id
+        if item.moved_from_id:  # followed under a new id
+            yield item.moved_from_id
+    yield from (f.external_id for f in page.failures)
 
 
 def _batched(pages: Iterable[Page], size: int) -> Iterator[list[Page]]:

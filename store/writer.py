@@ -334,6 +334,8 @@ class Stored(NamedTuple):
     id: int
     content_hash: str
     deleted: bool  # soft-deleted: a row read again is back at the source and is revived
+    made_by: str | None  # the job that created it (`_claimed_elsewhere`)
+    kept_in: Any  # where it is kept: an item's project, a comment's item row
 
 
 def _of_source(conn: Connection, query: str, source: str, values: list[str]) -> list[Any]:
@@ -354,20 +356,20 @@ def _of_source(conn: Connection, query: str, source: str, values: list[str]) -> 
 
 def _existing(conn: Connection, table, source: str, external_ids: list[str]) -> dict[str, Stored]:
     """The stored rows of these external ids, by external id."""
-    rows = _of_source(conn, f"SELECT external_id, id, content_hash, deleted_at FROM {table.name} "
-                            "WHERE source = ? AND external_id IN (...)", source, external_ids)
-    return {external_id: Stored(id_, digest, deleted_at is not None) for external_id, id_, digest, deleted_at in rows}
+    place = "project" if table is work_items else "item_id"
+    rows = _of_source(conn, f"SELECT external_id, id, content_hash, deleted_at, created_by_job, {place} "
+                            f"FROM {table.name} WHERE source = ? AND external_id IN (...)", source, external_ids)
+    return {external_id: Stored(id_, digest, deleted_at is not None, made_by, kept_in)
+            for external_id, id_, digest, deleted_at, made_by, kept_in in rows}
 
 
-def _claimed_elsewhere(conn: Connection, source: str, projects: dict[str, str], foreign: Foreign) -> dict[str, str]:
-    """external id -> stored project, of the stored items (by external id: the project each is read in) kept in
-    another project by an import of another server (`foreign` of the job that created the row). Items are keyed by
-    the source's id alone, so a server answering with ids another server's items have would otherwise rewrite
+def _claimed_elsewhere(existing: dict[str, Stored], projects: dict[str, str], foreign: Foreign) -> dict[str, str]:
+    """external id -> stored project, of the stored items (`existing`; `projects`: the project each is read in) kept
+    in another project by an import of another server (`foreign` of the job that created the row). Items are keyed
+    by the source's id alone, so a server answering with ids another server's items have would otherwise rewrite
     those, project and all (attacker review: an import of "OPS" from a server of one's own rewrote ACME-1..3). A
     move within one server (a JIRA issue to another project) stays one item."""
-    rows = _of_source(conn, "SELECT external_id, project, created_by_job FROM work_items "
-                            "WHERE source = ? AND external_id IN (...)", source, list(projects))
-    return {eid: project for eid, project, made_by in rows if project != projects[eid] and foreign(made_by)}
+    return {eid: row.kept_in for eid, row in existing.items() if row.kept_in != projects[eid] and foreign(row.made_by)}
 
 
 def _changed(stored: Stored, digest: str, policy: str) -> bool | None:
@@ -413,7 +415,7 @@ def write_batch(conn: Connection, pages: list[Page], *, source: str, job_id: str
         _follow_new_ids(conn, source, items.values())
     existing = _existing(conn, work_items, source, list(items))
     if foreign is not None and existing:
-        claimed = _claimed_elsewhere(conn, source, {eid: items[eid].project for eid in existing}, foreign)
+        claimed = _claimed_elsewhere(existing, {eid: items[eid].project for eid in existing}, foreign)
         for eid, project in claimed.items():
             item = items.pop(eid)
             del existing[eid]
@@ -532,14 +534,12 @@ def _write_comments(conn: Connection, batch: list[Comment], source: str, job_id:
     by_id = {c.external_id: c for c in batch}
     item_by_id, item_by_key = _item_row_ids(conn, source, batch)
     existing = _existing(conn, comments, source, list(by_id))
-    if foreign is not None and existing:  # a comment id another server's stored comment has: not taken over
-        rows = _of_source(conn, "SELECT external_id, item_id, created_by_job FROM comments "
-                                "WHERE source = ? AND external_id IN (...)", source, list(existing))
-        for eid, item_id, made_by in rows:
+    if foreign is not None:  # a comment id another server's stored comment has: not taken over
+        for eid, row in existing.items():
             comment = by_id[eid]
             target = item_by_id.get(comment.item_external_id) if comment.item_external_id \
                 else item_by_key.get(comment.item_key or "")
-            if target != item_id and foreign(made_by):
+            if target != row.kept_in and foreign(row.made_by):
                 del by_id[eid]
     inserts, updates = [], []
     frozen = 0

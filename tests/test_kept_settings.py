@@ -147,11 +147,7 @@ def test_the_start_step_says_a_smaller_demo_size_marks_the_rest_deleted_and_an_i
     from tests.test_ui_wizard import APP, texts
 
     cli("run", "demo", "--project", "ACME", "--size", "50", "--in-process")
-    at = AppTest.from_file(APP, default_timeout=30).run()
-    at.button(key="start_pitch").click().run()
-    [size] = [r for r in at.radio if r.key.endswith("_size")]
-    size.set_value("custom").run()
-    [custom] = [t for t in at.text_input if t.key.endswith("_custom")]
+    at, custom = _custom_size_wizard()
     custom.input("7").run()
     at.button(key="next_configure").click().run()
     at.button(key="next_map").click().run()
@@ -170,18 +166,26 @@ def test_the_start_step_says_a_smaller_demo_size_marks_the_rest_deleted_and_an_i
 def test_a_custom_demo_size_that_is_no_number_is_said_at_its_field_not_as_a_failed_connection():
     # review: "abc" read "Connection failed: demo size 'abc' is not valid: use small, medium, large or a number of
     # items", then "Fix the settings above and test again", on a form with no Test button
-    from streamlit.testing.v1 import AppTest
+    from tests.test_ui_wizard import texts
 
-    from tests.test_ui_wizard import APP, texts
-
-    at = AppTest.from_file(APP, default_timeout=30).run()
-    at.button(key="start_pitch").click().run()
-    [size] = [r for r in at.radio if r.key.endswith("_size")]
-    size.set_value("custom").run()
-    [custom] = [t for t in at.text_input if t.key.endswith("_custom")]
+    at, custom = _custom_size_wizard()
     custom.input("abc").run()
     assert texts(at, "error") == ["abc is not a number of items: type a whole number from 0 to 5,000,000."]
     assert not [t for t in texts(at, "text") + texts(at, "error") if "Connection failed" in t]
     assert at.button(key="next_configure").disabled
     custom.input("2000").run()
     assert not texts(at, "error") and not at.button(key="next_configure").disabled
+
+
+def _custom_size_wizard():
+    """The pitch wizard on the demo with "A number of items" chosen: (the app, its empty number field)."""
+    from streamlit.testing.v1 import AppTest
+
+    from tests.test_ui_wizard import APP
+
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    at.button(key="start_pitch").click().run()
+    [size] = [r for r in at.radio if r.key.endswith("_size")]
+    size.set_value("custom").run()
+    [custom] = [t for t in at.text_input if t.key.endswith("_custom")]
+    return at, custom
